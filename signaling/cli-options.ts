@@ -1,0 +1,190 @@
+import { DEFAULT_OPTIONS, type SignalingServerOptions } from './options.js';
+import { IceServer } from './protocol.js';
+
+/** One setting of the CLI: its flag, its environment variable and what it sets. */
+interface Setting {
+  flag: string;
+  env: string;
+  key: keyof SignalingServerOptions | 'demoDir';
+  help: string;
+  parse: (text: string) => unknown;
+}
+
+function integer(text: string): number {
+  if (!/^\d+$/.test(text)) throw new Error(`expected a non-negative integer, got "${text}"`);
+  return Number(text);
+}
+
+function iceServers(text: string): unknown {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new Error('expected a JSON array of RTCIceServer objects');
+  }
+  const parsed = IceServer.array().safeParse(value);
+  if (!parsed.success) throw new Error('expected a JSON array of { urls, username?, credential? }');
+  return parsed.data;
+}
+
+const text = (value: string): string => value;
+
+/** Every CLI setting. `--help` and the README's configuration table are made from it. */
+export const SETTINGS: readonly Setting[] = [
+  {
+    flag: 'port',
+    env: 'PORT',
+    key: 'port',
+    parse: integer,
+    help: `TCP port (default ${DEFAULT_OPTIONS.port})`,
+  },
+  {
+    flag: 'host',
+    env: 'HOST',
+    key: 'host',
+    parse: text,
+    help: `interface to bind (default ${DEFAULT_OPTIONS.host}; 0.0.0.0 for all)`,
+  },
+  {
+    flag: 'path',
+    env: 'PEERLANE_PATH',
+    key: 'path',
+    parse: text,
+    help: `WebSocket endpoint path (default ${DEFAULT_OPTIONS.path})`,
+  },
+  {
+    flag: 'max-payload',
+    env: 'PEERLANE_MAX_PAYLOAD',
+    key: 'maxPayload',
+    parse: integer,
+    help: `largest frame in bytes (default ${DEFAULT_OPTIONS.maxPayload})`,
+  },
+  {
+    flag: 'max-peers-per-room',
+    env: 'PEERLANE_MAX_PEERS_PER_ROOM',
+    key: 'maxPeersPerRoom',
+    parse: integer,
+    help: `peers per room (default ${DEFAULT_OPTIONS.maxPeersPerRoom})`,
+  },
+  {
+    flag: 'max-rooms',
+    env: 'PEERLANE_MAX_ROOMS',
+    key: 'maxRooms',
+    parse: integer,
+    help: `rooms per server (default ${DEFAULT_OPTIONS.maxRooms})`,
+  },
+  {
+    flag: 'rate-limit',
+    env: 'PEERLANE_RATE_LIMIT',
+    key: 'rateLimit',
+    parse: integer,
+    help: `frames per second per connection (default ${DEFAULT_OPTIONS.rateLimit})`,
+  },
+  {
+    flag: 'rate-burst',
+    env: 'PEERLANE_RATE_BURST',
+    key: 'rateBurst',
+    parse: integer,
+    help: `burst above the rate (default ${DEFAULT_OPTIONS.rateBurst})`,
+  },
+  {
+    flag: 'max-violations',
+    env: 'PEERLANE_MAX_VIOLATIONS',
+    key: 'maxViolations',
+    parse: integer,
+    help: `bad frames per 10 s before 1008 (default ${DEFAULT_OPTIONS.maxViolations})`,
+  },
+  {
+    flag: 'heartbeat-interval',
+    env: 'PEERLANE_HEARTBEAT_INTERVAL_MS',
+    key: 'heartbeatIntervalMs',
+    parse: integer,
+    help: `ms between pings (default ${DEFAULT_OPTIONS.heartbeatIntervalMs})`,
+  },
+  {
+    flag: 'heartbeat-timeout',
+    env: 'PEERLANE_HEARTBEAT_TIMEOUT_MS',
+    key: 'heartbeatTimeoutMs',
+    parse: integer,
+    help: `ms to wait for a pong (default ${DEFAULT_OPTIONS.heartbeatTimeoutMs})`,
+  },
+  {
+    flag: 'resume-grace',
+    env: 'PEERLANE_RESUME_GRACE_MS',
+    key: 'resumeGraceMs',
+    parse: integer,
+    help: `ms a dropped peer may resume in (default ${DEFAULT_OPTIONS.resumeGraceMs})`,
+  },
+  {
+    flag: 'ice-servers',
+    env: 'PEERLANE_ICE_SERVERS',
+    key: 'iceServers',
+    parse: iceServers,
+    help: 'JSON array of ICE servers for clients (default [])',
+  },
+  {
+    flag: 'demo-dir',
+    env: 'PEERLANE_DEMO_DIR',
+    key: 'demoDir',
+    parse: text,
+    help: "folder of the built demo (default: the package's dist/demo)",
+  },
+];
+
+/** What the command line asked for. */
+export type CliRequest =
+  | { kind: 'help' }
+  | { kind: 'serve'; options: SignalingServerOptions; demoDir: string | undefined };
+
+/**
+ * Reads flags (`--port 9000` or `--port=9000`) over environment variables. Throws an
+ * `Error` whose message names the flag or variable at fault.
+ */
+export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliRequest {
+  const values = new Map<Setting, string>();
+  for (const setting of SETTINGS) {
+    const fromEnv = env[setting.env];
+    if (fromEnv !== undefined && fromEnv !== '') values.set(setting, fromEnv);
+  }
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? '';
+    if (arg === '--help' || arg === '-h') return { kind: 'help' };
+    const match = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
+    const setting = SETTINGS.find((s) => s.flag === match?.[1]);
+    if (!match || !setting) throw new Error(`unknown argument "${arg}"; see --help`);
+    const value = match[2] ?? argv[++i];
+    if (value === undefined) throw new Error(`--${setting.flag} needs a value`);
+    values.set(setting, value);
+  }
+  const options: Record<string, unknown> = {};
+  let demoDir: string | undefined;
+  for (const [setting, raw] of values) {
+    let value: unknown;
+    try {
+      value = setting.parse(raw);
+    } catch (error) {
+      throw new Error(`--${setting.flag} / ${setting.env}: ${(error as Error).message}`);
+    }
+    if (setting.key === 'demoDir') demoDir = value as string;
+    else options[setting.key] = value;
+  }
+  return { kind: 'serve', options: options as SignalingServerOptions, demoDir };
+}
+
+/** The `--help` text. */
+export function helpText(): string {
+  const rows = SETTINGS.map(
+    (s) => `  --${`${s.flag} <value>`.padEnd(30)} ${s.env.padEnd(32)} ${s.help}`,
+  );
+  return [
+    'Usage: peerlane [options]',
+    '',
+    'Starts the Peerlane signaling server, with the demo page at / and a health check at /healthz.',
+    'Each option may also come from the environment variable beside it; flags win.',
+    '',
+    `  ${'flag'.padEnd(32)} ${'environment'.padEnd(32)} meaning`,
+    ...rows,
+    `  ${'--help'.padEnd(32)} ${''.padEnd(32)} show this text`,
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,76 @@
+import {
+  CLIENT_FRAME_TYPES,
+  ClientFrame,
+  ERROR_CODES,
+  type ErrorCode,
+  type ServerFrame,
+} from './protocol.js';
+
+/** A frame that could not be accepted, with what to tell the client. */
+export interface FrameRejection {
+  code: ErrorCode;
+  message: string;
+  ref?: string;
+}
+
+export type ParsedFrame = { ok: true; frame: ClientFrame } | ({ ok: false } & FrameRejection);
+
+const clientTypes: ReadonlySet<string> = new Set(CLIENT_FRAME_TYPES);
+
+/**
+ * Turns one incoming WebSocket message into a validated client frame, or says exactly
+ * why not. Never throws.
+ */
+export function parseClientFrame(data: Buffer, isBinary: boolean, maxPayload: number): ParsedFrame {
+  if (data.length > maxPayload) {
+    return reject('FRAME_TOO_LARGE', `frame is ${data.length} bytes; the limit is ${maxPayload}`);
+  }
+  if (isBinary)
+    return reject('INVALID_FRAME', 'binary frames are not accepted here; send JSON text');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(data.toString('utf8'));
+  } catch (error) {
+    return reject('BAD_JSON', `frame is not valid JSON: ${(error as Error).message}`);
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    return reject('INVALID_FRAME', 'frame must be a JSON object with a "type"');
+  }
+  const ref = refOf(raw);
+  const type = (raw as { type?: unknown }).type;
+  if (typeof type !== 'string' || !clientTypes.has(type)) {
+    const shown = typeof type === 'string' ? `"${type.slice(0, 32)}"` : 'missing';
+    return reject(
+      'UNKNOWN_TYPE',
+      `unknown frame type ${shown}; expected one of ${CLIENT_FRAME_TYPES.join(', ')}`,
+      ref,
+    );
+  }
+  const result = ClientFrame.safeParse(raw);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const where = issue?.path.length ? issue.path.join('.') : type;
+    return reject('INVALID_FRAME', `${type}: ${where}: ${issue?.message ?? 'invalid'}`, ref);
+  }
+  return { ok: true, frame: result.data };
+}
+
+function refOf(raw: object): string | undefined {
+  const ref = (raw as { ref?: unknown }).ref;
+  return typeof ref === 'string' && ref.length <= 64 ? ref : undefined;
+}
+
+function reject(code: ErrorCode, message: string, ref?: string): ParsedFrame {
+  return ref === undefined ? { ok: false, code, message } : { ok: false, code, message, ref };
+}
+
+/** Builds an `error` frame; the message defaults to the code's documented meaning. */
+export function errorFrame(
+  code: ErrorCode,
+  message: string = ERROR_CODES[code],
+  ref?: string,
+): ServerFrame {
+  return ref === undefined
+    ? { type: 'error', code, message }
+    : { type: 'error', code, message, ref };
+}

@@ -1,0 +1,115 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { extname, join, normalize, sep } from 'node:path';
+
+/** Options of {@link createHttpHandler}. */
+export interface HttpHandlerOptions {
+  /** Folder of the built demo, served at `/`. When it has no `index.html`, a placeholder page says so. */
+  demoDir: string;
+  /** Called by `/healthz`; its result is sent as JSON with status 200. */
+  health: () => object;
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.map': 'application/json',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.woff2': 'font/woff2',
+  '.txt': 'text/plain; charset=utf-8',
+};
+
+const PLACEHOLDER = `<!doctype html>
+<html lang="en"><meta charset="utf-8"><title>Peerlane</title>
+<body style="font:16px system-ui;max-width:40em;margin:4em auto">
+<h1>Peerlane signaling server</h1>
+<p>The server is running. The demo page has not been built into this folder yet:
+run <code>npm run build</code>, then restart.</p>
+</body></html>
+`;
+
+/**
+ * The HTTP side of the CLI: `/healthz`, and the built demo as static files (GET and
+ * HEAD only, no directory listings, nothing outside `demoDir`).
+ */
+export function createHttpHandler(options: HttpHandlerOptions) {
+  const root = normalize(options.demoDir);
+  return (request: IncomingMessage, response: ServerResponse): void => {
+    serve(root, options, request, response).catch(() => {
+      if (!response.headersSent)
+        send(response, 500, 'text/plain; charset=utf-8', 'internal error\n');
+      else response.destroy();
+    });
+  };
+}
+
+async function serve(
+  root: string,
+  options: HttpHandlerOptions,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<void> {
+  if (request.method !== 'GET' && request.method !== 'HEAD') {
+    response.setHeader('allow', 'GET, HEAD');
+    send(response, 405, 'text/plain; charset=utf-8', 'method not allowed\n');
+    return;
+  }
+  let pathname: string;
+  try {
+    pathname = decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname);
+  } catch {
+    send(response, 400, 'text/plain; charset=utf-8', 'bad request\n');
+    return;
+  }
+  if (pathname === '/healthz') {
+    send(
+      response,
+      200,
+      'application/json',
+      `${JSON.stringify({ status: 'ok', ...options.health() })}\n`,
+    );
+    return;
+  }
+  const file = join(root, pathname.endsWith('/') ? `${pathname}index.html` : pathname);
+  if (file !== root && !file.startsWith(root + sep)) {
+    send(response, 404, 'text/plain; charset=utf-8', 'not found\n');
+    return;
+  }
+  const found = await stat(file).catch(() => undefined);
+  if (!found?.isFile()) {
+    if (pathname === '/' || pathname === '/index.html')
+      send(response, 200, CONTENT_TYPES['.html'] ?? '', PLACEHOLDER);
+    else send(response, 404, 'text/plain; charset=utf-8', 'not found\n');
+    return;
+  }
+  response.writeHead(200, {
+    'content-type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream',
+    'content-length': found.size,
+    'x-content-type-options': 'nosniff',
+    'cache-control': pathname.startsWith('/assets/')
+      ? 'public, max-age=31536000, immutable'
+      : 'no-cache',
+  });
+  if (request.method === 'HEAD') {
+    response.end();
+    return;
+  }
+  createReadStream(file)
+    .on('error', () => response.destroy())
+    .pipe(response);
+}
+
+function send(response: ServerResponse, status: number, type: string, body: string): void {
+  response.writeHead(status, {
+    'content-type': type,
+    'content-length': Buffer.byteLength(body),
+    'x-content-type-options': 'nosniff',
+  });
+  response.end(response.req.method === 'HEAD' ? undefined : body);
+}

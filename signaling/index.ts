@@ -1,0 +1,4 @@
+export type { SignalingServerOptions } from './options.js';
+export { DEFAULT_OPTIONS } from './options.js';
+export * from './protocol.js';
+export { createSignalingServer, type SignalingServer, type SignalingStats } from './server.js';

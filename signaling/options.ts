@@ -1,0 +1,103 @@
+import type { Server as HttpServer } from 'node:http';
+import type { IceServer } from './protocol.js';
+
+/** Options of {@link createSignalingServer}. Every one is optional. */
+export interface SignalingServerOptions {
+  /** TCP port to listen on; `0` picks a free one. Ignored when `server` is given. @default 8080 */
+  port?: number;
+  /** Interface to listen on. Ignored when `server` is given. @default '127.0.0.1' */
+  host?: string;
+  /**
+   * An existing HTTP server to attach to instead of creating one. Its other routes and
+   * upgrade handlers keep working; `close()` leaves it listening.
+   */
+  server?: HttpServer;
+  /** URL path of the WebSocket endpoint. @default '/ws' */
+  path?: string;
+  /** Largest frame accepted, in bytes; larger ones get `FRAME_TOO_LARGE`, and ones over 4× are cut with 1009. @default 65536 */
+  maxPayload?: number;
+  /** Peers one room may hold. @default 50 */
+  maxPeersPerRoom?: number;
+  /** Rooms the server may hold at once. @default 10000 */
+  maxRooms?: number;
+  /** Sustained frames per second one connection may send. @default 100 */
+  rateLimit?: number;
+  /** Frames one connection may send in a burst above `rateLimit`. @default 300 */
+  rateBurst?: number;
+  /** Invalid or rate-limited frames tolerated within 10 s before closing with 1008. @default 20 */
+  maxViolations?: number;
+  /** Bytes the server may queue for a client that does not read before dropping it (4002). @default 1048576 */
+  maxBufferedBytes?: number;
+  /** How often the server pings each connection, in ms. @default 30000 */
+  heartbeatIntervalMs?: number;
+  /** How long a ping may go unanswered before the connection is closed (4000), in ms. @default 10000 */
+  heartbeatTimeoutMs?: number;
+  /** How long a dropped peer keeps its id and room membership awaiting a resume, in ms. @default 20000 */
+  resumeGraceMs?: number;
+  /** Signals held for a peer that is reconnecting, delivered when it resumes. @default 256 */
+  maxPendingSignals?: number;
+  /** How long `close()` waits for clients to close before cutting them, in ms. @default 5000 */
+  shutdownTimeoutMs?: number;
+  /** ICE servers handed to every peer in `welcome`. Never a public default. @default [] */
+  iceServers?: IceServer[];
+}
+
+/** {@link SignalingServerOptions} with every default filled in. */
+export type ResolvedOptions = Required<Omit<SignalingServerOptions, 'server'>> &
+  Pick<SignalingServerOptions, 'server'>;
+
+export const DEFAULT_OPTIONS: Omit<ResolvedOptions, 'server'> = {
+  port: 8080,
+  host: '127.0.0.1',
+  path: '/ws',
+  maxPayload: 64 * 1024,
+  maxPeersPerRoom: 50,
+  maxRooms: 10_000,
+  rateLimit: 100,
+  rateBurst: 300,
+  maxViolations: 20,
+  maxBufferedBytes: 1024 * 1024,
+  heartbeatIntervalMs: 30_000,
+  heartbeatTimeoutMs: 10_000,
+  resumeGraceMs: 20_000,
+  maxPendingSignals: 256,
+  shutdownTimeoutMs: 5_000,
+  iceServers: [],
+};
+
+const positiveIntegers = [
+  'maxPayload',
+  'maxPeersPerRoom',
+  'maxRooms',
+  'rateLimit',
+  'rateBurst',
+  'maxViolations',
+  'maxBufferedBytes',
+  'heartbeatIntervalMs',
+  'heartbeatTimeoutMs',
+  'maxPendingSignals',
+] as const;
+
+/** Fills in defaults and rejects nonsense with a `TypeError` naming the option. */
+export function resolveOptions(options: SignalingServerOptions): ResolvedOptions {
+  const defined = Object.fromEntries(
+    Object.entries(options).filter(([, value]) => value !== undefined),
+  ) as SignalingServerOptions;
+  const resolved: ResolvedOptions = { ...DEFAULT_OPTIONS, ...defined };
+  for (const key of positiveIntegers) {
+    const value = resolved[key];
+    if (!Number.isInteger(value) || value <= 0) {
+      throw new TypeError(`options.${key} must be a positive integer (got ${String(value)})`);
+    }
+  }
+  for (const key of ['resumeGraceMs', 'shutdownTimeoutMs', 'port'] as const) {
+    const value = resolved[key];
+    if (!Number.isInteger(value) || value < 0) {
+      throw new TypeError(`options.${key} must be a non-negative integer (got ${String(value)})`);
+    }
+  }
+  if (!resolved.path.startsWith('/')) {
+    throw new TypeError(`options.path must start with "/" (got ${resolved.path})`);
+  }
+  return resolved;
+}

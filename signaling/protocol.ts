@@ -1,0 +1,261 @@
+/**
+ * The Peerlane wire protocol: every frame a client and the signaling server exchange,
+ * defined once as zod schemas. The server validates with them; the SDK imports the
+ * inferred types (and may validate with the same schemas). This file imports only zod.
+ *
+ * Frames are JSON text WebSocket messages, each an object with a `type`.
+ */
+import { z } from 'zod';
+
+/** Version of this protocol. A client names it in `join.v`; the server answers in `welcome.v`. */
+export const PROTOCOL_VERSION = 1;
+
+/**
+ * Every error code the server sends in an `error` frame, with what it means.
+ * The SDK reuses these codes for its own `PeerlaneError`s and adds its own beside them.
+ */
+export const ERROR_CODES = {
+  BAD_JSON: 'The frame is not valid JSON text.',
+  UNKNOWN_TYPE: 'The frame has no `type`, or a `type` the server does not know.',
+  INVALID_FRAME:
+    'The frame has a known `type` but a field is missing, of the wrong type or out of range.',
+  FRAME_TOO_LARGE: 'The frame is larger than the server accepts (`maxPayload`).',
+  UNSUPPORTED_VERSION: 'The client speaks a protocol version this server does not.',
+  RATE_LIMITED: 'Too many frames too fast; this frame was dropped. Slow down.',
+  NOT_JOINED: 'The frame needs a room, and this connection has not joined one.',
+  ALREADY_JOINED: 'This connection is already in a room; leave it first (one room per connection).',
+  ROOM_FULL: 'The room has reached its peer limit (`maxPeersPerRoom`).',
+  TOO_MANY_ROOMS: 'The server has reached its room limit (`maxRooms`).',
+  PEER_NOT_FOUND: 'The target peer is not in your room (never was, left, or is in another room).',
+  RESUME_REJECTED: 'The resume secret does not match the peer id.',
+  SHUTTING_DOWN: 'The server is shutting down and accepts no new joins; reconnect elsewhere.',
+  INTERNAL_ERROR: 'The server failed to handle the frame; this is a server bug.',
+} as const;
+
+/** One of the codes in {@link ERROR_CODES}. */
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+const errorCodeKeys = Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]];
+
+/**
+ * WebSocket close codes the server uses. 1000–1011 are the standard ones;
+ * 4000–4999 are private to Peerlane.
+ */
+export const CLOSE_CODES = {
+  /** The client asked to close, or left cleanly. */
+  NORMAL: 1000,
+  /** The server is shutting down or restarting: reconnect (and resume) elsewhere. */
+  GOING_AWAY: 1001,
+  /** Persistent abuse (invalid frames or rate-limit violations). Do not reconnect at once. */
+  POLICY_VIOLATION: 1008,
+  /** A frame exceeded the hard size limit. */
+  MESSAGE_TOO_BIG: 1009,
+  /** The server hit an unexpected error. */
+  INTERNAL_ERROR: 1011,
+  /** The heartbeat got no pong in time; the connection was presumed dead. */
+  HEARTBEAT_TIMEOUT: 4000,
+  /** Another connection resumed this peer id; this one is no longer used. */
+  SESSION_REPLACED: 4001,
+  /** The client stopped reading while the server had more than `maxBufferedBytes` queued for it. */
+  SLOW_CONSUMER: 4002,
+} as const;
+
+/** Room names: 1–64 characters of `A–Z a–z 0–9 _ . ~ -`. Safe in URLs, logs and keys. */
+export const ROOM_NAME_PATTERN = /^[A-Za-z0-9_.~-]{1,64}$/;
+
+/** Largest serialized size of a peer's metadata object, in bytes of JSON. */
+export const MAX_META_BYTES = 1024;
+
+/** Peer ids are 22 characters of base64url (128 bits); resume secrets are 43 (256 bits). */
+export const PEER_ID_PATTERN = /^[A-Za-z0-9_-]{22}$/;
+export const SECRET_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+
+/** A room name, validated by {@link ROOM_NAME_PATTERN}. */
+export const RoomName = z
+  .string()
+  .regex(ROOM_NAME_PATTERN, 'room must be 1–64 characters of A–Z a–z 0–9 _ . ~ -');
+export type RoomName = z.infer<typeof RoomName>;
+
+/** A server-assigned peer id. */
+export const PeerId = z.string().regex(PEER_ID_PATTERN, 'peer id must be 22 base64url characters');
+export type PeerId = z.infer<typeof PeerId>;
+
+/**
+ * Application metadata that travels with presence (display name, avatar colour…):
+ * a flat object of at most 16 primitive values, {@link MAX_META_BYTES} as JSON.
+ */
+export const PeerMeta = z
+  .record(
+    z.string().min(1).max(32),
+    z.union([z.string().max(256), z.number(), z.boolean(), z.null()]),
+  )
+  .refine((meta) => Object.keys(meta).length <= 16, 'meta may hold at most 16 keys')
+  .refine(
+    (meta) => JSON.stringify(meta).length <= MAX_META_BYTES,
+    `meta must serialize to at most ${MAX_META_BYTES} bytes`,
+  );
+export type PeerMeta = z.infer<typeof PeerMeta>;
+
+/** A client-chosen reference echoed back in an `error` frame caused by that frame. */
+const Ref = z.string().max(64).optional();
+
+const MAX_SDP = 48 * 1024;
+
+/**
+ * WebRTC signaling data exchanged between two peers, as simple-peer emits it:
+ * session descriptions, trickled ICE candidates and renegotiation requests.
+ * The server checks the shape and size and forwards it untouched.
+ */
+export const SignalData = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('offer'), sdp: z.string().max(MAX_SDP) }),
+  z.object({ type: z.literal('answer'), sdp: z.string().max(MAX_SDP) }),
+  z.object({ type: z.literal('pranswer'), sdp: z.string().max(MAX_SDP) }),
+  z.object({ type: z.literal('rollback'), sdp: z.string().max(MAX_SDP).optional() }),
+  z.object({
+    type: z.literal('candidate'),
+    candidate: z.object({
+      candidate: z.string().max(1024),
+      sdpMid: z.string().max(64).nullish(),
+      sdpMLineIndex: z.number().int().min(0).max(1024).nullish(),
+      usernameFragment: z.string().max(256).nullish(),
+    }),
+  }),
+  z.object({ type: z.literal('renegotiate'), renegotiate: z.literal(true) }),
+  z.object({
+    type: z.literal('transceiverRequest'),
+    transceiverRequest: z.object({
+      kind: z.enum(['audio', 'video']),
+      init: z.record(z.string(), z.unknown()).optional(),
+    }),
+  }),
+]);
+export type SignalData = z.infer<typeof SignalData>;
+
+/** Credentials that let a client take its peer id back after a reconnect. */
+export const ResumeCredentials = z.object({
+  peerId: PeerId,
+  secret: z.string().regex(SECRET_PATTERN, 'secret must be 43 base64url characters'),
+});
+export type ResumeCredentials = z.infer<typeof ResumeCredentials>;
+
+// ─── client → server ────────────────────────────────────────────────────────────
+
+/**
+ * Join a room. With `resume`, take back a peer id held before a reconnect: within the
+ * server's grace period the other peers never see a leave/join; after it (or on another
+ * server) the id is reclaimed and the others see a fresh `peer-joined`.
+ */
+export const JoinFrame = z.object({
+  type: z.literal('join'),
+  room: RoomName,
+  v: z.number().int().optional(),
+  meta: PeerMeta.optional(),
+  resume: ResumeCredentials.optional(),
+  ref: Ref,
+});
+
+/** Leave the current room. The connection stays open and may join again. */
+export const LeaveFrame = z.object({ type: z.literal('leave'), ref: Ref });
+
+/** Send signaling data to one peer of the same room. The server stamps `from`. */
+export const SignalFrame = z.object({
+  type: z.literal('signal'),
+  to: PeerId,
+  data: SignalData,
+  ref: Ref,
+});
+
+/** Replace this peer's metadata; the others receive `peer-updated`. */
+export const MetaFrame = z.object({ type: z.literal('meta'), meta: PeerMeta, ref: Ref });
+
+/** Application-level liveness probe (browsers cannot see WebSocket pings). Answered by `pong`. */
+export const PingFrame = z.object({ type: z.literal('ping'), ref: Ref });
+
+export const ClientFrame = z.discriminatedUnion('type', [
+  JoinFrame,
+  LeaveFrame,
+  SignalFrame,
+  MetaFrame,
+  PingFrame,
+]);
+export type ClientFrame = z.infer<typeof ClientFrame>;
+export type JoinFrame = z.infer<typeof JoinFrame>;
+export type SignalFrame = z.infer<typeof SignalFrame>;
+
+/** The `type` of every frame a client may send. */
+export const CLIENT_FRAME_TYPES = ClientFrame.options.map((o) => o.shape.type.value);
+
+// ─── server → client ────────────────────────────────────────────────────────────
+
+/** A peer as presence describes it. */
+export const PeerInfo = z.object({ id: PeerId, meta: PeerMeta });
+export type PeerInfo = z.infer<typeof PeerInfo>;
+
+/** An ICE server the client should use (STUN, or TURN with credentials). */
+export const IceServer = z.object({
+  urls: z.union([z.string(), z.array(z.string())]),
+  username: z.string().optional(),
+  credential: z.string().optional(),
+});
+export type IceServer = z.infer<typeof IceServer>;
+
+/** Why a peer left a room. */
+export const LeaveReason = z.enum([
+  'left', // sent `leave`, or closed its connection cleanly (1000/1001)
+  'disconnected', // its connection dropped and it did not resume within the grace period
+  'timeout', // it stopped answering heartbeats and did not resume within the grace period
+  'kicked', // the server closed it for abuse (1008/1009)
+]);
+export type LeaveReason = z.infer<typeof LeaveReason>;
+
+/** Sent once the connection is in a room: who you are, who is there, and how to connect. */
+export const WelcomeFrame = z.object({
+  type: z.literal('welcome'),
+  v: z.number().int(),
+  room: RoomName,
+  peerId: PeerId,
+  /** Keep it private: with it, this peer id can be resumed after a reconnect. */
+  secret: z.string(),
+  /** True when the id was resumed within the grace period: the others saw no leave. */
+  resumed: z.boolean(),
+  peers: z.array(PeerInfo),
+  iceServers: z.array(IceServer),
+  ref: Ref,
+});
+
+export const PeerJoinedFrame = z.object({ type: z.literal('peer-joined'), peer: PeerInfo });
+export const PeerLeftFrame = z.object({
+  type: z.literal('peer-left'),
+  peerId: PeerId,
+  reason: LeaveReason,
+});
+export const PeerUpdatedFrame = z.object({ type: z.literal('peer-updated'), peer: PeerInfo });
+/** Confirms a `leave`. */
+export const LeftFrame = z.object({ type: z.literal('left'), room: RoomName, ref: Ref });
+export const SignalFromFrame = z.object({
+  type: z.literal('signal'),
+  from: PeerId,
+  data: SignalData,
+});
+export const PongFrame = z.object({ type: z.literal('pong'), ref: Ref });
+export const ErrorFrame = z.object({
+  type: z.literal('error'),
+  code: z.enum(errorCodeKeys),
+  message: z.string(),
+  /** The `ref` of the client frame that caused it, when it had one. */
+  ref: Ref,
+});
+
+export const ServerFrame = z.discriminatedUnion('type', [
+  WelcomeFrame,
+  PeerJoinedFrame,
+  PeerLeftFrame,
+  PeerUpdatedFrame,
+  LeftFrame,
+  SignalFromFrame,
+  PongFrame,
+  ErrorFrame,
+]);
+export type ServerFrame = z.infer<typeof ServerFrame>;
+export type WelcomeFrame = z.infer<typeof WelcomeFrame>;
+export type ErrorFrame = z.infer<typeof ErrorFrame>;

@@ -1,0 +1,158 @@
+import {
+  createServer,
+  type Server as HttpServer,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
+import { Connection } from './connection.js';
+import { Hub } from './hub.js';
+import { resolveOptions, type SignalingServerOptions } from './options.js';
+
+/** Counts of what the server holds right now. */
+export interface SignalingStats {
+  connections: number;
+  rooms: number;
+  peers: number;
+}
+
+/** A running signaling server, as {@link createSignalingServer} returns it. */
+export interface SignalingServer {
+  /** WebSocket URL clients connect to, e.g. `ws://127.0.0.1:8080/ws`. */
+  readonly url: string;
+  /** The port actually listened on (useful with `port: 0`). */
+  readonly port: number;
+  /** Counts of connections, rooms and peers. */
+  stats(): SignalingStats;
+  /**
+   * Stops accepting, closes every client with 1001 so it can resume elsewhere, waits up
+   * to `shutdownTimeoutMs` for them to go, then cuts the rest. Closes the HTTP server
+   * only if it created it. Safe to call twice.
+   */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a Peerlane signaling server: rooms, presence and signal routing over WebSocket.
+ * Resolves once it is listening.
+ *
+ * @example
+ * const server = await createSignalingServer({ port: 0 });
+ * console.log(server.url); // ws://127.0.0.1:41234/ws
+ * await server.close();
+ */
+export async function createSignalingServer(
+  options: SignalingServerOptions = {},
+): Promise<SignalingServer> {
+  const config = resolveOptions(options);
+  const ownsHttp = !config.server;
+  const http = config.server ?? createServer(answerPlainHttp(config.path));
+  const hub = new Hub(config);
+  const connections = new Set<Connection>();
+  let closing: Promise<void> | undefined;
+  // Frames a little over maxPayload get a FRAME_TOO_LARGE reply; far over it, ws cuts with 1009.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: config.maxPayload * 4 });
+
+  wss.on('connection', (ws) => {
+    connections.add(new Connection(ws, hub, config, (c) => connections.delete(c)));
+  });
+  wss.on('error', () => {});
+
+  const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    if (pathOf(request) !== config.path) {
+      // Leave other paths to the host application's own upgrade handlers, if it has any.
+      if (http.listenerCount('upgrade') === 1) refuse(socket, 404, 'Not Found');
+      return;
+    }
+    if (closing) {
+      refuse(socket, 503, 'Service Unavailable');
+      return;
+    }
+    socket.on('error', () => {});
+    wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
+  };
+  http.on('upgrade', onUpgrade);
+
+  const heartbeat = setInterval(() => {
+    for (const connection of connections) connection.heartbeat();
+  }, config.heartbeatIntervalMs);
+  heartbeat.unref();
+
+  if (ownsHttp) await listen(http, config.port, config.host);
+  else if (!http.listening) await new Promise<void>((resolve) => http.once('listening', resolve));
+  const address = http.address() as AddressInfo;
+
+  return {
+    url: `ws://${urlHost(address.address)}:${address.port}${config.path}`,
+    port: address.port,
+    stats: () => ({
+      connections: connections.size,
+      rooms: hub.registry.roomCount,
+      peers: hub.registry.peerCount,
+    }),
+    close() {
+      closing ??= (async () => {
+        clearInterval(heartbeat);
+        http.off('upgrade', onUpgrade);
+        hub.close();
+        const stopped = ownsHttp
+          ? new Promise((resolve) => http.close(resolve))
+          : Promise.resolve();
+        await drain(connections, config.shutdownTimeoutMs);
+        wss.close();
+        if (ownsHttp) http.closeAllConnections();
+        await stopped;
+      })();
+      return closing;
+    },
+  };
+}
+
+async function drain(connections: Set<Connection>, timeoutMs: number): Promise<void> {
+  if (connections.size === 0) return;
+  const all = [...connections];
+  const gone = Promise.all(all.map((c) => c.closed));
+  for (const connection of all) connection.shutdown();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, timeoutMs);
+  });
+  await Promise.race([gone, deadline]);
+  clearTimeout(timer);
+  for (const connection of connections) connection.terminate();
+  await gone;
+}
+
+function answerPlainHttp(path: string) {
+  return (_request: IncomingMessage, response: ServerResponse): void => {
+    response.writeHead(426, { 'content-type': 'text/plain; charset=utf-8', upgrade: 'websocket' });
+    response.end(`Peerlane signaling: connect with a WebSocket to ${path}\n`);
+  };
+}
+
+function pathOf(request: IncomingMessage): string {
+  const url = request.url ?? '/';
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
+}
+
+function refuse(socket: Duplex, status: number, text: string): void {
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
+
+function listen(http: HttpServer, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(port, host, () => {
+      http.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+function urlHost(address: string): string {
+  if (address === '0.0.0.0' || address === '::') return 'localhost';
+  return address.includes(':') ? `[${address}]` : address;
+}

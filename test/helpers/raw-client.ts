@@ -1,0 +1,98 @@
+import { WebSocket } from 'ws';
+import type { ServerFrame } from '../../signaling/protocol.js';
+
+type FrameOf<T extends ServerFrame['type']> = Extract<ServerFrame, { type: T }>;
+
+/**
+ * A bare `ws` client that records every frame it receives, for tests that speak the
+ * wire protocol directly. `next(type)` waits for the next frame of that type.
+ */
+export class RawClient {
+  readonly frames: ServerFrame[] = [];
+  #cursor = 0;
+  #waiters: Array<() => void> = [];
+  readonly closed: Promise<{ code: number; reason: string }>;
+
+  private constructor(readonly ws: WebSocket) {
+    ws.on('message', (data) => {
+      this.frames.push(JSON.parse(String(data)) as ServerFrame);
+      for (const wake of this.#waiters.splice(0)) wake();
+    });
+    this.closed = new Promise((resolve) => {
+      ws.on('close', (code, reason) => {
+        resolve({ code, reason: reason.toString() });
+        for (const wake of this.#waiters.splice(0)) wake();
+      });
+    });
+  }
+
+  static async connect(url: string, options: { autoPong?: boolean } = {}): Promise<RawClient> {
+    const ws = new WebSocket(url, { autoPong: options.autoPong ?? true });
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    return new RawClient(ws);
+  }
+
+  send(frame: unknown): void {
+    this.ws.send(
+      typeof frame === 'string' || Buffer.isBuffer(frame) ? frame : JSON.stringify(frame),
+    );
+  }
+
+  /** Joins `room` and returns the welcome. */
+  async join(room: string, extra: Record<string, unknown> = {}): Promise<FrameOf<'welcome'>> {
+    this.send({ type: 'join', room, ...extra });
+    return this.next('welcome');
+  }
+
+  /**
+   * Resolves with the next not-yet-consumed frame of `type` (frames of other types stay
+   * available). Rejects after `timeoutMs`, or if the socket closes first.
+   */
+  async next<T extends ServerFrame['type']>(type: T, timeoutMs = 3000): Promise<FrameOf<T>> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const index = this.frames.findIndex(
+        (f, i) => i >= this.#cursor && f.type === type && !this.#taken.has(i),
+      );
+      if (index !== -1) {
+        this.#taken.add(index);
+        return this.frames[index] as FrameOf<T>;
+      }
+      if (this.ws.readyState === WebSocket.CLOSED)
+        throw new Error(`socket closed while waiting for "${type}"`);
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw new Error(
+          `no "${type}" frame within ${timeoutMs} ms; got ${JSON.stringify(this.frames)}`,
+        );
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.#waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  #taken = new Set<number>();
+
+  /** Frames of `type` received so far and not consumed by `next`. */
+  unread<T extends ServerFrame['type']>(type: T): FrameOf<T>[] {
+    return this.frames.filter((f, i) => f.type === type && !this.#taken.has(i)) as FrameOf<T>[];
+  }
+
+  close(code?: number): Promise<{ code: number; reason: string }> {
+    if (this.ws.readyState !== WebSocket.CLOSED) this.ws.close(code);
+    return this.closed;
+  }
+
+  /** Drops the TCP connection without a closing handshake, like a lost network. */
+  kill(): void {
+    this.ws.terminate();
+  }
+}
