@@ -39,10 +39,13 @@ export function parseClientFrame(data: Buffer, isBinary: boolean, maxPayload: nu
   const ref = refOf(raw);
   const type = (raw as { type?: unknown }).type;
   if (typeof type !== 'string' || !clientTypes.has(type)) {
-    const shown = typeof type === 'string' ? `"${type.slice(0, 32)}"` : 'missing';
+    const problem =
+      typeof type === 'string'
+        ? `unknown frame type "${type.slice(0, 32)}"`
+        : 'frame has no string "type"';
     return reject(
       'UNKNOWN_TYPE',
-      `unknown frame type ${shown}; expected one of ${CLIENT_FRAME_TYPES.join(', ')}`,
+      `${problem}; expected one of ${CLIENT_FRAME_TYPES.join(', ')}`,
       ref,
     );
   }

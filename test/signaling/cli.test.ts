@@ -1,0 +1,126 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseCli } from '../../signaling/cli-options.js';
+import { CLOSE_CODES } from '../../signaling/protocol.js';
+import { RawClient } from '../helpers/raw-client.js';
+
+const MAIN = join(import.meta.dirname, '../../signaling/main.ts');
+
+interface Run {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+function run(args: string[], env: Record<string, string> = {}): Run {
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (d) => (output += d));
+  child.stderr?.on('data', (d) => (output += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, output: () => output, exited };
+}
+
+async function listening(r: Run): Promise<string> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const match = /listening on (http:\/\/\S+)/.exec(r.output());
+    if (match?.[1]) return match[1];
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`server did not start: ${r.output()}`);
+}
+
+describe('peerlane CLI', () => {
+  const runs: Run[] = [];
+  let demoDir: string | undefined;
+  afterEach(async () => {
+    for (const r of runs.splice(0)) r.child.kill('SIGKILL');
+    if (demoDir) await rm(demoDir, { recursive: true, force: true });
+  });
+
+  it('prints help listing every flag and its variable', async () => {
+    const r = run(['--help']);
+    expect(await r.exited).toBe(0);
+    expect(r.output()).toContain('Usage: peerlane [options]');
+    expect(r.output()).toMatch(/--port <value>\s+PORT/);
+    expect(r.output()).toMatch(/--max-payload <value>\s+PEERLANE_MAX_PAYLOAD/);
+  });
+
+  it('exits 2 with a clear message on a bad flag or value', async () => {
+    const bad = run(['--bogus']);
+    expect(await bad.exited).toBe(2);
+    expect(bad.output()).toBe('peerlane: unknown argument "--bogus"; see --help\n');
+    const badValue = run([], { PORT: 'eighty' });
+    expect(await badValue.exited).toBe(2);
+    expect(badValue.output()).toBe(
+      'peerlane: --port / PORT: expected a non-negative integer, got "eighty"\n',
+    );
+  });
+
+  it('serves the demo, /healthz and signaling, and shuts down gracefully on SIGTERM', async () => {
+    demoDir = await mkdtemp(join(tmpdir(), 'peerlane-demo-'));
+    await writeFile(join(demoDir, 'index.html'), '<h1>demo</h1>');
+    const r = run(['--port', '0', '--demo-dir', demoDir]);
+    runs.push(r);
+    const base = await listening(r);
+
+    expect(await (await fetch(base)).text()).toBe('<h1>demo</h1>');
+    expect((await fetch(`${base}%2e%2e/package.json`)).status).toBe(404);
+    expect((await fetch(`${base}nope.js`)).status).toBe(404);
+    expect((await fetch(base, { method: 'POST' })).status).toBe(405);
+
+    const client = await RawClient.connect(`${base.replace('http', 'ws')}ws`);
+    await client.join('r');
+    const health = await fetch(`${base}healthz`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ status: 'ok', connections: 1, rooms: 1, peers: 1 });
+
+    r.child.kill('SIGTERM');
+    expect(await client.closed).toEqual({
+      code: CLOSE_CODES.GOING_AWAY,
+      reason: 'server shutting down',
+    });
+    expect(await r.exited).toBe(0);
+    expect(r.output()).toContain('peerlane: stopped');
+  });
+
+  it('shows a placeholder page when the demo is not built', async () => {
+    demoDir = await mkdtemp(join(tmpdir(), 'peerlane-empty-'));
+    const r = run([], { PORT: '0', PEERLANE_DEMO_DIR: demoDir });
+    runs.push(r);
+    const page = await fetch(await listening(r));
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('The demo page has not been built');
+  });
+});
+
+describe('parseCli', () => {
+  it('reads flags over environment variables, in both flag forms', () => {
+    expect(parseCli(['--port=9000', '--max-rooms', '5'], { PORT: '1', HOST: '0.0.0.0' })).toEqual({
+      kind: 'serve',
+      options: { port: 9000, host: '0.0.0.0', maxRooms: 5 },
+      demoDir: undefined,
+    });
+  });
+
+  it('parses ICE servers as JSON and rejects bad ones', () => {
+    const ice = '[{"urls":"turn:127.0.0.1:3478","username":"u","credential":"c"}]';
+    expect(parseCli(['--ice-servers', ice], {})).toMatchObject({
+      options: { iceServers: JSON.parse(ice) },
+    });
+    expect(() => parseCli([], { PEERLANE_ICE_SERVERS: '[{"url":1}]' })).toThrow(
+      '--ice-servers / PEERLANE_ICE_SERVERS: expected a JSON array of { urls, username?, credential? }',
+    );
+  });
+
+  it('asks for a value a flag lacks', () => {
+    expect(() => parseCli(['--port'], {})).toThrow('--port needs a value');
+  });
+});
