@@ -116,6 +116,27 @@ export const SETTINGS: readonly Setting[] = [
     help: `ms a dropped peer may resume in (default ${DEFAULT_OPTIONS.resumeGraceMs})`,
   },
   {
+    flag: 'max-buffered-bytes',
+    env: 'PEERLANE_MAX_BUFFERED_BYTES',
+    key: 'maxBufferedBytes',
+    parse: integer,
+    help: `bytes queued for a non-reading client before it is dropped (default ${DEFAULT_OPTIONS.maxBufferedBytes})`,
+  },
+  {
+    flag: 'max-pending-signals',
+    env: 'PEERLANE_MAX_PENDING_SIGNALS',
+    key: 'maxPendingSignals',
+    parse: integer,
+    help: `signals held for a reconnecting peer (default ${DEFAULT_OPTIONS.maxPendingSignals})`,
+  },
+  {
+    flag: 'shutdown-timeout',
+    env: 'PEERLANE_SHUTDOWN_TIMEOUT_MS',
+    key: 'shutdownTimeoutMs',
+    parse: integer,
+    help: `ms to wait for clients to close on shutdown (default ${DEFAULT_OPTIONS.shutdownTimeoutMs})`,
+  },
+  {
     flag: 'ice-servers',
     env: 'PEERLANE_ICE_SERVERS',
     key: 'iceServers',

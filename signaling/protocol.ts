@@ -50,8 +50,6 @@ export const CLOSE_CODES = {
   POLICY_VIOLATION: 1008,
   /** A frame exceeded the hard size limit. */
   MESSAGE_TOO_BIG: 1009,
-  /** The server hit an unexpected error. */
-  INTERNAL_ERROR: 1011,
   /** The heartbeat got no pong in time; the connection was presumed dead. */
   HEARTBEAT_TIMEOUT: 4000,
   /** Another connection resumed this peer id; this one is no longer used. */

@@ -3,7 +3,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseCli } from '../../signaling/cli-options.js';
+import { parseCli, SETTINGS } from '../../signaling/cli-options.js';
+import { DEFAULT_OPTIONS } from '../../signaling/options.js';
 import { CLOSE_CODES } from '../../signaling/protocol.js';
 import { RawClient } from '../helpers/raw-client.js';
 
@@ -117,6 +118,12 @@ describe('parseCli', () => {
     });
     expect(() => parseCli([], { PEERLANE_ICE_SERVERS: '[{"url":1}]' })).toThrow(
       '--ice-servers / PEERLANE_ICE_SERVERS: expected a JSON array of { urls, username?, credential? }',
+    );
+  });
+
+  it('has a flag for every server option', () => {
+    expect(SETTINGS.map((s) => s.key).sort()).toEqual(
+      [...Object.keys(DEFAULT_OPTIONS), 'demoDir'].sort(),
     );
   });
 
