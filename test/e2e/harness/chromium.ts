@@ -1,0 +1,62 @@
+import { existsSync } from 'node:fs';
+import { type Browser, chromium } from 'playwright-core';
+
+/** Where Debian's `apt-get install chromium` puts the browser. */
+export const DEFAULT_CHROMIUM_PATH = '/usr/bin/chromium';
+
+/**
+ * Flags that keep Chromium's WebRTC on loopback and quiet (see
+ * shared/guide/testing-webrtc.md): fake camera and microphone granted without a prompt,
+ * raw `127.0.0.1` host candidates instead of mDNS `uuid.local` ones, every host name but
+ * localhost unresolvable, and no background traffic of its own.
+ *
+ * `--disable-features` must stay last: Playwright adds its own list before ours, and
+ * Chromium keeps only the last one.
+ */
+export const CHROMIUM_ARGS: readonly string[] = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--use-fake-device-for-media-stream',
+  '--use-fake-ui-for-media-stream',
+  '--allow-loopback-in-peer-connection',
+  '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost , EXCLUDE 127.0.0.1',
+  '--disable-features=WebRtcHideLocalIpsWithMdns',
+];
+
+/**
+ * The Chromium binary to drive: `$CHROME_PATH` when set, else {@link DEFAULT_CHROMIUM_PATH}.
+ * Throws with instructions when it does not exist (Playwright cannot download browsers here).
+ */
+export function chromiumPath(env: NodeJS.ProcessEnv = process.env): string {
+  const path = env.CHROME_PATH || DEFAULT_CHROMIUM_PATH;
+  if (!existsSync(path)) {
+    throw new Error(
+      `Chromium not found at ${path}${env.CHROME_PATH ? ' (from CHROME_PATH)' : ''}. ` +
+        'Install it with `apt-get install -y chromium`, or set CHROME_PATH to a Chromium binary.',
+    );
+  }
+  return path;
+}
+
+/** Options of {@link launchChromium}. */
+export interface LaunchOptions {
+  /** Flags added after {@link CHROMIUM_ARGS} (a later `--disable-features` replaces ours). @default [] */
+  extraArgs?: readonly string[];
+  /** Show the window (needs a display). @default false */
+  headed?: boolean;
+}
+
+/** Launches the system Chromium headless with {@link CHROMIUM_ARGS}. Close it when done. */
+export function launchChromium(options: LaunchOptions = {}): Promise<Browser> {
+  return chromium.launch({
+    executablePath: chromiumPath(),
+    headless: !options.headed,
+    args: [...CHROMIUM_ARGS, ...(options.extraArgs ?? [])],
+    timeout: 15_000,
+  });
+}

@@ -1,0 +1,10 @@
+/**
+ * The end-to-end harness: real Chromium, real signaling server, real WebRTC on loopback.
+ * See test/e2e/README.md for how to use it and how to add a page.
+ */
+export type { PageApis, PageKind } from '../pages/api.js';
+export { CHROMIUM_ARGS, chromiumPath, DEFAULT_CHROMIUM_PATH, launchChromium } from './chromium.js';
+export { type PageServer, servePages } from './page-server.js';
+export { BUNDLE_FILE, ensureSdkBundle } from './sdk-bundle.js';
+export { openTestPage, type Remote, TestPage } from './test-page.js';
+export { type E2e, type E2eOptions, useE2e } from './use-e2e.js';
