@@ -1,3 +1,4 @@
+import type { AuthOptions } from './auth.js';
 import { DEFAULT_OPTIONS, type SignalingServerOptions } from './options.js';
 import { IceServer } from './protocol.js';
 
@@ -5,7 +6,8 @@ import { IceServer } from './protocol.js';
 interface Setting {
   flag: string;
   env: string;
-  key: keyof SignalingServerOptions | 'demoDir';
+  /** The option it sets; `auth.x` sets `options.auth.x`. */
+  key: keyof SignalingServerOptions | `auth.${keyof AuthOptions}` | 'demoDir';
   help: string;
   parse: (text: string) => unknown;
 }
@@ -28,6 +30,19 @@ function iceServers(text: string): unknown {
 }
 
 const text = (value: string): string => value;
+
+function boolean(value: string): boolean {
+  if (value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0') return false;
+  throw new Error(`expected true or false, got "${value}"`);
+}
+
+function list(value: string): string[] {
+  return value
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+}
 
 /** Every CLI setting. `--help` and the README's configuration table are made from it. */
 export const SETTINGS: readonly Setting[] = [
@@ -144,6 +159,69 @@ export const SETTINGS: readonly Setting[] = [
     help: 'JSON array of ICE servers for clients (default [])',
   },
   {
+    flag: 'max-connections-per-ip',
+    env: 'PEERLANE_MAX_CONNECTIONS_PER_IP',
+    key: 'maxConnectionsPerIp',
+    parse: integer,
+    help: `open connections per IP address (default ${DEFAULT_OPTIONS.maxConnectionsPerIp})`,
+  },
+  {
+    flag: 'join-rate-limit',
+    env: 'PEERLANE_JOIN_RATE_LIMIT',
+    key: 'joinRateLimit',
+    parse: integer,
+    help: `joins per second per IP address (default ${DEFAULT_OPTIONS.joinRateLimit})`,
+  },
+  {
+    flag: 'join-rate-burst',
+    env: 'PEERLANE_JOIN_RATE_BURST',
+    key: 'joinRateBurst',
+    parse: integer,
+    help: `join burst per IP address (default ${DEFAULT_OPTIONS.joinRateBurst})`,
+  },
+  {
+    flag: 'trust-proxy',
+    env: 'PEERLANE_TRUST_PROXY',
+    key: 'trustProxy',
+    parse: boolean,
+    help: 'take client addresses from X-Forwarded-For (default false)',
+  },
+  {
+    flag: 'allowed-origins',
+    env: 'PEERLANE_ALLOWED_ORIGINS',
+    key: 'allowedOrigins',
+    parse: list,
+    help: 'comma-separated browser origins allowed to connect (default: any)',
+  },
+  {
+    flag: 'auth-secret',
+    env: 'PEERLANE_AUTH_SECRET',
+    key: 'auth.secret',
+    parse: text,
+    help: 'require HS256 room tokens signed with this secret (prefer the variable: flags show in ps)',
+  },
+  {
+    flag: 'auth-jwks-url',
+    env: 'PEERLANE_AUTH_JWKS_URL',
+    key: 'auth.jwksUrl',
+    parse: text,
+    help: 'require RS/ES room tokens whose keys are at this JWKS URL',
+  },
+  {
+    flag: 'auth-issuer',
+    env: 'PEERLANE_AUTH_ISSUER',
+    key: 'auth.issuer',
+    parse: text,
+    help: 'required token issuer (iss)',
+  },
+  {
+    flag: 'auth-audience',
+    env: 'PEERLANE_AUTH_AUDIENCE',
+    key: 'auth.audience',
+    parse: text,
+    help: 'required token audience (aud)',
+  },
+  {
     flag: 'demo-dir',
     env: 'PEERLANE_DEMO_DIR',
     key: 'demoDir',
@@ -187,7 +265,10 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliRe
       throw new Error(`--${setting.flag} / ${setting.env}: ${(error as Error).message}`);
     }
     if (setting.key === 'demoDir') demoDir = value as string;
-    else options[setting.key] = value;
+    else if (setting.key.startsWith('auth.')) {
+      const auth = (options.auth ??= {}) as Record<string, unknown>;
+      auth[setting.key.slice('auth.'.length)] = value;
+    } else options[setting.key] = value;
   }
   return { kind: 'serve', options: options as SignalingServerOptions, demoDir };
 }
@@ -199,6 +280,7 @@ export function helpText(): string {
   );
   return [
     'Usage: peerlane [options]',
+    '       peerlane token --room <name> [--ttl 1h] …   (mint a room token; token --help)',
     '',
     'Starts the Peerlane signaling server, with the demo page at / and a health check at /healthz.',
     'Each option may also come from the environment variable beside it; flags win.',

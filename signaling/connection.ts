@@ -1,9 +1,24 @@
 import type { WebSocket } from 'ws';
+import type { Admission } from './admission.js';
+import type { createTokenVerifier, Grant } from './auth.js';
 import { errorFrame, type FrameRejection, parseClientFrame } from './frames.js';
 import type { Hub, HubMember, Session } from './hub.js';
 import type { ResolvedOptions } from './options.js';
-import { CLOSE_CODES, type ClientFrame, type ServerFrame } from './protocol.js';
+import { CLOSE_CODES, type ClientFrame, type JoinFrame, type ServerFrame } from './protocol.js';
 import { TokenBucket } from './token-bucket.js';
+
+/** What every connection of one server shares. */
+export interface ConnectionContext {
+  hub: Hub;
+  options: ResolvedOptions;
+  admission: Admission;
+  /** Checks room tokens; absent when the server does not require them. */
+  verify: ReturnType<typeof createTokenVerifier> | undefined;
+  onClosed: (connection: Connection) => void;
+}
+
+/** Frames held while a token is being checked; a client has no reason to send more. */
+const MAX_HELD_FRAMES = 64;
 
 /** How a connection ended, which decides what the room is told. */
 type Ending = 'client' | 'timeout' | 'dropped' | 'kicked' | 'retired' | 'shutdown';
@@ -18,18 +33,27 @@ export class Connection implements Session {
   #pongTimer: NodeJS.Timeout | undefined;
   readonly #rate: TokenBucket;
   readonly #violations: TokenBucket;
+  /** Frames waiting their turn while an asynchronous join (token check) runs. */
+  readonly #held: ClientFrame[] = [];
+  #pumping = false;
   #markClosed: () => void = () => {};
   /** Settles once the socket has closed. */
   readonly closed = new Promise<void>((resolve) => {
     this.#markClosed = resolve;
   });
 
+  private readonly hub: Hub;
+  private readonly options: ResolvedOptions;
+
   constructor(
     private readonly ws: WebSocket,
-    private readonly hub: Hub,
-    private readonly options: ResolvedOptions,
-    private readonly onClosed: (connection: Connection) => void,
+    /** The client's IP address, for per-address limits. */
+    readonly address: string,
+    private readonly context: ConnectionContext,
   ) {
+    const { hub, options } = context;
+    this.hub = hub;
+    this.options = options;
     this.#rate = new TokenBucket(options.rateBurst, options.rateLimit);
     this.#violations = new TokenBucket(options.maxViolations, options.maxViolations / 10);
     ws.on('message', (data, isBinary) =>
@@ -94,9 +118,85 @@ export class Connection implements Session {
       this.#violation(errorFrame(parsed.code, parsed.message, parsed.ref));
       return;
     }
-    const rejection = this.#dispatch(parsed.frame);
+    const frame = parsed.frame;
+    const needsToken = frame.type === 'join' && this.context.verify !== undefined;
+    if (!this.#pumping && !needsToken) {
+      this.#handle(frame);
+      return;
+    }
+    if (this.#held.length >= MAX_HELD_FRAMES) {
+      this.#violation(
+        errorFrame(
+          'RATE_LIMITED',
+          'too many frames while the join is checked; frame dropped',
+          frame.ref,
+        ),
+      );
+      return;
+    }
+    this.#held.push(frame);
+    if (!this.#pumping) void this.#pump();
+  }
+
+  /** Handles held frames in order, awaiting each token check before the frames after it. */
+  async #pump(): Promise<void> {
+    this.#pumping = true;
+    try {
+      for (let frame = this.#held.shift(); frame; frame = this.#held.shift()) {
+        if (this.ws.readyState !== this.ws.OPEN) break;
+        if (frame.type === 'join' && this.context.verify)
+          await this.#joinWithToken(frame, this.context.verify);
+        else this.#handle(frame);
+      }
+    } catch {
+      this.#reply(errorFrame('INTERNAL_ERROR'));
+    } finally {
+      this.#held.length = 0;
+      this.#pumping = false;
+    }
+  }
+
+  async #joinWithToken(
+    frame: JoinFrame,
+    verify: NonNullable<ConnectionContext['verify']>,
+  ): Promise<void> {
+    const refused = this.#checkJoin();
+    const verdict = refused ? undefined : await verify(frame.token, frame.room);
+    // The client may have gone while the token was checked: then there is no one to join.
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    const rejection =
+      refused ?? (verdict?.ok === false ? verdict.rejection : this.#join(frame, verdict?.grant));
+    if (rejection) this.#reply(errorFrame(rejection.code, rejection.message, frame.ref));
+  }
+
+  #handle(frame: ClientFrame): void {
+    const rejection = this.#dispatch(frame);
     if (rejection)
-      this.#reply(errorFrame(rejection.code, rejection.message, rejection.ref ?? parsed.frame.ref));
+      this.#reply(errorFrame(rejection.code, rejection.message, rejection.ref ?? frame.ref));
+  }
+
+  /** Refuses a join this connection may not make now, whatever its token says. */
+  #checkJoin(): FrameRejection | undefined {
+    if (this.#member) {
+      return {
+        code: 'ALREADY_JOINED',
+        message: `already in room "${this.#member.room}"; send leave first`,
+      };
+    }
+    if (!this.context.admission.takeJoin(this.address)) {
+      return {
+        code: 'RATE_LIMITED',
+        message: `more than ${this.options.joinRateLimit} joins per second from your address; try again shortly`,
+      };
+    }
+    return undefined;
+  }
+
+  #join(frame: JoinFrame, grant: Grant | undefined): FrameRejection | undefined {
+    const result = this.hub.join(this, frame, grant);
+    if ('code' in result) return result;
+    this.#member = result;
+    return undefined;
   }
 
   #dispatch(frame: ClientFrame): FrameRejection | undefined {
@@ -104,18 +204,7 @@ export class Connection implements Session {
       this.#reply(frame.ref === undefined ? { type: 'pong' } : { type: 'pong', ref: frame.ref });
       return undefined;
     }
-    if (frame.type === 'join') {
-      if (this.#member) {
-        return {
-          code: 'ALREADY_JOINED',
-          message: `already in room "${this.#member.room}"; send leave first`,
-        };
-      }
-      const result = this.hub.join(this, frame);
-      if ('code' in result) return result;
-      this.#member = result;
-      return undefined;
-    }
+    if (frame.type === 'join') return this.#checkJoin() ?? this.#join(frame, undefined);
     const member = this.#member;
     if (!member)
       return { code: 'NOT_JOINED', message: `${frame.type} needs a room; send join first` };
@@ -158,7 +247,7 @@ export class Connection implements Session {
 
   #onClose(code: number): void {
     this.#clearPongTimer();
-    this.onClosed(this);
+    this.context.onClosed(this);
     this.#markClosed();
     const member = this.#member;
     this.#member = null;

@@ -1,3 +1,4 @@
+import type { Grant } from './auth.js';
 import type { FrameRejection } from './frames.js';
 import { createPeerIdentity, type PeerIdentity, verifyPeerIdentity } from './ids.js';
 import type { ResolvedOptions } from './options.js';
@@ -8,6 +9,7 @@ import {
   type PeerMeta,
   PROTOCOL_VERSION,
   type ServerFrame,
+  type SignalData,
   type SignalFrame,
 } from './protocol.js';
 import { type Member, RoomRegistry } from './rooms.js';
@@ -42,8 +44,11 @@ export class Hub {
     this.registry = new RoomRegistry(options);
   }
 
-  /** Puts `session` in the frame's room, resuming its peer id when it proves ownership. */
-  join(session: Session, frame: JoinFrame): HubMember | FrameRejection {
+  /**
+   * Puts `session` in the frame's room, resuming its peer id when it proves ownership.
+   * `grant` is what the verified room token allows, when the server checks tokens.
+   */
+  join(session: Session, frame: JoinFrame, grant?: Grant): HubMember | FrameRejection {
     if (frame.v !== undefined && frame.v !== PROTOCOL_VERSION) {
       return {
         code: 'UNSUPPORTED_VERSION',
@@ -61,7 +66,9 @@ export class Hub {
       }
       identity = frame.resume;
       const held = this.registry.get(identity.peerId);
-      if (held?.room === frame.room) return this.#reattach(session, held, identity, frame);
+      if (held?.room === frame.room && held.identity === grant?.identity) {
+        return this.#reattach(session, held, identity, frame);
+      }
       if (held) this.leave(held, 'left');
     } else {
       identity = createPeerIdentity();
@@ -71,12 +78,14 @@ export class Hub {
       room: frame.room,
       meta: frame.meta ?? {},
       attachment: session,
+      ...(grant?.identity === undefined ? {} : { identity: grant.identity }),
+      ...(grant ? { perms: grant.perms } : {}),
     };
-    const refusal = this.registry.add(member);
+    const refusal = this.registry.add(member, grant?.maxPeers);
     if (refusal === 'ROOM_FULL') {
       return {
         code: refusal,
-        message: `room "${frame.room}" is full (${this.options.maxPeersPerRoom} peers)`,
+        message: `room "${frame.room}" is full (${Math.min(this.options.maxPeersPerRoom, grant?.maxPeers ?? Infinity)} peers)`,
       };
     }
     if (refusal === 'TOO_MANY_ROOMS') {
@@ -155,6 +164,13 @@ export class Hub {
 
   /** Forwards a signal to a peer of the same room, stamping `from`. */
   signal(member: HubMember, frame: SignalFrame): FrameRejection | undefined {
+    if (member.perms?.publish === false && sendsMedia(frame.data)) {
+      return {
+        code: 'FORBIDDEN',
+        message: 'your room token does not allow publishing audio or video',
+        ...(frame.ref === undefined ? {} : { ref: frame.ref }),
+      };
+    }
     const target = this.registry.get(frame.to);
     if (!target || target.room !== member.room || target === member) {
       return {
@@ -213,5 +229,22 @@ export class Hub {
 }
 
 function info(member: HubMember): PeerInfo {
-  return { id: member.id, meta: member.meta };
+  const peer: PeerInfo = { id: member.id, meta: member.meta };
+  if (member.identity !== undefined) peer.identity = member.identity;
+  if (member.perms) peer.perms = member.perms;
+  return peer;
+}
+
+/**
+ * True when a session description offers to send audio or video: an m=audio/m=video
+ * section with a non-zero port whose direction is not recvonly or inactive (sendrecv is
+ * the default).
+ */
+export function sendsMedia(data: SignalData): boolean {
+  if (!('sdp' in data) || data.sdp === undefined) return false;
+  const sections = data.sdp.split(/\r?\n(?=m=)/).slice(1);
+  return sections.some(
+    (section) =>
+      /^m=(audio|video) [1-9]/.test(section) && !/\na=(recvonly|inactive)\r?(\n|$)/.test(section),
+  );
 }

@@ -11,8 +11,20 @@ import { helpText, parseCli } from './cli-options.js';
 import { createHttpHandler } from './http.js';
 import { DEFAULT_OPTIONS } from './options.js';
 import { createSignalingServer, type SignalingServer } from './server.js';
+import { runTokenCommand } from './token-command.js';
 
 async function main(): Promise<void> {
+  if (process.argv[2] === 'token') {
+    try {
+      process.exitCode = await runTokenCommand(process.argv.slice(3), process.env, (text) =>
+        process.stdout.write(text),
+      );
+    } catch (error) {
+      process.stderr.write(`peerlane: ${(error as Error).message}\n`);
+      process.exitCode = 2;
+    }
+    return;
+  }
   let request: ReturnType<typeof parseCli>;
   try {
     request = parseCli(process.argv.slice(2), process.env);

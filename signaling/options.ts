@@ -1,4 +1,5 @@
 import type { Server as HttpServer } from 'node:http';
+import { type AuthOptions, validateAuthOptions } from './auth.js';
 import type { IceServer } from './protocol.js';
 
 /** Options of {@link createSignalingServer}. Every one is optional. */
@@ -40,13 +41,30 @@ export interface SignalingServerOptions {
   shutdownTimeoutMs?: number;
   /** ICE servers handed to every peer in `welcome`. Never a public default. @default [] */
   iceServers?: IceServer[];
+  /** Require a room token (JWT) in every `join`. @default undefined (no tokens) */
+  auth?: AuthOptions;
+  /**
+   * Browser origins allowed to connect (`https://app.example.com`; `'*'` for any). Clients
+   * that send no `Origin` (not browsers) are always allowed. @default undefined (any origin)
+   */
+  allowedOrigins?: string[];
+  /** Open connections one IP address may hold; more get HTTP 429. @default 100 */
+  maxConnectionsPerIp?: number;
+  /** Sustained joins per second one IP address may make. @default 5 */
+  joinRateLimit?: number;
+  /** Joins one IP address may make in a burst above `joinRateLimit`. @default 20 */
+  joinRateBurst?: number;
+  /** Take the client address from `X-Forwarded-For` (only behind a proxy you run). @default false */
+  trustProxy?: boolean;
 }
 
-/** {@link SignalingServerOptions} with every default filled in. */
-export type ResolvedOptions = Required<Omit<SignalingServerOptions, 'server'>> &
-  Pick<SignalingServerOptions, 'server'>;
+type Unset = 'server' | 'auth' | 'allowedOrigins';
 
-export const DEFAULT_OPTIONS: Omit<ResolvedOptions, 'server'> = {
+/** {@link SignalingServerOptions} with every default filled in. */
+export type ResolvedOptions = Required<Omit<SignalingServerOptions, Unset>> &
+  Pick<SignalingServerOptions, Unset>;
+
+export const DEFAULT_OPTIONS: Omit<ResolvedOptions, Unset> = {
   port: 8080,
   host: '127.0.0.1',
   path: '/ws',
@@ -63,6 +81,10 @@ export const DEFAULT_OPTIONS: Omit<ResolvedOptions, 'server'> = {
   maxPendingSignals: 256,
   shutdownTimeoutMs: 5_000,
   iceServers: [],
+  maxConnectionsPerIp: 100,
+  joinRateLimit: 5,
+  joinRateBurst: 20,
+  trustProxy: false,
 };
 
 const positiveIntegers = [
@@ -76,6 +98,9 @@ const positiveIntegers = [
   'heartbeatIntervalMs',
   'heartbeatTimeoutMs',
   'maxPendingSignals',
+  'maxConnectionsPerIp',
+  'joinRateLimit',
+  'joinRateBurst',
 ] as const;
 
 /** Fills in defaults and rejects nonsense with a `TypeError` naming the option. */
@@ -99,5 +124,6 @@ export function resolveOptions(options: SignalingServerOptions): ResolvedOptions
   if (!resolved.path.startsWith('/')) {
     throw new TypeError(`options.path must start with "/" (got ${resolved.path})`);
   }
+  if (resolved.auth) validateAuthOptions(resolved.auth);
   return resolved;
 }

@@ -29,6 +29,14 @@ export const ERROR_CODES = {
   PEER_NOT_FOUND: 'The target peer is not in your room (never was, left, or is in another room).',
   RESUME_REJECTED: 'The resume secret does not match the peer id.',
   SHUTTING_DOWN: 'The server is shutting down and accepts no new joins; reconnect elsewhere.',
+  AUTH_REQUIRED: 'This server needs a room token in `join.token`.',
+  TOKEN_INVALID:
+    'The room token is malformed, its signature or algorithm is wrong, or a claim is invalid.',
+  TOKEN_EXPIRED: 'The room token has expired.',
+  TOKEN_NOT_YET_VALID: 'The room token is not valid yet (`nbf` is in the future).',
+  ROOM_NOT_ALLOWED: 'The room token does not admit to this room.',
+  FORBIDDEN: 'The room token does not grant this action (e.g. publishing media).',
+  AUTH_UNAVAILABLE: 'The server could not fetch the keys to check the token; try again later.',
   INTERNAL_ERROR: 'The server failed to handle the frame; this is a server bug.',
 } as const;
 
@@ -79,13 +87,30 @@ export const PeerId = z.string().regex(PEER_ID_PATTERN, 'peer id must be 22 base
 export type PeerId = z.infer<typeof PeerId>;
 
 /**
+ * Control characters (which could forge log lines or terminal output) and bidirectional
+ * overrides (which could disguise a name) in text that other clients will display.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
+const UNSAFE_TEXT = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+
+/** A string of at most `max` characters with no control characters or bidi overrides. */
+export const SafeText = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .refine(
+      (text) => !UNSAFE_TEXT.test(text),
+      'must not contain control characters or bidi overrides',
+    );
+
+/**
  * Application metadata that travels with presence (display name, avatar colour…):
  * a flat object of at most 16 primitive values, {@link MAX_META_BYTES} as JSON.
  */
 export const PeerMeta = z
   .record(
-    z.string().min(1).max(32),
-    z.union([z.string().max(256), z.number(), z.boolean(), z.null()]),
+    SafeText(32).pipe(z.string().min(1)),
+    z.union([SafeText(256), z.number(), z.boolean(), z.null()]),
   )
   .refine((meta) => Object.keys(meta).length <= 16, 'meta may hold at most 16 keys')
   .refine(
@@ -149,6 +174,8 @@ export const JoinFrame = z.object({
   v: z.number().int().optional(),
   meta: PeerMeta.optional(),
   resume: ResumeCredentials.optional(),
+  /** A room token (JWT), when the server requires one. Never put it in the URL. */
+  token: z.string().max(8192).optional(),
   ref: Ref,
 });
 
@@ -185,8 +212,27 @@ export const CLIENT_FRAME_TYPES = ClientFrame.options.map((o) => o.shape.type.va
 
 // ─── server → client ────────────────────────────────────────────────────────────
 
-/** A peer as presence describes it. */
-export const PeerInfo = z.object({ id: PeerId, meta: PeerMeta });
+/** What a peer's room token lets it do. Without auth, everything. */
+export const PeerPerms = z.object({
+  /** May send audio/video (the server refuses SDP that sends media otherwise). */
+  publish: z.boolean(),
+  /** May send data through the server's relay. */
+  relay: z.boolean(),
+  /** May broadcast to the whole room; SDKs drop broadcasts from peers without it. */
+  broadcast: z.boolean(),
+});
+export type PeerPerms = z.infer<typeof PeerPerms>;
+
+/**
+ * A peer as presence describes it. `identity` (the token's `sub`) and `perms` are
+ * present when the server checks room tokens: unlike `meta`, the peer cannot forge them.
+ */
+export const PeerInfo = z.object({
+  id: PeerId,
+  meta: PeerMeta,
+  identity: z.string().optional(),
+  perms: PeerPerms.optional(),
+});
 export type PeerInfo = z.infer<typeof PeerInfo>;
 
 /** An ICE server the client should use (STUN, or TURN with credentials). */

@@ -1,10 +1,13 @@
-import type { PeerId, PeerMeta, RoomName } from './protocol.js';
+import type { PeerId, PeerMeta, PeerPerms, RoomName } from './protocol.js';
 
 /** A peer in a room, as the registry keeps it. `T` is whatever the server attaches. */
 export interface Member<T> {
   readonly id: PeerId;
   readonly room: RoomName;
   meta: PeerMeta;
+  /** Who the room token says this peer is, and what it may do; absent without auth. */
+  readonly identity?: string;
+  readonly perms?: PeerPerms;
   /** The connection that speaks for this peer; null while it is reconnecting. */
   attachment: T | null;
 }
@@ -39,14 +42,18 @@ export class RoomRegistry<T> {
     return (this.#rooms.get(room) ?? new Map<PeerId, Member<T>>()).values();
   }
 
-  /** Adds a member, creating its room if needed; refuses when a limit would be passed. */
-  add(member: Member<T>): AddRefusal | undefined {
+  /**
+   * Adds a member, creating its room if needed; refuses when a limit would be passed.
+   * `roomLimit` lowers the room's peer limit for this join (a token's `maxPeers`).
+   */
+  add(member: Member<T>, roomLimit = this.limits.maxPeersPerRoom): AddRefusal | undefined {
     let room = this.#rooms.get(member.room);
+    if (roomLimit < 1) return 'ROOM_FULL';
     if (!room) {
       if (this.#rooms.size >= this.limits.maxRooms) return 'TOO_MANY_ROOMS';
       room = new Map();
       this.#rooms.set(member.room, room);
-    } else if (room.size >= this.limits.maxPeersPerRoom) {
+    } else if (room.size >= Math.min(roomLimit, this.limits.maxPeersPerRoom)) {
       return 'ROOM_FULL';
     }
     room.set(member.id, member);

@@ -7,7 +7,9 @@ import {
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
-import { Connection } from './connection.js';
+import { Admission } from './admission.js';
+import { createTokenVerifier } from './auth.js';
+import { Connection, type ConnectionContext } from './connection.js';
 import { Hub } from './hub.js';
 import { resolveOptions, type SignalingServerOptions } from './options.js';
 
@@ -55,9 +57,17 @@ export async function createSignalingServer(
   // Frames a little over maxPayload get a FRAME_TOO_LARGE reply; far over it, ws cuts with 1009.
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.maxPayload * 4 });
 
-  wss.on('connection', (ws) => {
-    connections.add(new Connection(ws, hub, config, (c) => connections.delete(c)));
-  });
+  const admission = new Admission({ ...config, allowedOrigins: config.allowedOrigins });
+  const context: ConnectionContext = {
+    hub,
+    options: config,
+    admission,
+    verify: config.auth ? createTokenVerifier(config.auth) : undefined,
+    onClosed: (connection) => {
+      connections.delete(connection);
+      admission.release(connection.address);
+    },
+  };
   wss.on('error', () => {});
 
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
@@ -70,8 +80,22 @@ export async function createSignalingServer(
       refuse(socket, 503, 'Service Unavailable');
       return;
     }
+    const address = admission.addressOf(request);
+    const refusal = admission.admit(request, address);
+    if (refusal) {
+      refuse(socket, refusal.status, refusal.text);
+      return;
+    }
+    let admitted = false;
     socket.on('error', () => {});
-    wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
+    socket.once('close', () => {
+      // A handshake that dies before 'connection' must give its slot back.
+      if (!admitted) admission.release(address);
+    });
+    wss.handleUpgrade(request, socket, head, (ws) => {
+      admitted = true;
+      connections.add(new Connection(ws, address, context));
+    });
   };
   http.on('upgrade', onUpgrade);
 
@@ -97,6 +121,7 @@ export async function createSignalingServer(
         clearInterval(heartbeat);
         http.off('upgrade', onUpgrade);
         hub.close();
+        admission.close();
         const stopped = ownsHttp
           ? new Promise((resolve) => http.close(resolve))
           : Promise.resolve();

@@ -49,7 +49,7 @@ describe('createSignalingServer', () => {
     });
 
     it('keeps a room of many peers consistent', async () => {
-      const server = await start();
+      const server = await start({ joinRateBurst: 30 });
       const clients = await Promise.all(Array.from({ length: 30 }, () => connect(server)));
       const ids: string[] = [];
       for (const client of clients) ids.push((await client.join('big')).peerId);
