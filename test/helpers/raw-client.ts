@@ -9,7 +9,6 @@ type FrameOf<T extends ServerFrame['type']> = Extract<ServerFrame, { type: T }>;
  */
 export class RawClient {
   readonly frames: ServerFrame[] = [];
-  #cursor = 0;
   #waiters: Array<() => void> = [];
   readonly closed: Promise<{ code: number; reason: string }>;
 
@@ -48,14 +47,18 @@ export class RawClient {
   }
 
   /**
-   * Resolves with the next not-yet-consumed frame of `type` (frames of other types stay
-   * available). Rejects after `timeoutMs`, or if the socket closes first.
+   * Resolves with the next not-yet-consumed frame of `type` for which `matches` holds
+   * (frames of other types stay available). Rejects after `timeoutMs`, or if the socket closes first.
    */
-  async next<T extends ServerFrame['type']>(type: T, timeoutMs = 3000): Promise<FrameOf<T>> {
+  async next<T extends ServerFrame['type']>(
+    type: T,
+    timeoutMs = 3000,
+    matches: (frame: FrameOf<T>) => boolean = () => true,
+  ): Promise<FrameOf<T>> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const index = this.frames.findIndex(
-        (f, i) => i >= this.#cursor && f.type === type && !this.#taken.has(i),
+        (f, i) => f.type === type && !this.#taken.has(i) && matches(f as FrameOf<T>),
       );
       if (index !== -1) {
         this.#taken.add(index);

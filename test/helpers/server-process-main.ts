@@ -1,0 +1,20 @@
+/**
+ * A signaling server in a child process, for tests that need to watch it from outside
+ * (did it crash? how much heap does it hold?). Options arrive as JSON in PEERLANE_TEST_OPTIONS;
+ * the URL goes to the parent over IPC; a 'heap' message answers with the heap after a GC.
+ */
+import { createSignalingServer } from '../../signaling/server.js';
+
+const server = await createSignalingServer({
+  port: 0,
+  ...JSON.parse(process.env.PEERLANE_TEST_OPTIONS ?? '{}'),
+});
+const gc = (globalThis as { gc?: () => void }).gc;
+process.on('message', (message) => {
+  if (message === 'heap') {
+    gc?.();
+    process.send?.({ heapUsed: process.memoryUsage().heapUsed, stats: server.stats() });
+  }
+});
+process.on('disconnect', () => void server.close().then(() => process.exit(0)));
+process.send?.({ url: server.url });
