@@ -1,0 +1,70 @@
+/**
+ * Messages between the benchmark's processes, defined once: the orchestrator talks to a
+ * server process and to the load generator over Node's IPC channel.
+ */
+
+/** The servers under test. */
+export type ServerKind = 'peerlane' | 'bare' | 'peerserver';
+
+export const SERVER_KINDS: readonly ServerKind[] = ['peerlane', 'bare', 'peerserver'];
+
+/** Orchestrator → server process. */
+export type ToServer = { cmd: 'gc'; settleMs: number } | { cmd: 'stop' };
+
+/** Server process → orchestrator. */
+export type FromServer =
+  | { kind: 'ready'; url: string }
+  | { kind: 'gc-done'; heapUsed: number }
+  | { kind: 'failed'; error: string };
+
+/** Percentiles of a latency sample, in milliseconds. */
+export interface Summary {
+  count: number;
+  p50: number;
+  p99: number;
+}
+
+/** Orchestrator → load generator. Every command gets exactly one final reply. */
+export type ToLoad =
+  | { cmd: 'hold'; server: ServerKind; url: string; total: number; concurrency: number }
+  | { cmd: 'release' }
+  | { cmd: 'joins'; server: ServerKind; url: string; count: number; concurrency: number }
+  | {
+      cmd: 'signals';
+      server: ServerKind;
+      url: string;
+      pairs: number;
+      window: number;
+      warmupMs: number;
+      durationMs: number;
+    }
+  | { cmd: 'exit' };
+
+/** Load generator → orchestrator. `mark` is sent mid-`signals`, when measurement starts. */
+export type FromLoad =
+  | { kind: 'held'; held: number; error: string | null }
+  | { kind: 'released' }
+  | {
+      kind: 'joined';
+      /** Socket opened → join acknowledged (welcome / OPEN). */
+      connect: Summary;
+      /** Join frame sent on an open socket → welcome; null when opening is the join. */
+      frame: Summary | null;
+      failed: number;
+      error: string | null;
+    }
+  | { kind: 'mark' }
+  | {
+      kind: 'signaled';
+      /** Signals received between `mark` and the end of the measured window. */
+      measured: number;
+      /** Signals received between `mark` and the moment all in-flight ones had arrived. */
+      relayed: number;
+      seconds: number;
+      latency: Summary;
+      meanBytes: number;
+      /** Frames that were not signals (errors, presence) received after `mark`. */
+      other: number;
+      lost: number;
+      error: string | null;
+    };

@@ -1,0 +1,241 @@
+/**
+ * Turns measurements into the plain-text table the benchmark prints: one row per figure,
+ * one column per server, each server's ratio to the bare relay, and Peerlane's target.
+ */
+import type { ServerKind, Summary } from './ipc.js';
+
+export interface MemoryReading {
+  sockets: number;
+  /** Bytes of RSS per idle socket, or why there is no reading. */
+  rssPerSocket: number | string;
+  heapPerSocket: number | string;
+}
+
+export interface JoinResult {
+  connect: Summary;
+  frame: Summary | null;
+  failed: number;
+}
+
+export interface SignalResult {
+  rate: number;
+  latency: Summary;
+  cpuMicrosPerMessage: number;
+  /** The user-space part of {@link cpuMicrosPerMessage}: the JS, without the kernel's TCP work. */
+  userMicrosPerMessage: number;
+  serverBusy: number;
+  loadBusy: number;
+  meanBytes: number;
+  relayed: number;
+}
+
+/** What was measured for one server; a string stands for a phase that failed, and why. */
+export interface ServerResults {
+  memory: MemoryReading[] | string;
+  join: JoinResult | string;
+  signal: SignalResult | string;
+}
+
+/** A cell: a number, n/a (null), or a failure reason. */
+type Cell = number | null | string;
+
+interface Row {
+  label: string;
+  cells: Partial<Record<ServerKind, Cell>>;
+  format: (value: number) => string;
+  /** Peerlane's target relative to the bare relay: at most or at least `factor`×. */
+  target?: { atMost: boolean; factor: number };
+}
+
+export const LABELS: Record<ServerKind, string> = {
+  peerlane: 'Peerlane',
+  bare: 'bare ws',
+  peerserver: 'PeerServer',
+};
+
+const kb = (bytes: number): string => (bytes / 1024).toFixed(2);
+const ms = (value: number): string => value.toFixed(value < 10 ? 3 : 1);
+const int = (value: number): string => Math.round(value).toLocaleString('en-US');
+const micros = (value: number): string => value.toFixed(1);
+const percent = (value: number): string => `${Math.round(value * 100)}%`;
+
+function pick<T>(
+  results: Partial<Record<ServerKind, ServerResults>>,
+  get: (r: ServerResults) => T | string,
+  value: (t: T) => Cell,
+): Partial<Record<ServerKind, Cell>> {
+  const cells: Partial<Record<ServerKind, Cell>> = {};
+  for (const [kind, result] of Object.entries(results) as Array<[ServerKind, ServerResults]>) {
+    const part = get(result);
+    cells[kind] = typeof part === 'string' ? part : value(part);
+  }
+  return cells;
+}
+
+function rows(results: Partial<Record<ServerKind, ServerResults>>, sizes: number[]): Row[] {
+  const out: Row[] = [];
+  const memoryTarget = { atMost: true, factor: 1.2 };
+  for (const [i, sockets] of sizes.entries()) {
+    const reading = (r: ServerResults) =>
+      typeof r.memory === 'string' ? r.memory : (r.memory[i] ?? 'not measured');
+    out.push({
+      label: `idle RSS/socket @${sockets.toLocaleString('en-US')} (KiB)`,
+      cells: pick(results, reading, (m) => m.rssPerSocket),
+      format: kb,
+      target: memoryTarget,
+    });
+  }
+  const last = sizes.length - 1;
+  if (last >= 0) {
+    out.push({
+      label: `  JS heap/socket @${(sizes[last] ?? 0).toLocaleString('en-US')} (KiB)`,
+      cells: pick(
+        results,
+        (r) => (typeof r.memory === 'string' ? r.memory : (r.memory[last] ?? 'not measured')),
+        (m) => m.heapPerSocket,
+      ),
+      format: kb,
+    });
+  }
+  const signal = (r: ServerResults) => r.signal;
+  out.push(
+    {
+      label: 'signals relayed/s',
+      cells: pick(results, signal, (s) => s.rate),
+      format: int,
+      target: { atMost: false, factor: 0.9 },
+    },
+    {
+      label: 'signal latency p50 (ms)',
+      cells: pick(results, signal, (s) => s.latency.p50),
+      format: ms,
+    },
+    {
+      label: 'signal latency p99 (ms)',
+      cells: pick(results, signal, (s) => s.latency.p99),
+      format: ms,
+    },
+    {
+      label: 'server CPU/signal (µs)',
+      cells: pick(results, signal, (s) => s.cpuMicrosPerMessage),
+      format: micros,
+      target: { atMost: true, factor: 1.1 },
+    },
+    {
+      label: '  of which user space (µs)',
+      cells: pick(results, signal, (s) => s.userMicrosPerMessage),
+      format: micros,
+    },
+    {
+      label: '  server CPU busy',
+      cells: pick(results, signal, (s) => s.serverBusy),
+      format: percent,
+    },
+    {
+      label: '  load generator CPU busy',
+      cells: pick(results, signal, (s) => s.loadBusy),
+      format: percent,
+    },
+  );
+  const join = (r: ServerResults) => r.join;
+  const joinTarget = { atMost: true, factor: 1.2 };
+  out.push(
+    {
+      label: 'join: connect→welcome p50 (ms)',
+      cells: pick(results, join, (j) => j.connect.p50),
+      format: ms,
+      target: joinTarget,
+    },
+    {
+      label: 'join: connect→welcome p99 (ms)',
+      cells: pick(results, join, (j) => j.connect.p99),
+      format: ms,
+      target: joinTarget,
+    },
+    {
+      label: '  join frame→welcome p50 (ms)',
+      cells: pick(results, join, (j) => j.frame?.p50 ?? null),
+      format: ms,
+    },
+    {
+      label: '  join frame→welcome p99 (ms)',
+      cells: pick(results, join, (j) => j.frame?.p99 ?? null),
+      format: ms,
+    },
+  );
+  return out;
+}
+
+/** Renders the table; failures become numbered notes under it. */
+export function renderTable(
+  results: Partial<Record<ServerKind, ServerResults>>,
+  servers: ServerKind[],
+  sizes: number[],
+): string {
+  const notes: string[] = [];
+  const noteFor = (server: ServerKind, reason: string): string => {
+    const text = `${LABELS[server]}: ${reason}`;
+    let index = notes.indexOf(text);
+    if (index === -1) index = notes.push(text) - 1;
+    return `failed [${index + 1}]`;
+  };
+  const hasBare = servers.includes('bare');
+  const ratioOf = servers.filter((s) => s !== 'bare');
+  const header = [
+    'figure',
+    ...servers.map((s) => LABELS[s]),
+    ...(hasBare ? ratioOf.map((s) => `${LABELS[s]}÷bare`) : []),
+    ...(hasBare && servers.includes('peerlane') ? ['target', 'met'] : []),
+  ];
+  const table: string[][] = [header];
+  for (const row of rows(results, sizes)) {
+    const text = (server: ServerKind): string => {
+      const cell = row.cells[server];
+      if (cell === undefined || cell === null) return '—';
+      if (typeof cell === 'string') return noteFor(server, cell);
+      return Number.isFinite(cell) ? row.format(cell) : '—';
+    };
+    const ratio = (server: ServerKind): number | null => {
+      const value = row.cells[server];
+      const base = row.cells.bare;
+      if (typeof value !== 'number' || typeof base !== 'number' || !(base > 0)) return null;
+      return Number.isFinite(value) ? value / base : null;
+    };
+    const line = [row.label, ...servers.map(text)];
+    if (hasBare) {
+      for (const server of ratioOf) {
+        const r = ratio(server);
+        line.push(r === null ? '—' : `${r.toFixed(2)}×`);
+      }
+      if (servers.includes('peerlane')) {
+        const { target } = row;
+        const r = ratio('peerlane');
+        line.push(target ? `${target.atMost ? '≤' : '≥'} ${target.factor}×` : '');
+        line.push(
+          !target
+            ? ''
+            : r === null
+              ? '?'
+              : (target.atMost ? r <= target.factor : r >= target.factor)
+                ? 'yes'
+                : 'NO',
+        );
+      }
+    }
+    table.push(line);
+  }
+  const widths = header.map((_, c) => Math.max(...table.map((line) => (line[c] ?? '').length)));
+  const render = (line: string[]): string =>
+    line
+      .map((cell, c) => (c === 0 ? cell.padEnd(widths[c] ?? 0) : cell.padStart(widths[c] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  const [first = [], ...body] = table;
+  const ruler = widths.map((w) => '-'.repeat(w)).join('  ');
+  return [
+    render(first),
+    ruler,
+    ...body.map(render),
+    ...notes.map((note, i) => `[${i + 1}] ${note}`),
+  ].join('\n');
+}

@@ -1,0 +1,77 @@
+/**
+ * One server under test, alone in its process so its CPU time and RSS can be read from
+ * /proc. Run with `--expose-gc`; argv[2] names the server. Speaks over the IPC channel:
+ * sends `ready` with its URL, answers `gc` (for idle-memory readings), exits on `stop`.
+ */
+import { PeerServer } from 'peer';
+import { createSignalingServer } from '../../../signaling/server.js';
+import { createBareRelay } from './bare-relay.js';
+import type { FromServer, ServerKind, ToServer } from './ipc.js';
+
+const HOST = '127.0.0.1';
+
+async function start(kind: ServerKind): Promise<string> {
+  switch (kind) {
+    case 'peerlane': {
+      const server = await createSignalingServer({
+        port: 0,
+        host: HOST,
+        // Every benchmark client comes from 127.0.0.1, at rates no single user would.
+        rateLimit: 1_000_000,
+        rateBurst: 1_000_000,
+        maxConnectionsPerIp: 1_000_000,
+        joinRateLimit: 1_000_000,
+        joinRateBurst: 1_000_000,
+      });
+      return server.url;
+    }
+    case 'bare':
+      return (await createBareRelay({ port: 0, host: HOST })).url;
+    case 'peerserver':
+      return new Promise((resolve, reject) => {
+        // Clients connect to <path>peerjs?key=peerjs&id=…&token=…
+        const app = PeerServer(
+          { port: 0, host: HOST, path: '/', concurrent_limit: 1e6, alive_timeout: 3_600_000 },
+          (server) => {
+            const address = server.address();
+            if (address === null || typeof address === 'string') {
+              reject(new Error('PeerServer is not listening on TCP'));
+              return;
+            }
+            resolve(`ws://${HOST}:${address.port}/peerjs`);
+          },
+        );
+        app.on('error', () => {});
+      });
+  }
+}
+
+function send(message: FromServer): void {
+  process.send?.(message);
+}
+
+function isServerKind(value: string | undefined): value is ServerKind {
+  return value === 'peerlane' || value === 'bare' || value === 'peerserver';
+}
+
+async function main(): Promise<void> {
+  const kind = process.argv[2];
+  if (!isServerKind(kind)) throw new Error(`unknown server "${kind}"`);
+  const gc = globalThis.gc;
+  if (!gc) throw new Error('run with --expose-gc');
+  process.on('message', (message: ToServer) => {
+    if (message.cmd === 'stop') process.exit(0);
+    gc();
+    setTimeout(() => {
+      gc();
+      send({ kind: 'gc-done', heapUsed: process.memoryUsage().heapUsed });
+    }, message.settleMs);
+  });
+  process.on('disconnect', () => process.exit(0));
+  send({ kind: 'ready', url: await start(kind) });
+}
+
+main().catch((error: unknown) => {
+  send({ kind: 'failed', error: error instanceof Error ? error.message : String(error) });
+  process.exitCode = 1;
+});
