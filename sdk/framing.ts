@@ -1,0 +1,95 @@
+/**
+ * The bytes of one frame on a peer transport (today the WebRTC data channel; later also a
+ * relay through the server). A transport carries frames for one peer and knows nothing of
+ * messages; the message layer (`message-stream.ts`) cuts messages into frames and back.
+ *
+ * A message frame is a 10-byte header and a payload, all integers big-endian:
+ *
+ * | offset | size | field                                                            |
+ * |-------:|-----:|------------------------------------------------------------------|
+ * |      0 |    1 | kind: {@link FRAME_KIND}`.MESSAGE`                               |
+ * |      1 |    1 | flags: bit 0 = the message is text (UTF-8), bit 1 = last fragment |
+ * |      2 |    4 | seq: the message's number, 1, 2, 3… per direction of one link    |
+ * |      6 |    4 | offset: where this fragment's payload starts within the message  |
+ * |     10 |    … | payload                                                          |
+ *
+ * `seq` and `offset` make every fragment self-describing, so a later transport switch can
+ * resend from the first unconfirmed message and the receiver can drop what it already has
+ * (no loss, no duplicate, no reordering). Kinds other than MESSAGE are reserved for such
+ * control frames (acknowledgements, transport hand-over) and ignored today.
+ */
+
+/** Frame kinds. 0 is never used, so a zeroed buffer is not a valid frame. */
+export const FRAME_KIND = { MESSAGE: 1 } as const;
+
+const FLAG_TEXT = 0b01;
+const FLAG_FINAL = 0b10;
+
+/** Bytes of a message frame's header. */
+export const HEADER_BYTES = 10;
+
+/**
+ * Largest frame the SDK sends, header included. Every browser accepts 64 KiB data-channel
+ * messages (Chromium's cap is 256 KiB, Safari's advertised one 64 KiB).
+ */
+export const MAX_FRAME_BYTES = 64 * 1024;
+
+/** Largest payload of one fragment. */
+export const MAX_FRAGMENT_BYTES = MAX_FRAME_BYTES - HEADER_BYTES;
+
+/** One fragment of a message, decoded. */
+export interface Fragment {
+  /** The message's sequence number (1, 2, 3…, wrapping after 2³²−1). */
+  seq: number;
+  /** True when the whole message is a string (its bytes are UTF-8). */
+  text: boolean;
+  /** True on the last fragment of the message. */
+  final: boolean;
+  /** Position of `payload` within the message's bytes. */
+  offset: number;
+  payload: Uint8Array;
+}
+
+/** Encodes one fragment into a frame (header + a copy of the payload). */
+export function encodeFragment(fragment: Fragment): Uint8Array {
+  const frame = new Uint8Array(HEADER_BYTES + fragment.payload.byteLength);
+  const view = new DataView(frame.buffer);
+  view.setUint8(0, FRAME_KIND.MESSAGE);
+  view.setUint8(1, (fragment.text ? FLAG_TEXT : 0) | (fragment.final ? FLAG_FINAL : 0));
+  view.setUint32(2, fragment.seq);
+  view.setUint32(6, fragment.offset);
+  frame.set(fragment.payload, HEADER_BYTES);
+  return frame;
+}
+
+/** What {@link decodeFrame} found: a fragment, a frame of a kind to ignore, or garbage. */
+export type DecodedFrame =
+  | { kind: 'fragment'; fragment: Fragment }
+  | { kind: 'unknown'; frameKind: number }
+  | { kind: 'invalid'; reason: string };
+
+/** Decodes one received frame. The fragment's payload is a view into `frame`. Never throws. */
+export function decodeFrame(frame: Uint8Array): DecodedFrame {
+  if (frame.byteLength < 1) return { kind: 'invalid', reason: 'empty frame' };
+  const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+  const frameKind = view.getUint8(0);
+  if (frameKind === 0) return { kind: 'invalid', reason: 'frame kind 0' };
+  if (frameKind !== FRAME_KIND.MESSAGE) return { kind: 'unknown', frameKind };
+  if (frame.byteLength < HEADER_BYTES) {
+    return { kind: 'invalid', reason: `message frame of ${frame.byteLength} bytes` };
+  }
+  const flags = view.getUint8(1);
+  if (flags & ~(FLAG_TEXT | FLAG_FINAL)) {
+    return { kind: 'invalid', reason: `unknown flags ${flags}` };
+  }
+  return {
+    kind: 'fragment',
+    fragment: {
+      seq: view.getUint32(2),
+      text: (flags & FLAG_TEXT) !== 0,
+      final: (flags & FLAG_FINAL) !== 0,
+      offset: view.getUint32(6),
+      payload: frame.subarray(HEADER_BYTES),
+    },
+  };
+}

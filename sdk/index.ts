@@ -1,0 +1,59 @@
+/**
+ * Peerlane SDK: join a room, connect directly to every peer in it, and exchange messages.
+ *
+ * ```ts
+ * import { joinRoom, PeerlaneError } from 'peerlane';
+ *
+ * const room = await joinRoom({
+ *   url,                  // signaling WebSocket URL (required)
+ *   room: 'name',         // required
+ *   meta,                 // presence metadata, default {}
+ *   iceServers,           // replaces the server's welcome.iceServers; default: the server's list
+ *   iceTransportPolicy,   // 'all' | 'relay', default 'all'
+ *   wrtc,                 // { RTCPeerConnection, RTCSessionDescription, RTCIceCandidate }; default: globals
+ *   WebSocket,            // WebSocket constructor; default globalThis.WebSocket (Node 20: pass `ws`'s)
+ *   reconnect,            // { initialDelayMs: 250, maxDelayMs: 10000, factor: 2, maxAttempts: Infinity } | false
+ *   connectTimeoutMs,     // 10000
+ *   pingIntervalMs,       // 10000   pingTimeoutMs: 5000
+ *   peerConnectTimeoutMs, // 15000
+ *   iceRestartDelayMs,    // 1000    iceRestartTimeoutMs: 15000
+ *   presenceGraceMs,      // 20000
+ *   maxMessageBytes,      // 64 MiB
+ * }); // resolves after the welcome; rejects with a PeerlaneError
+ *
+ * room.selfId; room.name; room.signalingState;
+ * room.peers;             // RemotePeer[]
+ * room.peer(id);          // RemotePeer | undefined
+ * room.on('peer-joined', (peer) => …);
+ * room.on('peer-left', (peer, reason) => …);   // 'left' | 'disconnected' | 'timeout' | 'kicked' | 'missing'
+ * room.on('peer-updated', (peer) => …);
+ * room.on('message', (data, peer) => …);       // data: string | Uint8Array, as sent
+ * room.on('connection-state', (peer, state) => …); // 'connecting' | 'connected' | 'reconnecting' | 'failed'
+ * room.on('signaling-state', (state) => …);    // 'connected' | 'reconnecting' | 'closed'
+ * room.on('error', (error) => …);              // PeerlaneError; error.code, error.peerId
+ * room.off(event, listener);
+ * room.broadcast(data);   // string | Uint8Array | ArrayBuffer
+ * await room.leave();     // always resolves
+ *
+ * peer.id; peer.meta; peer.state; peer.bufferedAmount;
+ * peer.send(data);        // string | Uint8Array | ArrayBuffer; queued until connected
+ * ```
+ *
+ * @packageDocumentation
+ */
+export type { EventMap } from './emitter.js';
+export {
+  PEERLANE_ERROR_CODES,
+  PeerlaneError,
+  type PeerlaneErrorCode,
+  type PeerlaneErrorOptions,
+  SDK_ERROR_CODES,
+} from './errors.js';
+export { joinRoom } from './join-room.js';
+export type { MessageData } from './message-stream.js';
+export type { JoinRoomOptions, ReconnectOptions } from './options.js';
+export type { WebRtcImplementation } from './peer.js';
+export type { ConnectionState } from './peer-link.js';
+export type { RemotePeer, SendData } from './remote-peer.js';
+export type { PeerLeftReason, Room, RoomEvents, RoomSignalingState } from './room.js';
+export type { WebSocketConstructor, WebSocketLike } from './signaling-client.js';

@@ -1,0 +1,198 @@
+import { PeerlaneError } from './errors.js';
+import { decodeFrame, encodeFragment, MAX_FRAGMENT_BYTES } from './framing.js';
+
+/** What an application sends and receives: a string stays a string, bytes arrive as bytes. */
+export type MessageData = string | Uint8Array;
+
+/** Where an {@link Outbox} puts frames: one transport to one peer. */
+export interface FrameSink {
+  /** Bytes handed to the transport and not yet on the wire. */
+  readonly bufferedAmount: number;
+  /** Sends one frame. */
+  send(frame: Uint8Array): void;
+}
+
+/** Bytes the transport may hold before the outbox stops feeding it. */
+export const HIGH_WATER_MARK = 1024 * 1024;
+
+const LAST_SEQ = 0xffff_ffff;
+const nextSeq = (seq: number): number => (seq === LAST_SEQ ? 1 : seq + 1);
+
+interface Outgoing {
+  seq: number;
+  text: boolean;
+  bytes: Uint8Array;
+  /** Bytes of `bytes` already handed to the transport. */
+  sent: number;
+}
+
+const encoder = new TextEncoder();
+
+/** Turns what `send()` accepts into the bytes and type tag the frames carry. */
+export function toBytes(data: string | Uint8Array | ArrayBuffer): {
+  text: boolean;
+  bytes: Uint8Array;
+} {
+  if (typeof data === 'string') return { text: true, bytes: encoder.encode(data) };
+  // A copy: the caller may reuse its buffer while the message waits in the queue.
+  if (data instanceof ArrayBuffer) return { text: false, bytes: new Uint8Array(data.slice(0)) };
+  return { text: false, bytes: new Uint8Array(data) };
+}
+
+/**
+ * The sending half of a link's message stream: numbers each message, queues it, and cuts
+ * it into frames for the transport, never letting the transport's buffer grow past
+ * {@link HIGH_WATER_MARK} (real back-pressure: memory stays bounded by the messages the
+ * application handed over, and a 10 MiB message is fed in 64 KiB frames).
+ */
+export class Outbox {
+  readonly #queue: Outgoing[] = [];
+  #nextSeq = 1;
+  #queuedBytes = 0;
+
+  /** Messages not yet completely handed to a transport. */
+  get length(): number {
+    return this.#queue.length;
+  }
+
+  /** Bytes of queued messages not yet handed to a transport. */
+  get queuedBytes(): number {
+    return this.#queuedBytes;
+  }
+
+  /** Numbers a message and queues it behind the others. */
+  push(text: boolean, bytes: Uint8Array): void {
+    this.#queue.push({ seq: this.#nextSeq, text, bytes, sent: 0 });
+    this.#nextSeq = nextSeq(this.#nextSeq);
+    this.#queuedBytes += bytes.byteLength;
+  }
+
+  /**
+   * Hands frames to `sink` in order until the queue is empty (returns true) or the sink
+   * holds {@link HIGH_WATER_MARK} bytes (returns false: call again when it drains).
+   */
+  flush(sink: FrameSink): boolean {
+    for (;;) {
+      const message = this.#queue[0];
+      if (!message) return true;
+      if (sink.bufferedAmount >= HIGH_WATER_MARK) return false;
+      const end = Math.min(message.sent + MAX_FRAGMENT_BYTES, message.bytes.byteLength);
+      sink.send(
+        encodeFragment({
+          seq: message.seq,
+          text: message.text,
+          final: end === message.bytes.byteLength,
+          offset: message.sent,
+          payload: message.bytes.subarray(message.sent, end),
+        }),
+      );
+      this.#queuedBytes -= end - message.sent;
+      message.sent = end;
+      if (end === message.bytes.byteLength) this.#queue.shift();
+    }
+  }
+
+  /** Drops every queued message; returns how many were dropped. */
+  clear(): number {
+    const dropped = this.#queue.length;
+    this.#queue.length = 0;
+    this.#queuedBytes = 0;
+    return dropped;
+  }
+}
+
+/**
+ * The receiving half: reassembles fragments into messages, restores their type, delivers
+ * each message once and in order, and drops duplicates (fragments of messages it already
+ * has). Problems are returned as errors for the link to report; they never throw.
+ */
+export class Inbox {
+  #expected = 1;
+  #parts: Uint8Array[] = [];
+  #size = 0;
+  /** The message being received is too large or broken: skip the rest of its fragments. */
+  #skipping = false;
+  readonly #decoder = new TextDecoder('utf-8', { fatal: true });
+
+  constructor(
+    private readonly maxMessageBytes: number,
+    private readonly deliver: (data: MessageData) => void,
+  ) {}
+
+  /** Takes one frame from the transport. */
+  receive(frame: Uint8Array): PeerlaneError | undefined {
+    const decoded = decodeFrame(frame);
+    if (decoded.kind === 'unknown') return undefined;
+    if (decoded.kind === 'invalid') return new PeerlaneError('INVALID_DATA', decoded.reason);
+    const { seq, text, final, offset, payload } = decoded.fragment;
+    let problem: PeerlaneError | undefined;
+    if (seq !== this.#expected) {
+      // Within half the number space behind what we expect: a message we already have.
+      if ((this.#expected - seq) >>> 0 < 0x8000_0000) return undefined;
+      problem = new PeerlaneError('INVALID_DATA', `expected message ${this.#expected}, got ${seq}`);
+      this.#expected = seq;
+      this.#reset();
+    }
+    if (offset !== this.#size) {
+      if (offset === 0)
+        this.#reset(); // the message is being sent again from its start
+      else if (offset < this.#size)
+        return problem; // a fragment we already have
+      else if (!this.#skipping) {
+        this.#reset();
+        this.#skipping = true;
+        problem = new PeerlaneError('INVALID_DATA', `message ${seq} lost bytes before ${offset}`);
+      }
+    }
+    if (!this.#skipping && this.#size + payload.byteLength > this.maxMessageBytes) {
+      this.#reset();
+      this.#skipping = true;
+      problem = new PeerlaneError(
+        'MESSAGE_TOO_LARGE',
+        `message ${seq} is larger than maxMessageBytes (${this.maxMessageBytes}); dropped`,
+      );
+    }
+    if (!this.#skipping) {
+      this.#parts.push(payload);
+      this.#size += payload.byteLength;
+    } else {
+      this.#size = offset + payload.byteLength;
+    }
+    if (!final) return problem;
+    const skipped = this.#skipping;
+    const bytes = skipped ? undefined : this.#concat();
+    this.#reset();
+    this.#expected = nextSeq(seq);
+    if (!bytes) return problem;
+    if (!text) {
+      this.deliver(bytes);
+      return problem;
+    }
+    let string: string;
+    try {
+      string = this.#decoder.decode(bytes);
+    } catch (error) {
+      return new PeerlaneError('INVALID_DATA', `message ${seq} is not valid UTF-8`, {
+        cause: error,
+      });
+    }
+    this.deliver(string);
+    return problem;
+  }
+
+  #concat(): Uint8Array {
+    const whole = new Uint8Array(this.#size);
+    let at = 0;
+    for (const part of this.#parts) {
+      whole.set(part, at);
+      at += part.byteLength;
+    }
+    return whole;
+  }
+
+  #reset(): void {
+    this.#parts = [];
+    this.#size = 0;
+    this.#skipping = false;
+  }
+}

@@ -1,0 +1,186 @@
+import { type IceServer, PeerMeta, RoomName } from '../signaling/protocol.js';
+import { PeerlaneError } from './errors.js';
+import { resolveWebRtc, type WebRtcImplementation } from './peer.js';
+import type {
+  ReconnectSettings,
+  SignalingClientOptions,
+  WebSocketConstructor,
+} from './signaling-client.js';
+
+/** How the signaling connection reconnects after a drop. Every field is optional. */
+export interface ReconnectOptions {
+  /** Delay before the first attempt, in ms (each delay is jittered into its upper half). @default 250 */
+  initialDelayMs?: number;
+  /** Longest delay between two attempts, in ms. @default 10000 */
+  maxDelayMs?: number;
+  /** Each delay is the previous one times this. @default 2 */
+  factor?: number;
+  /** Attempts in a row before giving up: `SIGNALING_UNREACHABLE`, and the room closes. @default Infinity */
+  maxAttempts?: number;
+}
+
+/** Options of {@link joinRoom}. Only `url` and `room` are required. */
+export interface JoinRoomOptions {
+  /** WebSocket URL of the signaling server, e.g. `wss://example.com/ws`. */
+  url: string;
+  /** Room to join: 1–64 characters of `A–Z a–z 0–9 _ . ~ -`. */
+  room: string;
+  /** Presence metadata the other peers see (≤ 16 primitive values, ≤ 1 KiB of JSON). @default {} */
+  meta?: PeerMeta;
+  /**
+   * ICE servers (STUN/TURN) for the peer connections. When given, they are used *instead
+   * of* the list the signaling server sends in its welcome; `[]` means host candidates
+   * only. When absent, the server's list is used (its default is `[]`). The SDK never adds
+   * a public STUN or TURN server of its own. @default the server's `welcome.iceServers`
+   */
+  iceServers?: RTCIceServer[];
+  /** `'relay'` forces every connection through TURN. @default 'all' */
+  iceTransportPolicy?: RTCIceTransportPolicy;
+  /** The WebRTC implementation, e.g. `@roamhq/wrtc` in Node. @default the browser's globals */
+  wrtc?: WebRtcImplementation;
+  /** The WebSocket constructor, e.g. `WebSocket` from `ws` in Node 20. @default globalThis.WebSocket */
+  WebSocket?: WebSocketConstructor;
+  /** Reconnect timing of the signaling connection, or `false` to close the room when it drops. @default {} */
+  reconnect?: ReconnectOptions | false;
+  /** How long opening the socket and getting the welcome may take, per attempt, in ms. @default 10000 */
+  connectTimeoutMs?: number;
+  /** How often the SDK pings the signaling server when all is quiet, in ms. @default 10000 */
+  pingIntervalMs?: number;
+  /** How long a ping may go unanswered before the socket is presumed dead and replaced, in ms. @default 5000 */
+  pingTimeoutMs?: number;
+  /** How long the first connection to a peer may take before it is `failed`, in ms. @default 15000 */
+  peerConnectTimeoutMs?: number;
+  /** How long ICE may stay `disconnected` before the SDK restarts it, in ms (`failed` restarts at once). @default 1000 */
+  iceRestartDelayMs?: number;
+  /** How long an ICE restart may take before the peer is `failed` (`PEER_UNREACHABLE`), in ms. @default 15000 */
+  iceRestartTimeoutMs?: number;
+  /**
+   * How long a peer that vanished from presence (a signaling outage, a server restart)
+   * while its direct connection still works is kept before `peer-left`, in ms. If it
+   * reappears in time, nothing is reported at all. @default 20000
+   */
+  presenceGraceMs?: number;
+  /** Largest message, in bytes (UTF-8 for strings), that may be sent or received. @default 67108864 (64 MiB) */
+  maxMessageBytes?: number;
+}
+
+/** {@link JoinRoomOptions} checked and with every default filled in. */
+export interface RoomSettings extends SignalingClientOptions {
+  iceServers: RTCIceServer[] | undefined;
+  iceTransportPolicy: RTCIceTransportPolicy;
+  wrtc: WebRtcImplementation;
+  peerConnectTimeoutMs: number;
+  iceRestartDelayMs: number;
+  iceRestartTimeoutMs: number;
+  presenceGraceMs: number;
+  maxMessageBytes: number;
+}
+
+const DEFAULT_RECONNECT: ReconnectSettings = {
+  initialDelayMs: 250,
+  maxDelayMs: 10_000,
+  factor: 2,
+  maxAttempts: Number.POSITIVE_INFINITY,
+};
+
+const DEFAULT_TIMING = {
+  connectTimeoutMs: 10_000,
+  pingIntervalMs: 10_000,
+  pingTimeoutMs: 5_000,
+  peerConnectTimeoutMs: 15_000,
+  iceRestartDelayMs: 1_000,
+  iceRestartTimeoutMs: 15_000,
+  presenceGraceMs: 20_000,
+  maxMessageBytes: 64 * 1024 * 1024,
+};
+
+/** Checks options and fills in defaults; throws a PeerlaneError naming the bad option. */
+export function resolveSettings(options: JoinRoomOptions): RoomSettings {
+  if (typeof options !== 'object' || options === null) invalid('options must be an object');
+  const { url, room, meta, iceServers, iceTransportPolicy = 'all' } = options;
+  if (typeof url !== 'string' || !/^wss?:\/\//i.test(url)) {
+    invalid(`options.url must be a ws:// or wss:// URL (got ${String(url)})`);
+  }
+  const roomName = RoomName.safeParse(room);
+  if (!roomName.success) invalid(`options.room: ${roomName.error.issues[0]?.message}`);
+  if (meta !== undefined) {
+    const parsed = PeerMeta.safeParse(meta);
+    if (!parsed.success) invalid(`options.meta: ${parsed.error.issues[0]?.message}`);
+  }
+  if (iceServers !== undefined && (!Array.isArray(iceServers) || iceServers.some(notIceServer))) {
+    invalid('options.iceServers must be an array of { urls, username?, credential? }');
+  }
+  if (iceTransportPolicy !== 'all' && iceTransportPolicy !== 'relay') {
+    invalid(
+      `options.iceTransportPolicy must be 'all' or 'relay' (got ${String(iceTransportPolicy)})`,
+    );
+  }
+  const timing = { ...DEFAULT_TIMING };
+  for (const key of Object.keys(DEFAULT_TIMING) as (keyof typeof DEFAULT_TIMING)[]) {
+    const value = options[key];
+    if (value === undefined) continue;
+    if (!Number.isInteger(value) || value <= 0) {
+      invalid(`options.${key} must be a positive integer (got ${String(value)})`);
+    }
+    timing[key] = value;
+  }
+  const WebSocket =
+    options.WebSocket ??
+    (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket ??
+    fail('NO_WEBSOCKET');
+  return {
+    url,
+    room,
+    meta,
+    iceServers,
+    iceTransportPolicy,
+    wrtc: resolveWebRtc(options.wrtc),
+    WebSocket,
+    reconnect: options.reconnect === false ? null : resolveReconnect(options.reconnect ?? {}),
+    ...timing,
+  };
+}
+
+function resolveReconnect(options: ReconnectOptions): ReconnectSettings {
+  const settings = { ...DEFAULT_RECONNECT };
+  for (const key of Object.keys(DEFAULT_RECONNECT) as (keyof ReconnectSettings)[]) {
+    const value = options[key];
+    if (value === undefined) continue;
+    const ok =
+      key === 'maxAttempts'
+        ? value === Number.POSITIVE_INFINITY || (Number.isInteger(value) && value >= 0)
+        : Number.isFinite(value) && value > 0 && (key !== 'factor' || value >= 1);
+    if (!ok) invalid(`options.reconnect.${key} is out of range (got ${String(value)})`);
+    settings[key] = value;
+  }
+  if (settings.maxDelayMs < settings.initialDelayMs) {
+    invalid('options.reconnect.maxDelayMs must be at least initialDelayMs');
+  }
+  return settings;
+}
+
+/** The server's ICE servers in the shape RTCPeerConnection takes. */
+export function toRtcIceServers(servers: IceServer[]): RTCIceServer[] {
+  return servers.map(({ urls, username, credential }) => ({
+    urls,
+    ...(username === undefined ? {} : { username }),
+    ...(credential === undefined ? {} : { credential }),
+  }));
+}
+
+function notIceServer(server: unknown): boolean {
+  if (typeof server !== 'object' || server === null) return true;
+  const { urls } = server as { urls?: unknown };
+  return !(
+    typeof urls === 'string' ||
+    (Array.isArray(urls) && urls.every((u) => typeof u === 'string'))
+  );
+}
+
+function invalid(message: string): never {
+  throw new PeerlaneError('INVALID_ARGUMENT', message);
+}
+
+function fail(code: 'NO_WEBSOCKET'): never {
+  throw new PeerlaneError(code);
+}

@@ -1,0 +1,269 @@
+import type { SignalData } from '../signaling/protocol.js';
+import { PeerlaneError } from './errors.js';
+import { Inbox, type MessageData, Outbox } from './message-stream.js';
+import type { PeerTransport } from './peer.js';
+
+/**
+ * The state of the direct connection to one remote peer:
+ * - `connecting`: the first connection is being made (messages sent now are queued);
+ * - `connected`: the data channel is open; messages flow;
+ * - `reconnecting`: the connection broke (ICE `disconnected`/`failed`) and an ICE restart
+ *   is under way on the same RTCPeerConnection; messages are queued;
+ * - `failed`: it could not be made or restored in time (an `error` with code
+ *   `PEER_UNREACHABLE` says so); queued messages were dropped and sending throws;
+ * - `closed`: the peer left, or this room was left.
+ */
+export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'failed' | 'closed';
+
+/** Timing of a link, in ms (see the options of `joinRoom`). */
+export interface LinkTiming {
+  peerConnectTimeoutMs: number;
+  iceRestartDelayMs: number;
+  iceRestartTimeoutMs: number;
+}
+
+export interface PeerLinkOptions extends LinkTiming {
+  remoteId: string;
+  /** True on the side that makes offers (and so the ICE-restart offers). */
+  initiator: boolean;
+  transport: PeerTransport;
+  maxMessageBytes: number;
+  /** The ICE servers to use now (they may change after a signaling reconnect). */
+  iceServers(): RTCIceServer[];
+  /** True while signaling can carry a signal to the remote peer. */
+  canSignal(): boolean;
+  sendSignal(data: SignalData): void;
+  onMessage(data: MessageData): void;
+  onState(state: ConnectionState): void;
+  onError(error: PeerlaneError): void;
+}
+
+/** First retry of an ICE restart after this long; each later one waits twice as long. */
+const RESTART_RETRY_MS = 2000;
+const RESTART_RETRY_MAX_MS = 8000;
+/** An ICE-restart offer still unanswered after this long is replaced by a new one. */
+const STALE_OFFER_MS = 5000;
+/**
+ * How long a data channel that closed is given before the peer is reported unreachable:
+ * when the remote peer leaves, the server's `peer-left` usually arrives first, and the
+ * link should then close quietly rather than fail.
+ */
+const CLOSE_GRACE_MS = 1000;
+
+/**
+ * One remote peer's link: a transport (today one simple-peer), the ordered message stream
+ * over it, and the state machine that restarts ICE when the connection breaks.
+ *
+ * ICE restart: on ICE `disconnected` for `iceRestartDelayMs`, or at once on `failed`,
+ * the link goes `reconnecting`. The initiator offers fresh ICE credentials on the same
+ * RTCPeerConnection; the other side asks it to with a `renegotiate` signal. Attempts repeat
+ * (2 s, 4 s, 8 s… apart) while signaling is up, until ICE is connected again, or
+ * `iceRestartTimeoutMs` passes and the link fails with `PEER_UNREACHABLE`.
+ */
+export class PeerLink {
+  #state: ConnectionState = 'connecting';
+  readonly #outbox = new Outbox();
+  readonly #inbox: Inbox;
+  #connectedOnce = false;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #deadline: ReturnType<typeof setTimeout> | undefined;
+  #retryTimer: ReturnType<typeof setTimeout> | undefined;
+  #attempt = 0;
+  #lastOfferAt = Number.NEGATIVE_INFINITY;
+
+  constructor(private readonly options: PeerLinkOptions) {
+    const { transport } = options;
+    this.#inbox = new Inbox(options.maxMessageBytes, (data) => options.onMessage(data));
+    transport.on('signal', (data) => options.sendSignal(data));
+    transport.on('connect', () => this.#onConnect());
+    transport.on('ice-state', (state) => this.#onIceState(state));
+    transport.on('drain', () => this.#flush());
+    transport.on('negotiated', () => this.#checkRestored());
+    transport.on('frame', (frame) => {
+      const problem = this.#inbox.receive(frame);
+      if (problem) options.onError(this.#about(problem));
+    });
+    transport.on('close', (error) => this.#onTransportClose(error));
+    this.#timer = setTimeout(
+      () => this.#fail(`could not connect within ${options.peerConnectTimeoutMs} ms`),
+      options.peerConnectTimeoutMs,
+    );
+  }
+
+  get state(): ConnectionState {
+    return this.#state;
+  }
+
+  /** Bytes waiting to be sent: queued in the SDK plus buffered in the data channel. */
+  get bufferedAmount(): number {
+    return this.#outbox.queuedBytes + this.options.transport.bufferedAmount;
+  }
+
+  /** Queues one message (already checked and encoded) and sends what the link can take. */
+  send(text: boolean, bytes: Uint8Array): void {
+    this.#outbox.push(text, bytes);
+    this.#flush();
+  }
+
+  /** Applies signaling data from the remote peer. */
+  signal(data: SignalData): void {
+    if (this.#state === 'closed' || this.#state === 'failed') return;
+    if (data.type === 'renegotiate' && this.options.initiator && this.#connectedOnce) {
+      // The other side asks for an ICE restart: its view of the connection went bad.
+      if (this.#state === 'connected') this.#startRestart();
+      else this.#attemptRestart(true);
+      return;
+    }
+    this.options.transport.signal(data);
+  }
+
+  /** Signaling is back: a stalled ICE restart may proceed at once. */
+  signalingRestored(): void {
+    if (this.#state === 'reconnecting') this.#attemptRestart(true);
+  }
+
+  /** Closes the link for good; no state event follows. Returns how many messages were unsent. */
+  close(): number {
+    if (this.#state === 'closed') return 0;
+    this.#state = 'closed';
+    this.#clearTimers();
+    this.options.transport.close();
+    return this.#outbox.clear();
+  }
+
+  #onConnect(): void {
+    if (this.#state !== 'connecting') return;
+    this.#connectedOnce = true;
+    this.#clearTimers();
+    this.#setState('connected');
+    this.#flush();
+  }
+
+  #onIceState(state: RTCIceConnectionState): void {
+    if (!this.#connectedOnce) return; // the first connection has its own timeout
+    if (state === 'connected' || state === 'completed') {
+      if (this.#state === 'connected') {
+        clearTimeout(this.#timer);
+        this.#timer = undefined;
+      }
+      this.#checkRestored();
+    } else if (state === 'disconnected') {
+      // Often recovers by itself within a second or two; restart only if it does not.
+      if (this.#state === 'connected' && this.#timer === undefined) {
+        this.#timer = setTimeout(() => {
+          this.#timer = undefined;
+          this.#startRestart();
+        }, this.options.iceRestartDelayMs);
+      }
+    } else if (state === 'failed') {
+      if (this.#state === 'connected') this.#startRestart();
+      else if (this.#state === 'reconnecting') this.#attemptRestart(false);
+    }
+  }
+
+  /**
+   * Back to `connected` once ICE is connected while the data channel is still open. Checked
+   * on ICE state changes and after each completed negotiation: an ICE restart of a
+   * connection that still worked on this side may leave the state at 'connected' throughout.
+   */
+  #checkRestored(): void {
+    const { transport } = this.options;
+    const ice = transport.iceConnectionState;
+    if (this.#state !== 'reconnecting' || !transport.open) return;
+    if (ice !== 'connected' && ice !== 'completed') return;
+    this.#clearTimers();
+    this.#setState('connected');
+    this.#flush();
+  }
+
+  #startRestart(): void {
+    if (this.#state !== 'connected') return;
+    this.#clearTimers();
+    this.#setState('reconnecting');
+    this.#attempt = 0;
+    const timeout = this.options.iceRestartTimeoutMs;
+    this.#deadline = setTimeout(
+      () => this.#fail(`lost the connection and could not restore it within ${timeout} ms`),
+      timeout,
+    );
+    this.#attemptRestart(true);
+  }
+
+  /** One ICE-restart attempt now (if possible), and the next one scheduled. */
+  #attemptRestart(reschedule: boolean): void {
+    if (this.#state !== 'reconnecting') return;
+    if (reschedule) {
+      clearTimeout(this.#retryTimer);
+      const wait = Math.min(RESTART_RETRY_MS * 2 ** this.#attempt, RESTART_RETRY_MAX_MS);
+      this.#attempt += 1;
+      this.#retryTimer = setTimeout(() => this.#attemptRestart(true), wait);
+    }
+    if (!this.options.canSignal()) return; // signalingRestored() tries again
+    const { transport } = this.options;
+    if (!this.options.initiator) {
+      this.options.sendSignal({ type: 'renegotiate', renegotiate: true });
+      return;
+    }
+    const now = Date.now();
+    const waiting = transport.signalingState === 'have-local-offer';
+    if (waiting && now - this.#lastOfferAt < STALE_OFFER_MS) return;
+    this.#lastOfferAt = now;
+    // A failed attempt (e.g. createOffer on a closing connection) is retried by the timer.
+    transport.restartIce(this.options.iceServers()).catch(() => {});
+  }
+
+  #flush(): void {
+    const { transport } = this.options;
+    if (this.#state !== 'connected' || !transport.open) return;
+    try {
+      if (!this.#outbox.flush(transport)) transport.awaitDrain();
+    } catch {
+      // The channel closed under us; its 'close' event decides what happens next.
+    }
+  }
+
+  #onTransportClose(error: Error | undefined): void {
+    if (this.#state === 'closed' || this.#state === 'failed') return;
+    this.#clearTimers();
+    this.#timer = setTimeout(
+      () => this.#fail(`the connection closed${error ? ` (${error.message})` : ''}`, error),
+      CLOSE_GRACE_MS,
+    );
+  }
+
+  #fail(reason: string, cause?: unknown): void {
+    if (this.#state === 'closed' || this.#state === 'failed') return;
+    this.#clearTimers();
+    this.#state = 'failed';
+    this.options.transport.close();
+    const dropped = this.#outbox.clear();
+    const unsent = dropped ? `; ${dropped} queued message(s) were not sent` : '';
+    this.options.onState('failed');
+    this.options.onError(
+      this.#about(new PeerlaneError('PEER_UNREACHABLE', `${reason}${unsent}`, { cause })),
+    );
+  }
+
+  /** The same error, naming the peer. */
+  #about(error: PeerlaneError): PeerlaneError {
+    return new PeerlaneError(error.code, `peer ${this.options.remoteId}: ${error.message}`, {
+      peerId: this.options.remoteId,
+      cause: error.cause,
+    });
+  }
+
+  #setState(state: ConnectionState): void {
+    if (state === this.#state) return;
+    this.#state = state;
+    this.options.onState(state);
+  }
+
+  #clearTimers(): void {
+    clearTimeout(this.#timer);
+    clearTimeout(this.#deadline);
+    clearTimeout(this.#retryTimer);
+    this.#timer = undefined;
+    this.#deadline = undefined;
+    this.#retryTimer = undefined;
+  }
+}

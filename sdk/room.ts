@@ -1,0 +1,278 @@
+import type {
+  LeaveReason,
+  PeerId,
+  PeerInfo,
+  PeerMeta,
+  WelcomeFrame,
+} from '../signaling/protocol.js';
+import { Emitter } from './emitter.js';
+import { PeerlaneError } from './errors.js';
+import type { MessageData } from './message-stream.js';
+import { type RoomSettings, toRtcIceServers } from './options.js';
+import { PeerTransport } from './peer.js';
+import { type ConnectionState, PeerLink } from './peer-link.js';
+import { encodeMessage, PeerHandle, type RemotePeer, type SendData } from './remote-peer.js';
+import { type RoomFrame, SignalingClient, type SignalingState } from './signaling-client.js';
+
+/**
+ * Why a peer left: the server's reason (`left`, `disconnected`, `timeout`, `kicked`), or
+ * `missing` when it was absent from the room after this peer's signaling reconnect and did
+ * not come back within `presenceGraceMs`.
+ */
+export type PeerLeftReason = LeaveReason | 'missing';
+
+/** The signaling connection as a room reports it. */
+export type RoomSignalingState = Exclude<SignalingState, 'connecting'>;
+
+/** Every event of a {@link Room}, with its listener's signature. */
+export interface RoomEvents {
+  /** A peer entered the room. Peers already there at join are in `room.peers` instead. */
+  'peer-joined': (peer: RemotePeer) => void;
+  /** A peer left; its connection is closed and sending to it throws `PEER_LEFT`. */
+  'peer-left': (peer: RemotePeer, reason: PeerLeftReason) => void;
+  /** A peer changed its metadata (`peer.meta` has the new value). */
+  'peer-updated': (peer: RemotePeer) => void;
+  /** A message from a peer: a string if it sent a string, a Uint8Array if it sent bytes. */
+  message: (data: MessageData, peer: RemotePeer) => void;
+  /**
+   * The direct connection to a peer changed state: `connecting` → `connected`, and
+   * `reconnecting` → `connected` or `failed` when it breaks. (`closed` comes with
+   * `peer-left` or `leave()` and has no event of its own.)
+   */
+  'connection-state': (peer: RemotePeer, state: ConnectionState) => void;
+  /**
+   * The signaling connection changed: `reconnecting` when it dropped (peer connections go
+   * on meanwhile), `connected` when it is back, `closed` after `leave()` or when it gave up.
+   */
+  'signaling-state': (state: RoomSignalingState) => void;
+  /** Something went wrong that the SDK could not hide; `error.code` says what. */
+  error: (error: PeerlaneError) => void;
+}
+
+/** How long `leave()` waits for the server to confirm, in ms. */
+const LEAVE_TIMEOUT_MS = 1000;
+
+/**
+ * A joined room: the other peers, a direct connection to each (a full mesh), and the
+ * signaling connection that keeps presence and carries connection setup. Get one from
+ * `joinRoom()`.
+ */
+export class Room extends Emitter<RoomEvents> {
+  /** The room's name. */
+  readonly name: string;
+  #selfId = '';
+  readonly #peers = new Map<PeerId, PeerHandle>();
+  /** Peers presence lost while our connection to them lives: reported left when the timer fires. */
+  readonly #absent = new Map<PeerId, ReturnType<typeof setTimeout>>();
+  readonly #client: SignalingClient;
+  #iceServers: RTCIceServer[] = [];
+  #leaving: Promise<void> | undefined;
+  #closed = false;
+
+  private constructor(private readonly settings: RoomSettings) {
+    super();
+    this.name = settings.room;
+    this.#client = new SignalingClient(settings);
+    this.#client.on('welcome', (welcome) => this.#onWelcome(welcome));
+    this.#client.on('frame', (frame) => this.#onFrame(frame));
+    this.#client.on('state', (state) => this.#onSignalingState(state));
+    this.#client.on('error', (error) => this.emit('error', error));
+  }
+
+  /** Joins and resolves once welcomed. Internal: applications call `joinRoom()`. */
+  static async open(settings: RoomSettings): Promise<Room> {
+    const room = new Room(settings);
+    await room.#client.start();
+    return room;
+  }
+
+  /** This peer's id, given by the server; the same after a signaling reconnect. */
+  get selfId(): PeerId {
+    return this.#selfId;
+  }
+
+  /** The other peers in the room, in the order they were first seen. */
+  get peers(): RemotePeer[] {
+    return [...this.#peers.values()];
+  }
+
+  /** The signaling connection's state now. */
+  get signalingState(): RoomSignalingState {
+    const state = this.#client.state;
+    return state === 'connecting' ? 'connected' : state;
+  }
+
+  /** The peer with this id, if it is in the room. */
+  peer(id: PeerId): RemotePeer | undefined {
+    return this.#peers.get(id);
+  }
+
+  /**
+   * Sends one message to every peer in the room whose connection has not `failed`, with
+   * the same guarantees as `peer.send()`.
+   * @throws PeerlaneError `LEFT_ROOM`, `MESSAGE_TOO_LARGE` or `INVALID_ARGUMENT`.
+   */
+  broadcast(data: SendData): void {
+    const { text, bytes } = encodeMessage(data, this.settings.maxMessageBytes);
+    if (this.#closed) this.#throwLeft();
+    for (const peer of this.#peers.values()) {
+      if (peer.link.state !== 'failed') peer.sendEncoded(text, bytes);
+    }
+  }
+
+  /**
+   * Leaves the room: tells the server (waiting up to 1 s for its confirmation, so the
+   * others hear `peer-left` at once), then closes every connection. Always resolves, even
+   * when the signaling connection is already gone. Calling it again returns the same promise.
+   */
+  leave(): Promise<void> {
+    this.#leaving ??= (async () => {
+      this.#closed = true;
+      await this.#client.leave(LEAVE_TIMEOUT_MS);
+      this.#closeAll();
+    })();
+    return this.#leaving;
+  }
+
+  #onWelcome(welcome: WelcomeFrame): void {
+    this.#iceServers = this.settings.iceServers ?? toRtcIceServers(welcome.iceServers);
+    if (!this.#selfId) {
+      this.#selfId = welcome.peerId;
+      for (const info of welcome.peers) this.#addPeer(info, false);
+      return;
+    }
+    // After a reconnect the welcome's list is the truth; presence events of the gap are lost.
+    const listed = new Set<PeerId>();
+    for (const info of welcome.peers) {
+      listed.add(info.id);
+      const known = this.#peers.get(info.id);
+      if (known) this.#present(known, info.meta);
+      else this.#addPeer(info, true);
+    }
+    for (const peer of [...this.#peers.values()]) {
+      if (!listed.has(peer.id)) this.#lost(peer, 'missing');
+    }
+  }
+
+  #onFrame(frame: RoomFrame): void {
+    if (frame.type === 'signal') {
+      this.#peers.get(frame.from)?.link.signal(frame.data);
+      return;
+    }
+    if (frame.type === 'peer-left') {
+      const peer = this.#peers.get(frame.peerId);
+      if (!peer) return;
+      if (frame.reason === 'left' || frame.reason === 'kicked') this.#remove(peer, frame.reason);
+      else this.#lost(peer, frame.reason);
+      return;
+    }
+    const known = this.#peers.get(frame.peer.id);
+    if (known) this.#present(known, frame.peer.meta);
+    else if (frame.type === 'peer-joined') this.#addPeer(frame.peer, true);
+  }
+
+  #onSignalingState(state: SignalingState): void {
+    if (state === 'connecting') return;
+    if (state === 'connected') {
+      for (const peer of this.#peers.values()) peer.link.signalingRestored();
+    }
+    if (state === 'closed') {
+      // leave(), or the client gave up: either way this room is over.
+      this.#closed = true;
+      this.#closeAll();
+    }
+    this.emit('signaling-state', state);
+  }
+
+  #addPeer(info: PeerInfo, announce: boolean): void {
+    const peer = new PeerHandle(info.id, info.meta, this.settings.maxMessageBytes, (handle) =>
+      this.#createLink(handle),
+    );
+    this.#peers.set(peer.id, peer);
+    if (announce) this.emit('peer-joined', peer);
+  }
+
+  /** A known peer is in presence (again): keep its connection, or retry a failed one. */
+  #present(peer: PeerHandle, meta: PeerMeta): void {
+    clearTimeout(this.#absent.get(peer.id));
+    this.#absent.delete(peer.id);
+    if (JSON.stringify(meta) !== JSON.stringify(peer.meta)) {
+      peer.meta = meta;
+      this.emit('peer-updated', peer);
+    }
+    if (peer.link.state === 'failed') {
+      peer.link.close();
+      peer.link = this.#createLink(peer);
+      this.emit('connection-state', peer, 'connecting');
+    }
+  }
+
+  /**
+   * Presence lost a peer without it leaving on purpose. While the direct connection lives
+   * (the server restarted, or the peer's signaling dropped) wait for it to come back.
+   */
+  #lost(peer: PeerHandle, reason: PeerLeftReason): void {
+    const state = peer.link.state;
+    if (state === 'failed' || state === 'closed') {
+      this.#remove(peer, reason);
+      return;
+    }
+    if (this.#absent.has(peer.id)) return;
+    this.#absent.set(
+      peer.id,
+      setTimeout(() => this.#remove(peer, reason), this.settings.presenceGraceMs),
+    );
+  }
+
+  #remove(peer: PeerHandle, reason: PeerLeftReason): void {
+    if (this.#peers.get(peer.id) !== peer) return;
+    clearTimeout(this.#absent.get(peer.id));
+    this.#absent.delete(peer.id);
+    this.#peers.delete(peer.id);
+    peer.end('PEER_LEFT');
+    this.emit('peer-left', peer, reason);
+  }
+
+  #createLink(peer: PeerHandle): PeerLink {
+    const { settings } = this;
+    const initiator = this.#selfId < peer.id; // both sides agree: no glare
+    return new PeerLink({
+      remoteId: peer.id,
+      initiator,
+      transport: new PeerTransport({
+        initiator,
+        iceServers: this.#iceServers,
+        iceTransportPolicy: settings.iceTransportPolicy,
+        wrtc: settings.wrtc,
+      }),
+      maxMessageBytes: settings.maxMessageBytes,
+      peerConnectTimeoutMs: settings.peerConnectTimeoutMs,
+      iceRestartDelayMs: settings.iceRestartDelayMs,
+      iceRestartTimeoutMs: settings.iceRestartTimeoutMs,
+      iceServers: () => this.#iceServers,
+      canSignal: () => this.#client.state === 'connected',
+      sendSignal: (data) => this.#client.send({ type: 'signal', to: peer.id, data }),
+      onMessage: (data) => this.emit('message', data, peer),
+      onState: (state) => this.#onLinkState(peer, state),
+      onError: (error) => this.emit('error', error),
+    });
+  }
+
+  #onLinkState(peer: PeerHandle, state: ConnectionState): void {
+    if (this.#peers.get(peer.id) !== peer) return;
+    this.emit('connection-state', peer, state);
+    // A peer we were waiting for whose connection has now failed is gone.
+    if (state === 'failed' && this.#absent.has(peer.id)) this.#remove(peer, 'missing');
+  }
+
+  #closeAll(): void {
+    for (const timer of this.#absent.values()) clearTimeout(timer);
+    this.#absent.clear();
+    for (const peer of this.#peers.values()) peer.end('LEFT_ROOM');
+    this.#client.close();
+  }
+
+  #throwLeft(): never {
+    throw new PeerlaneError('LEFT_ROOM', 'cannot send: the room was left');
+  }
+}

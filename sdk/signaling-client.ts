@@ -1,0 +1,412 @@
+import {
+  CLOSE_CODES,
+  type ClientFrame,
+  type ErrorCode,
+  type PeerMeta,
+  PROTOCOL_VERSION,
+  type ResumeCredentials,
+  ServerFrame,
+  type WelcomeFrame,
+} from '../signaling/protocol.js';
+import { Emitter } from './emitter.js';
+import { PeerlaneError } from './errors.js';
+
+/**
+ * The part of the WebSocket API the SDK uses. Browsers' `WebSocket` and the `ws`
+ * package's both fit.
+ */
+export interface WebSocketLike {
+  readonly readyState: number;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  addEventListener(type: 'open' | 'error', listener: () => void): void;
+  addEventListener(type: 'message', listener: (event: { data: unknown }) => void): void;
+  addEventListener(
+    type: 'close',
+    listener: (event: { code: number; reason: string }) => void,
+  ): void;
+}
+
+/** A WebSocket constructor: the global one in browsers, `WebSocket` from `ws` in Node 20. */
+export type WebSocketConstructor = new (url: string) => WebSocketLike;
+
+/** How the signaling connection is doing. `connecting` only happens before the first welcome. */
+export type SignalingState = 'connecting' | 'connected' | 'reconnecting' | 'closed';
+
+/** Reconnect timing, resolved. */
+export interface ReconnectSettings {
+  initialDelayMs: number;
+  maxDelayMs: number;
+  factor: number;
+  maxAttempts: number;
+}
+
+/** Options of a {@link SignalingClient}, resolved. */
+export interface SignalingClientOptions {
+  url: string;
+  room: string;
+  meta: PeerMeta | undefined;
+  WebSocket: WebSocketConstructor;
+  connectTimeoutMs: number;
+  /** null: never reconnect. */
+  reconnect: ReconnectSettings | null;
+  pingIntervalMs: number;
+  pingTimeoutMs: number;
+}
+
+/** Frames about other peers, which the client hands on untouched. */
+export type RoomFrame = Extract<
+  ServerFrame,
+  { type: 'peer-joined' | 'peer-left' | 'peer-updated' | 'signal' }
+>;
+
+export interface SignalingClientEvents {
+  /** Every welcome: the first one, and one after each reconnect. */
+  welcome: (frame: WelcomeFrame) => void;
+  frame: (frame: RoomFrame) => void;
+  state: (state: SignalingState) => void;
+  error: (error: PeerlaneError) => void;
+}
+
+/**
+ * Delay before reconnect attempt `attempt` (0-based): exponential from `initialDelayMs`
+ * by `factor`, capped at `maxDelayMs`, then jittered to a random point in its upper half
+ * so that clients dropped together do not come back together.
+ */
+export function reconnectDelay(
+  attempt: number,
+  settings: ReconnectSettings,
+  random: () => number = Math.random,
+): number {
+  const ceiling = Math.min(
+    settings.maxDelayMs,
+    settings.initialDelayMs * settings.factor ** attempt,
+  );
+  return Math.round(ceiling / 2 + random() * (ceiling / 2));
+}
+
+const JOIN_REF = 'join';
+const OPEN = 1;
+/** Frames kept while disconnected; older ones go first (stale signals matter least). */
+const MAX_QUEUED_FRAMES = 512;
+/** Join refusals worth retrying later; any other refusal is final. */
+const RETRYABLE_JOIN_ERRORS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'SHUTTING_DOWN',
+  'ROOM_FULL',
+  'TOO_MANY_ROOMS',
+  'RATE_LIMITED',
+  'INTERNAL_ERROR',
+]);
+/** Close codes after which reconnecting would only be refused again. */
+const FINAL_CLOSE_CODES: ReadonlySet<number> = new Set([
+  CLOSE_CODES.POLICY_VIOLATION,
+  CLOSE_CODES.MESSAGE_TOO_BIG,
+  CLOSE_CODES.SESSION_REPLACED,
+]);
+
+/**
+ * The signaling connection of one room: joins, reconnects with backoff and jitter when
+ * the socket drops, resumes the same peer id with the welcome's secret, queues outgoing
+ * frames while disconnected, and checks liveness with `ping`/`pong` (browsers cannot see
+ * WebSocket pings, and a socket on a dead network may stay "open" for minutes).
+ */
+export class SignalingClient extends Emitter<SignalingClientEvents> {
+  #state: SignalingState = 'connecting';
+  #socket: WebSocketLike | null = null;
+  #credentials: ResumeCredentials | undefined;
+  #queue: string[] = [];
+  #attempt = 0;
+  #attemptTimer: ReturnType<typeof setTimeout> | undefined;
+  #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  #pingTimer: ReturnType<typeof setTimeout> | undefined;
+  #pongTimer: ReturnType<typeof setTimeout> | undefined;
+  #first: { resolve: (welcome: WelcomeFrame) => void; reject: (error: unknown) => void } | null =
+    null;
+  #onLeft: (() => void) | null = null;
+
+  constructor(private readonly options: SignalingClientOptions) {
+    super();
+  }
+
+  get state(): SignalingState {
+    return this.#state;
+  }
+
+  /** Connects and joins once (no retry). Resolves with the welcome, rejects with a PeerlaneError. */
+  start(): Promise<WelcomeFrame> {
+    return new Promise((resolve, reject) => {
+      this.#first = { resolve, reject };
+      this.#connect();
+    });
+  }
+
+  /** Sends a frame now, or once the connection is back. Dropped after close. */
+  send(frame: ClientFrame): void {
+    if (this.#state === 'closed') return;
+    const text = JSON.stringify(frame);
+    const socket = this.#socket;
+    if (this.#state === 'connected' && socket?.readyState === OPEN) {
+      socket.send(text);
+      return;
+    }
+    this.#queue.push(text);
+    if (this.#queue.length > MAX_QUEUED_FRAMES) this.#queue.shift();
+  }
+
+  /**
+   * Leaves the room: sends `leave`, waits for `left` (at most `timeoutMs`), then closes.
+   * Resolves in every case, at once when the socket is already gone.
+   */
+  async leave(timeoutMs: number): Promise<void> {
+    const socket = this.#socket;
+    if (this.#state === 'connected' && socket?.readyState === OPEN) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, timeoutMs);
+        this.#onLeft = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        socket.send(JSON.stringify({ type: 'leave' } satisfies ClientFrame));
+      });
+    }
+    this.close();
+  }
+
+  /** Closes at once (1000: the server announces our departure). Idempotent. */
+  close(): void {
+    this.#shutDown(CLOSE_CODES.NORMAL, 'closed by the client');
+  }
+
+  #connect(): void {
+    const { url, connectTimeoutMs } = this.options;
+    let socket: WebSocketLike;
+    try {
+      socket = new this.options.WebSocket(url);
+    } catch (error) {
+      this.#attemptFailed(
+        new PeerlaneError('SIGNALING_UNREACHABLE', `cannot open ${url}`, { cause: error }),
+      );
+      return;
+    }
+    this.#socket = socket;
+    let opened = false;
+    const current = () => socket === this.#socket;
+    this.#attemptTimer = setTimeout(() => {
+      this.#abandon(socket);
+      this.#attemptFailed(
+        opened
+          ? new PeerlaneError(
+              'JOIN_TIMEOUT',
+              `no welcome from ${url} within ${connectTimeoutMs} ms`,
+            )
+          : new PeerlaneError(
+              'SIGNALING_UNREACHABLE',
+              `${url} did not open within ${connectTimeoutMs} ms`,
+            ),
+      );
+    }, connectTimeoutMs);
+    socket.addEventListener('open', () => {
+      if (!current()) return;
+      opened = true;
+      socket.send(JSON.stringify(this.#joinFrame()));
+    });
+    socket.addEventListener('message', (event) => {
+      if (current()) this.#onMessage(event.data);
+    });
+    socket.addEventListener('close', (event) => {
+      if (current()) this.#onClose(event.code, event.reason, opened);
+    });
+    // A 'close' always follows an 'error'; listening keeps `ws` from throwing it.
+    socket.addEventListener('error', () => {});
+  }
+
+  #joinFrame(): ClientFrame {
+    const { room, meta } = this.options;
+    return {
+      type: 'join',
+      room,
+      v: PROTOCOL_VERSION,
+      ...(meta === undefined ? {} : { meta }),
+      ...(this.#credentials === undefined ? {} : { resume: this.#credentials }),
+      ref: JOIN_REF,
+    };
+  }
+
+  #onMessage(data: unknown): void {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(String(data));
+    } catch {
+      raw = undefined;
+    }
+    const parsed = ServerFrame.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      this.emit(
+        'error',
+        new PeerlaneError(
+          'PROTOCOL_ERROR',
+          `unexpected frame from the server (${issue?.path.join('.') || 'frame'}: ${issue?.message ?? 'invalid'})`,
+        ),
+      );
+      return;
+    }
+    const frame = parsed.data;
+    switch (frame.type) {
+      case 'welcome':
+        this.#onWelcome(frame);
+        return;
+      case 'error':
+        if (frame.ref === JOIN_REF) this.#onJoinRefused(frame.code, frame.message);
+        // PEER_NOT_FOUND answers a signal to a peer that just left; presence says the rest.
+        else if (frame.code !== 'PEER_NOT_FOUND')
+          this.emit('error', new PeerlaneError(frame.code, frame.message));
+        return;
+      case 'pong':
+        clearTimeout(this.#pongTimer);
+        this.#pongTimer = undefined;
+        this.#schedulePing();
+        return;
+      case 'left':
+        this.#onLeft?.();
+        return;
+      default:
+        this.emit('frame', frame);
+    }
+  }
+
+  #onWelcome(welcome: WelcomeFrame): void {
+    clearTimeout(this.#attemptTimer);
+    this.#credentials = { peerId: welcome.peerId, secret: welcome.secret };
+    this.#attempt = 0;
+    this.#setState('connected');
+    for (const text of this.#queue.splice(0)) this.#socket?.send(text);
+    this.#schedulePing();
+    this.emit('welcome', welcome);
+    this.#first?.resolve(welcome);
+    this.#first = null;
+  }
+
+  #onJoinRefused(code: ErrorCode, message: string): void {
+    const error = new PeerlaneError(code, message);
+    if (this.#first || !RETRYABLE_JOIN_ERRORS.has(code)) {
+      this.#fail(error);
+      return;
+    }
+    this.emit('error', error);
+    const socket = this.#socket;
+    if (socket) this.#abandon(socket);
+    this.#scheduleReconnect();
+  }
+
+  #onClose(code: number, reason: string, opened: boolean): void {
+    this.#socket = null;
+    this.#stopTimers();
+    this.#onLeft?.();
+    const why = `${code}${reason ? ` ${reason}` : ''}`;
+    if (this.#first) {
+      this.#fail(
+        new PeerlaneError(
+          'SIGNALING_UNREACHABLE',
+          opened
+            ? `${this.options.url} closed before the welcome (${why})`
+            : `cannot connect to ${this.options.url} (${why})`,
+        ),
+      );
+    } else if (FINAL_CLOSE_CODES.has(code)) {
+      this.#fail(
+        new PeerlaneError('SIGNALING_CLOSED', `the server closed the connection (${why})`),
+      );
+    } else {
+      this.#scheduleReconnect();
+    }
+  }
+
+  #attemptFailed(error: PeerlaneError): void {
+    if (this.#first) this.#fail(error);
+    else this.#scheduleReconnect();
+  }
+
+  #scheduleReconnect(): void {
+    this.#stopTimers();
+    const settings = this.options.reconnect;
+    if (!settings || this.#attempt >= settings.maxAttempts) {
+      this.#fail(
+        new PeerlaneError(
+          'SIGNALING_UNREACHABLE',
+          settings
+            ? `gave up reconnecting to ${this.options.url} after ${this.#attempt} attempts`
+            : `lost the connection to ${this.options.url} (reconnect is off)`,
+        ),
+      );
+      return;
+    }
+    this.#setState('reconnecting');
+    const delay = reconnectDelay(this.#attempt, settings);
+    this.#attempt += 1;
+    this.#reconnectTimer = setTimeout(() => this.#connect(), delay);
+  }
+
+  #schedulePing(): void {
+    clearTimeout(this.#pingTimer);
+    this.#pingTimer = setTimeout(() => {
+      const socket = this.#socket;
+      if (!socket || socket.readyState !== OPEN) return;
+      socket.send(JSON.stringify({ type: 'ping' } satisfies ClientFrame));
+      this.#pongTimer = setTimeout(() => {
+        // No pong: the socket is dead even if it looks open. Drop it and start over.
+        this.#abandon(socket);
+        this.#scheduleReconnect();
+      }, this.options.pingTimeoutMs);
+    }, this.options.pingIntervalMs);
+  }
+
+  /** Forgets a socket (its events are ignored from now on) and closes it as lost. */
+  #abandon(socket: WebSocketLike): void {
+    if (socket === this.#socket) this.#socket = null;
+    try {
+      // Not 1000: that would make the server announce our departure at once.
+      socket.close(CLOSE_CODES.HEARTBEAT_TIMEOUT, 'connection lost');
+    } catch {
+      // Already closing.
+    }
+  }
+
+  /** The end: reject a pending start, report the error, close. */
+  #fail(error: PeerlaneError): void {
+    const first = this.#first;
+    this.#first = null;
+    if (!first) this.emit('error', error);
+    this.#shutDown(CLOSE_CODES.NORMAL, 'giving up');
+    first?.reject(error);
+  }
+
+  #shutDown(code: number, reason: string): void {
+    if (this.#state === 'closed') return;
+    this.#stopTimers();
+    clearTimeout(this.#reconnectTimer);
+    this.#queue = [];
+    this.#onLeft = null;
+    const socket = this.#socket;
+    this.#socket = null;
+    try {
+      socket?.close(code, reason);
+    } catch {
+      // Already closing.
+    }
+    this.#setState('closed');
+  }
+
+  #stopTimers(): void {
+    clearTimeout(this.#attemptTimer);
+    clearTimeout(this.#pingTimer);
+    clearTimeout(this.#pongTimer);
+    this.#pongTimer = undefined;
+  }
+
+  #setState(state: SignalingState): void {
+    if (state === this.#state) return;
+    this.#state = state;
+    this.emit('state', state);
+  }
+}

@@ -1,0 +1,111 @@
+import wrtc from '@roamhq/wrtc';
+import { afterEach } from 'vitest';
+import { WebSocket } from 'ws';
+import {
+  type JoinRoomOptions,
+  joinRoom,
+  type MessageData,
+  type Room,
+  type RoomEvents,
+  type WebRtcImplementation,
+} from '../../sdk/index.js';
+
+/** Options of {@link useRooms}'s `join`: everything but `url`, with `room` defaulting to 'test-room'. */
+export type TestJoinOptions = Omit<JoinRoomOptions, 'url' | 'room'> & { room?: string };
+
+/**
+ * Per-test SDK rooms in Node: `join(url)` joins with @roamhq/wrtc and `ws`; every room is
+ * left after each test (which closes its peer connections).
+ */
+export function useRooms() {
+  const rooms: Room[] = [];
+  afterEach(async () => {
+    await Promise.all(rooms.splice(0).map((room) => room.leave()));
+  });
+  return {
+    async join(url: string, options: TestJoinOptions = {}): Promise<Room> {
+      const room = await joinRoom({ url, room: 'test-room', wrtc, WebSocket, ...options });
+      rooms.push(room);
+      return room;
+    },
+  };
+}
+
+/**
+ * Resolves with the arguments of the next `event` of `room` that `filter` accepts; rejects
+ * after `timeoutMs`.
+ */
+export function nextEvent<K extends keyof RoomEvents>(
+  room: Room,
+  event: K,
+  filter: (...args: Parameters<RoomEvents[K]>) => boolean = () => true,
+  timeoutMs = 5000,
+): Promise<Parameters<RoomEvents[K]>> {
+  return new Promise((resolve, reject) => {
+    const listener = ((...args: Parameters<RoomEvents[K]>) => {
+      if (!filter(...args)) return;
+      clearTimeout(timer);
+      room.off(event, listener);
+      resolve(args);
+    }) as RoomEvents[K];
+    const timer = setTimeout(() => {
+      room.off(event, listener);
+      reject(new Error(`no "${String(event)}" event within ${timeoutMs} ms`));
+    }, timeoutMs);
+    room.on(event, listener);
+  });
+}
+
+/** Polls `check` every 10 ms until it is true; throws after `timeoutMs`. */
+export async function waitUntil(check: () => boolean, what: string, timeoutMs = 5000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** True when every room sees every other one as a connected peer. */
+export function meshConnected(rooms: Room[]): boolean {
+  return rooms.every((room) =>
+    rooms.every((other) => other === room || room.peer(other.selfId)?.state === 'connected'),
+  );
+}
+
+/** Every message a room receives, with the sender's id, in arrival order. */
+export function recordMessages(room: Room): Array<{ data: MessageData; from: string }> {
+  const received: Array<{ data: MessageData; from: string }> = [];
+  room.on('message', (data, peer) => received.push({ data, from: peer.id }));
+  return received;
+}
+
+/**
+ * @roamhq/wrtc with an RTCPeerConnection that records each instance it makes and each
+ * offer it creates, so tests can tell which side offered and that a connection survived.
+ */
+export function recordingWrtc(): WebRtcImplementation & {
+  connections: RTCPeerConnection[];
+  offers: RTCOfferOptions[];
+} {
+  const connections: RTCPeerConnection[] = [];
+  const offers: RTCOfferOptions[] = [];
+  class RecordingPeerConnection extends wrtc.RTCPeerConnection {
+    constructor(config?: RTCConfiguration) {
+      super(config);
+      connections.push(this);
+      const createOffer = this.createOffer.bind(this);
+      this.createOffer = ((options?: RTCOfferOptions) => {
+        offers.push(options ?? {});
+        return createOffer(options);
+      }) as RTCPeerConnection['createOffer'];
+    }
+  }
+  return {
+    RTCPeerConnection: RecordingPeerConnection as typeof RTCPeerConnection,
+    RTCSessionDescription: wrtc.RTCSessionDescription,
+    RTCIceCandidate: wrtc.RTCIceCandidate,
+    connections,
+    offers,
+  };
+}
