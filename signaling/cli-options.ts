@@ -222,6 +222,27 @@ export const SETTINGS: readonly Setting[] = [
     help: 'required token audience (aud)',
   },
   {
+    flag: 'redis-url',
+    env: 'REDIS_URL',
+    key: 'redisUrl',
+    parse: text,
+    help: 'share rooms with other nodes through this Redis (default: rooms in memory)',
+  },
+  {
+    flag: 'node-id',
+    env: 'PEERLANE_NODE_ID',
+    key: 'nodeId',
+    parse: text,
+    help: "this node's id in logs and metrics (default: random)",
+  },
+  {
+    flag: 'node-ttl',
+    env: 'PEERLANE_NODE_TTL_MS',
+    key: 'nodeTtlMs',
+    parse: integer,
+    help: `with Redis: ms of silence after which a node is dead (default ${DEFAULT_OPTIONS.nodeTtlMs})`,
+  },
+  {
     flag: 'demo-dir',
     env: 'PEERLANE_DEMO_DIR',
     key: 'demoDir',
@@ -266,8 +287,9 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliRe
     }
     if (setting.key === 'demoDir') demoDir = value as string;
     else if (setting.key.startsWith('auth.')) {
-      const auth = (options.auth ??= {}) as Record<string, unknown>;
+      const auth = (options.auth ?? {}) as Record<string, unknown>;
       auth[setting.key.slice('auth.'.length)] = value;
+      options.auth = auth;
     } else options[setting.key] = value;
   }
   return { kind: 'serve', options: options as SignalingServerOptions, demoDir };

@@ -1,10 +1,16 @@
 import type { WebSocket } from 'ws';
 import type { Admission } from './admission.js';
-import type { createTokenVerifier, Grant } from './auth.js';
+import type { createTokenVerifier } from './auth.js';
 import { errorFrame, type FrameRejection, parseClientFrame } from './frames.js';
-import type { Hub, HubMember, Session } from './hub.js';
+import type { Hub, LocalPeer, Session } from './hub.js';
 import type { ResolvedOptions } from './options.js';
-import { CLOSE_CODES, type ClientFrame, type JoinFrame, type ServerFrame } from './protocol.js';
+import {
+  CLOSE_CODES,
+  type ClientFrame,
+  ERROR_CODES,
+  type JoinFrame,
+  type ServerFrame,
+} from './protocol.js';
 import { TokenBucket } from './token-bucket.js';
 
 /** What every connection of one server shares. */
@@ -17,7 +23,9 @@ export interface ConnectionContext {
   onClosed: (connection: Connection) => void;
 }
 
-/** Frames held while a token is being checked; a client has no reason to send more. */
+type Outcome = FrameRejection | undefined | Promise<FrameRejection | undefined>;
+
+/** Frames held while a join is under way; a client has no reason to send more. */
 const MAX_HELD_FRAMES = 64;
 
 /** How a connection ended, which decides what the room is told. */
@@ -28,7 +36,7 @@ type Ending = 'client' | 'timeout' | 'dropped' | 'kicked' | 'retired' | 'shutdow
  * keeps its heartbeat, and tells the hub how it ended. Nothing thrown in here escapes.
  */
 export class Connection implements Session {
-  #member: HubMember | null = null;
+  #member: LocalPeer | null = null;
   #ending: Ending = 'client';
   #pongTimer: NodeJS.Timeout | undefined;
   readonly #rate: TokenBucket;
@@ -105,12 +113,8 @@ export class Connection implements Session {
 
   #onMessage(data: Buffer, isBinary: boolean): void {
     if (!this.#rate.take()) {
-      this.#violation(
-        errorFrame(
-          'RATE_LIMITED',
-          `more than ${this.options.rateLimit} frames per second; frame dropped`,
-        ),
-      );
+      const message = `more than ${this.options.rateLimit} frames per second; frame dropped`;
+      this.#violation(errorFrame('RATE_LIMITED', message));
       return;
     }
     const parsed = parseClientFrame(data, isBinary, this.options.maxPayload);
@@ -118,69 +122,88 @@ export class Connection implements Session {
       this.#violation(errorFrame(parsed.code, parsed.message, parsed.ref));
       return;
     }
-    const frame = parsed.frame;
-    const needsToken = frame.type === 'join' && this.context.verify !== undefined;
-    if (!this.#pumping && !needsToken) {
-      this.#handle(frame);
+    if (this.#pumping) {
+      if (this.#held.length < MAX_HELD_FRAMES) this.#held.push(parsed.frame);
+      else {
+        const message = 'too many frames while a join is under way; frame dropped';
+        this.#violation(errorFrame('RATE_LIMITED', message, parsed.frame.ref));
+      }
       return;
     }
-    if (this.#held.length >= MAX_HELD_FRAMES) {
-      this.#violation(
-        errorFrame(
-          'RATE_LIMITED',
-          'too many frames while the join is checked; frame dropped',
-          frame.ref,
-        ),
-      );
-      return;
-    }
-    this.#held.push(frame);
-    if (!this.#pumping) void this.#pump();
+    const busy = this.#handle(parsed.frame);
+    if (busy) void this.#pump(busy);
   }
 
-  /** Handles held frames in order, awaiting each token check before the frames after it. */
-  async #pump(): Promise<void> {
+  /**
+   * Frames that need the shared state or a token check finish asynchronously; until they
+   * do, later frames wait here so that each client's frames take effect in order.
+   */
+  async #pump(busy: Promise<void>): Promise<void> {
     this.#pumping = true;
     try {
+      await busy;
       for (let frame = this.#held.shift(); frame; frame = this.#held.shift()) {
         if (this.ws.readyState !== this.ws.OPEN) break;
-        if (frame.type === 'join' && this.context.verify)
-          await this.#joinWithToken(frame, this.context.verify);
-        else this.#handle(frame);
+        await this.#handle(frame);
       }
-    } catch {
-      this.#reply(errorFrame('INTERNAL_ERROR'));
     } finally {
       this.#held.length = 0;
       this.#pumping = false;
     }
   }
 
-  async #joinWithToken(
-    frame: JoinFrame,
-    verify: NonNullable<ConnectionContext['verify']>,
-  ): Promise<void> {
-    const refused = this.#checkJoin();
-    const verdict = refused ? undefined : await verify(frame.token, frame.room);
-    // The client may have gone while the token was checked: then there is no one to join.
-    if (this.ws.readyState !== this.ws.OPEN) return;
-    const rejection =
-      refused ?? (verdict?.ok === false ? verdict.rejection : this.#join(frame, verdict?.grant));
-    if (rejection) this.#reply(errorFrame(rejection.code, rejection.message, frame.ref));
+  /** Dispatches a frame and answers a refusal; a promise when it finishes later. */
+  #handle(frame: ClientFrame): Promise<void> | undefined {
+    const outcome = this.#dispatch(frame);
+    if (!(outcome instanceof Promise)) {
+      this.#refuse(outcome, frame);
+      return undefined;
+    }
+    return outcome.then(
+      (rejection) => this.#refuse(rejection, frame),
+      () => this.#refuse({ code: 'UNAVAILABLE', message: ERROR_CODES.UNAVAILABLE }, frame),
+    );
   }
 
-  #handle(frame: ClientFrame): void {
-    const rejection = this.#dispatch(frame);
+  #refuse(rejection: FrameRejection | undefined, frame: ClientFrame): void {
     if (rejection)
       this.#reply(errorFrame(rejection.code, rejection.message, rejection.ref ?? frame.ref));
   }
 
-  /** Refuses a join this connection may not make now, whatever its token says. */
-  #checkJoin(): FrameRejection | undefined {
+  #dispatch(frame: ClientFrame): Outcome {
+    if (frame.type === 'ping') {
+      this.#reply(frame.ref === undefined ? { type: 'pong' } : { type: 'pong', ref: frame.ref });
+      return undefined;
+    }
+    if (frame.type === 'join') return this.#join(frame);
+    const member = this.#member;
+    if (!member)
+      return { code: 'NOT_JOINED', message: `${frame.type} needs a room; send join first` };
+    switch (frame.type) {
+      case 'signal':
+        return this.hub.signal(member, frame);
+      case 'meta':
+        return this.hub.updateMeta(member, frame.meta).then(() => undefined);
+      case 'leave': {
+        this.#member = null;
+        const { room } = member.record;
+        return this.hub.leave(member, 'left').then(() => {
+          this.#reply(
+            frame.ref === undefined
+              ? { type: 'left', room }
+              : { type: 'left', room, ref: frame.ref },
+          );
+          return undefined;
+        });
+      }
+    }
+  }
+
+  #join(frame: JoinFrame): Outcome {
     if (this.#member) {
       return {
         code: 'ALREADY_JOINED',
-        message: `already in room "${this.#member.room}"; send leave first`,
+        message: `already in room "${this.#member.record.room}"; send leave first`,
       };
     }
     if (!this.context.admission.takeJoin(this.address)) {
@@ -189,41 +212,25 @@ export class Connection implements Session {
         message: `more than ${this.options.joinRateLimit} joins per second from your address; try again shortly`,
       };
     }
-    return undefined;
+    const verify = this.context.verify;
+    if (!verify) return this.#joined(this.hub.join(this, frame));
+    return verify(frame.token, frame.room).then((verdict) =>
+      verdict.ok ? this.#joined(this.hub.join(this, frame, verdict.grant)) : verdict.rejection,
+    );
   }
 
-  #join(frame: JoinFrame, grant: Grant | undefined): FrameRejection | undefined {
-    const result = this.hub.join(this, frame, grant);
-    if ('code' in result) return result;
-    this.#member = result;
-    return undefined;
-  }
-
-  #dispatch(frame: ClientFrame): FrameRejection | undefined {
-    if (frame.type === 'ping') {
-      this.#reply(frame.ref === undefined ? { type: 'pong' } : { type: 'pong', ref: frame.ref });
+  async #joined(
+    result: LocalPeer | FrameRejection | Promise<LocalPeer | FrameRejection>,
+  ): Promise<FrameRejection | undefined> {
+    const peer = await result;
+    if ('code' in peer) return peer;
+    if (this.ws.readyState !== this.ws.OPEN) {
+      // The client left while its join was under way: it is gone, not reconnecting.
+      await this.hub.leave(peer, 'left');
       return undefined;
     }
-    if (frame.type === 'join') return this.#checkJoin() ?? this.#join(frame, undefined);
-    const member = this.#member;
-    if (!member)
-      return { code: 'NOT_JOINED', message: `${frame.type} needs a room; send join first` };
-    switch (frame.type) {
-      case 'signal':
-        return this.hub.signal(member, frame);
-      case 'meta':
-        this.hub.updateMeta(member, frame.meta);
-        return undefined;
-      case 'leave':
-        this.#member = null;
-        this.hub.leave(member, 'left');
-        this.#reply(
-          frame.ref === undefined
-            ? { type: 'left', room: member.room }
-            : { type: 'left', room: member.room, ref: frame.ref },
-        );
-        return undefined;
-    }
+    this.#member = peer;
+    return undefined;
   }
 
   #reply(frame: ServerFrame): void {
@@ -251,13 +258,14 @@ export class Connection implements Session {
     this.#markClosed();
     const member = this.#member;
     this.#member = null;
-    if (!member || member.attachment !== this) return;
-    if (this.#ending === 'kicked') this.hub.leave(member, 'kicked');
+    if (!member || member.session !== this) return;
+    const ignore = (): void => {};
+    if (this.#ending === 'kicked') void this.hub.leave(member, 'kicked').catch(ignore);
     else if (this.#ending === 'timeout') this.hub.detach(member, 'timeout');
-    else if (this.#ending === 'shutdown') member.attachment = null;
-    else if (code === CLOSE_CODES.NORMAL || code === CLOSE_CODES.GOING_AWAY)
-      this.hub.leave(member, 'left');
-    else this.hub.detach(member, 'disconnected');
+    else if (this.#ending === 'shutdown') member.session = null;
+    else if (code === CLOSE_CODES.NORMAL || code === CLOSE_CODES.GOING_AWAY) {
+      void this.hub.leave(member, 'left').catch(ignore);
+    } else this.hub.detach(member, 'disconnected');
   }
 
   #clearPongTimer(): void {

@@ -56,9 +56,21 @@ export interface SignalingServerOptions {
   joinRateBurst?: number;
   /** Take the client address from `X-Forwarded-For` (only behind a proxy you run). @default false */
   trustProxy?: boolean;
+  /**
+   * Share rooms with other nodes through this Redis (`redis://host:6379/0`), so peers on
+   * different nodes behind a load balancer meet. @default undefined (rooms in memory)
+   */
+  redisUrl?: string;
+  /** This node's id in the cluster, in logs and metrics. @default random */
+  nodeId?: string;
+  /**
+   * With Redis: how long a node may go silent before the others consider it dead and, after
+   * `resumeGraceMs`, remove its peers. @default 10000
+   */
+  nodeTtlMs?: number;
 }
 
-type Unset = 'server' | 'auth' | 'allowedOrigins';
+type Unset = 'server' | 'auth' | 'allowedOrigins' | 'redisUrl' | 'nodeId';
 
 /** {@link SignalingServerOptions} with every default filled in. */
 export type ResolvedOptions = Required<Omit<SignalingServerOptions, Unset>> &
@@ -85,6 +97,7 @@ export const DEFAULT_OPTIONS: Omit<ResolvedOptions, Unset> = {
   joinRateLimit: 5,
   joinRateBurst: 20,
   trustProxy: false,
+  nodeTtlMs: 10_000,
 };
 
 const positiveIntegers = [
@@ -101,6 +114,7 @@ const positiveIntegers = [
   'maxConnectionsPerIp',
   'joinRateLimit',
   'joinRateBurst',
+  'nodeTtlMs',
 ] as const;
 
 /** Fills in defaults and rejects nonsense with a `TypeError` naming the option. */

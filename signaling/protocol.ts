@@ -37,6 +37,7 @@ export const ERROR_CODES = {
   ROOM_NOT_ALLOWED: 'The room token does not admit to this room.',
   FORBIDDEN: 'The room token does not grant this action (e.g. publishing media).',
   AUTH_UNAVAILABLE: 'The server could not fetch the keys to check the token; try again later.',
+  UNAVAILABLE: 'The server cannot reach its shared state (Redis) right now; try again shortly.',
   INTERNAL_ERROR: 'The server failed to handle the frame; this is a server bug.',
 } as const;
 

@@ -11,7 +11,9 @@ import { Admission } from './admission.js';
 import { createTokenVerifier } from './auth.js';
 import { Connection, type ConnectionContext } from './connection.js';
 import { Hub } from './hub.js';
+import { createMemoryStore } from './memory-store.js';
 import { resolveOptions, type SignalingServerOptions } from './options.js';
+import { createRedisStore } from './redis-store.js';
 
 /** Counts of what the server holds right now. */
 export interface SignalingStats {
@@ -51,7 +53,16 @@ export async function createSignalingServer(
   const config = resolveOptions(options);
   const ownsHttp = !config.server;
   const http = config.server ?? createServer(answerPlainHttp(config.path));
-  const hub = new Hub(config);
+  const store = config.redisUrl
+    ? createRedisStore({
+        url: config.redisUrl,
+        nodeId: config.nodeId,
+        nodeTtlMs: config.nodeTtlMs,
+        graceMs: config.resumeGraceMs,
+      })
+    : createMemoryStore(config.nodeId);
+  const hub = new Hub(config, store);
+  await store.start(hub);
   const connections = new Set<Connection>();
   let closing: Promise<void> | undefined;
   // Frames a little over maxPayload get a FRAME_TOO_LARGE reply; far over it, ws cuts with 1009.
@@ -113,8 +124,8 @@ export async function createSignalingServer(
     port: address.port,
     stats: () => ({
       connections: connections.size,
-      rooms: hub.registry.roomCount,
-      peers: hub.registry.peerCount,
+      rooms: hub.roomCount,
+      peers: hub.peerCount,
     }),
     close() {
       closing ??= (async () => {

@@ -124,7 +124,14 @@ describe('parseCli', () => {
   it('has a flag for every server option', () => {
     const topLevel = new Set(SETTINGS.map((s) => s.key.split('.')[0]));
     expect([...topLevel].sort()).toEqual(
-      [...Object.keys(DEFAULT_OPTIONS), 'auth', 'allowedOrigins', 'demoDir'].sort(),
+      [
+        ...Object.keys(DEFAULT_OPTIONS),
+        'auth',
+        'allowedOrigins',
+        'redisUrl',
+        'nodeId',
+        'demoDir',
+      ].sort(),
     );
   });
 

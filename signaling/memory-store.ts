@@ -1,0 +1,88 @@
+import { randomBytes } from 'node:crypto';
+import type { PeerId, RoomName } from './protocol.js';
+import type {
+  AddResult,
+  MemberRecord,
+  RoomEvent,
+  RoomEventBody,
+  RoomSnapshot,
+  RoomStore,
+  StoreListener,
+} from './room-store.js';
+
+interface Room {
+  seq: number;
+  members: Map<PeerId, MemberRecord>;
+}
+
+/**
+ * Room state in this process: two maps, room → members and (through the records) member →
+ * room. The default store: zero setup, one node. Events are delivered synchronously.
+ */
+export function createMemoryStore(nodeId = randomBytes(6).toString('base64url')): RoomStore {
+  const rooms = new Map<RoomName, Room>();
+  let listener: StoreListener | undefined;
+  const emit = (room: Room, event: RoomEventBody): void => {
+    room.seq++;
+    listener?.roomEvent({ ...event, seq: room.seq } as RoomEvent);
+  };
+  const snapshot = (room: Room): RoomSnapshot => ({
+    seq: room.seq,
+    members: [...room.members.values()],
+  });
+
+  return {
+    nodeId,
+    ready: true,
+    async start(l) {
+      listener = l;
+    },
+    watch() {},
+    unwatch() {},
+    add(record, { maxRooms, roomLimit }): AddResult {
+      let room = rooms.get(record.room);
+      if (!room) {
+        if (rooms.size >= maxRooms) return { ok: false, refusal: 'TOO_MANY_ROOMS' };
+        room = { seq: 0, members: new Map() };
+        rooms.set(record.room, room);
+      } else if (room.members.size >= roomLimit) {
+        return { ok: false, refusal: 'ROOM_FULL' };
+      }
+      const before = snapshot(room);
+      room.members.set(record.id, record);
+      emit(room, { kind: 'joined', record });
+      return { ok: true, ...before };
+    },
+    remove(name, id, reason) {
+      const room = rooms.get(name);
+      if (!room?.members.delete(id)) return false;
+      emit(room, { kind: 'left', room: name, id, reason });
+      if (room.members.size === 0) rooms.delete(name);
+      return true;
+    },
+    update(record) {
+      const room = rooms.get(record.room);
+      if (!room?.members.has(record.id)) return;
+      room.members.set(record.id, record);
+      emit(room, { kind: 'updated', record });
+    },
+    claim(name, id) {
+      const room = rooms.get(name);
+      return room?.members.has(id) ? snapshot(room) : undefined;
+    },
+    send(_node, peerId, text) {
+      listener?.deliver(peerId, text);
+    },
+    restore(local) {
+      return new Map(
+        [...local.keys()].map((name) => [
+          name,
+          snapshot(rooms.get(name) ?? { seq: 0, members: new Map() }),
+        ]),
+      );
+    },
+    async close() {
+      rooms.clear();
+    },
+  };
+}

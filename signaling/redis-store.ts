@@ -1,0 +1,286 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import type { LeaveReason, PeerId, RoomName } from './protocol.js';
+import { ADD, CLAIM, READ, REMOVE, RESTORE, UPDATE } from './redis-scripts.js';
+import type {
+  AddResult,
+  MemberRecord,
+  RoomEvent,
+  RoomSnapshot,
+  RoomStore,
+  StoreListener,
+} from './room-store.js';
+
+/** Options of {@link createRedisStore}. */
+export interface RedisStoreOptions {
+  /** `redis://host:port/db`. */
+  url: string;
+  /** This node's id. @default random */
+  nodeId?: string | undefined;
+  /** A node silent this long is dead; its peers are removed `graceMs` later. @default 10000 */
+  nodeTtlMs?: number;
+  /** How long a dead node's peers may take to resume elsewhere before they are removed. @default 20000 */
+  graceMs?: number;
+  /** Prefix of every key and channel. @default 'peerlane:' */
+  prefix?: string;
+}
+
+type Scripts = Redis & {
+  plAdd(...args: (string | number)[]): Promise<['OK', number, string[]] | [string]>;
+  plRemove(...args: (string | number)[]): Promise<number>;
+  plUpdate(...args: (string | number)[]): Promise<number>;
+  plClaim(...args: (string | number)[]): Promise<[number, string[]] | null>;
+  plRestore(...args: (string | number)[]): Promise<number>;
+  plRead(...args: (string | number)[]): Promise<[number, string[]]>;
+};
+
+const NODE_ID = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/**
+ * Room state shared by every node on one Redis: membership in hashes changed only by
+ * Lua scripts (limits and writes are atomic), room events on one pub/sub channel per
+ * room, frames for a peer on its node's channel. Nodes keep a liveness key; when one
+ * goes silent for `nodeTtlMs`, the others remove its peers after `graceMs` (time for them
+ * to resume on another node).
+ */
+export function createRedisStore(options: RedisStoreOptions): RoomStore {
+  const nodeId = options.nodeId ?? randomBytes(6).toString('base64url');
+  if (!NODE_ID.test(nodeId))
+    throw new TypeError(`options.nodeId must match ${NODE_ID} (got ${nodeId})`);
+  const ttl = options.nodeTtlMs ?? 10_000;
+  const grace = options.graceMs ?? 20_000;
+  const p = options.prefix ?? 'peerlane:';
+  const key = {
+    members: (room: RoomName) => `${p}room:${room}:members`,
+    seq: (room: RoomName) => `${p}room:${room}:seq`,
+    channel: (room: RoomName) => `${p}room:${room}`,
+    rooms: `${p}rooms`,
+    nodes: `${p}nodes`,
+    alive: (node: string) => `${p}node:${node}:alive`,
+    nodeMembers: (node: string) => `${p}node:${node}:members`,
+    nodeChannel: (node: string) => `${p}node:${node}`,
+    nodePrefix: `${p}node:`,
+  };
+  const roomOfChannel = new Map<string, RoomName>();
+
+  // Commands fail at once while Redis is away (a join answers UNAVAILABLE instead of hanging).
+  const redis = new Redis(options.url, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    lazyConnect: true,
+  }) as Scripts;
+  const subscriber = new Redis(options.url, { lazyConnect: true });
+  redis.defineCommand('plAdd', { numberOfKeys: 4, lua: ADD });
+  redis.defineCommand('plRemove', { numberOfKeys: 3, lua: REMOVE });
+  redis.defineCommand('plUpdate', { numberOfKeys: 2, lua: UPDATE });
+  redis.defineCommand('plClaim', { numberOfKeys: 3, lua: CLAIM });
+  redis.defineCommand('plRestore', { numberOfKeys: 4, lua: RESTORE });
+  redis.defineCommand('plRead', { numberOfKeys: 2, lua: READ });
+  redis.on('error', () => {});
+  subscriber.on('error', () => {});
+
+  let listener: StoreListener | undefined;
+  let heartbeat: NodeJS.Timeout | undefined;
+  let connectedOnce = false;
+  let closed = false;
+  const reaping = new Map<string, NodeJS.Timeout>();
+
+  const ref = (room: RoomName, id: PeerId) => `${room} ${id}`;
+  const body = (record: MemberRecord) => {
+    const { node: _node, ...rest } = record;
+    return JSON.stringify(rest);
+  };
+  const decode = (value: string): MemberRecord => {
+    const tab = value.indexOf('\t');
+    return {
+      ...(JSON.parse(value.slice(tab + 1)) as Omit<MemberRecord, 'node'>),
+      node: value.slice(0, tab),
+    };
+  };
+
+  subscriber.on('message', (channel: string, message: string) => {
+    try {
+      if (channel === key.nodeChannel(nodeId)) {
+        const { to, text } = JSON.parse(message) as { to: PeerId; text: string };
+        listener?.deliver(to, text);
+        return;
+      }
+      const wire = JSON.parse(message) as RoomEvent & {
+        node?: string;
+        record?: Omit<MemberRecord, 'node'>;
+      };
+      const event = wire.record
+        ? { ...wire, record: { ...wire.record, node: wire.node ?? '' } }
+        : wire;
+      delete (event as { node?: string }).node;
+      if (roomOfChannel.has(channel)) listener?.roomEvent(event as RoomEvent);
+    } catch {
+      // A message that is not ours (someone else publishing on our channels): ignore it.
+    }
+  });
+
+  async function beat(): Promise<void> {
+    await redis.set(key.alive(nodeId), '1', 'PX', ttl);
+    await redis.sadd(key.nodes, nodeId);
+    for (const node of await redis.smembers(key.nodes)) {
+      if (node === nodeId || reaping.has(node)) continue;
+      if (await redis.exists(key.alive(node))) continue;
+      const timer = setTimeout(() => void reap(node).catch(() => reaping.delete(node)), grace);
+      timer.unref();
+      reaping.set(node, timer);
+    }
+  }
+
+  /** Removes a dead node's peers, unless it came back or they resumed elsewhere meanwhile. */
+  async function reap(node: string): Promise<void> {
+    if (!(await redis.exists(key.alive(node)))) {
+      for (const member of await redis.smembers(key.nodeMembers(node))) {
+        const [room = '', id = ''] = member.split(' ');
+        await redis.plRemove(
+          key.members(room),
+          key.seq(room),
+          key.rooms,
+          room,
+          id,
+          'disconnected',
+          key.channel(room),
+          member,
+          key.nodePrefix,
+          node,
+        );
+      }
+      await redis.srem(key.nodes, node);
+    }
+    reaping.delete(node);
+  }
+
+  const snapshotOf = (seq: number, values: string[]): RoomSnapshot => ({
+    seq,
+    members: values.map(decode),
+  });
+
+  return {
+    nodeId,
+    get ready() {
+      return redis.status === 'ready' && subscriber.status === 'ready';
+    },
+    async start(l) {
+      listener = l;
+      await Promise.all([redis.connect(), subscriber.connect()]);
+      await subscriber.subscribe(key.nodeChannel(nodeId));
+      await beat();
+      connectedOnce = true;
+      heartbeat = setInterval(() => void beat().catch(() => {}), Math.max(50, Math.floor(ttl / 3)));
+      heartbeat.unref();
+      redis.on('ready', () => {
+        if (!connectedOnce || closed) return;
+        void beat().catch(() => {});
+        listener?.recovered();
+      });
+    },
+    async watch(room) {
+      roomOfChannel.set(key.channel(room), room);
+      await subscriber.subscribe(key.channel(room));
+    },
+    unwatch(room) {
+      roomOfChannel.delete(key.channel(room));
+      void subscriber.unsubscribe(key.channel(room)).catch(() => {});
+    },
+    async add(record, { maxRooms, roomLimit }): Promise<AddResult> {
+      const { room, id } = record;
+      const result = await redis.plAdd(
+        key.members(room),
+        key.seq(room),
+        key.rooms,
+        key.nodeMembers(nodeId),
+        room,
+        id,
+        `${nodeId}\t${body(record)}`,
+        maxRooms,
+        roomLimit,
+        key.channel(room),
+        ref(room, id),
+        nodeId,
+        body(record),
+      );
+      if (result[0] !== 'OK')
+        return { ok: false, refusal: result[0] as 'ROOM_FULL' | 'TOO_MANY_ROOMS' };
+      const [, seq, values] = result as ['OK', number, string[]];
+      return { ok: true, ...snapshotOf(seq, values) };
+    },
+    async remove(room, id, reason: LeaveReason) {
+      const removed = await redis.plRemove(
+        key.members(room),
+        key.seq(room),
+        key.rooms,
+        room,
+        id,
+        reason,
+        key.channel(room),
+        ref(room, id),
+        key.nodePrefix,
+        '',
+      );
+      return removed === 1;
+    },
+    async update(record) {
+      await redis.plUpdate(
+        key.members(record.room),
+        key.seq(record.room),
+        record.id,
+        nodeId,
+        body(record),
+        key.channel(record.room),
+      );
+    },
+    async claim(room, id) {
+      const result = await redis.plClaim(
+        key.members(room),
+        key.seq(room),
+        key.nodeMembers(nodeId),
+        id,
+        nodeId,
+        key.channel(room),
+        ref(room, id),
+        key.nodePrefix,
+      );
+      return result ? snapshotOf(result[0], result[1]) : undefined;
+    },
+    send(node, peerId, text) {
+      void redis
+        .publish(key.nodeChannel(node), JSON.stringify({ to: peerId, text }))
+        .catch(() => {});
+    },
+    async restore(local) {
+      for (const [room, { seq, members }] of local) {
+        const triples = members.flatMap((m) => [m.id, `${nodeId}\t${body(m)}`, ref(room, m.id)]);
+        await redis.plRestore(
+          key.members(room),
+          key.seq(room),
+          key.rooms,
+          key.nodeMembers(nodeId),
+          room,
+          seq,
+          ...triples,
+        );
+      }
+      // Give the other nodes a moment to write theirs back before reading the rooms.
+      await new Promise((resolve) => setTimeout(resolve, Math.min(1000, ttl / 2)));
+      const snapshots = new Map<RoomName, RoomSnapshot>();
+      for (const room of local.keys()) {
+        const [seq, values] = await redis.plRead(key.members(room), key.seq(room));
+        snapshots.set(room, snapshotOf(seq, values));
+      }
+      return snapshots;
+    },
+    async close() {
+      closed = true;
+      clearInterval(heartbeat);
+      for (const timer of reaping.values()) clearTimeout(timer);
+      // Declare this node gone so the others start the grace period for its peers now.
+      await redis.del(key.alive(nodeId)).catch(() => {});
+      redis.disconnect();
+      subscriber.disconnect();
+    },
+  };
+}
