@@ -44,9 +44,66 @@ export interface RawPageApi {
   leave(): void;
 }
 
+/** A peer as the SDK page reports it. */
+export interface PeerSummary {
+  id: string;
+  meta: Record<string, string | number | boolean | null>;
+  state: string;
+}
+
+/** Bytes a page received (or sent), summarized so 10 MiB need not cross the page boundary. */
+export interface BytesSummary {
+  from: string;
+  byteLength: number;
+  sha256: string;
+}
+
+/**
+ * The SDK page: `joinRoom` from the browser bundle (`/peerlane.js`). It records every room
+ * event as it happens; `next…` methods take the oldest unread one, waiting up to
+ * `timeoutMs`. An SDK `error` event is logged with `console.error`, so it fails the test
+ * unless allowed.
+ */
+export interface SdkPageApi {
+  /**
+   * Joins `room` with `joinRoom()`; resolves after the welcome. `startedAt` is taken just
+   * before `joinRoom` is called (it opens the WebSocket).
+   */
+  join(
+    room: string,
+    options?: { meta?: PeerSummary['meta'] },
+  ): Promise<{ selfId: string; peers: PeerSummary[]; startedAt: number }>;
+  /** `room.peers` now. */
+  peers(): PeerSummary[];
+  /** The first peer connection to reach `connected` (data channel open) on this page. */
+  firstOpen(timeoutMs?: number): Promise<ChannelOpen>;
+  /** The connection to `peerId` once `connected` (now or later). */
+  waitForOpen(peerId: string, timeoutMs?: number): Promise<ChannelOpen>;
+  /** Takes the oldest unread `peer-joined`. */
+  nextPeerJoined(timeoutMs?: number): Promise<PeerSummary>;
+  /** Takes the oldest unread `peer-left`. */
+  nextPeerLeft(timeoutMs?: number): Promise<{ id: string; reason: string }>;
+  /** `room.peer(peerId).send(text)`. */
+  send(peerId: string, text: string): void;
+  /** `room.broadcast(text)`. */
+  broadcast(text: string): void;
+  /** Takes the oldest unread text message. */
+  nextMessage(timeoutMs?: number): Promise<TextMessage>;
+  /**
+   * Sends `patternBytes(byteLength, seed)` to `peerId` as one binary message; resolves
+   * with its hash once queued.
+   */
+  sendPattern(peerId: string, byteLength: number, seed: number): Promise<BytesSummary>;
+  /** Takes the oldest unread binary message and summarizes it. */
+  nextBytes(timeoutMs?: number): Promise<BytesSummary>;
+  /** `room.leave()`. */
+  leave(): Promise<void>;
+}
+
 /** Page kind → its API; `openPage(kind)` returns a handle typed by this. */
 export interface PageApis {
   raw: RawPageApi;
+  sdk: SdkPageApi;
 }
 
 /** A page kind: the harness serves `/<kind>.html`, which loads `pages/<kind>-page.ts`. */
