@@ -1,11 +1,43 @@
 import { defineConfig } from 'vitest/config';
 
+/** Behaviour tests that every room store must pass: run once in memory, once on Redis. */
+const STORE_CONTRACT = [
+  'test/signaling/presence.test.ts',
+  'test/signaling/routing.test.ts',
+  'test/signaling/resume.test.ts',
+  'test/signaling/limits.test.ts',
+  'test/signaling/lifecycle.test.ts',
+  'test/signaling/auth.test.ts',
+];
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 20_000,
     hookTimeout: 20_000,
     // WebRTC and real servers share two cores: keep files from starving each other.
     maxWorkers: 2,
+    projects: [
+      {
+        extends: true,
+        test: { name: 'node', include: ['test/**/*.test.ts'], exclude: ['test/e2e/**'] },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'redis',
+          include: STORE_CONTRACT,
+          globalSetup: ['test/helpers/redis-global-setup.ts'],
+          env: { PEERLANE_TEST_STORE: 'redis' },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'chromium',
+          include: ['test/e2e/**/*.test.ts'],
+          globalSetup: ['test/e2e/global-setup.ts'],
+        },
+      },
+    ],
   },
 });

@@ -229,6 +229,13 @@ export const SETTINGS: readonly Setting[] = [
     help: 'share rooms with other nodes through this Redis (default: rooms in memory)',
   },
   {
+    flag: 'redis-prefix',
+    env: 'PEERLANE_REDIS_PREFIX',
+    key: 'redisPrefix',
+    parse: text,
+    help: `with Redis: key and channel prefix (default ${DEFAULT_OPTIONS.redisPrefix})`,
+  },
+  {
     flag: 'node-id',
     env: 'PEERLANE_NODE_ID',
     key: 'nodeId',

@@ -203,6 +203,8 @@ export class Hub implements StoreListener {
     if (!view) return;
     view.local.add(peer.record.id);
     const later = view.catchUp(snapshot);
+    // Routable at once, before the store's own event about it comes back round.
+    view.members.set(peer.record.id, peer.record);
     peer.sinceSeq = snapshot.seq;
     const welcome: ServerFrame = {
       type: 'welcome',

@@ -61,6 +61,8 @@ export interface SignalingServerOptions {
    * different nodes behind a load balancer meet. @default undefined (rooms in memory)
    */
   redisUrl?: string;
+  /** With Redis: prefix of every key and channel, to share one Redis between deployments. @default 'peerlane:' */
+  redisPrefix?: string;
   /** This node's id in the cluster, in logs and metrics. @default random */
   nodeId?: string;
   /**
@@ -98,6 +100,7 @@ export const DEFAULT_OPTIONS: Omit<ResolvedOptions, Unset> = {
   joinRateBurst: 20,
   trustProxy: false,
   nodeTtlMs: 10_000,
+  redisPrefix: 'peerlane:',
 };
 
 const positiveIntegers = [

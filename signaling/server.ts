@@ -59,6 +59,7 @@ export async function createSignalingServer(
         nodeId: config.nodeId,
         nodeTtlMs: config.nodeTtlMs,
         graceMs: config.resumeGraceMs,
+        prefix: config.redisPrefix,
       })
     : createMemoryStore(config.nodeId);
   const hub = new Hub(config, store);

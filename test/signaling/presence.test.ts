@@ -35,7 +35,8 @@ describe('createSignalingServer', () => {
         peer: { id: wb.peerId, meta: { name: 'Bob', hue: 120 } },
       });
       const wc = await c.join('r');
-      expect(wc.peers.map((p) => p.id)).toEqual([wa.peerId, wb.peerId]);
+      // The protocol lists members in no particular order.
+      expect(wc.peers.map((p) => p.id).sort()).toEqual([wa.peerId, wb.peerId].sort());
       expect((await a.next('peer-joined')).peer).toEqual({ id: wc.peerId, meta: {} });
       expect((await b.next('peer-joined')).peer).toEqual({ id: wc.peerId, meta: {} });
       expect(new Set([wa.peerId, wb.peerId, wc.peerId]).size).toBe(3);
