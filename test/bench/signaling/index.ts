@@ -4,161 +4,33 @@
  * phases against each server in turn, reads the server's CPU time and RSS from /proc,
  * and prints one table. Numbers are printed, never asserted.
  */
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { availableParallelism, release } from 'node:os';
-import type { FromLoad, FromServer, ServerKind, ToLoad, ToServer } from './ipc.js';
+import type { ServerKind } from './ipc.js';
 import { type BenchOptions, HELP, parseBenchArgs } from './options.js';
 import { dataTemplate } from './payloads.js';
-import { Child, canPin, cpuTimes, rssBytes } from './processes.js';
+import {
+  describe,
+  LOAD_CPU,
+  type LoadGenerator,
+  log,
+  measureJoins,
+  measureMemory,
+  measureSignals,
+  medianOf,
+  SERVER_CPU,
+  type ServerProcess,
+  startServer,
+} from './phases.js';
+import { Child, canPin, REPO_ROOT } from './processes.js';
 import {
   type JoinResult,
   LABELS,
-  type MemoryReading,
   renderTable,
   type ServerResults,
   type SignalResult,
 } from './report.js';
-
-type LoadGenerator = Child<ToLoad, FromLoad>;
-type ServerProcess = Child<ToServer, FromServer>;
-
-const SERVER_CPU = 0;
-const LOAD_CPU = 1;
-const START_TIMEOUT_MS = 20_000;
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-const log = (text: string): void => {
-  process.stderr.write(`${text}\n`);
-};
-
-async function startServer(kind: ServerKind, pin: boolean) {
-  const child: ServerProcess = Child.start('./server-process.ts', [kind], pin ? SERVER_CPU : null);
-  try {
-    const { url } = await child.next('ready', START_TIMEOUT_MS);
-    return { child, url };
-  } catch (error) {
-    child.kill();
-    throw error;
-  }
-}
-
-/** Forces GC twice in the server with a pause between, then reads its RSS and heap. */
-async function settledMemory(server: ServerProcess, settleMs: number) {
-  const { heapUsed } = await server.request({ cmd: 'gc', settleMs }, 'gc-done', settleMs + 30_000);
-  return { rss: rssBytes(server.pid), heap: heapUsed };
-}
-
-async function measureMemory(
-  kind: ServerKind,
-  server: ServerProcess,
-  url: string,
-  load: LoadGenerator,
-  options: BenchOptions,
-): Promise<MemoryReading[]> {
-  // Warm up first, so code compiled and buffers pooled on first use are not counted per socket.
-  const warmup = Math.min(1000, options.sizes[0] ?? 0);
-  await load.request(
-    { cmd: 'hold', server: kind, url, total: warmup, concurrency: options.openConcurrency },
-    'held',
-    120_000,
-  );
-  await load.request({ cmd: 'release' }, 'released', 30_000);
-  const base = await settledMemory(server, options.settleMs);
-  const readings: MemoryReading[] = [];
-  let failure: string | null = null;
-  for (const sockets of options.sizes) {
-    if (failure !== null) {
-      readings.push({ sockets, rssPerSocket: failure, heapPerSocket: failure });
-      continue;
-    }
-    const reply = await load.request(
-      { cmd: 'hold', server: kind, url, total: sockets, concurrency: options.openConcurrency },
-      'held',
-      120_000 + sockets * 10,
-    );
-    if (reply.error !== null) {
-      failure = `at ${sockets} idle sockets, ${reply.held} opened, then ${reply.error}`;
-      readings.push({ sockets, rssPerSocket: failure, heapPerSocket: failure });
-      continue;
-    }
-    const now = await settledMemory(server, options.settleMs);
-    readings.push({
-      sockets,
-      rssPerSocket: (now.rss - base.rss) / sockets,
-      heapPerSocket: (now.heap - base.heap) / sockets,
-    });
-    log(
-      `  ${LABELS[kind]}: ${sockets} idle sockets, RSS +${((now.rss - base.rss) / 2 ** 20).toFixed(1)} MiB`,
-    );
-  }
-  await load.request({ cmd: 'release' }, 'released', 30_000);
-  return readings;
-}
-
-async function measureJoins(
-  kind: ServerKind,
-  url: string,
-  load: LoadGenerator,
-  options: BenchOptions,
-): Promise<JoinResult | string> {
-  const reply = await load.request(
-    { cmd: 'joins', server: kind, url, count: options.joins, concurrency: options.joinConcurrency },
-    'joined',
-    60_000 + options.joins * 50,
-  );
-  if (reply.failed > 0) return `${reply.failed} of the joins failed: ${reply.error}`;
-  return { connect: reply.connect, frame: reply.frame, failed: reply.failed };
-}
-
-async function measureSignals(
-  kind: ServerKind,
-  server: ServerProcess,
-  url: string,
-  load: LoadGenerator,
-  options: BenchOptions,
-): Promise<SignalResult | string> {
-  load.send({
-    cmd: 'signals',
-    server: kind,
-    url,
-    pairs: options.pairs,
-    window: options.window,
-    warmupMs: options.warmupMs,
-    durationMs: options.durationMs,
-  });
-  try {
-    // A failed setup answers with an erroring `signaled` instead of `mark`.
-    await load.next('mark', 60_000 + options.pairs * 50 + options.warmupMs);
-  } catch (error) {
-    return describe(error);
-  }
-  const startedAt = performance.now();
-  const serverBefore = cpuTimes(server.pid);
-  const loadBefore = cpuTimes(load.pid);
-  const reply = await load.next('signaled', options.durationMs + 60_000);
-  const wallMicros = (performance.now() - startedAt) * 1000;
-  const serverAfter = cpuTimes(server.pid);
-  const loadAfter = cpuTimes(load.pid);
-  if (reply.error !== null) return reply.error;
-  if (reply.lost > 0) return `${reply.lost} signals never arrived`;
-  if (reply.other > 0) return `${reply.other} frames were not signals (errors?)`;
-  const serverUser = serverAfter.user - serverBefore.user;
-  const serverCpu = serverUser + serverAfter.system - serverBefore.system;
-  const loadCpu = loadAfter.user + loadAfter.system - loadBefore.user - loadBefore.system;
-  return {
-    rate: reply.measured / reply.seconds,
-    latency: reply.latency,
-    cpuMicrosPerMessage: serverCpu / reply.relayed,
-    userMicrosPerMessage: serverUser / reply.relayed,
-    serverBusy: serverCpu / wallMicros,
-    loadBusy: loadCpu / wallMicros,
-    meanBytes: reply.meanBytes,
-    relayed: reply.relayed,
-  };
-}
 
 /** The load generator, replaced by a fresh one when a phase leaves it in an unknown state. */
 class LoadSlot {
@@ -192,10 +64,11 @@ async function phase<T>(
   options: BenchOptions,
   load: LoadSlot,
   run: (server: ServerProcess, url: string, load: LoadGenerator) => Promise<T | string>,
+  profile = false,
 ): Promise<T | string> {
   let started: { child: ServerProcess; url: string };
   try {
-    started = await startServer(kind, options.pin);
+    started = await startServer(kind, options, profile);
   } catch (error) {
     return `server did not start: ${describe(error)}`;
   }
@@ -220,6 +93,19 @@ function versionOf(name: string): string {
   }
 }
 
+/** Which Peerlane was measured, so a pasted table says what code it describes. */
+function whichPeerlane(options: BenchOptions): string {
+  if (options.peerlaneModule !== null) return `Peerlane from ${options.peerlaneModule}`;
+  try {
+    const git = (...args: string[]) =>
+      execFileSync('git', args, { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
+    const dirty = git('status', '--porcelain', '--', 'signaling') !== '';
+    return `Peerlane from this checkout, git ${git('rev-parse', '--short', 'HEAD')}${dirty ? ' + uncommitted changes in signaling/' : ''}`;
+  } catch {
+    return 'Peerlane from this checkout';
+  }
+}
+
 function describeRun(options: BenchOptions, meanBytes: number | null): string[] {
   const cpu = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1];
   const sdp = dataTemplate('offer').length;
@@ -228,6 +114,7 @@ function describeRun(options: BenchOptions, meanBytes: number | null): string[] 
     `Peerlane signaling benchmark, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
     `node ${process.version}, ${cpu ?? 'unknown CPU'} × ${availableParallelism()}, Linux ${release()}; ` +
       `ws ${versionOf('ws')}, peer ${versionOf('peer')}, zod ${versionOf('zod')}`,
+    whichPeerlane(options),
     options.pin
       ? `each server alone in a process on CPU ${SERVER_CPU}, load generator on CPU ${LOAD_CPU} (taskset); loopback`
       : 'processes NOT pinned to cores; loopback',
@@ -242,6 +129,7 @@ function describeRun(options: BenchOptions, meanBytes: number | null): string[] 
       `${meanBytes === null ? '' : `, mean frame ${Math.round(meanBytes)} B`}; ` +
       `${options.warmupMs / 1000} s warm-up, ${options.durationMs / 1000} s measured; ` +
       'server CPU = utime+stime from /proc/<pid>/stat',
+    `joins and signals: median of ${options.rounds} round(s), the servers taking turns`,
     `joins: ${options.joins} (after warm-up ones), ${options.joinConcurrency} at a time, each on a fresh ` +
       'socket; connect→welcome = socket opening → welcome (OPEN for PeerServer, whose join is ' +
       'the connect); join frame→welcome = on the open socket',
@@ -272,34 +160,57 @@ export async function runSignalingBenchmark(argv: readonly string[]): Promise<nu
   const kill = (): void => load.current.kill();
   process.once('exit', kill);
   const results: Partial<Record<ServerKind, ServerResults>> = {};
-  for (const kind of opts.servers) results[kind] = { memory: '', join: '', signal: '' };
-  const each = async (
-    name: string,
-    work: (kind: ServerKind, result: ServerResults) => Promise<void>,
-  ) => {
-    for (const kind of opts.servers) {
-      log(`${name}: ${LABELS[kind]}…`);
-      const result = results[kind];
-      if (result) await work(kind, result);
-    }
-  };
+  const joins = new Map<ServerKind, Array<JoinResult | string>>();
+  const signals = new Map<ServerKind, Array<SignalResult | string>>();
+  for (const kind of opts.servers) {
+    results[kind] = { memory: 'not run', join: 'not run', signal: 'not run' };
+    joins.set(kind, []);
+    signals.set(kind, []);
+  }
   try {
-    // One phase at a time across servers, so a slow spell on a shared machine hits all alike.
-    await each('memory', async (kind, result) => {
-      result.memory = await phase(kind, opts, load, (server, url, generator) =>
+    // One phase at a time, servers taking turns within each round, so that a busy spell on
+    // a shared machine is spread over all of them rather than landing on one.
+    for (const kind of opts.servers) {
+      log(`memory: ${LABELS[kind]}…`);
+      const memory = await phase(kind, opts, load, (server, url, generator) =>
         measureMemory(kind, server, url, generator, opts),
       );
-    });
-    await each('joins', async (kind, result) => {
-      result.join = await phase(kind, opts, load, (_server, url, generator) =>
-        measureJoins(kind, url, generator, opts),
-      );
-    });
-    await each('signals', async (kind, result) => {
-      result.signal = await phase(kind, opts, load, (server, url, generator) =>
-        measureSignals(kind, server, url, generator, opts),
-      );
-    });
+      Object.assign(results[kind] ?? {}, { memory });
+    }
+    for (let round = 1; round <= opts.rounds; round++) {
+      for (const kind of opts.servers) {
+        log(`joins, round ${round}/${opts.rounds}: ${LABELS[kind]}…`);
+        const result = await phase(kind, opts, load, (_server, url, generator) =>
+          measureJoins(kind, url, generator, opts),
+        );
+        if (typeof result === 'string') log(`  failed: ${result}`);
+        joins.get(kind)?.push(result);
+      }
+    }
+    for (let round = 1; round <= opts.rounds; round++) {
+      for (const kind of opts.servers) {
+        log(`signals, round ${round}/${opts.rounds}: ${LABELS[kind]}…`);
+        const result = await phase(
+          kind,
+          opts,
+          load,
+          (server, url, generator) => measureSignals(kind, server, url, generator, opts),
+          true,
+        );
+        log(
+          typeof result === 'string'
+            ? `  failed: ${result}`
+            : `  ${Math.round(result.rate)} signals/s, ${result.cpuMicrosPerMessage.toFixed(1)} µs CPU each`,
+        );
+        signals.get(kind)?.push(result);
+      }
+    }
+    for (const kind of opts.servers) {
+      Object.assign(results[kind] ?? {}, {
+        join: medianOf(joins.get(kind) ?? []),
+        signal: medianOf(signals.get(kind) ?? []),
+      });
+    }
   } finally {
     await load.close();
     process.off('exit', kill);

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { SERVER_KINDS, type ServerKind } from './ipc.js';
 
 /** What one benchmark run does. Every field has a flag; see {@link HELP}. */
@@ -18,6 +19,12 @@ export interface BenchOptions {
   /** Sockets opened at once while filling up for the memory readings. */
   openConcurrency: number;
   pin: boolean;
+  /** Path of another Peerlane's `signaling/server.ts` to run instead of this checkout's. */
+  peerlaneModule: string | null;
+  /** Folder for V8 CPU profiles of the servers during the signal phase; null for none. */
+  profileDir: string | null;
+  /** Rounds of the join and signal phases; each figure is the median over rounds. */
+  rounds: number;
 }
 
 /** This sandbox caps open files at 20000; each process must stay under it. */
@@ -35,6 +42,9 @@ const FULL: BenchOptions = {
   settleMs: 1000,
   openConcurrency: 100,
   pin: true,
+  peerlaneModule: null,
+  profileDir: null,
+  rounds: 3,
 };
 
 const QUICK: Partial<BenchOptions> = {
@@ -44,6 +54,7 @@ const QUICK: Partial<BenchOptions> = {
   warmupMs: 1000,
   durationMs: 2000,
   settleMs: 200,
+  rounds: 1,
 };
 
 export const HELP = `Usage: npm run bench signaling -- [flags]
@@ -62,6 +73,9 @@ server CPU per message, join latency. Servers run on CPU 0, the load generator o
   --duration=S             seconds of measured signaling (default ${FULL.durationMs / 1000})
   --settle=MS              pause between forced GCs before a memory reading (default ${FULL.settleMs})
   --open-concurrency=N     sockets opened at once for memory (default ${FULL.openConcurrency})
+  --rounds=N               rounds of joins and signals, median reported (default ${FULL.rounds})
+  --peerlane=PATH          run another Peerlane's signaling/server.ts (e.g. a git worktree)
+  --cpu-prof=DIR           V8 CPU profiles of the servers during signals, in DIR/<server>/
   --no-pin                 do not pin processes to cores
 `;
 
@@ -133,6 +147,17 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | null {
         break;
       case '--settle':
         options.settleMs = int(0, 60_000);
+        break;
+      case '--peerlane':
+        if (!value) throw new Error('--peerlane needs the path of a signaling/server.ts');
+        options.peerlaneModule = resolve(value);
+        break;
+      case '--cpu-prof':
+        if (!value) throw new Error('--cpu-prof needs a folder');
+        options.profileDir = resolve(value);
+        break;
+      case '--rounds':
+        options.rounds = int(1, 20);
         break;
       case '--open-concurrency':
         options.openConcurrency = int(1, 1000);

@@ -7,7 +7,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 /** A child process that takes `In` messages and answers with `Out` ones (each has `kind`). */
 export class Child<In, Out extends { kind: string }> {
@@ -32,15 +32,20 @@ export class Child<In, Out extends { kind: string }> {
     });
   }
 
-  /** Runs `script` (TypeScript, through tsx) with `--expose-gc`, on core `cpu` if not null. */
+  /**
+   * Runs `script` (TypeScript, through tsx) with `--expose-gc` and `nodeFlags`, on core
+   * `cpu` if not null.
+   */
   static start<In, Out extends { kind: string }>(
     script: string,
     args: string[],
     cpu: number | null,
+    nodeFlags: string[] = [],
   ): Child<In, Out> {
     const node = [
       process.execPath,
       '--expose-gc',
+      ...nodeFlags,
       '--import',
       'tsx',
       fileURLToPath(new URL(script, import.meta.url)),
@@ -140,6 +145,25 @@ export function cpuTimes(pid: number): CpuTimes {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const micros = (field: number): number => (Number(fields[field - 3]) * 1e6) / CLOCK_TICKS;
   return { user: micros(14), system: micros(15) };
+}
+
+/**
+ * CPU time all processes together have used on `cpus`, from /proc/stat (everything but
+ * idle and iowait), in µs. Compared with our own processes' time, it shows how much a
+ * shared machine's other work competed with the benchmark.
+ */
+export function coreBusyMicros(cpus: readonly number[]): number {
+  let ticks = 0;
+  for (const line of readFileSync('/proc/stat', 'utf8').split('\n')) {
+    const match = /^cpu(\d+) (.*)$/.exec(line);
+    if (!match || !cpus.includes(Number(match[1]))) continue;
+    const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = (match[2] ?? '')
+      .trim()
+      .split(/\s+/)
+      .map(Number);
+    ticks += user + nice + system + irq + softirq + steal;
+  }
+  return (ticks * 1e6) / CLOCK_TICKS;
 }
 
 /** Resident set size of the process, in bytes. */

@@ -25,6 +25,8 @@ export interface SignalResult {
   userMicrosPerMessage: number;
   serverBusy: number;
   loadBusy: number;
+  /** Share of cores 0–1 used by other processes meanwhile: how noisy the machine was. */
+  othersBusy: number;
   meanBytes: number;
   relayed: number;
 }
@@ -43,6 +45,8 @@ interface Row {
   label: string;
   cells: Partial<Record<ServerKind, Cell>>;
   format: (value: number) => string;
+  /** Whether a ratio to the bare relay means anything for this figure. @default true */
+  ratio?: boolean;
   /** Peerlane's target relative to the bare relay: at most or at least `factor`×. */
   target?: { atMost: boolean; factor: number };
 }
@@ -130,11 +134,19 @@ function rows(results: Partial<Record<ServerKind, ServerResults>>, sizes: number
       label: '  server CPU busy',
       cells: pick(results, signal, (s) => s.serverBusy),
       format: percent,
+      ratio: false,
     },
     {
       label: '  load generator CPU busy',
       cells: pick(results, signal, (s) => s.loadBusy),
       format: percent,
+      ratio: false,
+    },
+    {
+      label: "  other processes' share of CPUs 0–1",
+      cells: pick(results, signal, (s) => s.othersBusy),
+      format: percent,
+      ratio: false,
     },
   );
   const join = (r: ServerResults) => r.join;
@@ -198,6 +210,7 @@ export function renderTable(
     const ratio = (server: ServerKind): number | null => {
       const value = row.cells[server];
       const base = row.cells.bare;
+      if (row.ratio === false) return null;
       if (typeof value !== 'number' || typeof base !== 'number' || !(base > 0)) return null;
       return Number.isFinite(value) ? value / base : null;
     };
@@ -205,7 +218,7 @@ export function renderTable(
     if (hasBare) {
       for (const server of ratioOf) {
         const r = ratio(server);
-        line.push(r === null ? '—' : `${r.toFixed(2)}×`);
+        line.push(r === null ? (row.ratio === false ? '' : '—') : `${r.toFixed(2)}×`);
       }
       if (servers.includes('peerlane')) {
         const { target } = row;

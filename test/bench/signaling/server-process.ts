@@ -3,16 +3,24 @@
  * /proc. Run with `--expose-gc`; argv[2] names the server. Speaks over the IPC channel:
  * sends `ready` with its URL, answers `gc` (for idle-memory readings), exits on `stop`.
  */
+import { pathToFileURL } from 'node:url';
 import { PeerServer } from 'peer';
-import { createSignalingServer } from '../../../signaling/server.js';
 import { createBareRelay } from './bare-relay.js';
 import type { FromServer, ServerKind, ToServer } from './ipc.js';
 
 const HOST = '127.0.0.1';
 
+type PeerlaneModule = typeof import('../../../signaling/server.js');
+/** Which Peerlane to run: this checkout's, unless argv[3] names another `server.ts`. */
+const peerlaneModule = process.argv[3]
+  ? pathToFileURL(process.argv[3]).href
+  : new URL('../../../signaling/server.ts', import.meta.url).href;
+
 async function start(kind: ServerKind): Promise<string> {
   switch (kind) {
     case 'peerlane': {
+      // Loaded only here, so the other servers run even while signaling/ is mid-edit.
+      const { createSignalingServer } = (await import(peerlaneModule)) as PeerlaneModule;
       const server = await createSignalingServer({
         port: 0,
         host: HOST,
