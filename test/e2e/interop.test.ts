@@ -30,6 +30,8 @@ describe('Node SDK peer (@roamhq/wrtc) ↔ Chromium SDK page', { retry: 1 }, () 
       meta: { runtime: 'node' },
     });
 
+    const nodeErrors: unknown[] = [];
+    node.on('error', (error) => nodeErrors.push(error));
     const atNode = recordMessages(node);
     const toBrowser = node.peer(inBrowser.selfId);
     await Promise.all([
@@ -55,5 +57,6 @@ describe('Node SDK peer (@roamhq/wrtc) ↔ Chromium SDK page', { retry: 1 }, () 
     const received = atNode[1]?.data;
     expect(received).toBeInstanceOf(Uint8Array);
     expect(sha256(received as Uint8Array)).toBe(sha256(patternBytes(2 * MiB, 8)));
+    expect(nodeErrors).toEqual([]);
   });
 });
