@@ -7,7 +7,7 @@ interface Setting {
   flag: string;
   env: string;
   /** The option it sets; `auth.x` sets `options.auth.x`. */
-  key: keyof SignalingServerOptions | `auth.${keyof AuthOptions}` | 'demoDir';
+  key: keyof SignalingServerOptions | `auth.${keyof AuthOptions}` | 'demoDir' | 'logLevel';
   help: string;
   parse: (text: string) => unknown;
 }
@@ -250,6 +250,18 @@ export const SETTINGS: readonly Setting[] = [
     help: `with Redis: ms of silence after which a node is dead (default ${DEFAULT_OPTIONS.nodeTtlMs})`,
   },
   {
+    flag: 'log-level',
+    env: 'LOG_LEVEL',
+    key: 'logLevel',
+    parse: (value) => {
+      if (!['trace', 'debug', 'info', 'warn', 'error', 'silent'].includes(value)) {
+        throw new Error(`expected trace, debug, info, warn, error or silent, got "${value}"`);
+      }
+      return value;
+    },
+    help: 'level of the JSON log lines on stdout (default info)',
+  },
+  {
     flag: 'demo-dir',
     env: 'PEERLANE_DEMO_DIR',
     key: 'demoDir',
@@ -261,7 +273,12 @@ export const SETTINGS: readonly Setting[] = [
 /** What the command line asked for. */
 export type CliRequest =
   | { kind: 'help' }
-  | { kind: 'serve'; options: SignalingServerOptions; demoDir: string | undefined };
+  | {
+      kind: 'serve';
+      options: SignalingServerOptions;
+      demoDir: string | undefined;
+      logLevel: string | undefined;
+    };
 
 /**
  * Reads flags (`--port 9000` or `--port=9000`) over environment variables. Throws an
@@ -285,6 +302,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliRe
   }
   const options: Record<string, unknown> = {};
   let demoDir: string | undefined;
+  let logLevel: string | undefined;
   for (const [setting, raw] of values) {
     let value: unknown;
     try {
@@ -293,13 +311,14 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliRe
       throw new Error(`--${setting.flag} / ${setting.env}: ${(error as Error).message}`);
     }
     if (setting.key === 'demoDir') demoDir = value as string;
+    else if (setting.key === 'logLevel') logLevel = value as string;
     else if (setting.key.startsWith('auth.')) {
       const auth = (options.auth ?? {}) as Record<string, unknown>;
       auth[setting.key.slice('auth.'.length)] = value;
       options.auth = auth;
     } else options[setting.key] = value;
   }
-  return { kind: 'serve', options: options as SignalingServerOptions, demoDir };
+  return { kind: 'serve', options: options as SignalingServerOptions, demoDir, logLevel };
 }
 
 /** The `--help` text. */

@@ -3,6 +3,8 @@ import type { Admission } from './admission.js';
 import type { createTokenVerifier } from './auth.js';
 import { errorFrame, type FrameRejection, parseClientFrame } from './frames.js';
 import type { Hub, LocalPeer, Session } from './hub.js';
+import type { Logger } from './logger.js';
+import type { Metrics } from './metrics.js';
 import type { ResolvedOptions } from './options.js';
 import {
   CLOSE_CODES,
@@ -20,6 +22,7 @@ export interface ConnectionContext {
   admission: Admission;
   /** Checks room tokens; absent when the server does not require them. */
   verify: ReturnType<typeof createTokenVerifier> | undefined;
+  metrics: Metrics;
   onClosed: (connection: Connection) => void;
 }
 
@@ -52,16 +55,20 @@ export class Connection implements Session {
 
   private readonly hub: Hub;
   private readonly options: ResolvedOptions;
+  private readonly metrics: Metrics;
 
   constructor(
     private readonly ws: WebSocket,
     /** The client's IP address, for per-address limits. */
     readonly address: string,
     private readonly context: ConnectionContext,
+    /** This connection's log, with its id (and its peer id once joined) on every line. */
+    private log: Logger,
   ) {
-    const { hub, options } = context;
+    const { hub, options, metrics } = context;
     this.hub = hub;
     this.options = options;
+    this.metrics = metrics;
     this.#rate = new TokenBucket(options.rateBurst, options.rateLimit);
     this.#violations = new TokenBucket(options.maxViolations, options.maxViolations / 10);
     ws.on('message', (data, isBinary) =>
@@ -82,6 +89,7 @@ export class Connection implements Session {
       this.#end('dropped', CLOSE_CODES.SLOW_CONSUMER, 'client is not reading', true);
       return;
     }
+    this.metrics.frameOut(text);
     this.ws.send(text);
   }
 
@@ -118,7 +126,9 @@ export class Connection implements Session {
       return;
     }
     const parsed = parseClientFrame(data, isBinary, this.options.maxPayload);
+    this.metrics.frameIn(parsed.ok ? parsed.frame.type : 'invalid');
     if (!parsed.ok) {
+      this.log.debug({ code: parsed.code }, 'invalid frame');
       this.#violation(errorFrame(parsed.code, parsed.message, parsed.ref));
       return;
     }
@@ -212,18 +222,30 @@ export class Connection implements Session {
         message: `more than ${this.options.joinRateLimit} joins per second from your address; try again shortly`,
       };
     }
+    const started = performance.now();
     const verify = this.context.verify;
-    if (!verify) return this.#joined(this.hub.join(this, frame));
-    return verify(frame.token, frame.room).then((verdict) =>
-      verdict.ok ? this.#joined(this.hub.join(this, frame, verdict.grant)) : verdict.rejection,
-    );
+    const joining = verify
+      ? verify(frame.token, frame.room).then((verdict) =>
+          verdict.ok ? this.hub.join(this, frame, verdict.grant) : verdict.rejection,
+        )
+      : this.hub.join(this, frame);
+    return this.#joined(joining, frame, started);
   }
 
   async #joined(
     result: LocalPeer | FrameRejection | Promise<LocalPeer | FrameRejection>,
+    frame: JoinFrame,
+    started: number,
   ): Promise<FrameRejection | undefined> {
     const peer = await result;
-    if ('code' in peer) return peer;
+    if ('code' in peer) {
+      this.metrics.joined(peer.code);
+      this.log.info({ room: frame.room, code: peer.code }, 'join refused');
+      return peer;
+    }
+    this.metrics.joined(frame.resume ? 'resumed' : 'ok', (performance.now() - started) / 1000);
+    this.log = this.log.child({ peer: peer.record.id });
+    this.log.info({ room: peer.record.room, resuming: frame.resume !== undefined }, 'joined');
     if (this.ws.readyState !== this.ws.OPEN) {
       // The client left while its join was under way: it is gone, not reconnecting.
       await this.hub.leave(peer, 'left');
@@ -253,6 +275,7 @@ export class Connection implements Session {
   }
 
   #onClose(code: number): void {
+    this.log[this.#ending === 'kicked' ? 'warn' : 'info']({ code, ending: this.#ending }, 'closed');
     this.#clearPongTimer();
     this.context.onClosed(this);
     this.#markClosed();
@@ -276,8 +299,9 @@ export class Connection implements Session {
   #guard(work: () => void): void {
     try {
       work();
-    } catch {
+    } catch (error) {
       // A bug must cost this client one frame, never the process or another client.
+      this.log.error({ err: error }, 'internal error');
       this.#reply(errorFrame('INTERNAL_ERROR'));
     }
   }

@@ -7,8 +7,12 @@ import { extname, join, normalize, sep } from 'node:path';
 export interface HttpHandlerOptions {
   /** Folder of the built demo, served at `/`. When it has no `index.html`, a placeholder page says so. */
   demoDir: string;
-  /** Called by `/healthz`; its result is sent as JSON with status 200. */
+  /** Called by `/healthz` (alive); its result is sent as JSON with status 200. */
   health: () => object;
+  /** Called by `/readyz`: 200 when true, 503 when false. */
+  ready: () => boolean;
+  /** Called by `/metrics`: Prometheus text and its content type. */
+  metrics: () => Promise<{ text: string; contentType: string }>;
 }
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -35,7 +39,7 @@ run <code>npm run build</code>, then restart.</p>
 `;
 
 /**
- * The HTTP side of the CLI: `/healthz`, and the built demo as static files (GET and
+ * The HTTP side of the CLI: `/healthz`, `/readyz`, `/metrics`, and the built demo as static files (GET and
  * HEAD only, no directory listings, nothing outside `demoDir`).
  */
 export function createHttpHandler(options: HttpHandlerOptions) {
@@ -74,6 +78,17 @@ async function serve(
       'application/json',
       `${JSON.stringify({ status: 'ok', ...options.health() })}\n`,
     );
+    return;
+  }
+  if (pathname === '/readyz') {
+    const ready = options.ready();
+    const body = `${JSON.stringify({ status: ready ? 'ready' : 'not ready' })}\n`;
+    send(response, ready ? 200 : 503, 'application/json', body);
+    return;
+  }
+  if (pathname === '/metrics') {
+    const { text, contentType } = await options.metrics();
+    send(response, 200, contentType, text);
     return;
   }
   const file = join(root, pathname.endsWith('/') ? `${pathname}index.html` : pathname);

@@ -1,17 +1,24 @@
 #!/usr/bin/env node
 /**
  * The `peerlane` process: reads flags and environment, starts the signaling server with
- * the demo page and `/healthz` on one HTTP server, and shuts down gracefully on
- * SIGINT/SIGTERM (clients get 1001 and resume elsewhere).
+ * the demo page, `/healthz`, `/readyz` and `/metrics` on one HTTP server, logs JSON lines
+ * to stdout, and shuts down gracefully on SIGINT/SIGTERM (clients get 1001 and resume
+ * elsewhere). `peerlane token …` mints a room token instead.
  */
 import { createServer } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { helpText, parseCli } from './cli-options.js';
 import { createHttpHandler } from './http.js';
+import { createLogger } from './logger.js';
 import { DEFAULT_OPTIONS } from './options.js';
 import { createSignalingServer, type SignalingServer } from './server.js';
 import { runTokenCommand } from './token-command.js';
+
+/** Human-facing lines go to stderr; stdout carries only JSON log lines. */
+const say = (text: string): void => {
+  process.stderr.write(`peerlane: ${text}\n`);
+};
 
 async function main(): Promise<void> {
   if (process.argv[2] === 'token') {
@@ -20,7 +27,7 @@ async function main(): Promise<void> {
         process.stdout.write(text),
       );
     } catch (error) {
-      process.stderr.write(`peerlane: ${(error as Error).message}\n`);
+      say((error as Error).message);
       process.exitCode = 2;
     }
     return;
@@ -29,7 +36,7 @@ async function main(): Promise<void> {
   try {
     request = parseCli(process.argv.slice(2), process.env);
   } catch (error) {
-    process.stderr.write(`peerlane: ${(error as Error).message}\n`);
+    say((error as Error).message);
     process.exitCode = 2;
     return;
   }
@@ -38,9 +45,20 @@ async function main(): Promise<void> {
     return;
   }
   const { options } = request;
+  const logger = createLogger(request.logLevel ?? 'info');
   const demoDir = request.demoDir ?? join(dirname(fileURLToPath(import.meta.url)), '..', 'demo');
   let signaling: SignalingServer | undefined;
-  const http = createServer(createHttpHandler({ demoDir, health: () => signaling?.stats() ?? {} }));
+  const http = createServer(
+    createHttpHandler({
+      demoDir,
+      health: () => signaling?.stats() ?? {},
+      ready: () => signaling?.ready() ?? false,
+      metrics: async () => ({
+        text: (await signaling?.metrics()) ?? '',
+        contentType: signaling?.metricsContentType ?? 'text/plain',
+      }),
+    }),
+  );
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(
@@ -49,28 +67,32 @@ async function main(): Promise<void> {
       resolve,
     );
   });
-  signaling = await createSignalingServer({ ...options, server: http });
+  signaling = await createSignalingServer({ ...options, server: http, logger });
   const page = signaling.url.replace(/^ws/, 'http').replace(/\/[^/]*$/, '/');
-  process.stdout.write(`peerlane: listening on ${page} (signaling ${signaling.url})\n`);
+  logger.info(
+    { node: signaling.nodeId, url: signaling.url, redis: options.redisUrl !== undefined },
+    'listening',
+  );
+  say(`listening on ${page} (signaling ${signaling.url})`);
 
   const running = signaling;
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) {
-      process.stderr.write(`peerlane: ${signal} again, exiting now\n`);
+      say(`${signal} again, exiting now`);
       process.exit(1);
     }
     stopping = true;
-    process.stdout.write(`peerlane: ${signal}, closing connections…\n`);
+    say(`${signal}, closing connections…`);
     http.close();
     running
       .close()
       .then(() => {
         http.closeAllConnections();
-        process.stdout.write('peerlane: stopped\n');
+        say('stopped');
       })
       .catch((error: unknown) => {
-        process.stderr.write(`peerlane: shutdown failed: ${String(error)}\n`);
+        say(`shutdown failed: ${String(error)}`);
         process.exitCode = 1;
       });
   };
@@ -79,6 +101,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`peerlane: ${(error as Error).message ?? String(error)}\n`);
+  say((error as Error).message ?? String(error));
   process.exitCode = 1;
 });

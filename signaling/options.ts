@@ -1,5 +1,6 @@
 import type { Server as HttpServer } from 'node:http';
 import { type AuthOptions, validateAuthOptions } from './auth.js';
+import type { Logger } from './logger.js';
 import type { IceServer } from './protocol.js';
 
 /** Options of {@link createSignalingServer}. Every one is optional. */
@@ -63,6 +64,8 @@ export interface SignalingServerOptions {
   redisUrl?: string;
   /** With Redis: prefix of every key and channel, to share one Redis between deployments. @default 'peerlane:' */
   redisPrefix?: string;
+  /** Where the server logs (a pino logger fits). @default silent */
+  logger?: Logger;
   /** This node's id in the cluster, in logs and metrics. @default random */
   nodeId?: string;
   /**
@@ -72,7 +75,7 @@ export interface SignalingServerOptions {
   nodeTtlMs?: number;
 }
 
-type Unset = 'server' | 'auth' | 'allowedOrigins' | 'redisUrl' | 'nodeId';
+type Unset = 'server' | 'auth' | 'allowedOrigins' | 'redisUrl' | 'nodeId' | 'logger';
 
 /** {@link SignalingServerOptions} with every default filled in. */
 export type ResolvedOptions = Required<Omit<SignalingServerOptions, Unset>> &

@@ -11,7 +11,9 @@ import { Admission } from './admission.js';
 import { createTokenVerifier } from './auth.js';
 import { Connection, type ConnectionContext } from './connection.js';
 import { Hub } from './hub.js';
+import { type Logger, silentLogger } from './logger.js';
 import { createMemoryStore } from './memory-store.js';
+import { Metrics } from './metrics.js';
 import { resolveOptions, type SignalingServerOptions } from './options.js';
 import { createRedisStore } from './redis-store.js';
 
@@ -28,8 +30,16 @@ export interface SignalingServer {
   readonly url: string;
   /** The port actually listened on (useful with `port: 0`). */
   readonly port: number;
-  /** Counts of connections, rooms and peers. */
+  /** Counts of connections, rooms and peers on this node. */
   stats(): SignalingStats;
+  /** This node's id (random unless `nodeId` was given). */
+  readonly nodeId: string;
+  /** True while the server can take joins: not closing, and its Redis (if any) reachable. */
+  ready(): boolean;
+  /** The Prometheus metrics, in the text exposition format. */
+  metrics(): Promise<string>;
+  /** The content type of {@link metrics}' text. */
+  readonly metricsContentType: string;
   /**
    * Stops accepting, closes every client with 1001 so it can resume elsewhere, waits up
    * to `shutdownTimeoutMs` for them to go, then cuts the rest. Closes the HTTP server
@@ -63,9 +73,17 @@ export async function createSignalingServer(
       })
     : createMemoryStore(config.nodeId);
   const hub = new Hub(config, store);
+  const log = (options.logger ?? silentLogger).child({ node: store.nodeId });
+  const metrics = new Metrics(store.nodeId, {
+    connections: () => connections.size,
+    rooms: () => hub.roomCount,
+    peers: () => hub.peerCount,
+    storeUp: () => (config.redisUrl ? Number(store.ready) : undefined),
+  });
   await store.start(hub);
   const connections = new Set<Connection>();
   let closing: Promise<void> | undefined;
+  let nextConnection = 0;
   // Frames a little over maxPayload get a FRAME_TOO_LARGE reply; far over it, ws cuts with 1009.
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.maxPayload * 4 });
 
@@ -75,6 +93,7 @@ export async function createSignalingServer(
     options: config,
     admission,
     verify: config.auth ? createTokenVerifier(config.auth) : undefined,
+    metrics,
     onClosed: (connection) => {
       connections.delete(connection);
       admission.release(connection.address);
@@ -99,6 +118,7 @@ export async function createSignalingServer(
       return;
     }
     let admitted = false;
+    const connectionLog = log.child({ conn: (nextConnection++).toString(36) });
     socket.on('error', () => {});
     socket.once('close', () => {
       // A handshake that dies before 'connection' must give its slot back.
@@ -106,7 +126,8 @@ export async function createSignalingServer(
     });
     wss.handleUpgrade(request, socket, head, (ws) => {
       admitted = true;
-      connections.add(new Connection(ws, address, context));
+      connectionLog.debug({ address }, 'connected');
+      connections.add(new Connection(ws, address, context, connectionLog));
     });
   };
   http.on('upgrade', onUpgrade);
@@ -123,6 +144,10 @@ export async function createSignalingServer(
   return {
     url: `ws://${urlHost(address.address)}:${address.port}${config.path}`,
     port: address.port,
+    nodeId: store.nodeId,
+    ready: () => !closing && store.ready,
+    metrics: () => metrics.registry.metrics(),
+    metricsContentType: metrics.registry.contentType,
     stats: () => ({
       connections: connections.size,
       rooms: hub.roomCount,
@@ -132,6 +157,7 @@ export async function createSignalingServer(
       closing ??= (async () => {
         clearInterval(heartbeat);
         http.off('upgrade', onUpgrade);
+        log.info({ connections: connections.size }, 'shutting down');
         hub.close();
         admission.close();
         const stopped = ownsHttp
@@ -141,6 +167,7 @@ export async function createSignalingServer(
         wss.close();
         if (ownsHttp) http.closeAllConnections();
         await stopped;
+        await store.close();
       })();
       return closing;
     },

@@ -108,6 +108,7 @@ describe('parseCli', () => {
       kind: 'serve',
       options: { port: 9000, host: '0.0.0.0', maxRooms: 5 },
       demoDir: undefined,
+      logLevel: undefined,
     });
   });
 
@@ -131,6 +132,7 @@ describe('parseCli', () => {
         'redisUrl',
         'nodeId',
         'demoDir',
+        'logLevel',
       ].sort(),
     );
   });

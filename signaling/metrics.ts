@@ -1,0 +1,133 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { ErrorCode } from './protocol.js';
+
+/** What the metrics read on each scrape. */
+export interface MetricSources {
+  connections(): number;
+  rooms(): number;
+  peers(): number;
+  /** 1 when the room store is reachable, 0 when not; undefined without Redis. */
+  storeUp(): number | undefined;
+}
+
+/**
+ * The server's Prometheus metrics, in a registry of its own (several servers in one
+ * process do not mix). Every series carries the node id as `node`.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly #framesIn: Counter<'type'>;
+  readonly #framesOut: Counter<'type'>;
+  readonly #errors: Counter<'code'>;
+  readonly #joins: Counter<'result'>;
+  readonly #joinSeconds: Histogram;
+  /** Bytes carried by the WebSocket relay. */
+  readonly relayBytes: Counter;
+  // Label lookups cost a hash per call; frames are the hot path, so keep the children.
+  readonly #inByType = new Map<string, { inc(): void }>();
+  readonly #outByType = new Map<string, { inc(): void }>();
+
+  constructor(nodeId: string, sources: MetricSources) {
+    const registers = [this.registry];
+    this.registry.setDefaultLabels({ node: nodeId });
+    collectDefaultMetrics({ register: this.registry, prefix: 'peerlane_process_' });
+    new Gauge({
+      name: 'peerlane_connections',
+      help: 'Open WebSocket connections on this node',
+      registers,
+      collect() {
+        this.set(sources.connections());
+      },
+    });
+    new Gauge({
+      name: 'peerlane_rooms',
+      help: 'Rooms with at least one peer on this node',
+      registers,
+      collect() {
+        this.set(sources.rooms());
+      },
+    });
+    new Gauge({
+      name: 'peerlane_peers',
+      help: 'Peers on this node, including ones within their resume grace period',
+      registers,
+      collect() {
+        this.set(sources.peers());
+      },
+    });
+    new Gauge({
+      name: 'peerlane_store_up',
+      help: 'Whether the shared room store (Redis) is reachable: 1 or 0; absent in memory',
+      registers,
+      collect() {
+        const up = sources.storeUp();
+        if (up === undefined) this.reset();
+        else this.set(up);
+      },
+    });
+    this.#framesIn = new Counter({
+      name: 'peerlane_frames_in_total',
+      help: 'Frames received, by type (invalid ones as "invalid")',
+      labelNames: ['type'],
+      registers,
+    });
+    this.#framesOut = new Counter({
+      name: 'peerlane_frames_out_total',
+      help: 'Frames sent, by type',
+      labelNames: ['type'],
+      registers,
+    });
+    this.#errors = new Counter({
+      name: 'peerlane_errors_total',
+      help: 'Error frames sent, by code',
+      labelNames: ['code'],
+      registers,
+    });
+    this.#joins = new Counter({
+      name: 'peerlane_joins_total',
+      help: 'Joins, by result: ok, resumed, or the error code',
+      labelNames: ['result'],
+      registers,
+    });
+    this.#joinSeconds = new Histogram({
+      name: 'peerlane_join_duration_seconds',
+      help: 'Time from a join frame to its welcome',
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers,
+    });
+    this.relayBytes = new Counter({
+      name: 'peerlane_relay_bytes_total',
+      help: 'Bytes of peer data carried by the WebSocket relay',
+      registers,
+    });
+  }
+
+  frameIn(type: string): void {
+    let child = this.#inByType.get(type);
+    if (!child) {
+      child = this.#framesIn.labels(type);
+      this.#inByType.set(type, child);
+    }
+    child.inc();
+  }
+
+  /** Counts an outgoing frame by the type at the start of its JSON (`{"type":"…"`). */
+  frameOut(text: string): void {
+    const type = text.startsWith('{"type":"') ? text.slice(9, text.indexOf('"', 9)) : 'other';
+    let child = this.#outByType.get(type);
+    if (!child) {
+      child = this.#framesOut.labels(type);
+      this.#outByType.set(type, child);
+    }
+    child.inc();
+    if (type === 'error') {
+      const code = /"code":"([A-Z_]+)"/.exec(text)?.[1] as ErrorCode | undefined;
+      this.#errors.labels(code ?? 'unknown').inc();
+    }
+  }
+
+  joined(result: 'ok' | 'resumed' | ErrorCode, seconds?: number): void {
+    this.#joins.labels(result).inc();
+    if (seconds !== undefined) this.#joinSeconds.observe(seconds);
+  }
+}
