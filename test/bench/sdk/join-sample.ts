@@ -7,8 +7,11 @@
  * 3. B joins: t0 is read in B's page just before its WebSocket is created (the raw page
  *    creates it itself; the SDK's `joinRoom` creates it), so the WebSocket handshake,
  *    the join and the whole WebRTC handshake are inside the measurement;
- * 4. t1 is the first data channel `open` on either page (for the SDK: its peer
- *    becoming `connected`, which is simple-peer's `connect`, i.e. the channel's `open`);
+ * 4. t1 is the first data channel open on either page, as the page's code learns it: the
+ *    raw page's `RTCDataChannel` `open` event; for the SDK its `connection-state` event
+ *    with `connected`, which follows simple-peer's `connect` (channel open, ICE connected,
+ *    then a `getStats()` for the selected pair, retried every 100 ms until there is one) —
+ *    the moment an application may count on sending;
  * 5. the sample is t1 − t0, both read as `performance.timeOrigin + performance.now()`,
  *    which pages of one browser share.
  *

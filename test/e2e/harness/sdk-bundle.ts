@@ -13,8 +13,18 @@ export const BUNDLE_FILE = join(BUNDLE_DIR, 'peerlane.js');
 const CONFIG_FILE = join(ROOT, 'vite.sdk.config.ts');
 const KEY_FILE = join(BUNDLE_DIR, '.build-key');
 
-/** Everything the bundle is made from: when none of these changed, the bundle is current. */
-const INPUTS = ['sdk', 'signaling/protocol.ts', 'vite.sdk.config.ts', 'package-lock.json'];
+/**
+ * Everything the bundle is made from: when none of these changed, the bundle is current.
+ * npm rewrites `node_modules/.package-lock.json` on every install, so a dependency that
+ * changed without the lockfile changing still triggers a rebuild.
+ */
+const INPUTS = [
+  'sdk',
+  'signaling/protocol.ts',
+  'vite.sdk.config.ts',
+  'package-lock.json',
+  'node_modules/.package-lock.json',
+];
 
 let pending: Promise<string> | undefined;
 
