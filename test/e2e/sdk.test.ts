@@ -17,6 +17,10 @@ describe('SDK browser bundle in Chromium', { retry: 1 }, () => {
     const room = e2e.room();
     const alice = await e2e.openPage('sdk', { name: 'alice' });
     const bob = await e2e.openPage('sdk', { name: 'bob' });
+    // simple-peer's `global`, `process` and `Buffer` are bundled in, not set on window.
+    // (zod 4 itself keeps its config and registry on globalThis, shared between copies.)
+    const added = await alice.api.globalsAdded();
+    expect(added.filter((name) => !name.startsWith('__zod_'))).toEqual([]);
     const a = await alice.api.join(room, { meta: { name: 'alice' } });
     const b = await bob.api.join(room, { meta: { name: 'bob' } });
     expect(b.peers).toEqual([{ id: a.selfId, meta: { name: 'alice' }, state: 'connecting' }]);

@@ -98,6 +98,8 @@ export interface SdkPageApi {
   nextBytes(timeoutMs?: number): Promise<BytesSummary>;
   /** `room.leave()`. */
   leave(): Promise<void>;
+  /** Names of the globals that loading `/peerlane.js` added. */
+  globalsAdded(): string[];
 }
 
 /** Page kind → its API; `openPage(kind)` returns a handle typed by this. */

@@ -9,7 +9,10 @@ import { patternBytes } from './pattern.js';
 
 // A run-time URL, not a module specifier: the page loads the built bundle, as an app would.
 const BUNDLE_URL = '/peerlane.js';
+const globalsBefore = new Set(Object.getOwnPropertyNames(globalThis));
 const { joinRoom } = (await import(BUNDLE_URL)) as typeof Peerlane;
+/** Globals that loading the bundle created (`process`, `Buffer`… would be a leak). */
+const globalsAdded = Object.getOwnPropertyNames(globalThis).filter((n) => !globalsBefore.has(n));
 
 const opens = new Inbox<ChannelOpen>();
 const joined = new Inbox<PeerSummary>();
@@ -77,6 +80,7 @@ const api: SdkPageApi = {
     return { from, byteLength: data.byteLength, sha256: await sha256Hex(data) };
   },
   leave: () => joinedRoom().leave(),
+  globalsAdded: () => globalsAdded,
 };
 
 window.peerlaneTest = api;
