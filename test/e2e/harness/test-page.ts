@@ -127,13 +127,9 @@ export async function openTestPage<K extends PageKind>(
     ]);
   } catch (error) {
     await handle.close();
-    const message = error instanceof Error ? error.message : String(error);
-    throw new Error(
-      `[${handle.name}] the ${kind} page did not load: ${message}\n${handle.log.join('\n')}`,
-      {
-        cause: error,
-      },
-    );
+    const reason = error instanceof Error ? error.message : String(error);
+    const message = `[${handle.name}] the ${kind} page did not load: ${reason}`;
+    throw new Error(`${message}\n${handle.log.join('\n')}`, { cause: error });
   }
   page.off('console', onConsole);
   page.off('pageerror', onError);
