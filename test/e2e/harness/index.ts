@@ -6,5 +6,5 @@ export type { PageApis, PageKind } from '../pages/api.js';
 export { CHROMIUM_ARGS, chromiumPath, DEFAULT_CHROMIUM_PATH, launchChromium } from './chromium.js';
 export { type PageServer, servePages } from './page-server.js';
 export { BUNDLE_FILE, ensureSdkBundle } from './sdk-bundle.js';
-export { openTestPage, type Remote, TestPage } from './test-page.js';
+export { CONTEXT_OPTIONS, openTestPage, type Remote, TestPage } from './test-page.js';
 export { type E2e, type E2eOptions, useE2e } from './use-e2e.js';

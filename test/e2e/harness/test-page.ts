@@ -21,7 +21,7 @@ export interface OpenPageOptions {
 }
 
 /**
- * One test page in its own browser context. `api` calls the page's `window.peerlaneTest`
+ * One test page. `api` calls the page's `window.peerlaneTest`
  * (typed by {@link PageApis}); every console error and uncaught exception is recorded, and
  * {@link TestPage.close} reports the ones not allowed with {@link TestPage.allowErrors}.
  */
@@ -36,7 +36,8 @@ export class TestPage<Api> {
   constructor(
     readonly name: string,
     readonly page: Page,
-    readonly context: BrowserContext,
+    /** The page's own context, closed with it; undefined when the context is shared. */
+    readonly ownContext: BrowserContext | undefined,
   ) {
     page.on('console', (message) => {
       const line = `[${name}] console.${message.type()}: ${message.text()}`;
@@ -64,9 +65,9 @@ export class TestPage<Api> {
     return this.#errors.filter((line) => !this.#allowed.some((pattern) => pattern.test(line)));
   }
 
-  /** Closes the page and its context; idempotent. */
+  /** Closes the page (and its own context, if it has one); idempotent. */
   async close(): Promise<void> {
-    await this.context.close().catch(() => {});
+    await (this.ownContext ?? this.page).close().catch(() => {});
   }
 
   #caller(method: string) {
@@ -90,18 +91,24 @@ export class TestPage<Api> {
 }
 
 /**
- * Opens `/<kind>.html` in a fresh context of `browser` and waits until the page's API is
- * ready. The context is granted camera and microphone, which (with the launch flags) makes
- * Chromium offer raw `127.0.0.1` host candidates instead of mDNS names.
+ * Options of every context the harness makes: camera and microphone granted, which (with
+ * the launch flags) makes Chromium offer raw `127.0.0.1` host candidates, not mDNS names.
+ */
+export const CONTEXT_OPTIONS = { permissions: ['camera', 'microphone'] };
+
+/**
+ * Opens `/<kind>.html` and waits until the page's API is ready: in a fresh context of its
+ * own when given a `Browser`, or as one more tab of a given `BrowserContext` (quicker:
+ * the tabs share Chromium's cache, so the SDK bundle is compiled once).
  */
 export async function openTestPage<K extends PageKind>(
-  browser: Browser,
+  target: Browser | BrowserContext,
   kind: K,
   options: OpenPageOptions,
 ): Promise<TestPage<PageApis[K]>> {
-  const context = await browser.newContext({ permissions: ['camera', 'microphone'] });
-  const page = await context.newPage();
-  const handle = new TestPage<PageApis[K]>(options.name ?? kind, page, context);
+  const ownContext = 'newContext' in target ? await target.newContext(CONTEXT_OPTIONS) : undefined;
+  const page = await (ownContext ?? (target as BrowserContext)).newPage();
+  const handle = new TestPage<PageApis[K]>(options.name ?? kind, page, ownContext);
   const timeout = options.timeoutMs ?? 10_000;
   // A page whose script fails to load logs an error: give up at once rather than at `timeout`.
   let onError = (_: unknown) => {};

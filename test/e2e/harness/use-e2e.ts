@@ -1,4 +1,4 @@
-import type { Browser } from 'playwright-core';
+import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import type { SignalingServerOptions } from '../../../signaling/options.js';
 import { createSignalingServer, type SignalingServer } from '../../../signaling/server.js';
@@ -6,7 +6,7 @@ import type { PageApis, PageKind } from '../pages/api.js';
 import { launchChromium } from './chromium.js';
 import { type PageServer, servePages } from './page-server.js';
 import { ensureSdkBundle } from './sdk-bundle.js';
-import { openTestPage, type TestPage } from './test-page.js';
+import { CONTEXT_OPTIONS, openTestPage, type TestPage } from './test-page.js';
 
 /** Options of {@link useE2e}. */
 export interface E2eOptions {
@@ -26,11 +26,12 @@ export interface E2e {
   readonly pagesUrl: string;
   /**
    * Opens a test page of `kind` connected to this test's signaling server; it is closed
-   * after the test, which fails if the page logged an error it did not allow.
+   * after the test, which fails if the page logged an error it did not allow. Pages of a
+   * test share one browser context (cache, permissions, storage) unless `isolated`.
    */
   openPage<K extends PageKind>(
     kind: K,
-    options?: { name?: string },
+    options?: { name?: string; isolated?: boolean },
   ): Promise<TestPage<PageApis[K]>>;
   /** A room name no other test of this run uses. */
   room(): string;
@@ -56,6 +57,8 @@ export function useE2e(options: E2eOptions = {}): E2e {
   let browser: Browser | undefined;
   let pages: PageServer | undefined;
   let signaling: SignalingServer | undefined;
+  /** This test's shared browser context, made on first use. */
+  let context: BrowserContext | undefined;
   let open: TestPage<unknown>[] = [];
   let cleanups: Array<() => unknown> = [];
   let rooms = 0;
@@ -81,15 +84,17 @@ export function useE2e(options: E2eOptions = {}): E2e {
     });
   });
 
-  afterEach(async (context) => {
+  afterEach(async (test) => {
     const closing = open;
     open = [];
     const errors = closing.flatMap((page) => page.unexpectedErrors());
-    if (context.task.result?.state === 'fail') {
+    if (test.task.result?.state === 'fail') {
       for (const page of closing)
         console.error(`log of page ${page.name}:\n${page.log.join('\n')}`);
     }
     await Promise.all(closing.map((page) => page.close()));
+    await context?.close().catch(() => {});
+    context = undefined;
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
     cleanups = [];
     await signaling?.close();
@@ -111,9 +116,13 @@ export function useE2e(options: E2eOptions = {}): E2e {
     get pagesUrl() {
       return need(pages, 'e2e.pagesUrl').url;
     },
-    async openPage(kind, { name } = {}) {
-      if (!browser?.isConnected()) browser = await launchChromium();
-      const page = await openTestPage(browser, kind, {
+    async openPage(kind, { name, isolated = false } = {}) {
+      if (!browser?.isConnected()) {
+        browser = await launchChromium();
+        context = undefined;
+      }
+      if (!isolated) context ??= await browser.newContext(CONTEXT_OPTIONS);
+      const page = await openTestPage(isolated ? browser : (context ?? browser), kind, {
         pagesUrl: this.pagesUrl,
         signalingUrl: this.signaling.url,
         name: name ?? `${kind}-${open.length + 1}`,
