@@ -179,6 +179,8 @@ export function createRedisStore(options: RedisStoreOptions): RoomStore {
       });
     },
     async watch(room) {
+      // Subscribing queues while Redis is away; a join should fail fast instead.
+      if (subscriber.status !== 'ready') throw new Error('redis is not connected');
       roomOfChannel.set(key.channel(room), room);
       await subscriber.subscribe(key.channel(room));
     },

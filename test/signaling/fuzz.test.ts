@@ -118,7 +118,7 @@ describe('createSignalingServer', () => {
     ]);
     await calmA.join('calm');
     const wb = await calmB.join('calm');
-    const baseline = await server.heap();
+    const baseline = await server.status();
 
     let client = await RawClient.connect(server.url);
     let tried = 0;
@@ -169,13 +169,13 @@ describe('createSignalingServer', () => {
     );
     client.kill();
     await expect
-      .poll(async () => (await server.heap()).stats, { timeout: 5000 })
+      .poll(async () => (await server.status()).stats, { timeout: 5000 })
       .toEqual({
         connections: 2,
         rooms: 1,
         peers: 2,
       });
-    const after = await server.heap();
+    const after = await server.status();
     const growth = after.heapUsed - baseline.heapUsed;
     console.log(
       `fuzz: ${tried} frames tried, ${refused} refused with an error code, ${cut} connections cut for size, ` +
