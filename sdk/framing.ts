@@ -16,11 +16,14 @@
  * `seq` and `offset` make every fragment self-describing, so a later transport switch can
  * resend from the first unconfirmed message and the receiver can drop what it already has
  * (no loss, no duplicate, no reordering). Kinds other than MESSAGE are reserved for such
- * control frames (acknowledgements, transport hand-over) and ignored today.
+ * control frames (acknowledgements, transport hand-over); unknown kinds are ignored.
  */
 
-/** Frame kinds. 0 is never used, so a zeroed buffer is not a valid frame. */
-export const FRAME_KIND = { MESSAGE: 1 } as const;
+/**
+ * Frame kinds. 0 is never used, so a zeroed buffer is not a valid frame. A PING is the one
+ * byte `2`: it carries nothing and tells the other side that frames flow (again).
+ */
+export const FRAME_KIND = { MESSAGE: 1, PING: 2 } as const;
 
 const FLAG_TEXT = 0b01;
 const FLAG_FINAL = 0b10;
@@ -62,9 +65,15 @@ export function encodeFragment(fragment: Fragment): Uint8Array {
   return frame;
 }
 
-/** What {@link decodeFrame} found: a fragment, a frame of a kind to ignore, or garbage. */
+/** The PING frame. */
+export function encodePing(): Uint8Array {
+  return new Uint8Array([FRAME_KIND.PING]);
+}
+
+/** What {@link decodeFrame} found: a fragment, a ping, a frame of a kind to ignore, or garbage. */
 export type DecodedFrame =
   | { kind: 'fragment'; fragment: Fragment }
+  | { kind: 'ping' }
   | { kind: 'unknown'; frameKind: number }
   | { kind: 'invalid'; reason: string };
 
@@ -74,6 +83,7 @@ export function decodeFrame(frame: Uint8Array): DecodedFrame {
   const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
   const frameKind = view.getUint8(0);
   if (frameKind === 0) return { kind: 'invalid', reason: 'frame kind 0' };
+  if (frameKind === FRAME_KIND.PING) return { kind: 'ping' };
   if (frameKind !== FRAME_KIND.MESSAGE) return { kind: 'unknown', frameKind };
   if (frame.byteLength < HEADER_BYTES) {
     return { kind: 'invalid', reason: `message frame of ${frame.byteLength} bytes` };

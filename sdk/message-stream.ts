@@ -122,7 +122,7 @@ export class Inbox {
   /** Takes one frame from the transport. */
   receive(frame: Uint8Array): PeerlaneError | undefined {
     const decoded = decodeFrame(frame);
-    if (decoded.kind === 'unknown') return undefined;
+    if (decoded.kind === 'unknown' || decoded.kind === 'ping') return undefined;
     if (decoded.kind === 'invalid') return new PeerlaneError('INVALID_DATA', decoded.reason);
     const { seq, text, final, offset, payload } = decoded.fragment;
     let problem: PeerlaneError | undefined;

@@ -1,5 +1,6 @@
 import type { SignalData } from '../signaling/protocol.js';
 import { PeerlaneError } from './errors.js';
+import { encodePing } from './framing.js';
 import { Inbox, type MessageData, Outbox } from './message-stream.js';
 import type { PeerTransport } from './peer.js';
 
@@ -43,6 +44,8 @@ const RESTART_RETRY_MS = 2000;
 const RESTART_RETRY_MAX_MS = 8000;
 /** An ICE-restart offer still unanswered after this long is replaced by a new one. */
 const STALE_OFFER_MS = 5000;
+/** At most one ICE-restart offer per this many ms, however often the other side asks. */
+const MIN_OFFER_GAP_MS = 1000;
 /**
  * How long a data channel that closed is given before the peer is reported unreachable:
  * when the remote peer leaves, the server's `peer-left` usually arrives first, and the
@@ -80,6 +83,8 @@ export class PeerLink {
     transport.on('drain', () => this.#flush());
     transport.on('negotiated', () => this.#checkRestored());
     transport.on('frame', (frame) => {
+      // Frames arriving prove the path works, whatever ICE state events said (or did not).
+      if (this.#state === 'reconnecting') this.#restored();
       const problem = this.#inbox.receive(frame);
       if (problem) options.onError(this.#about(problem));
     });
@@ -109,9 +114,12 @@ export class PeerLink {
   signal(data: SignalData): void {
     if (this.#state === 'closed' || this.#state === 'failed') return;
     if (data.type === 'renegotiate' && this.options.initiator && this.#connectedOnce) {
-      // The other side asks for an ICE restart: its view of the connection went bad.
-      if (this.#state === 'connected') this.#startRestart();
-      else this.#attemptRestart(true);
+      // The other side asks for an ICE restart: its view of the connection went bad. Ours
+      // may be fine (then restart quietly, and ping: if frames still flow, that settles it).
+      if (this.#state === 'connected') {
+        this.#ping();
+        this.#offerRestart();
+      } else this.#attemptRestart(true);
       return;
     }
     this.options.transport.signal(data);
@@ -169,11 +177,24 @@ export class PeerLink {
   #checkRestored(): void {
     const { transport } = this.options;
     const ice = transport.iceConnectionState;
-    if (this.#state !== 'reconnecting' || !transport.open) return;
-    if (ice !== 'connected' && ice !== 'completed') return;
+    if (ice === 'connected' || ice === 'completed') this.#restored();
+  }
+
+  /** The connection works again: say so to the other side (a PING), and send what waited. */
+  #restored(): void {
+    if (this.#state !== 'reconnecting' || !this.options.transport.open) return;
     this.#clearTimers();
     this.#setState('connected');
+    this.#ping();
     this.#flush();
+  }
+
+  #ping(): void {
+    try {
+      this.options.transport.send(encodePing());
+    } catch {
+      // The channel is closing; its 'close' event decides what happens next.
+    }
   }
 
   #startRestart(): void {
@@ -199,15 +220,17 @@ export class PeerLink {
       this.#retryTimer = setTimeout(() => this.#attemptRestart(true), wait);
     }
     if (!this.options.canSignal()) return; // signalingRestored() tries again
+    if (this.options.initiator) this.#offerRestart();
+    else this.options.sendSignal({ type: 'renegotiate', renegotiate: true });
+  }
+
+  /** Initiator: an ICE-restart offer, unless one went out just now or still awaits its answer. */
+  #offerRestart(): void {
     const { transport } = this.options;
-    if (!this.options.initiator) {
-      this.options.sendSignal({ type: 'renegotiate', renegotiate: true });
-      return;
-    }
-    const now = Date.now();
+    const since = Date.now() - this.#lastOfferAt;
     const waiting = transport.signalingState === 'have-local-offer';
-    if (waiting && now - this.#lastOfferAt < STALE_OFFER_MS) return;
-    this.#lastOfferAt = now;
+    if (since < MIN_OFFER_GAP_MS || (waiting && since < STALE_OFFER_MS)) return;
+    this.#lastOfferAt = Date.now();
     // A failed attempt (e.g. createOffer on a closing connection) is retried by the timer.
     transport.restartIce(this.options.iceServers()).catch(() => {});
   }

@@ -109,3 +109,24 @@ export function recordingWrtc(): WebRtcImplementation & {
     offers,
   };
 }
+
+/**
+ * `ws`'s WebSocket, recording each socket the SDK opens (so a test can cut one) and able
+ * to swallow the SDK's outgoing pings (a connection that looks open but is dead) or to
+ * refuse new connections (a network that stays down).
+ */
+export function controlledWebSocket() {
+  const sockets: WebSocket[] = [];
+  const control = { dropPings: false, refuse: false };
+  class ControlledWebSocket extends WebSocket {
+    constructor(url: string) {
+      super(control.refuse ? 'ws://127.0.0.1:1/refused' : url);
+      sockets.push(this);
+    }
+    override send(data: string): void {
+      if (control.dropPings && data.includes('"type":"ping"')) return;
+      super.send(data);
+    }
+  }
+  return { WebSocket: ControlledWebSocket, sockets, control };
+}

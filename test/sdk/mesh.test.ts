@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { meshConnected, recordMessages, useRooms, waitUntil } from '../helpers/node-peers.js';
+import { PeerlaneError } from '../../sdk/index.js';
+import {
+  meshConnected,
+  nextEvent,
+  recordingWrtc,
+  recordMessages,
+  useRooms,
+  waitUntil,
+} from '../helpers/node-peers.js';
 import { useSignaling } from '../helpers/signaling.js';
 
 describe('mesh of Node peers', () => {
@@ -29,5 +37,136 @@ describe('mesh of Node peers', () => {
     ]);
     expect(typeof atB[0]?.data).toBe('string');
     expect(atB[1]?.data).toBeInstanceOf(Uint8Array);
+    expect(Buffer.isBuffer(atB[1]?.data)).toBe(false);
+  });
+
+  it('lets only the peer with the smaller id offer (no glare)', async () => {
+    const server = await start();
+    const wrtcA = recordingWrtc();
+    const wrtcB = recordingWrtc();
+    const a = await join(server.url, { wrtc: wrtcA });
+    const b = await join(server.url, { wrtc: wrtcB });
+    await waitUntil(() => meshConnected([a, b]), 'a and b are connected');
+    const [low, high] = a.selfId < b.selfId ? [wrtcA, wrtcB] : [wrtcB, wrtcA];
+    expect(low.offers.length).toBe(1);
+    expect(high.offers).toEqual([]);
+    expect(wrtcA.connections.length).toBe(1);
+    expect(wrtcB.connections.length).toBe(1);
+  });
+
+  it('delivers messages sent before the connection is up, in order', async () => {
+    const server = await start();
+    const a = await join(server.url);
+    const atA = recordMessages(a);
+    const joined = nextEvent(a, 'peer-joined');
+    const b = await join(server.url);
+    const atB = recordMessages(b);
+    const aAtB = b.peer(a.selfId);
+    expect(aAtB?.state).toBe('connecting');
+    aAtB?.send('early from b');
+    aAtB?.send(new Uint8Array([7]));
+    const [bAtA] = await joined;
+    expect(bAtA.state).toBe('connecting');
+    bAtA.send('early from a');
+    expect(bAtA.bufferedAmount).toBe('early from a'.length);
+    await waitUntil(() => atA.length === 2 && atB.length === 1, 'the queued messages arrived');
+    expect(atA.map((m) => m.data)).toEqual(['early from b', new Uint8Array([7])]);
+    expect(atB.map((m) => m.data)).toEqual(['early from a']);
+  });
+
+  it('broadcasts to three peers and keeps each sender’s order', async () => {
+    const server = await start();
+    const rooms = [await join(server.url), await join(server.url), await join(server.url)];
+    await waitUntil(() => meshConnected(rooms), 'all three are connected');
+    const received = rooms.map(recordMessages);
+    const count = 200;
+    for (let i = 0; i < count; i++) {
+      for (const room of rooms) {
+        room.broadcast(i % 2 === 0 ? `${room.selfId}:${i}` : new Uint8Array([i % 256, 1]));
+      }
+    }
+    await waitUntil(
+      () => received.every((list) => list.length === 2 * count),
+      'every peer got every broadcast',
+      10_000,
+    );
+    for (const [index, room] of rooms.entries()) {
+      for (const other of rooms) {
+        if (other === room) continue;
+        const fromOther = (received[index] ?? []).filter((m) => m.from === other.selfId);
+        expect(fromOther.map((m) => m.data)).toEqual(
+          Array.from({ length: count }, (_, i) =>
+            i % 2 === 0 ? `${other.selfId}:${i}` : new Uint8Array([i % 256, 1]),
+          ),
+        );
+      }
+    }
+  });
+
+  it('sends a 10 MiB message and a 3 MB multi-byte string in 64 KiB frames', async () => {
+    const server = await start();
+    const a = await join(server.url);
+    const b = await join(server.url);
+    const atA = recordMessages(a);
+    const big = new Uint8Array(10 * 1024 * 1024);
+    for (let i = 0; i < big.length; i++) big[i] = (i * 31) % 251;
+    const text = 'ünïcødé 🚀 '.repeat(200_000);
+    const toA = b.peer(a.selfId);
+    toA?.send(big);
+    toA?.send(text);
+    toA?.send('after');
+    expect(toA?.bufferedAmount).toBeGreaterThan(big.length);
+    await waitUntil(() => atA.length === 3, 'a got all three messages', 15_000);
+    const got = atA[0]?.data;
+    expect(got).toBeInstanceOf(Uint8Array);
+    expect(Buffer.compare(got as Uint8Array, big)).toBe(0); // toEqual walks 10 M elements slowly
+    expect(atA[1]?.data).toBe(text);
+    expect(atA[2]?.data).toBe('after');
+    await waitUntil(() => toA?.bufferedAmount === 0, 'the send queue drained');
+  });
+
+  it('reports a leaving peer at once, and sending to it or after leave() throws', async () => {
+    const server = await start();
+    const a = await join(server.url);
+    const b = await join(server.url);
+    await waitUntil(() => meshConnected([a, b]), 'a and b are connected');
+    const bAtA = a.peer(b.selfId);
+    const left = nextEvent(a, 'peer-left', undefined, 1000);
+    const closed = nextEvent(b, 'signaling-state');
+    await b.leave();
+    const [peer, reason] = await left;
+    expect(peer).toBe(bAtA);
+    expect(reason).toBe('left');
+    expect(peer.state).toBe('closed');
+    expect(a.peers).toEqual([]);
+    expect(await closed).toEqual(['closed']);
+    expect(() => peer.send('x')).toThrow(expect.objectContaining({ code: 'PEER_LEFT' }));
+    expect(() => b.broadcast('x')).toThrow(PeerlaneError);
+    expect(() => b.broadcast('x')).toThrow(expect.objectContaining({ code: 'LEFT_ROOM' }));
+    await b.leave(); // a second call resolves too
+  });
+
+  it('refuses what it cannot send, with a code', async () => {
+    const server = await start();
+    const a = await join(server.url);
+    const b = await join(server.url, { maxMessageBytes: 1000 });
+    const toA = b.peer(a.selfId);
+    expect(toA).toBeDefined();
+    expect(() => toA?.send(new Uint8Array(1001))).toThrow(
+      expect.objectContaining({ code: 'MESSAGE_TOO_LARGE' }),
+    );
+    expect(() => b.broadcast(42 as unknown as string)).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+    );
+  });
+
+  it('patches no globals', async () => {
+    const before = Object.getOwnPropertyNames(globalThis).sort();
+    const server = await start();
+    const a = await join(server.url);
+    const b = await join(server.url);
+    await waitUntil(() => meshConnected([a, b]), 'a and b are connected');
+    expect(Object.getOwnPropertyNames(globalThis).sort()).toEqual(before);
+    expect('RTCPeerConnection' in globalThis).toBe(false);
   });
 });

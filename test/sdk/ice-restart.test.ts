@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import type { JoinRoomOptions, Room } from '../../sdk/index.js';
+import {
+  meshConnected,
+  nextEvent,
+  recordingWrtc,
+  recordMessages,
+  useRooms,
+  waitUntil,
+} from '../helpers/node-peers.js';
+import { useSignaling } from '../helpers/signaling.js';
+import { useTurn } from '../helpers/turn.js';
+
+/** The candidate types of the selected pair of a connection, e.g. ['relay', 'relay']. */
+async function selectedPair(pc: RTCPeerConnection | undefined): Promise<string[]> {
+  const stats = await pc?.getStats();
+  const reports = [...(stats?.values() ?? [])] as Array<Record<string, unknown>>;
+  const byId = new Map(reports.map((r) => [r.id, r]));
+  const pair = reports.find(
+    (r) => r.type === 'candidate-pair' && r.nominated && r.state === 'succeeded',
+  );
+  return [pair?.localCandidateId, pair?.remoteCandidateId].map((id) =>
+    String(byId.get(id)?.candidateType),
+  );
+}
+
+describe('ICE restart after a real transport break (TURN relay killed)', () => {
+  const { start } = useSignaling();
+  const { join } = useRooms();
+  const turn = useTurn();
+
+  /** Two peers connected only through a fresh coturn, whose address comes in the welcome. */
+  async function relayedPair(options: Partial<JoinRoomOptions>) {
+    const relay = await turn.start();
+    const server = await start({ iceServers: relay.iceServers });
+    const wrtc = [recordingWrtc(), recordingWrtc()] as const;
+    const common = { iceTransportPolicy: 'relay' as const, iceRestartDelayMs: 200, ...options };
+    const first = await join(server.url, { ...common, wrtc: wrtc[0] });
+    const second = await join(server.url, { ...common, wrtc: wrtc[1] });
+    await waitUntil(() => meshConnected([first, second]), 'the pair is connected');
+    expect(await selectedPair(wrtc[0].connections[0])).toEqual(['relay', 'relay']);
+    // The smaller id makes the offers, and so the ICE restarts.
+    const [offerer, answerer, offererWrtc] =
+      first.selfId < second.selfId
+        ? ([first, second, wrtc[0]] as const)
+        : ([second, first, wrtc[1]] as const);
+    return { relay, offerer, answerer, offererWrtc, wrtc };
+  }
+
+  const peerIn = (room: Room, other: Room) => room.peer(other.selfId);
+
+  it('restores the link on the same RTCPeerConnection when TURN comes back', async () => {
+    const { relay, offerer, answerer, offererWrtc, wrtc } = await relayedPair({
+      iceRestartTimeoutMs: 20_000,
+    });
+    const [atOfferer, atAnswerer] = [recordMessages(offerer), recordMessages(answerer)];
+    const states: string[] = [];
+    offerer.on('connection-state', (_peer, state) => states.push(state));
+    peerIn(offerer, answerer)?.send('before');
+    await waitUntil(() => atAnswerer.length === 1, 'the first message arrived');
+
+    await relay.kill();
+    await nextEvent(offerer, 'connection-state', (_p, state) => state === 'reconnecting', 15_000);
+    peerIn(offerer, answerer)?.send('during');
+    peerIn(answerer, offerer)?.send(new Uint8Array([42]));
+    await relay.restart();
+    await nextEvent(offerer, 'connection-state', (_p, state) => state === 'connected', 15_000);
+
+    peerIn(offerer, answerer)?.send('after');
+    await waitUntil(
+      () => atAnswerer.length === 3 && atOfferer.length === 1,
+      'all messages arrived',
+    );
+    expect(atAnswerer.map((m) => m.data)).toEqual(['before', 'during', 'after']);
+    expect(atOfferer.map((m) => m.data)).toEqual([new Uint8Array([42])]);
+    expect(states).toEqual(['reconnecting', 'connected']);
+    expect(meshConnected([offerer, answerer])).toBe(true);
+    // The same RTCPeerConnection on each side, renegotiated with fresh ICE credentials.
+    expect(wrtc.map((w) => w.connections.length)).toEqual([1, 1]);
+    expect(offererWrtc.offers.some((o) => o.iceRestart === true)).toBe(true);
+    expect(await selectedPair(offererWrtc.connections[0])).toEqual(['relay', 'relay']);
+  }, 40_000);
+
+  it('reports the peer failed with PEER_UNREACHABLE when the restart cannot succeed', async () => {
+    const { relay, offerer, answerer } = await relayedPair({ iceRestartTimeoutMs: 1500 });
+    const peer = peerIn(offerer, answerer);
+    const errors: string[] = [];
+    offerer.on('error', (error) => errors.push(`${error.code} ${error.peerId}`));
+    await relay.kill();
+    await nextEvent(offerer, 'connection-state', (_p, state) => state === 'reconnecting', 15_000);
+    peer?.send('never delivered');
+    const [failedPeer] = await nextEvent(
+      offerer,
+      'connection-state',
+      (_p, state) => state === 'failed',
+      5000,
+    );
+    expect(failedPeer).toBe(peer);
+    expect(peer?.state).toBe('failed');
+    expect(errors).toEqual([`PEER_UNREACHABLE ${answerer.selfId}`]);
+    expect(() => peer?.send('x')).toThrow(expect.objectContaining({ code: 'PEER_UNREACHABLE' }));
+    // Still in the room: presence and the connection are separate things.
+    expect(offerer.peers.map((p) => p.id)).toEqual([answerer.selfId]);
+  }, 40_000);
+});

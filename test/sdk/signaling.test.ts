@@ -1,0 +1,189 @@
+import wrtc from '@roamhq/wrtc';
+import { describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { joinRoom, PeerlaneError, type PeerlaneErrorCode } from '../../sdk/index.js';
+import { reconnectDelay } from '../../sdk/signaling-client.js';
+import { fakeWelcome, useFakeSignaling } from '../helpers/fake-signaling.js';
+import { controlledWebSocket, nextEvent, useRooms, waitUntil } from '../helpers/node-peers.js';
+import { useSignaling } from '../helpers/signaling.js';
+
+async function rejection(promise: Promise<unknown>): Promise<PeerlaneError> {
+  const error = await promise.then(
+    () => {
+      throw new Error('expected a rejection');
+    },
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(PeerlaneError);
+  return error as PeerlaneError;
+}
+
+const expectCode = (code: PeerlaneErrorCode) => expect.objectContaining({ code });
+
+describe('reconnect delay', () => {
+  const settings = { initialDelayMs: 100, maxDelayMs: 1000, factor: 2, maxAttempts: 5 };
+  it('grows exponentially, is capped, and is jittered within its upper half', () => {
+    expect([0, 1, 2, 3, 4, 10].map((n) => reconnectDelay(n, settings, () => 1))).toEqual([
+      100, 200, 400, 800, 1000, 1000,
+    ]);
+    expect([0, 1, 2, 3, 4, 10].map((n) => reconnectDelay(n, settings, () => 0))).toEqual([
+      50, 100, 200, 400, 500, 500,
+    ]);
+  });
+});
+
+describe('joinRoom', () => {
+  const { start, connect } = useSignaling();
+  const fake = useFakeSignaling();
+  const { join } = useRooms();
+  const base = { url: 'ws://127.0.0.1:1/ws', room: 'r', wrtc, WebSocket };
+
+  it('rejects bad options with INVALID_ARGUMENT naming the option', async () => {
+    const cases = [
+      { ...base, url: 'http://example.com' },
+      { ...base, room: 'no spaces allowed' },
+      { ...base, meta: { name: 'x'.repeat(300) } },
+      { ...base, connectTimeoutMs: -1 },
+      { ...base, reconnect: { factor: 0.5 } },
+      { ...base, iceTransportPolicy: 'none' as RTCIceTransportPolicy },
+      { ...base, iceServers: [{ url: 'stun:x' }] as unknown as RTCIceServer[] },
+    ];
+    const messages: string[] = [];
+    for (const options of cases) {
+      const error = await rejection(joinRoom(options));
+      expect(error.code).toBe('INVALID_ARGUMENT');
+      messages.push(error.message);
+    }
+    expect(messages).toEqual([
+      expect.stringContaining('options.url'),
+      expect.stringContaining('options.room'),
+      expect.stringContaining('options.meta'),
+      expect.stringContaining('options.connectTimeoutMs'),
+      expect.stringContaining('options.reconnect.factor'),
+      expect.stringContaining('options.iceTransportPolicy'),
+      expect.stringContaining('options.iceServers'),
+    ]);
+  });
+
+  it('needs a WebSocket and a WebRTC implementation where there are no globals (Node)', async () => {
+    expect('WebSocket' in globalThis).toBe(false);
+    const { WebSocket: _ws, ...noSocket } = base;
+    expect(await rejection(joinRoom(noSocket))).toEqual(expectCode('NO_WEBSOCKET'));
+    const { wrtc: _wrtc, ...noWebRtc } = base;
+    expect(await rejection(joinRoom(noWebRtc))).toEqual(expectCode('NO_WEBRTC'));
+  });
+
+  it('rejects with SIGNALING_UNREACHABLE when nothing listens', async () => {
+    const server = await start();
+    const { url } = server;
+    await server.close();
+    const error = await rejection(joinRoom({ ...base, url }));
+    expect(error.code).toBe('SIGNALING_UNREACHABLE');
+    expect(error.message).toContain(url);
+  });
+
+  it('rejects with JOIN_TIMEOUT when the server never answers', async () => {
+    const silent = await fake.start(() => {});
+    const started = Date.now();
+    const error = await rejection(joinRoom({ ...base, url: silent.url, connectTimeoutMs: 300 }));
+    expect(error.code).toBe('JOIN_TIMEOUT');
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  it('rejects with the server’s code when the join is refused', async () => {
+    const server = await start({ maxPeersPerRoom: 1 });
+    await join(server.url);
+    const error = await rejection(joinRoom({ ...base, url: server.url, room: 'test-room' }));
+    expect(error.code).toBe('ROOM_FULL');
+    expect(error.message).toContain('full');
+  });
+
+  it('reports a frame it does not understand as PROTOCOL_ERROR and carries on', async () => {
+    const server = await fake.start((ws) => {
+      ws.on('message', (data) => {
+        const frame = JSON.parse(String(data)) as { type: string };
+        if (frame.type === 'join') ws.send(fakeWelcome());
+        if (frame.type === 'ping') ws.send('{"type":"surprise"}');
+        if (frame.type === 'ping') ws.send('{"type":"pong"}');
+      });
+    });
+    const room = await join(server.url, { pingIntervalMs: 50 });
+    const [error] = await nextEvent(room, 'error');
+    expect(error.code).toBe('PROTOCOL_ERROR');
+    await new Promise((resolve) => setTimeout(resolve, 200)); // a few ping/pong rounds
+    expect(room.signalingState).toBe('connected');
+  });
+
+  it('closes the room without reconnecting when the server closes with 1008', async () => {
+    const server = await fake.start((ws) => {
+      ws.once('message', () => {
+        ws.send(fakeWelcome());
+        setTimeout(() => ws.close(1008, 'abuse'), 20);
+      });
+    });
+    const room = await join(server.url, { reconnect: { initialDelayMs: 10 } });
+    const [error] = await nextEvent(room, 'error');
+    expect(error.code).toBe('SIGNALING_CLOSED');
+    expect(error.message).toContain('1008');
+    expect(room.signalingState).toBe('closed');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(server.connections).toBe(1);
+  });
+
+  it('replaces a socket that stops answering pings, resuming the same id unseen', async () => {
+    const server = await start();
+    const observer = await connect(server);
+    await observer.join('test-room');
+    const socket = controlledWebSocket();
+    const room = await join(server.url, {
+      WebSocket: socket.WebSocket,
+      pingIntervalMs: 100,
+      pingTimeoutMs: 100,
+    });
+    await observer.next('peer-joined');
+    const states: string[] = [];
+    room.on('signaling-state', (state) => states.push(state));
+    socket.control.dropPings = true;
+    await waitUntil(() => states.includes('reconnecting'), 'the room noticed the dead socket');
+    socket.control.dropPings = false;
+    await waitUntil(() => states.includes('connected'), 'the room reconnected');
+    expect(states).toEqual(['reconnecting', 'connected']);
+    expect(socket.sockets.length).toBe(2);
+    expect(observer.unread('peer-left')).toEqual([]);
+    expect(observer.unread('peer-joined')).toEqual([]);
+    expect(server.stats().peers).toBe(2);
+  });
+
+  it('gives up after reconnect.maxAttempts with SIGNALING_UNREACHABLE and closes', async () => {
+    const server = await start();
+    const room = await join(server.url, {
+      reconnect: { initialDelayMs: 20, maxDelayMs: 40, maxAttempts: 3 },
+    });
+    const states: string[] = [];
+    room.on('signaling-state', (state) => states.push(state));
+    const failed = nextEvent(room, 'error');
+    await server.close();
+    const [error] = await failed;
+    expect(error.code).toBe('SIGNALING_UNREACHABLE');
+    expect(error.message).toContain('3 attempts');
+    expect(states).toEqual(['reconnecting', 'closed']);
+  });
+
+  it('leave() tells the others at once, and resolves even with the socket gone', async () => {
+    const server = await start();
+    const observer = await connect(server);
+    await observer.join('test-room');
+    const room = await join(server.url);
+    await observer.next('peer-joined');
+    await room.leave();
+    expect((await observer.next('peer-left', 200)).reason).toBe('left');
+
+    const second = await join(server.url, { reconnect: { initialDelayMs: 5000 } });
+    await server.close();
+    await waitUntil(() => second.signalingState === 'reconnecting', 'the socket is gone');
+    const started = Date.now();
+    await second.leave();
+    expect(Date.now() - started).toBeLessThan(100);
+    expect(second.signalingState).toBe('closed');
+  });
+});
