@@ -110,29 +110,31 @@ function describeRun(options: BenchOptions, meanBytes: number | null): string[] 
   const cpu = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1];
   const sdp = dataTemplate('offer').length;
   const candidate = dataTemplate('candidate').length;
+  const mean = meanBytes === null ? '' : `; mean frame ${Math.round(meanBytes)} B`;
   return [
     `Peerlane signaling benchmark, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
-    `node ${process.version}, ${cpu ?? 'unknown CPU'} × ${availableParallelism()}, Linux ${release()}; ` +
-      `ws ${versionOf('ws')}, peer ${versionOf('peer')}, zod ${versionOf('zod')}`,
-    whichPeerlane(options),
+    `node ${process.version}, ${cpu ?? 'unknown CPU'} × ${availableParallelism()}, Linux ${release()}`,
+    `ws ${versionOf('ws')}, peer ${versionOf('peer')}, zod ${versionOf('zod')}; ${whichPeerlane(options)}`,
     options.pin
-      ? `each server alone in a process on CPU ${SERVER_CPU}, load generator on CPU ${LOAD_CPU} (taskset); loopback`
+      ? `server alone in a process on CPU ${SERVER_CPU}, load generator on CPU ${LOAD_CPU} (taskset); loopback`
       : 'processes NOT pinned to cores; loopback',
-    'limits raised so the limiters are not what is measured: Peerlane rateLimit/rateBurst, ' +
-      'maxConnectionsPerIp, joinRateLimit/joinRateBurst all 1e6 (defaults 100/s, 300, 100, 5/s, 20); ' +
-      'PeerServer concurrent_limit 1e6 (default 5000), alive_timeout 1 h (default 90 s)',
-    `memory: (VmRSS with N joined idle sockets − VmRSS with none) / N, after gc() twice ` +
-      `${options.settleMs} ms apart; the baseline is read after opening and closing ` +
-      `min(1000, N₁) sockets; Peerlane sockets in rooms of 10`,
-    `signals: ${options.pairs} pairs, ${options.window} in flight per pair, each received signal ` +
-      `answered; 1 in 5 is an offer/answer (${sdp} B of data), the rest candidates (${candidate} B)` +
-      `${meanBytes === null ? '' : `, mean frame ${Math.round(meanBytes)} B`}; ` +
-      `${options.warmupMs / 1000} s warm-up, ${options.durationMs / 1000} s measured; ` +
-      'server CPU = utime+stime from /proc/<pid>/stat',
+    'limits raised so they are not what is measured: Peerlane rateLimit, rateBurst,',
+    '  maxConnectionsPerIp, joinRateLimit, joinRateBurst = 1e6 (defaults 100/s, 300, 100, 5/s, 20);',
+    '  PeerServer concurrent_limit 1e6 (default 5000), alive_timeout 1 h (default 90 s)',
+    `memory: (VmRSS with N joined idle sockets − VmRSS with none) / N, gc() twice ${options.settleMs} ms`,
+    '  apart before each reading; baseline after opening and closing min(1000, N₁) sockets;',
+    '  Peerlane sockets in rooms of 10; small N is noisy, the marginal row is steadier',
+    `signals: ${options.pairs} pairs; 1 in 5 an offer/answer (${sdp} B of data), the rest candidates ` +
+      `(${candidate} B)${mean}`,
+    `  max: closed loop, ${options.window} in flight per pair, each signal answered on arrival; ` +
+      `${options.warmupMs / 1000} s warm-up, ${options.durationMs / 1000} s measured`,
+    `  @${options.rate.toLocaleString('en-US')}/s: the same offered load for every server, ` +
+      `${options.rateDurationMs / 1000} s measured`,
+    '  server CPU = utime + stime of its process, /proc/<pid>/stat, over the measured window',
+    `joins: ${options.joins} after warm-up ones, ${options.joinConcurrency} at a time, each on a fresh socket;`,
+    '  connect→welcome = opening the socket → welcome (OPEN for PeerServer, whose join is the',
+    '  connect); join frame→welcome = on an already open socket',
     `joins and signals: median of ${options.rounds} round(s), the servers taking turns`,
-    `joins: ${options.joins} (after warm-up ones), ${options.joinConcurrency} at a time, each on a fresh ` +
-      'socket; connect→welcome = socket opening → welcome (OPEN for PeerServer, whose join is ' +
-      'the connect); join frame→welcome = on the open socket',
   ];
 }
 
@@ -200,7 +202,8 @@ export async function runSignalingBenchmark(argv: readonly string[]): Promise<nu
         log(
           typeof result === 'string'
             ? `  failed: ${result}`
-            : `  ${Math.round(result.rate)} signals/s, ${result.cpuMicrosPerMessage.toFixed(1)} µs CPU each`,
+            : `  max ${Math.round(result.max.rate)} signals/s at ${result.max.cpuMicrosPerMessage.toFixed(1)} µs CPU each; ` +
+                `${result.paced.cpuMicrosPerMessage.toFixed(1)} µs each at ${Math.round(result.paced.rate)}/s`,
         );
         signals.get(kind)?.push(result);
       }
@@ -216,9 +219,10 @@ export async function runSignalingBenchmark(argv: readonly string[]): Promise<nu
     process.off('exit', kill);
   }
   const signal = results.peerlane?.signal ?? results.bare?.signal;
-  const meanBytes = signal !== undefined && typeof signal !== 'string' ? signal.meanBytes : null;
+  const meanBytes =
+    signal !== undefined && typeof signal !== 'string' ? signal.max.meanBytes : null;
   process.stdout.write(
-    `${describeRun(opts, meanBytes).join('\n')}\n\n${renderTable(results, opts.servers, opts.sizes)}\n`,
+    `${describeRun(opts, meanBytes).join('\n')}\n\n${renderTable(results, opts.servers, opts.sizes, opts.rate)}\n`,
   );
   return 0;
 }

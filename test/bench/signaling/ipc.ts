@@ -34,6 +34,8 @@ export type ToLoad =
       server: ServerKind;
       url: string;
       pairs: number;
+      /** Closed loop (null): each pair keeps `window` signals in flight. Else signals/s in all. */
+      rate: number | null;
       window: number;
       warmupMs: number;
       durationMs: number;

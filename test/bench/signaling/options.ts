@@ -14,6 +14,9 @@ export interface BenchOptions {
   window: number;
   warmupMs: number;
   durationMs: number;
+  /** Signals per second in all for the fixed-rate run, the same for every server. */
+  rate: number;
+  rateDurationMs: number;
   /** Pause between the two forced GCs before each memory reading. */
   settleMs: number;
   /** Sockets opened at once while filling up for the memory readings. */
@@ -39,6 +42,8 @@ const FULL: BenchOptions = {
   window: 1,
   warmupMs: 3000,
   durationMs: 10_000,
+  rate: 5000,
+  rateDurationMs: 5000,
   settleMs: 1000,
   openConcurrency: 100,
   pin: true,
@@ -48,11 +53,13 @@ const FULL: BenchOptions = {
 };
 
 const QUICK: Partial<BenchOptions> = {
-  sizes: [200, 1000],
-  joins: 200,
-  pairs: 100,
-  warmupMs: 1000,
-  durationMs: 2000,
+  sizes: [1000],
+  joins: 100,
+  pairs: 50,
+  warmupMs: 500,
+  durationMs: 1500,
+  rate: 2000,
+  rateDurationMs: 1500,
   settleMs: 200,
   rounds: 1,
 };
@@ -62,7 +69,7 @@ export const HELP = `Usage: npm run bench signaling -- [flags]
 Peerlane vs a bare ws relay vs PeerServer: idle memory, signal throughput, latency,
 server CPU per message, join latency. Servers run on CPU 0, the load generator on CPU 1.
 
-  --quick                  smoke run (~30 s): small counts, short durations
+  --quick                  smoke run (well under a minute): small counts, short runs
   --servers=a,b            any of ${SERVER_KINDS.join(', ')} (default: all; bare is the baseline)
   --sizes=1000,5000,…      idle socket counts for memory (default ${FULL.sizes.join(',')}; max ${MAX_SOCKETS})
   --joins=N                measured joins (default ${FULL.joins})
@@ -71,6 +78,8 @@ server CPU per message, join latency. Servers run on CPU 0, the load generator o
   --window=N               signals in flight per pair (default ${FULL.window})
   --warmup=S               seconds of signaling before measuring (default ${FULL.warmupMs / 1000})
   --duration=S             seconds of measured signaling (default ${FULL.durationMs / 1000})
+  --rate=N                 signals/s in all for the fixed-rate run (default ${FULL.rate})
+  --rate-duration=S        seconds measured at that rate (default ${FULL.rateDurationMs / 1000})
   --settle=MS              pause between forced GCs before a memory reading (default ${FULL.settleMs})
   --open-concurrency=N     sockets opened at once for memory (default ${FULL.openConcurrency})
   --rounds=N               rounds of joins and signals, median reported (default ${FULL.rounds})
@@ -144,6 +153,12 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | null {
         break;
       case '--duration':
         options.durationMs = seconds();
+        break;
+      case '--rate':
+        options.rate = int(1, 1_000_000);
+        break;
+      case '--rate-duration':
+        options.rateDurationMs = seconds();
         break;
       case '--settle':
         options.settleMs = int(0, 60_000);

@@ -6,7 +6,13 @@ import { join } from 'node:path';
 import type { FromLoad, FromServer, ServerKind, ToLoad, ToServer } from './ipc.js';
 import type { BenchOptions } from './options.js';
 import { Child, coreBusyMicros, cpuTimes, rssBytes } from './processes.js';
-import { type JoinResult, LABELS, type MemoryReading, type SignalResult } from './report.js';
+import {
+  type JoinResult,
+  LABELS,
+  type MemoryReading,
+  type SignalResult,
+  type SignalRun,
+} from './report.js';
 
 export type LoadGenerator = Child<ToLoad, FromLoad>;
 export type ServerProcess = Child<ToServer, FromServer>;
@@ -19,8 +25,12 @@ export function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+const started = performance.now();
+
+/** Progress on stderr, with seconds since start, so stdout stays just the report. */
 export const log = (text: string): void => {
-  process.stderr.write(`${text}\n`);
+  const seconds = ((performance.now() - started) / 1000).toFixed(1).padStart(6);
+  process.stderr.write(`[${seconds} s] ${text}\n`);
 };
 
 /**
@@ -74,7 +84,7 @@ export async function measureMemory(
   let failure: string | null = null;
   for (const sockets of options.sizes) {
     if (failure !== null) {
-      readings.push({ sockets, rssPerSocket: failure, heapPerSocket: failure });
+      readings.push({ sockets, rss: failure, heap: failure });
       continue;
     }
     const reply = await load.request(
@@ -84,17 +94,18 @@ export async function measureMemory(
     );
     if (reply.error !== null) {
       failure = `at ${sockets} idle sockets, ${reply.held} opened, then ${reply.error}`;
-      readings.push({ sockets, rssPerSocket: failure, heapPerSocket: failure });
+      readings.push({ sockets, rss: failure, heap: failure });
       continue;
     }
     const now = await settledMemory(server, options.settleMs);
     readings.push({
       sockets,
-      rssPerSocket: (now.rss - base.rss) / sockets,
-      heapPerSocket: (now.heap - base.heap) / sockets,
+      rss: now.rss - base.rss,
+      heap: now.heap - base.heap,
     });
+    const grown = (now.rss - base.rss) / 2 ** 20;
     log(
-      `  ${LABELS[kind]}: ${sockets} idle sockets, RSS +${((now.rss - base.rss) / 2 ** 20).toFixed(1)} MiB`,
+      `  ${LABELS[kind]}: ${sockets} idle sockets, RSS ${grown >= 0 ? '+' : ''}${grown.toFixed(1)} MiB`,
     );
   }
   await load.request({ cmd: 'release' }, 'released', 30_000);
@@ -116,6 +127,7 @@ export async function measureJoins(
   return { connect: reply.connect, frame: reply.frame, failed: reply.failed };
 }
 
+/** The signal phase on one server: closed loop for the top rate, then at a fixed rate. */
 export async function measureSignals(
   kind: ServerKind,
   server: ServerProcess,
@@ -123,18 +135,36 @@ export async function measureSignals(
   load: LoadGenerator,
   options: BenchOptions,
 ): Promise<SignalResult | string> {
+  const max = await signalRun(kind, server, url, load, options, null);
+  if (typeof max === 'string') return max;
+  const paced = await signalRun(kind, server, url, load, options, options.rate);
+  if (typeof paced === 'string') return `at ${options.rate} signals/s: ${paced}`;
+  return { max, paced };
+}
+
+async function signalRun(
+  kind: ServerKind,
+  server: ServerProcess,
+  url: string,
+  load: LoadGenerator,
+  options: BenchOptions,
+  rate: number | null,
+): Promise<SignalRun | string> {
+  const warmupMs = rate === null ? options.warmupMs : Math.min(options.warmupMs, 1000);
+  const durationMs = rate === null ? options.durationMs : options.rateDurationMs;
   load.send({
     cmd: 'signals',
     server: kind,
     url,
     pairs: options.pairs,
+    rate,
     window: options.window,
-    warmupMs: options.warmupMs,
-    durationMs: options.durationMs,
+    warmupMs,
+    durationMs,
   });
   try {
     // A failed setup answers with an erroring `signaled` instead of `mark`.
-    await load.next('mark', 60_000 + options.pairs * 50 + options.warmupMs);
+    await load.next('mark', 60_000 + options.pairs * 50 + warmupMs);
   } catch (error) {
     return describe(error);
   }
@@ -143,7 +173,7 @@ export async function measureSignals(
   const coresBefore = coreBusyMicros(cores);
   const serverBefore = cpuTimes(server.pid);
   const loadBefore = cpuTimes(load.pid);
-  const reply = await load.next('signaled', options.durationMs + 60_000);
+  const reply = await load.next('signaled', durationMs + 60_000);
   const wallMicros = (performance.now() - startedAt) * 1000;
   const serverAfter = cpuTimes(server.pid);
   const loadAfter = cpuTimes(load.pid);

@@ -6,9 +6,10 @@ import type { ServerKind, Summary } from './ipc.js';
 
 export interface MemoryReading {
   sockets: number;
-  /** Bytes of RSS per idle socket, or why there is no reading. */
-  rssPerSocket: number | string;
-  heapPerSocket: number | string;
+  /** Bytes of RSS over the baseline with `sockets` idle sockets, or why there is no reading. */
+  rss: number | string;
+  /** Bytes of JS heap in use over the baseline, or why there is no reading. */
+  heap: number | string;
 }
 
 export interface JoinResult {
@@ -17,7 +18,8 @@ export interface JoinResult {
   failed: number;
 }
 
-export interface SignalResult {
+/** One signal run: closed loop (as fast as the server goes) or at a fixed rate. */
+export interface SignalRun {
   rate: number;
   latency: Summary;
   cpuMicrosPerMessage: number;
@@ -29,6 +31,13 @@ export interface SignalResult {
   othersBusy: number;
   meanBytes: number;
   relayed: number;
+}
+
+export interface SignalResult {
+  /** Closed loop: the top rate, and latency under that load. */
+  max: SignalRun;
+  /** The same fixed rate for every server: CPU per signal under identical load. */
+  paced: SignalRun;
 }
 
 /** What was measured for one server; a string stands for a phase that failed, and why. */
@@ -76,78 +85,111 @@ function pick<T>(
   return cells;
 }
 
-function rows(results: Partial<Record<ServerKind, ServerResults>>, sizes: number[]): Row[] {
+function rows(
+  results: Partial<Record<ServerKind, ServerResults>>,
+  sizes: number[],
+  rate: number,
+): Row[] {
   const out: Row[] = [];
   const memoryTarget = { atMost: true, factor: 1.2 };
+  const readingAt = (i: number) => (r: ServerResults) =>
+    typeof r.memory === 'string' ? r.memory : (r.memory[i] ?? 'not measured');
+  const perSocket = (value: number | string, sockets: number): Cell =>
+    typeof value === 'string' ? value : value / sockets;
   for (const [i, sockets] of sizes.entries()) {
-    const reading = (r: ServerResults) =>
-      typeof r.memory === 'string' ? r.memory : (r.memory[i] ?? 'not measured');
     out.push({
       label: `idle RSS/socket @${sockets.toLocaleString('en-US')} (KiB)`,
-      cells: pick(results, reading, (m) => m.rssPerSocket),
+      cells: pick(results, readingAt(i), (m) => perSocket(m.rss, sockets)),
       format: kb,
       target: memoryTarget,
     });
   }
   const last = sizes.length - 1;
-  if (last >= 0) {
+  const top = sizes[last] ?? 0;
+  const previous = sizes[last - 1] ?? 0;
+  if (last >= 1) {
+    // The slope between the two largest counts leaves out whatever the process grew by once.
+    const marginal = (result: ServerResults): Cell => {
+      const a = readingAt(last - 1)(result);
+      const b = readingAt(last)(result);
+      if (typeof a === 'string') return a;
+      if (typeof b === 'string') return b;
+      if (typeof a.rss === 'string') return a.rss;
+      if (typeof b.rss === 'string') return b.rss;
+      return (b.rss - a.rss) / (top - previous);
+    };
+    const cells: Partial<Record<ServerKind, Cell>> = {};
+    for (const [kind, result] of Object.entries(results) as Array<[ServerKind, ServerResults]>) {
+      cells[kind] = marginal(result);
+    }
     out.push({
-      label: `  JS heap/socket @${(sizes[last] ?? 0).toLocaleString('en-US')} (KiB)`,
-      cells: pick(
-        results,
-        (r) => (typeof r.memory === 'string' ? r.memory : (r.memory[last] ?? 'not measured')),
-        (m) => m.heapPerSocket,
-      ),
+      label: `  marginal RSS/socket ${previous.toLocaleString('en-US')}→${top.toLocaleString('en-US')}`,
+      cells,
       format: kb,
     });
   }
-  const signal = (r: ServerResults) => r.signal;
+  if (last >= 0) {
+    out.push({
+      label: `  JS heap/socket @${top.toLocaleString('en-US')} (KiB)`,
+      cells: pick(results, readingAt(last), (m) => perSocket(m.heap, top)),
+      format: kb,
+    });
+  }
+  const max = (r: ServerResults) => (typeof r.signal === 'string' ? r.signal : r.signal.max);
+  const paced = (r: ServerResults) => (typeof r.signal === 'string' ? r.signal : r.signal.paced);
+  const cpuTarget = { atMost: true, factor: 1.1 };
+  const at = `@${rate.toLocaleString('en-US')}/s`;
   out.push(
     {
-      label: 'signals relayed/s',
-      cells: pick(results, signal, (s) => s.rate),
+      label: 'signals/s, closed loop (max)',
+      cells: pick(results, max, (s) => s.rate),
       format: int,
       target: { atMost: false, factor: 0.9 },
     },
     {
-      label: 'signal latency p50 (ms)',
-      cells: pick(results, signal, (s) => s.latency.p50),
+      label: '  latency p50 at max (ms)',
+      cells: pick(results, max, (s) => s.latency.p50),
       format: ms,
     },
     {
-      label: 'signal latency p99 (ms)',
-      cells: pick(results, signal, (s) => s.latency.p99),
+      label: '  latency p99 at max (ms)',
+      cells: pick(results, max, (s) => s.latency.p99),
       format: ms,
     },
     {
-      label: 'server CPU/signal (µs)',
-      cells: pick(results, signal, (s) => s.cpuMicrosPerMessage),
+      label: '  server CPU/signal at max (µs)',
+      cells: pick(results, max, (s) => s.cpuMicrosPerMessage),
       format: micros,
-      target: { atMost: true, factor: 1.1 },
+      target: cpuTarget,
+    },
+    {
+      label: '    of which user space (µs)',
+      cells: pick(results, max, (s) => s.userMicrosPerMessage),
+      format: micros,
+    },
+    ...busyRows(results, max, ['server', 'load generator', 'others']),
+    {
+      label: `server CPU/signal ${at} (µs)`,
+      cells: pick(results, paced, (s) => s.cpuMicrosPerMessage),
+      format: micros,
+      target: cpuTarget,
     },
     {
       label: '  of which user space (µs)',
-      cells: pick(results, signal, (s) => s.userMicrosPerMessage),
+      cells: pick(results, paced, (s) => s.userMicrosPerMessage),
       format: micros,
     },
     {
-      label: '  server CPU busy',
-      cells: pick(results, signal, (s) => s.serverBusy),
-      format: percent,
-      ratio: false,
+      label: `  latency p50 ${at} (ms)`,
+      cells: pick(results, paced, (s) => s.latency.p50),
+      format: ms,
     },
     {
-      label: '  load generator CPU busy',
-      cells: pick(results, signal, (s) => s.loadBusy),
-      format: percent,
-      ratio: false,
+      label: `  latency p99 ${at} (ms)`,
+      cells: pick(results, paced, (s) => s.latency.p99),
+      format: ms,
     },
-    {
-      label: "  other processes' share of CPUs 0–1",
-      cells: pick(results, signal, (s) => s.othersBusy),
-      format: percent,
-      ratio: false,
-    },
+    ...busyRows(results, paced, ['others']),
   );
   const join = (r: ServerResults) => r.join;
   const joinTarget = { atMost: true, factor: 1.2 };
@@ -178,11 +220,32 @@ function rows(results: Partial<Record<ServerKind, ServerResults>>, sizes: number
   return out;
 }
 
+type Busy = 'server' | 'load generator' | 'others';
+
+function busyRows(
+  results: Partial<Record<ServerKind, ServerResults>>,
+  run: (r: ServerResults) => SignalRun | string,
+  which: Busy[],
+): Row[] {
+  const field = {
+    server: 'serverBusy',
+    'load generator': 'loadBusy',
+    others: 'othersBusy',
+  } as const;
+  return which.map((busy) => ({
+    label: busy === 'others' ? "  other processes' share of CPUs 0–1" : `  ${busy} CPU busy`,
+    cells: pick(results, run, (s) => s[field[busy]]),
+    format: percent,
+    ratio: false,
+  }));
+}
+
 /** Renders the table; failures become numbered notes under it. */
 export function renderTable(
   results: Partial<Record<ServerKind, ServerResults>>,
   servers: ServerKind[],
   sizes: number[],
+  rate: number,
 ): string {
   const notes: string[] = [];
   const noteFor = (server: ServerKind, reason: string): string => {
@@ -200,7 +263,7 @@ export function renderTable(
     ...(hasBare && servers.includes('peerlane') ? ['target', 'met'] : []),
   ];
   const table: string[][] = [header];
-  for (const row of rows(results, sizes)) {
+  for (const row of rows(results, sizes, rate)) {
     const text = (server: ServerKind): string => {
       const cell = row.cells[server];
       if (cell === undefined || cell === null) return '—';

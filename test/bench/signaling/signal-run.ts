@@ -29,7 +29,10 @@ function endpoint(adapter: Adapter, self: Joined, partnerId: string, sdp: Signal
 
 const micros = (): number => performance.now() * 1000;
 
-/** Runs one signal phase; `run` keeps socket names unique. Sends `mark` when measuring starts. */
+/**
+ * Runs one signal phase, closed loop (`rate` null) or at a fixed rate; `run` keeps socket
+ * names unique. Sends `mark` when measuring starts.
+ */
 export async function signals(
   command: Extract<ToLoad, { cmd: 'signals' }>,
   run: number,
@@ -67,6 +70,7 @@ export async function signals(
   let bytes = 0;
   let other = 0;
   let closed = 0;
+  const paced = command.rate;
   const send = (from: Endpoint): void => {
     const frame = from.sent++ % SDP_EVERY === 0 ? from.sdp : from.candidate;
     from.ws.send(frame(micros()));
@@ -86,15 +90,16 @@ export async function signals(
           relayed++;
           bytes += data.length;
         }
-        // The receiver answers, so each pair keeps `window` signals in flight.
-        if (!stopping) send(self);
+        // Closed loop: the receiver answers, so each pair keeps `window` signals in flight.
+        if (!stopping && paced === null) send(self);
       });
       self.ws.on('close', () => {
         if (!stopping) closed++;
       });
     }
-    for (let w = 0; w < command.window; w++) send(a);
+    if (paced === null) for (let w = 0; w < command.window; w++) send(a);
   }
+  const pacer = paced === null ? undefined : pace(pairs.flat(), paced, send, () => stopping);
 
   await sleep(command.warmupMs);
   measuring = true;
@@ -104,6 +109,7 @@ export async function signals(
   const measured = relayed;
   const seconds = (performance.now() - start) / 1000;
   stopping = true;
+  clearInterval(pacer);
   const deadline = performance.now() + DRAIN_TIMEOUT_MS;
   while (inFlight > 0 && performance.now() < deadline) await sleep(5);
   measuring = false;
@@ -119,6 +125,32 @@ export async function signals(
     lost: inFlight,
     error: closed > 0 ? `${closed} sockets closed during the run` : null,
   } as const;
+}
+
+/**
+ * Open loop: sends `rate` signals per second in all, round-robin over the endpoints, in
+ * small batches every 2 ms. After a stall it does not catch up by more than 20 ms worth.
+ */
+function pace(
+  endpoints: Endpoint[],
+  rate: number,
+  send: (from: Endpoint) => void,
+  stopping: () => boolean,
+): NodeJS.Timeout {
+  let cursor = 0;
+  let owed = 0;
+  let last = performance.now();
+  return setInterval(() => {
+    if (stopping()) return;
+    const now = performance.now();
+    owed = Math.min(owed + ((now - last) / 1000) * rate, rate / 50);
+    last = now;
+    for (; owed >= 1; owed--) {
+      const from = endpoints[cursor];
+      cursor = (cursor + 1) % endpoints.length;
+      if (from) send(from);
+    }
+  }, 2);
 }
 
 function failedSignals(error: string): FromLoad {
