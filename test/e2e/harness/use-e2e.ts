@@ -35,7 +35,7 @@ export interface E2e {
   ): Promise<TestPage<PageApis[K]>>;
   /** A room name no other test of this run uses. */
   room(): string;
-  /** Runs `cleanup` after this test, before its pages' errors are checked. */
+  /** Runs `cleanup` after this test: after its pages close, before its signaling server does. */
   defer(cleanup: () => unknown): void;
 }
 
@@ -92,12 +92,15 @@ export function useE2e(options: E2eOptions = {}): E2e {
       for (const page of closing)
         console.error(`log of page ${page.name}:\n${page.log.join('\n')}`);
     }
-    await Promise.all(closing.map((page) => page.close()));
-    await context?.close().catch(() => {});
-    context = undefined;
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-    cleanups = [];
-    await signaling?.close();
+    try {
+      await Promise.all(closing.map((page) => page.close()));
+      await context?.close().catch(() => {});
+      context = undefined;
+      for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+    } finally {
+      cleanups = [];
+      await signaling?.close();
+    }
     if (errors.length > 0) throw new Error(`pages logged unexpected errors:\n${errors.join('\n')}`);
   });
 
@@ -123,8 +126,8 @@ export function useE2e(options: E2eOptions = {}): E2e {
       }
       if (!isolated) context ??= await browser.newContext(CONTEXT_OPTIONS);
       const page = await openTestPage(isolated ? browser : (context ?? browser), kind, {
-        pagesUrl: this.pagesUrl,
-        signalingUrl: this.signaling.url,
+        pagesUrl: need(pages, 'e2e.openPage').url,
+        signalingUrl: need(signaling, 'e2e.openPage').url,
         name: name ?? `${kind}-${open.length + 1}`,
       });
       open.push(page);
