@@ -274,8 +274,9 @@ export function renderTable(
       const value = row.cells[server];
       const base = row.cells.bare;
       if (row.ratio === false) return null;
-      if (typeof value !== 'number' || typeof base !== 'number' || !(base > 0)) return null;
-      return Number.isFinite(value) ? value / base : null;
+      // A ratio of a negative reading (a baseline that shrank) would read as a win.
+      if (typeof value !== 'number' || typeof base !== 'number') return null;
+      return value > 0 && base > 0 && Number.isFinite(value) ? value / base : null;
     };
     const line = [row.label, ...servers.map(text)];
     if (hasBare) {
