@@ -56,4 +56,4 @@ export type { WebRtcImplementation } from './peer.js';
 export type { ConnectionState } from './peer-link.js';
 export type { RemotePeer, SendData } from './remote-peer.js';
 export type { PeerLeftReason, Room, RoomEvents, RoomSignalingState } from './room.js';
-export type { WebSocketConstructor, WebSocketLike } from './signaling-client.js';
+export type { WebSocketConstructor, WebSocketLike } from './web-socket.js';

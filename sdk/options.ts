@@ -1,11 +1,9 @@
 import { type IceServer, PeerMeta, RoomName } from '../signaling/protocol.js';
+import type { ReconnectSettings } from './backoff.js';
 import { PeerlaneError } from './errors.js';
 import { resolveWebRtc, type WebRtcImplementation } from './peer.js';
-import type {
-  ReconnectSettings,
-  SignalingClientOptions,
-  WebSocketConstructor,
-} from './signaling-client.js';
+import type { SignalingClientOptions } from './signaling-client.js';
+import type { WebSocketConstructor } from './web-socket.js';
 
 /** How the signaling connection reconnects after a drop. Every field is optional. */
 export interface ReconnectOptions {

@@ -5,41 +5,22 @@ import {
   type PeerMeta,
   PROTOCOL_VERSION,
   type ResumeCredentials,
-  ServerFrame,
+  type ServerFrame,
   type WelcomeFrame,
 } from '../signaling/protocol.js';
+import { type ReconnectSettings, reconnectDelay } from './backoff.js';
 import { Emitter } from './emitter.js';
 import { PeerlaneError } from './errors.js';
-
-/**
- * The part of the WebSocket API the SDK uses. Browsers' `WebSocket` and the `ws`
- * package's both fit.
- */
-export interface WebSocketLike {
-  readonly readyState: number;
-  send(data: string): void;
-  close(code?: number, reason?: string): void;
-  addEventListener(type: 'open' | 'error', listener: () => void): void;
-  addEventListener(type: 'message', listener: (event: { data: unknown }) => void): void;
-  addEventListener(
-    type: 'close',
-    listener: (event: { code: number; reason: string }) => void,
-  ): void;
-}
-
-/** A WebSocket constructor: the global one in browsers, `WebSocket` from `ws` in Node 20. */
-export type WebSocketConstructor = new (url: string) => WebSocketLike;
+import { Heartbeat } from './heartbeat.js';
+import {
+  OPEN,
+  parseServerFrame,
+  type WebSocketConstructor,
+  type WebSocketLike,
+} from './web-socket.js';
 
 /** How the signaling connection is doing. `connecting` only happens before the first welcome. */
 export type SignalingState = 'connecting' | 'connected' | 'reconnecting' | 'closed';
-
-/** Reconnect timing, resolved. */
-export interface ReconnectSettings {
-  initialDelayMs: number;
-  maxDelayMs: number;
-  factor: number;
-  maxAttempts: number;
-}
 
 /** Options of a {@link SignalingClient}, resolved. */
 export interface SignalingClientOptions {
@@ -68,25 +49,7 @@ export interface SignalingClientEvents {
   error: (error: PeerlaneError) => void;
 }
 
-/**
- * Delay before reconnect attempt `attempt` (0-based): exponential from `initialDelayMs`
- * by `factor`, capped at `maxDelayMs`, then jittered to a random point in its upper half
- * so that clients dropped together do not come back together.
- */
-export function reconnectDelay(
-  attempt: number,
-  settings: ReconnectSettings,
-  random: () => number = Math.random,
-): number {
-  const ceiling = Math.min(
-    settings.maxDelayMs,
-    settings.initialDelayMs * settings.factor ** attempt,
-  );
-  return Math.round(ceiling / 2 + random() * (ceiling / 2));
-}
-
 const JOIN_REF = 'join';
-const OPEN = 1;
 /** Frames kept while disconnected; older ones go first (stale signals matter least). */
 const MAX_QUEUED_FRAMES = 512;
 /** Join refusals worth retrying later; any other refusal is final. */
@@ -107,8 +70,7 @@ const FINAL_CLOSE_CODES: ReadonlySet<number> = new Set([
 /**
  * The signaling connection of one room: joins, reconnects with backoff and jitter when
  * the socket drops, resumes the same peer id with the welcome's secret, queues outgoing
- * frames while disconnected, and checks liveness with `ping`/`pong` (browsers cannot see
- * WebSocket pings, and a socket on a dead network may stay "open" for minutes).
+ * frames while disconnected, and replaces a socket that stops answering `ping`.
  */
 export class SignalingClient extends Emitter<SignalingClientEvents> {
   #state: SignalingState = 'connecting';
@@ -118,14 +80,28 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
   #attempt = 0;
   #attemptTimer: ReturnType<typeof setTimeout> | undefined;
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
-  #pingTimer: ReturnType<typeof setTimeout> | undefined;
-  #pongTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #heartbeat: Heartbeat;
   #first: { resolve: (welcome: WelcomeFrame) => void; reject: (error: unknown) => void } | null =
     null;
   #onLeft: (() => void) | null = null;
 
   constructor(private readonly options: SignalingClientOptions) {
     super();
+    this.#heartbeat = new Heartbeat(
+      options.pingIntervalMs,
+      options.pingTimeoutMs,
+      () => {
+        const socket = this.#socket;
+        if (socket?.readyState !== OPEN) return false;
+        socket.send(JSON.stringify({ type: 'ping' } satisfies ClientFrame));
+        return true;
+      },
+      () => {
+        // No pong: the socket is dead even if it looks open. Drop it and start over.
+        if (this.#socket) this.#abandon(this.#socket);
+        this.#scheduleReconnect();
+      },
+    );
   }
 
   get state(): SignalingState {
@@ -233,25 +209,12 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
   }
 
   #onMessage(data: unknown): void {
-    let raw: unknown;
-    try {
-      raw = JSON.parse(String(data));
-    } catch {
-      raw = undefined;
-    }
-    const parsed = ServerFrame.safeParse(raw);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      this.emit(
-        'error',
-        new PeerlaneError(
-          'PROTOCOL_ERROR',
-          `unexpected frame from the server (${issue?.path.join('.') || 'frame'}: ${issue?.message ?? 'invalid'})`,
-        ),
-      );
+    const parsed = parseServerFrame(data);
+    if (parsed instanceof PeerlaneError) {
+      this.emit('error', parsed);
       return;
     }
-    const frame = parsed.data;
+    const frame = parsed;
     switch (frame.type) {
       case 'welcome':
         this.#onWelcome(frame);
@@ -263,9 +226,7 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
           this.emit('error', new PeerlaneError(frame.code, frame.message));
         return;
       case 'pong':
-        clearTimeout(this.#pongTimer);
-        this.#pongTimer = undefined;
-        this.#schedulePing();
+        this.#heartbeat.answered();
         return;
       case 'left':
         this.#onLeft?.();
@@ -281,7 +242,7 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
     this.#attempt = 0;
     this.#setState('connected');
     for (const text of this.#queue.splice(0)) this.#socket?.send(text);
-    this.#schedulePing();
+    this.#heartbeat.start();
     this.emit('welcome', welcome);
     this.#first?.resolve(welcome);
     this.#first = null;
@@ -347,20 +308,6 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
     this.#reconnectTimer = setTimeout(() => this.#connect(), delay);
   }
 
-  #schedulePing(): void {
-    clearTimeout(this.#pingTimer);
-    this.#pingTimer = setTimeout(() => {
-      const socket = this.#socket;
-      if (!socket || socket.readyState !== OPEN) return;
-      socket.send(JSON.stringify({ type: 'ping' } satisfies ClientFrame));
-      this.#pongTimer = setTimeout(() => {
-        // No pong: the socket is dead even if it looks open. Drop it and start over.
-        this.#abandon(socket);
-        this.#scheduleReconnect();
-      }, this.options.pingTimeoutMs);
-    }, this.options.pingIntervalMs);
-  }
-
   /** Forgets a socket (its events are ignored from now on) and closes it as lost. */
   #abandon(socket: WebSocketLike): void {
     if (socket === this.#socket) this.#socket = null;
@@ -399,9 +346,7 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
 
   #stopTimers(): void {
     clearTimeout(this.#attemptTimer);
-    clearTimeout(this.#pingTimer);
-    clearTimeout(this.#pongTimer);
-    this.#pongTimer = undefined;
+    this.#heartbeat.stop();
   }
 
   #setState(state: SignalingState): void {

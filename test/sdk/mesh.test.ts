@@ -160,6 +160,44 @@ describe('mesh of Node peers', () => {
     );
   });
 
+  it('uses the welcome’s ICE servers unless given its own, never a public default', async () => {
+    const welcomeServers = [
+      { urls: 'turn:127.0.0.1:9?transport=udp', username: 'u', credential: 'c' },
+    ];
+    const server = await start({ iceServers: welcomeServers });
+    const [fromWelcome, fromOptions] = [recordingWrtc(), recordingWrtc()];
+    const a = await join(server.url, { wrtc: fromWelcome });
+    const b = await join(server.url, { wrtc: fromOptions, iceServers: [] });
+    await waitUntil(() => meshConnected([a, b]), 'a and b are connected (host candidates)');
+    expect(fromWelcome.connections[0]?.getConfiguration().iceServers).toEqual([
+      expect.objectContaining(welcomeServers[0]),
+    ]);
+    expect(fromOptions.connections[0]?.getConfiguration().iceServers).toEqual([]);
+
+    const bare = await start();
+    const wrtc = recordingWrtc();
+    await join(bare.url, { room: 'bare', wrtc });
+    await join(bare.url, { room: 'bare' });
+    await waitUntil(() => wrtc.connections.length === 1, 'a connection was made');
+    expect(wrtc.connections[0]?.getConfiguration().iceServers).toEqual([]);
+  });
+
+  it('fails a peer it cannot reach within peerConnectTimeoutMs with PEER_UNREACHABLE', async () => {
+    const server = await start();
+    // Relay only, and no TURN server at all: no candidate can ever be gathered.
+    const options = { iceTransportPolicy: 'relay' as const, peerConnectTimeoutMs: 800 };
+    const a = await join(server.url, options);
+    const b = await join(server.url, options);
+    const toA = b.peer(a.selfId);
+    toA?.send('lost');
+    const [error] = await nextEvent(b, 'error', undefined, 3000);
+    expect(error.code).toBe('PEER_UNREACHABLE');
+    expect(error.peerId).toBe(a.selfId);
+    expect(error.message).toContain('could not connect within 800 ms');
+    expect(error.message).toContain('1 queued message(s) were not sent');
+    expect(toA?.state).toBe('failed');
+  });
+
   it('patches no globals', async () => {
     const before = Object.getOwnPropertyNames(globalThis).sort();
     const server = await start();

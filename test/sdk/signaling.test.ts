@@ -1,8 +1,8 @@
 import wrtc from '@roamhq/wrtc';
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
+import { reconnectDelay } from '../../sdk/backoff.js';
 import { joinRoom, PeerlaneError, type PeerlaneErrorCode } from '../../sdk/index.js';
-import { reconnectDelay } from '../../sdk/signaling-client.js';
 import { fakeWelcome, useFakeSignaling } from '../helpers/fake-signaling.js';
 import { controlledWebSocket, nextEvent, useRooms, waitUntil } from '../helpers/node-peers.js';
 import { useSignaling } from '../helpers/signaling.js';

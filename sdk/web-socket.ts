@@ -1,0 +1,42 @@
+import { ServerFrame } from '../signaling/protocol.js';
+import { PeerlaneError } from './errors.js';
+
+/**
+ * The part of the WebSocket API the SDK uses. Browsers' `WebSocket` and the `ws`
+ * package's both fit.
+ */
+export interface WebSocketLike {
+  readonly readyState: number;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  addEventListener(type: 'open' | 'error', listener: () => void): void;
+  addEventListener(type: 'message', listener: (event: { data: unknown }) => void): void;
+  addEventListener(
+    type: 'close',
+    listener: (event: { code: number; reason: string }) => void,
+  ): void;
+}
+
+/** A WebSocket constructor: the global one in browsers, `WebSocket` from `ws` in Node 20. */
+export type WebSocketConstructor = new (url: string) => WebSocketLike;
+
+/** `readyState` of an open WebSocket (the same in browsers and `ws`). */
+export const OPEN = 1;
+
+/** Reads one message from the server: a validated frame, or a `PROTOCOL_ERROR` saying why not. */
+export function parseServerFrame(data: unknown): ServerFrame | PeerlaneError {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(String(data));
+  } catch {
+    raw = undefined;
+  }
+  const parsed = ServerFrame.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const where = issue?.path.join('.') || 'frame';
+  return new PeerlaneError(
+    'PROTOCOL_ERROR',
+    `unexpected frame from the server (${where}: ${issue?.message ?? 'invalid'})`,
+  );
+}
