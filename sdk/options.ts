@@ -53,9 +53,11 @@ export interface JoinRoomOptions {
   /** How long an ICE restart may take before the peer is `failed` (`PEER_UNREACHABLE`), in ms. @default 15000 */
   iceRestartTimeoutMs?: number;
   /**
-   * How long a peer that vanished from presence (a signaling outage, a server restart)
-   * while its direct connection still works is kept before `peer-left`, in ms. If it
-   * reappears in time, nothing is reported at all. @default 20000
+   * How long a peer that dropped out of presence without leaving on purpose (this peer's
+   * signaling reconnected without it, the server restarted, or the server reported it
+   * `disconnected`/`timeout`) is kept while the direct connection to it still works, in
+   * ms. If it reappears in time nothing is reported at all; if not, or if the connection
+   * fails first, `peer-left` follows. @default 20000
    */
   presenceGraceMs?: number;
   /** Largest message, in bytes (UTF-8 for strings), that may be sent or received. @default 67108864 (64 MiB) */

@@ -73,6 +73,8 @@ export class PeerLink {
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   #attempt = 0;
   #lastOfferAt = Number.NEGATIVE_INFINITY;
+  /** Answerer: the SDP session id of the remote RTCPeerConnection this link talks to. */
+  #remoteSession: string | undefined;
 
   constructor(private readonly options: PeerLinkOptions) {
     const { transport } = options;
@@ -110,9 +112,19 @@ export class PeerLink {
     this.#flush();
   }
 
+  /**
+   * True when `offerSdp` comes from another RTCPeerConnection than the one this link
+   * answered so far (the `o=` line's session id changes only with a new connection).
+   */
+  isNewSession(offerSdp: string): boolean {
+    if (this.options.initiator || this.#remoteSession === undefined) return false;
+    return sessionId(offerSdp) !== this.#remoteSession;
+  }
+
   /** Applies signaling data from the remote peer. */
   signal(data: SignalData): void {
     if (this.#state === 'closed' || this.#state === 'failed') return;
+    if (data.type === 'offer') this.#remoteSession ??= sessionId(data.sdp);
     if (data.type === 'renegotiate' && this.options.initiator && this.#connectedOnce) {
       // The other side asks for an ICE restart: its view of the connection went bad. Ours
       // may be fine (then restart quietly, and ping: if frames still flow, that settles it).
@@ -289,4 +301,9 @@ export class PeerLink {
     this.#deadline = undefined;
     this.#retryTimer = undefined;
   }
+}
+
+/** The session id of an SDP's `o=` line (RFC 8866 §5.2), or '' when there is none. */
+function sessionId(sdp: string): string {
+  return /^o=\S+ (\S+) /m.exec(sdp)?.[1] ?? '';
 }

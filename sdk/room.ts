@@ -3,8 +3,10 @@ import type {
   PeerId,
   PeerInfo,
   PeerMeta,
+  SignalData,
   WelcomeFrame,
 } from '../signaling/protocol.js';
+import { EarlySignals } from './early-signals.js';
 import { Emitter } from './emitter.js';
 import { PeerlaneError } from './errors.js';
 import type { MessageData } from './message-stream.js';
@@ -16,8 +18,9 @@ import { type RoomFrame, SignalingClient, type SignalingState } from './signalin
 
 /**
  * Why a peer left: the server's reason (`left`, `disconnected`, `timeout`, `kicked`), or
- * `missing` when it was absent from the room after this peer's signaling reconnect and did
- * not come back within `presenceGraceMs`.
+ * `missing` when it was absent from the room after this peer's signaling reconnect. A peer
+ * whose direct connection still works is reported `disconnected`, `timeout` or `missing`
+ * only after `presenceGraceMs` without coming back.
  */
 export type PeerLeftReason = LeaveReason | 'missing';
 
@@ -63,7 +66,11 @@ export class Room extends Emitter<RoomEvents> {
   #selfId = '';
   readonly #peers = new Map<PeerId, PeerHandle>();
   /** Peers presence lost while our connection to them lives: reported left when the timer fires. */
-  readonly #absent = new Map<PeerId, ReturnType<typeof setTimeout>>();
+  readonly #absent = new Map<
+    PeerId,
+    { timer: ReturnType<typeof setTimeout>; reason: PeerLeftReason }
+  >();
+  readonly #early = new EarlySignals();
   readonly #client: SignalingClient;
   #iceServers: RTCIceServer[] = [];
   #leaving: Promise<void> | undefined;
@@ -156,7 +163,9 @@ export class Room extends Emitter<RoomEvents> {
 
   #onFrame(frame: RoomFrame): void {
     if (frame.type === 'signal') {
-      this.#peers.get(frame.from)?.link.signal(frame.data);
+      const peer = this.#peers.get(frame.from);
+      if (peer) this.#signal(peer, frame.data);
+      else this.#early.hold(frame.from, frame.data);
       return;
     }
     if (frame.type === 'peer-left') {
@@ -190,21 +199,31 @@ export class Room extends Emitter<RoomEvents> {
     );
     this.#peers.set(peer.id, peer);
     if (announce) this.emit('peer-joined', peer);
+    for (const data of this.#early.take(peer.id)) this.#signal(peer, data);
+  }
+
+  #signal(peer: PeerHandle, data: SignalData): void {
+    // An offer from a new RTCPeerConnection of the same peer (it gave up on the old one):
+    // start afresh with it rather than feed it to the old connection.
+    if (data.type === 'offer' && peer.link.isNewSession(data.sdp)) this.#replaceLink(peer);
+    peer.link.signal(data);
+  }
+
+  #replaceLink(peer: PeerHandle): void {
+    peer.link.close();
+    peer.link = this.#createLink(peer);
+    this.emit('connection-state', peer, 'connecting');
   }
 
   /** A known peer is in presence (again): keep its connection, or retry a failed one. */
   #present(peer: PeerHandle, meta: PeerMeta): void {
-    clearTimeout(this.#absent.get(peer.id));
+    clearTimeout(this.#absent.get(peer.id)?.timer);
     this.#absent.delete(peer.id);
     if (JSON.stringify(meta) !== JSON.stringify(peer.meta)) {
       peer.meta = meta;
       this.emit('peer-updated', peer);
     }
-    if (peer.link.state === 'failed') {
-      peer.link.close();
-      peer.link = this.#createLink(peer);
-      this.emit('connection-state', peer, 'connecting');
-    }
+    if (peer.link.state === 'failed') this.#replaceLink(peer);
   }
 
   /**
@@ -218,15 +237,13 @@ export class Room extends Emitter<RoomEvents> {
       return;
     }
     if (this.#absent.has(peer.id)) return;
-    this.#absent.set(
-      peer.id,
-      setTimeout(() => this.#remove(peer, reason), this.settings.presenceGraceMs),
-    );
+    const timer = setTimeout(() => this.#remove(peer, reason), this.settings.presenceGraceMs);
+    this.#absent.set(peer.id, { timer, reason });
   }
 
   #remove(peer: PeerHandle, reason: PeerLeftReason): void {
     if (this.#peers.get(peer.id) !== peer) return;
-    clearTimeout(this.#absent.get(peer.id));
+    clearTimeout(this.#absent.get(peer.id)?.timer);
     this.#absent.delete(peer.id);
     this.#peers.delete(peer.id);
     peer.end('PEER_LEFT');
@@ -262,12 +279,14 @@ export class Room extends Emitter<RoomEvents> {
     if (this.#peers.get(peer.id) !== peer) return;
     this.emit('connection-state', peer, state);
     // A peer we were waiting for whose connection has now failed is gone.
-    if (state === 'failed' && this.#absent.has(peer.id)) this.#remove(peer, 'missing');
+    const absent = this.#absent.get(peer.id);
+    if (state === 'failed' && absent) this.#remove(peer, absent.reason);
   }
 
   #closeAll(): void {
-    for (const timer of this.#absent.values()) clearTimeout(timer);
+    for (const { timer } of this.#absent.values()) clearTimeout(timer);
     this.#absent.clear();
+    this.#early.clear();
     for (const peer of this.#peers.values()) peer.end('LEFT_ROOM');
     this.#client.close();
   }

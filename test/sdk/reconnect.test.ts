@@ -93,6 +93,30 @@ describe('signaling reconnect with live peer connections', () => {
     expect(server.stats().peers).toBe(2);
   });
 
+  it('keeps a peer the server reported disconnected while the link lives, until it is back', async () => {
+    const server = await start({ resumeGraceMs: 100 });
+    const socketB = controlledWebSocket();
+    const wrtcA = recordingWrtc();
+    const a = await join(server.url, { wrtc: wrtcA });
+    const b = await join(server.url, { ...fastReconnect, WebSocket: socketB.WebSocket });
+    await waitUntil(() => meshConnected([a, b]), 'a and b are connected');
+    const eventsA = recordEvents(a);
+    const atA = recordMessages(a);
+    socketB.control.refuse = true;
+    socketB.sockets[0]?.terminate(); // b's signaling drops for longer than the grace period
+    await waitUntil(() => server.stats().peers === 1, 'the server dropped b');
+    b.peer(a.selfId)?.send('over the data channel');
+    await waitUntil(() => atA.length === 1, 'a still hears b');
+    expect(a.peer(b.selfId)?.state).toBe('connected');
+    socketB.control.refuse = false;
+    await nextEvent(b, 'signaling-state', (state) => state === 'connected');
+    await waitUntil(() => server.stats().peers === 2, 'b is back in the room');
+    await new Promise((resolve) => setTimeout(resolve, 50)); // let a hear b's peer-joined
+    expect(eventsA).toEqual([]);
+    expect(wrtcA.connections.length).toBe(1);
+    expect(meshConnected([a, b])).toBe(true);
+  });
+
   it('reports a peer that does not come back within presenceGraceMs as missing', async () => {
     const first = await start();
     const socketB = controlledWebSocket();

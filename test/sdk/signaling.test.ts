@@ -130,6 +130,64 @@ describe('joinRoom', () => {
     expect(server.connections).toBe(1);
   });
 
+  it('keeps signals that arrive before their sender is announced, and starts afresh on a new session', async () => {
+    const remoteId = '0000000000000000000000'; // smaller than the fake welcome's id: it offers
+    const toRemote: Array<{ type: string }> = [];
+    const offers: string[] = [];
+    let socket: import('ws').WebSocket | undefined;
+    const server = await fake.start((ws) => {
+      socket = ws;
+      ws.on('message', (data) => {
+        const frame = JSON.parse(String(data)) as {
+          type: string;
+          to?: string;
+          data?: { type: string };
+        };
+        if (frame.type === 'join') ws.send(fakeWelcome());
+        if (frame.type === 'signal' && frame.to === remoteId && frame.data)
+          toRemote.push(frame.data);
+      });
+    });
+    const makeOffer = async () => {
+      const pc = new wrtc.RTCPeerConnection({ iceServers: [] });
+      pc.createDataChannel('x');
+      const offer = await pc.createOffer();
+      pc.close();
+      offers.push(offer.sdp ?? '');
+      return { type: 'signal', from: remoteId, data: { type: 'offer', sdp: offer.sdp } };
+    };
+    const room = await join(server.url);
+    const states: string[] = [];
+    room.on('connection-state', (peer, state) => states.push(`${peer.id} ${state}`));
+    socket?.send(JSON.stringify(await makeOffer())); // before the peer-joined
+    socket?.send(JSON.stringify({ type: 'peer-joined', peer: { id: remoteId, meta: {} } }));
+    await waitUntil(
+      () => toRemote.some((d) => d.type === 'answer'),
+      'the early offer was answered',
+    );
+    socket?.send(JSON.stringify(await makeOffer())); // another RTCPeerConnection
+    await waitUntil(
+      () => toRemote.filter((d) => d.type === 'answer').length === 2,
+      'the new session was answered',
+    );
+    expect(offers[0]?.match(/^o=\S+ (\S+)/m)?.[1]).not.toBe(offers[1]?.match(/^o=\S+ (\S+)/m)?.[1]);
+    expect(states).toEqual([`${remoteId} connecting`]);
+  });
+
+  it('reports metadata changes as peer-updated', async () => {
+    const server = await start();
+    const room = await join(server.url);
+    const other = await connect(server);
+    const joining = nextEvent(room, 'peer-joined');
+    await other.join('test-room', { meta: { name: 'before' } });
+    const [joined] = await joining;
+    expect(joined.meta).toEqual({ name: 'before' });
+    other.send({ type: 'meta', meta: { name: 'after' } });
+    const [updated] = await nextEvent(room, 'peer-updated');
+    expect(updated).toBe(joined);
+    expect(updated.meta).toEqual({ name: 'after' });
+  });
+
   it('replaces a socket that stops answering pings, resuming the same id unseen', async () => {
     const server = await start();
     const observer = await connect(server);
