@@ -1,6 +1,7 @@
 /**
- * The signal phase of the load generator: pairs of sockets bounce stamped signals off the
- * server, each pair keeping `window` in flight; every received signal is answered.
+ * The signal phase of the load generator: pairs of sockets send each other stamped
+ * signals through the server, either closed loop (each pair keeps `window` in flight and
+ * every received signal is answered) or open loop at a fixed rate.
  */
 import type { WebSocket } from 'ws';
 import { ADAPTERS, type Adapter } from './adapters.js';
