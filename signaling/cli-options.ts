@@ -1,13 +1,19 @@
 import type { AuthOptions } from './auth.js';
 import { DEFAULT_OPTIONS, type SignalingServerOptions } from './options.js';
 import { IceServer } from './protocol.js';
+import type { TurnOptions } from './turn.js';
 
 /** One setting of the CLI: its flag, its environment variable and what it sets. */
 interface Setting {
   flag: string;
   env: string;
   /** The option it sets; `auth.x` sets `options.auth.x`. */
-  key: keyof SignalingServerOptions | `auth.${keyof AuthOptions}` | 'demoDir' | 'logLevel';
+  key:
+    | keyof SignalingServerOptions
+    | `auth.${keyof AuthOptions}`
+    | `turn.${keyof TurnOptions}`
+    | 'demoDir'
+    | 'logLevel';
   help: string;
   parse: (text: string) => unknown;
 }
@@ -222,6 +228,27 @@ export const SETTINGS: readonly Setting[] = [
     help: 'required token audience (aud)',
   },
   {
+    flag: 'turn-urls',
+    env: 'PEERLANE_TURN_URLS',
+    key: 'turn.urls',
+    parse: list,
+    help: 'comma-separated TURN URLs to issue credentials for (needs --turn-secret)',
+  },
+  {
+    flag: 'turn-secret',
+    env: 'PEERLANE_TURN_SECRET',
+    key: 'turn.secret',
+    parse: text,
+    help: "coturn's static-auth-secret (prefer the variable: flags show in ps)",
+  },
+  {
+    flag: 'turn-ttl',
+    env: 'PEERLANE_TURN_TTL_SECONDS',
+    key: 'turn.ttlSeconds',
+    parse: integer,
+    help: 'lifetime of issued TURN credentials in seconds (default 86400)',
+  },
+  {
     flag: 'redis-url',
     env: 'REDIS_URL',
     key: 'redisUrl',
@@ -312,10 +339,11 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliRe
     }
     if (setting.key === 'demoDir') demoDir = value as string;
     else if (setting.key === 'logLevel') logLevel = value as string;
-    else if (setting.key.startsWith('auth.')) {
-      const auth = (options.auth ?? {}) as Record<string, unknown>;
-      auth[setting.key.slice('auth.'.length)] = value;
-      options.auth = auth;
+    else if (setting.key.includes('.')) {
+      const [group = '', field = ''] = setting.key.split('.');
+      const nested = (options[group] ?? {}) as Record<string, unknown>;
+      nested[field] = value;
+      options[group] = nested;
     } else options[setting.key] = value;
   }
   return { kind: 'serve', options: options as SignalingServerOptions, demoDir, logLevel };

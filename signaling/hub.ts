@@ -22,6 +22,7 @@ import {
 } from './room-store.js';
 import { RoomView } from './room-view.js';
 import { sendsMedia } from './sdp.js';
+import { turnCredentials } from './turn.js';
 
 /** What the hub needs of a connection: a way to send it text, and to retire it. */
 export interface Session {
@@ -43,7 +44,7 @@ export interface LocalPeer {
 
 type HubOptions = Pick<
   ResolvedOptions,
-  'maxRooms' | 'maxPeersPerRoom' | 'resumeGraceMs' | 'maxPendingSignals' | 'iceServers'
+  'maxRooms' | 'maxPeersPerRoom' | 'resumeGraceMs' | 'maxPendingSignals' | 'iceServers' | 'turn'
 >;
 
 type JoinResult = LocalPeer | FrameRejection;
@@ -214,7 +215,9 @@ export class Hub implements StoreListener {
       secret,
       resumed,
       peers: snapshot.members.filter((m) => m.id !== peer.record.id).map(peerInfo),
-      iceServers: this.options.iceServers,
+      iceServers: this.options.turn
+        ? [...this.options.iceServers, turnCredentials(this.options.turn, peer.record.id)]
+        : this.options.iceServers,
       ...(ref === undefined ? {} : { ref }),
     };
     peer.session?.send(JSON.stringify(welcome));

@@ -2,6 +2,7 @@ import type { Server as HttpServer } from 'node:http';
 import { type AuthOptions, validateAuthOptions } from './auth.js';
 import type { Logger } from './logger.js';
 import type { IceServer } from './protocol.js';
+import { type TurnOptions, validateTurnOptions } from './turn.js';
 
 /** Options of {@link createSignalingServer}. Every one is optional. */
 export interface SignalingServerOptions {
@@ -42,6 +43,11 @@ export interface SignalingServerOptions {
   shutdownTimeoutMs?: number;
   /** ICE servers handed to every peer in `welcome`. Never a public default. @default [] */
   iceServers?: IceServer[];
+  /**
+   * A TURN server sharing a secret with this server: each peer gets its own time-limited
+   * credentials in `welcome.iceServers`, after `iceServers`. @default undefined
+   */
+  turn?: TurnOptions;
   /** Require a room token (JWT) in every `join`. @default undefined (no tokens) */
   auth?: AuthOptions;
   /**
@@ -75,7 +81,7 @@ export interface SignalingServerOptions {
   nodeTtlMs?: number;
 }
 
-type Unset = 'server' | 'auth' | 'allowedOrigins' | 'redisUrl' | 'nodeId' | 'logger';
+type Unset = 'server' | 'auth' | 'allowedOrigins' | 'redisUrl' | 'nodeId' | 'logger' | 'turn';
 
 /** {@link SignalingServerOptions} with every default filled in. */
 export type ResolvedOptions = Required<Omit<SignalingServerOptions, Unset>> &
@@ -145,5 +151,6 @@ export function resolveOptions(options: SignalingServerOptions): ResolvedOptions
     throw new TypeError(`options.path must start with "/" (got ${resolved.path})`);
   }
   if (resolved.auth) validateAuthOptions(resolved.auth);
+  if (resolved.turn) validateTurnOptions(resolved.turn);
   return resolved;
 }

@@ -7,6 +7,7 @@ type Benchmark = (argv: readonly string[]) => Promise<number>;
 
 const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   signaling: async () => (await import('./signaling/index.js')).runSignalingBenchmark,
+  sdk: async () => (await import('./sdk/index.js')).runSdkBenchmark,
 };
 
 async function main(): Promise<number> {

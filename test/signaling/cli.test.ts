@@ -6,13 +6,17 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parseCli, SETTINGS } from '../../signaling/cli-options.js';
 import { DEFAULT_OPTIONS } from '../../signaling/options.js';
 import { CLOSE_CODES } from '../../signaling/protocol.js';
+import { createRoomToken } from '../../signaling/tokens.js';
 import { RawClient } from '../helpers/raw-client.js';
 
 const MAIN = join(import.meta.dirname, '../../signaling/main.ts');
 
 interface Run {
   child: ChildProcess;
+  /** Everything it printed, stdout and stderr. */
   output: () => string;
+  /** The JSON log lines. */
+  stdout: () => string;
   exited: Promise<number | null>;
 }
 
@@ -22,10 +26,14 @@ function run(args: string[], env: Record<string, string> = {}): Run {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout?.on('data', (d) => (output += d));
+  let stdout = '';
+  child.stdout?.on('data', (d) => {
+    output += d;
+    stdout += d;
+  });
   child.stderr?.on('data', (d) => (output += d));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, output: () => output, exited };
+  return { child, output: () => output, stdout: () => stdout, exited };
 }
 
 async function listening(r: Run): Promise<string> {
@@ -92,6 +100,38 @@ describe('peerlane CLI', () => {
     expect(r.output()).toContain('peerlane: stopped');
   });
 
+  it('serves /readyz and /metrics, and logs JSON lines with ids but never tokens or secrets', async () => {
+    const secret = 'cli-test-secret-cli-test-secret-0123';
+    const r = run(['--port', '0', '--node-id', 'cli-node'], { PEERLANE_AUTH_SECRET: secret, LOG_LEVEL: 'debug' });
+    runs.push(r);
+    const base = await listening(r);
+    expect(await (await fetch(`${base}readyz`)).json()).toEqual({ status: 'ready' });
+
+    const token = await createRoomToken({ secret, room: 'r', sub: 'alice' });
+    const client = await RawClient.connect(`${base.replace('http', 'ws')}ws`);
+    const welcome = await client.join('r', { token });
+    client.send('not json');
+    await client.next('error');
+
+    const metrics = await fetch(`${base}metrics`);
+    expect(metrics.headers.get('content-type')).toContain('text/plain');
+    const text = await metrics.text();
+    expect(text).toContain('peerlane_connections{node="cli-node"} 1');
+    expect(text).toContain('peerlane_joins_total{result="ok",node="cli-node"} 1');
+    expect(text).toContain('peerlane_frames_in_total{type="invalid",node="cli-node"} 1');
+    expect(text).toContain('peerlane_errors_total{code="BAD_JSON",node="cli-node"} 1');
+    expect(text).toMatch(/peerlane_join_duration_seconds_count\{node="cli-node"\} 1/);
+
+    r.child.kill('SIGTERM');
+    await r.exited;
+    const lines = r.stdout().trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines.find((l) => l.msg === 'joined')).toMatchObject({ node: 'cli-node', peer: welcome.peerId, room: 'r' });
+    expect(lines.find((l) => l.msg === 'invalid frame')).toMatchObject({ code: 'BAD_JSON', conn: expect.any(String) });
+    expect(r.output()).not.toContain(token);
+    expect(r.output()).not.toContain(welcome.secret);
+    expect(r.output()).not.toContain(secret);
+  });
+
   it('shows a placeholder page when the demo is not built', async () => {
     demoDir = await mkdtemp(join(tmpdir(), 'peerlane-empty-'));
     const r = run([], { PORT: '0', PEERLANE_DEMO_DIR: demoDir });
@@ -129,6 +169,7 @@ describe('parseCli', () => {
         ...Object.keys(DEFAULT_OPTIONS),
         'auth',
         'allowedOrigins',
+        'turn',
         'redisUrl',
         'nodeId',
         'demoDir',
