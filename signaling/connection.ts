@@ -43,15 +43,14 @@ export class Connection implements Session {
   #ending: Ending = 'client';
   #pongTimer: NodeJS.Timeout | undefined;
   readonly #rate: TokenBucket;
-  readonly #violations: TokenBucket;
-  /** Frames waiting their turn while an asynchronous join (token check) runs. */
-  readonly #held: ClientFrame[] = [];
+  // Made on first use: most connections never misbehave, hold frames, or get waited on,
+  // and at tens of thousands of sockets every object per connection counts.
+  #violations: TokenBucket | undefined;
+  /** Frames waiting their turn while an asynchronous frame (a join) finishes. */
+  #held: ClientFrame[] | undefined;
   #pumping = false;
-  #markClosed: () => void = () => {};
-  /** Settles once the socket has closed. */
-  readonly closed = new Promise<void>((resolve) => {
-    this.#markClosed = resolve;
-  });
+  #isClosed = false;
+  #closed: { promise: Promise<void>; resolve: () => void } | undefined;
 
   private readonly hub: Hub;
   private readonly options: ResolvedOptions;
@@ -70,17 +69,39 @@ export class Connection implements Session {
     this.options = options;
     this.metrics = metrics;
     this.#rate = new TokenBucket(options.rateBurst, options.rateLimit);
-    this.#violations = new TokenBucket(options.maxViolations, options.maxViolations / 10);
-    ws.on('message', (data, isBinary) =>
-      this.#guard(() => this.#onMessage(data as Buffer, isBinary)),
-    );
+    ws.on('message', (data, isBinary) => {
+      try {
+        this.#onMessage(data as Buffer, isBinary);
+      } catch (error) {
+        this.#internalError(error);
+      }
+    });
     ws.on('pong', () => this.#clearPongTimer());
-    ws.on('close', (code) => this.#guard(() => this.#onClose(code)));
+    ws.on('close', (code) => {
+      try {
+        this.#onClose(code);
+      } catch (error) {
+        this.#internalError(error);
+      }
+    });
     // ws emits 'error' only for protocol violations (oversize, bad opcode, bad UTF-8), then
     // closes with 1002/1007/1009; listening also keeps the error from being thrown.
     ws.on('error', () => {
       if (this.#ending === 'client') this.#ending = 'kicked';
     });
+  }
+
+  /** Settles once the socket has closed. */
+  get closed(): Promise<void> {
+    if (this.#isClosed) return Promise.resolve();
+    if (!this.#closed) {
+      let resolve = (): void => {};
+      const promise = new Promise<void>((r) => {
+        resolve = r;
+      });
+      this.#closed = { promise, resolve };
+    }
+    return this.#closed.promise;
   }
 
   send(text: string): void {
@@ -133,6 +154,7 @@ export class Connection implements Session {
       return;
     }
     if (this.#pumping) {
+      this.#held ??= [];
       if (this.#held.length < MAX_HELD_FRAMES) this.#held.push(parsed.frame);
       else {
         const message = 'too many frames while a join is under way; frame dropped';
@@ -152,12 +174,12 @@ export class Connection implements Session {
     this.#pumping = true;
     try {
       await busy;
-      for (let frame = this.#held.shift(); frame; frame = this.#held.shift()) {
+      for (let frame = this.#held?.shift(); frame; frame = this.#held?.shift()) {
         if (this.ws.readyState !== this.ws.OPEN) break;
         await this.#handle(frame);
       }
     } finally {
-      this.#held.length = 0;
+      this.#held = undefined;
       this.#pumping = false;
     }
   }
@@ -262,6 +284,8 @@ export class Connection implements Session {
   /** Answers a bad frame; a client that keeps sending them is closed with 1008. */
   #violation(frame: ServerFrame): void {
     this.#reply(frame);
+    const { maxViolations } = this.options;
+    this.#violations ??= new TokenBucket(maxViolations, maxViolations / 10);
     if (!this.#violations.take()) {
       this.#end('kicked', CLOSE_CODES.POLICY_VIOLATION, 'too many invalid or rate-limited frames');
     }
@@ -278,7 +302,8 @@ export class Connection implements Session {
     this.log[this.#ending === 'kicked' ? 'warn' : 'info']({ code, ending: this.#ending }, 'closed');
     this.#clearPongTimer();
     this.context.onClosed(this);
-    this.#markClosed();
+    this.#isClosed = true;
+    this.#closed?.resolve();
     const member = this.#member;
     this.#member = null;
     if (!member || member.session !== this) return;
@@ -296,13 +321,9 @@ export class Connection implements Session {
     this.#pongTimer = undefined;
   }
 
-  #guard(work: () => void): void {
-    try {
-      work();
-    } catch (error) {
-      // A bug must cost this client one frame, never the process or another client.
-      this.log.error({ err: error }, 'internal error');
-      this.#reply(errorFrame('INTERNAL_ERROR'));
-    }
+  #internalError(error: unknown): void {
+    // A bug must cost this client one frame, never the process or another client.
+    this.log.error({ err: error }, 'internal error');
+    this.#reply(errorFrame('INTERNAL_ERROR'));
   }
 }

@@ -1,3 +1,4 @@
+import { fastSignalFrame } from './fast-signal.js';
 import {
   CLIENT_FRAME_TYPES,
   ClientFrame,
@@ -48,6 +49,10 @@ export function parseClientFrame(data: Buffer, isBinary: boolean, maxPayload: nu
       `${problem}; expected one of ${CLIENT_FRAME_TYPES.join(', ')}`,
       ref,
     );
+  }
+  if (type === 'signal') {
+    const frame = fastSignalFrame(raw as Record<string, unknown>);
+    if (frame) return { ok: true, frame };
   }
   const result = ClientFrame.safeParse(raw);
   if (!result.success) {

@@ -49,6 +49,9 @@ type HubOptions = Pick<
 
 type JoinResult = LocalPeer | FrameRejection;
 
+/** Shared by every peer without metadata (records are replaced, never mutated). */
+const NO_META: PeerMeta = Object.freeze({});
+
 /**
  * Rooms, presence and signal routing for the peers connected to this node. Membership
  * and limits live in the {@link RoomStore} (this process, or Redis shared by many
@@ -171,7 +174,7 @@ export class Hub implements StoreListener {
     return {
       id,
       room: frame.room,
-      meta: frame.meta ?? {},
+      meta: frame.meta ?? NO_META,
       node: this.store.nodeId,
       ...(grant?.identity === undefined ? {} : { identity: grant.identity }),
       ...(grant ? { perms: grant.perms } : {}),
@@ -276,12 +279,10 @@ export class Hub implements StoreListener {
 
   /** Forwards a signal to a peer of the same room, stamping `from`. */
   signal(peer: LocalPeer, frame: SignalFrame): FrameRejection | undefined {
-    const ref = frame.ref === undefined ? {} : { ref: frame.ref };
     if (peer.record.perms?.publish === false && sendsMedia(frame.data)) {
       return {
         code: 'FORBIDDEN',
         message: 'your room token does not allow publishing audio or video',
-        ...ref,
       };
     }
     const target = this.#views.get(peer.record.room)?.members.get(frame.to);
@@ -289,7 +290,6 @@ export class Hub implements StoreListener {
       return {
         code: 'PEER_NOT_FOUND',
         message: `peer ${frame.to} is not in room "${peer.record.room}"`,
-        ...ref,
       };
     }
     // Built by hand so the SDP is serialized once, with `from` first and never from the client.
@@ -303,7 +303,6 @@ export class Hub implements StoreListener {
     return {
       code: 'PEER_NOT_FOUND',
       message: `peer ${frame.to} is reconnecting and has ${waiting} signals waiting already`,
-      ...ref,
     };
   }
 

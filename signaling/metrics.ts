@@ -16,16 +16,15 @@ export interface MetricSources {
  */
 export class Metrics {
   readonly registry = new Registry();
-  readonly #framesIn: Counter<'type'>;
-  readonly #framesOut: Counter<'type'>;
+  // Frames are the hot path: count them in plain objects and hand the totals to
+  // prom-client only when scraped (its inc() hashes labels and checks exemplars each call).
+  readonly #framesIn: Record<string, number> = {};
+  readonly #framesOut: Record<string, number> = {};
   readonly #errors: Counter<'code'>;
   readonly #joins: Counter<'result'>;
   readonly #joinSeconds: Histogram;
   /** Bytes carried by the WebSocket relay. */
   readonly relayBytes: Counter;
-  // Label lookups cost a hash per call; frames are the hot path, so keep the children.
-  readonly #inByType = new Map<string, { inc(): void }>();
-  readonly #outByType = new Map<string, { inc(): void }>();
 
   constructor(nodeId: string, sources: MetricSources) {
     const registers = [this.registry];
@@ -65,17 +64,25 @@ export class Metrics {
         else this.set(up);
       },
     });
-    this.#framesIn = new Counter({
+    const framesIn = this.#framesIn;
+    const framesOut = this.#framesOut;
+    new Counter({
       name: 'peerlane_frames_in_total',
       help: 'Frames received, by type (invalid ones as "invalid")',
       labelNames: ['type'],
       registers,
+      collect() {
+        copyCounts(this, framesIn);
+      },
     });
-    this.#framesOut = new Counter({
+    new Counter({
       name: 'peerlane_frames_out_total',
       help: 'Frames sent, by type',
       labelNames: ['type'],
       registers,
+      collect() {
+        copyCounts(this, framesOut);
+      },
     });
     this.#errors = new Counter({
       name: 'peerlane_errors_total',
@@ -103,23 +110,13 @@ export class Metrics {
   }
 
   frameIn(type: string): void {
-    let child = this.#inByType.get(type);
-    if (!child) {
-      child = this.#framesIn.labels(type);
-      this.#inByType.set(type, child);
-    }
-    child.inc();
+    this.#framesIn[type] = (this.#framesIn[type] ?? 0) + 1;
   }
 
   /** Counts an outgoing frame by the type at the start of its JSON (`{"type":"…"`). */
   frameOut(text: string): void {
     const type = text.startsWith('{"type":"') ? text.slice(9, text.indexOf('"', 9)) : 'other';
-    let child = this.#outByType.get(type);
-    if (!child) {
-      child = this.#framesOut.labels(type);
-      this.#outByType.set(type, child);
-    }
-    child.inc();
+    this.#framesOut[type] = (this.#framesOut[type] ?? 0) + 1;
     if (type === 'error') {
       const code = /"code":"([A-Z_]+)"/.exec(text)?.[1] as ErrorCode | undefined;
       this.#errors.labels(code ?? 'unknown').inc();
@@ -130,4 +127,9 @@ export class Metrics {
     this.#joins.labels(result).inc();
     if (seconds !== undefined) this.#joinSeconds.observe(seconds);
   }
+}
+
+function copyCounts(counter: Counter<'type'>, counts: Record<string, number>): void {
+  counter.reset();
+  for (const [type, count] of Object.entries(counts)) counter.labels(type).inc(count);
 }

@@ -123,7 +123,8 @@ export type PeerMeta = z.infer<typeof PeerMeta>;
 /** A client-chosen reference echoed back in an `error` frame caused by that frame. */
 const Ref = z.string().max(64).optional();
 
-const MAX_SDP = 48 * 1024;
+/** Longest SDP a signal may carry, in characters. */
+export const MAX_SDP = 48 * 1024;
 
 /**
  * WebRTC signaling data exchanged between two peers, as simple-peer emits it:

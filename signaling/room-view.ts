@@ -2,7 +2,7 @@ import type { PeerId } from './protocol.js';
 import type { MemberRecord, RoomEvent, RoomSnapshot } from './room-store.js';
 
 /** Events a view remembers, to bring a member that joins late up to date. */
-const RECENT_EVENTS = 256;
+const RECENT_EVENTS = 64;
 
 /**
  * One node's copy of a room it has members in: the membership (which is also the routing
