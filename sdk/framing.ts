@@ -21,7 +21,8 @@
 
 /**
  * Frame kinds. 0 is never used, so a zeroed buffer is not a valid frame. A PING is the one
- * byte `2`: it carries nothing and tells the other side that frames flow (again).
+ * byte `2`: it carries nothing; it keeps an idle link audible and tells the other side
+ * that frames flow (again) after a break.
  */
 export const FRAME_KIND = { MESSAGE: 1, PING: 2 } as const;
 

@@ -46,6 +46,13 @@ const RESTART_RETRY_MAX_MS = 8000;
 const STALE_OFFER_MS = 5000;
 /** At most one ICE-restart offer per this many ms, however often the other side asks. */
 const MIN_OFFER_GAP_MS = 1000;
+/** While connected, a PING goes out when nothing else was sent for this long. */
+const KEEPALIVE_MS = 2500;
+/**
+ * Nothing heard for this long while connected: the path is presumed broken even if ICE
+ * says otherwise (it may report late, or, in some implementations, on one side only).
+ */
+const SILENCE_MS = 10_000;
 /**
  * How long a data channel that closed is given before the peer is reported unreachable:
  * when the remote peer leaves, the server's `peer-left` usually arrives first, and the
@@ -57,8 +64,9 @@ const CLOSE_GRACE_MS = 1000;
  * One remote peer's link: a transport (today one simple-peer), the ordered message stream
  * over it, and the state machine that restarts ICE when the connection breaks.
  *
- * ICE restart: on ICE `disconnected` for `iceRestartDelayMs`, or at once on `failed`,
- * the link goes `reconnecting`. The initiator offers fresh ICE credentials on the same
+ * ICE restart: on ICE `disconnected` for `iceRestartDelayMs`, at once on `failed`, or
+ * when nothing (not even the 2.5 s keepalive PING) was heard for 10 s, the link goes
+ * `reconnecting`. The initiator offers fresh ICE credentials on the same
  * RTCPeerConnection; the other side asks it to with a `renegotiate` signal. Attempts repeat
  * (2 s, 4 s, 8 s… apart) while signaling is up, until ICE is connected again, or
  * `iceRestartTimeoutMs` passes and the link fails with `PEER_UNREACHABLE`.
@@ -75,6 +83,9 @@ export class PeerLink {
   #lastOfferAt = Number.NEGATIVE_INFINITY;
   /** Answerer: the SDP session id of the remote RTCPeerConnection this link talks to. */
   #remoteSession: string | undefined;
+  #liveness: ReturnType<typeof setInterval> | undefined;
+  #lastHeard = 0;
+  #lastSent = 0;
 
   constructor(private readonly options: PeerLinkOptions) {
     const { transport } = options;
@@ -86,6 +97,7 @@ export class PeerLink {
     transport.on('negotiated', () => this.#checkRestored());
     transport.on('frame', (frame) => {
       // Frames arriving prove the path works, whatever ICE state events said (or did not).
+      this.#lastHeard = Date.now();
       if (this.#state === 'reconnecting') this.#restored();
       const problem = this.#inbox.receive(frame);
       if (problem) options.onError(this.#about(problem));
@@ -147,6 +159,7 @@ export class PeerLink {
     if (this.#state === 'closed') return 0;
     this.#state = 'closed';
     this.#clearTimers();
+    clearInterval(this.#liveness);
     this.options.transport.close();
     return this.#outbox.clear();
   }
@@ -155,8 +168,18 @@ export class PeerLink {
     if (this.#state !== 'connecting') return;
     this.#connectedOnce = true;
     this.#clearTimers();
+    this.#lastHeard = Date.now();
+    this.#liveness = setInterval(() => this.#checkLiveness(), 1000);
     this.#setState('connected');
     this.#flush();
+  }
+
+  /** Keeps the other side hearing from us, and notices when we stop hearing from it. */
+  #checkLiveness(): void {
+    if (this.#state !== 'connected') return;
+    const now = Date.now();
+    if (now - this.#lastHeard >= SILENCE_MS) this.#startRestart();
+    else if (now - this.#lastSent >= KEEPALIVE_MS) this.#ping();
   }
 
   #onIceState(state: RTCIceConnectionState): void {
@@ -196,6 +219,7 @@ export class PeerLink {
   #restored(): void {
     if (this.#state !== 'reconnecting' || !this.options.transport.open) return;
     this.#clearTimers();
+    this.#lastHeard = Date.now();
     this.#setState('connected');
     this.#ping();
     this.#flush();
@@ -204,6 +228,7 @@ export class PeerLink {
   #ping(): void {
     try {
       this.options.transport.send(encodePing());
+      this.#lastSent = Date.now();
     } catch {
       // The channel is closing; its 'close' event decides what happens next.
     }
@@ -251,6 +276,7 @@ export class PeerLink {
     const { transport } = this.options;
     if (this.#state !== 'connected' || !transport.open) return;
     try {
+      if (this.#outbox.length > 0) this.#lastSent = Date.now();
       if (!this.#outbox.flush(transport)) transport.awaitDrain();
     } catch {
       // The channel closed under us; its 'close' event decides what happens next.
@@ -269,6 +295,7 @@ export class PeerLink {
   #fail(reason: string, cause?: unknown): void {
     if (this.#state === 'closed' || this.#state === 'failed') return;
     this.#clearTimers();
+    clearInterval(this.#liveness);
     this.#state = 'failed';
     this.options.transport.close();
     const dropped = this.#outbox.clear();

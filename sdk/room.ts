@@ -86,7 +86,10 @@ export class Room extends Emitter<RoomEvents> {
     this.#client.on('error', (error) => this.emit('error', error));
   }
 
-  /** Joins and resolves once welcomed. Internal: applications call `joinRoom()`. */
+  /**
+   * Joins and resolves once welcomed.
+   * @internal Applications call `joinRoom()`.
+   */
   static async open(settings: RoomSettings): Promise<Room> {
     const room = new Room(settings);
     await room.#client.start();

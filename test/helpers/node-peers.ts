@@ -56,6 +56,37 @@ export function nextEvent<K extends keyof RoomEvents>(
   });
 }
 
+/**
+ * Like {@link nextEvent} over several rooms: resolves with the first room (and the event's
+ * arguments) where `event` happens and `filter` accepts it.
+ */
+export function firstEvent<K extends keyof RoomEvents>(
+  rooms: Room[],
+  event: K,
+  filter: (...args: Parameters<RoomEvents[K]>) => boolean = () => true,
+  timeoutMs = 5000,
+): Promise<[Room, ...Parameters<RoomEvents[K]>]> {
+  return new Promise((resolve, reject) => {
+    const listeners = rooms.map((room) => {
+      const listener = ((...args: Parameters<RoomEvents[K]>) => {
+        if (!filter(...args)) return;
+        done();
+        resolve([room, ...args]);
+      }) as RoomEvents[K];
+      room.on(event, listener);
+      return [room, listener] as const;
+    });
+    const timer = setTimeout(() => {
+      done();
+      reject(new Error(`no "${String(event)}" event in any room within ${timeoutMs} ms`));
+    }, timeoutMs);
+    function done() {
+      clearTimeout(timer);
+      for (const [room, listener] of listeners) room.off(event, listener);
+    }
+  });
+}
+
 /** Polls `check` every 10 ms until it is true; throws after `timeoutMs`. */
 export async function waitUntil(check: () => boolean, what: string, timeoutMs = 5000) {
   const deadline = Date.now() + timeoutMs;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { JoinRoomOptions, Room } from '../../sdk/index.js';
 import {
+  firstEvent,
   meshConnected,
   nextEvent,
   recordingWrtc,
@@ -11,17 +12,26 @@ import {
 import { useSignaling } from '../helpers/signaling.js';
 import { useTurn } from '../helpers/turn.js';
 
-/** The candidate types of the selected pair of a connection, e.g. ['relay', 'relay']. */
+/**
+ * The candidate types of the pair a connection uses, e.g. ['relay', 'relay'], read from
+ * getStats() (polled for up to 3 s: stats lag the connection a little).
+ */
 async function selectedPair(pc: RTCPeerConnection | undefined): Promise<string[]> {
-  const stats = await pc?.getStats();
-  const reports = [...(stats?.values() ?? [])] as Array<Record<string, unknown>>;
-  const byId = new Map(reports.map((r) => [r.id, r]));
-  const pair = reports.find(
-    (r) => r.type === 'candidate-pair' && r.nominated && r.state === 'succeeded',
-  );
-  return [pair?.localCandidateId, pair?.remoteCandidateId].map((id) =>
-    String(byId.get(id)?.candidateType),
-  );
+  const deadline = Date.now() + 3000;
+  for (;;) {
+    const reports = [...((await pc?.getStats())?.values() ?? [])] as Array<Record<string, unknown>>;
+    const byId = new Map(reports.map((r) => [r.id, r]));
+    const transport = reports.find((r) => r.type === 'transport' && r.selectedCandidatePairId);
+    const pair =
+      byId.get(transport?.selectedCandidatePairId) ??
+      reports.find((r) => r.type === 'candidate-pair' && r.nominated && r.state === 'succeeded');
+    if (pair || Date.now() > deadline) {
+      return [pair?.localCandidateId, pair?.remoteCandidateId].map((id) =>
+        String(byId.get(id)?.candidateType),
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 describe('ICE restart after a real transport break (TURN relay killed)', () => {
@@ -53,18 +63,23 @@ describe('ICE restart after a real transport break (TURN relay killed)', () => {
     const { relay, offerer, answerer, offererWrtc, wrtc } = await relayedPair({
       iceRestartTimeoutMs: 20_000,
     });
+    const pair = [offerer, answerer];
     const [atOfferer, atAnswerer] = [recordMessages(offerer), recordMessages(answerer)];
-    const states: string[] = [];
-    offerer.on('connection-state', (_peer, state) => states.push(state));
+    const states = pair.map((room) => {
+      const seen: string[] = [];
+      room.on('connection-state', (_peer, state) => seen.push(state));
+      return seen;
+    });
     peerIn(offerer, answerer)?.send('before');
     await waitUntil(() => atAnswerer.length === 1, 'the first message arrived');
 
     await relay.kill();
-    await nextEvent(offerer, 'connection-state', (_p, state) => state === 'reconnecting', 15_000);
+    // Either side may notice first (ICE events, or 10 s without a frame).
+    await firstEvent(pair, 'connection-state', (_p, state) => state === 'reconnecting', 15_000);
     peerIn(offerer, answerer)?.send('during');
     peerIn(answerer, offerer)?.send(new Uint8Array([42]));
     await relay.restart();
-    await nextEvent(offerer, 'connection-state', (_p, state) => state === 'connected', 15_000);
+    await waitUntil(() => meshConnected(pair), 'both sides are connected again', 15_000);
 
     peerIn(offerer, answerer)?.send('after');
     await waitUntil(
@@ -73,8 +88,12 @@ describe('ICE restart after a real transport break (TURN relay killed)', () => {
     );
     expect(atAnswerer.map((m) => m.data)).toEqual(['before', 'during', 'after']);
     expect(atOfferer.map((m) => m.data)).toEqual([new Uint8Array([42])]);
-    expect(states).toEqual(['reconnecting', 'connected']);
-    expect(meshConnected([offerer, answerer])).toBe(true);
+    for (const seen of states) {
+      // Each side either never noticed, or went reconnecting → connected (possibly twice).
+      expect(seen.every((s, i) => s === (i % 2 === 0 ? 'reconnecting' : 'connected'))).toBe(true);
+      expect(seen.length % 2).toBe(0);
+    }
+    expect(states.flat()).toContain('reconnecting');
     // The same RTCPeerConnection on each side, renegotiated with fresh ICE credentials.
     expect(wrtc.map((w) => w.connections.length)).toEqual([1, 1]);
     expect(offererWrtc.offers.some((o) => o.iceRestart === true)).toBe(true);
@@ -83,23 +102,41 @@ describe('ICE restart after a real transport break (TURN relay killed)', () => {
 
   it('reports the peer failed with PEER_UNREACHABLE when the restart cannot succeed', async () => {
     const { relay, offerer, answerer } = await relayedPair({ iceRestartTimeoutMs: 1500 });
-    const peer = peerIn(offerer, answerer);
+    const pair = [offerer, answerer];
     const errors: string[] = [];
-    offerer.on('error', (error) => errors.push(`${error.code} ${error.peerId}`));
+    for (const room of pair)
+      room.on('error', (error) => errors.push(`${error.code} ${error.peerId}`));
     await relay.kill();
-    await nextEvent(offerer, 'connection-state', (_p, state) => state === 'reconnecting', 15_000);
+    const [noticed] = await firstEvent(
+      pair,
+      'connection-state',
+      (_p, state) => state === 'reconnecting',
+      15_000,
+    );
+    const other = noticed === offerer ? answerer : offerer;
+    const peer = peerIn(noticed, other);
     peer?.send('never delivered');
     const [failedPeer] = await nextEvent(
-      offerer,
+      noticed,
       'connection-state',
       (_p, state) => state === 'failed',
       5000,
     );
     expect(failedPeer).toBe(peer);
     expect(peer?.state).toBe('failed');
-    expect(errors).toEqual([`PEER_UNREACHABLE ${answerer.selfId}`]);
+    expect(errors).toEqual([`PEER_UNREACHABLE ${other.selfId}`]);
     expect(() => peer?.send('x')).toThrow(expect.objectContaining({ code: 'PEER_UNREACHABLE' }));
     // Still in the room: presence and the connection are separate things.
-    expect(offerer.peers.map((p) => p.id)).toEqual([answerer.selfId]);
+    expect(noticed.peers.map((p) => p.id)).toEqual([other.selfId]);
+    // The other side hears nothing more either, and gives up too.
+    await waitUntil(
+      () => peerIn(other, noticed)?.state === 'failed',
+      'the other side failed',
+      15_000,
+    );
+    expect(errors).toEqual([
+      `PEER_UNREACHABLE ${other.selfId}`,
+      `PEER_UNREACHABLE ${noticed.selfId}`,
+    ]);
   }, 40_000);
 });
