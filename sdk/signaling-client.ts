@@ -231,6 +231,9 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
       case 'left':
         this.#onLeft?.();
         return;
+      case 'relay-credit':
+        // Only a client that sends relay frames gets credit; this one does not (yet).
+        return;
       default:
         this.emit('frame', frame);
     }

@@ -38,6 +38,8 @@ export const ERROR_CODES = {
   FORBIDDEN: 'The room token does not grant this action (e.g. publishing media).',
   AUTH_UNAVAILABLE: 'The server could not fetch the keys to check the token; try again later.',
   UNAVAILABLE: 'The server cannot reach its shared state (Redis) right now; try again shortly.',
+  RELAY_DISABLED: 'The relay is off on this server, or your room token does not allow it.',
+  RELAY_NO_CREDIT: 'A relay frame exceeded the credit its receiver granted; it was dropped.',
   INTERNAL_ERROR: 'The server failed to handle the frame; this is a server bug.',
 } as const;
 
@@ -195,6 +197,18 @@ export const SignalFrame = z.object({
 /** Replace this peer's metadata; the others receive `peer-updated`. */
 export const MetaFrame = z.object({ type: z.literal('meta'), meta: PeerMeta, ref: Ref });
 
+/**
+ * Lets `to` send this many more relay bytes to you (credit-based flow control: a sender
+ * starts with `welcome.relay.window` bytes towards each peer and may send only what the
+ * receiver has granted since).
+ */
+export const RelayCreditFrame = z.object({
+  type: z.literal('relay-credit'),
+  to: PeerId,
+  bytes: z.number().int().positive().max(1 << 30),
+  ref: Ref,
+});
+
 /** Application-level liveness probe (browsers cannot see WebSocket pings). Answered by `pong`. */
 export const PingFrame = z.object({ type: z.literal('ping'), ref: Ref });
 
@@ -203,6 +217,7 @@ export const ClientFrame = z.discriminatedUnion('type', [
   LeaveFrame,
   SignalFrame,
   MetaFrame,
+  RelayCreditFrame,
   PingFrame,
 ]);
 export type ClientFrame = z.infer<typeof ClientFrame>;
@@ -266,6 +281,15 @@ export const WelcomeFrame = z.object({
   resumed: z.boolean(),
   peers: z.array(PeerInfo),
   iceServers: z.array(IceServer),
+  /** The WebSocket relay's terms for this peer; absent when it may not use the relay. */
+  relay: z
+    .object({
+      /** Bytes a sender may have in flight to one receiver before it grants more. */
+      window: z.number().int().positive(),
+      /** Largest payload of one relay frame, in bytes. */
+      maxChunk: z.number().int().positive(),
+    })
+    .optional(),
   ref: Ref,
 });
 
@@ -284,6 +308,12 @@ export const SignalFromFrame = z.object({
   data: SignalData,
 });
 export const PongFrame = z.object({ type: z.literal('pong'), ref: Ref });
+/** `from` lets you send this many more relay bytes to it. */
+export const RelayCreditFromFrame = z.object({
+  type: z.literal('relay-credit'),
+  from: PeerId,
+  bytes: z.number().int().positive(),
+});
 export const ErrorFrame = z.object({
   type: z.literal('error'),
   code: z.enum(errorCodeKeys),
@@ -299,9 +329,21 @@ export const ServerFrame = z.discriminatedUnion('type', [
   PeerUpdatedFrame,
   LeftFrame,
   SignalFromFrame,
+  RelayCreditFromFrame,
   PongFrame,
   ErrorFrame,
 ]);
 export type ServerFrame = z.infer<typeof ServerFrame>;
 export type WelcomeFrame = z.infer<typeof WelcomeFrame>;
 export type ErrorFrame = z.infer<typeof ErrorFrame>;
+
+// ─── relay (binary frames) ──────────────────────────────────────────────────────
+
+/**
+ * Binary WebSocket frames carry relayed peer data: one kind byte, a 22-byte peer id in
+ * ASCII, then the payload. From a client the id names the receiver; from the server it
+ * names the sender, stamped by the server. The payload is opaque to the server.
+ */
+export const RELAY_HEADER_BYTES = 23;
+/** The kind byte of a relay data frame. */
+export const RELAY_DATA = 0x01;

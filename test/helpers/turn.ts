@@ -9,6 +9,10 @@ const TURNSERVER = '/usr/bin/turnserver';
 /** A coturn TURN server on a loopback port, which a test can kill and start again. */
 export interface TurnServer {
   readonly port: number;
+  /** `turn:127.0.0.1:PORT?transport=udp`. */
+  readonly url: string;
+  /** coturn's `static-auth-secret`, for a signaling server that issues credentials. */
+  readonly secret: string;
   /** ICE servers with valid credentials (coturn's REST-secret convention), UDP. */
   readonly iceServers: RTCIceServer[];
   /** Kills coturn at once (SIGKILL: a crash, no goodbyes) and waits for it to exit. */
@@ -77,9 +81,12 @@ export function useTurn() {
       let child = await spawnOn(port, secret, relayBase);
       const username = `${Math.floor(Date.now() / 1000) + 3600}:peerlane`;
       const credential = createHmac('sha1', secret).update(username).digest('base64');
+      const url = `turn:127.0.0.1:${port}?transport=udp`;
       return {
         port,
-        iceServers: [{ urls: `turn:127.0.0.1:${port}?transport=udp`, username, credential }],
+        url,
+        secret,
+        iceServers: [{ urls: url, username, credential }],
         kill: () => stop(child),
         async restart() {
           child = await spawnOn(port, secret, relayBase);

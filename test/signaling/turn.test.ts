@@ -1,10 +1,10 @@
 import { createHmac } from 'node:crypto';
 import wrtc from '@roamhq/wrtc';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { IceServer } from '../../signaling/protocol.js';
 import { turnCredentials } from '../../signaling/turn.js';
-import { type CoturnProcess, startCoturn } from '../helpers/coturn.js';
 import { useSignaling } from '../helpers/signaling.js';
+import { useTurn } from '../helpers/turn.js';
 
 /** The protocol's ICE servers as the WebRTC API types them (no explicit undefineds). */
 const rtc = (servers: IceServer[]): RTCIceServer[] => servers as RTCIceServer[];
@@ -80,14 +80,11 @@ describe('turnCredentials', () => {
 
 describe('createSignalingServer', () => {
   const { start, connect } = useSignaling();
-  let coturn: CoturnProcess;
-  beforeAll(async () => {
-    coturn = await startCoturn();
-  });
-  afterAll(() => coturn.stop());
+  const turn = useTurn();
 
   describe('turn', () => {
     it('hands each peer its own time-limited credentials after the configured ICE servers', async () => {
+      const coturn = await turn.start();
       const stun = { urls: 'stun:127.0.0.1:3478' };
       const server = await start({
         iceServers: [stun],
@@ -107,6 +104,7 @@ describe('createSignalingServer', () => {
     });
 
     it('issues credentials that a real coturn accepts for a relay-only data channel', async () => {
+      const coturn = await turn.start();
       const server = await start({ turn: { urls: [coturn.url], secret: coturn.secret } });
       const [a, b] = await Promise.all([connect(server), connect(server)]);
       const wa = await a.join('r');
@@ -118,6 +116,7 @@ describe('createSignalingServer', () => {
     });
 
     it('issues credentials that coturn refuses once expired, or with the wrong secret', async () => {
+      const coturn = await turn.start();
       const expired = turnCredentials(
         { urls: [coturn.url], secret: coturn.secret, ttlSeconds: 60 },
         'late',
