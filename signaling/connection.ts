@@ -49,6 +49,11 @@ export class Connection implements Session {
   /** Frames waiting their turn while an asynchronous frame (a join) finishes. */
   #held: ClientFrame[] | undefined;
   #pumping = false;
+  #relayRate: TokenBucket | undefined;
+  /** Relay bytes handed to ws and not yet written, so they do not count as not reading. */
+  #relayQueued = 0;
+  #pausedUntil = 0;
+  #resumeTimer: NodeJS.Timeout | undefined;
   #isClosed = false;
   #closed: { promise: Promise<void>; resolve: () => void } | undefined;
 
@@ -104,14 +109,23 @@ export class Connection implements Session {
     return this.#closed.promise;
   }
 
-  send(text: string): void {
+  send(data: string | Buffer): void {
     if (this.ws.readyState !== this.ws.OPEN) return;
-    if (this.ws.bufferedAmount > this.options.maxBufferedBytes) {
+    if (typeof data !== 'string') {
+      // Relay frames are bounded by the receiver's credit, not by maxBufferedBytes.
+      this.#relayQueued += data.length;
+      this.metrics.frameOut('{"type":"relay"');
+      this.ws.send(data, () => {
+        this.#relayQueued -= data.length;
+      });
+      return;
+    }
+    if (this.ws.bufferedAmount - this.#relayQueued > this.options.maxBufferedBytes) {
       this.#end('dropped', CLOSE_CODES.SLOW_CONSUMER, 'client is not reading', true);
       return;
     }
-    this.metrics.frameOut(text);
-    this.ws.send(text);
+    this.metrics.frameOut(data);
+    this.ws.send(data);
   }
 
   retire(): void {
@@ -141,12 +155,16 @@ export class Connection implements Session {
   }
 
   #onMessage(data: Buffer, isBinary: boolean): void {
+    if (isBinary) {
+      this.#onRelayFrame(data);
+      return;
+    }
     if (!this.#rate.take()) {
       const message = `more than ${this.options.rateLimit} frames per second; frame dropped`;
       this.#violation(errorFrame('RATE_LIMITED', message));
       return;
     }
-    const parsed = parseClientFrame(data, isBinary, this.options.maxPayload);
+    const parsed = parseClientFrame(data, this.options.maxPayload);
     this.metrics.frameIn(parsed.ok ? parsed.frame.type : 'invalid');
     if (!parsed.ok) {
       this.log.debug({ code: parsed.code }, 'invalid frame');
@@ -164,6 +182,50 @@ export class Connection implements Session {
     }
     const busy = this.#handle(parsed.frame);
     if (busy) void this.#pump(busy);
+  }
+
+  /**
+   * Relay frames skip the frame-rate limit (their size is what counts): over the byte
+   * rate, the server stops reading this connection for a while instead of dropping data.
+   */
+  #onRelayFrame(frame: Buffer): void {
+    this.metrics.frameIn('relay');
+    if (frame.length > this.options.maxPayload) {
+      const message = `frame is ${frame.length} bytes; the limit is ${this.options.maxPayload}`;
+      this.#violation(errorFrame('FRAME_TOO_LARGE', message));
+      return;
+    }
+    const member = this.#member;
+    if (!member || this.#pumping) {
+      this.#reply(errorFrame('NOT_JOINED', 'relay frames need a room; send join first'));
+      return;
+    }
+    const outcome = this.hub.relay(member, frame);
+    if (typeof outcome !== 'number') {
+      this.#reply(errorFrame(outcome.code, outcome.message));
+      return;
+    }
+    const limit = this.options.relayRateLimit;
+    this.#relayRate ??= new TokenBucket(limit, limit);
+    const pause = Math.max(outcome, this.#relayRate.consume(frame.length));
+    if (pause > 0) this.#pauseReading(pause);
+  }
+
+  /**
+   * Stops reading the socket for `ms`. Frames it had already buffered still arrive while
+   * paused; each pushes the resume time out to cover its own cost.
+   */
+  #pauseReading(ms: number): void {
+    const until = Date.now() + ms;
+    if (until <= this.#pausedUntil) return;
+    this.#pausedUntil = until;
+    clearTimeout(this.#resumeTimer);
+    this.ws.pause();
+    this.#resumeTimer = setTimeout(() => {
+      this.#pausedUntil = 0;
+      if (this.ws.readyState === this.ws.OPEN) this.ws.resume();
+    }, ms);
+    this.#resumeTimer.unref();
   }
 
   /**
@@ -216,6 +278,8 @@ export class Connection implements Session {
         return this.hub.signal(member, frame);
       case 'meta':
         return this.hub.updateMeta(member, frame.meta).then(() => undefined);
+      case 'relay-credit':
+        return this.hub.relayCredit(member, frame);
       case 'leave': {
         this.#member = null;
         const { room } = member.record;

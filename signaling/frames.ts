@@ -19,15 +19,13 @@ export type ParsedFrame = { ok: true; frame: ClientFrame } | ({ ok: false } & Fr
 const clientTypes: ReadonlySet<string> = new Set(CLIENT_FRAME_TYPES);
 
 /**
- * Turns one incoming WebSocket message into a validated client frame, or says exactly
- * why not. Never throws.
+ * Turns one incoming text message into a validated client frame, or says exactly why
+ * not. Never throws. (Binary messages are relay frames: see relay.ts.)
  */
-export function parseClientFrame(data: Buffer, isBinary: boolean, maxPayload: number): ParsedFrame {
+export function parseClientFrame(data: Buffer, maxPayload: number): ParsedFrame {
   if (data.length > maxPayload) {
     return reject('FRAME_TOO_LARGE', `frame is ${data.length} bytes; the limit is ${maxPayload}`);
   }
-  if (isBinary)
-    return reject('INVALID_FRAME', 'binary frames are not accepted here; send JSON text');
   let raw: unknown;
   try {
     raw = JSON.parse(data.toString('utf8'));

@@ -8,10 +8,13 @@ import {
   type PeerId,
   type PeerMeta,
   PROTOCOL_VERSION,
+  RELAY_HEADER_BYTES,
+  type RelayCreditFrame,
   type RoomName,
   type ServerFrame,
   type SignalFrame,
 } from './protocol.js';
+import { Relay } from './relay.js';
 import {
   type MemberRecord,
   peerInfo,
@@ -22,11 +25,13 @@ import {
 } from './room-store.js';
 import { RoomView } from './room-view.js';
 import { sendsMedia } from './sdp.js';
+import { TokenBucket } from './token-bucket.js';
 import { turnCredentials } from './turn.js';
 
-/** What the hub needs of a connection: a way to send it text, and to retire it. */
+/** What the hub needs of a connection: a way to send it frames, and to retire it. */
 export interface Session {
-  send(text: string): void;
+  /** Sends a JSON text frame, or a binary relay frame. */
+  send(data: string | Buffer): void;
   /** Another connection resumed this session's peer: close quietly, announce nothing. */
   retire(): void;
 }
@@ -38,13 +43,22 @@ export interface LocalPeer {
   /** Events up to this sequence were in the peer's welcome; it gets only later ones. */
   sinceSeq: number;
   /** Frames held while the peer joins or reconnects, delivered when it is back. */
-  pending: string[];
+  pending: (string | Buffer)[];
   grace?: NodeJS.Timeout;
 }
 
 type HubOptions = Pick<
   ResolvedOptions,
-  'maxRooms' | 'maxPeersPerRoom' | 'resumeGraceMs' | 'maxPendingSignals' | 'iceServers' | 'turn'
+  | 'maxRooms'
+  | 'maxPeersPerRoom'
+  | 'resumeGraceMs'
+  | 'maxPendingSignals'
+  | 'iceServers'
+  | 'turn'
+  | 'relay'
+  | 'relayWindow'
+  | 'relayRoomRateLimit'
+  | 'maxPayload'
 >;
 
 type JoinResult = LocalPeer | FrameRejection;
@@ -62,12 +76,63 @@ const NO_META: PeerMeta = Object.freeze({});
 export class Hub implements StoreListener {
   readonly #peers = new Map<PeerId, LocalPeer>();
   readonly #views = new Map<RoomName, RoomView>();
+  readonly #relay: Relay | undefined;
   #closed = false;
 
   constructor(
     private readonly options: HubOptions,
     private readonly store: RoomStore,
-  ) {}
+    /** Called with the payload bytes of every relayed frame. */
+    onRelayed: (bytes: number) => void = () => {},
+  ) {
+    if (!options.relay) return;
+    const settings = {
+      window: options.relayWindow,
+      maxChunk: options.maxPayload - RELAY_HEADER_BYTES,
+    };
+    this.#relay = new Relay(settings, {
+      member: (room, id) => this.#views.get(room)?.members.get(id),
+      deliverLocal: (id, data) => this.#deliverLocal(id, data),
+      sendText: (record, text) => {
+        if (record.node === store.nodeId) this.#deliverLocal(record.id, text);
+        else store.send(record.node, record.id, text);
+      },
+      sendRelay: (node, to, frame) => store.sendRelay(node, to, frame),
+      counted: onRelayed,
+      roomOf: (id) => this.#peers.get(id)?.record.room,
+    });
+  }
+
+  /**
+   * A relay frame from a peer on this node: answers a refusal, or how many ms the
+   * sender's connection should pause for its room to stay within its relay rate.
+   */
+  relay(peer: LocalPeer, frame: Buffer): FrameRejection | number {
+    if (!this.#relay || peer.record.perms?.relay === false) {
+      return {
+        code: 'RELAY_DISABLED',
+        message: 'the relay is off here, or your room token does not allow it',
+      };
+    }
+    const refusal = this.#relay.fromClient(peer.record, frame);
+    if (refusal) return refusal;
+    const view = this.#views.get(peer.record.room);
+    if (!view) return 0;
+    const limit = this.options.relayRoomRateLimit;
+    view.relayRate ??= new TokenBucket(limit, limit);
+    return view.relayRate.consume(frame.length);
+  }
+
+  /** A receiver on this node grants a sender more relay credit. */
+  relayCredit(peer: LocalPeer, frame: RelayCreditFrame): FrameRejection | undefined {
+    if (!this.#relay || peer.record.perms?.relay === false) {
+      return {
+        code: 'RELAY_DISABLED',
+        message: 'the relay is off here, or your room token does not allow it',
+      };
+    }
+    return this.#relay.credit(peer.record, frame.to, frame.bytes);
+  }
 
   /** Peers on this node, and rooms they are in. */
   get peerCount(): number {
@@ -221,6 +286,7 @@ export class Hub implements StoreListener {
       iceServers: this.options.turn
         ? [...this.options.iceServers, turnCredentials(this.options.turn, peer.record.id)]
         : this.options.iceServers,
+      ...(this.#relay && peer.record.perms?.relay !== false ? { relay: this.#relay.settings } : {}),
       ...(ref === undefined ? {} : { ref }),
     };
     peer.session?.send(JSON.stringify(welcome));
@@ -332,6 +398,10 @@ export class Hub implements StoreListener {
     this.#deliverLocal(peerId, text);
   }
 
+  deliverRelay(peerId: PeerId, frame: Buffer): void {
+    this.#relay?.toLocal(peerId, frame);
+  }
+
   recovered(): void {
     const local = new Map<RoomName, RoomSnapshot>();
     for (const [room, view] of this.#views) {
@@ -366,6 +436,7 @@ export class Hub implements StoreListener {
   /** Drops a peer from this node's books (not from the room). */
   #forget(peer: LocalPeer): void {
     clearTimeout(peer.grace);
+    this.#relay?.forget(peer.record.id);
     if (this.#peers.get(peer.record.id) === peer) this.#peers.delete(peer.record.id);
     peer.session = null;
     const view = this.#views.get(peer.record.room);
@@ -383,7 +454,10 @@ export class Hub implements StoreListener {
     const { session, pending } = peer;
     this.#forget(peer);
     session?.retire();
-    for (const text of pending) this.store.send(record.node, record.id, text);
+    for (const data of pending) {
+      if (typeof data === 'string') this.store.send(record.node, record.id, data);
+      else this.store.sendRelay(record.node, record.id, data);
+    }
   }
 
   /** Sends a peer the client frame an event means for it, if it has not seen the event. */
@@ -401,7 +475,7 @@ export class Hub implements StoreListener {
   }
 
   /** Sends to a local peer, or holds the frame while it joins or reconnects; false if it cannot. */
-  #deliverLocal(peerId: PeerId, text: string): boolean {
+  #deliverLocal(peerId: PeerId, text: string | Buffer): boolean {
     const peer = this.#peers.get(peerId);
     if (!peer) return false;
     if (peer.session && peer.sinceSeq !== Number.POSITIVE_INFINITY) {

@@ -73,6 +73,9 @@ export function createMemoryStore(nodeId = randomBytes(6).toString('base64url'))
     send(_node, peerId, text) {
       listener?.deliver(peerId, text);
     },
+    sendRelay(_node, peerId, frame) {
+      listener?.deliverRelay(peerId, frame);
+    },
     restore(local) {
       return new Map(
         [...local.keys()].map((name) => [

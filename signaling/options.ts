@@ -48,6 +48,14 @@ export interface SignalingServerOptions {
    * credentials in `welcome.iceServers`, after `iceServers`. @default undefined
    */
   turn?: TurnOptions;
+  /** Carry peer data over the WebSocket relay for peers that cannot connect directly. @default true */
+  relay?: boolean;
+  /** Relay bytes a sender may have in flight to one receiver (the credit window). @default 524288 */
+  relayWindow?: number;
+  /** Relay bytes per second one connection may send; beyond it the server stops reading it a while. @default 8388608 */
+  relayRateLimit?: number;
+  /** Relay bytes per second one room may carry on this node. @default 33554432 */
+  relayRoomRateLimit?: number;
   /** Require a room token (JWT) in every `join`. @default undefined (no tokens) */
   auth?: AuthOptions;
   /**
@@ -110,6 +118,10 @@ export const DEFAULT_OPTIONS: Omit<ResolvedOptions, Unset> = {
   trustProxy: false,
   nodeTtlMs: 10_000,
   redisPrefix: 'peerlane:',
+  relay: true,
+  relayWindow: 512 * 1024,
+  relayRateLimit: 8 * 1024 * 1024,
+  relayRoomRateLimit: 32 * 1024 * 1024,
 };
 
 const positiveIntegers = [
@@ -127,6 +139,9 @@ const positiveIntegers = [
   'joinRateLimit',
   'joinRateBurst',
   'nodeTtlMs',
+  'relayWindow',
+  'relayRateLimit',
+  'relayRoomRateLimit',
 ] as const;
 
 /** Fills in defaults and rejects nonsense with a `TypeError` naming the option. */

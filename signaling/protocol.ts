@@ -205,9 +205,15 @@ export const MetaFrame = z.object({ type: z.literal('meta'), meta: PeerMeta, ref
 export const RelayCreditFrame = z.object({
   type: z.literal('relay-credit'),
   to: PeerId,
-  bytes: z.number().int().positive().max(1 << 30),
+  bytes: z
+    .number()
+    .int()
+    .positive()
+    .max(1 << 30),
   ref: Ref,
 });
+
+export type RelayCreditFrame = z.infer<typeof RelayCreditFrame>;
 
 /** Application-level liveness probe (browsers cannot see WebSocket pings). Answered by `pong`. */
 export const PingFrame = z.object({ type: z.literal('ping'), ref: Ref });

@@ -59,6 +59,7 @@ export function createRedisStore(options: RedisStoreOptions): RoomStore {
     alive: (node: string) => `${p}node:${node}:alive`,
     nodeMembers: (node: string) => `${p}node:${node}:members`,
     nodeChannel: (node: string) => `${p}node:${node}`,
+    relayChannel: (node: string) => `${p}node:${node}:relay`,
     nodePrefix: `${p}node:`,
   };
   const roomOfChannel = new Map<string, RoomName>();
@@ -98,8 +99,16 @@ export function createRedisStore(options: RedisStoreOptions): RoomStore {
     };
   };
 
+  const relayChannel = Buffer.from(key.relayChannel(nodeId));
+  subscriber.on('messageBuffer', (channel: Buffer, message: Buffer) => {
+    // Relay frames travel as [22-byte receiver id][frame], untouched.
+    if (channel.equals(relayChannel) && message.length > 22) {
+      listener?.deliverRelay(message.toString('latin1', 0, 22), message.subarray(22));
+    }
+  });
   subscriber.on('message', (channel: string, message: string) => {
     try {
+      if (channel === key.relayChannel(nodeId)) return;
       if (channel === key.nodeChannel(nodeId)) {
         const { to, text } = JSON.parse(message) as { to: PeerId; text: string };
         listener?.deliver(to, text);
@@ -167,7 +176,7 @@ export function createRedisStore(options: RedisStoreOptions): RoomStore {
     async start(l) {
       listener = l;
       await Promise.all([redis.connect(), subscriber.connect()]);
-      await subscriber.subscribe(key.nodeChannel(nodeId));
+      await subscriber.subscribe(key.nodeChannel(nodeId), key.relayChannel(nodeId));
       await beat();
       connectedOnce = true;
       heartbeat = setInterval(() => void beat().catch(() => {}), Math.max(50, Math.floor(ttl / 3)));
@@ -252,6 +261,10 @@ export function createRedisStore(options: RedisStoreOptions): RoomStore {
       void redis
         .publish(key.nodeChannel(node), JSON.stringify({ to: peerId, text }))
         .catch(() => {});
+    },
+    sendRelay(node, peerId, frame) {
+      const message = Buffer.concat([Buffer.from(peerId, 'latin1'), frame]);
+      void redis.publish(key.relayChannel(node), message).catch(() => {});
     },
     async restore(local) {
       for (const [room, { seq, members }] of local) {

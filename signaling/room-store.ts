@@ -47,6 +47,8 @@ export interface StoreListener {
   roomEvent(event: RoomEvent): void;
   /** A frame for a peer whose connection is on this node. */
   deliver(peerId: PeerId, text: string): void;
+  /** A relay frame for a peer whose connection is on this node. */
+  deliverRelay(peerId: PeerId, frame: Buffer): void;
   /** The backend came back after an outage: the node should re-register and re-read its rooms. */
   recovered(): void;
 }
@@ -79,6 +81,8 @@ export interface RoomStore {
   claim(room: RoomName, id: PeerId): Awaitable<RoomSnapshot | undefined>;
   /** Sends a frame to a peer on another node. */
   send(node: string, peerId: PeerId, text: string): void;
+  /** Sends a relay frame to a peer on another node. */
+  sendRelay(node: string, peerId: PeerId, frame: Buffer): void;
   /**
    * Re-registers this node's members after the backend lost them (keeping each room's
    * sequence at least at `seq`), then answers with each room as it is once the other

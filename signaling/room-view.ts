@@ -1,5 +1,6 @@
 import type { PeerId } from './protocol.js';
 import type { MemberRecord, RoomEvent, RoomSnapshot } from './room-store.js';
+import type { TokenBucket } from './token-bucket.js';
 
 /** Events a view remembers, to bring a member that joins late up to date. */
 const RECENT_EVENTS = 64;
@@ -13,6 +14,8 @@ export class RoomView {
   readonly members = new Map<PeerId, MemberRecord>();
   /** This node's members of the room (joined, joining or reconnecting). */
   readonly local = new Set<PeerId>();
+  /** This node's budget for relay bytes in the room, made on first use. */
+  relayRate: TokenBucket | undefined;
   /** Sequence of the last event applied; -1 until the first snapshot. */
   seq = -1;
   readonly #recent: RoomEvent[] = [];

@@ -72,7 +72,7 @@ export async function createSignalingServer(
         prefix: config.redisPrefix,
       })
     : createMemoryStore(config.nodeId);
-  const hub = new Hub(config, store);
+  const hub = new Hub(config, store, (bytes) => metrics.relayBytes.inc(bytes));
   const log = (options.logger ?? silentLogger).child({ node: store.nodeId });
   const metrics = new Metrics(store.nodeId, {
     connections: () => connections.size,

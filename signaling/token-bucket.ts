@@ -23,6 +23,16 @@ export class TokenBucket {
     return true;
   }
 
+  /**
+   * Takes `cost` tokens even if that overdraws the bucket; answers how many ms until the
+   * debt is repaid (0 when there was enough). For costs better delayed than refused.
+   */
+  consume(cost: number): number {
+    this.#refill();
+    this.#tokens -= cost;
+    return this.#tokens >= 0 ? 0 : Math.ceil((-this.#tokens / this.refillPerSecond) * 1000);
+  }
+
   /** True when the bucket has refilled completely (nothing spent is still owed). */
   get full(): boolean {
     this.#refill();

@@ -133,6 +133,18 @@ describe('createSignalingServer with redisUrl', { timeout: 40_000 }, () => {
       meta: { name: 'renamed' },
     });
 
+    // Relay frames and their credit cross nodes too.
+    a.relay(wc.peerId, Buffer.from('relayed across nodes'));
+    const [relayed] = await c.relayed(1);
+    expect(relayed?.toString('latin1', 1, 23)).toBe(wa.peerId);
+    expect(relayed?.subarray(23).toString()).toBe('relayed across nodes');
+    c.send({ type: 'relay-credit', to: wa.peerId, bytes: 4096 });
+    expect(await a.next('relay-credit')).toEqual({
+      type: 'relay-credit',
+      from: wc.peerId,
+      bytes: 4096,
+    });
+
     expect(await openDataChannel(a, wa.peerId, b, wb.peerId)).toBe('hello across nodes');
     expect((await nodes[0]?.status())?.stats).toEqual({ connections: 1, rooms: 1, peers: 1 });
   });

@@ -9,12 +9,15 @@ type FrameOf<T extends ServerFrame['type']> = Extract<ServerFrame, { type: T }>;
  */
 export class RawClient {
   readonly frames: ServerFrame[] = [];
+  /** Binary (relay) frames received, in order. */
+  readonly binary: Buffer[] = [];
   #waiters: Array<() => void> = [];
   readonly closed: Promise<{ code: number; reason: string }>;
 
   private constructor(readonly ws: WebSocket) {
-    ws.on('message', (data) => {
-      this.frames.push(JSON.parse(String(data)) as ServerFrame);
+    ws.on('message', (data, isBinary) => {
+      if (isBinary) this.binary.push(data as Buffer);
+      else this.frames.push(JSON.parse(String(data)) as ServerFrame);
       for (const wake of this.#waiters.splice(0)) wake();
     });
     this.closed = new Promise((resolve) => {
@@ -87,6 +90,28 @@ export class RawClient {
   /** Frames of `type` received so far and not consumed by `next`. */
   unread<T extends ServerFrame['type']>(type: T): FrameOf<T>[] {
     return this.frames.filter((f, i) => f.type === type && !this.#taken.has(i)) as FrameOf<T>[];
+  }
+
+  /** Sends a relay frame: kind byte, the receiver's id, the payload. */
+  relay(to: string, payload: Uint8Array): void {
+    this.ws.send(Buffer.concat([Buffer.from([1]), Buffer.from(to, 'latin1'), payload]));
+  }
+
+  /** Waits until `count` relay frames have arrived (or `timeoutMs` passes) and returns them. */
+  async relayed(count: number, timeoutMs = 5000): Promise<Buffer[]> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.binary.length < count) {
+      if (Date.now() > deadline)
+        throw new Error(`got ${this.binary.length} of ${count} relay frames in ${timeoutMs} ms`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 50);
+        this.#waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    return this.binary.slice(0, count);
   }
 
   close(code?: number): Promise<{ code: number; reason: string }> {

@@ -16,6 +16,7 @@ process.on('message', async (message) => {
     gc?.();
     process.send?.({
       heapUsed: process.memoryUsage().heapUsed,
+      external: process.memoryUsage().external + process.memoryUsage().arrayBuffers,
       stats: server.stats(),
       ready: server.ready(),
       metrics: await server.metrics(),

@@ -6,6 +6,8 @@ import type { SignalingStats } from '../../signaling/server.js';
 /** What a server process reports about itself. */
 export interface ServerStatus {
   heapUsed: number;
+  /** Memory outside the JS heap: Buffers, socket queues. */
+  external: number;
   stats: SignalingStats;
   ready: boolean;
   metrics: string;

@@ -102,7 +102,10 @@ describe('peerlane CLI', () => {
 
   it('serves /readyz and /metrics, and logs JSON lines with ids but never tokens or secrets', async () => {
     const secret = 'cli-test-secret-cli-test-secret-0123';
-    const r = run(['--port', '0', '--node-id', 'cli-node'], { PEERLANE_AUTH_SECRET: secret, LOG_LEVEL: 'debug' });
+    const r = run(['--port', '0', '--node-id', 'cli-node'], {
+      PEERLANE_AUTH_SECRET: secret,
+      LOG_LEVEL: 'debug',
+    });
     runs.push(r);
     const base = await listening(r);
     expect(await (await fetch(`${base}readyz`)).json()).toEqual({ status: 'ready' });
@@ -124,9 +127,20 @@ describe('peerlane CLI', () => {
 
     r.child.kill('SIGTERM');
     await r.exited;
-    const lines = r.stdout().trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
-    expect(lines.find((l) => l.msg === 'joined')).toMatchObject({ node: 'cli-node', peer: welcome.peerId, room: 'r' });
-    expect(lines.find((l) => l.msg === 'invalid frame')).toMatchObject({ code: 'BAD_JSON', conn: expect.any(String) });
+    const lines = r
+      .stdout()
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines.find((l) => l.msg === 'joined')).toMatchObject({
+      node: 'cli-node',
+      peer: welcome.peerId,
+      room: 'r',
+    });
+    expect(lines.find((l) => l.msg === 'invalid frame')).toMatchObject({
+      code: 'BAD_JSON',
+      conn: expect.any(String),
+    });
     expect(r.output()).not.toContain(token);
     expect(r.output()).not.toContain(welcome.secret);
     expect(r.output()).not.toContain(secret);

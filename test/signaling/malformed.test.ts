@@ -8,7 +8,12 @@ const id = 'AAAAAAAAAAAAAAAAAAAAAA';
 const cases: Array<[name: string, frame: string | Buffer, code: ErrorCode, message: string]> = [
   ['not JSON', 'hello', 'BAD_JSON', 'frame is not valid JSON'],
   ['truncated JSON', '{"type":"join"', 'BAD_JSON', 'frame is not valid JSON'],
-  ['binary frame', Buffer.from([1, 2, 3]), 'INVALID_FRAME', 'binary frames are not accepted'],
+  [
+    'binary (relay) frame outside a room',
+    Buffer.from([1, 2, 3]),
+    'NOT_JOINED',
+    'relay frames need a room',
+  ],
   ['JSON array', '[1,2]', 'INVALID_FRAME', 'must be a JSON object'],
   ['JSON null', 'null', 'INVALID_FRAME', 'must be a JSON object'],
   ['JSON string', '"join"', 'INVALID_FRAME', 'must be a JSON object'],

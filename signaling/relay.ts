@@ -1,0 +1,146 @@
+import type { FrameRejection } from './frames.js';
+import {
+  type ErrorCode,
+  PEER_ID_PATTERN,
+  type PeerId,
+  RELAY_DATA,
+  RELAY_HEADER_BYTES,
+  type ServerFrame,
+} from './protocol.js';
+import type { MemberRecord } from './room-store.js';
+
+/** The relay's settings, from the server options. */
+export interface RelaySettings {
+  /** Bytes a sender may have in flight to one receiver before the receiver grants more. */
+  window: number;
+  /** Largest payload of one relay frame. */
+  maxChunk: number;
+}
+
+/** What the relay needs from the hub: the routing table and delivery. */
+export interface RelayHost {
+  /** The member `id` of `room`, as this node sees the room. */
+  member(room: string, id: PeerId): MemberRecord | undefined;
+  /** Delivers to a peer on this node (held while it reconnects); false if it cannot. */
+  deliverLocal(id: PeerId, data: string | Buffer): boolean;
+  /** Sends a text frame to a peer wherever it is. */
+  sendText(record: MemberRecord, text: string): void;
+  /** Sends a relay frame to a peer on another node. */
+  sendRelay(node: string, to: PeerId, frame: Buffer): void;
+  /** Counts relayed payload bytes. */
+  counted(bytes: number): void;
+  /** The room of a peer on this node. */
+  roomOf(id: PeerId): string | undefined;
+}
+
+/**
+ * The WebSocket relay: peer data for peers that cannot reach each other directly, as
+ * opaque binary frames. Flow control is credit-based and end to end: a sender starts
+ * with `window` bytes towards each receiver and the receiver grants more as it reads.
+ * Credit is kept on the receiver's node, which sees both the data and the grants, so
+ * whatever the server holds for a receiver is bounded by window × senders however slow
+ * it reads.
+ */
+export class Relay {
+  /** receiver → sender → bytes the sender may still send. */
+  readonly #credit = new Map<PeerId, Map<PeerId, number>>();
+
+  constructor(
+    readonly settings: RelaySettings,
+    private readonly host: RelayHost,
+  ) {}
+
+  /** A binary frame from `sender`: checks it and routes it to its receiver. */
+  fromClient(sender: MemberRecord, frame: Buffer): FrameRejection | undefined {
+    if (frame.length < RELAY_HEADER_BYTES || frame[0] !== RELAY_DATA) {
+      return {
+        code: 'INVALID_FRAME',
+        message: `a relay frame is 1 kind byte (${RELAY_DATA}), a 22-byte peer id, then the payload`,
+      };
+    }
+    const payload = frame.length - RELAY_HEADER_BYTES;
+    if (payload > this.settings.maxChunk) {
+      return {
+        code: 'FRAME_TOO_LARGE',
+        message: `relay payload is ${payload} bytes; the limit is ${this.settings.maxChunk}`,
+      };
+    }
+    const to = frame.toString('latin1', 1, RELAY_HEADER_BYTES);
+    const target = PEER_ID_PATTERN.test(to) ? this.host.member(sender.room, to) : undefined;
+    if (!target || target.id === sender.id) {
+      return { code: 'PEER_NOT_FOUND', message: `peer ${to} is not in room "${sender.room}"` };
+    }
+    // The frame is ours now: stamp the sender over the receiver's id and pass it on as is.
+    frame.write(sender.id, 1, 'latin1');
+    if (target.node === sender.node) this.toLocal(target.id, frame);
+    else this.host.sendRelay(target.node, target.id, frame);
+    return undefined;
+  }
+
+  /** A relay frame for a peer on this node: spend the sender's credit and deliver it. */
+  toLocal(to: PeerId, frame: Buffer): void {
+    const from = frame.toString('latin1', 1, RELAY_HEADER_BYTES);
+    const payload = frame.length - RELAY_HEADER_BYTES;
+    let granted = this.#credit.get(to);
+    if (!granted) {
+      granted = new Map();
+      this.#credit.set(to, granted);
+    }
+    const left = granted.get(from) ?? this.settings.window;
+    if (payload > left) {
+      this.#tellSender(
+        to,
+        from,
+        'RELAY_NO_CREDIT',
+        `peer ${to} has granted ${left} more bytes; ${payload} were sent`,
+      );
+      return;
+    }
+    if (!this.host.deliverLocal(to, frame)) {
+      this.#tellSender(to, from, 'PEER_NOT_FOUND', `peer ${to} is not reachable`);
+      return;
+    }
+    granted.set(from, left - payload);
+    this.host.counted(payload);
+  }
+
+  /** `receiver` lets `sender` send `bytes` more: record it and tell the sender. */
+  credit(receiver: MemberRecord, sender: PeerId, bytes: number): FrameRejection | undefined {
+    const target = this.host.member(receiver.room, sender);
+    if (!target || target.id === receiver.id) {
+      return {
+        code: 'PEER_NOT_FOUND',
+        message: `peer ${sender} is not in room "${receiver.room}"`,
+      };
+    }
+    let granted = this.#credit.get(receiver.id);
+    if (!granted) {
+      granted = new Map();
+      this.#credit.set(receiver.id, granted);
+    }
+    granted.set(sender, Math.min((granted.get(sender) ?? this.settings.window) + bytes, 2 ** 31));
+    const frame: ServerFrame = { type: 'relay-credit', from: receiver.id, bytes };
+    this.host.sendText(target, JSON.stringify(frame));
+    return undefined;
+  }
+
+  /** The peer left this node: its credit goes with it. */
+  forget(id: PeerId): void {
+    this.#credit.delete(id);
+  }
+
+  #tellSender(receiver: PeerId, sender: PeerId, code: ErrorCode, message: string): void {
+    const record = this.#find(receiver, sender);
+    if (record)
+      this.host.sendText(
+        record,
+        JSON.stringify({ type: 'error', code, message } satisfies ServerFrame),
+      );
+  }
+
+  #find(receiver: PeerId, sender: PeerId): MemberRecord | undefined {
+    // The receiver is local, so this node has its room's view, which has the sender.
+    const room = this.host.roomOf(receiver);
+    return room === undefined ? undefined : this.host.member(room, sender);
+  }
+}
