@@ -13,6 +13,7 @@ export const SDK_ERROR_CODES = {
   SIGNALING_UNREACHABLE:
     'The signaling server could not be reached, or reconnecting gave up after `reconnect.maxAttempts`.',
   JOIN_TIMEOUT: 'The signaling server did not answer the join within `connectTimeoutMs`.',
+  TOKEN_UNAVAILABLE: 'The `token` function threw or rejected, so the join could not be sent.',
   SIGNALING_CLOSED:
     'The signaling server closed the connection for good (policy violation, session replaced…); the room is closed.',
   PROTOCOL_ERROR: 'The signaling server sent a frame the SDK does not understand; it was ignored.',
@@ -24,6 +25,17 @@ export const SDK_ERROR_CODES = {
     'A message is larger than `maxMessageBytes`: refused when sending, dropped when receiving.',
   INVALID_DATA:
     'A peer sent data-channel bytes that are not a valid Peerlane frame; they were dropped.',
+  MEDIA_UNAVAILABLE:
+    'A camera, microphone or screen could not be captured (permission denied, picker cancelled, no such device, or no `navigator.mediaDevices`); `cause` has the browser error.',
+  TRANSFER_CANCELLED: 'The file transfer was cancelled, by this side or by the other.',
+  TRANSFER_REJECTED: 'The receiver declined the file (`incoming.reject()`, or no listener).',
+  INTEGRITY_FAILED:
+    "The received file's SHA-256 does not match the sender's; the file was discarded.",
+  SOURCE_UNREADABLE:
+    'The file to send could not be read (or gave another number of bytes than its size).',
+  SINK_UNWRITABLE:
+    'The received file could not be written to the WritableStream given to accept().',
+  TRANSFER_FAILED: 'The other side broke the file-transfer protocol; the transfer was ended.',
 } as const;
 
 /** Every code a {@link PeerlaneError} may carry: the server's and the SDK's, each with its meaning. */

@@ -52,6 +52,7 @@ export {
 export { joinRoom } from './join-room.js';
 export type { MessageData } from './message-stream.js';
 export type { JoinRoomOptions, ReconnectOptions } from './options.js';
+export type { TokenSource } from './signaling-client.js';
 export type { WebRtcImplementation } from './peer.js';
 export type { ConnectionState } from './peer-link.js';
 export type { RemotePeer, SendData } from './remote-peer.js';

@@ -2,7 +2,7 @@ import { type IceServer, PeerMeta, RoomName } from '../signaling/protocol.js';
 import type { ReconnectSettings } from './backoff.js';
 import { PeerlaneError } from './errors.js';
 import { resolveWebRtc, type WebRtcImplementation } from './peer.js';
-import type { SignalingClientOptions } from './signaling-client.js';
+import type { SignalingClientOptions, TokenSource } from './signaling-client.js';
 import type { WebSocketConstructor } from './web-socket.js';
 
 /** How the signaling connection reconnects after a drop. Every field is optional. */
@@ -25,6 +25,13 @@ export interface JoinRoomOptions {
   room: string;
   /** Presence metadata the other peers see (≤ 16 primitive values, ≤ 1 KiB of JSON). @default {} */
   meta?: PeerMeta;
+  /**
+   * A room token for servers that require one (see the server's `auth`): the token, or a
+   * function that fetches a fresh one, called before every (re)connect — so a reconnect
+   * after the first token expired still gets in. Sent in the join frame, never in the URL.
+   * @default undefined
+   */
+  token?: TokenSource;
   /**
    * ICE servers (STUN/TURN) for the peer connections. When given, they are used *instead
    * of* the list the signaling server sends in its welcome; `[]` means host candidates
@@ -97,7 +104,10 @@ const DEFAULT_TIMING = {
 /** Checks options and fills in defaults; throws a PeerlaneError naming the bad option. */
 export function resolveSettings(options: JoinRoomOptions): RoomSettings {
   if (typeof options !== 'object' || options === null) invalid('options must be an object');
-  const { url, room, meta, iceServers, iceTransportPolicy = 'all' } = options;
+  const { url, room, meta, iceServers, iceTransportPolicy = 'all', token } = options;
+  if (token !== undefined && typeof token !== 'string' && typeof token !== 'function') {
+    invalid('options.token must be a string or a function returning one');
+  }
   if (typeof url !== 'string' || !/^wss?:\/\//i.test(url)) {
     invalid(`options.url must be a ws:// or wss:// URL (got ${String(url)})`);
   }
@@ -132,6 +142,7 @@ export function resolveSettings(options: JoinRoomOptions): RoomSettings {
     url,
     room,
     meta,
+    token,
     iceServers,
     iceTransportPolicy,
     wrtc: resolveWebRtc(options.wrtc),

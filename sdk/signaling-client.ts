@@ -23,10 +23,14 @@ import {
 export type SignalingState = 'connecting' | 'connected' | 'reconnecting' | 'closed';
 
 /** Options of a {@link SignalingClient}, resolved. */
+/** A room token, or a function that fetches a fresh one for each (re)connect. */
+export type TokenSource = string | (() => string | Promise<string>);
+
 export interface SignalingClientOptions {
   url: string;
   room: string;
   meta: PeerMeta | undefined;
+  token: TokenSource | undefined;
   WebSocket: WebSocketConstructor;
   connectTimeoutMs: number;
   /** null: never reconnect. */
@@ -59,6 +63,8 @@ const RETRYABLE_JOIN_ERRORS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'TOO_MANY_ROOMS',
   'RATE_LIMITED',
   'INTERNAL_ERROR',
+  'UNAVAILABLE',
+  'AUTH_UNAVAILABLE',
 ]);
 /** Close codes after which reconnecting would only be refused again. */
 const FINAL_CLOSE_CODES: ReadonlySet<number> = new Set([
@@ -184,7 +190,25 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
     socket.addEventListener('open', () => {
       if (!current()) return;
       opened = true;
-      socket.send(JSON.stringify(this.#joinFrame()));
+      const { token } = this.options;
+      if (typeof token !== 'function') {
+        socket.send(JSON.stringify(this.#joinFrame(token)));
+        return;
+      }
+      Promise.resolve()
+        .then(token)
+        .then(
+          (fresh) => {
+            if (current()) socket.send(JSON.stringify(this.#joinFrame(fresh)));
+          },
+          (error: unknown) => {
+            if (!current()) return;
+            this.#abandon(socket);
+            this.#attemptFailed(
+              new PeerlaneError('TOKEN_UNAVAILABLE', 'the token function failed', { cause: error }),
+            );
+          },
+        );
     });
     socket.addEventListener('message', (event) => {
       if (current()) this.#onMessage(event.data);
@@ -196,13 +220,14 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
     socket.addEventListener('error', () => {});
   }
 
-  #joinFrame(): ClientFrame {
+  #joinFrame(token: string | undefined): ClientFrame {
     const { room, meta } = this.options;
     return {
       type: 'join',
       room,
       v: PROTOCOL_VERSION,
       ...(meta === undefined ? {} : { meta }),
+      ...(token === undefined ? {} : { token }),
       ...(this.#credentials === undefined ? {} : { resume: this.#credentials }),
       ref: JOIN_REF,
     };
@@ -253,7 +278,11 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
 
   #onJoinRefused(code: ErrorCode, message: string): void {
     const error = new PeerlaneError(code, message);
-    if (this.#first || !RETRYABLE_JOIN_ERRORS.has(code)) {
+    // An expired token is worth another try only when a fresh one can be fetched.
+    const retryable =
+      RETRYABLE_JOIN_ERRORS.has(code) ||
+      (code === 'TOKEN_EXPIRED' && typeof this.options.token === 'function');
+    if (this.#first || !retryable) {
       this.#fail(error);
       return;
     }
