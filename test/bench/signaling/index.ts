@@ -4,9 +4,7 @@
  * phases against each server in turn, reads the server's CPU time and RSS from /proc,
  * and prints one table. Numbers are printed, never asserted.
  */
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { availableParallelism, release } from 'node:os';
+import { machine, packageVersion, thisPeerlane, utcMinute } from '../shared/run-info.js';
 import type { ServerKind } from './ipc.js';
 import { type BenchOptions, HELP, parseBenchArgs } from './options.js';
 import { dataTemplate } from './payloads.js';
@@ -23,7 +21,7 @@ import {
   type ServerProcess,
   startServer,
 } from './phases.js';
-import { Child, canPin, REPO_ROOT } from './processes.js';
+import { Child, canPin } from './processes.js';
 import {
   type JoinResult,
   LABELS,
@@ -83,38 +81,21 @@ async function phase<T>(
   }
 }
 
-function versionOf(name: string): string {
-  try {
-    const manifest = new URL(`../../../node_modules/${name}/package.json`, import.meta.url);
-    const { version } = JSON.parse(readFileSync(manifest, 'utf8')) as { version?: unknown };
-    return typeof version === 'string' ? version : '?';
-  } catch {
-    return '?';
-  }
-}
-
 /** Which Peerlane was measured, so a pasted table says what code it describes. */
 function whichPeerlane(options: BenchOptions): string {
-  if (options.peerlaneModule !== null) return `Peerlane from ${options.peerlaneModule}`;
-  try {
-    const git = (...args: string[]) =>
-      execFileSync('git', args, { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
-    const dirty = git('status', '--porcelain', '--', 'signaling') !== '';
-    return `Peerlane from this checkout, git ${git('rev-parse', '--short', 'HEAD')}${dirty ? ' + uncommitted changes in signaling/' : ''}`;
-  } catch {
-    return 'Peerlane from this checkout';
-  }
+  return options.peerlaneModule === null
+    ? thisPeerlane()
+    : `Peerlane from ${options.peerlaneModule}`;
 }
 
 function describeRun(options: BenchOptions, meanBytes: number | null): string[] {
-  const cpu = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1];
   const sdp = dataTemplate('offer').length;
   const candidate = dataTemplate('candidate').length;
   const mean = meanBytes === null ? '' : `; mean frame ${Math.round(meanBytes)} B`;
   return [
-    `Peerlane signaling benchmark, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
-    `node ${process.version}, ${cpu ?? 'unknown CPU'} × ${availableParallelism()}, Linux ${release()}`,
-    `ws ${versionOf('ws')}, peer ${versionOf('peer')}, zod ${versionOf('zod')}; ${whichPeerlane(options)}`,
+    `Peerlane signaling benchmark, ${utcMinute()}`,
+    machine(),
+    `ws ${packageVersion('ws')}, peer ${packageVersion('peer')}, zod ${packageVersion('zod')}; ${whichPeerlane(options)}`,
     options.pin
       ? `server alone in a process on CPU ${SERVER_CPU}, load generator on CPU ${LOAD_CPU} (taskset); loopback`
       : 'processes NOT pinned to cores; loopback',

@@ -5,6 +5,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { PeerServer } from 'peer';
+import { BENCH_LIMITS } from '../shared/peerlane-limits.js';
 import { createBareRelay } from './bare-relay.js';
 import type { FromServer, ServerKind, ToServer } from './ipc.js';
 
@@ -24,12 +25,7 @@ async function start(kind: ServerKind): Promise<string> {
       const server = await createSignalingServer({
         port: 0,
         host: HOST,
-        // Every benchmark client comes from 127.0.0.1, at rates no single user would.
-        rateLimit: 1_000_000,
-        rateBurst: 1_000_000,
-        maxConnectionsPerIp: 1_000_000,
-        joinRateLimit: 1_000_000,
-        joinRateBurst: 1_000_000,
+        ...BENCH_LIMITS,
       });
       return server.url;
     }
