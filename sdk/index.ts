@@ -33,10 +33,25 @@
  * room.on('error', (error) => …);              // PeerlaneError; error.code, error.peerId
  * room.off(event, listener);
  * room.broadcast(data);   // string | Uint8Array | ArrayBuffer
+ * room.setMeta(meta);     // the others get 'peer-updated'
  * await room.leave();     // always resolves
  *
  * peer.id; peer.meta; peer.state; peer.bufferedAmount;
  * peer.send(data);        // string | Uint8Array | ArrayBuffer; queued until connected
+ * peer.stream;            // MediaStream | undefined: its audio/video, while it sends any
+ * await peer.getStats();  // { transport: 'webrtc', path: 'host' | 'srflx' | 'relay' | 'unknown',
+ *                         //   rttMs, bitrateInKbps, bitrateOutKbps, inbound, outbound, … }
+ *
+ * // Media: one microphone and one camera (or screen) per peer, sent to every peer.
+ * room.media.publish(await navigator.mediaDevices.getUserMedia({ audio: true, video: true }));
+ * room.on('stream', (stream, peer) => { video.srcObject = stream; }); // again when tracks change
+ * room.on('stream-ended', (stream, peer) => …); // unpublished, left, or connection closed
+ * room.media.setAudioEnabled(false);  // mute: nothing sent, no renegotiation (also setVideoEnabled)
+ * await room.media.switchCamera(deviceId);
+ * await room.media.shareScreen();     // replaces the camera; back to it when the share ends
+ * room.media.stopScreenShare();
+ * room.media.unpublish();
+ * room.media.stream;      // the local preview; room.media.on('change', …) when it changes
  * ```
  *
  * @packageDocumentation
@@ -50,6 +65,8 @@ export {
   SDK_ERROR_CODES,
 } from './errors.js';
 export { joinRoom } from './join-room.js';
+export type { MediaKind } from './link-media.js';
+export type { LocalMedia, LocalMediaEvents } from './media.js';
 export type { MessageData } from './message-stream.js';
 export type { JoinRoomOptions, ReconnectOptions } from './options.js';
 export type { TokenSource } from './signaling-client.js';
@@ -57,4 +74,10 @@ export type { WebRtcImplementation } from './peer.js';
 export type { ConnectionState } from './peer-link.js';
 export type { RemotePeer, SendData } from './remote-peer.js';
 export type { PeerLeftReason, Room, RoomEvents, RoomSignalingState } from './room.js';
+export type {
+  CandidatePath,
+  PeerStats,
+  RtpCounts,
+  StatsTransport,
+} from './stats.js';
 export type { WebSocketConstructor, WebSocketLike } from './web-socket.js';

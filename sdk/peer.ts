@@ -13,6 +13,7 @@ import { SignalData } from '../signaling/protocol.js';
 import { Emitter } from './emitter.js';
 import { PeerlaneError } from './errors.js';
 import type { FrameSink } from './message-stream.js';
+import { OfferQueue } from './offer-queue.js';
 
 /** The WebRTC classes the SDK uses. In browsers they are the globals. */
 export interface WebRtcImplementation {
@@ -63,8 +64,16 @@ export interface PeerTransportEvents {
   negotiated: () => void;
   /** The send buffer fell to the low-water mark after {@link PeerTransport.awaitDrain}. */
   drain: () => void;
+  /**
+   * Initiator only: the other side wants to send or stop sending media of `kind` (a
+   * `transceiverRequest` signal). Make sure a transceiver of that kind exists, then call
+   * {@link PeerTransport.requestNegotiation}.
+   */
+  'media-request': (kind: 'audio' | 'video') => void;
   /** The connection is gone for good (closed by the remote side, or broken). */
   close: (error: Error | undefined) => void;
+  /** The transport is closed, whichever side closed it: after `close`, or on `close()`. The last event. */
+  closed: () => void;
 }
 
 /** Options of a {@link PeerTransport}. */
@@ -78,6 +87,10 @@ export interface PeerTransportOptions {
 
 /** One simple-peer: an RTCPeerConnection and its data channel, carrying frames. */
 export class PeerTransport extends Emitter<PeerTransportEvents> implements FrameSink {
+  /** True on the side that makes the offers. */
+  readonly initiator: boolean;
+  /** Initiator only: every offer after simple-peer's first, one round at a time. */
+  readonly #offers: OfferQueue | undefined;
   readonly #peer: SimplePeerInternals;
   /** Local candidates held back while an ICE-restart offer is being made. */
   #heldCandidates: SignalData[] | null = null;
@@ -88,7 +101,11 @@ export class PeerTransport extends Emitter<PeerTransportEvents> implements Frame
 
   constructor(options: PeerTransportOptions) {
     super();
+    this.initiator = options.initiator;
     this.#iceServers = options.iceServers;
+    this.#offers = options.initiator
+      ? new OfferQueue({ offer: (iceRestart) => this.#offer(iceRestart) }, true)
+      : undefined;
     this.#peer = new SimplePeer({
       initiator: options.initiator,
       trickle: true,
@@ -99,7 +116,10 @@ export class PeerTransport extends Emitter<PeerTransportEvents> implements Frame
     let failure: Error | undefined;
     this.#peer.on('signal', (data) => this.#onLocalSignal(data));
     this.#peer.on('connect', () => this.#onConnect());
-    this.#peer.on('negotiated', () => this.emit('negotiated'));
+    this.#peer.on('negotiated', () => {
+      this.#offers?.settled();
+      this.emit('negotiated');
+    });
     this.#peer.on('data', (chunk: Uint8Array) =>
       this.emit('frame', new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)),
     );
@@ -110,7 +130,9 @@ export class PeerTransport extends Emitter<PeerTransportEvents> implements Frame
       if (this.#closed) return;
       this.#closed = true;
       clearInterval(this.#drainPoll);
+      this.#offers?.close();
       this.emit('close', failure);
+      this.emit('closed');
     });
     const pc = this.#peer._pc;
     if (pc) this.#keepIceFailureFromSimplePeer(pc);
@@ -135,6 +157,11 @@ export class PeerTransport extends Emitter<PeerTransportEvents> implements Frame
     return this.#peer._pc?.signalingState ?? 'closed';
   }
 
+  /** The RTCPeerConnection, for media tracks and statistics; undefined once closed. */
+  get peerConnection(): RTCPeerConnection | undefined {
+    return this.#closed ? undefined : this.#peer._pc;
+  }
+
   send(frame: Uint8Array): void {
     this.#peer.send(frame);
   }
@@ -154,8 +181,19 @@ export class PeerTransport extends Emitter<PeerTransportEvents> implements Frame
   signal(data: SignalData): void {
     if (this.#closed) return;
     // A late answer to an offer we have since replaced: simple-peer would apply it in the
-    // 'stable' state, fail, and destroy the whole connection.
-    if (data.type === 'answer' && this.signalingState !== 'have-local-offer') return;
+    // 'stable' state (or to an offer with other m= sections), fail, and destroy the whole
+    // connection.
+    if (data.type === 'answer' && !this.#answers(data.sdp)) return;
+    // Renegotiation requests go through the offer queue, never to simple-peer: it would
+    // make its own offer at once, whatever round is in flight (simple-peer #703).
+    if (data.type === 'transceiverRequest') {
+      if (this.initiator) this.emit('media-request', data.transceiverRequest.kind);
+      return;
+    }
+    if (data.type === 'renegotiate') {
+      this.#offers?.request(false);
+      return;
+    }
     // The shapes match; the zod type only spells optional fields as `| undefined`.
     this.#peer.signal(data as SimplePeer.SignalData);
   }
@@ -164,7 +202,8 @@ export class PeerTransport extends Emitter<PeerTransportEvents> implements Frame
    * Initiator only: offers fresh ICE credentials on the same RTCPeerConnection, so the
    * DTLS session and the data channel survive while ICE finds a new path. simple-peer has
    * no ICE restart; its answerer side takes the offer as an ordinary renegotiation.
-   * `iceServers` replaces the servers (e.g. fresh TURN credentials) when it differs.
+   * `iceServers` replaces the servers (e.g. fresh TURN credentials) when it differs. The
+   * offer waits for a round in flight to end (see {@link OfferQueue}).
    */
   async restartIce(iceServers: RTCIceServer[]): Promise<void> {
     const pc = this.#peer._pc;
@@ -173,10 +212,28 @@ export class PeerTransport extends Emitter<PeerTransportEvents> implements Frame
       this.#iceServers = iceServers;
       pc.setConfiguration({ ...pc.getConfiguration(), iceServers });
     }
+    this.#offers?.request(true);
+  }
+
+  /**
+   * Media tracks or directions changed and the other side must hear of it. The initiator
+   * queues an offer (one round at a time); the other side asks the initiator for one with
+   * a `transceiverRequest` signal for `kind`.
+   */
+  requestNegotiation(kind: 'audio' | 'video'): void {
+    if (this.#closed) return;
+    if (this.#offers) this.#offers.request(false);
+    else this.emit('signal', { type: 'transceiverRequest', transceiverRequest: { kind } });
+  }
+
+  /** One offer, made by the {@link OfferQueue}. */
+  async #offer(iceRestart: boolean): Promise<void> {
+    const pc = this.#peer._pc;
+    if (this.#closed || !pc) return;
     // The new candidates must not reach the remote before the offer that announces them.
     this.#heldCandidates ??= [];
     try {
-      const offer = await pc.createOffer({ iceRestart: true });
+      const offer = await pc.createOffer(iceRestart ? { iceRestart: true } : {});
       if (this.#closed) return;
       await pc.setLocalDescription(offer);
       if (this.#closed) return;
@@ -188,15 +245,30 @@ export class PeerTransport extends Emitter<PeerTransportEvents> implements Frame
     }
   }
 
-  /** Closes the connection. No `close` event follows. */
+  /** Closes the connection. No `close` event follows (`closed` does). */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#drainPoll);
+    this.#offers?.close();
     this.#peer.destroy();
+    this.emit('closed');
+  }
+
+  /**
+   * True when `sdp` can be the answer to the offer in flight: there is one, and it has as
+   * many m= sections (an answer to an older offer may not, and would break the connection).
+   */
+  #answers(sdp: string): boolean {
+    const pc = this.#peer._pc;
+    if (pc?.signalingState !== 'have-local-offer') return false;
+    return mLineCount(sdp) === mLineCount(pc.localDescription?.sdp ?? '');
   }
 
   #onLocalSignal(data: SimplePeer.SignalData): void {
+    // simple-peer asks for transceivers it thinks are missing after each answer; the SDK
+    // (link-media.ts) manages transceivers and their negotiation itself.
+    if ('transceiverRequest' in data || 'renegotiate' in data) return;
     const parsed = SignalData.safeParse(data);
     // simple-peer only makes valid signals; anything else would be refused by the server.
     if (!parsed.success || this.#closed) return;
@@ -239,4 +311,9 @@ export class PeerTransport extends Emitter<PeerTransportEvents> implements Frame
       if (pc.connectionState !== 'failed') onConnection?.call(pc, event);
     };
   }
+}
+
+/** How many media sections (`m=` lines, data channel included) an SDP has. */
+function mLineCount(sdp: string): number {
+  return sdp.match(/^m=/gm)?.length ?? 0;
 }

@@ -1,7 +1,9 @@
 import type { PeerId, PeerMeta } from '../signaling/protocol.js';
 import { PeerlaneError } from './errors.js';
+import type { LinkMedia } from './link-media.js';
 import { toBytes } from './message-stream.js';
 import type { ConnectionState, PeerLink } from './peer-link.js';
+import type { PeerStats } from './stats.js';
 
 /** What `send()` and `broadcast()` accept. A string arrives as a string, bytes as a Uint8Array. */
 export type SendData = string | Uint8Array | ArrayBuffer;
@@ -27,6 +29,15 @@ export interface RemotePeer {
    * `INVALID_ARGUMENT` when `data` is not a string, Uint8Array or ArrayBuffer.
    */
   send(data: SendData): void;
+  /** The peer's audio/video while it sends any (the room's `stream` event gives it too). */
+  readonly stream: MediaStream | undefined;
+  /**
+   * A snapshot of the connection to this peer: which path it takes (`host`, `srflx`,
+   * `relay`), round-trip time, bitrates since the previous call, RTP counters per kind.
+   * @throws PeerlaneError (as a rejection) `PEER_LEFT`, `LEFT_ROOM`, or `PEER_UNREACHABLE`
+   * when there is no connection to measure.
+   */
+  getStats(): Promise<PeerStats>;
 }
 
 /** Checks what an application wants to send and turns it into the bytes frames carry. */
@@ -58,6 +69,8 @@ export class PeerHandle implements RemotePeer {
   #ended: Ended | null = null;
   /** The current link; the room replaces a failed one when the peer shows up again. */
   link: PeerLink;
+  /** The media side of the current link; the room sets it with each link. */
+  media: LinkMedia | undefined = undefined;
 
   constructor(
     readonly id: PeerId,
@@ -74,6 +87,22 @@ export class PeerHandle implements RemotePeer {
 
   get bufferedAmount(): number {
     return this.#ended ? 0 : this.link.bufferedAmount;
+  }
+
+  get stream(): MediaStream | undefined {
+    return this.#ended ? undefined : this.media?.stream;
+  }
+
+  async getStats(): Promise<PeerStats> {
+    const stats = this.#ended ? undefined : await this.media?.stats();
+    if (stats) return stats;
+    if (this.#ended) {
+      const what = this.#ended === 'PEER_LEFT' ? `peer ${this.id} has left` : 'the room was left';
+      throw new PeerlaneError(this.#ended, `no stats: ${what}`, { peerId: this.id });
+    }
+    throw new PeerlaneError('PEER_UNREACHABLE', `no stats: no connection to peer ${this.id}`, {
+      peerId: this.id,
+    });
   }
 
   send(data: SendData): void {

@@ -6,9 +6,11 @@ import type {
   SignalData,
   WelcomeFrame,
 } from '../signaling/protocol.js';
+import { PeerMeta as PeerMetaSchema } from '../signaling/protocol.js';
 import { EarlySignals } from './early-signals.js';
 import { Emitter } from './emitter.js';
 import { PeerlaneError } from './errors.js';
+import { LocalMedia } from './media.js';
 import type { MessageData } from './message-stream.js';
 import { type RoomSettings, toRtcIceServers } from './options.js';
 import { PeerTransport } from './peer.js';
@@ -38,6 +40,17 @@ export interface RoomEvents {
   /** A message from a peer: a string if it sent a string, a Uint8Array if it sent bytes. */
   message: (data: MessageData, peer: RemotePeer) => void;
   /**
+   * A peer's audio/video arrived, or its tracks changed (a kind added or removed): the
+   * same MediaStream each time, until `stream-ended`. Assign it to a media element's
+   * `srcObject` each time. Muting does not change the tracks: the peer sends nothing.
+   */
+  stream: (stream: MediaStream, peer: RemotePeer) => void;
+  /**
+   * A peer's media ended: it unpublished, left, or the connection closed or was replaced.
+   * A later publish comes as a new `stream`.
+   */
+  'stream-ended': (stream: MediaStream, peer: RemotePeer) => void;
+  /**
    * The direct connection to a peer changed state: `connecting` → `connected`, and
    * `reconnecting` → `connected` or `failed` when it breaks. (`closed` comes with
    * `peer-left` or `leave()` and has no event of its own.)
@@ -63,6 +76,8 @@ const LEAVE_TIMEOUT_MS = 1000;
 export class Room extends Emitter<RoomEvents> {
   /** The room's name. */
   readonly name: string;
+  /** This peer's audio and video: publish, mute, switch camera, share the screen. */
+  readonly media = new LocalMedia();
   #selfId = '';
   readonly #peers = new Map<PeerId, PeerHandle>();
   /** Peers presence lost while our connection to them lives: reported left when the timer fires. */
@@ -128,6 +143,26 @@ export class Room extends Emitter<RoomEvents> {
     for (const peer of this.#peers.values()) {
       if (peer.link.state !== 'failed') peer.sendEncoded(text, bytes);
     }
+  }
+
+  /**
+   * Replaces this peer's presence metadata; the others get `peer-updated`. Sent now, or
+   * once signaling is back (a reconnect carries the latest).
+   * @throws PeerlaneError `INVALID_ARGUMENT` (not valid metadata: ≤ 16 primitive values,
+   * ≤ 1 KiB of JSON) or `LEFT_ROOM`.
+   */
+  setMeta(meta: PeerMeta): void {
+    const parsed = PeerMetaSchema.safeParse(meta);
+    if (!parsed.success) {
+      const problem = parsed.error.issues[0]?.message ?? 'not valid metadata';
+      throw new PeerlaneError('INVALID_ARGUMENT', `setMeta(): ${problem}`);
+    }
+    if (this.#closed) {
+      throw new PeerlaneError('LEFT_ROOM', 'cannot set metadata: the room was left');
+    }
+    // The signaling client reads the same settings when it rejoins after a reconnect.
+    this.settings.meta = parsed.data;
+    this.#client.send({ type: 'meta', meta: parsed.data });
   }
 
   /**
@@ -256,15 +291,20 @@ export class Room extends Emitter<RoomEvents> {
   #createLink(peer: PeerHandle): PeerLink {
     const { settings } = this;
     const initiator = this.#selfId < peer.id; // both sides agree: no glare
+    const transport = new PeerTransport({
+      initiator,
+      iceServers: this.#iceServers,
+      iceTransportPolicy: settings.iceTransportPolicy,
+      wrtc: settings.wrtc,
+    });
+    peer.media = this.media.attach(transport, {
+      onStream: (stream) => this.emit('stream', stream, peer),
+      onStreamEnded: (stream) => this.emit('stream-ended', stream, peer),
+    });
     return new PeerLink({
       remoteId: peer.id,
       initiator,
-      transport: new PeerTransport({
-        initiator,
-        iceServers: this.#iceServers,
-        iceTransportPolicy: settings.iceTransportPolicy,
-        wrtc: settings.wrtc,
-      }),
+      transport,
       maxMessageBytes: settings.maxMessageBytes,
       peerConnectTimeoutMs: settings.peerConnectTimeoutMs,
       iceRestartDelayMs: settings.iceRestartDelayMs,
@@ -291,6 +331,7 @@ export class Room extends Emitter<RoomEvents> {
     this.#absent.clear();
     this.#early.clear();
     for (const peer of this.#peers.values()) peer.end('LEFT_ROOM');
+    this.media.close();
     this.#client.close();
   }
 

@@ -14,6 +14,11 @@ export interface E2eOptions {
   signaling?: SignalingServerOptions;
   /** Build the SDK's browser bundle in `beforeAll`, before any test's clock starts. @default false */
   sdk?: boolean;
+  /**
+   * Chromium flags after the harness's own (a later flag of the same name wins), e.g.
+   * `--use-fake-device-for-media-stream=device-count=2` for two fake cameras. @default []
+   */
+  launchArgs?: readonly string[];
 }
 
 /** The fixtures {@link useE2e} provides; valid inside tests. */
@@ -65,7 +70,7 @@ export function useE2e(options: E2eOptions = {}): E2e {
 
   beforeAll(async () => {
     [browser, pages] = await Promise.all([
-      launchChromium(),
+      launchChromium({ extraArgs: options.launchArgs ?? [] }),
       servePages(),
       options.sdk ? ensureSdkBundle() : undefined,
     ]);
@@ -121,7 +126,7 @@ export function useE2e(options: E2eOptions = {}): E2e {
     },
     async openPage(kind, { name, isolated = false } = {}) {
       if (!browser?.isConnected()) {
-        browser = await launchChromium();
+        browser = await launchChromium({ extraArgs: options.launchArgs ?? [] });
         context = undefined;
       }
       if (!isolated) context ??= await browser.newContext(CONTEXT_OPTIONS);

@@ -102,10 +102,61 @@ export interface SdkPageApi {
   globalsAdded(): string[];
 }
 
+/** What a page receives from one peer: its stream's tracks now, by kind. */
+export interface RemoteMedia {
+  peerId: string;
+  audio: number;
+  video: number;
+}
+
+/** RTP counters from `peer.getStats()`, for one direction of one peer connection. */
+export interface MediaCounts {
+  audioPackets: number;
+  videoFrames: number;
+  /** Width of the last video frame, or null. */
+  videoWidth: number | null;
+}
+
+/**
+ * The media page: the SDK bundle's `room.media` with Chromium's fake camera, microphone
+ * and screen. It records every `stream` and `stream-ended` event; an SDK `error` is
+ * logged with `console.error` (failing the test unless allowed).
+ */
+export interface MediaPageApi {
+  /** Joins `room`; with `publish`, captures the fake camera and microphone and publishes them first. */
+  join(room: string, options?: { publish?: boolean }): Promise<{ selfId: string }>;
+  /** Captures camera and microphone (`getUserMedia`) and publishes them. */
+  publish(): Promise<void>;
+  unpublish(): void;
+  setAudioEnabled(enabled: boolean): void;
+  setVideoEnabled(enabled: boolean): void;
+  /** `room.media.shareScreen()` (the fake screen, 1280×720 here). */
+  shareScreen(): Promise<void>;
+  stopScreenShare(): void;
+  /** Switches to the `index`th camera of `enumerateDevices()`; returns its label. */
+  switchCamera(index: number): Promise<string>;
+  /** The label of the video track being published, or null. */
+  publishedVideoLabel(): string | null;
+  /** What `peerId`'s `peer.stream` holds now. */
+  remoteMedia(peerId: string): RemoteMedia;
+  /** Waits until `peerId`'s stream has exactly `audio` and `video` tracks (0, 0: no stream). */
+  waitForMedia(peerId: string, audio: number, video: number, timeoutMs?: number): Promise<void>;
+  /** What arrived from `peerId` so far (`inbound` of its stats). */
+  received(peerId: string): Promise<MediaCounts>;
+  /** What was sent to `peerId` so far (`outbound` of its stats). */
+  sent(peerId: string): Promise<MediaCounts>;
+  /** `peer.getStats()`'s path and round-trip time. */
+  path(peerId: string): Promise<{ transport: string; path: string; rttMs: number | null }>;
+  /** Every `stream` / `stream-ended` event so far: `['stream' | 'ended', peerId]`. */
+  streamEvents(): Array<[string, string]>;
+  leave(): Promise<void>;
+}
+
 /** Page kind → its API; `openPage(kind)` returns a handle typed by this. */
 export interface PageApis {
   raw: RawPageApi;
   sdk: SdkPageApi;
+  media: MediaPageApi;
 }
 
 /** A page kind: the harness serves `/<kind>.html`, which loads `pages/<kind>-page.ts`. */

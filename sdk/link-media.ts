@@ -1,0 +1,229 @@
+import type { PeerTransport } from './peer.js';
+import { type PeerStats, StatsSampler } from './stats.js';
+
+/** The media kinds the SDK sends and receives. */
+export type MediaKind = 'audio' | 'video';
+const KINDS: readonly MediaKind[] = ['audio', 'video'];
+
+/**
+ * What this peer sends of one kind, on every link: `published` says whether the kind is
+ * negotiated as sending (changing it takes an offer/answer round); `track` is what the
+ * sender carries right now — null while muted — and changes with `replaceTrack`, no
+ * negotiation.
+ */
+export interface SendState {
+  published: boolean;
+  track: MediaStreamTrack | null;
+}
+
+/** Options of a {@link LinkMedia}. */
+export interface LinkMediaOptions {
+  transport: PeerTransport;
+  /** What this peer sends now. */
+  local(): Record<MediaKind, SendState>;
+  /** The remote peer's media started, or its tracks changed (same stream object). */
+  onStream(stream: MediaStream): void;
+  /** The remote peer's media ended: it stopped sending, or the connection closed. */
+  onStreamEnded(stream: MediaStream): void;
+}
+
+const sends = (direction: RTCRtpTransceiverDirection | null) =>
+  direction === 'sendrecv' || direction === 'sendonly';
+const receives = (direction: RTCRtpTransceiverDirection | null) =>
+  direction === 'sendrecv' || direction === 'recvonly';
+
+/**
+ * The media side of one link: at most one transceiver per kind, carrying this peer's
+ * track one way and the remote peer's the other.
+ *
+ * Only the initiator (the side that makes offers) adds transceivers. Its transceivers are
+ * `sendrecv` while it sends that kind, else `recvonly`; the other side's are the same
+ * (transceivers it got from an offer start `recvonly`). So either side can always receive,
+ * and neither ever offers to send a kind it does not publish (the server refuses sending
+ * m= lines to a token without the publish grant).
+ *
+ * When the other side starts or stops sending a kind it asks the initiator for a round
+ * with a `transceiverRequest` signal; the initiator adds a `recvonly` transceiver of that
+ * kind if it has none and queues an offer. After every round each side checks that what
+ * was negotiated matches what it wants, and asks again if not. Muting, switching camera
+ * and screen sharing only replace the sender's track.
+ */
+export class LinkMedia {
+  #remote: MediaStream | undefined;
+  /** The stream as the application last heard of it (`onStream`), if it did. */
+  #announced: MediaStream | undefined;
+  #announce: ReturnType<typeof setTimeout> | undefined;
+  #closed = false;
+  readonly #stats: StatsSampler;
+
+  constructor(private readonly options: LinkMediaOptions) {
+    const { transport } = options;
+    this.#stats = new StatsSampler(() => transport.peerConnection);
+    // simple-peer owns `ontrack`; a listener of our own sees every track.
+    transport.peerConnection?.addEventListener('track', (event) => this.#onTrack(event));
+    transport.on('negotiated', () => this.#onNegotiated());
+    transport.on('media-request', (kind) => this.#onMediaRequest(kind));
+    transport.on('closed', () => this.#close());
+    // The initiator's transceivers go into the connection's first offer; the other side
+    // takes its share when that offer arrives (in #onTrack) or asks after it.
+    this.#apply();
+  }
+
+  /** The remote peer's media, while it sends any. */
+  get stream(): MediaStream | undefined {
+    return this.#remote;
+  }
+
+  /** A snapshot of the connection's statistics, or undefined once it is closed. */
+  stats(): Promise<PeerStats | undefined> {
+    return this.#stats.sample();
+  }
+
+  /** What this peer sends changed: apply it, and renegotiate if the other side must know. */
+  update(): void {
+    this.#negotiate(this.#apply());
+  }
+
+  /**
+   * Puts each kind's local track and direction on its transceiver. Returns the kinds whose
+   * negotiated state must change.
+   */
+  #apply(): Set<MediaKind> {
+    const changed = new Set<MediaKind>();
+    const pc = this.options.transport.peerConnection;
+    if (!pc || this.#closed) return changed;
+    const local = this.options.local();
+    if (this.options.transport.initiator && KINDS.some((kind) => local[kind].published)) {
+      for (const kind of this.#addSlots(pc)) changed.add(kind);
+    }
+    for (const kind of KINDS) {
+      const { published, track } = local[kind];
+      const slot = this.#slot(pc, kind);
+      if (!slot) {
+        if (published) changed.add(kind); // the other side: the initiator must add one
+        continue;
+      }
+      const direction: RTCRtpTransceiverDirection = published ? 'sendrecv' : 'recvonly';
+      if (slot.direction !== direction) {
+        slot.direction = direction;
+        changed.add(kind);
+      }
+      if (slot.sender.track !== track) {
+        // Rejects only when the connection is closing; the track then goes nowhere anyway.
+        slot.sender.replaceTrack(track).catch(() => {});
+      }
+    }
+    return changed;
+  }
+
+  /**
+   * Initiator: one transceiver of each kind once media is used at all (by this side, or
+   * asked for by the other), so either side may start sending either kind in one round.
+   * A new one sends this side's track if it publishes that kind, else only receives.
+   */
+  #addSlots(pc: RTCPeerConnection): MediaKind[] {
+    const local = this.options.local();
+    const added = KINDS.filter((kind) => !this.#slot(pc, kind));
+    for (const kind of added) {
+      const { published, track } = local[kind];
+      pc.addTransceiver(track ?? kind, { direction: published ? 'sendrecv' : 'recvonly' });
+    }
+    return added;
+  }
+
+  /**
+   * One round for every change at once: the initiator queues an offer, the other side asks
+   * for one (the kind in its request only says which transceiver it needs first).
+   */
+  #negotiate(changed: Set<MediaKind>): void {
+    const [first] = changed;
+    if (first) this.options.transport.requestNegotiation(first);
+  }
+
+  /** The transceiver that carries `kind`: the first one of that kind. */
+  #slot(pc: RTCPeerConnection, kind: MediaKind): RTCRtpTransceiver | undefined {
+    return pc.getTransceivers().find((t) => t.receiver.track.kind === kind && !isStopped(t));
+  }
+
+  #onTrack(event: RTCTrackEvent): void {
+    if (this.#closed) return;
+    // On the answering side this runs inside setRemoteDescription(offer), before the
+    // answer is made: taking the new transceiver now puts our track in this very answer.
+    this.#apply();
+    this.#addRemote(event.track);
+  }
+
+  /** A round is over: make the remote stream match it, and ask for another if needed. */
+  #onNegotiated(): void {
+    const pc = this.options.transport.peerConnection;
+    if (!pc || this.#closed) return;
+    const wanted = this.#apply();
+    for (const kind of KINDS) {
+      const slot = this.#slot(pc, kind);
+      // Never negotiated yet, or negotiated otherwise than this side now wants.
+      if (slot && (slot.mid === null || sends(slot.direction) !== sends(slot.currentDirection)))
+        wanted.add(kind);
+    }
+    this.#negotiate(wanted);
+    for (const transceiver of pc.getTransceivers()) {
+      const { track } = transceiver.receiver;
+      if (receives(transceiver.currentDirection) && !isStopped(transceiver)) this.#addRemote(track);
+      else this.#removeRemote(track);
+    }
+  }
+
+  /** Initiator: the other side wants to start or stop sending `kind` (or both kinds). */
+  #onMediaRequest(kind: MediaKind): void {
+    const pc = this.options.transport.peerConnection;
+    if (!pc || this.#closed) return;
+    this.#addSlots(pc);
+    this.options.transport.requestNegotiation(kind);
+  }
+
+  #addRemote(track: MediaStreamTrack): void {
+    if (track.kind !== 'audio' && track.kind !== 'video') return;
+    if (!this.#remote) this.#remote = new MediaStream([track]);
+    else if (this.#remote.getTrackById(track.id)) return;
+    else this.#remote.addTrack(track);
+    this.#changed();
+  }
+
+  #removeRemote(track: MediaStreamTrack): void {
+    const stream = this.#remote;
+    if (!stream?.getTrackById(track.id)) return;
+    stream.removeTrack(track);
+    if (stream.getTracks().length === 0) this.#remote = undefined;
+    this.#changed();
+  }
+
+  /**
+   * Tells the application once per burst of changes: a round usually adds audio and video
+   * together, in separate `track` events (with microtasks run between them).
+   */
+  #changed(): void {
+    this.#announce ??= setTimeout(() => {
+      this.#announce = undefined;
+      this.#tell();
+    }, 0);
+  }
+
+  #tell(): void {
+    const announced = this.#announced;
+    this.#announced = this.#remote;
+    if (announced && announced !== this.#remote) this.options.onStreamEnded(announced);
+    if (this.#remote) this.options.onStream(this.#remote);
+  }
+
+  #close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#announce);
+    this.#remote = undefined;
+    this.#tell();
+  }
+}
+
+/** `stopped` is not in every implementation's types; `currentDirection` says it too. */
+function isStopped(transceiver: RTCRtpTransceiver): boolean {
+  return transceiver.currentDirection === 'stopped' || transceiver.direction === 'stopped';
+}

@@ -1,0 +1,153 @@
+import { describe, expect, it } from 'vitest';
+import { type TestPage, useE2e } from './harness/index.js';
+import type { MediaPageApi } from './pages/api.js';
+
+type MediaPage = TestPage<MediaPageApi>;
+
+/** What arrives from `from` at `page` during `ms`: audio packets and video frames decoded. */
+async function flow(page: MediaPage, from: string, ms = 1000) {
+  const before = await page.api.received(from);
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  const after = await page.api.received(from);
+  return {
+    audioPackets: after.audioPackets - before.audioPackets,
+    videoFrames: after.videoFrames - before.videoFrames,
+  };
+}
+
+/** Two media pages in one room, connected; `first` made the offers (lower id). */
+async function pair(e2e: ReturnType<typeof useE2e>, publish: boolean) {
+  const room = e2e.room();
+  const one = await e2e.openPage('media', { name: 'one' });
+  const two = await e2e.openPage('media', { name: 'two' });
+  const a = await one.api.join(room, { publish });
+  const b = await two.api.join(room, { publish });
+  const [initiator, other] = a.selfId < b.selfId ? [one, two] : [two, one];
+  const [initiatorId, otherId] = a.selfId < b.selfId ? [a.selfId, b.selfId] : [b.selfId, a.selfId];
+  return { room, initiator, other, initiatorId, otherId };
+}
+
+// One retry at most (see test/e2e/README.md); never more.
+describe('SDK media in Chromium (fake camera, microphone and screen)', { retry: 1 }, () => {
+  // Three fake cameras, for switchCamera (the last --use-fake-device… flag wins). The
+  // second one delivers Y16 (depth) frames, which WebRTC does not encode: use the third.
+  const e2e = useE2e({
+    sdk: true,
+    launchArgs: ['--use-fake-device-for-media-stream=device-count=3'],
+  });
+
+  it('sends audio and video both ways; stats name the path and the RTT', async () => {
+    const { initiator, other, initiatorId, otherId } = await pair(e2e, true);
+    await initiator.api.waitForMedia(otherId, 1, 1);
+    await other.api.waitForMedia(initiatorId, 1, 1);
+    const atOther = await flow(other, initiatorId);
+    const atInitiator = await flow(initiator, otherId);
+    for (const got of [atOther, atInitiator]) {
+      expect(got.videoFrames).toBeGreaterThan(5); // ~20 fps
+      expect(got.audioPackets).toBeGreaterThan(20); // 50 packets/s
+    }
+    const path = await other.api.path(initiatorId);
+    expect(path).toMatchObject({ transport: 'webrtc', path: 'host' });
+    expect(path.rttMs).toEqual(expect.any(Number));
+    // Both published before connecting: one stream event per side, nothing ended.
+    expect(await other.api.streamEvents()).toEqual([['stream', initiatorId]]);
+  });
+
+  it('mutes without renegotiating: nothing is sent until unmuted', async () => {
+    const { initiator, other, initiatorId } = await pair(e2e, true);
+    await other.api.waitForMedia(initiatorId, 1, 1);
+    expect((await flow(other, initiatorId, 500)).videoFrames).toBeGreaterThan(0);
+
+    await initiator.api.setVideoEnabled(false);
+    await initiator.api.setAudioEnabled(false);
+    await new Promise((resolve) => setTimeout(resolve, 300)); // packets already in flight
+    const muted = await flow(other, initiatorId);
+    expect(muted).toEqual({ audioPackets: 0, videoFrames: 0 });
+    // The tracks stay: muting is not unpublishing.
+    expect(await other.api.remoteMedia(initiatorId)).toMatchObject({ audio: 1, video: 1 });
+
+    await initiator.api.setVideoEnabled(true);
+    await initiator.api.setAudioEnabled(true);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const unmuted = await flow(other, initiatorId);
+    expect(unmuted.videoFrames).toBeGreaterThan(5);
+    expect(unmuted.audioPackets).toBeGreaterThan(20);
+    expect(await other.api.streamEvents()).toEqual([['stream', initiatorId]]);
+  });
+
+  it('shares the screen in place of the camera and comes back to it', async () => {
+    const { initiator, other, initiatorId } = await pair(e2e, true);
+    await other.api.waitForMedia(initiatorId, 1, 1);
+    expect(await initiator.api.publishedVideoLabel()).toMatch(/^fake_device_0/);
+
+    await initiator.api.shareScreen();
+    expect(await initiator.api.publishedVideoLabel()).toMatch(/^screen:/);
+    // The fake screen is 1280×720, the fake camera 640×480.
+    await expect
+      .poll(async () => (await other.api.received(initiatorId)).videoWidth, { timeout: 5000 })
+      .toBe(1280);
+    expect((await flow(other, initiatorId, 500)).videoFrames).toBeGreaterThan(3);
+
+    await initiator.api.stopScreenShare();
+    expect(await initiator.api.publishedVideoLabel()).toMatch(/^fake_device_0/);
+    await expect
+      .poll(async () => (await other.api.received(initiatorId)).videoWidth, { timeout: 5000 })
+      .toBe(640);
+    expect((await flow(other, initiatorId, 500)).videoFrames).toBeGreaterThan(3);
+    expect(await other.api.remoteMedia(initiatorId)).toMatchObject({ audio: 1, video: 1 });
+    expect(await other.api.streamEvents()).toEqual([['stream', initiatorId]]);
+  });
+
+  it('switches camera without a new stream', async () => {
+    const { initiator, other, initiatorId } = await pair(e2e, true);
+    await other.api.waitForMedia(initiatorId, 1, 1);
+    expect(await initiator.api.switchCamera(2)).toMatch(/^fake_device_2/);
+    expect(await initiator.api.publishedVideoLabel()).toMatch(/^fake_device_2/);
+    expect((await flow(other, initiatorId, 800)).videoFrames).toBeGreaterThan(5);
+    expect(await other.api.streamEvents()).toEqual([['stream', initiatorId]]);
+  });
+
+  it('lets the answering side publish and unpublish (it asks the initiator for each round)', async () => {
+    const { initiator, other, otherId } = await pair(e2e, false);
+    await other.api.publish();
+    await initiator.api.waitForMedia(otherId, 1, 1);
+    expect((await flow(initiator, otherId, 600)).videoFrames).toBeGreaterThan(3);
+    await other.api.unpublish();
+    await initiator.api.waitForMedia(otherId, 0, 0);
+    expect(await initiator.api.streamEvents()).toEqual([
+      ['stream', otherId],
+      ['ended', otherId],
+    ]);
+  });
+
+  it('survives both sides changing media at once, over and over (one round at a time)', async () => {
+    const { initiator, other, initiatorId, otherId } = await pair(e2e, false);
+    await initiator.api.waitForMedia(otherId, 0, 0);
+    // Every step on both pages without waiting: offers would cross if not serialized.
+    for (let round = 0; round < 4; round += 1) {
+      await Promise.all([initiator.api.publish(), other.api.publish()]);
+      await Promise.all([initiator.api.unpublish(), other.api.unpublish()]);
+      await Promise.all([initiator.api.publish(), other.api.publish()]);
+      await Promise.all([initiator.api.setAudioEnabled(false), other.api.setVideoEnabled(false)]);
+      await Promise.all([initiator.api.setAudioEnabled(true), other.api.setVideoEnabled(true)]);
+    }
+    await other.api.unpublish();
+    await initiator.api.waitForMedia(otherId, 0, 0, 10_000);
+    await other.api.waitForMedia(initiatorId, 1, 1, 10_000);
+    expect((await flow(other, initiatorId, 600)).videoFrames).toBeGreaterThan(3);
+  });
+
+  it('gives a late joiner what is already published', async () => {
+    const { room, initiator, other, initiatorId, otherId } = await pair(e2e, true);
+    await other.api.waitForMedia(initiatorId, 1, 1);
+    const late = await e2e.openPage('media', { name: 'late' });
+    const { selfId } = await late.api.join(room, { publish: true });
+    await late.api.waitForMedia(initiatorId, 1, 1);
+    await late.api.waitForMedia(otherId, 1, 1);
+    await initiator.api.waitForMedia(selfId, 1, 1);
+    await other.api.waitForMedia(selfId, 1, 1);
+    expect((await flow(late, initiatorId, 600)).videoFrames).toBeGreaterThan(3);
+    await late.api.leave();
+    await initiator.api.waitForMedia(selfId, 0, 0);
+  });
+});

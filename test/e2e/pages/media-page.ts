@@ -1,0 +1,112 @@
+/**
+ * The media page: publishes Chromium's fake camera and microphone through `room.media`
+ * (SDK bundle from `/peerlane.js`) and reports what arrives from the other peers. Runs in
+ * the browser.
+ */
+import type * as Peerlane from '../../../sdk/index.js';
+import type { MediaCounts, MediaPageApi, RemoteMedia } from './api.js';
+import { signalingUrl, within } from './page-kit.js';
+
+const BUNDLE_URL = '/peerlane.js';
+const { joinRoom } = (await import(BUNDLE_URL)) as typeof Peerlane;
+
+let room: Peerlane.Room | undefined;
+const events: Array<[string, string]> = [];
+/** Called after every stream event, to wake waiters. */
+const wakers = new Set<() => void>();
+
+function joined(): Peerlane.Room {
+  if (!room) throw new Error('call join() first');
+  return room;
+}
+
+function peer(id: string): Peerlane.RemotePeer {
+  const found = joined().peer(id);
+  if (!found) throw new Error(`peer ${id} is not in the room`);
+  return found;
+}
+
+function remoteMedia(peerId: string): RemoteMedia {
+  // A peer not announced yet sends nothing yet.
+  const stream = joined().peer(peerId)?.stream;
+  return {
+    peerId,
+    audio: stream?.getAudioTracks().length ?? 0,
+    video: stream?.getVideoTracks().length ?? 0,
+  };
+}
+
+function counts(side: Peerlane.PeerStats['inbound']): MediaCounts {
+  return {
+    audioPackets: side.audio?.packets ?? 0,
+    videoFrames: side.video?.frames ?? 0,
+    videoWidth: side.video?.frameWidth ?? null,
+  };
+}
+
+async function publish(): Promise<void> {
+  const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
+  joined().media.publish(stream);
+}
+
+const api: MediaPageApi = {
+  async join(name, options = {}) {
+    const joining = await joinRoom({ url: signalingUrl(), room: name });
+    room = joining;
+    const record = (kind: string, remote: Peerlane.RemotePeer) => {
+      events.push([kind, remote.id]);
+      for (const wake of [...wakers]) wake();
+    };
+    joining.on('stream', (_, remote) => record('stream', remote));
+    joining.on('stream-ended', (_, remote) => record('ended', remote));
+    joining.on('peer-joined', () => {
+      for (const wake of [...wakers]) wake();
+    });
+    joining.on('error', (error) => console.error(`peerlane error ${error.code}: ${error.message}`));
+    if (options.publish) await publish();
+    return { selfId: joining.selfId };
+  },
+  publish,
+  unpublish: () => joined().media.unpublish(),
+  setAudioEnabled: (enabled) => joined().media.setAudioEnabled(enabled),
+  setVideoEnabled: (enabled) => joined().media.setVideoEnabled(enabled),
+  shareScreen: () => joined().media.shareScreen(),
+  stopScreenShare: () => joined().media.stopScreenShare(),
+  async switchCamera(index) {
+    const cameras = (await navigator.mediaDevices.enumerateDevices()).filter(
+      (device) => device.kind === 'videoinput',
+    );
+    const camera = cameras[index];
+    if (!camera) throw new Error(`there are ${cameras.length} cameras, no #${index}`);
+    await joined().media.switchCamera(camera.deviceId);
+    return camera.label;
+  },
+  publishedVideoLabel: () => joined().media.stream?.getVideoTracks()[0]?.label ?? null,
+  remoteMedia,
+  waitForMedia(peerId, audio, video, timeoutMs = 5000) {
+    const matches = () => {
+      const now = remoteMedia(peerId);
+      return now.audio === audio && now.video === video;
+    };
+    if (matches()) return Promise.resolve();
+    let wake = () => {};
+    const done = new Promise<void>((resolve) => {
+      wake = () => {
+        if (matches()) resolve();
+      };
+      wakers.add(wake);
+    });
+    const what = `${audio} audio and ${video} video track(s) from ${peerId} (now ${JSON.stringify(remoteMedia(peerId))})`;
+    return within(done, timeoutMs, what).finally(() => wakers.delete(wake));
+  },
+  received: async (peerId) => counts((await peer(peerId).getStats()).inbound),
+  sent: async (peerId) => counts((await peer(peerId).getStats()).outbound),
+  async path(peerId) {
+    const stats = await peer(peerId).getStats();
+    return { transport: stats.transport, path: stats.path, rttMs: stats.rttMs ?? null };
+  },
+  streamEvents: () => events,
+  leave: () => joined().leave(),
+};
+
+window.peerlaneTest = api;
