@@ -28,6 +28,11 @@ export class Emitter<Events extends EventMap<Events>> {
     return this;
   }
 
+  /** How many listeners `event` has. */
+  protected listenerCount(event: keyof Events): number {
+    return this.#listeners.get(event)?.size ?? 0;
+  }
+
   /** Calls every listener of `event` with `args`, in the order they were added. */
   protected emit<K extends keyof Events>(event: K, ...args: Parameters<Events[K]>): void {
     const set = this.#listeners.get(event);

@@ -22,9 +22,10 @@
 /**
  * Frame kinds. 0 is never used, so a zeroed buffer is not a valid frame. A PING is the one
  * byte `2`: it carries nothing; it keeps an idle link audible and tells the other side
- * that frames flow (again) after a break.
+ * that frames flow (again) after a break. FILE_CHUNK and FILE_CONTROL travel on the bulk
+ * lane only (`transfer/transfer-protocol.ts`).
  */
-export const FRAME_KIND = { MESSAGE: 1, PING: 2 } as const;
+export const FRAME_KIND = { MESSAGE: 1, PING: 2, FILE_CHUNK: 3, FILE_CONTROL: 4 } as const;
 
 const FLAG_TEXT = 0b01;
 const FLAG_FINAL = 0b10;

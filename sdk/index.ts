@@ -38,6 +38,23 @@
  *
  * peer.id; peer.meta; peer.state; peer.bufferedAmount;
  * peer.send(data);        // string | Uint8Array | ArrayBuffer; queued until connected
+ *
+ * // Files: own data channel, back-pressure end to end, SHA-256 checked, resumes after a break.
+ * const transfer = peer.sendFile(source, { name, type, size }); // Blob/File | ReadableStream |
+ *                         //   AsyncIterable<Uint8Array> | Node path; name/type default to the
+ *                         //   File's or the path's; size: only for a stream, default unknown
+ * room.sendFile(blobOrPath, options);  // one transfer per peer (not a stream: read once)
+ * transfer.on('progress', ({ bytesTransferred, bytesConfirmed, size, bytesPerSecond, etaMs }) => …);
+ * transfer.on('state', (state) => …); // offered | transferring | paused | verifying | complete | failed
+ * await transfer.done;    // receiver verified it; rejects with error.code: TRANSFER_CANCELLED,
+ *                         //   TRANSFER_REJECTED, INTEGRITY_FAILED, SOURCE_UNREADABLE,
+ *                         //   SINK_UNWRITABLE, TRANSFER_FAILED, PEER_LEFT, LEFT_ROOM
+ * transfer.cancel(reason);
+ * room.on('incoming-file', (incoming) => {   // incoming.from, .name, .size (undefined: unknown), .type
+ *   const receiving = incoming.accept();    // receiving.done → Blob; same events as a transfer
+ *   incoming.accept({ writable, windowBytes }); // into a WritableStream; windowBytes 4 MiB
+ *   incoming.reject(reason);                // no listener at all: every offer is rejected
+ * });
  * peer.stream;            // MediaStream | undefined: its audio/video, while it sends any
  * await peer.getStats();  // { transport: 'webrtc', path: 'host' | 'srflx' | 'relay' | 'unknown',
  *                         //   rttMs, bitrateInKbps, bitrateOutKbps, inbound, outbound, … }
@@ -69,15 +86,24 @@ export type { MediaKind } from './link-media.js';
 export type { LocalMedia, LocalMediaEvents } from './media.js';
 export type { MessageData } from './message-stream.js';
 export type { JoinRoomOptions, ReconnectOptions } from './options.js';
-export type { TokenSource } from './signaling-client.js';
 export type { WebRtcImplementation } from './peer.js';
 export type { ConnectionState } from './peer-link.js';
 export type { RemotePeer, SendData } from './remote-peer.js';
 export type { PeerLeftReason, Room, RoomEvents, RoomSignalingState } from './room.js';
+export type { TokenSource } from './signaling-client.js';
 export type {
   CandidatePath,
   PeerStats,
   RtpCounts,
   StatsTransport,
 } from './stats.js';
+export type { AcceptOptions, IncomingFile } from './transfer/file-receiver.js';
+export type { SendFileOptions } from './transfer/file-sender.js';
+export type { FileSource } from './transfer/file-source.js';
+export type {
+  FileTransfer,
+  FileTransferEvents,
+  TransferProgress,
+  TransferState,
+} from './transfer/file-transfer.js';
 export type { WebSocketConstructor, WebSocketLike } from './web-socket.js';

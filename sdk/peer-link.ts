@@ -1,6 +1,7 @@
 import type { SignalData } from '../signaling/protocol.js';
 import { PeerlaneError } from './errors.js';
 import { encodePing } from './framing.js';
+import type { Lane } from './lane.js';
 import { Inbox, type MessageData, Outbox } from './message-stream.js';
 import type { PeerTransport } from './peer.js';
 
@@ -111,6 +112,11 @@ export class PeerLink {
 
   get state(): ConnectionState {
     return this.#state;
+  }
+
+  /** The bulk lane of this link (file transfers): its own data channel, beside the messages'. */
+  get bulk(): Lane {
+    return this.options.transport.bulk;
   }
 
   /** Bytes waiting to be sent: queued in the SDK plus buffered in the data channel. */

@@ -12,6 +12,7 @@ import SimplePeer from 'simple-peer';
 import { SignalData } from '../signaling/protocol.js';
 import { Emitter } from './emitter.js';
 import { PeerlaneError } from './errors.js';
+import { BULK_CHANNEL_ID, DataChannelLane } from './lane.js';
 import type { FrameSink } from './message-stream.js';
 import { OfferQueue } from './offer-queue.js';
 
@@ -87,6 +88,8 @@ export interface PeerTransportOptions {
 
 /** One simple-peer: an RTCPeerConnection and its data channel, carrying frames. */
 export class PeerTransport extends Emitter<PeerTransportEvents> implements FrameSink {
+  /** The lane for file chunks, beside simple-peer's channel (which carries messages). */
+  readonly bulk: DataChannelLane;
   /** True on the side that makes the offers. */
   readonly initiator: boolean;
   /** Initiator only: every offer after simple-peer's first, one round at a time. */
@@ -136,6 +139,10 @@ export class PeerTransport extends Emitter<PeerTransportEvents> implements Frame
     });
     const pc = this.#peer._pc;
     if (pc) this.#keepIceFailureFromSimplePeer(pc);
+    // The bulk lane (file chunks): a second channel both sides create with the same id.
+    const bulk = pc?.createDataChannel('peerlane-bulk', { negotiated: true, id: BULK_CHANNEL_ID });
+    if (!bulk) throw new PeerlaneError('NO_WEBRTC', 'simple-peer made no RTCPeerConnection');
+    this.bulk = new DataChannelLane(bulk);
   }
 
   /** True once connected, while the data channel is open. */

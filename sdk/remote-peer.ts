@@ -4,6 +4,11 @@ import type { LinkMedia } from './link-media.js';
 import { toBytes } from './message-stream.js';
 import type { ConnectionState, PeerLink } from './peer-link.js';
 import type { PeerStats } from './stats.js';
+import type { IncomingTransfer } from './transfer/file-receiver.js';
+import type { SendFileOptions } from './transfer/file-sender.js';
+import { canReadPaths, type FileSource, sourceKind } from './transfer/file-source.js';
+import type { FileTransfer } from './transfer/file-transfer.js';
+import { TransferHub } from './transfer/transfer-hub.js';
 
 /** What `send()` and `broadcast()` accept. A string arrives as a string, bytes as a Uint8Array. */
 export type SendData = string | Uint8Array | ArrayBuffer;
@@ -38,6 +43,56 @@ export interface RemotePeer {
    * when there is no connection to measure.
    */
   getStats(): Promise<PeerStats>;
+  /**
+   * Sends a file to this peer on its own data channel (chat is never held up by it), in
+   * chunks, with back-pressure end to end: the source is read only as fast as the receiver
+   * writes. The receiver gets a room `incoming-file` event and accepts or rejects; `done`
+   * resolves once it has the whole file and its SHA-256 matches. If the connection drops,
+   * the transfer pauses and resumes from the last byte the receiver confirmed.
+   *
+   * @param source a Blob or File, a web ReadableStream of bytes, an async iterable of bytes
+   * (a Node Readable), or in Node a file path.
+   * @throws PeerlaneError `INVALID_ARGUMENT` (not a source, a path outside Node, a bad
+   * option), `PEER_LEFT`, `LEFT_ROOM` or `PEER_UNREACHABLE`, as for `send()`. Failures
+   * after the start (`SOURCE_UNREADABLE`, `TRANSFER_REJECTED`…) reject `done` instead.
+   */
+  sendFile(source: FileSource, options?: SendFileOptions): FileTransfer;
+}
+
+/** Checks a `sendFile()` source and its options. @throws PeerlaneError `INVALID_ARGUMENT` */
+export function checkFileSource(source: FileSource, options: SendFileOptions): void {
+  const kind = sourceKind(source);
+  if (!kind) {
+    throw new PeerlaneError(
+      'INVALID_ARGUMENT',
+      'sendFile() takes a Blob, a ReadableStream, an async iterable of bytes or (in Node) a path',
+    );
+  }
+  if (kind === 'path' && !canReadPaths()) {
+    throw new PeerlaneError('INVALID_ARGUMENT', 'sendFile(): a path can be sent only from Node');
+  }
+  if (typeof options !== 'object' || options === null) {
+    throw new PeerlaneError('INVALID_ARGUMENT', 'sendFile(): options must be an object');
+  }
+  const { name, type, size } = options;
+  if (name !== undefined && (typeof name !== 'string' || name.length > 1024)) {
+    throw new PeerlaneError(
+      'INVALID_ARGUMENT',
+      'sendFile(): name must be a string of at most 1024 characters',
+    );
+  }
+  if (type !== undefined && (typeof type !== 'string' || type.length > 256)) {
+    throw new PeerlaneError(
+      'INVALID_ARGUMENT',
+      'sendFile(): type must be a string of at most 256 characters',
+    );
+  }
+  if (size !== undefined && (!Number.isSafeInteger(size) || size < 0)) {
+    throw new PeerlaneError(
+      'INVALID_ARGUMENT',
+      `sendFile(): size must be a non-negative integer (got ${String(size)})`,
+    );
+  }
 }
 
 /** Checks what an application wants to send and turns it into the bytes frames carry. */
@@ -69,6 +124,8 @@ export class PeerHandle implements RemotePeer {
   #ended: Ended | null = null;
   /** The current link; the room replaces a failed one when the peer shows up again. */
   link: PeerLink;
+  /** File transfers with this peer; they outlive links (the room attaches each new one). */
+  readonly files: TransferHub;
   /** The media side of the current link; the room sets it with each link. */
   media: LinkMedia | undefined = undefined;
 
@@ -77,8 +134,14 @@ export class PeerHandle implements RemotePeer {
     public meta: PeerMeta,
     private readonly maxMessageBytes: number,
     createLink: (peer: PeerHandle) => PeerLink,
+    files: {
+      onIncoming: (incoming: IncomingTransfer) => void;
+      onError: (error: PeerlaneError) => void;
+    },
   ) {
     this.link = createLink(this);
+    this.files = new TransferHub({ peer: this, ...files });
+    this.files.attach(this.link.bulk);
   }
 
   get state(): ConnectionState {
@@ -112,6 +175,18 @@ export class PeerHandle implements RemotePeer {
 
   /** Sends a message already checked and encoded (once, for a whole broadcast). */
   sendEncoded(text: boolean, bytes: Uint8Array): void {
+    this.#checkOpen();
+    this.link.send(text, bytes);
+  }
+
+  sendFile(source: FileSource, options: SendFileOptions = {}): FileTransfer {
+    checkFileSource(source, options);
+    this.#checkOpen();
+    return this.files.send(source, options);
+  }
+
+  /** Throws when nothing can be sent to the peer: it left, the room was left, or the link failed. */
+  #checkOpen(): void {
     if (this.#ended) {
       const what = this.#ended === 'PEER_LEFT' ? `peer ${this.id} has left` : 'the room was left';
       throw new PeerlaneError(this.#ended, `cannot send: ${what}`, { peerId: this.id });
@@ -123,13 +198,13 @@ export class PeerHandle implements RemotePeer {
         { peerId: this.id },
       );
     }
-    this.link.send(text, bytes);
   }
 
   /** Closes the link for good; sending throws `ended` from now on. */
   end(ended: Ended): void {
     if (this.#ended) return;
     this.#ended = ended;
+    this.files.end(ended);
     this.link.close();
   }
 }

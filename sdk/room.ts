@@ -15,8 +15,18 @@ import type { MessageData } from './message-stream.js';
 import { type RoomSettings, toRtcIceServers } from './options.js';
 import { PeerTransport } from './peer.js';
 import { type ConnectionState, PeerLink } from './peer-link.js';
-import { encodeMessage, PeerHandle, type RemotePeer, type SendData } from './remote-peer.js';
+import {
+  checkFileSource,
+  encodeMessage,
+  PeerHandle,
+  type RemotePeer,
+  type SendData,
+} from './remote-peer.js';
 import { type RoomFrame, SignalingClient, type SignalingState } from './signaling-client.js';
+import type { IncomingFile } from './transfer/file-receiver.js';
+import type { SendFileOptions } from './transfer/file-sender.js';
+import type { FileSource } from './transfer/file-source.js';
+import type { FileTransfer } from './transfer/file-transfer.js';
 
 /**
  * Why a peer left: the server's reason (`left`, `disconnected`, `timeout`, `kicked`), or
@@ -39,6 +49,11 @@ export interface RoomEvents {
   'peer-updated': (peer: RemotePeer) => void;
   /** A message from a peer: a string if it sent a string, a Uint8Array if it sent bytes. */
   message: (data: MessageData, peer: RemotePeer) => void;
+  /**
+   * A peer offers a file: call `incoming.accept()` (into a Blob), `accept({ writable })`
+   * or `reject()`, now or later. With no listener at all, offers are rejected.
+   */
+  'incoming-file': (incoming: IncomingFile) => void;
   /**
    * A peer's audio/video arrived, or its tracks changed (a kind added or removed): the
    * same MediaStream each time, until `stream-ended`. Assign it to a media element's
@@ -166,6 +181,32 @@ export class Room extends Emitter<RoomEvents> {
   }
 
   /**
+   * Sends a file to every peer in the room whose connection has not `failed`: one
+   * transfer per peer (see `peer.sendFile()`), each reading the source on its own — so the
+   * source must be readable more than once: a Blob/File, or in Node a path. (A stream can
+   * be read only once, and feeding several peers from it would hold what the fastest
+   * received and the slowest did not: send a stream with `peer.sendFile()`.)
+   * @returns the transfers, one per peer (empty when the room has no other peer).
+   * @throws PeerlaneError `LEFT_ROOM`, or `INVALID_ARGUMENT` (a stream, a bad option).
+   */
+  sendFile(source: Blob | string, options: SendFileOptions = {}): FileTransfer[] {
+    checkFileSource(source, options);
+    if (typeof source !== 'string' && !(source instanceof Blob)) {
+      throw new PeerlaneError(
+        'INVALID_ARGUMENT',
+        'room.sendFile() takes a Blob or a path (a stream can be read once: use peer.sendFile())',
+      );
+    }
+    if (this.#closed) this.#throwLeft();
+    const transfers: FileTransfer[] = [];
+    for (const peer of this.#peers.values()) {
+      if (peer.link.state !== 'failed')
+        transfers.push(peer.sendFile(source as FileSource, options));
+    }
+    return transfers;
+  }
+
+  /**
    * Leaves the room: tells the server (waiting up to 1 s for its confirmation, so the
    * others hear `peer-left` at once), then closes every connection. Always resolves, even
    * when the signaling connection is already gone. Calling it again returns the same promise.
@@ -232,8 +273,19 @@ export class Room extends Emitter<RoomEvents> {
   }
 
   #addPeer(info: PeerInfo, announce: boolean): void {
-    const peer = new PeerHandle(info.id, info.meta, this.settings.maxMessageBytes, (handle) =>
-      this.#createLink(handle),
+    const peer = new PeerHandle(
+      info.id,
+      info.meta,
+      this.settings.maxMessageBytes,
+      (handle) => this.#createLink(handle),
+      {
+        onIncoming: (incoming) => {
+          if (this.listenerCount('incoming-file') === 0)
+            incoming.reject('no incoming-file listener');
+          else this.emit('incoming-file', incoming);
+        },
+        onError: (error) => this.emit('error', error),
+      },
     );
     this.#peers.set(peer.id, peer);
     if (announce) this.emit('peer-joined', peer);
@@ -250,6 +302,7 @@ export class Room extends Emitter<RoomEvents> {
   #replaceLink(peer: PeerHandle): void {
     peer.link.close();
     peer.link = this.#createLink(peer);
+    peer.files.attach(peer.link.bulk);
     this.emit('connection-state', peer, 'connecting');
   }
 

@@ -1,4 +1,4 @@
-import type { WebSocket } from 'ws';
+import type { RawData, WebSocket } from 'ws';
 import type { Admission } from './admission.js';
 import type { createTokenVerifier } from './auth.js';
 import { errorFrame, type FrameRejection, parseClientFrame } from './frames.js';
@@ -27,6 +27,24 @@ export interface ConnectionContext {
 }
 
 type Outcome = FrameRejection | undefined | Promise<FrameRejection | undefined>;
+
+const CONNECTION = Symbol('peerlane.connection');
+type OwnedSocket = WebSocket & { [CONNECTION]: Connection };
+
+// One set of listeners for every socket (`this` is the socket) rather than four closures per
+// connection: at tens of thousands of sockets, per-connection objects are the memory cost.
+function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+  (this as OwnedSocket)[CONNECTION].receive(data as Buffer, isBinary);
+}
+function onPong(this: WebSocket): void {
+  (this as OwnedSocket)[CONNECTION].ponged();
+}
+function onClose(this: WebSocket, code: number): void {
+  (this as OwnedSocket)[CONNECTION].socketClosed(code);
+}
+function onError(this: WebSocket): void {
+  (this as OwnedSocket)[CONNECTION].protocolError();
+}
 
 /** Frames held while a join is under way; a client has no reason to send more. */
 const MAX_HELD_FRAMES = 64;
@@ -74,26 +92,42 @@ export class Connection implements Session {
     this.options = options;
     this.metrics = metrics;
     this.#rate = new TokenBucket(options.rateBurst, options.rateLimit);
-    ws.on('message', (data, isBinary) => {
-      try {
-        this.#onMessage(data as Buffer, isBinary);
-      } catch (error) {
-        this.#internalError(error);
-      }
-    });
-    ws.on('pong', () => this.#clearPongTimer());
-    ws.on('close', (code) => {
-      try {
-        this.#onClose(code);
-      } catch (error) {
-        this.#internalError(error);
-      }
-    });
-    // ws emits 'error' only for protocol violations (oversize, bad opcode, bad UTF-8), then
-    // closes with 1002/1007/1009; listening also keeps the error from being thrown.
-    ws.on('error', () => {
-      if (this.#ending === 'client') this.#ending = 'kicked';
-    });
+    (ws as OwnedSocket)[CONNECTION] = this;
+    ws.on('message', onMessage);
+    ws.on('pong', onPong);
+    ws.on('close', onClose);
+    ws.on('error', onError);
+  }
+
+  /** From the socket's listeners: a message arrived. */
+  receive(data: Buffer, isBinary: boolean): void {
+    try {
+      this.#onMessage(data, isBinary);
+    } catch (error) {
+      this.#internalError(error);
+    }
+  }
+
+  /** From the socket's listeners: the socket closed. */
+  socketClosed(code: number): void {
+    try {
+      this.#onClose(code);
+    } catch (error) {
+      this.#internalError(error);
+    }
+  }
+
+  /** From the socket's listeners: the client answered a ping. */
+  ponged(): void {
+    this.#clearPongTimer();
+  }
+
+  /**
+   * From the socket's listeners: ws emits 'error' only for protocol violations (oversize,
+   * bad opcode, bad UTF-8), then closes with 1002/1007/1009.
+   */
+  protocolError(): void {
+    if (this.#ending === 'client') this.#ending = 'kicked';
   }
 
   /** Settles once the socket has closed. */

@@ -43,7 +43,7 @@ export interface LocalPeer {
   /** Events up to this sequence were in the peer's welcome; it gets only later ones. */
   sinceSeq: number;
   /** Frames held while the peer joins or reconnects, delivered when it is back. */
-  pending: (string | Buffer)[];
+  pending: (string | Buffer)[] | undefined;
   grace?: NodeJS.Timeout;
 }
 
@@ -252,7 +252,7 @@ export class Hub implements StoreListener {
       record,
       session: null,
       sinceSeq: Number.POSITIVE_INFINITY,
-      pending: [],
+      pending: undefined,
     };
     this.#peers.set(record.id, peer);
     this.#views.get(record.room)?.local.add(record.id);
@@ -365,7 +365,7 @@ export class Hub implements StoreListener {
       return undefined;
     }
     if (this.#deliverLocal(target.id, text)) return undefined;
-    const waiting = this.#peers.get(target.id)?.pending.length ?? 0;
+    const waiting = this.#peers.get(target.id)?.pending?.length ?? 0;
     return {
       code: 'PEER_NOT_FOUND',
       message: `peer ${frame.to} is reconnecting and has ${waiting} signals waiting already`,
@@ -454,7 +454,7 @@ export class Hub implements StoreListener {
     const { session, pending } = peer;
     this.#forget(peer);
     session?.retire();
-    for (const data of pending) {
+    for (const data of pending ?? []) {
       if (typeof data === 'string') this.store.send(record.node, record.id, data);
       else this.store.sendRelay(record.node, record.id, data);
     }
@@ -482,13 +482,15 @@ export class Hub implements StoreListener {
       peer.session.send(text);
       return true;
     }
+    peer.pending ??= [];
     if (peer.pending.length >= this.options.maxPendingSignals) return false;
     peer.pending.push(text);
     return true;
   }
 
   #flush(peer: LocalPeer): void {
-    const pending = peer.pending.splice(0);
+    const pending = peer.pending ?? [];
+    peer.pending = undefined;
     for (const text of pending) peer.session?.send(text);
   }
 

@@ -3,7 +3,7 @@ import type { MemberRecord, RoomEvent, RoomSnapshot } from './room-store.js';
 import type { TokenBucket } from './token-bucket.js';
 
 /** Events a view remembers, to bring a member that joins late up to date. */
-const RECENT_EVENTS = 64;
+const RECENT_EVENTS = 32;
 
 /**
  * One node's copy of a room it has members in: the membership (which is also the routing

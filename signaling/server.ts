@@ -117,15 +117,13 @@ export async function createSignalingServer(
       refuse(socket, refusal.status, refusal.text);
       return;
     }
-    let admitted = false;
     const connectionLog = log.child({ conn: (nextConnection++).toString(36) });
-    socket.on('error', () => {});
-    socket.once('close', () => {
-      // A handshake that dies before 'connection' must give its slot back.
-      if (!admitted) admission.release(address);
-    });
+    socket.on('error', ignore);
+    // A handshake that dies before 'connection' must give its slot back.
+    const release = (): void => admission.release(address);
+    socket.once('close', release);
     wss.handleUpgrade(request, socket, head, (ws) => {
-      admitted = true;
+      socket.off('close', release);
       connectionLog.debug({ address }, 'connected');
       connections.add(new Connection(ws, address, context, connectionLog));
     });
@@ -220,3 +218,5 @@ function urlHost(address: string): string {
   if (address === '0.0.0.0' || address === '::') return 'localhost';
   return address.includes(':') ? `[${address}]` : address;
 }
+
+function ignore(): void {}

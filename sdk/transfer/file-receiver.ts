@@ -1,0 +1,355 @@
+/**
+ * The receiving side of one transfer: the offer as the application sees it (accept or
+ * reject), then chunks written to the sink in order with back-pressure, credit granted
+ * only for what was written, and the SHA-256 checked before anything is reported done.
+ */
+import { PeerlaneError } from '../errors.js';
+import type { RemotePeer } from '../remote-peer.js';
+import type { FileTransfer } from './file-transfer.js';
+import { TransferHandle } from './file-transfer.js';
+import { createSha256, type Sha256 } from './sha256.js';
+import {
+  type CancelCode,
+  type ControlFrame,
+  cancelError,
+  MAX_CHUNK_BYTES,
+} from './transfer-protocol.js';
+
+/** Options of `incoming.accept()`. */
+export interface AcceptOptions {
+  /**
+   * Where to write the file, with back-pressure (each chunk waits for the previous write):
+   * a File System Access `FileSystemWritableFileStream`, `Writable.toWeb(fs.createWriteStream(path))`
+   * in Node… It is closed once the SHA-256 matched, and aborted if the transfer fails.
+   * @default none: the file is collected into a Blob, which `done` resolves with
+   */
+  writable?: WritableStream<Uint8Array>;
+  /**
+   * Credit: bytes the sender may send beyond what this side has written. Bounds the
+   * memory a transfer holds here (and on the sender). At least 65523. @default 4194304 (4 MiB)
+   */
+  windowBytes?: number;
+}
+
+/** A file a peer offers, as the room's `incoming-file` event gives it. Accept or reject it. */
+export interface IncomingFile {
+  /** The sender. */
+  readonly from: RemotePeer;
+  /** The file's name, as the sender gave it (untrusted: sanitize before using it as a path). */
+  readonly name: string;
+  /** Its size in bytes, or undefined when the sender streams it without a known size. */
+  readonly size: number | undefined;
+  /** Its MIME type, as the sender gave it ('' when none). */
+  readonly type: string;
+  /** Receives the file into a Blob: `done` resolves with it once verified. */
+  accept(): FileTransfer<Blob>;
+  /** Receives the file into `options.writable`; `done` resolves once verified and closed. */
+  accept(
+    options: AcceptOptions & { writable: WritableStream<Uint8Array> },
+  ): FileTransfer<undefined>;
+  accept(options: AcceptOptions): FileTransfer<Blob | undefined>;
+  /** Declines the file: the sender's `done` rejects with `TRANSFER_REJECTED`. */
+  reject(reason?: string): void;
+}
+
+export const DEFAULT_WINDOW_BYTES = 4 * 1024 * 1024;
+/** A Blob being received is folded into one Blob every this many bytes (browsers may keep it off-heap). */
+const BLOB_FOLD_BYTES = 16 * 1024 * 1024;
+
+/** What an {@link IncomingTransfer} needs from its hub. */
+export interface IncomingContext {
+  peer: RemotePeer;
+  sendControl(frame: ControlFrame): void;
+  finished(last: ControlFrame): void;
+}
+
+interface Sink {
+  write(bytes: Uint8Array): Promise<void>;
+  close(type: string): Promise<Blob | undefined>;
+  abort(reason: unknown): Promise<void>;
+}
+
+type Phase = 'undecided' | 'receiving' | 'over';
+
+export class IncomingTransfer implements IncomingFile {
+  readonly from: RemotePeer;
+  readonly name: string;
+  readonly type: string;
+  size: number | undefined;
+  #phase: Phase = 'undecided';
+  #handle: TransferHandle<Blob | undefined> | undefined;
+  #sink: Sink | undefined;
+  #hash: Sha256 | undefined;
+  readonly #hashReady: Promise<Sha256>;
+  #window = DEFAULT_WINDOW_BYTES;
+  /** Next offset expected from the sender (everything before it is here). */
+  #expected = 0;
+  #written = 0;
+  #lastAck = 0;
+  #queue: Uint8Array[] = [];
+  #writing = false;
+  #gapReported = false;
+  #end: { size: number; sha256: string } | undefined;
+
+  constructor(
+    readonly id: number,
+    offer: Extract<ControlFrame, { t: 'offer' }>,
+    private readonly context: IncomingContext,
+  ) {
+    this.from = context.peer;
+    this.name = offer.name;
+    this.size = offer.size ?? undefined;
+    this.type = offer.type;
+    // Made now, so that accepting starts the transfer without waiting for it.
+    this.#hashReady = createSha256();
+    this.#hashReady.catch(() => {});
+  }
+
+  get decided(): boolean {
+    return this.#phase !== 'undecided';
+  }
+
+  accept(): FileTransfer<Blob>;
+  accept(
+    options: AcceptOptions & { writable: WritableStream<Uint8Array> },
+  ): FileTransfer<undefined>;
+  accept(options: AcceptOptions): FileTransfer<Blob | undefined>;
+  accept(options: AcceptOptions = {}): FileTransfer<Blob | undefined> {
+    if (this.#handle) return this.#handle;
+    const { writable, windowBytes = DEFAULT_WINDOW_BYTES } = options;
+    if (!Number.isInteger(windowBytes) || windowBytes < MAX_CHUNK_BYTES || windowBytes > 1 << 30) {
+      throw new PeerlaneError(
+        'INVALID_ARGUMENT',
+        `accept(): windowBytes must be an integer from ${MAX_CHUNK_BYTES} to 2^30`,
+      );
+    }
+    if (writable !== undefined && typeof writable?.getWriter !== 'function') {
+      throw new PeerlaneError('INVALID_ARGUMENT', 'accept(): writable must be a WritableStream');
+    }
+    const handle = new TransferHandle<Blob | undefined>({
+      direction: 'receive',
+      peer: this.from,
+      name: this.name,
+      size: this.size,
+      type: this.type,
+      onCancel: (reason) => this.abort('TRANSFER_CANCELLED', reason, true),
+    });
+    this.#handle = handle;
+    if (this.#phase === 'over') {
+      // The sender cancelled before the application decided.
+      handle.fail(
+        new PeerlaneError('TRANSFER_CANCELLED', `peer ${this.from.id} cancelled ${this.name}`, {
+          peerId: this.from.id,
+        }),
+      );
+      return handle;
+    }
+    this.#window = windowBytes;
+    this.#sink = writable ? writableSink(writable) : blobSink();
+    this.#phase = 'receiving';
+    handle.setState('transferring');
+    this.#hashReady.then(
+      (hash) => {
+        this.#hash = hash;
+        this.resume();
+      },
+      (error: unknown) => this.abort('SINK_UNWRITABLE', `cannot hash: ${String(error)}`, true),
+    );
+    return handle;
+  }
+
+  reject(reason = ''): void {
+    if (this.#phase !== 'undecided') return;
+    this.#phase = 'over';
+    const last: ControlFrame = { t: 'reject', id: this.id, reason };
+    this.context.sendControl(last);
+    this.context.finished(last);
+  }
+
+  /** Tells the sender where to (re)start: after accept, and on every new lane. */
+  resume(): void {
+    if (this.#phase !== 'receiving' || !this.#hash) return;
+    this.#gapReported = false;
+    this.context.sendControl({
+      t: 'accept',
+      id: this.id,
+      offset: this.#expected,
+      window: this.#window,
+    });
+  }
+
+  /** The lane is down (`paused`) or up again. */
+  laneChanged(open: boolean): void {
+    if (this.#phase === 'receiving' && !this.#end)
+      this.#handle?.setState(open ? 'transferring' : 'paused');
+  }
+
+  chunk(offset: number, payload: Uint8Array): void {
+    if (this.#phase !== 'receiving' || !this.#hash) return;
+    if (offset < this.#expected) return; // sent again after a resume: we have it
+    if (offset > this.#expected) {
+      // Bytes went missing (a lane was lost): ask once for a restart from what we have.
+      if (!this.#gapReported) this.resume();
+      this.#gapReported = true;
+      return;
+    }
+    const end = offset + payload.byteLength;
+    if (this.size !== undefined && end > this.size) {
+      this.#violation(`bytes up to ${end} of a ${this.size}-byte file`);
+      return;
+    }
+    if (end > this.#lastAck + this.#window) {
+      this.#violation(`bytes up to ${end}, beyond the credit of ${this.#lastAck + this.#window}`);
+      return;
+    }
+    this.#gapReported = false;
+    this.#hash.update(payload);
+    this.#expected = end;
+    this.#queue.push(payload);
+    this.#handle?.update(this.#expected, this.#written);
+    void this.#drain();
+  }
+
+  /** Handles a control frame about this transfer from the sender. */
+  receive(frame: ControlFrame): void {
+    if (this.#phase === 'over') return;
+    if (frame.t === 'cancel') {
+      void this.#sink?.abort(frame.reason);
+      this.#finish(cancelError(frame, this.from.id), frame);
+    } else if (frame.t === 'end' && this.#phase === 'receiving') {
+      if (this.size !== undefined && frame.size !== this.size) {
+        this.#violation(`the end says ${frame.size} bytes, the offer said ${this.size}`);
+        return;
+      }
+      this.#end = { size: frame.size, sha256: frame.sha256 };
+      void this.#drain();
+    }
+  }
+
+  /** Ends the transfer here with `code`, telling the sender when `tell`. */
+  abort(code: CancelCode | 'PEER_LEFT' | 'LEFT_ROOM', reason: string, tell: boolean): void {
+    if (this.#phase === 'over') return;
+    const last: ControlFrame = {
+      t: 'cancel',
+      id: this.id,
+      by: 'receiver',
+      code: code === 'PEER_LEFT' || code === 'LEFT_ROOM' ? 'TRANSFER_CANCELLED' : code,
+      reason,
+    };
+    if (tell) this.context.sendControl(last);
+    void this.#sink?.abort(reason);
+    this.#finish(
+      new PeerlaneError(code, `peer ${this.from.id}: ${reason}`, { peerId: this.from.id }),
+      last,
+    );
+  }
+
+  /** Writes what is queued, one write at a time; acks as it goes; finishes at the end. */
+  async #drain(): Promise<void> {
+    if (this.#writing || !this.#sink) return;
+    this.#writing = true;
+    try {
+      for (let bytes = this.#queue.shift(); bytes; bytes = this.#queue.shift()) {
+        await this.#sink.write(bytes);
+        if (this.#phase !== 'receiving') return;
+        this.#written += bytes.byteLength;
+        // Acks in steps of a quarter window: few frames, and the sender never stalls.
+        if (this.#written - this.#lastAck >= Math.min(this.#window / 4, 1024 * 1024)) this.#ack();
+        this.#handle?.update(this.#expected, this.#written);
+      }
+      if (this.#end && this.#written === this.#end.size) await this.#verify(this.#end.sha256);
+      else if (this.#end && this.#expected > this.#end.size) {
+        this.#violation(`got ${this.#expected} bytes, the end says ${this.#end.size}`);
+      }
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      this.abort('SINK_UNWRITABLE', `cannot write the file: ${reason}`, true);
+    } finally {
+      this.#writing = false;
+    }
+  }
+
+  #ack(): void {
+    this.#lastAck = this.#written;
+    this.context.sendControl({ t: 'ack', id: this.id, offset: this.#written });
+  }
+
+  async #verify(expected: string): Promise<void> {
+    const handle = this.#handle;
+    const sink = this.#sink;
+    if (!handle || !sink || !this.#hash) return;
+    handle.setState('verifying');
+    const actual = this.#hash.hex();
+    if (actual !== expected) {
+      const reason = `SHA-256 mismatch: received ${actual}, sender has ${expected}`;
+      this.abort('INTEGRITY_FAILED', reason, true);
+      return;
+    }
+    const result = await sink.close(this.type);
+    if (this.#phase !== 'receiving') return;
+    this.size = this.#written;
+    handle.size = this.#written;
+    const last: ControlFrame = { t: 'verified', id: this.id };
+    this.context.sendControl(last);
+    this.#phase = 'over';
+    this.context.finished(last);
+    handle.update(this.#written, this.#written, true);
+    handle.complete(result);
+  }
+
+  #violation(reason: string): void {
+    this.abort('TRANSFER_FAILED', reason, true);
+  }
+
+  #finish(error: PeerlaneError, last: ControlFrame): void {
+    if (this.#phase === 'over') return;
+    this.#phase = 'over';
+    this.#queue = [];
+    this.context.finished(last);
+    this.#handle?.fail(error);
+  }
+}
+
+function writableSink(writable: WritableStream<Uint8Array>): Sink {
+  const writer = writable.getWriter();
+  return {
+    async write(bytes) {
+      await writer.ready;
+      await writer.write(bytes);
+    },
+    async close() {
+      await writer.close();
+      return undefined;
+    },
+    async abort(reason) {
+      await writer.abort(reason).catch(() => {});
+    },
+  };
+}
+
+function blobSink(): Sink {
+  let blob: Blob | undefined;
+  let parts: Uint8Array[] = [];
+  let pending = 0;
+  const fold = (type?: string) => {
+    const all = blob ? [blob, ...parts] : parts;
+    blob = new Blob(all as BlobPart[], type === undefined ? undefined : { type });
+    parts = [];
+    pending = 0;
+    return blob;
+  };
+  return {
+    async write(bytes) {
+      parts.push(bytes);
+      pending += bytes.byteLength;
+      if (pending >= BLOB_FOLD_BYTES) fold();
+    },
+    async close(type) {
+      return fold(type);
+    },
+    async abort() {
+      blob = undefined;
+      parts = [];
+    },
+  };
+}

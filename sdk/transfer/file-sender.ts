@@ -1,0 +1,323 @@
+/**
+ * The sending side of one transfer: reads the source only as far as the receiver's credit
+ * allows, hashes each byte once as it is read, keeps the bytes the receiver has not yet
+ * confirmed (so a new lane can resume from the receiver's offset, whatever the source),
+ * and hands chunk frames to the hub's scheduler one at a time.
+ */
+import { PeerlaneError } from '../errors.js';
+import type { RemotePeer } from '../remote-peer.js';
+import type { ChunkReader, FileSource } from './file-source.js';
+import { openSource } from './file-source.js';
+import { TransferHandle } from './file-transfer.js';
+import { createSha256, type Sha256 } from './sha256.js';
+import {
+  allocateChunk,
+  type CancelCode,
+  CHUNK_HEADER_BYTES,
+  type ControlFrame,
+  cancelError,
+  encodeControl,
+  MAX_CHUNK_BYTES,
+} from './transfer-protocol.js';
+
+/** Options of `peer.sendFile()` and `room.sendFile()`. */
+export interface SendFileOptions {
+  /** The name the receiver sees. @default the File's name, the path's base name, or 'file' */
+  name?: string;
+  /** The MIME type the receiver sees. @default the Blob's type, or '' */
+  type?: string;
+  /**
+   * The size in bytes of a stream source, shown to the receiver up front (a Blob's or a
+   * path's is known). The stream must then give exactly this many bytes, or the transfer
+   * fails with `SOURCE_UNREADABLE`. @default unknown until the end (`incoming.size` is undefined)
+   */
+  size?: number;
+}
+
+/**
+ * Internal test hooks, read from `SendFileOptions` under this symbol and in no public type
+ * (`Symbol.for`, so a test page can pass them through the browser bundle). Used by the
+ * corrupted-chunk test: `afterHash` may change a chunk after it was hashed, as a broken
+ * path would. See test/sdk/files.test.ts.
+ * @internal
+ */
+export const TEST_HOOKS = Symbol.for('peerlane.transfer.testHooks');
+/** @internal */
+export interface TransferTestHooks {
+  afterHash?: (offset: number, payload: Uint8Array) => void;
+}
+
+/** The sender's most: however large a window the receiver grants. */
+const MAX_WINDOW_BYTES = 64 * 1024 * 1024;
+
+/** What an {@link OutgoingTransfer} needs from its hub. */
+export interface OutgoingContext {
+  peer: RemotePeer;
+  /** Sends a control frame now if the lane is open (a new lane's sync repairs any loss). */
+  sendControl(frame: ControlFrame): void;
+  /** A frame is ready to go: run the scheduler. */
+  wake(): void;
+  /** The transfer is over; `last` is what to answer the other side about it from now on. */
+  finished(last: ControlFrame): void;
+}
+
+type Phase = 'opening' | 'offered' | 'sending' | 'over';
+
+export class OutgoingTransfer {
+  readonly handle: TransferHandle<void>;
+  #phase: Phase = 'opening';
+  #reader: ChunkReader | undefined;
+  #hash: Sha256 | undefined;
+  /** Chunk frames of [acked, readEnd), in order: what the receiver has not confirmed. */
+  #frames: Array<{ offset: number; frame: Uint8Array }> = [];
+  /** Index in #frames of the next frame to send. */
+  #next = 0;
+  #acked = 0;
+  #sent = 0;
+  /** The most ever sent (a rewind sends some bytes again). */
+  #maxSent = 0;
+  #readEnd = 0;
+  #window = 0;
+  #reading = false;
+  #digest: string | undefined;
+  #endSent = false;
+  /** A new lane opened: nothing is sent until the receiver says where it is. */
+  #awaitingResume = false;
+  readonly #hooks: TransferTestHooks | undefined;
+
+  constructor(
+    readonly id: number,
+    private readonly source: FileSource,
+    private readonly options: SendFileOptions,
+    private readonly context: OutgoingContext,
+  ) {
+    this.#hooks = (options as { [TEST_HOOKS]?: TransferTestHooks })[TEST_HOOKS];
+    this.handle = new TransferHandle<void>({
+      direction: 'send',
+      peer: context.peer,
+      name: options.name ?? 'file',
+      size: options.size,
+      type: options.type ?? '',
+      onCancel: (reason) => this.abort('TRANSFER_CANCELLED', reason, true),
+    });
+    void this.#open();
+  }
+
+  /** The offer, for the first lane and again for every new one until it is answered. */
+  offerFrame(): ControlFrame | undefined {
+    if (this.#phase !== 'offered') return undefined;
+    const { name, size, type } = this.handle;
+    return { t: 'offer', id: this.id, name, size: size ?? null, type };
+  }
+
+  /**
+   * A new lane: frames in flight on the old one may be lost. Wait for the receiver's
+   * `accept`, which it sends on every new lane with the offset it has, and go on from there.
+   */
+  rewind(): void {
+    if (this.#phase === 'sending') this.#awaitingResume = true;
+  }
+
+  /** The lane is down (`paused`) or up again (`transferring`). */
+  laneChanged(open: boolean): void {
+    if (this.#phase === 'sending') this.handle.setState(open ? 'transferring' : 'paused');
+  }
+
+  /** The next frame to put on the lane, if one is ready: a chunk, or the `end`. */
+  nextFrame(): Uint8Array | undefined {
+    if (this.#phase !== 'sending' || this.#awaitingResume) return undefined;
+    const entry = this.#frames[this.#next];
+    if (entry) {
+      this.#next += 1;
+      this.#sent = entry.offset + entry.frame.byteLength - CHUNK_HEADER_BYTES;
+      this.#maxSent = Math.max(this.#maxSent, this.#sent);
+      this.handle.update(this.#maxSent, this.#acked);
+      return entry.frame;
+    }
+    if (this.#digest === undefined || this.#endSent) return undefined;
+    this.#endSent = true;
+    this.handle.setState('verifying');
+    return encodeControl({ t: 'end', id: this.id, size: this.#readEnd, sha256: this.#digest });
+  }
+
+  /** Handles a control frame about this transfer from the receiver. */
+  receive(frame: ControlFrame): void {
+    if (this.#phase === 'over') return;
+    if (frame.t === 'accept') this.#onAccept(frame.offset, frame.window);
+    else if (frame.t === 'ack') this.#onAck(frame.offset);
+    else if (frame.t === 'verified') this.#onVerified();
+    else if (frame.t === 'reject') {
+      const error = new PeerlaneError(
+        'TRANSFER_REJECTED',
+        `peer ${this.context.peer.id} rejected ${this.handle.name}${frame.reason ? `: ${frame.reason}` : ''}`,
+        { peerId: this.context.peer.id },
+      );
+      this.#finish(error, frame);
+    } else if (frame.t === 'cancel') this.#finish(cancelError(frame, this.context.peer.id), frame);
+  }
+
+  /**
+   * Ends the transfer with `code`; tells the receiver when `tell` (not when the receiver
+   * is gone, or ended it itself).
+   */
+  abort(code: CancelCode | 'PEER_LEFT' | 'LEFT_ROOM', reason: string, tell: boolean): void {
+    if (this.#phase === 'over') return;
+    const last: ControlFrame = {
+      t: 'cancel',
+      id: this.id,
+      by: 'sender',
+      code: code === 'PEER_LEFT' || code === 'LEFT_ROOM' ? 'TRANSFER_CANCELLED' : code,
+      reason,
+    };
+    if (tell && this.#phase !== 'opening') this.context.sendControl(last);
+    const peerId = this.context.peer.id;
+    this.#finish(new PeerlaneError(code, `peer ${peerId}: ${reason}`, { peerId }), last);
+  }
+
+  async #open(): Promise<void> {
+    try {
+      const opened = await openSource(this.source);
+      this.#hash = await createSha256();
+      if (this.#phase === 'over') {
+        await opened.reader.close();
+        return;
+      }
+      this.#reader = opened.reader;
+      if (this.options.name === undefined && opened.name) this.handle.name = opened.name;
+      if (this.options.type === undefined && opened.type) this.handle.type = opened.type;
+      if (opened.size !== undefined) this.handle.size = opened.size;
+      this.#phase = 'offered';
+      const offer = this.offerFrame();
+      if (offer) this.context.sendControl(offer);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      this.abort('SOURCE_UNREADABLE', `cannot read the file: ${reason}`, false);
+    }
+  }
+
+  #onAccept(offset: number, window: number): void {
+    if (this.#phase === 'offered') {
+      this.#phase = 'sending';
+      this.handle.setState('transferring');
+    }
+    this.#window = Math.min(window, MAX_WINDOW_BYTES);
+    this.#awaitingResume = false;
+    if (offset < this.#acked || offset > this.#readEnd) {
+      this.#violation(
+        `the receiver asked for offset ${offset}, outside ${this.#acked}–${this.#readEnd}`,
+      );
+      return;
+    }
+    // Everything before `offset` has reached the receiver: send from there.
+    const index = this.#frames.findIndex((f) => f.offset >= offset);
+    this.#next = index === -1 ? this.#frames.length : index;
+    this.#sent = offset;
+    this.#endSent = false; // sent again once every chunk is (it may have been lost)
+    this.#fill();
+    this.context.wake();
+  }
+
+  #onAck(offset: number): void {
+    if (this.#phase !== 'sending' || offset <= this.#acked) return;
+    if (offset > this.#maxSent) {
+      this.#violation(
+        `the receiver confirmed ${offset} bytes, more than the ${this.#maxSent} sent`,
+      );
+      return;
+    }
+    let drop = 0;
+    while (drop < this.#frames.length && (this.#frames[drop]?.offset ?? 0) < offset) drop += 1;
+    this.#frames.splice(0, drop);
+    this.#next = Math.max(0, this.#next - drop);
+    this.#acked = offset;
+    this.handle.update(this.#maxSent, this.#acked);
+    this.#fill();
+  }
+
+  #onVerified(): void {
+    if (this.#phase !== 'sending' || !this.#endSent) {
+      this.#violation('the receiver verified a file it cannot have had whole');
+      return;
+    }
+    this.#acked = this.#readEnd;
+    this.handle.update(this.#readEnd, this.#readEnd, true);
+    this.#finish(undefined, { t: 'verified', id: this.id });
+  }
+
+  /** Reads ahead while the receiver's credit allows: at most `window` bytes past `acked`. */
+  #fill(): void {
+    if (this.#reading || this.#digest !== undefined || this.#phase !== 'sending') return;
+    this.#reading = true;
+    void (async () => {
+      try {
+        while (this.#phase === 'sending' && this.#digest === undefined) {
+          const room = this.#acked + this.#window - this.#readEnd;
+          if (room < Math.min(MAX_CHUNK_BYTES, this.#window)) break;
+          await this.#readChunk(Math.min(room, MAX_CHUNK_BYTES));
+        }
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        this.abort('SOURCE_UNREADABLE', `cannot read the file: ${reason}`, true);
+      } finally {
+        this.#reading = false;
+      }
+    })();
+  }
+
+  async #readChunk(room: number): Promise<void> {
+    const reader = this.#reader;
+    const hash = this.#hash;
+    if (!reader || !hash) return;
+    const size = this.handle.size;
+    const wanted = size === undefined ? room : Math.min(room, size - this.#readEnd);
+    if (wanted <= 0) {
+      // The declared size is reached: the source must end here.
+      if ((await reader.read(new Uint8Array(1))) > 0) {
+        throw new Error(`the source gave more than its size of ${size} bytes`);
+      }
+      return this.#ended();
+    }
+    const offset = this.#readEnd;
+    const frame = allocateChunk(this.id, offset, wanted);
+    const got = await reader.read(frame.subarray(CHUNK_HEADER_BYTES));
+    if (this.#phase !== 'sending') return;
+    if (got > 0) {
+      const payload = frame.subarray(CHUNK_HEADER_BYTES, CHUNK_HEADER_BYTES + got);
+      hash.update(payload);
+      this.#hooks?.afterHash?.(offset, payload);
+      this.#frames.push({
+        offset,
+        frame: got === wanted ? frame : frame.slice(0, CHUNK_HEADER_BYTES + got),
+      });
+      this.#readEnd += got;
+      this.context.wake();
+    }
+    if (got < wanted) this.#ended();
+  }
+
+  /** The source has ended at #readEnd. */
+  #ended(): void {
+    const size = this.handle.size;
+    if (size !== undefined && this.#readEnd !== size) {
+      throw new Error(`the source ended after ${this.#readEnd} of its ${size} bytes`);
+    }
+    this.handle.size = this.#readEnd;
+    this.#digest = this.#hash?.hex() ?? '';
+    void this.#reader?.close();
+    this.context.wake();
+  }
+
+  #violation(reason: string): void {
+    this.abort('TRANSFER_FAILED', reason, true);
+  }
+
+  #finish(error: PeerlaneError | undefined, last: ControlFrame): void {
+    if (this.#phase === 'over') return;
+    this.#phase = 'over';
+    this.#frames = [];
+    void this.#reader?.close();
+    this.context.finished(last);
+    if (error) this.handle.fail(error);
+    else this.handle.complete();
+  }
+}

@@ -1,0 +1,203 @@
+/**
+ * What `sendFile()` reads from, turned into one pull interface: fill this buffer. Every
+ * reader reads only when asked, so a file is read as fast as the link drains and no faster.
+ *
+ * Node paths are read with `node:fs/promises`, imported at run time under a name the
+ * browser bundler does not follow: the browser build never sees it, and a path given in a
+ * browser is refused with `INVALID_ARGUMENT`.
+ */
+import { PeerlaneError } from '../errors.js';
+
+/**
+ * What a file can be sent from: a `Blob` or `File`, a web `ReadableStream` of bytes, any
+ * async iterable of bytes (a Node `Readable`, an async generator), or, in Node, a path.
+ */
+export type FileSource = Blob | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array> | string;
+
+/** Pulls a source's bytes in order. */
+export interface ChunkReader {
+  /** Fills `into` from its start; returns how many bytes it wrote (fewer only at the end, 0 after it). */
+  read(into: Uint8Array): Promise<number>;
+  /** Releases the source (closes the file, cancels the stream). Never throws. */
+  close(): Promise<void>;
+}
+
+/** A source opened for reading: its size when known, and what it says about itself. */
+export interface OpenedSource {
+  reader: ChunkReader;
+  /** Bytes it holds, when it knows (a Blob, a file); undefined for a stream. */
+  size: number | undefined;
+  /** Its own name (a File's, a path's base name), if it has one. */
+  name: string | undefined;
+  /** Its own MIME type (a Blob's), if it has one. */
+  type: string | undefined;
+}
+
+/** What kind of source `source` is, or undefined when it is none (checked before anything starts). */
+export function sourceKind(source: unknown): 'blob' | 'stream' | 'iterable' | 'path' | undefined {
+  if (typeof Blob !== 'undefined' && source instanceof Blob) return 'blob';
+  if (typeof source === 'string') return 'path';
+  if (typeof source !== 'object' || source === null) return undefined;
+  if (typeof (source as ReadableStream).getReader === 'function') return 'stream';
+  if (typeof (source as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function') {
+    return 'iterable';
+  }
+  return undefined;
+}
+
+/** True in Node (where a path can be read). */
+export function canReadPaths(): boolean {
+  const scope = globalThis as { process?: { versions?: { node?: string } } };
+  return typeof scope.process?.versions?.node === 'string';
+}
+
+/** Opens `source` for reading. @throws PeerlaneError `SOURCE_UNREADABLE` (a path that cannot be opened). */
+export async function openSource(source: FileSource): Promise<OpenedSource> {
+  const kind = sourceKind(source);
+  if (kind === 'blob') {
+    const blob = source as Blob;
+    const name = (blob as Partial<File>).name;
+    return { reader: blobReader(blob), size: blob.size, name, type: blob.type || undefined };
+  }
+  if (kind === 'path') return openPath(source as string);
+  if (kind === 'stream') {
+    const reader = streamPieces((source as ReadableStream<Uint8Array>).getReader());
+    return { reader, size: undefined, name: undefined, type: undefined };
+  }
+  const iterator = (source as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+  const reader = iterablePieces(iterator);
+  return { reader, size: undefined, name: undefined, type: undefined };
+}
+
+/** A Blob is read in 1 MiB slices: few promises, and never more than one slice in memory. */
+const BLOB_SLICE_BYTES = 1024 * 1024;
+
+function blobReader(blob: Blob): ChunkReader {
+  let position = 0;
+  let slice = new Uint8Array(0);
+  let used = 0;
+  return {
+    async read(into) {
+      let filled = 0;
+      while (filled < into.byteLength) {
+        if (used === slice.byteLength) {
+          if (position >= blob.size) break;
+          const end = Math.min(position + BLOB_SLICE_BYTES, blob.size);
+          slice = new Uint8Array(await blob.slice(position, end).arrayBuffer());
+          position = end;
+          used = 0;
+          if (slice.byteLength === 0) break;
+        }
+        const take = Math.min(into.byteLength - filled, slice.byteLength - used);
+        into.set(slice.subarray(used, used + take), filled);
+        used += take;
+        filled += take;
+      }
+      return filled;
+    },
+    async close() {
+      slice = new Uint8Array(0);
+    },
+  };
+}
+
+/** A reader over a source that hands out pieces of any size. */
+function piecesReader(
+  next: () => Promise<Uint8Array | undefined>,
+  release: () => Promise<void>,
+): ChunkReader {
+  let piece: Uint8Array = new Uint8Array(0);
+  let used = 0;
+  let ended = false;
+  return {
+    async read(into) {
+      let filled = 0;
+      while (filled < into.byteLength && !ended) {
+        if (used === piece.byteLength) {
+          const value = await next();
+          if (value === undefined) {
+            ended = true;
+            break;
+          }
+          if (!(value instanceof Uint8Array)) {
+            throw new PeerlaneError(
+              'SOURCE_UNREADABLE',
+              `the stream gave a ${typeof value}, not bytes (a Uint8Array)`,
+            );
+          }
+          piece = value;
+          used = 0;
+          continue;
+        }
+        const take = Math.min(into.byteLength - filled, piece.byteLength - used);
+        into.set(piece.subarray(used, used + take), filled);
+        used += take;
+        filled += take;
+      }
+      return filled;
+    },
+    async close() {
+      ended = true;
+      piece = new Uint8Array(0);
+      await release().catch(() => {});
+    },
+  };
+}
+
+function streamPieces(reader: ReadableStreamDefaultReader<Uint8Array>): ChunkReader {
+  return piecesReader(
+    async () => {
+      const { done, value } = await reader.read();
+      return done ? undefined : value;
+    },
+    async () => {
+      await reader.cancel();
+      reader.releaseLock();
+    },
+  );
+}
+
+function iterablePieces(iterator: AsyncIterator<Uint8Array>): ChunkReader {
+  return piecesReader(
+    async () => {
+      const { done, value } = await iterator.next();
+      return done ? undefined : value;
+    },
+    async () => {
+      await iterator.return?.();
+    },
+  );
+}
+
+/** Kept in a variable so that bundlers leave the import alone (it never runs in a browser). */
+const NODE_FS = 'node:fs/promises';
+
+async function openPath(path: string): Promise<OpenedSource> {
+  let handle: import('node:fs/promises').FileHandle;
+  let size: number;
+  try {
+    const fs = (await import(/* @vite-ignore */ NODE_FS)) as typeof import('node:fs/promises');
+    handle = await fs.open(path, 'r');
+    size = (await handle.stat()).size;
+  } catch (error) {
+    throw new PeerlaneError('SOURCE_UNREADABLE', `cannot open ${path}`, { cause: error });
+  }
+  let position = 0;
+  const reader: ChunkReader = {
+    async read(into) {
+      let filled = 0;
+      while (filled < into.byteLength) {
+        const { bytesRead } = await handle.read(into, filled, into.byteLength - filled, position);
+        if (bytesRead === 0) break;
+        filled += bytesRead;
+        position += bytesRead;
+      }
+      return filled;
+    },
+    async close() {
+      await handle.close().catch(() => {});
+    },
+  };
+  const name = path.split(/[\\/]/).pop() || undefined;
+  return { reader, size, name, type: undefined };
+}

@@ -1,0 +1,183 @@
+/**
+ * The file-transfer protocol between two peers, defined once here. It runs on a link's
+ * bulk lane (any {@link Lane}: a data channel today, the relay later) and knows nothing of
+ * WebRTC. Two frame kinds share the lane with nothing else:
+ *
+ * A CHUNK frame: 13-byte header and payload, integers big-endian.
+ *
+ * | offset | size | field                                                        |
+ * |-------:|-----:|--------------------------------------------------------------|
+ * |      0 |    1 | kind: `FRAME_KIND.FILE_CHUNK`                                |
+ * |      1 |    4 | transfer id (the sender's number for the transfer, 1, 2, 3…) |
+ * |      5 |    8 | offset of the payload within the file (< 2⁵³)                |
+ * |     13 |    … | payload                                                      |
+ *
+ * A CONTROL frame: the kind byte `FRAME_KIND.FILE_CONTROL`, then one JSON object (UTF-8),
+ * checked with {@link ControlFrame} on arrival.
+ *
+ * | frame      | from     | meaning                                                          |
+ * |------------|----------|------------------------------------------------------------------|
+ * | `offer`    | sender   | name, size (null: unknown until `end`), type                     |
+ * | `accept`   | receiver | send from `offset`; at most `window` bytes past the last `ack`   |
+ * | `reject`   | receiver | the receiver declines the offer                                  |
+ * | `ack`      | receiver | bytes before `offset` are written to the sink (confirmed)        |
+ * | `end`      | sender   | every byte was sent: total `size` and its `sha256`               |
+ * | `verified` | receiver | the receiver's SHA-256 matches: the transfer is complete         |
+ * | `cancel`   | either   | the transfer is over, with an error `code` (`by` names the side) |
+ *
+ * Credit: the sender never sends past `last ack + window`; the receiver acks only what it
+ * has written, so both sides hold at most `window` bytes of a transfer. Resume: when a new
+ * lane opens (new link, transport switch), the receiver sends `accept` again with the
+ * offset it has; the sender goes back to its last acknowledged offset at once (it keeps
+ * the unacknowledged bytes) and jumps to the receiver's offset when that `accept` comes. A
+ * frame about a transfer a side has finished is answered with that transfer's last frame
+ * (`verified`, `reject` or `cancel`), so an answer lost with a lane is asked for again.
+ */
+import { z } from 'zod';
+import { PeerlaneError } from '../errors.js';
+import { FRAME_KIND, MAX_FRAME_BYTES } from '../framing.js';
+
+/** Bytes of a chunk frame's header. */
+export const CHUNK_HEADER_BYTES = 13;
+/** Largest payload of one chunk frame. */
+export const MAX_CHUNK_BYTES = MAX_FRAME_BYTES - CHUNK_HEADER_BYTES;
+/** Largest transfer id (ids are unsigned 32-bit). */
+export const MAX_TRANSFER_ID = 0xffff_ffff;
+
+/** Codes a `cancel` frame may carry: why the transfer ended early. */
+export const CANCEL_CODES = [
+  'TRANSFER_CANCELLED',
+  'INTEGRITY_FAILED',
+  'SOURCE_UNREADABLE',
+  'SINK_UNWRITABLE',
+  'TRANSFER_FAILED',
+] as const;
+export type CancelCode = (typeof CANCEL_CODES)[number];
+
+const Id = z.number().int().min(1).max(MAX_TRANSFER_ID);
+const Offset = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const Reason = z.string().max(500);
+
+/** Every control frame, validated on arrival. */
+export const ControlFrame = z.discriminatedUnion('t', [
+  z.object({
+    t: z.literal('offer'),
+    id: Id,
+    name: z.string().max(1024),
+    size: Offset.nullable(),
+    type: z.string().max(256),
+  }),
+  z.object({
+    t: z.literal('accept'),
+    id: Id,
+    offset: Offset,
+    window: z
+      .number()
+      .int()
+      .min(MAX_CHUNK_BYTES)
+      .max(1 << 30),
+  }),
+  z.object({ t: z.literal('reject'), id: Id, reason: Reason }),
+  z.object({ t: z.literal('ack'), id: Id, offset: Offset }),
+  z.object({
+    t: z.literal('end'),
+    id: Id,
+    size: Offset,
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  }),
+  z.object({ t: z.literal('verified'), id: Id }),
+  z.object({
+    t: z.literal('cancel'),
+    id: Id,
+    by: z.enum(['sender', 'receiver']),
+    code: z.enum(CANCEL_CODES),
+    reason: Reason,
+  }),
+]);
+export type ControlFrame = z.infer<typeof ControlFrame>;
+
+/** A chunk frame, decoded. `payload` is a view into the frame. */
+export interface Chunk {
+  id: number;
+  offset: number;
+  payload: Uint8Array;
+}
+
+/** What {@link decodeTransferFrame} found. */
+export type DecodedTransferFrame =
+  | { kind: 'chunk'; chunk: Chunk }
+  | { kind: 'control'; frame: ControlFrame }
+  | { kind: 'invalid'; reason: string };
+
+/**
+ * A chunk frame with room for `payloadBytes` bytes at {@link CHUNK_HEADER_BYTES}: the
+ * caller fills the payload in place (one copy from the source, none more).
+ */
+export function allocateChunk(id: number, offset: number, payloadBytes: number): Uint8Array {
+  const frame = new Uint8Array(CHUNK_HEADER_BYTES + payloadBytes);
+  const view = new DataView(frame.buffer);
+  view.setUint8(0, FRAME_KIND.FILE_CHUNK);
+  view.setUint32(1, id);
+  view.setUint32(5, Math.floor(offset / 2 ** 32));
+  view.setUint32(9, offset >>> 0);
+  return frame;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Encodes a control frame. */
+export function encodeControl(frame: ControlFrame): Uint8Array {
+  const json = encoder.encode(JSON.stringify(frame));
+  const bytes = new Uint8Array(1 + json.byteLength);
+  bytes[0] = FRAME_KIND.FILE_CONTROL;
+  bytes.set(json, 1);
+  return bytes;
+}
+
+/** Decodes a frame of the bulk lane. Never throws. */
+export function decodeTransferFrame(frame: Uint8Array): DecodedTransferFrame {
+  const kind = frame[0];
+  if (kind === FRAME_KIND.FILE_CHUNK) {
+    if (frame.byteLength < CHUNK_HEADER_BYTES) {
+      return { kind: 'invalid', reason: `chunk frame of ${frame.byteLength} bytes` };
+    }
+    const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+    const high = view.getUint32(5);
+    if (high >= 2 ** 21) return { kind: 'invalid', reason: 'chunk offset beyond 2^53' };
+    return {
+      kind: 'chunk',
+      chunk: {
+        id: view.getUint32(1),
+        offset: high * 2 ** 32 + view.getUint32(9),
+        payload: frame.subarray(CHUNK_HEADER_BYTES),
+      },
+    };
+  }
+  if (kind === FRAME_KIND.FILE_CONTROL) {
+    let json: unknown;
+    try {
+      json = JSON.parse(decoder.decode(frame.subarray(1)));
+    } catch {
+      return { kind: 'invalid', reason: 'control frame is not JSON' };
+    }
+    const parsed = ControlFrame.safeParse(json);
+    if (!parsed.success) {
+      return { kind: 'invalid', reason: `control frame: ${parsed.error.issues[0]?.message}` };
+    }
+    return { kind: 'control', frame: parsed.data };
+  }
+  return { kind: 'invalid', reason: `frame kind ${String(kind)} on the bulk lane` };
+}
+
+/** The error a `cancel` frame from the other side stands for. */
+export function cancelError(
+  frame: Extract<ControlFrame, { t: 'cancel' }>,
+  peerId: string,
+): PeerlaneError {
+  const who = frame.by === 'sender' ? 'the sender' : 'the receiver';
+  const because = frame.reason ? `: ${frame.reason}` : '';
+  return new PeerlaneError(frame.code, `peer ${peerId}: ${who} ended the transfer${because}`, {
+    peerId,
+  });
+}

@@ -1,0 +1,93 @@
+import { Emitter } from '../../sdk/emitter.js';
+import type { Lane, LaneEvents } from '../../sdk/lane.js';
+
+/**
+ * One end of an in-memory lane pair: frames sent on one end arrive at the other on a later
+ * macrotask, in order. `bufferedAmount` counts frames not yet delivered, and deliveries
+ * can be paused, so back-pressure is real. `cut()` ends both ends at once, losing every
+ * frame still in flight, as a dying data channel would.
+ */
+export class MemoryLane extends Emitter<LaneEvents> implements Lane {
+  peer: MemoryLane | undefined;
+  #queue: Uint8Array[] = [];
+  #buffered = 0;
+  #open = false;
+  #scheduled = false;
+  /** Every frame this end sent, for tests that look at the wire. */
+  readonly sent: Uint8Array[] = [];
+  /** While true, frames wait in this end's buffer. */
+  paused = false;
+  /** Called on each frame before it is sent; return false to drop it silently. */
+  filter: (frame: Uint8Array) => boolean = () => true;
+
+  get open(): boolean {
+    return this.#open;
+  }
+
+  get bufferedAmount(): number {
+    return this.#buffered;
+  }
+
+  send(frame: Uint8Array): void {
+    if (!this.#open) throw new Error('lane not open');
+    this.sent.push(frame);
+    if (!this.filter(frame)) return;
+    this.#queue.push(frame.slice());
+    this.#buffered += frame.byteLength;
+    this.#schedule();
+  }
+
+  awaitDrain(): void {
+    this.#schedule();
+  }
+
+  /** Delivers what waits (unless paused). */
+  resume(): void {
+    this.paused = false;
+    this.#schedule();
+  }
+
+  openNow(): void {
+    this.#open = true;
+    this.emit('open');
+  }
+
+  cut(): void {
+    for (const end of [this, this.peer]) {
+      if (end === undefined || !end.#open) continue;
+      end.#open = false;
+      end.#queue = [];
+      end.#buffered = 0;
+      end.emit('close');
+    }
+  }
+
+  #schedule(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    setTimeout(() => {
+      this.#scheduled = false;
+      if (this.paused || !this.#open) return;
+      const frames = this.#queue.splice(0, 32);
+      for (const frame of frames) {
+        this.#buffered -= frame.byteLength;
+        this.peer?.emit('frame', frame);
+      }
+      this.emit('drain');
+      if (this.#queue.length > 0) this.#schedule();
+    }, 0);
+  }
+}
+
+/** Two connected ends, open at once unless `open` is false. */
+export function memoryLanePair(open = true): [MemoryLane, MemoryLane] {
+  const a = new MemoryLane();
+  const b = new MemoryLane();
+  a.peer = b;
+  b.peer = a;
+  if (open) {
+    a.openNow();
+    b.openNow();
+  }
+  return [a, b];
+}

@@ -1,0 +1,188 @@
+import { describe, expect, it } from 'vitest';
+import type { RemotePeer } from '../../sdk/remote-peer.js';
+import type { IncomingTransfer } from '../../sdk/transfer/file-receiver.js';
+import { TransferHub } from '../../sdk/transfer/transfer-hub.js';
+import {
+  allocateChunk,
+  CHUNK_HEADER_BYTES,
+  decodeTransferFrame,
+  encodeControl,
+  MAX_CHUNK_BYTES,
+} from '../../sdk/transfer/transfer-protocol.js';
+import { hashingSink, patternChunks, patternSha256 } from '../helpers/files.js';
+import { type MemoryLane, memoryLanePair } from '../helpers/memory-lanes.js';
+import { waitUntil } from '../helpers/node-peers.js';
+
+const MiB = 1024 * 1024;
+
+/** Two hubs, as two peers' SDKs would have them, over in-memory lanes. */
+function hubPair() {
+  const offers: IncomingTransfer[] = [];
+  const errors: string[] = [];
+  const onError = (error: { code: string }) => errors.push(error.code);
+  const sender = new TransferHub({
+    peer: { id: 'receiver' } as RemotePeer,
+    onIncoming: () => {},
+    onError,
+  });
+  const receiver = new TransferHub({
+    peer: { id: 'sender' } as RemotePeer,
+    onIncoming: (incoming) => offers.push(incoming),
+    onError,
+  });
+  const lanes: MemoryLane[][] = [];
+  const connect = () => {
+    const pair = memoryLanePair(false);
+    lanes.push(pair);
+    sender.attach(pair[0]);
+    receiver.attach(pair[1]);
+    pair[0].openNow();
+    pair[1].openNow();
+    return pair;
+  };
+  return { sender, receiver, offers, errors, lanes, connect };
+}
+
+/** Chunk bytes on the wire of one lane end. */
+function chunkBytes(lane: MemoryLane): number {
+  return lane.sent
+    .filter((frame) => decodeTransferFrame(frame).kind === 'chunk')
+    .reduce((sum, frame) => sum + frame.byteLength - CHUNK_HEADER_BYTES, 0);
+}
+
+describe('transfer protocol', () => {
+  it('encodes chunks with 53-bit offsets and validates control frames', () => {
+    const frame = allocateChunk(7, 2 ** 40 + 5, 3);
+    frame.set([1, 2, 3], CHUNK_HEADER_BYTES);
+    expect(decodeTransferFrame(frame)).toEqual({
+      kind: 'chunk',
+      chunk: { id: 7, offset: 2 ** 40 + 5, payload: new Uint8Array([1, 2, 3]) },
+    });
+    const ack = encodeControl({ t: 'ack', id: 1, offset: 10 });
+    expect(decodeTransferFrame(ack)).toEqual({
+      kind: 'control',
+      frame: { t: 'ack', id: 1, offset: 10 },
+    });
+    const bad = [
+      new Uint8Array([3, 0, 0]),
+      new Uint8Array([4, ...new TextEncoder().encode('{"t":"ack","id":0,"offset":1}')]),
+      new Uint8Array([4, ...new TextEncoder().encode('not json')]),
+      new Uint8Array([1]),
+    ];
+    expect(bad.map((b) => decodeTransferFrame(b).kind)).toEqual([
+      'invalid',
+      'invalid',
+      'invalid',
+      'invalid',
+    ]);
+  });
+
+  it('holds at most one window in flight: the source is read only as fast as the sink writes', async () => {
+    const { sender, offers, connect } = hubPair();
+    connect();
+    let pulled = 0;
+    async function* counted() {
+      for await (const chunk of patternChunks(8 * MiB, 3)) {
+        pulled += chunk.byteLength;
+        yield chunk;
+      }
+    }
+    const sink = hashingSink(2); // 2 ms per write: the sink is the bottleneck
+    const windowBytes = 512 * 1024;
+    const sending = sender.send(counted(), { name: 'slow' });
+    await waitUntil(() => offers.length === 1, 'the offer arrived');
+    const receiving = offers[0]?.accept({ writable: sink.writable, windowBytes });
+    let worst = 0;
+    const watch = setInterval(() => {
+      worst = Math.max(worst, pulled - sink.result.bytes);
+    }, 1);
+    await Promise.all([sending.done, receiving?.done]);
+    clearInterval(watch);
+    // What was read and not yet written: one window, plus the source's own 256 KiB piece
+    // and the chunk being read.
+    expect(worst).toBeLessThanOrEqual(windowBytes + 256 * 1024 + MAX_CHUNK_BYTES);
+    expect(sink.result.sha256).toBe(await patternSha256(8 * MiB, 3));
+  }, 30_000);
+
+  it('shares the lane round-robin between transfers, one chunk each in turn', async () => {
+    const { sender, offers, lanes, connect } = hubPair();
+    connect();
+    const size = 2 * MiB;
+    const sending = [1, 2, 3].map((seed) =>
+      sender.send(patternChunks(size, seed), { name: String(seed), size }),
+    );
+    await waitUntil(() => offers.length === 3, 'three offers arrived');
+    const receiving = offers.map((offer) => offer.accept());
+    await Promise.all([...sending.map((t) => t.done), ...receiving.map((t) => t.done)]);
+    const ids = (lanes[0]?.[0]?.sent ?? []).flatMap((frame) => {
+      const decoded = decodeTransferFrame(frame);
+      return decoded.kind === 'chunk' ? [decoded.chunk.id] : [];
+    });
+    const perFile = Math.ceil(size / MAX_CHUNK_BYTES);
+    expect(ids.length).toBe(3 * perFile);
+    // Once all three send, no transfer gets two turns in a row while another waits: until
+    // the first ends, every three consecutive chunks are one of each.
+    const start = Math.max(...[1, 2, 3].map((id) => ids.indexOf(id)));
+    const firstEnd = Math.min(...[1, 2, 3].map((id) => ids.lastIndexOf(id)));
+    let unfair = 0;
+    for (let i = start; i + 3 <= firstEnd; i += 1) {
+      if (new Set(ids.slice(i, i + 3)).size !== 3) unfair += 1;
+    }
+    expect(firstEnd - start).toBeGreaterThan(2 * perFile);
+    // A source that is not ready when its turn comes is skipped: allow a few such turns.
+    expect(unfair / (firstEnd - start)).toBeLessThan(0.1);
+  });
+
+  it('resumes on a new lane from the receiver’s offset after frames in flight were lost', async () => {
+    const { sender, offers, lanes, connect, errors } = hubPair();
+    const [first] = connect();
+    const sink = hashingSink();
+    const size = 10 * MiB + 12_345;
+    const sending = sender.send(patternChunks(size, 8), { name: 'resumed', size });
+    await waitUntil(() => offers.length === 1, 'the offer arrived');
+    const receiving = offers[0]?.accept({ writable: sink.writable });
+    if (!receiving || !first) throw new Error('no transfer');
+    const states: string[] = [];
+    receiving.on('state', (state) => states.push(state));
+    await waitUntil(() => receiving.progress.bytesConfirmed >= 3 * MiB, '3 MiB were written');
+    first.cut(); // everything in flight either way is lost
+    expect(states.at(-1)).toBe('paused');
+    const had = receiving.progress.bytesTransferred;
+    connect();
+    await Promise.all([sending.done, receiving.done]);
+    expect(sink.result.sha256).toBe(await patternSha256(size, 8));
+    const second = lanes[1]?.[0];
+    if (!second) throw new Error('no second lane');
+    // Resumed exactly where the receiver was: only what was lost in flight went twice.
+    expect(chunkBytes(second)).toBe(size - had);
+    expect(chunkBytes(first)).toBeLessThanOrEqual(had + 4 * MiB);
+    expect(states).toEqual(['paused', 'transferring', 'verifying', 'complete']);
+    expect(errors).toEqual([]);
+  }, 30_000);
+
+  it('answers an offer lost with its lane, and a cancel sent while no lane was open', async () => {
+    const { sender, offers, connect } = hubPair();
+    const [lane] = connect();
+    if (!lane) throw new Error('no lane');
+    lane.paused = true; // the offer waits in the lane…
+    const sending = sender.send(new Blob(['hello']), { name: 'late' });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    lane.cut(); // …and is lost with it
+    expect(offers).toEqual([]);
+    connect();
+    await waitUntil(() => offers.length === 1, 'the offer came again on the new lane');
+    const receiving = offers[0]?.accept();
+    expect(await (await receiving?.done)?.text()).toBe('hello');
+    await sending.done;
+
+    // The sender cancels while it has no lane; the receiver hears of it on the next one.
+    const second = sender.send(new Blob(['x'.repeat(100)]), { name: 'cancelled' });
+    await waitUntil(() => offers.length === 2, 'the second offer arrived');
+    const current = connect()[0];
+    current?.cut();
+    second.cancel('no lane');
+    const waiting = offers[1]?.accept();
+    connect();
+    await expect(waiting?.done).rejects.toMatchObject({ code: 'TRANSFER_CANCELLED' });
+  });
+});
