@@ -11,7 +11,7 @@ import { Admission } from './admission.js';
 import { createTokenVerifier } from './auth.js';
 import { Connection, type ConnectionContext } from './connection.js';
 import { Hub } from './hub.js';
-import { type Logger, silentLogger } from './logger.js';
+import { silentLogger } from './logger.js';
 import { createMemoryStore } from './memory-store.js';
 import { Metrics } from './metrics.js';
 import { resolveOptions, type SignalingServerOptions } from './options.js';
