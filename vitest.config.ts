@@ -16,6 +16,8 @@ export default defineConfig({
     hookTimeout: 20_000,
     // WebRTC and real servers share two cores: keep files from starving each other.
     maxWorkers: 2,
+    // The JSON report lets CI print a plain "N passed, N failed" line at the end.
+    reporters: ['default', ['json', { outputFile: 'test-results/vitest.json' }]],
     projects: [
       {
         extends: true,
