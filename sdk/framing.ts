@@ -25,7 +25,16 @@
  * that frames flow (again) after a break. FILE_CHUNK and FILE_CONTROL travel on the bulk
  * lane only (`transfer/transfer-protocol.ts`).
  */
-export const FRAME_KIND = { MESSAGE: 1, PING: 2, FILE_CHUNK: 3, FILE_CONTROL: 4 } as const;
+export const FRAME_KIND = {
+  MESSAGE: 1,
+  PING: 2,
+  FILE_CHUNK: 3,
+  FILE_CONTROL: 4,
+  /** `[5][seq u32]`: the receiver has every message up to seq (`transport-switch.ts`). */
+  ACK: 5,
+  /** `[6][epoch u32]`: from here on this lane carries the sender's messages (`transport-switch.ts`). */
+  SWITCH: 6,
+} as const;
 
 const FLAG_TEXT = 0b01;
 const FLAG_FINAL = 0b10;

@@ -106,4 +106,5 @@ export type {
   TransferProgress,
   TransferState,
 } from './transfer/file-transfer.js';
+export type { TransportKind, TransportMode } from './transport-switch.js';
 export type { WebSocketConstructor, WebSocketLike } from './web-socket.js';

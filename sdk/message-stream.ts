@@ -46,9 +46,17 @@ export function toBytes(data: string | Uint8Array | ArrayBuffer): {
  * application handed over, and a 10 MiB message is fed in 64 KiB frames).
  */
 export class Outbox {
-  readonly #queue: Outgoing[] = [];
+  #queue: Outgoing[] = [];
+  /** With `retain`: messages completely handed to a transport and not yet acknowledged. */
+  #unacked: Outgoing[] = [];
   #nextSeq = 1;
   #queuedBytes = 0;
+
+  /**
+   * @param retain keep each sent message until {@link ack} confirms it, so {@link rewind}
+   * can send it again on another transport (`transport-switch.ts`).
+   */
+  constructor(private readonly retain = false) {}
 
   /** Messages not yet completely handed to a transport. */
   get length(): number {
@@ -88,14 +96,45 @@ export class Outbox {
       );
       this.#queuedBytes -= end - message.sent;
       message.sent = end;
-      if (end === message.bytes.byteLength) this.#queue.shift();
+      if (end === message.bytes.byteLength) {
+        this.#queue.shift();
+        if (this.retain) this.#unacked.push(message);
+      }
+    }
+  }
+
+  /** The receiver has every message up to `seq`: forget them. */
+  ack(seq: number): void {
+    let done = 0;
+    // Wrap-aware: a message is acknowledged when it is at most half the number space behind.
+    while (
+      done < this.#unacked.length &&
+      (seq - (this.#unacked[done]?.seq ?? 0)) >>> 0 < 0x8000_0000
+    )
+      done += 1;
+    if (done > 0) this.#unacked.splice(0, done);
+  }
+
+  /**
+   * Puts every unacknowledged message back at the head of the queue, to be sent again
+   * whole, from its first byte (the receiver drops what it already has).
+   */
+  rewind(): void {
+    const again = [...this.#unacked, ...this.#queue];
+    this.#unacked = [];
+    this.#queue = again;
+    this.#queuedBytes = 0;
+    for (const message of again) {
+      message.sent = 0;
+      this.#queuedBytes += message.bytes.byteLength;
     }
   }
 
   /** Drops every queued message; returns how many were dropped. */
   clear(): number {
-    const dropped = this.#queue.length;
+    const dropped = this.#queue.length + this.#unacked.length;
     this.#queue.length = 0;
+    this.#unacked.length = 0;
     this.#queuedBytes = 0;
     return dropped;
   }
@@ -108,6 +147,7 @@ export class Outbox {
  */
 export class Inbox {
   #expected = 1;
+  #lastComplete = 0;
   #parts: Uint8Array[] = [];
   #size = 0;
   /** The message being received is too large or broken: skip the rest of its fragments. */
@@ -118,6 +158,16 @@ export class Inbox {
     private readonly maxMessageBytes: number,
     private readonly deliver: (data: MessageData) => void,
   ) {}
+
+  /** The sequence number of the last message received whole (0: none yet). */
+  get lastComplete(): number {
+    return this.#lastComplete;
+  }
+
+  /** Forgets a message received in part (its sender will send it again from its start). */
+  dropPartial(): void {
+    this.#reset();
+  }
 
   /** Takes one frame from the transport. */
   receive(frame: Uint8Array): PeerlaneError | undefined {
@@ -163,6 +213,7 @@ export class Inbox {
     const bytes = skipped ? undefined : this.#concat();
     this.#reset();
     this.#expected = nextSeq(seq);
+    this.#lastComplete = seq;
     if (!bytes) return problem;
     if (!text) {
       this.deliver(bytes);

@@ -69,18 +69,45 @@ export interface JoinRoomOptions {
   presenceGraceMs?: number;
   /** Largest message, in bytes (UTF-8 for strings), that may be sent or received. @default 67108864 (64 MiB) */
   maxMessageBytes?: number;
+  /**
+   * What carries messages and files to the other peers:
+   * - `'auto'`: a direct WebRTC connection (through TURN if the ICE servers have one),
+   *   moving to the server's WebSocket relay when that fails (see `relayFallbackMs`) and
+   *   back once a direct connection works again;
+   * - `'relay'`: the relay only; no RTCPeerConnection is ever made. For networks where
+   *   WebRTC is blocked, or where the other peers must not learn this peer's IP addresses
+   *   (ICE candidates carry them). Media (audio/video) needs WebRTC and is not sent.
+   * Without a relay on the server (`RELAY_DISABLED`, or a room token without
+   * `perms.relay`), `'auto'` stays direct-only and `'relay'` leaves peers `failed`
+   * (`PEER_UNREACHABLE`). @default 'auto'
+   */
+  transport?: 'auto' | 'relay';
+  /**
+   * With `transport: 'auto'`: how long a peer's direct connection may take to open, or to
+   * come back after it broke, before its messages and files move to the relay, in ms. The
+   * attempt goes on in the background. Chromium reports nothing at all when no path
+   * exists, so only a timer can tell; a direct connection normally opens in well under a
+   * second. @default 5000
+   */
+  relayFallbackMs?: number;
+  /** While on the relay: how often the offering side tries a fresh direct connection, in ms. @default 15000 */
+  directRetryMs?: number;
 }
 
 /** {@link JoinRoomOptions} checked and with every default filled in. */
 export interface RoomSettings extends SignalingClientOptions {
   iceServers: RTCIceServer[] | undefined;
   iceTransportPolicy: RTCIceTransportPolicy;
-  wrtc: WebRtcImplementation;
+  /** Undefined only with `transport: 'relay'`, which makes no RTCPeerConnection. */
+  wrtc: WebRtcImplementation | undefined;
   peerConnectTimeoutMs: number;
   iceRestartDelayMs: number;
   iceRestartTimeoutMs: number;
   presenceGraceMs: number;
   maxMessageBytes: number;
+  transport: 'auto' | 'relay';
+  relayFallbackMs: number;
+  directRetryMs: number;
 }
 
 const DEFAULT_RECONNECT: ReconnectSettings = {
@@ -99,6 +126,8 @@ const DEFAULT_TIMING = {
   iceRestartTimeoutMs: 15_000,
   presenceGraceMs: 20_000,
   maxMessageBytes: 64 * 1024 * 1024,
+  relayFallbackMs: 5_000,
+  directRetryMs: 15_000,
 };
 
 /** Checks options and fills in defaults; throws a PeerlaneError naming the bad option. */
@@ -125,6 +154,10 @@ export function resolveSettings(options: JoinRoomOptions): RoomSettings {
       `options.iceTransportPolicy must be 'all' or 'relay' (got ${String(iceTransportPolicy)})`,
     );
   }
+  const { transport = 'auto' } = options;
+  if (transport !== 'auto' && transport !== 'relay') {
+    invalid(`options.transport must be 'auto' or 'relay' (got ${String(transport)})`);
+  }
   const timing = { ...DEFAULT_TIMING };
   for (const key of Object.keys(DEFAULT_TIMING) as (keyof typeof DEFAULT_TIMING)[]) {
     const value = options[key];
@@ -145,7 +178,9 @@ export function resolveSettings(options: JoinRoomOptions): RoomSettings {
     token,
     iceServers,
     iceTransportPolicy,
-    wrtc: resolveWebRtc(options.wrtc),
+    transport,
+    // Forced relay makes no RTCPeerConnection, so it needs no WebRTC implementation.
+    wrtc: transport === 'relay' ? options.wrtc : resolveWebRtc(options.wrtc),
     WebSocket,
     reconnect: options.reconnect === false ? null : resolveReconnect(options.reconnect ?? {}),
     ...timing,

@@ -38,7 +38,20 @@ export interface PeerLinkOptions extends LinkTiming {
   onMessage(data: MessageData): void;
   onState(state: ConnectionState): void;
   onError(error: PeerlaneError): void;
+  /**
+   * The message stream to carry, when it outlives this link (`transport-switch.ts` moves it
+   * between this link and the relay). Default: one of the link's own.
+   */
+  stream?: { outbox: LinkOutbox; inbox: Pick<Inbox, 'receive'> };
+  /**
+   * Asked before the link fails: true when another transport (the relay) takes over. The
+   * link then closes quietly: no `failed` state, no `PEER_UNREACHABLE`.
+   */
+  onGiveUp?: (reason: string) => boolean;
 }
+
+/** What a link needs of its {@link Outbox}. */
+export type LinkOutbox = Pick<Outbox, 'push' | 'flush' | 'clear' | 'length' | 'queuedBytes'>;
 
 /** First retry of an ICE restart after this long; each later one waits twice as long. */
 const RESTART_RETRY_MS = 2000;
@@ -74,8 +87,8 @@ const CLOSE_GRACE_MS = 1000;
  */
 export class PeerLink {
   #state: ConnectionState = 'connecting';
-  readonly #outbox = new Outbox();
-  readonly #inbox: Inbox;
+  readonly #outbox: LinkOutbox;
+  readonly #inbox: Pick<Inbox, 'receive'>;
   #connectedOnce = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #deadline: ReturnType<typeof setTimeout> | undefined;
@@ -90,7 +103,10 @@ export class PeerLink {
 
   constructor(private readonly options: PeerLinkOptions) {
     const { transport } = options;
-    this.#inbox = new Inbox(options.maxMessageBytes, (data) => options.onMessage(data));
+    this.#outbox = options.stream?.outbox ?? new Outbox();
+    this.#inbox =
+      options.stream?.inbox ??
+      new Inbox(options.maxMessageBytes, (data) => options.onMessage(data));
     transport.on('signal', (data) => options.sendSignal(data));
     transport.on('connect', () => this.#onConnect());
     transport.on('ice-state', (state) => this.#onIceState(state));
@@ -300,6 +316,10 @@ export class PeerLink {
 
   #fail(reason: string, cause?: unknown): void {
     if (this.#state === 'closed' || this.#state === 'failed') return;
+    if (this.options.onGiveUp?.(reason)) {
+      this.close();
+      return;
+    }
     this.#clearTimers();
     clearInterval(this.#liveness);
     this.#state = 'failed';

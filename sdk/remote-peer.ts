@@ -2,13 +2,14 @@ import type { PeerId, PeerMeta } from '../signaling/protocol.js';
 import { PeerlaneError } from './errors.js';
 import type { LinkMedia } from './link-media.js';
 import { toBytes } from './message-stream.js';
-import type { ConnectionState, PeerLink } from './peer-link.js';
+import type { ConnectionState } from './peer-link.js';
 import type { PeerStats } from './stats.js';
 import type { IncomingTransfer } from './transfer/file-receiver.js';
 import type { SendFileOptions } from './transfer/file-sender.js';
 import { canReadPaths, type FileSource, sourceKind } from './transfer/file-source.js';
 import type { FileTransfer } from './transfer/file-transfer.js';
 import { TransferHub } from './transfer/transfer-hub.js';
+import type { TransportKind, TransportSwitch } from './transport-switch.js';
 
 /** What `send()` and `broadcast()` accept. A string arrives as a string, bytes as a Uint8Array. */
 export type SendData = string | Uint8Array | ArrayBuffer;
@@ -21,6 +22,13 @@ export interface RemotePeer {
   readonly meta: PeerMeta;
   /** The state of the direct connection to it (see {@link ConnectionState}). */
   readonly state: ConnectionState;
+  /**
+   * What carries messages and files to this peer now: `direct`, `turn` (WebRTC through a
+   * TURN server) or `relay` (the signaling server's WebSocket relay); undefined while
+   * connecting and after it left. The room's `transport-change` event tells when it changes.
+   */
+  readonly transport: TransportKind | undefined;
+
   /** Bytes sent to it and not yet on the wire: queued in the SDK plus buffered in the data channel. */
   readonly bufferedAmount: number;
   /**
@@ -123,7 +131,7 @@ type Ended = 'PEER_LEFT' | 'LEFT_ROOM';
 export class PeerHandle implements RemotePeer {
   #ended: Ended | null = null;
   /** The current link; the room replaces a failed one when the peer shows up again. */
-  link: PeerLink;
+  link: TransportSwitch;
   /** File transfers with this peer; they outlive links (the room attaches each new one). */
   readonly files: TransferHub;
   /** The media side of the current link; the room sets it with each link. */
@@ -133,7 +141,7 @@ export class PeerHandle implements RemotePeer {
     readonly id: PeerId,
     public meta: PeerMeta,
     private readonly maxMessageBytes: number,
-    createLink: (peer: PeerHandle) => PeerLink,
+    createLink: (peer: PeerHandle) => TransportSwitch,
     files: {
       onIncoming: (incoming: IncomingTransfer) => void;
       onError: (error: PeerlaneError) => void;
@@ -142,6 +150,10 @@ export class PeerHandle implements RemotePeer {
     this.link = createLink(this);
     this.files = new TransferHub({ peer: this, ...files });
     this.files.attach(this.link.bulk);
+  }
+
+  get transport(): TransportKind | undefined {
+    return this.#ended ? undefined : this.link.transport;
   }
 
   get state(): ConnectionState {

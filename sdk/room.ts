@@ -13,8 +13,9 @@ import { PeerlaneError } from './errors.js';
 import { LocalMedia } from './media.js';
 import type { MessageData } from './message-stream.js';
 import { type RoomSettings, toRtcIceServers } from './options.js';
-import { PeerTransport } from './peer.js';
+import { PeerTransport, resolveWebRtc } from './peer.js';
 import { type ConnectionState, PeerLink } from './peer-link.js';
+import { RelayHub } from './relay-lanes.js';
 import {
   checkFileSource,
   encodeMessage,
@@ -27,6 +28,7 @@ import type { IncomingFile } from './transfer/file-receiver.js';
 import type { SendFileOptions } from './transfer/file-sender.js';
 import type { FileSource } from './transfer/file-source.js';
 import type { FileTransfer } from './transfer/file-transfer.js';
+import { type DirectHooks, type TransportKind, TransportSwitch } from './transport-switch.js';
 
 /**
  * Why a peer left: the server's reason (`left`, `disconnected`, `timeout`, `kicked`), or
@@ -72,6 +74,13 @@ export interface RoomEvents {
    */
   'connection-state': (peer: RemotePeer, state: ConnectionState) => void;
   /**
+   * What carries a peer's messages and files changed (`peer.transport` has the new value):
+   * `direct`, `turn` (WebRTC through a TURN server) or `relay` (the signaling server's
+   * WebSocket relay, after the direct connection failed or with `transport: 'relay'`).
+   */
+  'transport-change': (peer: RemotePeer, transport: TransportKind) => void;
+
+  /**
    * The signaling connection changed: `reconnecting` when it dropped (peer connections go
    * on meanwhile), `connected` when it is back, `closed` after `leave()` or when it gave up.
    */
@@ -102,6 +111,7 @@ export class Room extends Emitter<RoomEvents> {
   >();
   readonly #early = new EarlySignals();
   readonly #client: SignalingClient;
+  readonly #relay: RelayHub;
   #iceServers: RTCIceServer[] = [];
   #leaving: Promise<void> | undefined;
   #closed = false;
@@ -110,6 +120,7 @@ export class Room extends Emitter<RoomEvents> {
     super();
     this.name = settings.room;
     this.#client = new SignalingClient(settings);
+    this.#relay = new RelayHub(this.#client);
     this.#client.on('welcome', (welcome) => this.#onWelcome(welcome));
     this.#client.on('frame', (frame) => this.#onFrame(frame));
     this.#client.on('state', (state) => this.#onSignalingState(state));
@@ -221,6 +232,7 @@ export class Room extends Emitter<RoomEvents> {
   }
 
   #onWelcome(welcome: WelcomeFrame): void {
+    this.#relay.setTerms(welcome.relay);
     this.#iceServers = this.settings.iceServers ?? toRtcIceServers(welcome.iceServers);
     if (!this.#selfId) {
       this.#selfId = welcome.peerId;
@@ -338,23 +350,50 @@ export class Room extends Emitter<RoomEvents> {
     this.#absent.delete(peer.id);
     this.#peers.delete(peer.id);
     peer.end('PEER_LEFT');
+    this.#relay.forget(peer.id);
     this.emit('peer-left', peer, reason);
   }
 
-  #createLink(peer: PeerHandle): PeerLink {
+  #createLink(peer: PeerHandle): TransportSwitch {
+    const { settings } = this;
+    return new TransportSwitch({
+      remoteId: peer.id,
+      initiator: this.#selfId < peer.id,
+      mode: settings.transport,
+      maxMessageBytes: settings.maxMessageBytes,
+      relayFallbackMs: settings.relayFallbackMs,
+      directRetryMs: settings.directRetryMs,
+      relay: () => this.#relay.peer(peer.id),
+      createDirect: (hooks) => this.#createDirect(peer, hooks),
+      onMessage: (data) => this.emit('message', data, peer),
+      onState: (state) => this.#onLinkState(peer, state),
+      onError: (error) => this.emit('error', error),
+      onTransport: (transport) => {
+        if (this.#peers.get(peer.id) === peer && transport)
+          this.emit('transport-change', peer, transport);
+      },
+      onBulk: (lane) => peer.files.attach(lane),
+    });
+  }
+
+  /** A direct WebRTC link to `peer` (a new RTCPeerConnection), for its transport switch. */
+  #createDirect(
+    peer: PeerHandle,
+    hooks: DirectHooks,
+  ): { link: PeerLink; transport: PeerTransport } {
     const { settings } = this;
     const initiator = this.#selfId < peer.id; // both sides agree: no glare
     const transport = new PeerTransport({
       initiator,
       iceServers: this.#iceServers,
       iceTransportPolicy: settings.iceTransportPolicy,
-      wrtc: settings.wrtc,
+      wrtc: settings.wrtc ?? resolveWebRtc(undefined),
     });
     peer.media = this.media.attach(transport, {
       onStream: (stream) => this.emit('stream', stream, peer),
       onStreamEnded: (stream) => this.emit('stream-ended', stream, peer),
     });
-    return new PeerLink({
+    const link = new PeerLink({
       remoteId: peer.id,
       initiator,
       transport,
@@ -365,10 +404,11 @@ export class Room extends Emitter<RoomEvents> {
       iceServers: () => this.#iceServers,
       canSignal: () => this.#client.state === 'connected',
       sendSignal: (data) => this.#client.send({ type: 'signal', to: peer.id, data }),
-      onMessage: (data) => this.emit('message', data, peer),
-      onState: (state) => this.#onLinkState(peer, state),
-      onError: (error) => this.emit('error', error),
+      // The switch's stream delivers messages; this link only carries its frames.
+      onMessage: () => {},
+      ...hooks,
     });
+    return { link, transport };
   }
 
   #onLinkState(peer: PeerHandle, state: ConnectionState): void {
@@ -385,6 +425,7 @@ export class Room extends Emitter<RoomEvents> {
     this.#early.clear();
     for (const peer of this.#peers.values()) peer.end('LEFT_ROOM');
     this.media.close();
+    this.#relay.close();
     this.#client.close();
   }
 

@@ -2,6 +2,7 @@ import {
   CLOSE_CODES,
   type ClientFrame,
   type ErrorCode,
+  type PeerId,
   type PeerMeta,
   PROTOCOL_VERSION,
   type ResumeCredentials,
@@ -12,6 +13,7 @@ import { type ReconnectSettings, reconnectDelay } from './backoff.js';
 import { Emitter } from './emitter.js';
 import { PeerlaneError } from './errors.js';
 import { Heartbeat } from './heartbeat.js';
+import { decodeRelayFrame, RELAY_CREDIT_REF } from './relay-wire.js';
 import {
   OPEN,
   parseServerFrame,
@@ -51,6 +53,12 @@ export interface SignalingClientEvents {
   frame: (frame: RoomFrame) => void;
   state: (state: SignalingState) => void;
   error: (error: PeerlaneError) => void;
+  /** A binary relay frame from peer `from` (`relay-lanes.ts` reads the payload). */
+  'relay-data': (from: PeerId, payload: Uint8Array) => void;
+  /** Peer `from` lets this peer send it `bytes` more relay bytes. */
+  'relay-credit': (from: PeerId, bytes: number) => void;
+  /** The server refused a `relay-credit` frame this client sent with this `ref`. */
+  'relay-refused': (ref: string, code: ErrorCode) => void;
 }
 
 const JOIN_REF = 'join';
@@ -135,6 +143,23 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
     if (this.#queue.length > MAX_QUEUED_FRAMES) this.#queue.shift();
   }
 
+  /** True while binary relay frames can be sent now. */
+  get canRelay(): boolean {
+    return this.#state === 'connected' && this.#socket?.readyState === OPEN;
+  }
+
+  /** Bytes the socket holds that are not yet on the network (0 without a socket). */
+  get bufferedAmount(): number {
+    return this.#socket?.bufferedAmount ?? 0;
+  }
+
+  /** Sends one binary relay frame now; false (nothing sent) unless {@link canRelay}. */
+  sendRelay(frame: Uint8Array<ArrayBuffer>): boolean {
+    if (!this.canRelay) return false;
+    this.#socket?.send(frame);
+    return true;
+  }
+
   /**
    * Leaves the room: sends `leave`, waits for `left` (at most `timeoutMs`), then closes.
    * Resolves in every case, at once when the socket is already gone.
@@ -171,6 +196,7 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
       return;
     }
     this.#socket = socket;
+    socket.binaryType = 'arraybuffer';
     let opened = false;
     const current = () => socket === this.#socket;
     this.#attemptTimer = setTimeout(() => {
@@ -234,6 +260,11 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
   }
 
   #onMessage(data: unknown): void {
+    if (data instanceof ArrayBuffer) {
+      const relayed = decodeRelayFrame(data);
+      if (relayed) this.emit('relay-data', relayed.from, relayed.payload);
+      return;
+    }
     const parsed = parseServerFrame(data);
     if (parsed instanceof PeerlaneError) {
       this.emit('error', parsed);
@@ -245,7 +276,9 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
         this.#onWelcome(frame);
         return;
       case 'error':
-        if (frame.ref === JOIN_REF) this.#onJoinRefused(frame.code, frame.message);
+        if (frame.ref?.startsWith(RELAY_CREDIT_REF))
+          this.emit('relay-refused', frame.ref, frame.code);
+        else if (frame.ref === JOIN_REF) this.#onJoinRefused(frame.code, frame.message);
         // PEER_NOT_FOUND answers a signal to a peer that just left; presence says the rest.
         else if (frame.code !== 'PEER_NOT_FOUND')
           this.emit('error', new PeerlaneError(frame.code, frame.message));
@@ -257,7 +290,7 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
         this.#onLeft?.();
         return;
       case 'relay-credit':
-        // Only a client that sends relay frames gets credit; this one does not (yet).
+        this.emit('relay-credit', frame.from, frame.bytes);
         return;
       default:
         this.emit('frame', frame);

@@ -7,7 +7,11 @@ import { PeerlaneError } from './errors.js';
  */
 export interface WebSocketLike {
   readonly readyState: number;
-  send(data: string): void;
+  /** Bytes queued by `send()` and not yet on the network. */
+  readonly bufferedAmount: number;
+  /** The SDK sets `'arraybuffer'`, so relay frames arrive as ArrayBuffers. */
+  binaryType: string;
+  send(data: string | Uint8Array<ArrayBuffer>): void;
   close(code?: number, reason?: string): void;
   addEventListener(type: 'open' | 'error', listener: () => void): void;
   addEventListener(type: 'message', listener: (event: { data: unknown }) => void): void;

@@ -40,9 +40,9 @@ describe('ICE restart after a real transport break (TURN relay killed)', () => {
   const turn = useTurn();
 
   /** Two peers connected only through a fresh coturn, whose address comes in the welcome. */
-  async function relayedPair(options: Partial<JoinRoomOptions>) {
+  async function relayedPair(options: Partial<JoinRoomOptions>, serverRelay = true) {
     const relay = await turn.start();
-    const server = await start({ iceServers: relay.iceServers });
+    const server = await start({ iceServers: relay.iceServers, relay: serverRelay });
     const wrtc = [recordingWrtc(), recordingWrtc()] as const;
     const common = { iceTransportPolicy: 'relay' as const, iceRestartDelayMs: 200, ...options };
     const first = await join(server.url, { ...common, wrtc: wrtc[0] });
@@ -101,7 +101,8 @@ describe('ICE restart after a real transport break (TURN relay killed)', () => {
   }, 40_000);
 
   it('reports the peer failed with PEER_UNREACHABLE when the restart cannot succeed', async () => {
-    const { relay, offerer, answerer } = await relayedPair({ iceRestartTimeoutMs: 1500 });
+    // Without the server's WebSocket relay, which would take over (test/sdk/relay.test.ts).
+    const { relay, offerer, answerer } = await relayedPair({ iceRestartTimeoutMs: 1500 }, false);
     const pair = [offerer, answerer];
     const errors: string[] = [];
     for (const room of pair)

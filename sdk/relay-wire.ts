@@ -1,0 +1,43 @@
+/**
+ * The relay's binary frames as the SDK writes and reads them (the format is defined in
+ * `signaling/protocol.ts`): `[RELAY_DATA][22-byte peer id][payload]`. Inside the payload
+ * the SDK puts one tag byte before each piece of a lane's frame:
+ *
+ * | bits | meaning                                                                |
+ * |-----:|------------------------------------------------------------------------|
+ * |  0–6 | the lane: {@link RELAY_LANE}`.MESSAGE` or `.BULK`                      |
+ * |    7 | more pieces of the same frame follow (a frame larger than one payload) |
+ *
+ * Pieces of one lane's frame travel in order (one WebSocket, one server path per pair);
+ * pieces of the two lanes may interleave.
+ */
+import { RELAY_DATA, RELAY_HEADER_BYTES } from '../signaling/protocol.js';
+
+/** The lanes multiplexed over the relay to one peer. */
+export const RELAY_LANE = { MESSAGE: 1, BULK: 2 } as const;
+export type RelayLaneTag = (typeof RELAY_LANE)[keyof typeof RELAY_LANE];
+
+/** Bit 7 of the tag: the frame continues in the next piece. */
+export const MORE_PIECES = 0x80;
+
+/** `ref` prefix of the SDK's `relay-credit` frames, so a refused grant can be sent again. */
+export const RELAY_CREDIT_REF = 'relay-credit:';
+
+/** One binary WebSocket frame to peer `to` carrying `payload` (the tag byte included). */
+export function encodeRelayFrame(to: string, payload: Uint8Array): Uint8Array<ArrayBuffer> {
+  const frame = new Uint8Array(RELAY_HEADER_BYTES + payload.byteLength);
+  frame[0] = RELAY_DATA;
+  for (let i = 0; i < 22; i += 1) frame[1 + i] = to.charCodeAt(i);
+  frame.set(payload, RELAY_HEADER_BYTES);
+  return frame;
+}
+
+/** Reads a binary frame from the server: the sender and the payload, or undefined if malformed. */
+export function decodeRelayFrame(
+  data: ArrayBuffer,
+): { from: string; payload: Uint8Array } | undefined {
+  const bytes = new Uint8Array(data);
+  if (bytes.byteLength < RELAY_HEADER_BYTES || bytes[0] !== RELAY_DATA) return undefined;
+  const from = String.fromCharCode(...bytes.subarray(1, RELAY_HEADER_BYTES));
+  return { from, payload: bytes.subarray(RELAY_HEADER_BYTES) };
+}
