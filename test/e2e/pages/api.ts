@@ -152,11 +152,15 @@ export interface MediaPageApi {
   leave(): Promise<void>;
 }
 
+/** The files page's API is declared in its own file. */
+import type { FilesPageApi } from './files-api.js';
+
 /** Page kind → its API; `openPage(kind)` returns a handle typed by this. */
 export interface PageApis {
   raw: RawPageApi;
   sdk: SdkPageApi;
   media: MediaPageApi;
+  files: FilesPageApi;
 }
 
 /** A page kind: the harness serves `/<kind>.html`, which loads `pages/<kind>-page.ts`. */

@@ -1,0 +1,118 @@
+import { describe, expect, it } from 'vitest';
+import { useE2e } from './harness/index.js';
+
+const MiB = 1024 * 1024;
+/** Payload bytes of one chunk frame (64 KiB frames, 13-byte header). */
+const CHUNK = 65_523;
+
+// At most one retry (see the guide: ~1 run in 20 loses a page); never more.
+describe('file transfer between Chromium pages', { retry: 1 }, () => {
+  const e2e = useE2e({ sdk: true });
+
+  async function pages(count = 2) {
+    const room = e2e.room();
+    const opened = [];
+    for (let i = 0; i < count; i += 1) {
+      const page = await e2e.openPage('files', { name: `files-${i + 1}` });
+      opened.push({ page, api: page.api, id: (await page.api.join(room)).selfId });
+    }
+    for (const a of opened) {
+      for (const b of opened) if (a !== b) await a.api.waitForOpen(b.id);
+    }
+    return opened;
+  }
+
+  it('sends 0 B, 1 B, odd sizes and 64 MiB into a Blob, SHA-256 equal', async () => {
+    const [alice, bob] = await pages();
+    if (!alice || !bob) throw new Error('no pages');
+    for (const [seed, size] of [0, 1, CHUNK, CHUNK + 1, 1_000_003, 64 * MiB].entries()) {
+      const [sent] = await alice.api.sendPattern(bob.id, size, seed + 1, { type: 'x/test' });
+      const { offer, transfer } = await bob.api.answerNext('blob');
+      expect(offer).toEqual({ from: alice.id, name: `pattern-${size}.bin`, size, type: 'x/test' });
+      const [atAlice, atBob] = await Promise.all([
+        alice.api.outcome(sent ?? 0),
+        bob.api.outcome(transfer ?? 0),
+      ]);
+      expect(atAlice).toMatchObject({ state: 'complete', bytesConfirmed: size });
+      expect(atBob).toMatchObject({ state: 'complete', size, type: 'x/test' });
+      expect(atBob.sha256).toBe(await alice.api.patternSha256(size, seed + 1));
+      if (size > 0) expect(atBob.progressEvents).toBeGreaterThan(0);
+    }
+  }, 120_000);
+
+  it('sends to everyone with room.sendFile, several files at once', async () => {
+    const [alice, bob, carol] = await pages(3);
+    if (!alice || !bob || !carol) throw new Error('no pages');
+    const sent = [
+      ...(await alice.api.sendPattern(null, 3 * MiB, 1)),
+      ...(await alice.api.sendPattern(null, 2 * MiB + 7, 2)),
+    ];
+    expect(sent.length).toBe(4);
+    const received = [];
+    for (const page of [bob, carol, bob, carol])
+      received.push([page, await page.api.answerNext('blob')] as const);
+    const outcomes = await Promise.all(
+      received.map(([page, { transfer }]) => page.api.outcome(transfer ?? 0)),
+    );
+    const hashes = [
+      await alice.api.patternSha256(3 * MiB, 1),
+      await alice.api.patternSha256(2 * MiB + 7, 2),
+    ];
+    expect(outcomes.map((o) => o.sha256).sort()).toEqual([...hashes, ...hashes].sort());
+    const atAlice = await Promise.all(sent.map((id) => alice.api.outcome(id)));
+    expect(atAlice.map((o) => o.state)).toEqual(['complete', 'complete', 'complete', 'complete']);
+  }, 60_000);
+
+  it('cancels from either side, rejects, and fails with PEER_LEFT when the receiver leaves', async () => {
+    const [alice, bob] = await pages();
+    if (!alice || !bob) throw new Error('no pages');
+    for (const canceller of ['sender', 'receiver'] as const) {
+      const [sent] = await alice.api.sendPattern(bob.id, 64 * MiB, 3);
+      const { transfer } = await bob.api.answerNext('stream');
+      const deadline = Date.now() + 10_000;
+      while ((await bob.api.progress(transfer ?? 0)) < 2 * MiB && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      if (canceller === 'sender') await alice.api.cancel(sent ?? 0, 'stop');
+      else await bob.api.cancel(transfer ?? 0, 'stop');
+      const outcomes = await Promise.all([
+        alice.api.outcome(sent ?? 0),
+        bob.api.outcome(transfer ?? 0),
+      ]);
+      expect(outcomes.map((o) => o.code)).toEqual(['TRANSFER_CANCELLED', 'TRANSFER_CANCELLED']);
+    }
+    const [rejected] = await alice.api.sendPattern(bob.id, 1000, 4);
+    await bob.api.answerNext('reject');
+    expect(await alice.api.outcome(rejected ?? 0)).toMatchObject({
+      state: 'failed',
+      code: 'TRANSFER_REJECTED',
+    });
+
+    const [cut] = await alice.api.sendPattern(bob.id, 64 * MiB, 5);
+    const { transfer } = await bob.api.answerNext('stream');
+    const deadline = Date.now() + 10_000;
+    while ((await bob.api.progress(transfer ?? 0)) < 2 * MiB && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await bob.api.leave();
+    expect(await alice.api.outcome(cut ?? 0)).toMatchObject({ state: 'failed', code: 'PEER_LEFT' });
+    expect(await bob.api.outcome(transfer ?? 0)).toMatchObject({
+      state: 'failed',
+      code: 'LEFT_ROOM',
+    });
+  }, 60_000);
+
+  it('reports INTEGRITY_FAILED on both sides for a chunk corrupted after hashing', async () => {
+    const [alice, bob] = await pages();
+    if (!alice || !bob) throw new Error('no pages');
+    const [sent] = await alice.api.sendPattern(bob.id, MiB, 6, { corruptOffset: 2 * CHUNK });
+    const { transfer } = await bob.api.answerNext('blob');
+    const outcomes = await Promise.all([
+      alice.api.outcome(sent ?? 0),
+      bob.api.outcome(transfer ?? 0),
+    ]);
+    expect(outcomes.map((o) => o.code)).toEqual(['INTEGRITY_FAILED', 'INTEGRITY_FAILED']);
+    expect(outcomes[1]?.message).toContain('SHA-256 mismatch');
+    expect(outcomes[1]?.sha256).toBeUndefined(); // no Blob: nothing reported complete
+  });
+});
