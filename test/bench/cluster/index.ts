@@ -149,31 +149,34 @@ function header(
     `Peerlane cluster benchmark, ${utcMinute()}`,
     machine(),
     `redis-server ${redis?.version ?? '(not run)'} (no persistence), ioredis ${packageVersion('ioredis')}, ` +
-      `ws ${packageVersion('ws')}; ${thisPeerlane()}`,
+      `ws ${packageVersion('ws')}`,
+    thisPeerlane(),
     '(a) memory: one node, rooms in memory',
     '(b) Redis: two nodes sharing one redis-server; every pair split, peer A on node 1 and B on',
     '  node 2, so each signal crosses nodes (node → PUBLISH → redis-server → node)',
     options.pin
-      ? `pinned with taskset: CPU ${SERVER_CPU} = every server process (the node; or both nodes and all ` +
-        `threads of redis-server),\n  CPU ${LOAD_CPU} = the load generator; the server side gets one core in ` +
-        'both setups; loopback only'
-      : 'processes NOT pinned to cores; loopback only',
-    `limits raised so they are not what is measured: ${Object.keys(BENCH_LIMITS).join(', ')}`,
-    '  = 1e6 (defaults 100/s, 300, 100, 5/s, 20); every client is 127.0.0.1',
-    `signals: ${options.pairs} pairs, closed loop, ${options.window} in flight per pair, each answered on ` +
-      `arrival; 1 in 5 an offer/answer (${dataTemplate('offer').length} B of data),`,
-    `  the rest candidates (${dataTemplate('candidate').length} B)${mean}; ` +
-      `${options.warmupMs / 1000} s warm-up, ${options.durationMs / 1000} s measured`,
+      ? `pinned with taskset: CPU ${SERVER_CPU} = every server process (the node; or both nodes and ` +
+        'redis-server,\n  all its threads), so the server side has one core in both setups; ' +
+        `CPU ${LOAD_CPU} = the load generator`
+      : 'processes NOT pinned to cores',
+    'loopback only; limits raised so they are not what is measured (every client is 127.0.0.1):',
+    `  ${Object.keys(BENCH_LIMITS).join(', ')} = 1e6`,
+    '  (defaults 100/s, 300, 100, 5/s, 20)',
+    `signals: ${options.pairs} pairs, closed loop, ${options.window} in flight per pair, each answered ` +
+      'on arrival; 1 in 5',
+    `  an offer/answer (${dataTemplate('offer').length} B of data), the rest candidates ` +
+      `(${dataTemplate('candidate').length} B)${mean};`,
+    `  ${options.warmupMs / 1000} s warm-up, ${options.durationMs / 1000} s measured`,
     '  CPU = utime + stime from /proc/<pid>/stat over the measured window ÷ signals relayed;',
     '  nodes summed, redis-server apart; commands from redis INFO total_commands_processed',
-    `joins: ${options.joins} per round after warm-up ones, ${options.joinConcurrency} at a time; each into a fresh ` +
-      'room whose one member joined',
-    '  first on node 2 (in (a): the same node), the joiner on node 1 on a fresh socket; the welcome',
-    '  must list the member. join frame→welcome on the open socket; member hears = join frame →',
-    "  the member's peer-joined. Both then leave (close 1000). A join cycle = the member's join,",
-    '  the join, presence, both leaves',
-    `median of ${options.rounds} round(s), setups alternating; other processes' share of ${cores} over the ` +
-      `whole run: ${Math.round(othersShare * 100)}%`,
+    `joins: ${options.joins} per round after warm-up ones, ${options.joinConcurrency} at a time, each into ` +
+      'a fresh room whose',
+    '  one member joined first on node 2 (in (a): the same node); the joiner on node 1, on a',
+    '  fresh socket; its welcome must list the member. join frame→welcome on the open socket;',
+    "  member hears = join frame → the member's peer-joined. Both then leave (close 1000);",
+    "  a join cycle = the member's join, the join, presence, both leaves",
+    `median of ${options.rounds} round(s), setups alternating; other processes' share of ${cores}`,
+    `  over the whole run: ${Math.round(othersShare * 100)}%`,
   ];
 }
 

@@ -25,7 +25,7 @@ const FULL: ClusterOptions = {
   joinConcurrency: 1,
   pairs: 500,
   window: 1,
-  warmupMs: 2000,
+  warmupMs: 3000,
   durationMs: 8000,
   rounds: 3,
   pin: true,
