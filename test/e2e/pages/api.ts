@@ -154,6 +154,7 @@ export interface MediaPageApi {
 
 /** The files page's API is declared in its own file. */
 import type { FilesPageApi } from './files-api.js';
+import type { RelayPageApi } from './relay-api.js';
 
 /** Page kind → its API; `openPage(kind)` returns a handle typed by this. */
 export interface PageApis {
@@ -161,6 +162,7 @@ export interface PageApis {
   sdk: SdkPageApi;
   media: MediaPageApi;
   files: FilesPageApi;
+  relay: RelayPageApi;
 }
 
 /** A page kind: the harness serves `/<kind>.html`, which loads `pages/<kind>-page.ts`. */
