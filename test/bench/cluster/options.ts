@@ -21,7 +21,7 @@ export interface ClusterOptions {
 
 const FULL: ClusterOptions = {
   setups: [...SETUPS],
-  joins: 500,
+  joins: 400,
   joinConcurrency: 1,
   pairs: 500,
   window: 1,
