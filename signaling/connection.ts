@@ -46,6 +46,8 @@ function onError(this: WebSocket): void {
   (this as OwnedSocket)[CONNECTION].protocolError();
 }
 
+const RELAY_CREDIT_PREFIX = Buffer.from('{"type":"relay-credit"');
+
 /** Frames held while a join is under way; a client has no reason to send more. */
 const MAX_HELD_FRAMES = 64;
 
@@ -68,6 +70,7 @@ export class Connection implements Session {
   #held: ClientFrame[] | undefined;
   #pumping = false;
   #relayRate: TokenBucket | undefined;
+  #creditRate: TokenBucket | undefined;
   /** Relay bytes handed to ws and not yet written, so they do not count as not reading. */
   #relayQueued = 0;
   #pausedUntil = 0;
@@ -193,7 +196,7 @@ export class Connection implements Session {
       this.#onRelayFrame(data);
       return;
     }
-    if (!this.#rate.take()) {
+    if (!this.#bucketFor(data).take()) {
       const message = `more than ${this.options.rateLimit} frames per second; frame dropped`;
       this.#violation(errorFrame('RATE_LIMITED', message));
       return;
@@ -216,6 +219,18 @@ export class Connection implements Session {
     }
     const busy = this.#handle(parsed.frame);
     if (busy) void this.#pump(busy);
+  }
+
+  /**
+   * Credit grants come with relay traffic, one per quarter window consumed, far more often
+   * than anything else a client sends: they get a budget of their own (ten times the frame
+   * rate). A frame that only pretends to be one gets that budget and fails validation.
+   */
+  #bucketFor(data: Buffer): TokenBucket {
+    if (!data.subarray(0, RELAY_CREDIT_PREFIX.length).equals(RELAY_CREDIT_PREFIX))
+      return this.#rate;
+    this.#creditRate ??= new TokenBucket(this.options.rateBurst * 10, this.options.rateLimit * 10);
+    return this.#creditRate;
   }
 
   /**

@@ -91,6 +91,16 @@ describe('createSignalingServer', () => {
       expect(a.unread('error')).toEqual([]);
     });
 
+    it('gives credit grants a budget of their own, ten times the frame rate', async () => {
+      const { a, b, wa, wb } = await pair({ rateLimit: 5, rateBurst: 5, maxViolations: 100 });
+      for (let i = 0; i < 40; i++) b.send({ type: 'relay-credit', to: wa.peerId, bytes: 1 });
+      await expect.poll(() => a.unread('relay-credit').length).toBe(40);
+      expect(b.unread('error')).toEqual([]);
+      for (let i = 0; i < 10; i++) b.send({ type: 'ping' });
+      expect((await b.next('error')).code).toBe('RATE_LIMITED');
+      expect(wb.peerId).toBeDefined();
+    });
+
     it('is off with relay: false, and for tokens without perms.relay', async () => {
       const { a, wa, wb } = await pair({ relay: false });
       expect(wa.relay).toBeUndefined();
