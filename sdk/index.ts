@@ -19,6 +19,10 @@
  *   iceRestartDelayMs,    // 1000    iceRestartTimeoutMs: 15000
  *   presenceGraceMs,      // 20000
  *   maxMessageBytes,      // 64 MiB
+ *   token,                // room token, or () => Promise<string> called before every connect
+ *   transport,            // 'auto' (direct, falling back to the server's relay) | 'relay'; default 'auto'
+ *   relayFallbackMs,      // 5000: no direct connection by then → the relay
+ *   directRetryMs,        // 15000: while on the relay, how often to try direct again
  * }); // resolves after the welcome; rejects with a PeerlaneError
  *
  * room.selfId; room.name; room.signalingState;
@@ -37,6 +41,8 @@
  * await room.leave();     // always resolves
  *
  * peer.id; peer.meta; peer.state; peer.bufferedAmount;
+ * peer.transport;         // 'direct' | 'turn' | 'relay' | undefined (connecting);
+ * room.on('transport-change', (peer, transport) => …);
  * peer.send(data);        // string | Uint8Array | ArrayBuffer; queued until connected
  *
  * // Files: own data channel, back-pressure end to end, SHA-256 checked, resumes after a break.
