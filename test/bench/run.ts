@@ -8,6 +8,7 @@ type Benchmark = (argv: readonly string[]) => Promise<number>;
 const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   signaling: async () => (await import('./signaling/index.js')).runSignalingBenchmark,
   sdk: async () => (await import('./sdk/index.js')).runSdkBenchmark,
+  files: async () => (await import('./files/index.js')).runFilesBenchmark,
   cluster: async () => (await import('./cluster/index.js')).runClusterBenchmark,
 };
 

@@ -153,7 +153,7 @@ export interface MediaPageApi {
 }
 
 /** The files page's API is declared in its own file. */
-import type { FilesPageApi } from './files-api.js';
+import type { BenchFilesPageApi, FilesPageApi } from './files-api.js';
 import type { RelayPageApi } from './relay-api.js';
 
 /** Page kind → its API; `openPage(kind)` returns a handle typed by this. */
@@ -162,6 +162,7 @@ export interface PageApis {
   sdk: SdkPageApi;
   media: MediaPageApi;
   files: FilesPageApi;
+  'bench-files': BenchFilesPageApi;
   relay: RelayPageApi;
 }
 

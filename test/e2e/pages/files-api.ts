@@ -59,3 +59,36 @@ export interface FilesPageApi {
   outcome(transfer: number, timeoutMs?: number): Promise<TransferOutcome>;
   leave(): Promise<void>;
 }
+
+/**
+ * The file benchmark's page (`bench-files-page.ts`): the same bytes sent three ways between
+ * two pages. Times are ms since the epoch, comparable across the pages of one browser.
+ */
+export interface BenchFilesPageApi {
+  /** Raw: makes an RTCPeerConnection with one data channel; resolves with the whole offer. */
+  rawOffer(): Promise<string>;
+  /** Raw: answers `offer`; resolves with the whole answer. */
+  rawAnswer(offer: string): Promise<string>;
+  rawAccept(answer: string): Promise<void>;
+  /** Raw: sends `total` bytes in `chunkBytes` messages with bufferedAmount back-pressure. */
+  rawSend(total: number, chunkBytes: number, timeoutMs: number): Promise<{ startedAt: number }>;
+  /** Raw: resolves once `total` bytes arrived. */
+  rawReceive(total: number, timeoutMs: number): Promise<{ finishedAt: number }>;
+  sdkJoin(room: string): Promise<string>;
+  sdkWaitOpen(peerId: string, timeoutMs: number): Promise<void>;
+  /** SDK: `peer.sendFile` of `total` bytes from a stream; resolves once verified. */
+  sdkSend(
+    peerId: string,
+    total: number,
+    timeoutMs: number,
+  ): Promise<{ startedAt: number; finishedAt: number }>;
+  /** SDK: accepts the next file into a WritableStream that keeps nothing. */
+  sdkReceive(timeoutMs: number): Promise<{ finishedAt: number }>;
+  /** PeerJS: a Peer with id `id` on the PeerServer at 127.0.0.1:`port` (no ICE servers). */
+  peerjsOpen(port: number, id: string, timeoutMs: number): Promise<void>;
+  peerjsConnect(remoteId: string, timeoutMs: number): Promise<void>;
+  /** PeerJS: sends `total` bytes as `chunkBytes` ArrayBuffers (binary serialization), with back-pressure. */
+  peerjsSend(total: number, chunkBytes: number, timeoutMs: number): Promise<{ startedAt: number }>;
+  peerjsReceive(total: number, timeoutMs: number): Promise<{ finishedAt: number }>;
+  close(): Promise<void>;
+}
