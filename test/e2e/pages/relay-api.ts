@@ -1,10 +1,19 @@
 /** What the relay page (`relay-page.ts`) exposes as `window.peerlaneTest`. */
 import type { BytesSummary } from './api.js';
 
+/** A numbered message stream as the receiver saw it. */
+export interface StreamSummary {
+  /** Stream messages received. */
+  received: number;
+  /** The first few places where message `i` (0-based) was not number `i + 1`, as `i: n`. */
+  outOfPlace: string[];
+}
+
 export interface RelayPageApi {
   /**
    * Joins `room` with these SDK options (`transport`, `iceTransportPolicy`,
-   * `relayFallbackMs`, `iceServers`…); `startedAt` is taken just before `joinRoom`.
+   * `relayFallbackMs`, `iceServers`, even `url` for another signaling server…);
+   * `startedAt` is taken just before `joinRoom`.
    */
   join(
     room: string,
@@ -12,10 +21,23 @@ export interface RelayPageApi {
   ): Promise<{ selfId: string; startedAt: number }>;
   /** `peer.transport` and `peer.state` of `peerId` now. */
   peer(peerId: string): { transport: string | null; state: string };
-  /** Waits until `peerId` is carried by `transport`. */
-  waitForTransport(peerId: string, transport: string, timeoutMs?: number): Promise<void>;
+  /** Waits until `peerId` is carried by `transport`; resolves with when it moved (page clock, ms). */
+  waitForTransport(peerId: string, transport: string, timeoutMs?: number): Promise<number>;
   /** RTCPeerConnections the SDK made (the page passes it counting WebRTC classes). */
   peerConnections(): number;
+  /** Closes every RTCPeerConnection of this page that is not closed yet (cuts the direct link). */
+  closePeerConnections(): number;
+  /** `errorCode`s of every `icecandidateerror` on this page's RTCPeerConnections. */
+  iceCandidateErrors(): number[];
+  /** Types of every local ICE candidate gathered on this page (`host`, `relay`…), in order. */
+  gatheredCandidates(): string[];
+  /** The selected candidate pair of `peerId` (`peer.getStats()`). */
+  candidatePath(peerId: string): Promise<{
+    path: string;
+    local: string | null;
+    remote: string | null;
+    relayProtocol: string | null;
+  }>;
   /** Every `transport-change` seen, in order. */
   transportChanges(): string[];
   send(peerId: string, text: string): void;
@@ -23,6 +45,23 @@ export interface RelayPageApi {
   nextMessage(timeoutMs?: number): Promise<{ from: string; text: string; at: number }>;
   /** Sends `byteLength` pattern bytes as a file; resolves once the receiver verified it. */
   sendFile(peerId: string, byteLength: number, seed: number): Promise<BytesSummary>;
+  /** Starts sending a pattern file and returns at once; see `fileProgress`, `fileDone`. */
+  startFile(peerId: string, byteLength: number, seed: number): void;
+  /** Bytes of the started file the receiver confirmed so far. */
+  fileProgress(): number;
+  /** Resolves once the started file was verified by the receiver. */
+  fileDone(timeoutMs?: number): Promise<BytesSummary>;
   /** Accepts the next incoming file and resolves with its hash once received. */
   receiveFile(timeoutMs?: number): Promise<BytesSummary>;
+  /**
+   * Starts a numbered stream to `peerId`: `perTick` messages every 10 ms, every 50th
+   * `bigBytes` long (several frames).
+   */
+  startStream(peerId: string, perTick: number, bigBytes: number): void;
+  /** Stops the stream; resolves with how many messages were sent. */
+  stopStream(): number;
+  /** The stream as received here. */
+  streamReceived(): StreamSummary;
+  /** Waits until `count` stream messages arrived. */
+  waitForStream(count: number, timeoutMs?: number): Promise<StreamSummary>;
 }

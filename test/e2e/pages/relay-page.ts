@@ -1,24 +1,35 @@
 /**
  * The relay page: the SDK with transport options (forced relay, fallback, TURN), reporting
- * `peer.transport` and `transport-change`. Runs in the browser.
+ * `peer.transport` and `transport-change`; it can cut its own RTCPeerConnections and runs
+ * numbered message streams. Runs in the browser.
  */
 import type * as Peerlane from '../../../sdk/index.js';
-import { Inbox, now, sha256Hex, signalingUrl } from './page-kit.js';
+import { Inbox, now, sha256Hex, signalingUrl, within } from './page-kit.js';
 import { patternBytes } from './pattern.js';
-import type { RelayPageApi } from './relay-api.js';
+import type { RelayPageApi, StreamSummary } from './relay-api.js';
 
 const BUNDLE_URL = '/peerlane.js';
 const { joinRoom } = (await import(BUNDLE_URL)) as typeof Peerlane;
 
+/** Stream messages start with this; other texts go to `nextMessage`. */
+const STREAM_MARK = '#';
 const texts = new Inbox<{ from: string; text: string; at: number }>();
 const files = new Inbox<Peerlane.IncomingFile>();
-const changes: string[] = [];
-let peerConnections = 0;
-/** The browser's WebRTC classes, with RTCPeerConnection counting what it makes. */
+const changes: Array<{ text: string; at: number }> = [];
+const connections: RTCPeerConnection[] = [];
+const iceErrors: number[] = [];
+const gathered: string[] = [];
+/** The browser's WebRTC classes, with RTCPeerConnection recording what it makes. */
 class CountingPeerConnection extends RTCPeerConnection {
   constructor(config?: RTCConfiguration) {
     super(config);
-    peerConnections += 1;
+    connections.push(this);
+    this.addEventListener('icecandidateerror', (event) => {
+      iceErrors.push((event as RTCPeerConnectionIceErrorEvent).errorCode);
+    });
+    this.addEventListener('icecandidate', ({ candidate }) => {
+      if (candidate) gathered.push(candidate.type ?? '?');
+    });
   }
 }
 const wrtc = { RTCPeerConnection: CountingPeerConnection, RTCSessionDescription, RTCIceCandidate };
@@ -30,15 +41,48 @@ function peer(id: string): Peerlane.RemotePeer {
   return found;
 }
 
+/** The file from `startFile`. */
+let outgoing:
+  | { transfer: Peerlane.FileTransfer; byteLength: number; sha256: Promise<string> }
+  | undefined;
+
+/** The outgoing stream and what arrived of the incoming one. */
+let pump: ReturnType<typeof setInterval> | undefined;
+let sent = 0;
+const stream: number[] = [];
+let streamWaker = () => {};
+
+function summary(): StreamSummary {
+  const outOfPlace: string[] = [];
+  for (let i = 0; i < stream.length && outOfPlace.length < 5; i++) {
+    if (stream[i] !== i + 1) outOfPlace.push(`${i}: ${stream[i]}`);
+  }
+  return { received: stream.length, outOfPlace };
+}
+
+async function untilTrue(check: () => boolean, what: string, timeoutMs: number): Promise<void> {
+  const deadline = now() + timeoutMs;
+  while (!check()) {
+    if (now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 const api: RelayPageApi = {
   async join(name, options) {
     const startedAt = now();
     const joined = await joinRoom({ url: signalingUrl(), room: name, wrtc, ...options });
     room = joined;
     joined.on('message', (data, remote) => {
-      if (typeof data === 'string') texts.push({ from: remote.id, text: data, at: now() });
+      if (typeof data !== 'string') return;
+      if (data.startsWith(STREAM_MARK)) {
+        stream.push(Number.parseInt(data.slice(STREAM_MARK.length), 10));
+        streamWaker();
+      } else texts.push({ from: remote.id, text: data, at: now() });
     });
-    joined.on('transport-change', (remote, transport) => changes.push(`${remote.id} ${transport}`));
+    joined.on('transport-change', (remote, transport) =>
+      changes.push({ text: `${remote.id} ${transport}`, at: now() }),
+    );
     joined.on('incoming-file', (incoming) => files.push(incoming));
     joined.on('error', (error) => console.error(`peerlane error ${error.code}: ${error.message}`));
     return { selfId: joined.selfId, startedAt };
@@ -48,15 +92,32 @@ const api: RelayPageApi = {
     return { transport: remote.transport ?? null, state: remote.state };
   },
   async waitForTransport(id, transport, timeoutMs = 10_000) {
-    const deadline = now() + timeoutMs;
-    while (room?.peer(id)?.transport !== transport) {
-      if (now() > deadline)
-        throw new Error(`peer ${id} not on ${transport} within ${timeoutMs} ms`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    await untilTrue(
+      () => room?.peer(id)?.transport === transport,
+      `peer ${id} on ${transport}`,
+      timeoutMs,
+    );
+    const change = changes.findLast((c) => c.text === `${id} ${transport}`);
+    return change?.at ?? now();
   },
-  transportChanges: () => [...changes],
-  peerConnections: () => peerConnections,
+  transportChanges: () => changes.map((c) => c.text),
+  peerConnections: () => connections.length,
+  closePeerConnections() {
+    const open = connections.filter((pc) => pc.connectionState !== 'closed');
+    for (const pc of open) pc.close();
+    return open.length;
+  },
+  iceCandidateErrors: () => [...iceErrors],
+  gatheredCandidates: () => [...gathered],
+  async candidatePath(id) {
+    const stats = await peer(id).getStats();
+    return {
+      path: stats.path,
+      local: stats.localCandidateType ?? null,
+      remote: stats.remoteCandidateType ?? null,
+      relayProtocol: stats.relayProtocol ?? null,
+    };
+  },
   send(id, text) {
     peer(id).send(text);
   },
@@ -67,11 +128,55 @@ const api: RelayPageApi = {
     await transfer.done;
     return { from: room?.selfId ?? '', byteLength, sha256: await sha256Hex(data) };
   },
+  startFile(id, byteLength, seed) {
+    const data = patternBytes(byteLength, seed);
+    const transfer = peer(id).sendFile(new Blob([data]), { name: 'pattern.bin' });
+    outgoing = { transfer, byteLength, sha256: sha256Hex(data) };
+  },
+  fileProgress: () => outgoing?.transfer.progress.bytesConfirmed ?? 0,
+  async fileDone(timeoutMs = 60_000) {
+    if (!outgoing) throw new Error('no file was started');
+    const { transfer, byteLength, sha256 } = outgoing;
+    await within(transfer.done, timeoutMs, 'the started file to be verified');
+    return { from: room?.selfId ?? '', byteLength, sha256: await sha256 };
+  },
   async receiveFile(timeoutMs = 60_000) {
     const incoming = await files.take('an incoming file', timeoutMs);
     const blob = await incoming.accept().done;
     const data = new Uint8Array(await blob.arrayBuffer());
     return { from: incoming.from.id, byteLength: data.byteLength, sha256: await sha256Hex(data) };
+  },
+  startStream(id, perTick, bigBytes) {
+    const remote = peer(id);
+    pump = setInterval(() => {
+      for (let i = 0; i < perTick; i++) {
+        sent += 1;
+        remote.send(
+          sent % 50 === 0
+            ? `${STREAM_MARK}${sent} ${'x'.repeat(bigBytes)}`
+            : `${STREAM_MARK}${sent}`,
+        );
+      }
+    }, 10);
+  },
+  stopStream() {
+    clearInterval(pump);
+    return sent;
+  },
+  streamReceived: summary,
+  async waitForStream(count, timeoutMs = 10_000) {
+    const arrived = new Promise<void>((resolve) => {
+      streamWaker = () => {
+        if (stream.length >= count) resolve();
+      };
+      streamWaker();
+    });
+    await within(arrived, timeoutMs, `${count} stream messages (have ${stream.length})`).finally(
+      () => {
+        streamWaker = () => {};
+      },
+    );
+    return summary();
   },
 };
 
