@@ -69,6 +69,8 @@ export function createRedisStore(options: RedisStoreOptions): RoomStore {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     lazyConnect: true,
+    // Signals from many peers publish at once: one write and one Redis wakeup for a batch.
+    enableAutoPipelining: true,
   }) as Scripts;
   const subscriber = new Redis(options.url, { lazyConnect: true });
   redis.defineCommand('plAdd', { numberOfKeys: 4, lua: ADD });
@@ -100,29 +102,22 @@ export function createRedisStore(options: RedisStoreOptions): RoomStore {
   };
 
   const relayChannel = Buffer.from(key.relayChannel(nodeId));
+  const nodeChannel = Buffer.from(key.nodeChannel(nodeId));
+  // Buffers only: a 'message' listener would make ioredis decode every payload to a string,
+  // 64 KiB relay frames included.
   subscriber.on('messageBuffer', (channel: Buffer, message: Buffer) => {
-    // Relay frames travel as [22-byte receiver id][frame], untouched.
-    if (channel.equals(relayChannel) && message.length > 22) {
-      listener?.deliverRelay(message.toString('latin1', 0, 22), message.subarray(22));
-    }
-  });
-  subscriber.on('message', (channel: string, message: string) => {
     try {
-      if (channel === key.relayChannel(nodeId)) return;
-      if (channel === key.nodeChannel(nodeId)) {
-        const { to, text } = JSON.parse(message) as { to: PeerId; text: string };
-        listener?.deliver(to, text);
-        return;
+      // Frames for a peer travel as [22-byte peer id][frame]: relay frames untouched, text
+      // frames as the JSON the peer will receive, not wrapped in more JSON.
+      if (channel.equals(relayChannel)) {
+        if (message.length > 22)
+          listener?.deliverRelay(message.toString('latin1', 0, 22), message.subarray(22));
+      } else if (channel.equals(nodeChannel)) {
+        if (message.length > 22)
+          listener?.deliver(message.toString('latin1', 0, 22), message.toString('utf8', 22));
+      } else if (roomOfChannel.has(channel.toString())) {
+        listener?.roomEvent(decodeEvent(message.toString()));
       }
-      const wire = JSON.parse(message) as RoomEvent & {
-        node?: string;
-        record?: Omit<MemberRecord, 'node'>;
-      };
-      const event = wire.record
-        ? { ...wire, record: { ...wire.record, node: wire.node ?? '' } }
-        : wire;
-      delete (event as { node?: string }).node;
-      if (roomOfChannel.has(channel)) listener?.roomEvent(event as RoomEvent);
     } catch {
       // A message that is not ours (someone else publishing on our channels): ignore it.
     }
@@ -258,9 +253,7 @@ export function createRedisStore(options: RedisStoreOptions): RoomStore {
       return result ? snapshotOf(result[0], result[1]) : undefined;
     },
     send(node, peerId, text) {
-      void redis
-        .publish(key.nodeChannel(node), JSON.stringify({ to: peerId, text }))
-        .catch(() => {});
+      void redis.publish(key.nodeChannel(node), `${peerId}${text}`).catch(() => {});
     },
     sendRelay(node, peerId, frame) {
       const message = Buffer.concat([Buffer.from(peerId, 'latin1'), frame]);
@@ -298,4 +291,14 @@ export function createRedisStore(options: RedisStoreOptions): RoomStore {
       subscriber.disconnect();
     },
   };
+}
+
+/** A room event as the scripts publish it (the record without its node, the node beside it). */
+function decodeEvent(text: string): RoomEvent {
+  const wire = JSON.parse(text) as RoomEvent & {
+    node?: string;
+    record?: Omit<MemberRecord, 'node'>;
+  };
+  const { node = '', ...event } = wire;
+  return (event.record ? { ...event, record: { ...event.record, node } } : event) as RoomEvent;
 }
