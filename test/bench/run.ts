@@ -10,6 +10,7 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   sdk: async () => (await import('./sdk/index.js')).runSdkBenchmark,
   files: async () => (await import('./files/index.js')).runFilesBenchmark,
   cluster: async () => (await import('./cluster/index.js')).runClusterBenchmark,
+  relay: async () => (await import('./relay/index.js')).runRelayBenchmark,
 };
 
 async function main(): Promise<number> {

@@ -65,3 +65,47 @@ export interface RelayPageApi {
   /** Waits until `count` stream messages arrived. */
   waitForStream(count: number, timeoutMs?: number): Promise<StreamSummary>;
 }
+
+/**
+ * The relay benchmark's page (`relay-bench-page.ts`, `npm run bench relay`): the same bytes
+ * through a bare binary WebSocket relay and through the SDK's relay transport. Times are
+ * ms since the epoch, comparable across the pages of one browser. Exposed as
+ * `window.relayBench` (not a test page kind: no test opens it).
+ */
+export interface RelayBenchApi {
+  /** Floor: opens a WebSocket to the bare relay at `url`. */
+  floorOpen(url: string, timeoutMs: number): Promise<void>;
+  /**
+   * Floor: sends `total` bytes as `chunkBytes` binary messages, keeping `bufferedAmount`
+   * under `highWaterMark`; resolves when all are handed to the socket.
+   */
+  floorSend(
+    total: number,
+    chunkBytes: number,
+    highWaterMark: number,
+    timeoutMs: number,
+  ): Promise<{ startedAt: number }>;
+  /** Floor: resolves once `total` bytes arrived. */
+  floorReceive(total: number, timeoutMs: number): Promise<{ finishedAt: number }>;
+  /** SDK: joins `room` on the signaling server at `url` with `transport: 'relay'`. */
+  sdkJoin(url: string, room: string): Promise<string>;
+  /** SDK: waits until `peerId` is on the relay. */
+  sdkWaitRelay(peerId: string, timeoutMs: number): Promise<void>;
+  /** SDK: `peer.sendFile` of `total` bytes (a Blob); resolves once the receiver verified it. */
+  sdkSend(
+    peerId: string,
+    total: number,
+    timeoutMs: number,
+  ): Promise<{ startedAt: number; finishedAt: number }>;
+  /** SDK: accepts the next file into a WritableStream that keeps nothing. */
+  sdkReceive(timeoutMs: number): Promise<{ finishedAt: number }>;
+  /** Every SDK error event so far, as `code: message`. */
+  sdkErrors(): string[];
+  close(): void;
+}
+
+declare global {
+  interface Window {
+    relayBench?: RelayBenchApi;
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * The relay benchmark's page (`npm run bench relay`): bytes through a bare binary WebSocket
+ * relay (the floor) and through the SDK's relay transport. Runs in the browser.
+ */
+import type * as Peerlane from '../../../sdk/index.js';
+import { Inbox, now, within } from './page-kit.js';
+import { patternBytes } from './pattern.js';
+import type { RelayBenchApi } from './relay-api.js';
+
+const BUNDLE_URL = '/peerlane.js';
+const { joinRoom } = (await import(BUNDLE_URL)) as typeof Peerlane;
+
+let socket: WebSocket | undefined;
+let room: Peerlane.Room | undefined;
+const files = new Inbox<Peerlane.IncomingFile>();
+const errors: string[] = [];
+
+const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+function peer(id: string): Peerlane.RemotePeer {
+  const found = room?.peer(id);
+  if (!found) throw new Error(`peer ${id} is not in the room`);
+  return found;
+}
+
+const api: RelayBenchApi = {
+  async floorOpen(url, timeoutMs) {
+    const ws = new WebSocket(url);
+    ws.binaryType = 'arraybuffer';
+    socket = ws;
+    await within(
+      new Promise((resolve, reject) => {
+        ws.onopen = resolve;
+        ws.onerror = () => reject(new Error(`cannot open ${url}`));
+      }),
+      timeoutMs,
+      `a WebSocket to ${url}`,
+    );
+  },
+  async floorSend(total, chunkBytes, highWaterMark, timeoutMs) {
+    const ws = socket;
+    if (!ws) throw new Error('floorOpen first');
+    const chunk = patternBytes(chunkBytes, 1);
+    const startedAt = now();
+    const deadline = startedAt + timeoutMs;
+    for (let sent = 0; sent < total; ) {
+      while (ws.bufferedAmount > highWaterMark) {
+        if (now() > deadline) throw new Error(`floor: sent ${sent} of ${total} bytes in time`);
+        await tick();
+      }
+      const size = Math.min(chunkBytes, total - sent);
+      ws.send(size === chunkBytes ? chunk : chunk.subarray(0, size));
+      sent += size;
+    }
+    return { startedAt };
+  },
+  floorReceive(total, timeoutMs) {
+    const ws = socket;
+    if (!ws) throw new Error('floorOpen first');
+    let received = 0;
+    const done = new Promise<{ finishedAt: number }>((resolve) => {
+      ws.onmessage = ({ data }) => {
+        received += (data as ArrayBuffer).byteLength;
+        if (received >= total) resolve({ finishedAt: now() });
+      };
+    });
+    return within(done, timeoutMs, `${total} bytes through the bare relay`);
+  },
+  async sdkJoin(url, name) {
+    room = await joinRoom({ url, room: name, transport: 'relay' });
+    room.on('incoming-file', (incoming) => files.push(incoming));
+    room.on('error', (error) => errors.push(`${error.code}: ${error.message}`));
+    return room.selfId;
+  },
+  async sdkWaitRelay(id, timeoutMs) {
+    const deadline = now() + timeoutMs;
+    while (room?.peer(id)?.transport !== 'relay') {
+      if (now() > deadline) throw new Error(`peer ${id} not on the relay within ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  },
+  async sdkSend(id, total, timeoutMs) {
+    const blob = new Blob([patternBytes(total, 2)]);
+    const startedAt = now();
+    const transfer = peer(id).sendFile(blob, { name: 'bench.bin' });
+    await within(transfer.done, timeoutMs, `sendFile of ${total} bytes`);
+    return { startedAt, finishedAt: now() };
+  },
+  async sdkReceive(timeoutMs) {
+    const incoming = await files.take('an incoming file', timeoutMs);
+    const sink = new WritableStream<Uint8Array>();
+    await within(incoming.accept({ writable: sink }).done, timeoutMs, 'the file to arrive');
+    return { finishedAt: now() };
+  },
+  sdkErrors: () => [...errors],
+  close() {
+    socket?.close();
+    void room?.leave();
+  },
+};
+
+window.relayBench = api;
