@@ -181,20 +181,20 @@ export class LocalMedia extends Emitter<LocalMediaEvents> {
   }
 
   /**
-   * The room was left: stops every track. Nothing can be published any more.
+   * The room was left: stops every track, quietly (no `change`: the room is over, and its
+   * methods throw `LEFT_ROOM`). Nothing can be published any more.
    * @internal
    */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    const published = this.publishing;
     this.#dropScreen();
     stopTrack(this.#audio);
     stopTrack(this.#camera);
     this.#audio = null;
     this.#camera = null;
+    this.#stream = undefined;
     this.#links.clear();
-    if (published) this.#changed();
   }
 
   #sendState(): Record<MediaKind, SendState> {
@@ -208,6 +208,7 @@ export class LocalMedia extends Emitter<LocalMediaEvents> {
   }
 
   #changed(): void {
+    if (this.#closed) return;
     if (this.#audio) this.#audio.enabled = this.#audioEnabled;
     if (this.#camera) this.#camera.enabled = this.#videoEnabled;
     const tracks = [this.#audio, this.#screen ?? this.#camera].filter((t) => t !== null);

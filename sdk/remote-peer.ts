@@ -3,7 +3,7 @@ import { PeerlaneError } from './errors.js';
 import type { LinkMedia } from './link-media.js';
 import { toBytes } from './message-stream.js';
 import type { ConnectionState } from './peer-link.js';
-import type { PeerStats } from './stats.js';
+import { type PeerStats, relayStats } from './stats.js';
 import type { IncomingTransfer } from './transfer/file-receiver.js';
 import type { SendFileOptions } from './transfer/file-sender.js';
 import { canReadPaths, type FileSource, sourceKind } from './transfer/file-source.js';
@@ -46,7 +46,8 @@ export interface RemotePeer {
   readonly stream: MediaStream | undefined;
   /**
    * A snapshot of the connection to this peer: which path it takes (`host`, `srflx`,
-   * `relay`), round-trip time, bitrates since the previous call, RTP counters per kind.
+   * `relay`), round-trip time, bitrates since the previous call, RTP counters per kind —
+   * or, while the peer is reached through the server's relay, `transport: 'relay'`.
    * @throws PeerlaneError (as a rejection) `PEER_LEFT`, `LEFT_ROOM`, or `PEER_UNREACHABLE`
    * when there is no connection to measure.
    */
@@ -169,6 +170,7 @@ export class PeerHandle implements RemotePeer {
   }
 
   async getStats(): Promise<PeerStats> {
+    if (!this.#ended && this.transport === 'relay') return relayStats();
     const stats = this.#ended ? undefined : await this.media?.stats();
     if (stats) return stats;
     if (this.#ended) {

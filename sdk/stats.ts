@@ -13,12 +13,12 @@
 export type CandidatePath = 'host' | 'srflx' | 'relay' | 'unknown';
 
 /**
- * What carries a peer's traffic. Today always `webrtc` (a direct RTCPeerConnection, whose
- * ICE path `path` describes). The WebSocket relay through the signaling server, when it
- * comes, adds its own value here (`path` is then `unknown`), so code that switches on it
- * should treat any value other than `webrtc` as "relayed by the server".
+ * What the numbers describe: `webrtc`, the RTCPeerConnection to the peer (its ICE path is
+ * `path`); or `relay`, when the peer is reached through the signaling server's WebSocket
+ * relay (`peer.transport === 'relay'`): there is no ICE path, RTT or RTP then, only the
+ * fact. Code that switches on it should treat any value but `webrtc` as "not WebRTC".
  */
-export type StatsTransport = 'webrtc';
+export type StatsTransport = 'webrtc' | 'relay';
 
 /** RTP counters of one media kind in one direction. */
 export interface RtpCounts {
@@ -99,6 +99,25 @@ export class StatsSampler {
     };
     return stats;
   }
+}
+
+/** The stats of a peer reached through the server's relay: nothing WebRTC measures applies. */
+export function relayStats(): PeerStats {
+  return {
+    timestamp: Date.now(),
+    transport: 'relay',
+    path: 'unknown',
+    localCandidateType: undefined,
+    remoteCandidateType: undefined,
+    relayProtocol: undefined,
+    rttMs: undefined,
+    bitrateInKbps: undefined,
+    bitrateOutKbps: undefined,
+    bytesReceived: 0,
+    bytesSent: 0,
+    inbound: {},
+    outbound: {},
+  };
 }
 
 /** Reads a `getStats()` report into {@link PeerStats} (bitrates left undefined). */

@@ -4,6 +4,9 @@
  */
 export type { PageApis, PageKind } from '../pages/api.js';
 export { CHROMIUM_ARGS, chromiumPath, DEFAULT_CHROMIUM_PATH, launchChromium } from './chromium.js';
+export { DEMO_DIR, ensureDemoBuild } from './demo-build.js';
+export { type DemoPage, openDemoPage } from './demo-page.js';
+export { type DemoServer, serveDemo } from './demo-server.js';
 export { type PageServer, servePages } from './page-server.js';
 export { BUNDLE_FILE, ensureSdkBundle } from './sdk-bundle.js';
 export { CONTEXT_OPTIONS, openTestPage, type Remote, TestPage } from './test-page.js';

@@ -22,6 +22,7 @@ const INPUTS = [
   'sdk',
   'signaling/protocol.ts',
   'vite.sdk.config.ts',
+  'vite.browser.ts',
   'package-lock.json',
   'node_modules/.package-lock.json',
 ];
@@ -47,7 +48,7 @@ async function build(): Promise<string> {
   if (!existsSync(join(ROOT, 'sdk/index.ts'))) {
     throw new Error('sdk/index.ts does not exist yet: there is no SDK to bundle for the browser');
   }
-  const key = await inputKey();
+  const key = await inputKey(INPUTS);
   const built = await readFile(KEY_FILE, 'utf8').catch(() => '');
   if (built === key && existsSync(BUNDLE_FILE)) return BUNDLE_FILE;
 
@@ -75,9 +76,13 @@ async function build(): Promise<string> {
   return BUNDLE_FILE;
 }
 
-async function inputKey(): Promise<string> {
+/**
+ * A key of `inputs` (paths under the repository, files or folders): every file's path,
+ * size and mtime. Equal keys mean nothing changed.
+ */
+export async function inputKey(inputs: readonly string[]): Promise<string> {
   const hash = createHash('sha256');
-  for (const input of INPUTS) {
+  for (const input of inputs) {
     for (const file of await listFiles(join(ROOT, input))) {
       const info = await stat(file);
       hash.update(`${relative(ROOT, file)}\0${info.size}\0${info.mtimeMs}\n`);
@@ -97,7 +102,8 @@ async function listFiles(path: string): Promise<string[]> {
   return nested.flat();
 }
 
-async function writeAtomically(path: string, data: string | Uint8Array): Promise<void> {
+/** Writes `path` whole or not at all (another process may be reading it). */
+export async function writeAtomically(path: string, data: string | Uint8Array): Promise<void> {
   const temporary = `${path}.${process.pid}.tmp`;
   await writeFile(temporary, data);
   await rename(temporary, path);

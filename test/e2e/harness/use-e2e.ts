@@ -4,6 +4,9 @@ import type { SignalingServerOptions } from '../../../signaling/options.js';
 import { createSignalingServer, type SignalingServer } from '../../../signaling/server.js';
 import type { PageApis, PageKind } from '../pages/api.js';
 import { launchChromium } from './chromium.js';
+import { ensureDemoBuild } from './demo-build.js';
+import { type DemoPage, openDemoPage } from './demo-page.js';
+import { type DemoServer, serveDemo } from './demo-server.js';
 import { type PageServer, servePages } from './page-server.js';
 import { ensureSdkBundle } from './sdk-bundle.js';
 import { CONTEXT_OPTIONS, openTestPage, type TestPage } from './test-page.js';
@@ -19,6 +22,12 @@ export interface E2eOptions {
    * `--use-fake-device-for-media-stream=device-count=2` for two fake cameras. @default []
    */
   launchArgs?: readonly string[];
+  /**
+   * Serve the demo (built in `beforeAll` when its sources changed) from each test's
+   * signaling server, on one origin as `npm start` does: see `e2e.demo`, `e2e.openDemo`.
+   * @default false
+   */
+  demo?: boolean;
 }
 
 /** The fixtures {@link useE2e} provides; valid inside tests. */
@@ -27,6 +36,13 @@ export interface E2e {
   readonly browser: Browser;
   /** This test's signaling server (a fresh one per test). */
   readonly signaling: SignalingServer;
+  /** With `demo: true`: this test's server of the built demo (its `signaling` is `e2e.signaling`). */
+  readonly demo: DemoServer;
+  /**
+   * With `demo: true`: opens the demo at `#room` and waits for its lobby. Like
+   * `openPage`, the page is closed after the test, which fails if it logged an error.
+   */
+  openDemo(room: string, options?: { name?: string; isolated?: boolean }): Promise<DemoPage>;
   /** Origin of the test pages. */
   readonly pagesUrl: string;
   /**
@@ -62,6 +78,7 @@ export function useE2e(options: E2eOptions = {}): E2e {
   let browser: Browser | undefined;
   let pages: PageServer | undefined;
   let signaling: SignalingServer | undefined;
+  let demo: DemoServer | undefined;
   /** This test's shared browser context, made on first use. */
   let context: BrowserContext | undefined;
   let open: TestPage<unknown>[] = [];
@@ -73,6 +90,7 @@ export function useE2e(options: E2eOptions = {}): E2e {
       launchChromium({ extraArgs: options.launchArgs ?? [] }),
       servePages(),
       options.sdk ? ensureSdkBundle() : undefined,
+      options.demo ? ensureDemoBuild() : undefined,
     ]);
   });
 
@@ -82,6 +100,10 @@ export function useE2e(options: E2eOptions = {}): E2e {
   });
 
   beforeEach(async () => {
+    if (options.demo) {
+      demo = await serveDemo(options.signaling);
+      return;
+    }
     signaling = await createSignalingServer({
       port: 0,
       shutdownTimeoutMs: 1000,
@@ -105,9 +127,22 @@ export function useE2e(options: E2eOptions = {}): E2e {
     } finally {
       cleanups = [];
       await signaling?.close();
+      await demo?.close();
+      demo = undefined;
     }
     if (errors.length > 0) throw new Error(`pages logged unexpected errors:\n${errors.join('\n')}`);
   });
+
+  /** The browser (relaunched if it died) for an isolated page, else this test's shared context. */
+  const pageTarget = async (isolated: boolean): Promise<Browser | BrowserContext> => {
+    if (!browser?.isConnected()) {
+      browser = await launchChromium({ extraArgs: options.launchArgs ?? [] });
+      context = undefined;
+    }
+    if (isolated) return browser;
+    context ??= await browser.newContext(CONTEXT_OPTIONS);
+    return context;
+  };
 
   const need = <T>(value: T | undefined, what: string): T => {
     if (value === undefined) throw new Error(`${what} is only available inside a test of useE2e()`);
@@ -119,21 +154,29 @@ export function useE2e(options: E2eOptions = {}): E2e {
       return need(browser, 'e2e.browser');
     },
     get signaling() {
-      return need(signaling, 'e2e.signaling');
+      return demo ? demo.signaling : need(signaling, 'e2e.signaling');
+    },
+    get demo() {
+      return need(demo, 'e2e.demo (with useE2e({ demo: true }))');
     },
     get pagesUrl() {
       return need(pages, 'e2e.pagesUrl').url;
     },
     async openPage(kind, { name, isolated = false } = {}) {
-      if (!browser?.isConnected()) {
-        browser = await launchChromium({ extraArgs: options.launchArgs ?? [] });
-        context = undefined;
-      }
-      if (!isolated) context ??= await browser.newContext(CONTEXT_OPTIONS);
-      const page = await openTestPage(isolated ? browser : (context ?? browser), kind, {
+      const target = await pageTarget(isolated);
+      const page = await openTestPage(target, kind, {
         pagesUrl: need(pages, 'e2e.openPage').url,
-        signalingUrl: need(signaling, 'e2e.openPage').url,
+        signalingUrl: (demo?.signaling ?? need(signaling, 'e2e.openPage')).url,
         name: name ?? `${kind}-${open.length + 1}`,
+      });
+      open.push(page);
+      return page;
+    },
+    async openDemo(room, { name, isolated = false } = {}) {
+      const server = need(demo, 'e2e.openDemo (with useE2e({ demo: true }))');
+      const target = await pageTarget(isolated);
+      const page = await openDemoPage(target, server.url, room, {
+        name: name ?? `demo-${open.length + 1}`,
       });
       open.push(page);
       return page;

@@ -1,0 +1,92 @@
+import { byId } from './dom.js';
+
+/** What the call controls show. */
+export interface ControlsState {
+  /** Whether a microphone / camera is published at all. */
+  hasAudio: boolean;
+  hasVideo: boolean;
+  audioOn: boolean;
+  videoOn: boolean;
+  sharing: boolean;
+  /** More than one camera: the switch button shows. */
+  canSwitchCamera: boolean;
+  /** getDisplayMedia exists (not on most phones). */
+  canShareScreen: boolean;
+  chatOpen: boolean;
+  unread: number;
+}
+
+export interface ControlsActions {
+  toggleMic(): void;
+  toggleCamera(): void;
+  switchCamera(): void;
+  toggleScreen(): void;
+  toggleChat(): void;
+  leave(): void;
+}
+
+/**
+ * The bar of call buttons. Each is a real `<button>` (keyboard and screen-reader ready)
+ * whose label says what a press does ("Mute", "Unmute"); `data-off` marks the ones whose
+ * device is off, for the red look. The chat button says whether the panel is open with
+ * `aria-expanded`.
+ */
+export class Controls {
+  readonly #mic = byId('mic', HTMLButtonElement);
+  readonly #camera = byId('camera', HTMLButtonElement);
+  readonly #switch = byId('switch-camera', HTMLButtonElement);
+  readonly #screen = byId('screen', HTMLButtonElement);
+  readonly #chat = byId('chat-toggle', HTMLButtonElement);
+  readonly #leave = byId('leave', HTMLButtonElement);
+  readonly #unread = byId('unread', HTMLElement);
+
+  constructor(actions: ControlsActions) {
+    this.#mic.addEventListener('click', () => actions.toggleMic());
+    this.#camera.addEventListener('click', () => actions.toggleCamera());
+    this.#switch.addEventListener('click', () => actions.switchCamera());
+    this.#screen.addEventListener('click', () => actions.toggleScreen());
+    this.#chat.addEventListener('click', () => actions.toggleChat());
+    this.#leave.addEventListener('click', () => actions.leave());
+  }
+
+  render(state: ControlsState): void {
+    toggle(this.#mic, {
+      off: state.hasAudio && !state.audioOn,
+      disabled: !state.hasAudio,
+      label: !state.hasAudio ? 'No microphone' : state.audioOn ? 'Mute' : 'Unmute',
+      icon: state.hasAudio && state.audioOn ? 'mic' : 'mic-off',
+    });
+    toggle(this.#camera, {
+      off: state.hasVideo && !state.videoOn,
+      disabled: !state.hasVideo,
+      label: !state.hasVideo ? 'No camera' : state.videoOn ? 'Stop video' : 'Start video',
+      icon: state.hasVideo && state.videoOn ? 'camera' : 'camera-off',
+    });
+    this.#switch.hidden = !state.canSwitchCamera;
+    this.#screen.hidden = !state.canShareScreen;
+    toggle(this.#screen, {
+      off: false,
+      disabled: false,
+      label: state.sharing ? 'Stop sharing' : 'Share screen',
+      icon: 'screen',
+    });
+    this.#screen.classList.toggle('active', state.sharing);
+    toggle(this.#chat, { off: false, disabled: false, label: 'Chat', icon: 'chat' });
+    this.#chat.setAttribute('aria-expanded', String(state.chatOpen));
+    this.#chat.classList.toggle('active', state.chatOpen);
+    this.#unread.hidden = state.chatOpen || state.unread === 0;
+    this.#unread.textContent = state.unread > 9 ? '9+' : String(state.unread);
+  }
+}
+
+function toggle(
+  button: HTMLButtonElement,
+  options: { off: boolean; disabled: boolean; label: string; icon: string },
+): void {
+  button.toggleAttribute('data-off', options.off);
+  button.disabled = options.disabled;
+  button.title = options.label;
+  const label = button.querySelector('.control-label');
+  if (label) label.textContent = options.label;
+  button.querySelector('use')?.setAttribute('href', `#icon-${options.icon}`);
+}

@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { randomRoomName, roomFromHash } from '../../demo/room-link.js';
+import { RoomName } from '../../signaling/protocol.js';
+
+describe('the room in the URL', () => {
+  it('takes the hash as the room, made valid for the server', () => {
+    expect(roomFromHash('#team-standup')).toBe('team-standup');
+    expect(roomFromHash('#Ünïcode room!')).toBe('n-code-room');
+    expect(roomFromHash('#caf%C3%A9%20talk')).toBe('caf-talk');
+    expect(roomFromHash('#bad%escape')).toBe('bad-escape');
+    expect(roomFromHash(`#${'x'.repeat(100)}`)).toBe('x'.repeat(64));
+    expect(roomFromHash('#a.b~c_d')).toBe('a.b~c_d');
+  });
+
+  it('has no room for an empty hash (a fresh one is made)', () => {
+    expect(roomFromHash('')).toBeUndefined();
+    expect(roomFromHash('#')).toBeUndefined();
+    expect(roomFromHash('#%20!!')).toBeUndefined();
+  });
+
+  it('makes random names the server accepts, easy to read out', () => {
+    const names = new Set(Array.from({ length: 50 }, randomRoomName));
+    expect(names.size).toBeGreaterThan(40);
+    for (const name of names) {
+      expect(name).toMatch(/^[a-z]+-[a-z]+-\d{4}$/);
+      expect(RoomName.safeParse(name).success).toBe(true);
+    }
+  });
+});

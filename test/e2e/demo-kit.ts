@@ -1,0 +1,110 @@
+/**
+ * Driving the demo page the way a person would (fill the name, click Join, click Mute…)
+ * and reading what it shows. What the UI cannot tell (RTP counters) comes from the room
+ * the demo exposes for DevTools, `window.peerlaneRoom`, through `peer.getStats()`.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { expect } from 'vitest';
+import type { DemoPage } from './harness/index.js';
+import { ROOT } from './harness/sdk-bundle.js';
+
+/** Where screenshots go (gitignored). */
+export const RESULTS_DIR = join(ROOT, 'test-results');
+
+/** Fills the name, clicks Join, waits for the call view; returns this page's peer id. */
+export async function joinCall(demo: DemoPage, name: string): Promise<string> {
+  await demo.page.fill('#name', name);
+  await demo.page.click('#join');
+  await demo.page.locator('#call').waitFor({ state: 'visible', timeout: 10_000 });
+  const id = await demo.page.evaluate(() => window.peerlaneRoom?.selfId);
+  if (!id) throw new Error(`[${demo.name}] joined, but window.peerlaneRoom has no selfId`);
+  return id;
+}
+
+/** The tile of `peerId` on `demo`. */
+export function tile(demo: DemoPage, peerId: string) {
+  return demo.page.locator(`#grid .tile[data-peer="${peerId}"]`);
+}
+
+/** Waits until `demo` shows exactly `count` tiles (its own included). */
+export async function expectTiles(demo: DemoPage, count: number, timeout = 10_000): Promise<void> {
+  await expect.poll(() => demo.page.locator('#grid .tile').count(), { timeout }).toBe(count);
+}
+
+/** What arrived at `demo` from `peerId` so far, from `peer.getStats()`. */
+export async function received(demo: DemoPage, peerId: string) {
+  return demo.page.evaluate(async (id) => {
+    const peer = window.peerlaneRoom?.peer(id);
+    if (!peer) throw new Error(`peer ${id} is not in the room`);
+    const { inbound } = await peer.getStats();
+    return {
+      audioPackets: inbound.audio?.packets ?? 0,
+      videoFrames: inbound.video?.frames ?? 0,
+      videoWidth: inbound.video?.frameWidth ?? null,
+    };
+  }, peerId);
+}
+
+/** Growth of what arrives from `peerId` at `demo` during `ms`. */
+export async function flow(demo: DemoPage, peerId: string, ms = 1000) {
+  const before = await received(demo, peerId);
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  const after = await received(demo, peerId);
+  return {
+    audioPackets: after.audioPackets - before.audioPackets,
+    videoFrames: after.videoFrames - before.videoFrames,
+  };
+}
+
+/**
+ * Frames the `<video>` of `peerId`'s tile has presented (what the person sees), and the
+ * live tracks of its stream by kind.
+ */
+export async function tileMedia(demo: DemoPage, peerId: string) {
+  return demo.page.evaluate((id) => {
+    const video = document.querySelector<HTMLVideoElement>(`#grid .tile[data-peer="${id}"] video`);
+    const stream = video?.srcObject instanceof MediaStream ? video.srcObject : undefined;
+    const live = (tracks: MediaStreamTrack[] | undefined) =>
+      (tracks ?? []).filter((t) => t.readyState === 'live').length;
+    return {
+      frames: video?.getVideoPlaybackQuality().totalVideoFrames ?? 0,
+      audioTracks: live(stream?.getAudioTracks()),
+      videoTracks: live(stream?.getVideoTracks()),
+    };
+  }, peerId);
+}
+
+/** Waits until the tile of `peerId` on `demo` has presented more frames than it has now. */
+export async function expectVideoPlaying(demo: DemoPage, peerId: string): Promise<void> {
+  const start = (await tileMedia(demo, peerId)).frames;
+  await expect
+    .poll(async () => (await tileMedia(demo, peerId)).frames, { timeout: 5000 })
+    .toBeGreaterThan(start + 5);
+}
+
+/** Sends a chat message through the chat form. */
+export async function sendChat(demo: DemoPage, text: string): Promise<void> {
+  await demo.page.fill('#chat-input', text);
+  await demo.page.press('#chat-input', 'Enter');
+}
+
+/** The chat's text messages, oldest first, as `author: text`. */
+export async function chatLines(demo: DemoPage): Promise<string[]> {
+  return demo.page
+    .locator('#messages .message')
+    .evaluateAll((items) =>
+      items.map(
+        (item) =>
+          `${item.querySelector('.message-author')?.textContent}: ${item.querySelector('.message-text, .message-file a')?.textContent}`,
+      ),
+    );
+}
+
+/** Saves a screenshot of `demo` as `test-results/<file>`; returns its path. */
+export async function screenshot(demo: DemoPage, file: string): Promise<string> {
+  await mkdir(RESULTS_DIR, { recursive: true });
+  const path = join(RESULTS_DIR, file);
+  await demo.page.screenshot({ path });
+  return path;
+}

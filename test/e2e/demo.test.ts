@@ -1,0 +1,241 @@
+import type { Locator } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import {
+  chatLines,
+  expectTiles,
+  expectVideoPlaying,
+  flow,
+  joinCall,
+  screenshot,
+  sendChat,
+  tile,
+  tileMedia,
+} from './demo-kit.js';
+import { type DemoPage, useE2e } from './harness/index.js';
+
+const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const classes = async (locator: Locator) => (await locator.getAttribute('class')) ?? '';
+const label = (demo: DemoPage, selector: string) =>
+  demo.page.locator(`${selector} .control-label`).textContent();
+/** Waits for the badge of `peerId` on `demo` to say the connection is direct. */
+const expectDirect = (demo: DemoPage, peerId: string) =>
+  expect
+    .poll(() => tile(demo, peerId).locator('.badge').getAttribute('data-kind'), { timeout: 5000 })
+    .toBe('direct');
+
+// One retry at most (see test/e2e/README.md); never more.
+describe('the demo page: a video call in real Chromium (fake camera, microphone, screen)', {
+  retry: 1,
+}, () => {
+  const e2e = useE2e({ demo: true });
+
+  /** Two pages of one room, both joined through the lobby. */
+  async function twoInACall(): Promise<{ alice: DemoPage; bob: DemoPage; a: string; b: string }> {
+    const room = e2e.room();
+    const alice = await e2e.openDemo(room, { name: 'alice' });
+    const bob = await e2e.openDemo(room, { name: 'bob' });
+    const a = await joinCall(alice, 'Alice');
+    const b = await joinCall(bob, 'Bob');
+    await expectTiles(alice, 2);
+    await expectTiles(bob, 2);
+    return { alice, bob, a, b };
+  }
+
+  it('serves the demo where the signaling server is, with a room in the URL', async () => {
+    const page = await e2e.openDemo('', { name: 'fresh' });
+    // No room in the URL: a fresh random one, written into the address bar.
+    const hash = await page.page.evaluate(() => location.hash);
+    expect(hash).toMatch(/^#[a-z]+-[a-z]+-\d{4}$/);
+    await expect.poll(() => page.page.locator('#room-name').textContent()).toBe(hash.slice(1));
+    await expect.poll(() => page.page.locator('#preview-status').isHidden()).toBe(true);
+  });
+
+  it('connects two pages: each sees and hears the other, with a direct-path badge', async () => {
+    const { alice, bob, a, b } = await twoInACall();
+    await expectVideoPlaying(alice, b);
+    await expectVideoPlaying(bob, a);
+    for (const [page, from] of [
+      [alice, b],
+      [bob, a],
+    ] as const) {
+      expect(await tileMedia(page, from)).toMatchObject({ audioTracks: 1, videoTracks: 1 });
+      const got = await flow(page, from, 800);
+      expect(got.videoFrames).toBeGreaterThan(5); // ~20 fps
+      expect(got.audioPackets).toBeGreaterThan(15); // 50 packets/s
+      expect(await tile(page, from).locator('.tile-name').textContent()).toBe(
+        from === a ? 'Alice' : 'Bob',
+      );
+    }
+    const badge = tile(alice, b).locator('.badge');
+    await expect.poll(() => badge.textContent(), { timeout: 5000 }).toMatch(/^Direct · \d+ ms$/);
+    expect(await badge.getAttribute('data-kind')).toBe('direct');
+    await screenshot(alice, 'demo-two-party.png');
+  });
+
+  it('mutes without renegotiating: nothing is sent until unmuted, and the others see it', async () => {
+    const { alice, bob, a } = await twoInACall();
+    await expectVideoPlaying(bob, a);
+    await alice.page.click('#mic');
+    await alice.page.click('#camera');
+    expect(await alice.page.locator('#mic').textContent()).toContain('Unmute');
+    expect(await alice.page.locator('#camera').textContent()).toContain('Start video');
+    await settle(300); // packets already on their way
+    expect(await flow(bob, a)).toEqual({ audioPackets: 0, videoFrames: 0 });
+    // Bob sees Alice's avatar and her muted microphone (from her presence metadata).
+    await expect.poll(() => classes(tile(bob, a))).toContain('video-off');
+    await tile(bob, a).locator('.tile-mic').waitFor({ state: 'visible' });
+
+    await alice.page.click('#mic');
+    await alice.page.click('#camera');
+    await expect.poll(() => classes(tile(bob, a))).not.toContain('video-off');
+    await tile(bob, a).locator('.tile-mic').waitFor({ state: 'hidden' });
+    await settle(300);
+    const resumed = await flow(bob, a);
+    expect(resumed.videoFrames).toBeGreaterThan(5);
+    expect(resumed.audioPackets).toBeGreaterThan(20);
+  });
+
+  it('shares the screen in place of the camera, and ends the share cleanly', async () => {
+    const { alice, bob, b } = await twoInACall();
+    await expectVideoPlaying(alice, b);
+    // What Bob sends: the fake screen (`screen:…`) or the fake camera (`fake_device_0`).
+    // (Both are 1280×720 here, so the receiver's frame size cannot tell them apart; the
+    // SDK's media test checks that with a 640×480 camera.)
+    const sending = () =>
+      bob.page.evaluate(() => window.peerlaneRoom?.media.stream?.getVideoTracks()[0]?.label);
+    await bob.page.click('#screen');
+    await expect.poll(() => label(bob, '#screen')).toBe('Stop sharing');
+    expect(await sending()).toMatch(/^screen:/);
+    await expect.poll(() => classes(tile(alice, b))).toContain('screen');
+    await expectVideoPlaying(alice, b);
+
+    await bob.page.click('#screen');
+    await expect.poll(() => label(bob, '#screen')).toBe('Share screen');
+    expect(await sending()).toMatch(/^fake_device_0/);
+    await expect.poll(() => classes(tile(alice, b))).not.toContain('screen');
+    await expectVideoPlaying(alice, b);
+
+    // The browser's own "Stop sharing" ends the track: the camera comes back by itself.
+    await bob.page.click('#screen');
+    await expect.poll(() => classes(tile(alice, b))).toContain('screen');
+    await bob.page.evaluate(() => {
+      const track = window.peerlaneRoom?.media.stream?.getVideoTracks()[0];
+      // What Chromium fires when its sharing bar's "Stop" is clicked.
+      track?.dispatchEvent(new Event('ended'));
+    });
+    await expect.poll(() => label(bob, '#screen')).toBe('Share screen');
+    expect(await sending()).toMatch(/^fake_device_0/);
+    await expect.poll(() => classes(tile(alice, b))).not.toContain('screen');
+    await expectVideoPlaying(alice, b);
+  });
+
+  it('lets a third page join (all see two remote videos) and removes the tile of one who leaves', async () => {
+    const room = e2e.room();
+    const pages: DemoPage[] = [];
+    const ids: string[] = [];
+    for (const name of ['Alice', 'Bob', 'Carol']) {
+      const page = await e2e.openDemo(room, { name: name.toLowerCase() });
+      ids.push(await joinCall(page, name));
+      pages.push(page);
+    }
+    const [alice, bob, carol] = pages as [DemoPage, DemoPage, DemoPage];
+    for (const [index, page] of pages.entries()) {
+      await expectTiles(page, 3);
+      for (const [other, id] of ids.entries()) {
+        if (other === index) continue;
+        await expectVideoPlaying(page, id);
+        expect(await tileMedia(page, id)).toMatchObject({ audioTracks: 1, videoTracks: 1 });
+      }
+    }
+    await expect
+      .poll(() => alice.page.locator('#grid .badge[data-kind="direct"]').count(), { timeout: 5000 })
+      .toBe(2);
+    await screenshot(alice, 'demo-three-party.png');
+
+    await bob.page.click('#leave');
+    await bob.page.locator('#left').waitFor({ state: 'visible' });
+    for (const page of [alice, carol]) {
+      await expectTiles(page, 2);
+      expect(await tile(page, ids[1] ?? '').count()).toBe(0);
+      const events = page.page.locator('#messages .chat-event');
+      await expect.poll(() => events.last().textContent()).toBe('Bob left');
+    }
+  });
+
+  it('delivers chat messages in order, names and text as plain text', async () => {
+    const room = e2e.room();
+    const alice = await e2e.openDemo(room, { name: 'alice' });
+    const bob = await e2e.openDemo(room, { name: 'bob' });
+    // Markup in a name or a message must show as text, never become elements.
+    await joinCall(alice, '<img src=x onerror=alert(1)>Al');
+    const b = await joinCall(bob, 'Bob');
+    await expectTiles(alice, 2);
+    await expectDirect(alice, b);
+    const texts = Array.from({ length: 8 }, (_, i) => `message ${i + 1}`);
+    texts.push('<b>not bold</b>');
+    for (const text of texts) await sendChat(alice, text);
+    await expect
+      .poll(() => chatLines(bob), { timeout: 5000 })
+      .toEqual(texts.map((text) => `<img src=x onerror=alert(1)>Al: ${text}`));
+    expect(await chatLines(alice)).toEqual(texts.map((text) => `You: ${text}`));
+    expect(await bob.page.locator('#messages img, #messages b, #grid img').count()).toBe(0);
+    await sendChat(bob, 'got them all');
+    await expect.poll(() => chatLines(alice)).toContain('Bob: got them all');
+  });
+
+  it('sends files dropped on the chat or picked with the button', async () => {
+    const { alice, bob, b } = await twoInACall();
+    await expectDirect(alice, b);
+    await alice.page.setInputFiles('#file-input', {
+      name: 'notes.txt',
+      mimeType: 'text/plain',
+      buffer: Buffer.from('picked with the button\n'),
+    });
+    await alice.page.evaluate(() => {
+      const transfer = new DataTransfer();
+      transfer.items.add(
+        new File(['dropped on the chat\n'], 'dropped.md', { type: 'text/markdown' }),
+      );
+      const side = document.getElementById('side');
+      side?.dispatchEvent(new DragEvent('dragover', { dataTransfer: transfer, cancelable: true }));
+      side?.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, cancelable: true }));
+    });
+    const links = bob.page.locator('#messages .file-link');
+    await expect
+      .poll(() => links.allTextContents(), { timeout: 5000 })
+      .toEqual(['notes.txt', 'dropped.md']);
+    const contents = await links.evaluateAll((anchors) =>
+      Promise.all(
+        anchors.map(async (a) => {
+          const href = a.getAttribute('href') ?? '';
+          return { download: a.getAttribute('download'), text: await (await fetch(href)).text() };
+        }),
+      ),
+    );
+    expect(contents).toEqual([
+      { download: 'notes.txt', text: 'picked with the button\n' },
+      { download: 'dropped.md', text: 'dropped on the chat\n' },
+    ]);
+  });
+
+  it('says "signaling lost — reconnecting…" while the server is away; the call goes on', async () => {
+    const { alice, bob, b } = await twoInACall();
+    await expectVideoPlaying(alice, b);
+    // Chromium itself logs each refused reconnect attempt while the server is away.
+    for (const page of [alice, bob]) page.allowErrors(/WebSocket connection to .* failed/);
+    await e2e.demo.stopSignaling();
+    for (const page of [alice, bob]) {
+      const notice = page.page.locator('[data-notice="signaling"]');
+      await expect.poll(() => notice.textContent()).toBe('Signaling lost — reconnecting…');
+    }
+    // Peer-to-peer media does not need the server.
+    expect((await flow(alice, b, 600)).videoFrames).toBeGreaterThan(3);
+    await e2e.demo.restartSignaling();
+    for (const page of [alice, bob]) {
+      const notice = page.page.locator('[data-notice="signaling"]');
+      await expect.poll(() => notice.count(), { timeout: 10_000 }).toBe(0);
+    }
+    await expectTiles(alice, 2);
+    await expectVideoPlaying(alice, b);
+  });
+});
