@@ -240,8 +240,15 @@ export class TransportSwitch {
     if (state === 'connected') {
       clearTimeout(this.#fallbackTimer);
       clearTimeout(this.#retryTimer);
-      if (this.#sending === 'direct') this.#flush();
-      else this.#use('direct');
+      if (this.#sending === 'direct') {
+        // A new direct link replaced a failed one: file transfers move to its bulk lane.
+        const bulk = direct.transport.bulk;
+        if (bulk !== this.#bulk) {
+          this.#bulk = bulk;
+          this.options.onBulk(bulk);
+        }
+        this.#flush();
+      } else this.#use('direct');
     } else if (state === 'reconnecting' && this.#sending === 'direct') {
       this.#armFallback();
     }
