@@ -62,8 +62,9 @@
  *   incoming.reject(reason);                // no listener at all: every offer is rejected
  * });
  * peer.stream;            // MediaStream | undefined: its audio/video, while it sends any
- * await peer.getStats();  // { transport: 'webrtc', path: 'host' | 'srflx' | 'relay' | 'unknown',
- *                         //   rttMs, bitrateInKbps, bitrateOutKbps, inbound, outbound, … }
+ * await peer.getStats();  // { transport: 'webrtc' | 'relay' (the server's relay: no numbers),
+ *                         //   path: 'host' | 'srflx' | 'relay' | 'unknown', rttMs,
+ *                         //   bitrateInKbps, bitrateOutKbps, inbound, outbound, … }
  *
  * // Media: one microphone and one camera (or screen) per peer, sent to every peer.
  * room.media.publish(await navigator.mediaDevices.getUserMedia({ audio: true, video: true }));

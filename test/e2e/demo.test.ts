@@ -75,24 +75,25 @@ describe('the demo page: a video call in real Chromium (fake camera, microphone,
   it('mutes without renegotiating: nothing is sent until unmuted, and the others see it', async () => {
     const { alice, bob, a } = await twoInACall();
     await expectVideoPlaying(bob, a);
-    await alice.page.click('#mic');
-    await alice.page.click('#camera');
-    expect(await alice.page.locator('#mic').textContent()).toContain('Unmute');
-    expect(await alice.page.locator('#camera').textContent()).toContain('Start video');
+    // From the keyboard, by the buttons' accessible names (which say what a press does).
+    await alice.page.getByRole('button', { name: 'Mute', exact: true }).press('Enter');
+    await alice.page.getByRole('button', { name: 'Stop video', exact: true }).press('Space');
+    await alice.page.getByRole('button', { name: 'Unmute', exact: true }).waitFor();
+    await alice.page.getByRole('button', { name: 'Start video', exact: true }).waitFor();
     await settle(300); // packets already on their way
-    expect(await flow(bob, a)).toEqual({ audioPackets: 0, videoFrames: 0 });
+    expect(await flow(bob, a, 800)).toEqual({ audioPackets: 0, videoFrames: 0 });
     // Bob sees Alice's avatar and her muted microphone (from her presence metadata).
     await expect.poll(() => classes(tile(bob, a))).toContain('video-off');
     await tile(bob, a).locator('.tile-mic').waitFor({ state: 'visible' });
 
-    await alice.page.click('#mic');
-    await alice.page.click('#camera');
+    await alice.page.getByRole('button', { name: 'Unmute', exact: true }).click();
+    await alice.page.getByRole('button', { name: 'Start video', exact: true }).click();
     await expect.poll(() => classes(tile(bob, a))).not.toContain('video-off');
     await tile(bob, a).locator('.tile-mic').waitFor({ state: 'hidden' });
     await settle(300);
-    const resumed = await flow(bob, a);
+    const resumed = await flow(bob, a, 800);
     expect(resumed.videoFrames).toBeGreaterThan(5);
-    expect(resumed.audioPackets).toBeGreaterThan(20);
+    expect(resumed.audioPackets).toBeGreaterThan(15);
   });
 
   it('shares the screen in place of the camera, and ends the share cleanly', async () => {
