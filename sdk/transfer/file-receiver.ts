@@ -5,6 +5,7 @@
  */
 import { PeerlaneError } from '../errors.js';
 import type { RemotePeer } from '../remote-peer.js';
+import { blobSink, type Sink, writableSink } from './file-sink.js';
 import type { FileTransfer } from './file-transfer.js';
 import { TransferHandle } from './file-transfer.js';
 import { createSha256, type Sha256 } from './sha256.js';
@@ -53,20 +54,12 @@ export interface IncomingFile {
 }
 
 export const DEFAULT_WINDOW_BYTES = 4 * 1024 * 1024;
-/** A Blob being received is folded into one Blob every this many bytes (browsers may keep it off-heap). */
-const BLOB_FOLD_BYTES = 16 * 1024 * 1024;
 
 /** What an {@link IncomingTransfer} needs from its hub. */
 export interface IncomingContext {
   peer: RemotePeer;
   sendControl(frame: ControlFrame): void;
   finished(last: ControlFrame): void;
-}
-
-interface Sink {
-  write(bytes: Uint8Array): Promise<void>;
-  close(type: string): Promise<Blob | undefined>;
-  abort(reason: unknown): Promise<void>;
 }
 
 type Phase = 'undecided' | 'receiving' | 'over';
@@ -308,48 +301,4 @@ export class IncomingTransfer implements IncomingFile {
     this.context.finished(last);
     this.#handle?.fail(error);
   }
-}
-
-function writableSink(writable: WritableStream<Uint8Array>): Sink {
-  const writer = writable.getWriter();
-  return {
-    async write(bytes) {
-      await writer.ready;
-      await writer.write(bytes);
-    },
-    async close() {
-      await writer.close();
-      return undefined;
-    },
-    async abort(reason) {
-      await writer.abort(reason).catch(() => {});
-    },
-  };
-}
-
-function blobSink(): Sink {
-  let blob: Blob | undefined;
-  let parts: Uint8Array[] = [];
-  let pending = 0;
-  const fold = (type?: string) => {
-    const all = blob ? [blob, ...parts] : parts;
-    blob = new Blob(all as BlobPart[], type === undefined ? undefined : { type });
-    parts = [];
-    pending = 0;
-    return blob;
-  };
-  return {
-    async write(bytes) {
-      parts.push(bytes);
-      pending += bytes.byteLength;
-      if (pending >= BLOB_FOLD_BYTES) fold();
-    },
-    async close(type) {
-      return fold(type);
-    },
-    async abort() {
-      blob = undefined;
-      parts = [];
-    },
-  };
 }
