@@ -9,12 +9,16 @@ const CHUNK = 65_523;
 describe('file transfer between Chromium pages', { retry: 1 }, () => {
   const e2e = useE2e({ sdk: true });
 
-  async function pages(count = 2) {
+  async function pages(count = 2, relayFallbackMs?: number) {
     const room = e2e.room();
     const opened = [];
     for (let i = 0; i < count; i += 1) {
       const page = await e2e.openPage('files', { name: `files-${i + 1}` });
-      opened.push({ page, api: page.api, id: (await page.api.join(room)).selfId });
+      opened.push({
+        page,
+        api: page.api,
+        id: (await page.api.join(room, relayFallbackMs ? { relayFallbackMs } : {})).selfId,
+      });
     }
     for (const a of opened) {
       for (const b of opened) if (a !== b) await a.api.waitForOpen(b.id);
@@ -115,4 +119,25 @@ describe('file transfer between Chromium pages', { retry: 1 }, () => {
     expect(outcomes[1]?.message).toContain('SHA-256 mismatch');
     expect(outcomes[1]?.sha256).toBeUndefined(); // no Blob: nothing reported complete
   });
+
+  it('moves a transfer to the relay when the direct connections die, and completes it', async () => {
+    const [alice, bob] = await pages(2, 500);
+    if (!alice || !bob) throw new Error('no pages');
+    const size = 16 * MiB;
+    const [sent] = await alice.api.sendPattern(bob.id, size, 7);
+    const { transfer } = await bob.api.answerNext('blob');
+    const deadline = Date.now() + 10_000;
+    while ((await bob.api.progress(transfer ?? 0)) < 2 * MiB && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(await alice.api.breakConnections()).toBeGreaterThan(0);
+    const [atAlice, atBob] = await Promise.all([
+      alice.api.outcome(sent ?? 0),
+      bob.api.outcome(transfer ?? 0),
+    ]);
+    expect(atAlice.state).toBe('complete');
+    expect(atBob).toMatchObject({ state: 'complete', size });
+    expect(atBob.sha256).toBe(await alice.api.patternSha256(size, 7));
+    expect(await alice.api.transportChanges()).toContain(`${bob.id} relay`);
+  }, 60_000);
 });

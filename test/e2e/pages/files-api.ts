@@ -31,7 +31,15 @@ export interface OfferSummary {
 }
 
 export interface FilesPageApi {
-  join(room: string): Promise<{ selfId: string }>;
+  /**
+   * Joins, recording every RTCPeerConnection the SDK makes; `relayFallbackMs` as the SDK's
+   * option (default the SDK's: 5000).
+   */
+  join(room: string, options?: { relayFallbackMs?: number }): Promise<{ selfId: string }>;
+  /** Closes every RTCPeerConnection the SDK made (the direct connections die). */
+  breakConnections(): number;
+  /** Every `transport-change` so far, as `peerId transport`. */
+  transportChanges(): string[];
   /** The connection to `peerId` once `connected`. */
   waitForOpen(peerId: string, timeoutMs?: number): Promise<void>;
   /**

@@ -17,6 +17,16 @@ const opens = new Inbox<string>();
 const transfers = new Map<number, Peerlane.FileTransfer<unknown>>();
 const events = new Map<number, number>();
 let room: Peerlane.Room | undefined;
+const connections: RTCPeerConnection[] = [];
+const transportChanges: string[] = [];
+
+/** The browser's RTCPeerConnection, recording each instance (handed to the SDK as `wrtc`). */
+class RecordingPeerConnection extends RTCPeerConnection {
+  constructor(config?: RTCConfiguration) {
+    super(config);
+    connections.push(this);
+  }
+}
 
 function joined(): Peerlane.Room {
   if (!room) throw new Error('call join() first');
@@ -38,8 +48,16 @@ function transferOf(id: number): Peerlane.FileTransfer<unknown> {
 }
 
 const api: FilesPageApi = {
-  async join(name) {
-    room = await joinRoom({ url: signalingUrl(), room: name });
+  async join(name, options = {}) {
+    room = await joinRoom({
+      url: signalingUrl(),
+      room: name,
+      ...options,
+      wrtc: { RTCPeerConnection: RecordingPeerConnection, RTCSessionDescription, RTCIceCandidate },
+    });
+    room.on('transport-change', (peer, transport) =>
+      transportChanges.push(`${peer.id} ${transport}`),
+    );
     room.on('connection-state', (peer, state) => {
       if (state === 'connected') opens.push(peer.id);
     });
@@ -47,6 +65,11 @@ const api: FilesPageApi = {
     room.on('error', (error) => console.error(`peerlane error ${error.code}: ${error.message}`));
     return { selfId: room.selfId };
   },
+  breakConnections() {
+    for (const connection of connections) connection.close();
+    return connections.length;
+  },
+  transportChanges: () => [...transportChanges],
   async waitForOpen(peerId, timeoutMs = 10_000) {
     if (joined().peer(peerId)?.state === 'connected') return;
     await opens.first(`the connection to ${peerId} to open`, timeoutMs, (id) => id === peerId);
