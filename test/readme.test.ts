@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { SDK_ERROR_CODES } from '../sdk/errors.js';
 import { SETTINGS } from '../signaling/cli-options.js';
 import { CLOSE_CODES, ClientFrame, ERROR_CODES, ServerFrame } from '../signaling/protocol.js';
 
@@ -21,6 +22,10 @@ const hasRow = (...cells: string[]): boolean =>
 /** The README is the operator's and client author's reference: it must not drift from the code. */
 describe('README', () => {
   it.each(Object.keys(ERROR_CODES))('documents error code %s', (code) => {
+    expect(hasRow(`\`${code}\``)).toBe(true);
+  });
+
+  it.each(Object.keys(SDK_ERROR_CODES))('documents SDK error code %s', (code) => {
     expect(hasRow(`\`${code}\``)).toBe(true);
   });
 
