@@ -86,6 +86,13 @@ export class DataChannelLane extends Emitter<LaneEvents> implements Lane {
   }
 
   send(frame: Uint8Array): void {
+    // Checked on every send, not only from events: a connection closed under the channel
+    // (RTCPeerConnection.close()) fires no `close` here, and @roamhq/wrtc may crash the
+    // process when asked to send on it.
+    if (this.channel.readyState !== 'open') {
+      this.#onClose();
+      throw new Error('the lane is closed');
+    }
     // The DOM typings want an ArrayBuffer-backed view; frames always are.
     this.channel.send(frame as Uint8Array<ArrayBuffer>);
   }
