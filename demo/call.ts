@@ -7,7 +7,7 @@ import { ConnectionBadges } from './badges.js';
 import type { CallGrid, Tile, TileState } from './call-grid.js';
 import { type ChatPanel, decodeChat, encodeChat } from './chat.js';
 import { Controls } from './controls.js';
-import { readFileMessage, sendFile } from './file-drop.js';
+import { el } from './dom.js';
 import { cameras } from './local-media.js';
 import type { Notices } from './notices.js';
 
@@ -15,6 +15,8 @@ export interface CallParts {
   grid: CallGrid;
   chat: ChatPanel;
   notices: Notices;
+  /** Who dropped or picked files go to: "" for everyone, or a peer id (kept up to date here). */
+  fileTarget: HTMLSelectElement;
   /** Opens or closes the chat panel; returns whether it is open now. */
   toggleChat(open?: boolean): boolean;
   isChatOpen(): boolean;
@@ -35,7 +37,8 @@ export function tileStateOf(meta: RemotePeer['meta']): TileState {
 export interface Call {
   /** Sends a chat message; false when it could not go (the input keeps the text). */
   sendChat(text: string): boolean;
-  sendFiles(files: File[]): Promise<void>;
+  /** Sends each file to the peer chosen in `fileTarget`, or to everyone. */
+  sendFiles(files: File[]): void;
 }
 
 /**
@@ -50,7 +53,7 @@ export function runCall(
   parts: CallParts,
   onLeft: () => void,
 ): Call {
-  const { grid, chat, notices } = parts;
+  const { grid, chat, notices, fileTarget } = parts;
   const badges = new ConnectionBadges(room, grid);
   let cameraList: MediaDeviceInfo[] = [];
   let unread = 0;
@@ -153,7 +156,15 @@ export function runCall(
   });
 
   // ── the others ─────────────────────────────────────────────────────────────────
+  const targetOption = (id: string) =>
+    [...fileTarget.options].find((option) => option.value === id);
+  for (const option of [...fileTarget.options]) if (option.value) option.remove();
+  chat.peerName = (id) => {
+    const peer = room.peer(id);
+    return peer ? nameOf(peer) : 'a peer who left';
+  };
   const addPeer = (peer: RemotePeer): Tile => {
+    fileTarget.append(el('option', { text: nameOf(peer), attrs: { value: peer.id } }));
     const tile = grid.add(peer.id, false, tileStateOf(peer.meta));
     tile.setStream(peer.stream);
     void badges.refresh(peer);
@@ -166,10 +177,15 @@ export function runCall(
   });
   room.on('peer-left', (peer) => {
     grid.remove(peer.id);
+    targetOption(peer.id)?.remove(); // a selected one: the select falls back to everyone
     notices.hide(`unreachable-${peer.id}`);
     chat.addEvent(`${nameOf(peer)} left`);
   });
-  room.on('peer-updated', (peer) => grid.get(peer.id)?.update(tileStateOf(peer.meta)));
+  room.on('peer-updated', (peer) => {
+    grid.get(peer.id)?.update(tileStateOf(peer.meta));
+    const option = targetOption(peer.id);
+    if (option) option.textContent = nameOf(peer);
+  });
   room.on('stream', (remote, peer) => grid.get(peer.id)?.setStream(remote));
   room.on('stream-ended', (_, peer) => grid.get(peer.id)?.setStream(undefined));
   room.on('transport-change', (peer) => void badges.refresh(peer));
@@ -216,14 +232,13 @@ export function runCall(
     }
   };
   room.on('message', (data, peer) => {
-    const author = { name: nameOf(peer), self: false };
-    if (typeof data === 'string') {
-      const text = decodeChat(data);
-      if (text !== undefined) chat.addText(author, text);
-      return;
-    }
-    const file = readFileMessage(data);
-    if (file) chat.addFile(author, file);
+    if (typeof data !== 'string') return;
+    const text = decodeChat(data);
+    if (text !== undefined) chat.addText({ name: nameOf(peer), self: false }, text);
+  });
+  // Every file offered is taken (into memory: a Blob); its row offers Cancel.
+  room.on('incoming-file', (incoming) => {
+    chat.addTransfer({ name: nameOf(incoming.from), self: false }, incoming.accept());
   });
 
   badges.start();
@@ -241,10 +256,18 @@ export function runCall(
       chat.addText({ name, self: true }, text);
       return true;
     },
-    async sendFiles(files) {
+    sendFiles(files) {
+      if (leaving) return;
+      const to = fileTarget.value ? room.peer(fileTarget.value) : undefined;
+      if (fileTarget.value && !to) fileTarget.value = '';
+      if (!to && room.peers.length === 0) {
+        notices.show('file', 'No one else is here yet to send files to.', { tone: 'warning' });
+        return;
+      }
       for (const file of files) {
         try {
-          chat.addFile({ name, self: true }, await sendFile(room, file));
+          const transfers = to ? [to.sendFile(file)] : room.sendFile(file);
+          for (const transfer of transfers) chat.addTransfer({ name, self: true }, transfer, file);
         } catch (error) {
           const message = error instanceof Error ? error.message : String(error);
           notices.show(`file-${file.name}`, message, { tone: 'warning' });

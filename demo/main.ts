@@ -99,7 +99,7 @@ wireDropZone(
   side,
   byId('pick-file', HTMLButtonElement),
   byId('file-input', HTMLInputElement),
-  (files) => void call?.sendFiles(files),
+  (files) => call?.sendFiles(files),
 );
 let chatOpen = WIDE.matches;
 const toggleChat = (open = !chatOpen): boolean => {
@@ -143,7 +143,14 @@ async function join(): Promise<void> {
     room,
     name,
     capture.stream,
-    { grid, chat, notices, toggleChat, isChatOpen: () => chatOpen },
+    {
+      grid,
+      chat,
+      notices,
+      fileTarget: byId('file-target', HTMLSelectElement),
+      toggleChat,
+      isChatOpen: () => chatOpen,
+    },
     () => {
       call = undefined;
       window.peerlaneRoom = undefined;

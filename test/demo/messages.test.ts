@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeChat, encodeChat, MAX_CHAT_CHARS } from '../../demo/chat.js';
-import { encodeFileMessage, readFileMessage } from '../../demo/file-drop.js';
+import { chatFile, cleanName } from '../../demo/file-drop.js';
 
 describe('the demo’s messages between peers', () => {
   it('carries chat text as JSON, and ignores what is not a chat message', () => {
@@ -12,31 +12,22 @@ describe('the demo’s messages between peers', () => {
     expect(decodeChat(encodeChat('   '))).toBeUndefined();
   });
 
-  it('carries a file as one binary message: name, and bytes intact', async () => {
+  it('makes a received file a download that never renders, and previews pictures', async () => {
     const bytes = new Uint8Array([0, 1, 2, 250, 255]);
-    const { message } = await encodeFileMessage(
-      new File([bytes], 'photo.png', { type: 'image/png' }),
-    );
-    const file = readFileMessage(message);
+    const file = chatFile('photo.png', 'image/png', new Blob([bytes]));
     expect(file).toMatchObject({ name: 'photo.png', size: 5 });
-    const download = await (await fetch(file?.downloadUrl ?? '')).blob();
+    const download = await (await fetch(file.downloadUrl)).blob();
     expect(new Uint8Array(await download.arrayBuffer())).toEqual(bytes);
     // Downloads never render as a page of ours; pictures get a preview of their own type.
     expect(download.type).toBe('application/octet-stream');
-    expect((await (await fetch(file?.imageUrl ?? '')).blob()).type).toBe('image/png');
+    expect((await (await fetch(file.imageUrl ?? '')).blob()).type).toBe('image/png');
   });
 
-  it('keeps a sender’s file name from naming a path, and previews only pictures', async () => {
-    const { message } = await encodeFileMessage(
-      new File(['<script>'], '../../etc/pass\u0000wd.html', { type: 'text/html' }),
-    );
-    expect(readFileMessage(message)).toMatchObject({ name: 'passwd.html', imageUrl: undefined });
-  });
-
-  it('ignores binary messages that are not files', () => {
-    expect(readFileMessage(new Uint8Array([1, 2]))).toBeUndefined();
-    expect(readFileMessage(new Uint8Array([0, 0, 0, 200, 1]))).toBeUndefined();
-    const notJson = new Uint8Array([0, 0, 0, 2, 123, 123]);
-    expect(readFileMessage(notJson)).toBeUndefined();
+  it('keeps a sender’s file name from naming a path, and previews only pictures', () => {
+    const file = chatFile('../../etc/pass\u0000wd.html', 'text/html', new Blob(['<script>']));
+    expect(file).toMatchObject({ name: 'passwd.html', imageUrl: undefined });
+    expect(cleanName('C:\\Users\\x\\a\u0007.txt')).toBe('a.txt');
+    expect(cleanName(' /\u0001 ')).toBe('file');
+    expect(cleanName('x'.repeat(300))).toHaveLength(120);
   });
 });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Locator } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import {
@@ -13,6 +14,9 @@ import {
 } from './demo-kit.js';
 import { type DemoPage, useE2e } from './harness/index.js';
 
+/** The dropped file's size in the file test. */
+const BIG = 3 * 1024 * 1024;
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const classes = async (locator: Locator) => (await locator.getAttribute('class')) ?? '';
 const label = (demo: DemoPage, selector: string) =>
@@ -184,39 +188,67 @@ describe('the demo page: a video call in real Chromium (fake camera, microphone,
     await expect.poll(() => chatLines(alice)).toContain('Bob: got them all');
   });
 
-  it('sends files dropped on the chat or picked with the button', async () => {
+  it('sends files dropped on the chat or picked with the button, with progress on both sides', async () => {
     const { alice, bob, b } = await twoInACall();
     await expectDirect(alice, b);
+    // Picked for one peer (Bob, chosen in the "for" select), from the keyboard.
+    await alice.page.selectOption('#file-target', b);
     await alice.page.setInputFiles('#file-input', {
       name: 'notes.txt',
       mimeType: 'text/plain',
       buffer: Buffer.from('picked with the button\n'),
     });
-    await alice.page.evaluate(() => {
+    // Dropped for everyone: 3 MiB, so it takes many chunks (and the bars move).
+    await alice.page.selectOption('#file-target', '');
+    await alice.page.evaluate((size) => {
+      const bytes = new Uint8Array(size).map((_, i) => (i * 31) % 251);
       const transfer = new DataTransfer();
-      transfer.items.add(
-        new File(['dropped on the chat\n'], 'dropped.md', { type: 'text/markdown' }),
-      );
+      transfer.items.add(new File([bytes], 'dropped.bin', { type: 'application/x-test' }));
       const side = document.getElementById('side');
       side?.dispatchEvent(new DragEvent('dragover', { dataTransfer: transfer, cancelable: true }));
       side?.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, cancelable: true }));
-    });
-    const links = bob.page.locator('#messages .file-link');
-    await expect
-      .poll(() => links.allTextContents(), { timeout: 5000 })
-      .toEqual(['notes.txt', 'dropped.md']);
-    const contents = await links.evaluateAll((anchors) =>
-      Promise.all(
-        anchors.map(async (a) => {
-          const href = a.getAttribute('href') ?? '';
-          return { download: a.getAttribute('download'), text: await (await fetch(href)).text() };
-        }),
-      ),
-    );
-    expect(contents).toEqual([
-      { download: 'notes.txt', text: 'picked with the button\n' },
-      { download: 'dropped.md', text: 'dropped on the chat\n' },
+    }, BIG);
+    const big = new Uint8Array(BIG).map((_, i) => (i * 31) % 251);
+    const expected = [
+      { download: 'notes.txt', sha256: sha256(Buffer.from('picked with the button\n')) },
+      { download: 'dropped.bin', sha256: sha256(big) },
+    ];
+    for (const page of [bob, alice]) {
+      const links = page.page.locator('#messages .transfer-row .file-link');
+      await expect
+        .poll(() => links.allTextContents(), { timeout: 15_000 })
+        .toEqual(['notes.txt', 'dropped.bin']);
+      // Each link's bytes, hashed in the page: what Alice sent, verified.
+      const got = await links.evaluateAll((anchors) =>
+        Promise.all(
+          anchors.map(async (a) => {
+            const bytes = await (await fetch(a.getAttribute('href') ?? '')).arrayBuffer();
+            const hash = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+            const sha256 = [...hash].map((byte) => byte.toString(16).padStart(2, '0')).join('');
+            return { download: a.getAttribute('download'), sha256 };
+          }),
+        ),
+      );
+      expect(got).toEqual(expected);
+      const rows = page.page.locator('#messages .transfer-row');
+      expect(await rows.evaluateAll((items) => items.map((item) => item.dataset.state))).toEqual([
+        'complete',
+        'complete',
+      ]);
+      // Every bar full, every Cancel gone.
+      const bars = await page.page
+        .locator('#messages .transfer-progress')
+        .evaluateAll((items) => items.map((bar) => (bar as HTMLProgressElement).position));
+      expect(bars).toEqual([1, 1]);
+      expect(await page.page.locator('#messages .transfer-cancel:visible').count()).toBe(0);
+    }
+    expect(await alice.page.locator('#messages .transfer-peer').allTextContents()).toEqual([
+      'to Bob',
+      'to Bob',
     ]);
+    await alice.page.locator('#messages').scrollIntoViewIfNeeded();
+    await screenshot(alice, 'demo-file-transfer-sender.png');
+    await screenshot(bob, 'demo-file-transfer-receiver.png');
   });
 
   it('says "signaling lost — reconnecting…" while the server is away; the call goes on', async () => {
