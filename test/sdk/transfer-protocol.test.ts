@@ -112,7 +112,9 @@ describe('transfer protocol', () => {
       sender.send(patternChunks(size, seed), { name: String(seed), size }),
     );
     await waitUntil(() => offers.length === 3, 'three offers arrived');
-    const receiving = offers.map((offer) => offer.accept());
+    // A window well below the file size, so that the first transfer accepted cannot finish
+    // before the others are accepted (on a loaded machine the accepts arrive apart).
+    const receiving = offers.map((offer) => offer.accept({ windowBytes: 256 * 1024 }));
     await Promise.all([...sending.map((t) => t.done), ...receiving.map((t) => t.done)]);
     const ids = (lanes[0]?.[0]?.sent ?? []).flatMap((frame) => {
       const decoded = decodeTransferFrame(frame);
