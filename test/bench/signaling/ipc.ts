@@ -3,6 +3,8 @@
  * server process and to the load generator over Node's IPC channel.
  */
 
+import type { DriveResult } from '../shared/signal-loop.js';
+
 /** The servers under test. */
 export type ServerKind = 'peerlane' | 'bare' | 'peerserver';
 
@@ -56,17 +58,4 @@ export type FromLoad =
       error: string | null;
     }
   | { kind: 'mark' }
-  | {
-      kind: 'signaled';
-      /** Signals received between `mark` and the end of the measured window. */
-      measured: number;
-      /** Signals received between `mark` and the moment all in-flight ones had arrived. */
-      relayed: number;
-      seconds: number;
-      latency: Summary;
-      meanBytes: number;
-      /** Frames that were not signals (errors, presence) received after `mark`. */
-      other: number;
-      lost: number;
-      error: string | null;
-    };
+  | ({ kind: 'signaled' } & DriveResult);
