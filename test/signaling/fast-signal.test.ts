@@ -7,7 +7,6 @@ const id = fc.oneof(
   fc.constant('AAAAAAAAAAAAAAAAAAAAAA'),
   fc.stringMatching(/^[A-Za-z0-9_-]{20,24}$/),
 );
-const maybe = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: undefined });
 const text = (max: number) =>
   fc.oneof(
     fc.string({ maxLength: 20 }),
