@@ -8,7 +8,7 @@
  * | offset | size | field                                                            |
  * |-------:|-----:|------------------------------------------------------------------|
  * |      0 |    1 | kind: {@link FRAME_KIND}`.MESSAGE`                               |
- * |      1 |    1 | flags: bit 0 = the message is text (UTF-8), bit 1 = last fragment |
+ * |      1 |    1 | flags: bit 0 = text (UTF-8), bit 1 = last fragment, bit 2 = broadcast |
  * |      2 |    4 | seq: the message's number, 1, 2, 3… per direction of one link    |
  * |      6 |    4 | offset: where this fragment's payload starts within the message  |
  * |     10 |    … | payload                                                          |
@@ -36,8 +36,10 @@ export const FRAME_KIND = {
   SWITCH: 6,
 } as const;
 
-const FLAG_TEXT = 0b01;
-const FLAG_FINAL = 0b10;
+const FLAG_TEXT = 0b001;
+const FLAG_FINAL = 0b010;
+/** Sent with `room.broadcast()`: receivers drop it from peers whose token forbids broadcasting. */
+const FLAG_BROADCAST = 0b100;
 
 /** Bytes of a message frame's header. */
 export const HEADER_BYTES = 10;
@@ -59,6 +61,8 @@ export interface Fragment {
   text: boolean;
   /** True on the last fragment of the message. */
   final: boolean;
+  /** True when the message was sent to the whole room (`room.broadcast()`). */
+  broadcast?: boolean;
   /** Position of `payload` within the message's bytes. */
   offset: number;
   payload: Uint8Array;
@@ -69,7 +73,12 @@ export function encodeFragment(fragment: Fragment): Uint8Array {
   const frame = new Uint8Array(HEADER_BYTES + fragment.payload.byteLength);
   const view = new DataView(frame.buffer);
   view.setUint8(0, FRAME_KIND.MESSAGE);
-  view.setUint8(1, (fragment.text ? FLAG_TEXT : 0) | (fragment.final ? FLAG_FINAL : 0));
+  view.setUint8(
+    1,
+    (fragment.text ? FLAG_TEXT : 0) |
+      (fragment.final ? FLAG_FINAL : 0) |
+      (fragment.broadcast ? FLAG_BROADCAST : 0),
+  );
   view.setUint32(2, fragment.seq);
   view.setUint32(6, fragment.offset);
   frame.set(fragment.payload, HEADER_BYTES);
@@ -100,7 +109,7 @@ export function decodeFrame(frame: Uint8Array): DecodedFrame {
     return { kind: 'invalid', reason: `message frame of ${frame.byteLength} bytes` };
   }
   const flags = view.getUint8(1);
-  if (flags & ~(FLAG_TEXT | FLAG_FINAL)) {
+  if (flags & ~(FLAG_TEXT | FLAG_FINAL | FLAG_BROADCAST)) {
     return { kind: 'invalid', reason: `unknown flags ${flags}` };
   }
   return {
@@ -109,6 +118,7 @@ export function decodeFrame(frame: Uint8Array): DecodedFrame {
       seq: view.getUint32(2),
       text: (flags & FLAG_TEXT) !== 0,
       final: (flags & FLAG_FINAL) !== 0,
+      broadcast: (flags & FLAG_BROADCAST) !== 0,
       offset: view.getUint32(6),
       payload: frame.subarray(HEADER_BYTES),
     },

@@ -41,6 +41,8 @@
  * await room.leave();     // always resolves
  *
  * peer.id; peer.meta; peer.state; peer.bufferedAmount;
+ * peer.identity; peer.perms; // from its room token (servers that check tokens); broadcasts
+ *                         //   from a peer without perms.broadcast are dropped (FORBIDDEN error)
  * peer.transport;         // 'direct' | 'turn' | 'relay' | undefined (connecting);
  * room.on('transport-change', (peer, transport) => …);
  * peer.send(data);        // string | Uint8Array | ArrayBuffer; queued until connected

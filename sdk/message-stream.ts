@@ -21,6 +21,7 @@ const nextSeq = (seq: number): number => (seq === LAST_SEQ ? 1 : seq + 1);
 interface Outgoing {
   seq: number;
   text: boolean;
+  broadcast: boolean;
   bytes: Uint8Array;
   /** Bytes of `bytes` already handed to the transport. */
   sent: number;
@@ -69,8 +70,8 @@ export class Outbox {
   }
 
   /** Numbers a message and queues it behind the others. */
-  push(text: boolean, bytes: Uint8Array): void {
-    this.#queue.push({ seq: this.#nextSeq, text, bytes, sent: 0 });
+  push(text: boolean, bytes: Uint8Array, broadcast = false): void {
+    this.#queue.push({ seq: this.#nextSeq, text, broadcast, bytes, sent: 0 });
     this.#nextSeq = nextSeq(this.#nextSeq);
     this.#queuedBytes += bytes.byteLength;
   }
@@ -89,6 +90,7 @@ export class Outbox {
         encodeFragment({
           seq: message.seq,
           text: message.text,
+          broadcast: message.broadcast,
           final: end === message.bytes.byteLength,
           offset: message.sent,
           payload: message.bytes.subarray(message.sent, end),
@@ -156,7 +158,8 @@ export class Inbox {
 
   constructor(
     private readonly maxMessageBytes: number,
-    private readonly deliver: (data: MessageData) => void,
+    /** Gets each whole message, and whether it was sent to the whole room. */
+    private readonly deliver: (data: MessageData, broadcast: boolean) => void,
   ) {}
 
   /** The sequence number of the last message received whole (0: none yet). */
@@ -174,7 +177,7 @@ export class Inbox {
     const decoded = decodeFrame(frame);
     if (decoded.kind === 'unknown' || decoded.kind === 'ping') return undefined;
     if (decoded.kind === 'invalid') return new PeerlaneError('INVALID_DATA', decoded.reason);
-    const { seq, text, final, offset, payload } = decoded.fragment;
+    const { seq, text, final, offset, payload, broadcast = false } = decoded.fragment;
     let problem: PeerlaneError | undefined;
     if (seq !== this.#expected) {
       // Within half the number space behind what we expect: a message we already have.
@@ -216,7 +219,7 @@ export class Inbox {
     this.#lastComplete = seq;
     if (!bytes) return problem;
     if (!text) {
-      this.deliver(bytes);
+      this.deliver(bytes, broadcast);
       return problem;
     }
     let string: string;
@@ -227,7 +230,7 @@ export class Inbox {
         cause: error,
       });
     }
-    this.deliver(string);
+    this.deliver(string, broadcast);
     return problem;
   }
 

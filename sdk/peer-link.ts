@@ -35,7 +35,7 @@ export interface PeerLinkOptions extends LinkTiming {
   /** True while signaling can carry a signal to the remote peer. */
   canSignal(): boolean;
   sendSignal(data: SignalData): void;
-  onMessage(data: MessageData): void;
+  onMessage(data: MessageData, broadcast: boolean): void;
   onState(state: ConnectionState): void;
   onError(error: PeerlaneError): void;
   /**
@@ -106,7 +106,7 @@ export class PeerLink {
     this.#outbox = options.stream?.outbox ?? new Outbox();
     this.#inbox =
       options.stream?.inbox ??
-      new Inbox(options.maxMessageBytes, (data) => options.onMessage(data));
+      new Inbox(options.maxMessageBytes, (data, broadcast) => options.onMessage(data, broadcast));
     transport.on('signal', (data) => options.sendSignal(data));
     transport.on('connect', () => this.#onConnect());
     transport.on('ice-state', (state) => this.#onIceState(state));
@@ -141,8 +141,8 @@ export class PeerLink {
   }
 
   /** Queues one message (already checked and encoded) and sends what the link can take. */
-  send(text: boolean, bytes: Uint8Array): void {
-    this.#outbox.push(text, bytes);
+  send(text: boolean, bytes: Uint8Array, broadcast = false): void {
+    this.#outbox.push(text, bytes, broadcast);
     this.#flush();
   }
 

@@ -1,4 +1,4 @@
-import type { PeerId, PeerMeta } from '../signaling/protocol.js';
+import type { PeerId, PeerMeta, PeerPerms } from '../signaling/protocol.js';
 import { PeerlaneError } from './errors.js';
 import type { LinkMedia } from './link-media.js';
 import { toBytes } from './message-stream.js';
@@ -20,6 +20,13 @@ export interface RemotePeer {
   readonly id: PeerId;
   /** Its presence metadata, as it last set it. */
   readonly meta: PeerMeta;
+  /** Who its room token says it is; undefined unless the server checks tokens. */
+  readonly identity: string | undefined;
+  /**
+   * What its room token lets it do; undefined unless the server checks tokens. Broadcasts
+   * from a peer without `broadcast` are dropped here with a `FORBIDDEN` error.
+   */
+  readonly perms: PeerPerms | undefined;
   /** The state of the direct connection to it (see {@link ConnectionState}). */
   readonly state: ConnectionState;
   /**
@@ -138,6 +145,11 @@ export class PeerHandle implements RemotePeer {
   /** The media side of the current link; the room sets it with each link. */
   media: LinkMedia | undefined = undefined;
 
+  /** What the peer's room token lets it do (servers that check tokens); undefined otherwise. */
+  perms: PeerPerms | undefined = undefined;
+  /** Who the peer's room token says it is (servers that check tokens); undefined otherwise. */
+  identity: string | undefined = undefined;
+
   constructor(
     readonly id: PeerId,
     public meta: PeerMeta,
@@ -188,9 +200,9 @@ export class PeerHandle implements RemotePeer {
   }
 
   /** Sends a message already checked and encoded (once, for a whole broadcast). */
-  sendEncoded(text: boolean, bytes: Uint8Array): void {
+  sendEncoded(text: boolean, bytes: Uint8Array, broadcast = false): void {
     this.#checkOpen();
-    this.link.send(text, bytes);
+    this.link.send(text, bytes, broadcast);
   }
 
   sendFile(source: FileSource, options: SendFileOptions = {}): FileTransfer {

@@ -167,7 +167,7 @@ export class Room extends Emitter<RoomEvents> {
     const { text, bytes } = encodeMessage(data, this.settings.maxMessageBytes);
     if (this.#closed) this.#throwLeft();
     for (const peer of this.#peers.values()) {
-      if (peer.link.state !== 'failed') peer.sendEncoded(text, bytes);
+      if (peer.link.state !== 'failed') peer.sendEncoded(text, bytes, true);
     }
   }
 
@@ -299,6 +299,8 @@ export class Room extends Emitter<RoomEvents> {
         onError: (error) => this.emit('error', error),
       },
     );
+    peer.identity = info.identity;
+    peer.perms = info.perms;
     this.#peers.set(peer.id, peer);
     if (announce) this.emit('peer-joined', peer);
     for (const data of this.#early.take(peer.id)) this.#signal(peer, data);
@@ -365,7 +367,15 @@ export class Room extends Emitter<RoomEvents> {
       directRetryMs: settings.directRetryMs,
       relay: () => this.#relay.peer(peer.id),
       createDirect: (hooks) => this.#createDirect(peer, hooks),
-      onMessage: (data) => this.emit('message', data, peer),
+      onMessage: (data, broadcast) => {
+        // The server cannot see peer-to-peer data, so the receivers enforce this permission.
+        if (broadcast && peer.perms?.broadcast === false) {
+          const message = `peer ${peer.id} may not broadcast (its room token); its message was dropped`;
+          this.emit('error', new PeerlaneError('FORBIDDEN', message, { peerId: peer.id }));
+          return;
+        }
+        this.emit('message', data, peer);
+      },
       onState: (state) => this.#onLinkState(peer, state),
       onError: (error) => this.emit('error', error),
       onTransport: (transport) => {

@@ -85,7 +85,7 @@ export interface TransportSwitchOptions {
   relay(): RelayPeer | undefined;
   /** Makes a direct link (a new RTCPeerConnection) with these hooks. */
   createDirect(hooks: DirectHooks): { link: PeerLink; transport: PeerTransport };
-  onMessage(data: MessageData): void;
+  onMessage(data: MessageData, broadcast: boolean): void;
   onState(state: ConnectionState): void;
   onError(error: PeerlaneError): void;
   onTransport(transport: TransportKind | undefined): void;
@@ -113,9 +113,9 @@ export class TransportSwitch {
   #closed = false;
 
   constructor(private readonly options: TransportSwitchOptions) {
-    this.#inbox = new Inbox(options.maxMessageBytes, (data) => {
+    this.#inbox = new Inbox(options.maxMessageBytes, (data, broadcast) => {
       this.#scheduleAck();
-      options.onMessage(data);
+      options.onMessage(data, broadcast);
     });
     this.#watchRelay();
     if (options.mode === 'relay') {
@@ -152,8 +152,8 @@ export class TransportSwitch {
   }
 
   /** Queues one message (already checked and encoded) and sends what the lane can take. */
-  send(text: boolean, bytes: Uint8Array): void {
-    this.#outbox.push(text, bytes);
+  send(text: boolean, bytes: Uint8Array, broadcast = false): void {
+    this.#outbox.push(text, bytes, broadcast);
     this.#flush();
   }
 
@@ -197,7 +197,7 @@ export class TransportSwitch {
   #newDirect(): void {
     this.#direct?.link.close();
     const view: LinkOutbox = {
-      push: (text, bytes) => this.#outbox.push(text, bytes),
+      push: (text, bytes, broadcast) => this.#outbox.push(text, bytes, broadcast),
       flush: (sink) => (this.#sending === 'direct' ? this.#outbox.flush(sink) : true),
       // A link failing with no relay to take over drops what waited, as before.
       clear: () => (this.#direct === created && !this.#relay ? this.#outbox.clear() : 0),

@@ -66,9 +66,22 @@ describe('framing', () => {
         seq: 0x01020304,
         text: true,
         final: true,
+        broadcast: false,
         offset: 70000,
         payload: new Uint8Array([9, 8]),
       },
+    });
+    const broadcast = encodeFragment({
+      seq: 1,
+      text: false,
+      final: true,
+      broadcast: true,
+      offset: 0,
+      payload: new Uint8Array(0),
+    });
+    expect(broadcast[1]).toBe(0b110);
+    expect(decodeFrame(broadcast)).toMatchObject({
+      fragment: { broadcast: true, text: false, final: true },
     });
   });
 

@@ -54,6 +54,45 @@ describe('joinRoom', () => {
       expect(again.stats().peers).toBe(1);
     });
 
+    it('drops broadcasts from a peer whose token forbids them, but not its direct messages', async () => {
+      const server = await start({ auth: { secret } });
+      const muted = await join(server.url, {
+        transport: 'relay',
+        token: await createRoomToken({
+          secret,
+          room: 'test-room',
+          sub: 'muted',
+          perms: { broadcast: false },
+        }),
+      });
+      const listener = await join(server.url, {
+        transport: 'relay',
+        token: await createRoomToken({ secret, room: 'test-room', sub: 'listener' }),
+      });
+      await waitUntil(
+        () => listener.peers.length === 1 && muted.peers.length === 1,
+        'both see each other',
+      );
+      const sender = listener.peers[0];
+      expect(sender).toMatchObject({
+        identity: 'muted',
+        perms: { publish: true, relay: true, broadcast: false },
+      });
+      const refused = nextEvent(listener, 'error');
+      muted.broadcast('to everyone');
+      const [error] = await refused;
+      expect(error).toMatchObject({ code: 'FORBIDDEN', peerId: muted.selfId });
+      const direct = nextEvent(listener, 'message');
+      muted.peers[0]?.send('just to you');
+      const [data, from] = await direct;
+      expect(data).toBe('just to you');
+      expect(from.id).toBe(muted.selfId);
+      // And the other way round a broadcast is fine.
+      const heard = nextEvent(muted, 'message');
+      listener.broadcast('hello all');
+      expect((await heard)[0]).toBe('hello all');
+    });
+
     it('reports a token function that fails as TOKEN_UNAVAILABLE', async () => {
       const server = await start({ auth: { secret } });
       const failing = join(server.url, {
