@@ -2,6 +2,8 @@
  * Turns the cluster benchmark's figures into a plain-text table: one row per figure, a
  * column per setup, and the ratio Redis ÷ memory.
  */
+
+import { textTable } from '../shared/text-table.js';
 import type { Summary } from '../signaling/ipc.js';
 import type { Setup } from './ipc.js';
 
@@ -188,17 +190,5 @@ export function renderTable(
     }
     table.push(line);
   }
-  const widths = header.map((_, c) => Math.max(...table.map((line) => (line[c] ?? '').length)));
-  const render = (line: string[]): string =>
-    line
-      .map((cell, c) => (c === 0 ? cell.padEnd(widths[c] ?? 0) : cell.padStart(widths[c] ?? 0)))
-      .join('  ')
-      .trimEnd();
-  const [first = [], ...body] = table;
-  return [
-    render(first),
-    widths.map((w) => '-'.repeat(w)).join('  '),
-    ...body.map(render),
-    ...notes.map((note, i) => `[${i + 1}] ${note}`),
-  ].join('\n');
+  return textTable(table, notes);
 }

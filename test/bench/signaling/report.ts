@@ -2,6 +2,8 @@
  * Turns measurements into the plain-text table the benchmark prints: one row per figure,
  * one column per server, each server's ratio to the bare relay, and Peerlane's target.
  */
+
+import { textTable } from '../shared/text-table.js';
 import type { ServerKind, Summary } from './ipc.js';
 
 export interface MemoryReading {
@@ -301,18 +303,5 @@ export function renderTable(
     }
     table.push(line);
   }
-  const widths = header.map((_, c) => Math.max(...table.map((line) => (line[c] ?? '').length)));
-  const render = (line: string[]): string =>
-    line
-      .map((cell, c) => (c === 0 ? cell.padEnd(widths[c] ?? 0) : cell.padStart(widths[c] ?? 0)))
-      .join('  ')
-      .trimEnd();
-  const [first = [], ...body] = table;
-  const ruler = widths.map((w) => '-'.repeat(w)).join('  ');
-  return [
-    render(first),
-    ruler,
-    ...body.map(render),
-    ...notes.map((note, i) => `[${i + 1}] ${note}`),
-  ].join('\n');
+  return textTable(table, notes);
 }
