@@ -209,7 +209,10 @@ export class IncomingTransfer implements IncomingFile {
     if (frame.t === 'cancel') {
       void this.#sink?.abort(frame.reason);
       this.#finish(cancelError(frame, this.from.id), frame);
-    } else if (frame.t === 'end' && this.#phase === 'receiving') {
+    } else if (frame.t === 'offer') {
+      // The sender moved to a new lane and asks where to go on from.
+      this.resume();
+    } else if (frame.t === 'end' && this.#phase === 'receiving' && !this.#end) {
       if (this.size !== undefined && frame.size !== this.size) {
         this.#violation(`the end says ${frame.size} bytes, the offer said ${this.size}`);
         return;

@@ -83,6 +83,8 @@ export class OutgoingTransfer {
   #endSent = false;
   /** A new lane opened: nothing is sent until the receiver says where it is. */
   #awaitingResume = false;
+  /** The offset of the last `accept` acted on. */
+  #resumedFrom = -1;
   readonly #hooks: TransferTestHooks | undefined;
 
   constructor(
@@ -103,9 +105,14 @@ export class OutgoingTransfer {
     void this.#open();
   }
 
-  /** The offer, for the first lane and again for every new one until it is answered. */
+  /**
+   * The offer, for the first lane and again for every new one: until it is answered, and
+   * while sending too, since a receiver answers the offer of a transfer it is receiving
+   * with `accept` from its offset. Its own `accept` on the new lane may have arrived
+   * before this side listened there; the two sides move lanes at different moments.
+   */
   offerFrame(): ControlFrame | undefined {
-    if (this.#phase !== 'offered') return undefined;
+    if (this.#phase !== 'offered' && this.#phase !== 'sending') return undefined;
     const { name, size, type } = this.handle;
     return { t: 'offer', id: this.id, name, size: size ?? null, type };
   }
@@ -196,6 +203,10 @@ export class OutgoingTransfer {
   }
 
   #onAccept(offset: number, window: number): void {
+    // On a new lane both sides ask (see offerFrame), so the same answer may come twice;
+    // going back for it would send again everything sent since the first.
+    if (this.#phase === 'sending' && !this.#awaitingResume && offset === this.#resumedFrom) return;
+    this.#resumedFrom = offset;
     if (this.#phase === 'offered') {
       this.#phase = 'sending';
       this.handle.setState('transferring');

@@ -28,8 +28,11 @@
  * Credit: the sender never sends past `last ack + window`; the receiver acks only what it
  * has written, so both sides hold at most `window` bytes of a transfer. Resume: when a new
  * lane opens (new link, transport switch), the receiver sends `accept` again with the
- * offset it has; the sender goes back to its last acknowledged offset at once (it keeps
- * the unacknowledged bytes) and jumps to the receiver's offset when that `accept` comes. A
+ * offset it has, and the sender sends its `offer` again, which a receiver already
+ * receiving answers with that `accept` (the two sides move at different moments: the
+ * first to arrive may find nobody listening). The sender sends nothing until an `accept`
+ * comes, goes on from its offset (it keeps the unacknowledged bytes), and ignores the
+ * same answer coming twice. A
  * frame about a transfer a side has finished is answered with that transfer's last frame
  * (`verified`, `reject` or `cancel`), so an answer lost with a lane is asked for again.
  */

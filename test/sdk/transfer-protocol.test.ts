@@ -162,6 +162,34 @@ describe('transfer protocol', () => {
     expect(errors).toEqual([]);
   }, 30_000);
 
+  for (const first of ['receiver', 'sender'] as const) {
+    it(`resumes when the ${first} moves to the new lane before the other listens there`, async () => {
+      const { sender, receiver, offers, connect, errors } = hubPair();
+      const [old] = connect();
+      const sink = hashingSink();
+      const size = 6 * MiB + 7;
+      const sending = sender.send(patternChunks(size, 9), { name: 'raced', size });
+      await waitUntil(() => offers.length === 1, 'the offer arrived');
+      const receiving = offers[0]?.accept({ writable: sink.writable });
+      if (!receiving || !old) throw new Error('no transfer');
+      await waitUntil(() => receiving.progress.bytesConfirmed >= MiB, '1 MiB was written');
+      old.cut();
+      // One side is on the new lane and speaks there before the other side listens, as
+      // when one peer falls back to the relay a moment before the other.
+      const [atSender, atReceiver] = memoryLanePair();
+      const [early, late] =
+        first === 'receiver' ? ([receiver, sender] as const) : ([sender, receiver] as const);
+      early.attach(first === 'receiver' ? atReceiver : atSender);
+      await new Promise((resolve) => setTimeout(resolve, 20)); // its first frames arrive, unheard
+      late.attach(first === 'receiver' ? atSender : atReceiver);
+      await Promise.all([sending.done, receiving.done]);
+      expect(sink.result.sha256).toBe(await patternSha256(size, 9));
+      // The answer to both sides' question came twice; the sender did not go back twice.
+      expect(chunkBytes(atSender)).toBeLessThanOrEqual(size - MiB);
+      expect(errors).toEqual([]);
+    }, 30_000);
+  }
+
   it('answers an offer lost with its lane, and a cancel sent while no lane was open', async () => {
     const { sender, offers, connect } = hubPair();
     const [lane] = connect();
