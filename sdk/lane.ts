@@ -7,6 +7,7 @@
  * (`transfer/`) works on any of them.
  */
 import { Emitter } from './emitter.js';
+import { MAX_FRAME_BYTES } from './framing.js';
 
 /** What a {@link Lane} reports. */
 export interface LaneEvents {
@@ -14,7 +15,10 @@ export interface LaneEvents {
   open: () => void;
   /** One frame arrived from the remote peer. */
   frame: (frame: Uint8Array) => void;
-  /** The send buffer fell to the low-water mark after {@link Lane.awaitDrain}. */
+  /**
+   * The send buffer fell to the low-water mark after {@link Lane.awaitDrain}. Never
+   * emitted from inside `send()` or `awaitDrain()`, so a sender may feed the lane from it.
+   */
   drain: () => void;
   /** The lane is gone for good; frames still buffered in it may be lost. */
   close: () => void;
@@ -26,6 +30,11 @@ export interface Lane extends Emitter<LaneEvents> {
   readonly open: boolean;
   /** Bytes handed to {@link send} and not yet on the wire. */
   readonly bufferedAmount: number;
+  /**
+   * The largest frame the lane carries in one piece (at most `MAX_FRAME_BYTES`). Larger
+   * frames still arrive whole, but cost more: the relay cuts them in two.
+   */
+  readonly maxFrameBytes: number;
   /** Sends one frame (at most `MAX_FRAME_BYTES`). Throws when the lane is not open. */
   send(frame: Uint8Array): void;
   /** Emits `drain` once `bufferedAmount` is down to the low-water mark. */
@@ -47,6 +56,7 @@ export const BULK_CHANNEL_ID = 1000;
 
 /** A {@link Lane} over one RTCDataChannel. */
 export class DataChannelLane extends Emitter<LaneEvents> implements Lane {
+  readonly maxFrameBytes = MAX_FRAME_BYTES;
   #drainPoll: ReturnType<typeof setInterval> | undefined;
   #lowEvents = false;
   /** Kept from events: in @roamhq/wrtc every read of `readyState` is a slow native call. */

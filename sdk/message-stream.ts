@@ -1,5 +1,5 @@
 import { PeerlaneError } from './errors.js';
-import { decodeFrame, encodeFragment, MAX_FRAGMENT_BYTES } from './framing.js';
+import { decodeFrame, encodeFragment, HEADER_BYTES, MAX_FRAME_BYTES } from './framing.js';
 
 /** What an application sends and receives: a string stays a string, bytes arrive as bytes. */
 export type MessageData = string | Uint8Array;
@@ -8,6 +8,8 @@ export type MessageData = string | Uint8Array;
 export interface FrameSink {
   /** Bytes handed to the transport and not yet on the wire. */
   readonly bufferedAmount: number;
+  /** The largest frame it carries in one piece. @default MAX_FRAME_BYTES */
+  readonly maxFrameBytes?: number;
   /** Sends one frame. */
   send(frame: Uint8Array): void;
 }
@@ -81,11 +83,14 @@ export class Outbox {
    * holds {@link HIGH_WATER_MARK} bytes (returns false: call again when it drains).
    */
   flush(sink: FrameSink): boolean {
+    // Fragments fill the sink's frames: the relay would cut a larger one in two.
+    const fragment =
+      Math.min(sink.maxFrameBytes ?? MAX_FRAME_BYTES, MAX_FRAME_BYTES) - HEADER_BYTES;
     for (;;) {
       const message = this.#queue[0];
       if (!message) return true;
       if (sink.bufferedAmount >= HIGH_WATER_MARK) return false;
-      const end = Math.min(message.sent + MAX_FRAGMENT_BYTES, message.bytes.byteLength);
+      const end = Math.min(message.sent + fragment, message.bytes.byteLength);
       sink.send(
         encodeFragment({
           seq: message.seq,

@@ -11,15 +11,16 @@
  * never waits behind a file.
  */
 import type { PeerId } from '../signaling/protocol.js';
+import { RELAY_HEADER_BYTES } from '../signaling/protocol.js';
 import { Emitter } from './emitter.js';
 import { PeerlaneError } from './errors.js';
 import { LANE_LOW_WATER_MARK, type Lane, type LaneEvents } from './lane.js';
 import {
-  encodeRelayFrame,
   MORE_PIECES,
   RELAY_CREDIT_REF,
   RELAY_LANE,
   type RelayLaneTag,
+  relayFrameHeader,
 } from './relay-wire.js';
 import type { SignalingClient } from './signaling-client.js';
 
@@ -126,18 +127,22 @@ export class RelayPeer {
   #consumed = 0;
   #lastGrant = 0;
   #grantTimer: ReturnType<typeof setTimeout> | undefined;
-  readonly #pieceBytes: number;
+  /** Bytes of a lane's frame that one relay frame carries (after the tag byte). */
+  readonly pieceBytes: number;
+  readonly #header: Uint8Array;
   #closed = false;
 
   constructor(
     readonly id: PeerId,
     private readonly terms: RelayTerms,
     private readonly client: SignalingClient,
-    private readonly startPoll: () => void,
+    /** Polls the socket's buffer until no lane waits for it (WebSockets have no drain event). */
+    readonly startPoll: () => void,
   ) {
     this.#credit = terms.window;
     // One tag byte per piece; a piece must fit in a quarter window, or credit could stall.
-    this.#pieceBytes = Math.min(terms.maxChunk, Math.floor(terms.window / 4)) - 1;
+    this.pieceBytes = Math.min(terms.maxChunk, Math.floor(terms.window / 4)) - 1;
+    this.#header = relayFrameHeader(id);
     this.message = new RelayLane(this, RELAY_LANE.MESSAGE);
     this.bulk = new RelayLane(this, RELAY_LANE.BULK);
   }
@@ -147,19 +152,22 @@ export class RelayPeer {
     return this.client.bufferedAmount;
   }
 
-  /** Cuts a lane's frame into tagged pieces. */
-  pieces(tag: RelayLaneTag, frame: Uint8Array): Uint8Array[] {
-    const size = this.#pieceBytes;
-    const out: Uint8Array[] = [];
-    for (let at = 0; at < frame.byteLength || at === 0; at += size) {
+  /**
+   * Cuts a lane's frame into relay frames to this peer, ready for the socket: each is the
+   * header, a tag byte and one piece (one copy of the bytes, made here).
+   */
+  pieces(tag: RelayLaneTag, frame: Uint8Array): Uint8Array<ArrayBuffer>[] {
+    const size = this.pieceBytes;
+    const out: Uint8Array<ArrayBuffer>[] = [];
+    for (let at = 0; ; at += size) {
       const end = Math.min(at + size, frame.byteLength);
-      const piece = new Uint8Array(1 + end - at);
-      piece[0] = tag | (end < frame.byteLength ? MORE_PIECES : 0);
-      piece.set(frame.subarray(at, end), 1);
+      const piece = new Uint8Array(RELAY_HEADER_BYTES + 1 + end - at);
+      piece.set(this.#header);
+      piece[RELAY_HEADER_BYTES] = tag | (end < frame.byteLength ? MORE_PIECES : 0);
+      piece.set(frame.subarray(at, end), RELAY_HEADER_BYTES + 1);
       out.push(piece);
-      if (end === frame.byteLength) break;
+      if (end === frame.byteLength) return out;
     }
-    return out;
   }
 
   /** Sends queued pieces, message lane first, while credit and the socket allow. */
@@ -168,13 +176,15 @@ export class RelayPeer {
     for (;;) {
       const lane = this.message.queued > 0 ? this.message : this.bulk;
       const piece = lane.peek();
-      if (!piece || piece.byteLength > this.#credit) break;
+      // Credit counts the payload: the tag byte and the piece.
+      const cost = (piece?.byteLength ?? 0) - RELAY_HEADER_BYTES;
+      if (!piece || cost > this.#credit) break;
       if (this.client.bufferedAmount >= SOCKET_HIGH_WATER_MARK) {
         this.startPoll();
         break;
       }
-      if (!this.client.sendRelay(encodeRelayFrame(this.id, piece))) break;
-      this.#credit -= piece.byteLength;
+      if (!this.client.sendRelay(piece)) break;
+      this.#credit -= cost;
       lane.shift();
     }
     this.message.checkDrain();
@@ -255,7 +265,7 @@ export class RelayPeer {
 
 /** A {@link Lane} to one peer over the relay: frames are cut into pieces and queued for credit. */
 export class RelayLane extends Emitter<LaneEvents> implements Lane {
-  #queue: Uint8Array[] = [];
+  #queue: Uint8Array<ArrayBuffer>[] = [];
   #head = 0;
   #queued = 0;
   #parts: Uint8Array[] = [];
@@ -277,6 +287,11 @@ export class RelayLane extends Emitter<LaneEvents> implements Lane {
   /** Bytes queued for credit, plus what the socket holds. */
   get bufferedAmount(): number {
     return this.#closed ? 0 : this.#queued + this.peer.socketBuffered;
+  }
+
+  /** Frames up to this size go in one relay frame. */
+  get maxFrameBytes(): number {
+    return this.peer.pieceBytes;
   }
 
   /** Bytes queued for credit. */
@@ -303,17 +318,26 @@ export class RelayLane extends Emitter<LaneEvents> implements Lane {
     if (this.#closed) return;
     this.#awaitingDrain = true;
     this.checkDrain();
+    // What waits may be in the socket's buffer alone, which credit coming in does not
+    // empty: only looking at it again tells when it has (a browser updates it late).
+    if (this.#awaitingDrain) this.peer.startPoll();
   }
 
-  /** Emits `drain` if a sender waits and the buffer is down to the low-water mark. */
+  /**
+   * Emits `drain`, soon, if a sender waits and the buffer is down to the low-water mark.
+   * Never from here: this runs inside `send()`, and a sender that feeds the lane from
+   * `drain` would be re-entered in the middle of its own send.
+   */
   checkDrain(): void {
     if (!this.#awaitingDrain || this.bufferedAmount > LANE_LOW_WATER_MARK) return;
     this.#awaitingDrain = false;
-    this.emit('drain');
+    queueMicrotask(() => {
+      if (!this.#closed) this.emit('drain');
+    });
   }
 
-  /** @internal The next piece to send. */
-  peek(): Uint8Array | undefined {
+  /** @internal The next relay frame to send. */
+  peek(): Uint8Array<ArrayBuffer> | undefined {
     return this.#queue[this.#head];
   }
 

@@ -23,13 +23,12 @@ export const MORE_PIECES = 0x80;
 /** `ref` prefix of the SDK's `relay-credit` frames, so a refused grant can be sent again. */
 export const RELAY_CREDIT_REF = 'relay-credit:';
 
-/** One binary WebSocket frame to peer `to` carrying `payload` (the tag byte included). */
-export function encodeRelayFrame(to: string, payload: Uint8Array): Uint8Array<ArrayBuffer> {
-  const frame = new Uint8Array(RELAY_HEADER_BYTES + payload.byteLength);
-  frame[0] = RELAY_DATA;
-  for (let i = 0; i < 22; i += 1) frame[1 + i] = to.charCodeAt(i);
-  frame.set(payload, RELAY_HEADER_BYTES);
-  return frame;
+/** The header of every binary WebSocket frame to peer `to`; the payload follows it. */
+export function relayFrameHeader(to: string): Uint8Array<ArrayBuffer> {
+  const header = new Uint8Array(RELAY_HEADER_BYTES);
+  header[0] = RELAY_DATA;
+  for (let i = 0; i < 22; i += 1) header[1 + i] = to.charCodeAt(i);
+  return header;
 }
 
 /** Reads a binary frame from the server: the sender and the payload, or undefined if malformed. */

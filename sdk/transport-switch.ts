@@ -29,9 +29,9 @@
 import type { PeerId, SignalData } from '../signaling/protocol.js';
 import { Emitter } from './emitter.js';
 import { PeerlaneError } from './errors.js';
-import { FRAME_KIND } from './framing.js';
+import { FRAME_KIND, MAX_FRAME_BYTES } from './framing.js';
 import type { Lane, LaneEvents } from './lane.js';
-import { Inbox, type MessageData, Outbox } from './message-stream.js';
+import { type FrameSink, Inbox, type MessageData, Outbox } from './message-stream.js';
 import type { PeerTransport } from './peer.js';
 import type { ConnectionState, LinkOutbox, PeerLink, PeerLinkOptions } from './peer-link.js';
 import type { RelayPeer } from './relay-lanes.js';
@@ -54,6 +54,7 @@ type LaneChoice = 'direct' | 'relay';
 class NoLane extends Emitter<LaneEvents> implements Lane {
   readonly open = false;
   readonly bufferedAmount = 0;
+  readonly maxFrameBytes = MAX_FRAME_BYTES;
   send(): void {
     throw new PeerlaneError('PEER_UNREACHABLE', 'no transport to this peer');
   }
@@ -373,7 +374,7 @@ export class TransportSwitch {
   }
 
   /** Where messages go now, if that lane can take them. */
-  #sink(): { send(frame: Uint8Array): void; bufferedAmount: number } | undefined {
+  #sink(): FrameSink | undefined {
     if (this.#sending === 'relay') return this.#relay?.message;
     const direct = this.#direct;
     if (this.#sending === 'direct' && direct?.link.state === 'connected' && direct.transport.open)

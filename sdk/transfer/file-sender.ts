@@ -17,7 +17,6 @@ import {
   type ControlFrame,
   cancelError,
   encodeControl,
-  MAX_CHUNK_BYTES,
 } from './transfer-protocol.js';
 
 /** Options of `peer.sendFile()` and `room.sendFile()`. */
@@ -57,6 +56,8 @@ export interface OutgoingContext {
   sendControl(frame: ControlFrame): void;
   /** A frame is ready to go: run the scheduler. */
   wake(): void;
+  /** Payload bytes of a chunk that the lane in use carries in one piece. */
+  chunkBytes(): number;
   /** The transfer is over; `last` is what to answer the other side about it from now on. */
   finished(last: ControlFrame): void;
 }
@@ -262,9 +263,10 @@ export class OutgoingTransfer {
     void (async () => {
       try {
         while (this.#phase === 'sending' && this.#digest === undefined) {
+          const chunk = this.context.chunkBytes();
           const room = this.#acked + this.#window - this.#readEnd;
-          if (room < Math.min(MAX_CHUNK_BYTES, this.#window)) break;
-          await this.#readChunk(Math.min(room, MAX_CHUNK_BYTES));
+          if (room < Math.min(chunk, this.#window)) break;
+          await this.#readChunk(Math.min(room, chunk));
         }
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(error);

@@ -15,9 +15,11 @@ import { OutgoingTransfer, type SendFileOptions } from './file-sender.js';
 import type { FileSource } from './file-source.js';
 import type { FileTransfer } from './file-transfer.js';
 import {
+  CHUNK_HEADER_BYTES,
   type ControlFrame,
   decodeTransferFrame,
   encodeControl,
+  MAX_CHUNK_BYTES,
   MAX_TRANSFER_ID,
 } from './transfer-protocol.js';
 
@@ -96,6 +98,11 @@ export class TransferHub {
       peer: this.options.peer,
       sendControl: (frame) => this.#sendControl(frame),
       wake: () => this.#pump(),
+      // Chunks fill the lane's frames: the relay would cut a larger one in two.
+      chunkBytes: () =>
+        this.#lane
+          ? Math.max(1, Math.min(MAX_CHUNK_BYTES, this.#lane.maxFrameBytes - CHUNK_HEADER_BYTES))
+          : MAX_CHUNK_BYTES,
       finished: (last) => this.#finish('out', id, last),
     });
     this.#outgoing.set(id, transfer);

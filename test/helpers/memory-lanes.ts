@@ -1,4 +1,5 @@
 import { Emitter } from '../../sdk/emitter.js';
+import { MAX_FRAME_BYTES } from '../../sdk/framing.js';
 import type { Lane, LaneEvents } from '../../sdk/lane.js';
 
 /**
@@ -9,6 +10,7 @@ import type { Lane, LaneEvents } from '../../sdk/lane.js';
  */
 export class MemoryLane extends Emitter<LaneEvents> implements Lane {
   peer: MemoryLane | undefined;
+  maxFrameBytes = MAX_FRAME_BYTES;
   #queue: Uint8Array[] = [];
   #buffered = 0;
   #open = false;
