@@ -1,21 +1,27 @@
 /**
  * `npm run bench relay`: 128 MiB between two Chromium pages through a WebSocket relay on
- * loopback, two ways, in one run:
+ * loopback, in one run:
  * - floor: a bare binary relay (`bare-binary-relay.ts`: forwards each binary message to
  *   the room's other socket as is); the sender writes 64 KiB messages and keeps the
  *   socket's `bufferedAmount` under 1 MiB (the SDK's own high-water mark);
- * - SDK: `transport: 'relay'` and one `peer.sendFile` of a 128 MiB Blob, received into a
- *   WritableStream that keeps nothing, through the Peerlane signaling server (64 KiB
- *   relay frames, credit window `--window`, relay rate limits lifted). Timed until the
- *   sender's `done` (the receiver verified the SHA-256) — what a user waits for.
+ * - SDK messages: `transport: 'relay'`, `peer.send()` of 1 MiB Uint8Arrays, the sender
+ *   keeping `peer.bufferedAmount` under 4 MiB — the relay transport itself;
+ * - SDK file: `transport: 'relay'`, one `peer.sendFile` of a 128 MiB Blob into a
+ *   WritableStream that keeps nothing, timed until the sender's `done` (the receiver
+ *   verified the SHA-256): what a user of file transfer waits for.
+ * The SDK runs through the Peerlane signaling server (relay rate limits lifted, credit
+ * window `--window`). Each contender's CPU time (the browser's processes and this one,
+ * which hosts both servers) is printed too: on a small machine the relay is CPU-bound.
  * Printed, never asserted; the target is SDK ≥ 0.8 × floor.
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import type { Browser, Page } from 'playwright-core';
 import { createSignalingServer } from '../../../signaling/server.js';
 import { ensureSdkBundle, launchChromium, servePages } from '../../e2e/harness/index.js';
 import type { RelayBenchApi } from '../../e2e/pages/relay-api.js';
 import { machine, thisPeerlane, utcMinute } from '../shared/run-info.js';
+import { textTable } from '../shared/text-table.js';
 import { createBareBinaryRelay } from './bare-binary-relay.js';
 
 const KiB = 1024;
@@ -23,6 +29,8 @@ const MiB = 1024 * KiB;
 const HOST = '127.0.0.1';
 const CHUNK = 64 * KiB;
 const FLOOR_HIGH_WATER_MARK = 1 * MiB;
+const MESSAGE_BYTES = 1 * MiB;
+const MESSAGES_HIGH_WATER_MARK = 4 * MiB;
 /** Relay bytes per second, per connection and per room: far above what one pair moves. */
 const LIFTED_RATE = 1024 * MiB;
 const TARGET_RATIO = 0.8;
@@ -34,14 +42,29 @@ interface Options {
   windows: number[];
 }
 
+/** One way of moving the bytes. */
+interface Contender {
+  label: string;
+  kind: 'floor' | 'messages' | 'file';
+  /** The server's relay window, for the SDK kinds. */
+  window: number;
+}
+
+/** What one run of a contender measured. */
+interface Sample {
+  mibps: number;
+  cpuSeconds: number | undefined;
+}
+
 const HELP = `Usage: npm run bench relay -- [flags]
 
 128 MiB between two Chromium pages through a bare binary WebSocket relay (the floor) and
-through Peerlane's relay transport (transport: 'relay', one sendFile), same run.
+through Peerlane's relay transport (transport: 'relay'): peer.send() of 1 MiB messages,
+and one sendFile (SHA-256 on both sides); same run.
 
   --mib=N          MiB per transfer (default 128)
   --rounds=N       rounds; each runs every contender once, the median is reported (default 1)
-  --window=K[,K…]  the server's relayWindow in KiB, one SDK contender each (default 512,4096)
+  --window=K[,K…]  the server's relayWindow in KiB, one pair of SDK contenders each (default 512,4096)
 `;
 
 function parseArgs(argv: readonly string[]): Options | null {
@@ -120,57 +143,117 @@ interface RunContext {
   problems: string[];
 }
 
-/** Floor: MiB/s through the bare binary relay. */
-async function floorRun(run: RunContext): Promise<number> {
+/**
+ * CPU seconds used so far by this process (which hosts the relays) and every Chromium
+ * process; undefined where /proc cannot tell.
+ */
+function cpuSeconds(): number | undefined {
+  try {
+    const ticksPerSecond = 100; // USER_HZ on every Linux the bench runs on
+    let ticks = 0;
+    for (const pid of readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      let stat: string;
+      try {
+        stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      } catch {
+        continue; // gone meanwhile
+      }
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      if (!comm.startsWith('chrom')) continue;
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime
+    }
+    const own = process.cpuUsage();
+    return ticks / ticksPerSecond + (own.user + own.system) / 1e6;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Times `run` (which resolves with its start and end, page clock) and the CPU it took. */
+async function measured(
+  total: number,
+  run: () => Promise<{ startedAt: number; finishedAt: number }>,
+): Promise<Sample> {
+  const cpuBefore = cpuSeconds();
+  const { startedAt, finishedAt } = await run();
+  const cpuAfter = cpuSeconds();
+  return {
+    mibps: total / MiB / ((finishedAt - startedAt) / 1000),
+    cpuSeconds:
+      cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore,
+  };
+}
+
+/** Floor: the bare binary relay. */
+async function floorRun(run: RunContext): Promise<Sample> {
   const relay = await createBareBinaryRelay({ port: 0, host: HOST });
   const { a, b, close } = await openPair(run.browser, run.pagesUrl, run.problems);
   try {
     const url = `${relay.url}?room=floor`;
     await call(a, 'floorOpen', url, 5000);
     await call(b, 'floorOpen', url, 5000);
-    const received = call(b, 'floorReceive', run.total, run.timeoutMs);
-    const { startedAt } = await call(
-      a,
-      'floorSend',
-      run.total,
-      CHUNK,
-      FLOOR_HIGH_WATER_MARK,
-      run.timeoutMs,
-    );
-    const { finishedAt } = await received;
-    return run.total / MiB / ((finishedAt - startedAt) / 1000);
+    return await measured(run.total, async () => {
+      const received = call(b, 'floorReceive', run.total, run.timeoutMs);
+      const { startedAt } = await call(
+        a,
+        'floorSend',
+        run.total,
+        CHUNK,
+        FLOOR_HIGH_WATER_MARK,
+        run.timeoutMs,
+      );
+      return { startedAt, finishedAt: (await received).finishedAt };
+    });
   } finally {
     await close();
     await relay.close();
   }
 }
 
-/** SDK: MiB/s of one sendFile over the relay with the server's credit window `window`. */
-async function sdkRun(run: RunContext, window: number): Promise<number> {
+/** SDK: messages or one file over the relay, with the server's credit window `window`. */
+async function sdkRun(run: RunContext, contender: Contender): Promise<Sample> {
   const signaling = await createSignalingServer({
     port: 0,
     host: HOST,
     shutdownTimeoutMs: 1000,
-    relayWindow: window,
+    relayWindow: contender.window,
     relayRateLimit: LIFTED_RATE,
     relayRoomRateLimit: LIFTED_RATE,
   });
   const { a, b, close } = await openPair(run.browser, run.pagesUrl, run.problems);
   try {
-    const room = `bench-${window}`;
+    const room = `bench-${contender.kind}-${contender.window}`;
     const idA = await call(a, 'sdkJoin', signaling.url, room);
     const idB = await call(b, 'sdkJoin', signaling.url, room);
     await call(a, 'sdkWaitRelay', idB, 10_000);
-    const received = call(b, 'sdkReceive', run.timeoutMs);
-    const { startedAt, finishedAt } = await call(a, 'sdkSend', idB, run.total, run.timeoutMs);
-    await received;
+    const sample = await measured(run.total, async () => {
+      if (contender.kind === 'file') {
+        const received = call(b, 'sdkReceive', run.timeoutMs);
+        const times = await call(a, 'sdkSend', idB, run.total, run.timeoutMs);
+        await received;
+        return times;
+      }
+      const received = call(b, 'sdkReceiveMessages', run.total, run.timeoutMs);
+      const { startedAt } = await call(
+        a,
+        'sdkSendMessages',
+        idB,
+        run.total,
+        MESSAGE_BYTES,
+        MESSAGES_HIGH_WATER_MARK,
+        run.timeoutMs,
+      );
+      return { startedAt, finishedAt: (await received).finishedAt };
+    });
     for (const [page, id] of [
       [a, idA],
       [b, idB],
     ] as const) {
       for (const error of await call(page, 'sdkErrors')) run.problems.push(`${id}: ${error}`);
     }
-    return run.total / MiB / ((finishedAt - startedAt) / 1000);
+    return sample;
   } finally {
     await close();
     await signaling.close();
@@ -195,8 +278,17 @@ export async function runRelayBenchmark(argv: readonly string[]): Promise<number
   log('building the SDK browser bundle (if sdk/ changed)…');
   await ensureSdkBundle();
   const [browser, pages] = await Promise.all([launchChromium(), servePages()]);
-  const labels = ['floor', ...options.windows.map((w) => `sdk ${w}`)];
-  const results = new Map<string, number[]>(labels.map((label) => [label, []]));
+  const contenders: Contender[] = [
+    { label: 'floor', kind: 'floor', window: 0 },
+    ...options.windows.flatMap((w) =>
+      (['messages', 'file'] as const).map((kind) => ({
+        label: `${kind} ${w}`,
+        kind,
+        window: w * KiB,
+      })),
+    ),
+  ];
+  const results = new Map<string, Sample[]>(contenders.map((c) => [c.label, []]));
   const failures = new Map<string, string[]>();
   const problems: string[] = [];
   const run: RunContext = {
@@ -208,12 +300,13 @@ export async function runRelayBenchmark(argv: readonly string[]): Promise<number
   };
   try {
     for (let round = 1; round <= options.rounds; round++) {
-      for (const label of labels) {
-        const window = Number(label.split(' ')[1]) * KiB;
+      for (const contender of contenders) {
+        const { label } = contender;
         try {
-          const mibps = label === 'floor' ? await floorRun(run) : await sdkRun(run, window);
-          results.get(label)?.push(mibps);
-          log(`round ${round}/${options.rounds}: ${label} ${mibps.toFixed(1)} MiB/s`);
+          const sample =
+            contender.kind === 'floor' ? await floorRun(run) : await sdkRun(run, contender);
+          results.get(label)?.push(sample);
+          log(`round ${round}/${options.rounds}: ${label} ${sample.mibps.toFixed(1)} MiB/s`);
         } catch (error) {
           const reason = error instanceof Error ? error.message : String(error);
           failures.set(label, [...(failures.get(label) ?? []), reason]);
@@ -225,36 +318,53 @@ export async function runRelayBenchmark(argv: readonly string[]): Promise<number
     await browser.close();
     await pages.close();
   }
+  const mibps = (label: string) => median((results.get(label) ?? []).map((s) => s.mibps));
+  const cpu = (label: string) => {
+    const values = (results.get(label) ?? []).flatMap((s) => s.cpuSeconds ?? []);
+    return values.length === 0 ? Number.NaN : median(values);
+  };
+  const floor = mibps('floor');
+  const names: Record<Contender['kind'], string> = {
+    floor: 'floor: bare binary ws relay',
+    messages: 'Peerlane relay, peer.send 1 MiB',
+    file: 'Peerlane relay, sendFile + SHA-256',
+  };
+  const table = [['contender', 'relayWindow', 'MiB/s', '× floor', 'CPU s', '× floor']];
+  for (const { label, kind, window } of contenders) {
+    const failed = failures.get(label)?.length;
+    const value = mibps(label);
+    const seconds = cpu(label);
+    table.push([
+      `${names[kind]}${failed ? ` (${failed} failed)` : ''}`,
+      kind === 'floor' ? '' : `${window / KiB} KiB`,
+      value.toFixed(1),
+      kind === 'floor' ? '' : `${(value / floor).toFixed(2)}×`,
+      Number.isNaN(seconds) ? 'n/a' : seconds.toFixed(2),
+      kind === 'floor' || Number.isNaN(seconds) ? '' : `${(seconds / cpu('floor')).toFixed(2)}×`,
+    ]);
+  }
+  const best = (kind: Contender['kind']) =>
+    Math.max(...contenders.filter((c) => c.kind === kind).map((c) => mibps(c.label)));
+  const verdict = (ratio: number) =>
+    `${ratio.toFixed(2)}× (${ratio >= TARGET_RATIO ? 'met' : 'NOT met'})`;
   const lines = [
     `Peerlane relay throughput benchmark, ${utcMinute()}`,
     `${machine()}; Chromium ${browser.version()} headless; load average ${loadBefore.toFixed(2)} before / ${(loadavg()[0] ?? 0).toFixed(2)} after`,
     `${thisPeerlane()}`,
     `${options.mib} MiB from page A to page B (two tabs of one Chromium), everything on 127.0.0.1; ${options.rounds} round(s), median`,
-    `floor: bare binary ws relay, ${CHUNK / KiB} KiB messages, sender keeps bufferedAmount ≤ ${FLOOR_HIGH_WATER_MARK / MiB} MiB; timed first send → last byte received`,
-    `SDK: transport 'relay', one sendFile (Blob in, WritableStream out, SHA-256 both sides); timed sendFile → done`,
-    `server for SDK: relayRateLimit = relayRoomRateLimit = ${LIFTED_RATE / MiB} MiB/s (defaults 8 / 32), maxPayload 64 KiB (default), frame rate limits default; relayWindow per row`,
+    `floor: ${CHUNK / KiB} KiB messages, sender keeps bufferedAmount ≤ ${FLOOR_HIGH_WATER_MARK / MiB} MiB; timed first send → last byte received`,
+    `messages: transport 'relay', peer.send of ${MESSAGE_BYTES / MiB} MiB Uint8Arrays, peer.bufferedAmount ≤ ${MESSAGES_HIGH_WATER_MARK / MiB} MiB; timed first send → last message received`,
+    `file: transport 'relay', one sendFile (Blob in, WritableStream out, SHA-256 both sides); timed sendFile → done`,
+    `server for the SDK: relay rate limits lifted to ${LIFTED_RATE / MiB} MiB/s (defaults 8 / 32), maxPayload 64 KiB (default); relayWindow per row`,
+    `CPU s: CPU time of every Chromium process and of this process (both relays run in it) during the transfer`,
     '',
-    `${'contender'.padEnd(40)}${'MiB/s'.padStart(10)}${'× floor'.padStart(10)}`,
-  ];
-  const floor = median(results.get('floor') ?? []);
-  for (const label of labels) {
-    const value = median(results.get(label) ?? []);
-    const name =
-      label === 'floor'
-        ? 'floor (bare binary ws relay)'
-        : `Peerlane relay, relayWindow ${label.split(' ')[1]} KiB`;
-    const ratio = label === 'floor' ? '' : `${(value / floor).toFixed(2)}×`;
-    const failed = failures.get(label)?.length ? `   (${failures.get(label)?.length} failed)` : '';
-    lines.push(`${name.padEnd(40)}${value.toFixed(1).padStart(10)}${ratio.padStart(10)}${failed}`);
-  }
-  const best = Math.max(...options.windows.map((w) => median(results.get(`sdk ${w}`) ?? [])));
-  lines.push(
+    textTable(table),
     '',
-    `best SDK / floor: ${(best / floor).toFixed(2)}×   target ≥ ${TARGET_RATIO}×: ${best / floor >= TARGET_RATIO ? 'met' : 'NOT met'}`,
+    `best / floor: relay transport (messages) ${verdict(best('messages') / floor)}, sendFile ${verdict(best('file') / floor)}; target ≥ ${TARGET_RATIO}×`,
     problems.length === 0
       ? 'no RATE_LIMITED, 1008 close or other page error seen'
       : `page errors (${problems.length}):\n  ${[...new Set(problems)].slice(0, 10).join('\n  ')}`,
-  );
+  ];
   process.stdout.write(`${lines.join('\n')}\n`);
   return failures.size > 0 ? 1 : 0;
 }

@@ -99,6 +99,19 @@ export interface RelayBenchApi {
   ): Promise<{ startedAt: number; finishedAt: number }>;
   /** SDK: accepts the next file into a WritableStream that keeps nothing. */
   sdkReceive(timeoutMs: number): Promise<{ finishedAt: number }>;
+  /**
+   * SDK: `peer.send` of `total` bytes as `messageBytes` messages, keeping
+   * `peer.bufferedAmount` under `highWaterMark`; resolves when all are handed to the SDK.
+   */
+  sdkSendMessages(
+    peerId: string,
+    total: number,
+    messageBytes: number,
+    highWaterMark: number,
+    timeoutMs: number,
+  ): Promise<{ startedAt: number }>;
+  /** SDK: resolves once messages of `total` bytes in all arrived. */
+  sdkReceiveMessages(total: number, timeoutMs: number): Promise<{ finishedAt: number }>;
   /** Every SDK error event so far, as `code: message`. */
   sdkErrors(): string[];
   close(): void;

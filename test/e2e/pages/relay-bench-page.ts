@@ -17,6 +17,11 @@ const errors: string[] = [];
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
 
+function joined(): Peerlane.Room {
+  if (!room) throw new Error('sdkJoin first');
+  return room;
+}
+
 function peer(id: string): Peerlane.RemotePeer {
   const found = room?.peer(id);
   if (!found) throw new Error(`peer ${id} is not in the room`);
@@ -91,6 +96,32 @@ const api: RelayBenchApi = {
     const sink = new WritableStream<Uint8Array>();
     await within(incoming.accept({ writable: sink }).done, timeoutMs, 'the file to arrive');
     return { finishedAt: now() };
+  },
+  async sdkSendMessages(id, total, messageBytes, highWaterMark, timeoutMs) {
+    const to = peer(id);
+    const message = patternBytes(messageBytes, 3);
+    const startedAt = now();
+    const deadline = startedAt + timeoutMs;
+    for (let sent = 0; sent < total; ) {
+      while (to.bufferedAmount > highWaterMark) {
+        if (now() > deadline) throw new Error(`sdk: sent ${sent} of ${total} bytes in time`);
+        await tick();
+      }
+      const size = Math.min(messageBytes, total - sent);
+      to.send(size === messageBytes ? message : message.subarray(0, size));
+      sent += size;
+    }
+    return { startedAt };
+  },
+  sdkReceiveMessages(total, timeoutMs) {
+    let received = 0;
+    const done = new Promise<{ finishedAt: number }>((resolve) => {
+      joined().on('message', (data) => {
+        received += typeof data === 'string' ? data.length : data.byteLength;
+        if (received >= total) resolve({ finishedAt: now() });
+      });
+    });
+    return within(done, timeoutMs, `${total} bytes of messages`);
   },
   sdkErrors: () => [...errors],
   close() {
