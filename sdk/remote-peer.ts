@@ -3,10 +3,11 @@ import { PeerlaneError } from './errors.js';
 import type { LinkMedia } from './link-media.js';
 import { toBytes } from './message-stream.js';
 import type { ConnectionState } from './peer-link.js';
+import { isNode } from './runtime.js';
 import { type PeerStats, relayStats } from './stats.js';
 import type { IncomingTransfer } from './transfer/file-receiver.js';
 import type { SendFileOptions } from './transfer/file-sender.js';
-import { canReadPaths, type FileSource, sourceKind } from './transfer/file-source.js';
+import { type FileSource, sourceKind } from './transfer/file-source.js';
 import type { FileTransfer } from './transfer/file-transfer.js';
 import { TransferHub } from './transfer/transfer-hub.js';
 import type { TransportKind, TransportSwitch } from './transport-switch.js';
@@ -84,7 +85,7 @@ export function checkFileSource(source: FileSource, options: SendFileOptions): v
       'sendFile() takes a Blob, a ReadableStream, an async iterable of bytes or (in Node) a path',
     );
   }
-  if (kind === 'path' && !canReadPaths()) {
+  if (kind === 'path' && !isNode()) {
     throw new PeerlaneError('INVALID_ARGUMENT', 'sendFile(): a path can be sent only from Node');
   }
   if (typeof options !== 'object' || options === null) {

@@ -45,12 +45,6 @@ export function sourceKind(source: unknown): 'blob' | 'stream' | 'iterable' | 'p
   return undefined;
 }
 
-/** True in Node (where a path can be read). */
-export function canReadPaths(): boolean {
-  const scope = globalThis as { process?: { versions?: { node?: string } } };
-  return typeof scope.process?.versions?.node === 'string';
-}
-
 /** Opens `source` for reading. @throws PeerlaneError `SOURCE_UNREADABLE` (a path that cannot be opened). */
 export async function openSource(source: FileSource): Promise<OpenedSource> {
   const kind = sourceKind(source);
