@@ -17,6 +17,32 @@ const errors: string[] = [];
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
 
+/**
+ * Sends `total` bytes as copies of `chunk` (the last one cut short), waiting while the
+ * sender buffers more than `highWaterMark`, as both contenders of the benchmark do.
+ */
+async function paced(
+  who: string,
+  total: number,
+  chunk: Uint8Array<ArrayBuffer>,
+  highWaterMark: number,
+  timeoutMs: number,
+  to: { buffered(): number; send(bytes: Uint8Array<ArrayBuffer>): void },
+): Promise<{ startedAt: number }> {
+  const startedAt = now();
+  const deadline = startedAt + timeoutMs;
+  for (let sent = 0; sent < total; ) {
+    while (to.buffered() > highWaterMark) {
+      if (now() > deadline) throw new Error(`${who}: sent ${sent} of ${total} bytes in time`);
+      await tick();
+    }
+    const size = Math.min(chunk.byteLength, total - sent);
+    to.send(size === chunk.byteLength ? chunk : chunk.subarray(0, size));
+    sent += size;
+  }
+  return { startedAt };
+}
+
 function joined(): Peerlane.Room {
   if (!room) throw new Error('sdkJoin first');
   return room;
@@ -45,19 +71,10 @@ const api: RelayBenchApi = {
   async floorSend(total, chunkBytes, highWaterMark, timeoutMs) {
     const ws = socket;
     if (!ws) throw new Error('floorOpen first');
-    const chunk = patternBytes(chunkBytes, 1);
-    const startedAt = now();
-    const deadline = startedAt + timeoutMs;
-    for (let sent = 0; sent < total; ) {
-      while (ws.bufferedAmount > highWaterMark) {
-        if (now() > deadline) throw new Error(`floor: sent ${sent} of ${total} bytes in time`);
-        await tick();
-      }
-      const size = Math.min(chunkBytes, total - sent);
-      ws.send(size === chunkBytes ? chunk : chunk.subarray(0, size));
-      sent += size;
-    }
-    return { startedAt };
+    return paced('floor', total, patternBytes(chunkBytes, 1), highWaterMark, timeoutMs, {
+      buffered: () => ws.bufferedAmount,
+      send: (bytes) => ws.send(bytes),
+    });
   },
   floorReceive(total, timeoutMs) {
     const ws = socket;
@@ -99,19 +116,10 @@ const api: RelayBenchApi = {
   },
   async sdkSendMessages(id, total, messageBytes, highWaterMark, timeoutMs) {
     const to = peer(id);
-    const message = patternBytes(messageBytes, 3);
-    const startedAt = now();
-    const deadline = startedAt + timeoutMs;
-    for (let sent = 0; sent < total; ) {
-      while (to.bufferedAmount > highWaterMark) {
-        if (now() > deadline) throw new Error(`sdk: sent ${sent} of ${total} bytes in time`);
-        await tick();
-      }
-      const size = Math.min(messageBytes, total - sent);
-      to.send(size === messageBytes ? message : message.subarray(0, size));
-      sent += size;
-    }
-    return { startedAt };
+    return paced('sdk', total, patternBytes(messageBytes, 3), highWaterMark, timeoutMs, {
+      buffered: () => to.bufferedAmount,
+      send: (bytes) => to.send(bytes),
+    });
   },
   sdkReceiveMessages(total, timeoutMs) {
     let received = 0;
