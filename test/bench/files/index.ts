@@ -11,12 +11,13 @@
  */
 
 import { fork } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createSignalingServer } from '../../../signaling/server.js';
 import { ensureSdkBundle, launchChromium, servePages } from '../../e2e/harness/index.js';
 import { ROOT } from '../../e2e/harness/sdk-bundle.js';
+import { median } from '../shared/median.js';
+import { packageVersion } from '../shared/run-info.js';
 
 const MiB = 1024 * 1024;
 const CHUNK = 64 * 1024;
@@ -51,15 +52,6 @@ const log = (text: string): void => {
   process.stderr.write(`${text}\n`);
 };
 
-function version(name: string): string {
-  try {
-    const file = join(ROOT, 'node_modules', name, 'package.json');
-    return (JSON.parse(readFileSync(file, 'utf8')) as { version?: string }).version ?? '?';
-  } catch {
-    return '?';
-  }
-}
-
 /** PeerServer in a child process (see peer-server.ts). */
 async function startPeerServer(): Promise<{ port: number; close: () => Promise<void> }> {
   const child = fork(join(import.meta.dirname, 'peer-server.ts'), {
@@ -79,14 +71,6 @@ async function startPeerServer(): Promise<{ port: number; close: () => Promise<v
     },
   };
 }
-
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2
-    ? (sorted[middle] ?? 0)
-    : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
-};
 
 /** Runs the benchmark with command-line `argv`; resolves with the exit code. */
 export async function runFilesBenchmark(argv: readonly string[]): Promise<number> {
@@ -194,7 +178,7 @@ export async function runFilesBenchmark(argv: readonly string[]): Promise<number
       (sdk / raw).toFixed(2),
       sdk >= 0.9 * raw ? 'met (≥ 0.9)' : 'missed (≥ 0.9)',
     ],
-    [`PeerJS ${version('peerjs')} (binary)`, peerjs, (peerjs / raw).toFixed(2), '—'],
+    [`PeerJS ${packageVersion('peerjs')} (binary)`, peerjs, (peerjs / raw).toFixed(2), '—'],
   ] as const;
   const lines = [
     `# bench files: ${options.mib} MiB between two Chromium pages, ${options.rounds} round(s), median`,

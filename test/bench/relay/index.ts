@@ -20,6 +20,7 @@ import type { Browser, Page } from 'playwright-core';
 import { createSignalingServer } from '../../../signaling/server.js';
 import { ensureSdkBundle, launchChromium, servePages } from '../../e2e/harness/index.js';
 import type { RelayBenchApi } from '../../e2e/pages/relay-api.js';
+import { median } from '../shared/median.js';
 import { machine, thisPeerlane, utcMinute } from '../shared/run-info.js';
 import { textTable } from '../shared/text-table.js';
 import { createBareBinaryRelay } from './bare-binary-relay.js';
@@ -88,14 +89,6 @@ function parseArgs(argv: readonly string[]): Options | null {
 
 const log = (text: string): void => {
   process.stderr.write(`${text}\n`);
-};
-
-const median = (values: readonly number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2
-    ? (sorted[middle] ?? Number.NaN)
-    : ((sorted[middle - 1] ?? Number.NaN) + (sorted[middle] ?? Number.NaN)) / 2;
 };
 
 /** Calls `window.relayBench[method]` in `page`. */

@@ -4,10 +4,10 @@
  * the same signaling server, in the same run. What is timed is defined in
  * `join-sample.ts`. Numbers are printed, never asserted; the target is SDK ≤ 2× raw.
  */
-import { readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { createSignalingServer } from '../../../signaling/server.js';
 import { ensureSdkBundle, launchChromium, servePages } from '../../e2e/harness/index.js';
+import { packageVersion } from '../shared/run-info.js';
 import { type Contender, joinSample } from './join-sample.js';
 
 const CONTENDERS: readonly Contender[] = ['raw', 'sdk'];
@@ -69,16 +69,6 @@ function quantile(sorted: readonly number[], q: number): number {
   const a = sorted[low] ?? Number.NaN;
   const b = sorted[high] ?? Number.NaN;
   return a + (b - a) * (position - low);
-}
-
-function versionOf(name: string): string {
-  try {
-    const manifest = new URL(`../../../node_modules/${name}/package.json`, import.meta.url);
-    const { version } = JSON.parse(readFileSync(manifest, 'utf8')) as { version?: unknown };
-    return typeof version === 'string' ? version : '?';
-  } catch {
-    return '?';
-  }
 }
 
 const log = (text: string): void => {
@@ -166,7 +156,7 @@ function report(
     `Peerlane SDK join benchmark, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
     `Chromium ${run.chromium} headless, node ${process.version}, ${availableParallelism()} CPUs, ` +
       `load average ${run.loadBefore.toFixed(2)} before / ${run.loadAfter.toFixed(2)} after; ` +
-      `simple-peer ${versionOf('simple-peer')}; one signaling server on 127.0.0.1, no ICE servers`,
+      `simple-peer ${packageVersion('simple-peer')}; one signaling server on 127.0.0.1, no ICE servers`,
     'timed: page B calls join (t0, just before its WebSocket is created; page A already in the ' +
       'room) → first data channel open on A or B (t1)',
     `fresh pages per run, ${settleMs} ms settle after opening them; ${runs} measured runs per ` +
