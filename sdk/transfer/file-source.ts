@@ -68,31 +68,16 @@ const BLOB_SLICE_BYTES = 1024 * 1024;
 
 function blobReader(blob: Blob): ChunkReader {
   let position = 0;
-  let slice = new Uint8Array(0);
-  let used = 0;
-  return {
-    async read(into) {
-      let filled = 0;
-      while (filled < into.byteLength) {
-        if (used === slice.byteLength) {
-          if (position >= blob.size) break;
-          const end = Math.min(position + BLOB_SLICE_BYTES, blob.size);
-          slice = new Uint8Array(await blob.slice(position, end).arrayBuffer());
-          position = end;
-          used = 0;
-          if (slice.byteLength === 0) break;
-        }
-        const take = Math.min(into.byteLength - filled, slice.byteLength - used);
-        into.set(slice.subarray(used, used + take), filled);
-        used += take;
-        filled += take;
-      }
-      return filled;
+  return piecesReader(
+    async () => {
+      if (position >= blob.size) return undefined;
+      const end = Math.min(position + BLOB_SLICE_BYTES, blob.size);
+      const slice = new Uint8Array(await blob.slice(position, end).arrayBuffer());
+      position = end;
+      return slice;
     },
-    async close() {
-      slice = new Uint8Array(0);
-    },
-  };
+    async () => {},
+  );
 }
 
 /** A reader over a source that hands out pieces of any size. */
