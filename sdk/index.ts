@@ -82,6 +82,31 @@
  *
  * @packageDocumentation
  */
+export type {
+  AcceptOptions,
+  CandidatePath,
+  ConnectionState,
+  FileSource,
+  FileTransfer,
+  FileTransferEvents,
+  IncomingFile,
+  MessageData,
+  PeerLeftReason,
+  PeerStats,
+  RemotePeer,
+  RoomEvents,
+  RoomSignalingState,
+  RtpCounts,
+  SendData,
+  SendFileOptions,
+  StatsTransport,
+  TransferProgress,
+  TransferState,
+  TransportKind,
+  TransportMode,
+} from './api.js';
+export type { TokenSource } from './client/signaling-client.js';
+export type { WebSocketConstructor, WebSocketLike } from './client/web-socket.js';
 export type { EventMap } from './emitter.js';
 export {
   PEERLANE_ERROR_CODES,
@@ -91,29 +116,8 @@ export {
   SDK_ERROR_CODES,
 } from './errors.js';
 export { joinRoom } from './join-room.js';
-export type { MediaKind } from './link-media.js';
-export type { LocalMedia, LocalMediaEvents } from './media.js';
-export type { MessageData } from './message-stream.js';
+export type { WebRtcImplementation } from './link/direct/rtc-connection.js';
+export type { LocalMedia, LocalMediaEvents } from './media/local-media.js';
+export type { MediaKind } from './media/peer-media.js';
 export type { JoinRoomOptions, ReconnectOptions } from './options.js';
-export type { WebRtcImplementation } from './peer.js';
-export type { ConnectionState } from './peer-link.js';
-export type { RemotePeer, SendData } from './remote-peer.js';
-export type { PeerLeftReason, Room, RoomEvents, RoomSignalingState } from './room.js';
-export type { TokenSource } from './signaling-client.js';
-export type {
-  CandidatePath,
-  PeerStats,
-  RtpCounts,
-  StatsTransport,
-} from './stats.js';
-export type { AcceptOptions, IncomingFile } from './transfer/file-receiver.js';
-export type { SendFileOptions } from './transfer/file-sender.js';
-export type { FileSource } from './transfer/file-source.js';
-export type {
-  FileTransfer,
-  FileTransferEvents,
-  TransferProgress,
-  TransferState,
-} from './transfer/file-transfer.js';
-export type { TransportKind, TransportMode } from './transport-switch.js';
-export type { WebSocketConstructor, WebSocketLike } from './web-socket.js';
+export type { Room } from './room/room.js';

@@ -1,5 +1,5 @@
 import { type JoinRoomOptions, resolveSettings } from './options.js';
-import { Room } from './room.js';
+import { Room } from './room/room.js';
 
 /**
  * Joins a room on a Peerlane signaling server and connects directly (WebRTC data

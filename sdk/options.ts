@@ -1,9 +1,9 @@
 import { type IceServer, PeerMeta, RoomName } from '../signaling/protocol.js';
-import type { ReconnectSettings } from './backoff.js';
+import type { ReconnectSettings } from './client/backoff.js';
+import type { SignalingClientOptions, TokenSource } from './client/signaling-client.js';
+import type { WebSocketConstructor } from './client/web-socket.js';
 import { PeerlaneError } from './errors.js';
-import { resolveWebRtc, type WebRtcImplementation } from './peer.js';
-import type { SignalingClientOptions, TokenSource } from './signaling-client.js';
-import type { WebSocketConstructor } from './web-socket.js';
+import { resolveWebRtc, type WebRtcImplementation } from './link/direct/rtc-connection.js';
 
 /** How the signaling connection reconnects after a drop. Every field is optional. */
 export interface ReconnectOptions {

@@ -3,10 +3,9 @@
  * reject), then chunks written to the sink in order with back-pressure, credit granted
  * only for what was written, and the SHA-256 checked before anything is reported done.
  */
+import type { AcceptOptions, FileTransfer, IncomingFile, RemotePeer } from '../api.js';
 import { PeerlaneError } from '../errors.js';
-import type { RemotePeer } from '../remote-peer.js';
 import { blobSink, type Sink, writableSink } from './file-sink.js';
-import type { FileTransfer } from './file-transfer.js';
 import { TransferHandle } from './file-transfer.js';
 import { createSha256, type Sha256 } from './sha256.js';
 import {
@@ -15,43 +14,6 @@ import {
   cancelError,
   MAX_CHUNK_BYTES,
 } from './transfer-protocol.js';
-
-/** Options of `incoming.accept()`. */
-export interface AcceptOptions {
-  /**
-   * Where to write the file, with back-pressure (each chunk waits for the previous write):
-   * a File System Access `FileSystemWritableFileStream`, `Writable.toWeb(fs.createWriteStream(path))`
-   * in Node… It is closed once the SHA-256 matched, and aborted if the transfer fails.
-   * @default none: the file is collected into a Blob, which `done` resolves with
-   */
-  writable?: WritableStream<Uint8Array>;
-  /**
-   * Credit: bytes the sender may send beyond what this side has written. Bounds the
-   * memory a transfer holds here (and on the sender). At least 65523. @default 4194304 (4 MiB)
-   */
-  windowBytes?: number;
-}
-
-/** A file a peer offers, as the room's `incoming-file` event gives it. Accept or reject it. */
-export interface IncomingFile {
-  /** The sender. */
-  readonly from: RemotePeer;
-  /** The file's name, as the sender gave it (untrusted: sanitize before using it as a path). */
-  readonly name: string;
-  /** Its size in bytes, or undefined when the sender streams it without a known size. */
-  readonly size: number | undefined;
-  /** Its MIME type, as the sender gave it ('' when none). */
-  readonly type: string;
-  /** Receives the file into a Blob: `done` resolves with it once verified. */
-  accept(): FileTransfer<Blob>;
-  /** Receives the file into `options.writable`; `done` resolves once verified and closed. */
-  accept(
-    options: AcceptOptions & { writable: WritableStream<Uint8Array> },
-  ): FileTransfer<undefined>;
-  accept(options: AcceptOptions): FileTransfer<Blob | undefined>;
-  /** Declines the file: the sender's `done` rejects with `TRANSFER_REJECTED`. */
-  reject(reason?: string): void;
-}
 
 export const DEFAULT_WINDOW_BYTES = 4 * 1024 * 1024;
 

@@ -4,9 +4,9 @@
  * confirmed (so a new lane can resume from the receiver's offset, whatever the source),
  * and hands chunk frames to the hub's scheduler one at a time.
  */
+import type { FileSource, RemotePeer, SendFileOptions } from '../api.js';
 import { PeerlaneError } from '../errors.js';
-import type { RemotePeer } from '../remote-peer.js';
-import type { ChunkReader, FileSource } from './file-source.js';
+import type { ChunkReader } from './file-source.js';
 import { openSource } from './file-source.js';
 import { TransferHandle } from './file-transfer.js';
 import { createSha256, type Sha256 } from './sha256.js';
@@ -18,20 +18,6 @@ import {
   cancelError,
   encodeControl,
 } from './transfer-protocol.js';
-
-/** Options of `peer.sendFile()` and `room.sendFile()`. */
-export interface SendFileOptions {
-  /** The name the receiver sees. @default the File's name, the path's base name, or 'file' */
-  name?: string;
-  /** The MIME type the receiver sees. @default the Blob's type, or '' */
-  type?: string;
-  /**
-   * The size in bytes of a stream source, shown to the receiver up front (a Blob's or a
-   * path's is known). The stream must then give exactly this many bytes, or the transfer
-   * fails with `SOURCE_UNREADABLE`. @default unknown until the end (`incoming.size` is undefined)
-   */
-  size?: number;
-}
 
 /**
  * Internal test hooks, read from `SendFileOptions` under this symbol and in no public type

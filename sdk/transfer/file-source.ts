@@ -6,13 +6,8 @@
  * browser bundler does not follow: the browser build never sees it, and a path given in a
  * browser is refused with `INVALID_ARGUMENT`.
  */
+import type { FileSource } from '../api.js';
 import { PeerlaneError } from '../errors.js';
-
-/**
- * What a file can be sent from: a `Blob` or `File`, a web `ReadableStream` of bytes, any
- * async iterable of bytes (a Node `Readable`, an async generator), or, in Node, a path.
- */
-export type FileSource = Blob | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array> | string;
 
 /** Pulls a source's bytes in order. */
 export interface ChunkReader {

@@ -3,87 +3,15 @@
  * rate and ETA), a promise that settles when it is over, and `cancel()`. The protocol
  * logic lives in `file-sender.ts` and `file-receiver.ts`; this file only reports.
  */
+import type {
+  FileTransfer,
+  FileTransferEvents,
+  RemotePeer,
+  TransferProgress,
+  TransferState,
+} from '../api.js';
 import { Emitter } from '../emitter.js';
 import type { PeerlaneError } from '../errors.js';
-import type { RemotePeer } from '../remote-peer.js';
-
-/**
- * Where a transfer is:
- * - `offered`: waiting for the receiver to accept (on the receiver: for the app to decide);
- * - `transferring`: bytes are flowing;
- * - `paused`: the connection to the peer is down; it resumes from the last confirmed
- *   offset when the connection (or a new one) is back;
- * - `verifying`: every byte arrived; the receiver is checking the SHA-256;
- * - `complete`: the receiver verified the file (`done` has resolved);
- * - `failed`: cancelled, rejected or broken (`done` has rejected with the code).
- */
-export type TransferState =
-  | 'offered'
-  | 'transferring'
-  | 'paused'
-  | 'verifying'
-  | 'complete'
-  | 'failed';
-
-/** How far a transfer is. The same fields on both sides. */
-export interface TransferProgress {
-  /** Bytes sent (on the sender) or received (on the receiver) so far. */
-  bytesTransferred: number;
-  /** Bytes the receiver has written to its sink and confirmed to the sender. */
-  bytesConfirmed: number;
-  /** The file's size in bytes, or undefined while unknown (a stream sent without `size`). */
-  size: number | undefined;
-  /** Confirmed bytes per second over the last few seconds (0 until measured). */
-  bytesPerSecond: number;
-  /** Estimated ms until every byte is confirmed; undefined when size or rate is unknown. */
-  etaMs: number | undefined;
-}
-
-/** Every event of a {@link FileTransfer}, with its listener's signature. */
-export interface FileTransferEvents {
-  /** Progress, at most every 100 ms while bytes flow, and once more at the end. */
-  progress: (progress: TransferProgress) => void;
-  /** The transfer moved to another {@link TransferState}. */
-  state: (state: TransferState) => void;
-}
-
-/**
- * One file transfer, as `peer.sendFile()` returns it (`Result` is void) or as
- * `incoming.accept()` returns it (`Result` is the Blob, or void with a `writable`).
- */
-export interface FileTransfer<Result = void> {
-  /** `send` on the sender, `receive` on the receiver. */
-  readonly direction: 'send' | 'receive';
-  /** The other side of the transfer. */
-  readonly peer: RemotePeer;
-  /** The file's name, as the sender gave it. */
-  readonly name: string;
-  /** The file's size in bytes, or undefined while unknown. */
-  readonly size: number | undefined;
-  /** The file's MIME type, as the sender gave it ('' when none). */
-  readonly type: string;
-  /** Where the transfer is now. */
-  readonly state: TransferState;
-  /** The progress now (a fresh object each time). */
-  readonly progress: TransferProgress;
-  /**
-   * Resolves once the receiver has written every byte and found the SHA-256 equal to the
-   * sender's: with the Blob (receiver, `accept()`), or with nothing. Rejects with a
-   * PeerlaneError: `TRANSFER_CANCELLED`, `TRANSFER_REJECTED`, `INTEGRITY_FAILED`,
-   * `SOURCE_UNREADABLE`, `SINK_UNWRITABLE`, `TRANSFER_FAILED`, `PEER_LEFT` or `LEFT_ROOM`.
-   * An unobserved rejection is not reported as unhandled.
-   */
-  readonly done: Promise<Result>;
-  /**
-   * Stops the transfer on both sides: `done` rejects with `TRANSFER_CANCELLED` here and
-   * there, and a receiver's WritableStream is aborted. Does nothing once it is over.
-   */
-  cancel(reason?: string): void;
-  /** Calls `listener` on each `event`. */
-  on<K extends keyof FileTransferEvents>(event: K, listener: FileTransferEvents[K]): this;
-  /** Removes a listener added with `on`. */
-  off<K extends keyof FileTransferEvents>(event: K, listener: FileTransferEvents[K]): this;
-}
 
 /** Progress goes out at most this often. */
 const PROGRESS_INTERVAL_MS = 100;

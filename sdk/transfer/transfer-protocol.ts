@@ -38,7 +38,7 @@
  */
 import { z } from 'zod';
 import { PeerlaneError } from '../errors.js';
-import { FRAME_KIND, MAX_FRAME_BYTES } from '../framing.js';
+import { FRAME_KIND, MAX_FRAME_BYTES } from '../link/framing.js';
 
 /** Bytes of a chunk frame's header. */
 export const CHUNK_HEADER_BYTES = 13;

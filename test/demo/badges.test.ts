@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { badgeFor } from '../../demo/badges.js';
 import type { PeerStats } from '../../sdk/index.js';
-import { relayStats } from '../../sdk/stats.js';
+import { relayStats } from '../../sdk/link/direct/stats.js';
 
 function stats(change: Partial<PeerStats>): PeerStats {
   return {

@@ -1,6 +1,6 @@
 import { Emitter } from '../../sdk/emitter.js';
-import { MAX_FRAME_BYTES } from '../../sdk/framing.js';
-import type { Lane, LaneEvents } from '../../sdk/lane.js';
+import { MAX_FRAME_BYTES } from '../../sdk/link/framing.js';
+import type { Lane, LaneEvents } from '../../sdk/link/lane.js';
 
 /**
  * One end of an in-memory lane pair: frames sent on one end arrive at the other on a later

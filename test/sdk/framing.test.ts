@@ -1,5 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { MessageData } from '../../sdk/api.js';
+import { WATER_MARKS } from '../../sdk/link/flow.js';
 import {
   decodeFrame,
   encodeFragment,
@@ -7,15 +9,8 @@ import {
   HEADER_BYTES,
   MAX_FRAGMENT_BYTES,
   MAX_FRAME_BYTES,
-} from '../../sdk/framing.js';
-import {
-  type FrameSink,
-  HIGH_WATER_MARK,
-  Inbox,
-  type MessageData,
-  Outbox,
-  toBytes,
-} from '../../sdk/message-stream.js';
+} from '../../sdk/link/framing.js';
+import { type FrameSink, Inbox, Outbox, toBytes } from '../../sdk/link/message-stream.js';
 
 /** A sink that keeps every frame and pretends `buffered` bytes are still waiting. */
 function sink(buffered = 0): FrameSink & { frames: Uint8Array[]; buffered: number } {
@@ -176,8 +171,8 @@ describe('framing', () => {
       sent += frame.byteLength - HEADER_BYTES;
     };
     expect(outbox.flush(out)).toBe(false);
-    expect(out.buffered).toBeGreaterThanOrEqual(HIGH_WATER_MARK);
-    expect(out.buffered).toBeLessThan(HIGH_WATER_MARK + MAX_FRAME_BYTES);
+    expect(out.buffered).toBeGreaterThanOrEqual(WATER_MARKS.message);
+    expect(out.buffered).toBeLessThan(WATER_MARKS.message + MAX_FRAME_BYTES);
     expect(outbox.queuedBytes).toBe(4 * 1024 * 1024 - sent);
     out.buffered = 0; // drained
     while (!outbox.flush(out)) out.buffered = 0;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { OfferQueue } from '../../sdk/offer-queue.js';
+import { OfferQueue } from '../../sdk/link/direct/offer-queue.js';
 
 /** A queue whose offers are recorded (true = ICE restart) and whose clock the test moves. */
 function queue(inFlight = false, fail = false) {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { Inbox, Outbox } from '../../sdk/message-stream.js';
-import { RelayPeer } from '../../sdk/relay-lanes.js';
-import type { SignalingClient } from '../../sdk/signaling-client.js';
+import type { SignalingClient } from '../../sdk/client/signaling-client.js';
+import { Inbox, Outbox } from '../../sdk/link/message-stream.js';
+import { RelayRoute } from '../../sdk/link/relay/relay-route.js';
 import { RELAY_HEADER_BYTES } from '../../signaling/protocol.js';
 
 const KiB = 1024;
@@ -25,7 +25,7 @@ describe('RelayLane', () => {
   it('never emits drain from inside send(): a sender feeding it from drain loses nothing', async () => {
     const { client, sent } = fakeClient();
     let pollsAsked = 0;
-    const peer = new RelayPeer(
+    const peer = new RelayRoute(
       'b'.repeat(22),
       { window: 64 * 1024 * KiB, maxChunk: 64 * KiB - RELAY_HEADER_BYTES },
       client as unknown as SignalingClient,

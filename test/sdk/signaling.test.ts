@@ -1,7 +1,7 @@
 import wrtc from '@roamhq/wrtc';
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { reconnectDelay } from '../../sdk/backoff.js';
+import { reconnectDelay } from '../../sdk/client/backoff.js';
 import { joinRoom, PeerlaneError, type PeerlaneErrorCode } from '../../sdk/index.js';
 import { fakeWelcome, useFakeSignaling } from '../helpers/fake-signaling.js';
 import { controlledWebSocket, nextEvent, useRooms, waitUntil } from '../helpers/node-peers.js';

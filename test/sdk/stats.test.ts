@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { StatsSampler, summarize } from '../../sdk/stats.js';
+import { StatsSampler, summarize } from '../../sdk/link/direct/stats.js';
 
 type Report = Record<string, unknown> & { id: string; type: string; timestamp: number };
 

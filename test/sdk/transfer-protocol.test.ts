@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { RemotePeer } from '../../sdk/remote-peer.js';
+import type { RemotePeer } from '../../sdk/api.js';
 import type { IncomingTransfer } from '../../sdk/transfer/file-receiver.js';
-import { TransferHub } from '../../sdk/transfer/transfer-hub.js';
+import { PeerTransfers } from '../../sdk/transfer/peer-transfers.js';
 import {
   allocateChunk,
   CHUNK_HEADER_BYTES,
@@ -20,12 +20,12 @@ function hubPair() {
   const offers: IncomingTransfer[] = [];
   const errors: string[] = [];
   const onError = (error: { code: string }) => errors.push(error.code);
-  const sender = new TransferHub({
+  const sender = new PeerTransfers({
     peer: { id: 'receiver' } as RemotePeer,
     onIncoming: () => {},
     onError,
   });
-  const receiver = new TransferHub({
+  const receiver = new PeerTransfers({
     peer: { id: 'sender' } as RemotePeer,
     onIncoming: (incoming) => offers.push(incoming),
     onError,

@@ -1,8 +1,7 @@
-import { PeerlaneError } from './errors.js';
+import type { MessageData } from '../api.js';
+import { PeerlaneError } from '../errors.js';
+import { WATER_MARKS } from './flow.js';
 import { decodeFrame, encodeFragment, HEADER_BYTES, MAX_FRAME_BYTES } from './framing.js';
-
-/** What an application sends and receives: a string stays a string, bytes arrive as bytes. */
-export type MessageData = string | Uint8Array;
 
 /** Where an {@link Outbox} puts frames: one transport to one peer. */
 export interface FrameSink {
@@ -13,9 +12,6 @@ export interface FrameSink {
   /** Sends one frame. */
   send(frame: Uint8Array): void;
 }
-
-/** Bytes the transport may hold before the outbox stops feeding it. */
-export const HIGH_WATER_MARK = 1024 * 1024;
 
 const LAST_SEQ = 0xffff_ffff;
 const nextSeq = (seq: number): number => (seq === LAST_SEQ ? 1 : seq + 1);
@@ -45,7 +41,7 @@ export function toBytes(data: string | Uint8Array | ArrayBuffer): {
 /**
  * The sending half of a link's message stream: numbers each message, queues it, and cuts
  * it into frames for the transport, never letting the transport's buffer grow past
- * {@link HIGH_WATER_MARK} (real back-pressure: memory stays bounded by the messages the
+ * `WATER_MARKS.message` (`flow.ts`) (real back-pressure: memory stays bounded by the messages the
  * application handed over, and a 10 MiB message is fed in 64 KiB frames).
  */
 export class Outbox {
@@ -80,7 +76,7 @@ export class Outbox {
 
   /**
    * Hands frames to `sink` in order until the queue is empty (returns true) or the sink
-   * holds {@link HIGH_WATER_MARK} bytes (returns false: call again when it drains).
+   * holds `WATER_MARKS.message` (`flow.ts`) bytes (returns false: call again when it drains).
    */
   flush(sink: FrameSink): boolean {
     // Fragments fill the sink's frames: the relay would cut a larger one in two.
@@ -89,7 +85,7 @@ export class Outbox {
     for (;;) {
       const message = this.#queue[0];
       if (!message) return true;
-      if (sink.bufferedAmount >= HIGH_WATER_MARK) return false;
+      if (sink.bufferedAmount >= WATER_MARKS.message) return false;
       const end = Math.min(message.sent + fragment, message.bytes.byteLength);
       sink.send(
         encodeFragment({

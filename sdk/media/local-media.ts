@@ -1,7 +1,7 @@
-import { Emitter } from './emitter.js';
-import { PeerlaneError } from './errors.js';
-import { LinkMedia, type MediaKind, type SendState } from './link-media.js';
-import type { PeerTransport } from './peer.js';
+import { Emitter } from '../emitter.js';
+import { PeerlaneError } from '../errors.js';
+import type { RtcConnection } from '../link/direct/rtc-connection.js';
+import { type MediaKind, PeerMedia, type SendState } from './peer-media.js';
 
 /** Events of {@link LocalMedia}. */
 export interface LocalMediaEvents {
@@ -13,8 +13,8 @@ export interface LocalMediaEvents {
   change: () => void;
 }
 
-/** What a link needs to tell the room about the remote peer's media. */
-export interface LinkMediaCallbacks {
+/** What a direct route's media needs to tell the room about the remote peer's media. */
+export interface PeerMediaCallbacks {
   onStream(stream: MediaStream): void;
   onStreamEnded(stream: MediaStream): void;
 }
@@ -41,7 +41,7 @@ export class LocalMedia extends Emitter<LocalMediaEvents> {
   #videoEnabled = true;
   #stream: MediaStream | undefined;
   #closed = false;
-  readonly #links = new Set<LinkMedia>();
+  readonly #peers = new Set<PeerMedia>();
   readonly #onScreenEnded = () => this.stopScreenShare();
 
   /**
@@ -171,13 +171,13 @@ export class LocalMedia extends Emitter<LocalMediaEvents> {
 
   /**
    * Starts sending to a new connection (a peer joined, or a connection was replaced).
-   * @internal The room calls it for each link.
+   * @internal The room calls it for each direct route (each RTCPeerConnection).
    */
-  attach(transport: PeerTransport, callbacks: LinkMediaCallbacks): LinkMedia {
-    const link = new LinkMedia({ transport, local: () => this.#sendState(), ...callbacks });
-    this.#links.add(link);
-    transport.on('closed', () => this.#links.delete(link));
-    return link;
+  attach(connection: RtcConnection, callbacks: PeerMediaCallbacks): PeerMedia {
+    const media = new PeerMedia({ connection, local: () => this.#sendState(), ...callbacks });
+    this.#peers.add(media);
+    connection.on('closed', () => this.#peers.delete(media));
+    return media;
   }
 
   /**
@@ -194,7 +194,7 @@ export class LocalMedia extends Emitter<LocalMediaEvents> {
     this.#audio = null;
     this.#camera = null;
     this.#stream = undefined;
-    this.#links.clear();
+    this.#peers.clear();
   }
 
   #sendState(): Record<MediaKind, SendState> {
@@ -215,7 +215,7 @@ export class LocalMedia extends Emitter<LocalMediaEvents> {
     const current = this.#stream?.getTracks() ?? [];
     const same = tracks.length === current.length && tracks.every((t) => current.includes(t));
     if (!same) this.#stream = tracks.length > 0 ? new MediaStream(tracks) : undefined;
-    for (const link of this.#links) link.update();
+    for (const media of this.#peers) media.update();
     this.emit('change');
   }
 

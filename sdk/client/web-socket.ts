@@ -1,5 +1,5 @@
-import { ServerFrame } from '../signaling/protocol.js';
-import { PeerlaneError } from './errors.js';
+import { RELAY_DATA, RELAY_HEADER_BYTES, ServerFrame } from '../../signaling/protocol.js';
+import { PeerlaneError } from '../errors.js';
 
 /**
  * The part of the WebSocket API the SDK uses. Browsers' `WebSocket` and the `ws`
@@ -43,4 +43,14 @@ export function parseServerFrame(data: unknown): ServerFrame | PeerlaneError {
     'PROTOCOL_ERROR',
     `unexpected frame from the server (${where}: ${issue?.message ?? 'invalid'})`,
   );
+}
+
+/** Reads a binary frame from the server: the sender and the payload, or undefined if malformed. */
+export function decodeRelayFrame(
+  data: ArrayBuffer,
+): { from: string; payload: Uint8Array } | undefined {
+  const bytes = new Uint8Array(data);
+  if (bytes.byteLength < RELAY_HEADER_BYTES || bytes[0] !== RELAY_DATA) return undefined;
+  const from = String.fromCharCode(...bytes.subarray(1, RELAY_HEADER_BYTES));
+  return { from, payload: bytes.subarray(RELAY_HEADER_BYTES) };
 }

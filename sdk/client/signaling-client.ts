@@ -8,13 +8,13 @@ import {
   type ResumeCredentials,
   type ServerFrame,
   type WelcomeFrame,
-} from '../signaling/protocol.js';
+} from '../../signaling/protocol.js';
+import { Emitter } from '../emitter.js';
+import { PeerlaneError } from '../errors.js';
 import { type ReconnectSettings, reconnectDelay } from './backoff.js';
-import { Emitter } from './emitter.js';
-import { PeerlaneError } from './errors.js';
 import { Heartbeat } from './heartbeat.js';
-import { decodeRelayFrame, RELAY_CREDIT_REF } from './relay-wire.js';
 import {
+  decodeRelayFrame,
   OPEN,
   parseServerFrame,
   type WebSocketConstructor,
@@ -53,12 +53,12 @@ export interface SignalingClientEvents {
   frame: (frame: RoomFrame) => void;
   state: (state: SignalingState) => void;
   error: (error: PeerlaneError) => void;
-  /** A binary relay frame from peer `from` (`relay-lanes.ts` reads the payload). */
+  /** A binary relay frame from peer `from` (`link/relay/` reads the payload). */
   'relay-data': (from: PeerId, payload: Uint8Array) => void;
   /** Peer `from` lets this peer send it `bytes` more relay bytes. */
   'relay-credit': (from: PeerId, bytes: number) => void;
-  /** The server refused a `relay-credit` frame this client sent with this `ref`. */
-  'relay-refused': (ref: string, code: ErrorCode) => void;
+  /** The server refused a frame sent with this `ref` (other than the join's). */
+  refused: (ref: string, code: ErrorCode) => void;
 }
 
 const JOIN_REF = 'join';
@@ -98,9 +98,12 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
   #first: { resolve: (welcome: WelcomeFrame) => void; reject: (error: unknown) => void } | null =
     null;
   #onLeft: (() => void) | null = null;
+  /** This peer's presence metadata: sent with every join, changed by {@link setMeta}. */
+  #meta: PeerMeta | undefined;
 
   constructor(private readonly options: SignalingClientOptions) {
     super();
+    this.#meta = options.meta;
     this.#heartbeat = new Heartbeat(
       options.pingIntervalMs,
       options.pingTimeoutMs,
@@ -141,6 +144,12 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
     }
     this.#queue.push(text);
     if (this.#queue.length > MAX_QUEUED_FRAMES) this.#queue.shift();
+  }
+
+  /** Replaces the presence metadata: sent now (or when back), and with every rejoin. */
+  setMeta(meta: PeerMeta): void {
+    this.#meta = meta;
+    this.send({ type: 'meta', meta });
   }
 
   /** True while binary relay frames can be sent now. */
@@ -247,7 +256,8 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
   }
 
   #joinFrame(token: string | undefined): ClientFrame {
-    const { room, meta } = this.options;
+    const { room } = this.options;
+    const meta = this.#meta;
     return {
       type: 'join',
       room,
@@ -276,9 +286,8 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
         this.#onWelcome(frame);
         return;
       case 'error':
-        if (frame.ref?.startsWith(RELAY_CREDIT_REF))
-          this.emit('relay-refused', frame.ref, frame.code);
-        else if (frame.ref === JOIN_REF) this.#onJoinRefused(frame.code, frame.message);
+        if (frame.ref === JOIN_REF) this.#onJoinRefused(frame.code, frame.message);
+        else if (frame.ref !== undefined) this.emit('refused', frame.ref, frame.code);
         // PEER_NOT_FOUND answers a signal to a peer that just left; presence says the rest.
         else if (frame.code !== 'PEER_NOT_FOUND')
           this.emit('error', new PeerlaneError(frame.code, frame.message));

@@ -4,16 +4,16 @@
  * takes over), `attach()` hands it the new lane and the transfers resume on it.
  *
  * Fairness: the scheduler takes one chunk from each sending transfer in turn while the
- * lane's buffer is below {@link HIGH_WATER_MARK}, so concurrent transfers share the lane
+ * lane's buffer is below `WATER_MARKS.bulk` (`link/flow.ts`), so concurrent transfers share the lane
  * evenly; chat messages have a lane of their own and never wait behind chunks.
  */
+
+import type { FileSource, FileTransfer, RemotePeer, SendFileOptions } from '../api.js';
 import { PeerlaneError } from '../errors.js';
-import type { Lane } from '../lane.js';
-import type { RemotePeer } from '../remote-peer.js';
+import { WATER_MARKS } from '../link/flow.js';
+import type { Lane } from '../link/lane.js';
 import { IncomingTransfer } from './file-receiver.js';
-import { OutgoingTransfer, type SendFileOptions } from './file-sender.js';
-import type { FileSource } from './file-source.js';
-import type { FileTransfer } from './file-transfer.js';
+import { OutgoingTransfer } from './file-sender.js';
 import {
   CHUNK_HEADER_BYTES,
   type ControlFrame,
@@ -23,8 +23,6 @@ import {
   MAX_TRANSFER_ID,
 } from './transfer-protocol.js';
 
-/** Bytes the bulk lane may hold before the scheduler waits for it to drain. */
-export const HIGH_WATER_MARK = 2 * 1024 * 1024;
 /** Finished transfers remembered per direction, to answer a late frame about them. */
 const REMEMBERED = 256;
 
@@ -41,7 +39,7 @@ export interface TransferHubOptions {
   onError: (error: PeerlaneError) => void;
 }
 
-export class TransferHub {
+export class PeerTransfers {
   #lane: Lane | undefined;
   #unsubscribe: (() => void) | undefined;
   readonly #outgoing = new Map<number, OutgoingTransfer>();
@@ -155,9 +153,9 @@ export class TransferHub {
     let idle = 0;
     try {
       for (;;) {
-        if (this.#buffered >= HIGH_WATER_MARK) {
+        if (this.#buffered >= WATER_MARKS.bulk) {
           this.#buffered = lane.bufferedAmount;
-          if (this.#buffered >= HIGH_WATER_MARK) break;
+          if (this.#buffered >= WATER_MARKS.bulk) break;
         }
         this.#cursor %= senders.length;
         const frame = senders[this.#cursor]?.nextFrame();

@@ -1,4 +1,4 @@
-import type { PeerId, SignalData } from '../signaling/protocol.js';
+import type { PeerId, SignalData } from '../../signaling/protocol.js';
 
 /** How long signals from a peer presence has not announced are kept, in ms. */
 const HOLD_MS = 10_000;

@@ -1,93 +1,28 @@
+import type { PeerId, PeerInfo, PeerMeta, WelcomeFrame } from '../../signaling/protocol.js';
+import { PeerMeta as PeerMetaSchema } from '../../signaling/protocol.js';
 import type {
-  LeaveReason,
-  PeerId,
-  PeerInfo,
-  PeerMeta,
-  SignalData,
-  WelcomeFrame,
-} from '../signaling/protocol.js';
-import { PeerMeta as PeerMetaSchema } from '../signaling/protocol.js';
-import { EarlySignals } from './early-signals.js';
-import { Emitter } from './emitter.js';
-import { PeerlaneError } from './errors.js';
-import { LocalMedia } from './media.js';
-import type { MessageData } from './message-stream.js';
-import { type RoomSettings, toRtcIceServers } from './options.js';
-import { PeerTransport, resolveWebRtc } from './peer.js';
-import { type ConnectionState, PeerLink } from './peer-link.js';
-import { RelayHub } from './relay-lanes.js';
+  FileSource,
+  FileTransfer,
+  PeerLeftReason,
+  RemotePeer,
+  RoomEvents,
+  RoomSignalingState,
+  SendData,
+  SendFileOptions,
+} from '../api.js';
 import {
-  checkFileSource,
-  encodeMessage,
-  PeerHandle,
-  type RemotePeer,
-  type SendData,
-} from './remote-peer.js';
-import { type RoomFrame, SignalingClient, type SignalingState } from './signaling-client.js';
-import type { IncomingFile } from './transfer/file-receiver.js';
-import type { SendFileOptions } from './transfer/file-sender.js';
-import type { FileSource } from './transfer/file-source.js';
-import type { FileTransfer } from './transfer/file-transfer.js';
-import { type DirectHooks, type TransportKind, TransportSwitch } from './transport-switch.js';
-
-/**
- * Why a peer left: the server's reason (`left`, `disconnected`, `timeout`, `kicked`), or
- * `missing` when it was absent from the room after this peer's signaling reconnect. A peer
- * whose direct connection still works is reported `disconnected`, `timeout` or `missing`
- * only after `presenceGraceMs` without coming back.
- */
-export type PeerLeftReason = LeaveReason | 'missing';
-
-/** The signaling connection as a room reports it. */
-export type RoomSignalingState = Exclude<SignalingState, 'connecting'>;
-
-/** Every event of a {@link Room}, with its listener's signature. */
-export interface RoomEvents {
-  /** A peer entered the room. Peers already there at join are in `room.peers` instead. */
-  'peer-joined': (peer: RemotePeer) => void;
-  /** A peer left; its connection is closed and sending to it throws `PEER_LEFT`. */
-  'peer-left': (peer: RemotePeer, reason: PeerLeftReason) => void;
-  /** A peer changed its metadata (`peer.meta` has the new value). */
-  'peer-updated': (peer: RemotePeer) => void;
-  /** A message from a peer: a string if it sent a string, a Uint8Array if it sent bytes. */
-  message: (data: MessageData, peer: RemotePeer) => void;
-  /**
-   * A peer offers a file: call `incoming.accept()` (into a Blob), `accept({ writable })`
-   * or `reject()`, now or later. With no listener at all, offers are rejected.
-   */
-  'incoming-file': (incoming: IncomingFile) => void;
-  /**
-   * A peer's audio/video arrived, or its tracks changed (a kind added or removed): the
-   * same MediaStream each time, until `stream-ended`. Assign it to a media element's
-   * `srcObject` each time. Muting does not change the tracks: the peer sends nothing.
-   */
-  stream: (stream: MediaStream, peer: RemotePeer) => void;
-  /**
-   * A peer's media ended: it unpublished, left, or the connection closed or was replaced.
-   * A later publish comes as a new `stream`.
-   */
-  'stream-ended': (stream: MediaStream, peer: RemotePeer) => void;
-  /**
-   * The direct connection to a peer changed state: `connecting` → `connected`, and
-   * `reconnecting` → `connected` or `failed` when it breaks. (`closed` comes with
-   * `peer-left` or `leave()` and has no event of its own.)
-   */
-  'connection-state': (peer: RemotePeer, state: ConnectionState) => void;
-  /**
-   * What carries a peer's messages and files changed (`peer.transport` has the new value):
-   * `direct`, `turn` (WebRTC through a TURN server) or `relay` (the signaling server's
-   * WebSocket relay, after the direct connection failed or with `transport: 'relay'`).
-   */
-  'transport-change': (peer: RemotePeer, transport: TransportKind) => void;
-
-  /**
-   * The signaling connection changed: `reconnecting` when it dropped (peer connections go
-   * on meanwhile), `connected` when it is back, `closed` after `leave()` or when it gave up.
-   */
-  'signaling-state': (state: RoomSignalingState) => void;
-  /** Something went wrong that the SDK could not hide; `error.code` says what. */
-  error: (error: PeerlaneError) => void;
-}
+  type RoomFrame,
+  SignalingClient,
+  type SignalingState,
+} from '../client/signaling-client.js';
+import { Emitter } from '../emitter.js';
+import { PeerlaneError } from '../errors.js';
+import { Relay } from '../link/relay/relay.js';
+import { LocalMedia } from '../media/local-media.js';
+import { type RoomSettings, toRtcIceServers } from '../options.js';
+import { EarlySignals } from './early-signals.js';
+import { type LinkEvents, LinkFactory } from './link-factory.js';
+import { checkFileSource, encodeMessage, PeerHandle } from './remote-peer.js';
 
 /** How long `leave()` waits for the server to confirm, in ms. */
 const LEAVE_TIMEOUT_MS = 1000;
@@ -111,7 +46,8 @@ export class Room extends Emitter<RoomEvents> {
   >();
   readonly #early = new EarlySignals();
   readonly #client: SignalingClient;
-  readonly #relay: RelayHub;
+  readonly #relay: Relay;
+  readonly #links: LinkFactory;
   #iceServers: RTCIceServer[] = [];
   #leaving: Promise<void> | undefined;
   #closed = false;
@@ -120,7 +56,16 @@ export class Room extends Emitter<RoomEvents> {
     super();
     this.name = settings.room;
     this.#client = new SignalingClient(settings);
-    this.#relay = new RelayHub(this.#client);
+    this.#relay = new Relay(this.#client);
+    this.#links = new LinkFactory({
+      settings,
+      selfId: () => this.#selfId,
+      iceServers: () => this.#iceServers,
+      signaling: this.#client,
+      relay: this.#relay,
+      media: this.media,
+      events: this.#linkEvents(),
+    });
     this.#client.on('welcome', (welcome) => this.#onWelcome(welcome));
     this.#client.on('frame', (frame) => this.#onFrame(frame));
     this.#client.on('state', (state) => this.#onSignalingState(state));
@@ -186,9 +131,7 @@ export class Room extends Emitter<RoomEvents> {
     if (this.#closed) {
       throw new PeerlaneError('LEFT_ROOM', 'cannot set metadata: the room was left');
     }
-    // The signaling client reads the same settings when it rejoins after a reconnect.
-    this.settings.meta = parsed.data;
-    this.#client.send({ type: 'meta', meta: parsed.data });
+    this.#client.setMeta(parsed.data);
   }
 
   /**
@@ -255,7 +198,7 @@ export class Room extends Emitter<RoomEvents> {
   #onFrame(frame: RoomFrame): void {
     if (frame.type === 'signal') {
       const peer = this.#peers.get(frame.from);
-      if (peer) this.#signal(peer, frame.data);
+      if (peer) peer.link.signal(frame.data);
       else this.#early.hold(frame.from, frame.data);
       return;
     }
@@ -289,7 +232,7 @@ export class Room extends Emitter<RoomEvents> {
       info.id,
       info.meta,
       this.settings.maxMessageBytes,
-      (handle) => this.#createLink(handle),
+      (handle) => this.#links.create(handle),
       {
         onIncoming: (incoming) => {
           if (this.listenerCount('incoming-file') === 0)
@@ -303,21 +246,7 @@ export class Room extends Emitter<RoomEvents> {
     peer.perms = info.perms;
     this.#peers.set(peer.id, peer);
     if (announce) this.emit('peer-joined', peer);
-    for (const data of this.#early.take(peer.id)) this.#signal(peer, data);
-  }
-
-  #signal(peer: PeerHandle, data: SignalData): void {
-    // An offer from a new RTCPeerConnection of the same peer (it gave up on the old one):
-    // start afresh with it rather than feed it to the old connection.
-    if (data.type === 'offer' && peer.link.isNewSession(data.sdp)) this.#replaceLink(peer);
-    peer.link.signal(data);
-  }
-
-  #replaceLink(peer: PeerHandle): void {
-    peer.link.close();
-    peer.link = this.#createLink(peer);
-    peer.files.attach(peer.link.bulk);
-    this.emit('connection-state', peer, 'connecting');
+    for (const data of this.#early.take(peer.id)) peer.link.signal(data);
   }
 
   /** A known peer is in presence (again): keep its connection, or retry a failed one. */
@@ -328,7 +257,10 @@ export class Room extends Emitter<RoomEvents> {
       peer.meta = meta;
       this.emit('peer-updated', peer);
     }
-    if (peer.link.state === 'failed') this.#replaceLink(peer);
+    if (peer.link.state === 'failed') {
+      peer.replaceLink();
+      this.emit('connection-state', peer, 'connecting');
+    }
   }
 
   /**
@@ -356,18 +288,11 @@ export class Room extends Emitter<RoomEvents> {
     this.emit('peer-left', peer, reason);
   }
 
-  #createLink(peer: PeerHandle): TransportSwitch {
-    const { settings } = this;
-    return new TransportSwitch({
-      remoteId: peer.id,
-      initiator: this.#selfId < peer.id,
-      mode: settings.transport,
-      maxMessageBytes: settings.maxMessageBytes,
-      relayFallbackMs: settings.relayFallbackMs,
-      directRetryMs: settings.directRetryMs,
-      relay: () => this.#relay.peer(peer.id),
-      createDirect: (hooks) => this.#createDirect(peer, hooks),
-      onMessage: (data, broadcast) => {
+  /** What the links report, as the room's events. */
+  #linkEvents(): LinkEvents {
+    const current = (peer: PeerHandle) => this.#peers.get(peer.id) === peer;
+    return {
+      message: (peer, data, broadcast) => {
         // The server cannot see peer-to-peer data, so the receivers enforce this permission.
         if (broadcast && peer.perms?.broadcast === false) {
           const message = `peer ${peer.id} may not broadcast (its room token); its message was dropped`;
@@ -376,57 +301,20 @@ export class Room extends Emitter<RoomEvents> {
         }
         this.emit('message', data, peer);
       },
-      onState: (state) => this.#onLinkState(peer, state),
-      onError: (error) => this.emit('error', error),
-      onTransport: (transport) => {
-        if (this.#peers.get(peer.id) === peer && transport)
-          this.emit('transport-change', peer, transport);
+      state: (peer, state) => {
+        if (!current(peer)) return;
+        this.emit('connection-state', peer, state);
+        // A peer we were waiting for whose connection has now failed is gone.
+        const absent = this.#absent.get(peer.id);
+        if (state === 'failed' && absent) this.#remove(peer, absent.reason);
       },
-      onBulk: (lane) => peer.files.attach(lane),
-    });
-  }
-
-  /** A direct WebRTC link to `peer` (a new RTCPeerConnection), for its transport switch. */
-  #createDirect(
-    peer: PeerHandle,
-    hooks: DirectHooks,
-  ): { link: PeerLink; transport: PeerTransport } {
-    const { settings } = this;
-    const initiator = this.#selfId < peer.id; // both sides agree: no glare
-    const transport = new PeerTransport({
-      initiator,
-      iceServers: this.#iceServers,
-      iceTransportPolicy: settings.iceTransportPolicy,
-      wrtc: settings.wrtc ?? resolveWebRtc(undefined),
-    });
-    peer.media = this.media.attach(transport, {
-      onStream: (stream) => this.emit('stream', stream, peer),
-      onStreamEnded: (stream) => this.emit('stream-ended', stream, peer),
-    });
-    const link = new PeerLink({
-      remoteId: peer.id,
-      initiator,
-      transport,
-      maxMessageBytes: settings.maxMessageBytes,
-      peerConnectTimeoutMs: settings.peerConnectTimeoutMs,
-      iceRestartDelayMs: settings.iceRestartDelayMs,
-      iceRestartTimeoutMs: settings.iceRestartTimeoutMs,
-      iceServers: () => this.#iceServers,
-      canSignal: () => this.#client.state === 'connected',
-      sendSignal: (data) => this.#client.send({ type: 'signal', to: peer.id, data }),
-      // The switch's stream delivers messages; this link only carries its frames.
-      onMessage: () => {},
-      ...hooks,
-    });
-    return { link, transport };
-  }
-
-  #onLinkState(peer: PeerHandle, state: ConnectionState): void {
-    if (this.#peers.get(peer.id) !== peer) return;
-    this.emit('connection-state', peer, state);
-    // A peer we were waiting for whose connection has now failed is gone.
-    const absent = this.#absent.get(peer.id);
-    if (state === 'failed' && absent) this.#remove(peer, absent.reason);
+      transport: (peer, transport) => {
+        if (current(peer)) this.emit('transport-change', peer, transport);
+      },
+      stream: (peer, stream) => this.emit('stream', stream, peer),
+      streamEnded: (peer, stream) => this.emit('stream-ended', stream, peer),
+      error: (error) => this.emit('error', error),
+    };
   }
 
   #closeAll(): void {

@@ -1,6 +1,8 @@
 /**
- * The only file that imports simple-peer: one WebRTC connection with one data channel to
- * one remote peer, seen by the rest of the SDK as a transport of frames.
+ * The only file that imports simple-peer: one RTCPeerConnection to one remote peer, its
+ * offer/answer rounds and ICE restarts, and the two lanes (data channels) of a direct
+ * route. simple-peer's own data channel carries nothing: it only tells when the
+ * connection is up (`connect`).
  *
  * In browsers simple-peer (written for browserify) needs `global`, `process` and
  * `Buffer`. The SDK never sets them on `globalThis`: the browser build
@@ -9,11 +11,11 @@
  * exist already, so nothing is patched there either.
  */
 import SimplePeer from 'simple-peer';
-import { SignalData } from '../signaling/protocol.js';
-import { Emitter } from './emitter.js';
-import { PeerlaneError } from './errors.js';
-import { BULK_CHANNEL_ID, DataChannelLane } from './lane.js';
-import type { FrameSink } from './message-stream.js';
+import { SignalData } from '../../../signaling/protocol.js';
+import { Emitter } from '../../emitter.js';
+import { PeerlaneError } from '../../errors.js';
+import type { Route } from '../lane.js';
+import { DataChannelLane, LANE_CHANNEL_IDS } from './data-channel-lane.js';
 import { OfferQueue } from './offer-queue.js';
 
 /** The WebRTC classes the SDK uses. In browsers they are the globals. */
@@ -37,38 +39,28 @@ export function resolveWebRtc(given: WebRtcImplementation | undefined): WebRtcIm
   throw new PeerlaneError('NO_WEBRTC');
 }
 
-/** Buffered bytes at or below which a waiting sender may go on. */
-const LOW_WATER_MARK = 64 * 1024;
-/** How often to look at `bufferedAmount` where `bufferedamountlow` does not exist (wrtc). */
-const DRAIN_POLL_MS = 5;
-
 /**
  * simple-peer's private fields used here. Typed once, used only in this file: simple-peer
- * has no API for the data channel's `bufferedAmount` events or for an ICE restart.
+ * has no API for the RTCPeerConnection's state or for an ICE restart.
  */
 type SimplePeerInternals = SimplePeer.Instance & {
   _pc: RTCPeerConnection | undefined;
-  _channel: RTCDataChannel | null;
 };
 
-/** What a {@link PeerTransport} reports. */
-export interface PeerTransportEvents {
+/** What a {@link RtcConnection} reports. */
+export interface RtcConnectionEvents {
   /** Signaling data to deliver to the remote peer. */
   signal: (data: SignalData) => void;
-  /** The data channel is open and ICE connected, for the first time. */
+  /** ICE is connected and simple-peer's data channel open, for the first time. */
   connect: () => void;
   /** The RTCPeerConnection's `iceConnectionState` changed (including `failed`). */
   'ice-state': (state: RTCIceConnectionState) => void;
-  /** One frame arrived from the remote peer. */
-  frame: (frame: Uint8Array) => void;
   /** An offer/answer exchange completed (the signaling state is back to 'stable'). */
   negotiated: () => void;
-  /** The send buffer fell to the low-water mark after {@link PeerTransport.awaitDrain}. */
-  drain: () => void;
   /**
    * Initiator only: the other side wants to send or stop sending media of `kind` (a
    * `transceiverRequest` signal). Make sure a transceiver of that kind exists, then call
-   * {@link PeerTransport.requestNegotiation}.
+   * {@link RtcConnection.requestNegotiation}.
    */
   'media-request': (kind: 'audio' | 'video') => void;
   /** The connection is gone for good (closed by the remote side, or broken). */
@@ -77,8 +69,8 @@ export interface PeerTransportEvents {
   closed: () => void;
 }
 
-/** Options of a {@link PeerTransport}. */
-export interface PeerTransportOptions {
+/** Options of a {@link RtcConnection}. */
+export interface RtcConnectionOptions {
   /** True on the side that makes the offers. */
   initiator: boolean;
   iceServers: RTCIceServer[];
@@ -86,9 +78,11 @@ export interface PeerTransportOptions {
   wrtc: WebRtcImplementation;
 }
 
-/** One simple-peer: an RTCPeerConnection and its data channel, carrying frames. */
-export class PeerTransport extends Emitter<PeerTransportEvents> implements FrameSink {
-  /** The lane for file chunks, beside simple-peer's channel (which carries messages). */
+/** One simple-peer: an RTCPeerConnection and the two lanes of a direct route. */
+export class RtcConnection extends Emitter<RtcConnectionEvents> implements Route {
+  /** The link's messages. */
+  readonly message: DataChannelLane;
+  /** File chunks. */
   readonly bulk: DataChannelLane;
   /** True on the side that makes the offers. */
   readonly initiator: boolean;
@@ -97,12 +91,10 @@ export class PeerTransport extends Emitter<PeerTransportEvents> implements Frame
   readonly #peer: SimplePeerInternals;
   /** Local candidates held back while an ICE-restart offer is being made. */
   #heldCandidates: SignalData[] | null = null;
-  #drainPoll: ReturnType<typeof setInterval> | undefined;
-  #lowEvents = false;
   #closed = false;
   #iceServers: RTCIceServer[];
 
-  constructor(options: PeerTransportOptions) {
+  constructor(options: RtcConnectionOptions) {
     super();
     this.initiator = options.initiator;
     this.#iceServers = options.iceServers;
@@ -118,40 +110,31 @@ export class PeerTransport extends Emitter<PeerTransportEvents> implements Frame
     }) as SimplePeerInternals;
     let failure: Error | undefined;
     this.#peer.on('signal', (data) => this.#onLocalSignal(data));
-    this.#peer.on('connect', () => this.#onConnect());
+    this.#peer.on('connect', () => this.emit('connect'));
     this.#peer.on('negotiated', () => {
       this.#offers?.settled();
       this.emit('negotiated');
     });
-    this.#peer.on('data', (chunk: Uint8Array) =>
-      this.emit('frame', new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)),
-    );
     this.#peer.on('error', (error: Error) => {
       failure = error;
     });
     this.#peer.on('close', () => {
       if (this.#closed) return;
       this.#closed = true;
-      clearInterval(this.#drainPoll);
       this.#offers?.close();
       this.emit('close', failure);
       this.emit('closed');
     });
     const pc = this.#peer._pc;
     if (pc) this.#keepIceFailureFromSimplePeer(pc);
-    // The bulk lane (file chunks): a second channel both sides create with the same id.
-    const bulk = pc?.createDataChannel('peerlane-bulk', { negotiated: true, id: BULK_CHANNEL_ID });
-    if (!bulk) throw new PeerlaneError('NO_WEBRTC', 'simple-peer made no RTCPeerConnection');
-    this.bulk = new DataChannelLane(bulk);
-  }
-
-  /** True once connected, while the data channel is open. */
-  get open(): boolean {
-    return !this.#closed && this.#peer.connected;
-  }
-
-  get bufferedAmount(): number {
-    return this.#peer._channel?.bufferedAmount ?? 0;
+    if (!pc) throw new PeerlaneError('NO_WEBRTC', 'simple-peer made no RTCPeerConnection');
+    // The lanes: channels both sides create with the same ids (no negotiation round).
+    const lane = (name: keyof typeof LANE_CHANNEL_IDS) =>
+      new DataChannelLane(
+        pc.createDataChannel(`peerlane-${name}`, { negotiated: true, id: LANE_CHANNEL_IDS[name] }),
+      );
+    this.message = lane('message');
+    this.bulk = lane('bulk');
   }
 
   /** The RTCPeerConnection's ICE state, or 'closed'. */
@@ -167,21 +150,6 @@ export class PeerTransport extends Emitter<PeerTransportEvents> implements Frame
   /** The RTCPeerConnection, for media tracks and statistics; undefined once closed. */
   get peerConnection(): RTCPeerConnection | undefined {
     return this.#closed ? undefined : this.#peer._pc;
-  }
-
-  send(frame: Uint8Array): void {
-    this.#peer.send(frame);
-  }
-
-  /** Emits `drain` once the send buffer is down to the low-water mark. */
-  awaitDrain(): void {
-    if (this.#lowEvents || this.#drainPoll || this.#closed) return;
-    this.#drainPoll = setInterval(() => {
-      if (this.bufferedAmount > LOW_WATER_MARK) return;
-      clearInterval(this.#drainPoll);
-      this.#drainPoll = undefined;
-      this.emit('drain');
-    }, DRAIN_POLL_MS);
   }
 
   /** Applies signaling data from the remote peer. */
@@ -256,7 +224,6 @@ export class PeerTransport extends Emitter<PeerTransportEvents> implements Frame
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    clearInterval(this.#drainPoll);
     this.#offers?.close();
     this.#peer.destroy();
     this.emit('closed');
@@ -284,17 +251,6 @@ export class PeerTransport extends Emitter<PeerTransportEvents> implements Frame
       return;
     }
     this.emit('signal', parsed.data);
-  }
-
-  #onConnect(): void {
-    const channel = this.#peer._channel;
-    // Browsers have `bufferedamountlow` (simple-peer sets its threshold to 64 KiB);
-    // @roamhq/wrtc has neither, so awaitDrain() polls there.
-    if (channel && typeof channel.bufferedAmountLowThreshold === 'number') {
-      this.#lowEvents = true;
-      channel.addEventListener('bufferedamountlow', () => this.emit('drain'));
-    }
-    this.emit('connect');
   }
 
   /**

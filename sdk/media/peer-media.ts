@@ -1,12 +1,11 @@
-import type { PeerTransport } from './peer.js';
-import { type PeerStats, StatsSampler } from './stats.js';
+import type { RtcConnection } from '../link/direct/rtc-connection.js';
 
 /** The media kinds the SDK sends and receives. */
 export type MediaKind = 'audio' | 'video';
 const KINDS: readonly MediaKind[] = ['audio', 'video'];
 
 /**
- * What this peer sends of one kind, on every link: `published` says whether the kind is
+ * What this peer sends of one kind, on every connection: `published` says whether the kind is
  * negotiated as sending (changing it takes an offer/answer round); `track` is what the
  * sender carries right now — null while muted — and changes with `replaceTrack`, no
  * negotiation.
@@ -16,9 +15,9 @@ export interface SendState {
   track: MediaStreamTrack | null;
 }
 
-/** Options of a {@link LinkMedia}. */
-export interface LinkMediaOptions {
-  transport: PeerTransport;
+/** Options of a {@link PeerMedia}. */
+export interface PeerMediaOptions {
+  connection: RtcConnection;
   /** What this peer sends now. */
   local(): Record<MediaKind, SendState>;
   /** The remote peer's media started, or its tracks changed (same stream object). */
@@ -33,7 +32,7 @@ const receives = (direction: RTCRtpTransceiverDirection | null) =>
   direction === 'sendrecv' || direction === 'recvonly';
 
 /**
- * The media side of one link: at most one transceiver per kind, carrying this peer's
+ * The media side of one direct route (one RTCPeerConnection): at most one transceiver per kind, carrying this peer's
  * track one way and the remote peer's the other.
  *
  * Only the initiator (the side that makes offers) adds transceivers. Its transceivers are
@@ -48,22 +47,20 @@ const receives = (direction: RTCRtpTransceiverDirection | null) =>
  * was negotiated matches what it wants, and asks again if not. Muting, switching camera
  * and screen sharing only replace the sender's track.
  */
-export class LinkMedia {
+export class PeerMedia {
   #remote: MediaStream | undefined;
   /** The stream as the application last heard of it (`onStream`), if it did. */
   #announced: MediaStream | undefined;
   #announce: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
-  readonly #stats: StatsSampler;
 
-  constructor(private readonly options: LinkMediaOptions) {
-    const { transport } = options;
-    this.#stats = new StatsSampler(() => transport.peerConnection);
+  constructor(private readonly options: PeerMediaOptions) {
+    const { connection } = options;
     // simple-peer owns `ontrack`; a listener of our own sees every track.
-    transport.peerConnection?.addEventListener('track', (event) => this.#onTrack(event));
-    transport.on('negotiated', () => this.#onNegotiated());
-    transport.on('media-request', (kind) => this.#onMediaRequest(kind));
-    transport.on('closed', () => this.#close());
+    connection.peerConnection?.addEventListener('track', (event) => this.#onTrack(event));
+    connection.on('negotiated', () => this.#onNegotiated());
+    connection.on('media-request', (kind) => this.#onMediaRequest(kind));
+    connection.on('closed', () => this.#close());
     // The initiator's transceivers go into the connection's first offer; the other side
     // takes its share when that offer arrives (in #onTrack) or asks after it.
     this.#apply();
@@ -72,11 +69,6 @@ export class LinkMedia {
   /** The remote peer's media, while it sends any. */
   get stream(): MediaStream | undefined {
     return this.#remote;
-  }
-
-  /** A snapshot of the connection's statistics, or undefined once it is closed. */
-  stats(): Promise<PeerStats | undefined> {
-    return this.#stats.sample();
   }
 
   /** What this peer sends changed: apply it, and renegotiate if the other side must know. */
@@ -90,10 +82,10 @@ export class LinkMedia {
    */
   #apply(): Set<MediaKind> {
     const changed = new Set<MediaKind>();
-    const pc = this.options.transport.peerConnection;
+    const pc = this.options.connection.peerConnection;
     if (!pc || this.#closed) return changed;
     const local = this.options.local();
-    if (this.options.transport.initiator && KINDS.some((kind) => local[kind].published)) {
+    if (this.options.connection.initiator && KINDS.some((kind) => local[kind].published)) {
       for (const kind of this.#addSlots(pc)) changed.add(kind);
     }
     for (const kind of KINDS) {
@@ -137,7 +129,7 @@ export class LinkMedia {
    */
   #negotiate(changed: Set<MediaKind>): void {
     const [first] = changed;
-    if (first) this.options.transport.requestNegotiation(first);
+    if (first) this.options.connection.requestNegotiation(first);
   }
 
   /** The transceiver that carries `kind`: the first one of that kind. */
@@ -155,7 +147,7 @@ export class LinkMedia {
 
   /** A round is over: make the remote stream match it, and ask for another if needed. */
   #onNegotiated(): void {
-    const pc = this.options.transport.peerConnection;
+    const pc = this.options.connection.peerConnection;
     if (!pc || this.#closed) return;
     const wanted = this.#apply();
     for (const kind of KINDS) {
@@ -174,10 +166,10 @@ export class LinkMedia {
 
   /** Initiator: the other side wants to start or stop sending `kind` (or both kinds). */
   #onMediaRequest(kind: MediaKind): void {
-    const pc = this.options.transport.peerConnection;
+    const pc = this.options.connection.peerConnection;
     if (!pc || this.#closed) return;
     this.#addSlots(pc);
-    this.options.transport.requestNegotiation(kind);
+    this.options.connection.requestNegotiation(kind);
   }
 
   #addRemote(track: MediaStreamTrack): void {

@@ -2,62 +2,7 @@
  * Per-peer statistics from `RTCPeerConnection.getStats()`: which path the connection
  * uses, round-trip time, bitrates, and RTP counters per media kind.
  */
-
-/**
- * Which ICE path carries the connection, from the selected candidate pair:
- * - `host`: straight between the two machines' own addresses (LAN, loopback);
- * - `srflx`: through NAT, found with STUN (server- or peer-reflexive candidates);
- * - `relay`: through a TURN server;
- * - `unknown`: no pair selected yet (still connecting, or reconnecting).
- */
-export type CandidatePath = 'host' | 'srflx' | 'relay' | 'unknown';
-
-/**
- * What the numbers describe: `webrtc`, the RTCPeerConnection to the peer (its ICE path is
- * `path`); or `relay`, when the peer is reached through the signaling server's WebSocket
- * relay (`peer.transport === 'relay'`): there is no ICE path, RTT or RTP then, only the
- * fact. Code that switches on it should treat any value but `webrtc` as "not WebRTC".
- */
-export type StatsTransport = 'webrtc' | 'relay';
-
-/** RTP counters of one media kind in one direction. */
-export interface RtpCounts {
-  packets: number;
-  bytes: number;
-  /** Video: frames decoded (inbound) or sent (outbound). Undefined for audio. */
-  frames: number | undefined;
-  /** Video: the resolution of the last frame, when known. */
-  frameWidth: number | undefined;
-  frameHeight: number | undefined;
-}
-
-/** A snapshot of one peer connection, as `peer.getStats()` returns it. */
-export interface PeerStats {
-  /** When the snapshot was taken (ms, the browser's stats clock). */
-  timestamp: number;
-  transport: StatsTransport;
-  path: CandidatePath;
-  /** Candidate types of the selected pair, as WebRTC names them (`host`, `srflx`, `prflx`, `relay`). */
-  localCandidateType: string | undefined;
-  remoteCandidateType: string | undefined;
-  /** For `relay`: how this side reaches the TURN server (`udp`, `tcp`, `tls`). */
-  relayProtocol: string | undefined;
-  /** Current round-trip time of the selected pair, in ms (STUN consent checks). */
-  rttMs: number | undefined;
-  /**
-   * Incoming and outgoing bitrate of everything on the connection (data and media), in
-   * kbit/s, since the previous `getStats()` of this peer; undefined on the first call.
-   */
-  bitrateInKbps: number | undefined;
-  bitrateOutKbps: number | undefined;
-  /** Bytes received and sent on the connection so far. */
-  bytesReceived: number;
-  bytesSent: number;
-  /** What arrives from the peer, per kind (absent: nothing of that kind is negotiated). */
-  inbound: { audio?: RtpCounts; video?: RtpCounts };
-  /** What is sent to the peer, per kind. */
-  outbound: { audio?: RtpCounts; video?: RtpCounts };
-}
+import type { CandidatePath, PeerStats, RtpCounts } from '../../api.js';
 
 type Report = Record<string, unknown> & { id: string; type: string; timestamp: number };
 

@@ -11,7 +11,7 @@
  * Pieces of one lane's frame travel in order (one WebSocket, one server path per pair);
  * pieces of the two lanes may interleave.
  */
-import { RELAY_DATA, RELAY_HEADER_BYTES } from '../signaling/protocol.js';
+import { RELAY_DATA, RELAY_HEADER_BYTES } from '../../../signaling/protocol.js';
 
 /** The lanes multiplexed over the relay to one peer. */
 export const RELAY_LANE = { MESSAGE: 1, BULK: 2 } as const;
@@ -29,14 +29,4 @@ export function relayFrameHeader(to: string): Uint8Array<ArrayBuffer> {
   header[0] = RELAY_DATA;
   for (let i = 0; i < 22; i += 1) header[1 + i] = to.charCodeAt(i);
   return header;
-}
-
-/** Reads a binary frame from the server: the sender and the payload, or undefined if malformed. */
-export function decodeRelayFrame(
-  data: ArrayBuffer,
-): { from: string; payload: Uint8Array } | undefined {
-  const bytes = new Uint8Array(data);
-  if (bytes.byteLength < RELAY_HEADER_BYTES || bytes[0] !== RELAY_DATA) return undefined;
-  const from = String.fromCharCode(...bytes.subarray(1, RELAY_HEADER_BYTES));
-  return { from, payload: bytes.subarray(RELAY_HEADER_BYTES) };
 }

@@ -1,80 +1,22 @@
-import type { PeerId, PeerMeta, PeerPerms } from '../signaling/protocol.js';
-import { PeerlaneError } from './errors.js';
-import type { LinkMedia } from './link-media.js';
-import { toBytes } from './message-stream.js';
-import type { ConnectionState } from './peer-link.js';
-import { isNode } from './runtime.js';
-import { type PeerStats, relayStats } from './stats.js';
-import type { IncomingTransfer } from './transfer/file-receiver.js';
-import type { SendFileOptions } from './transfer/file-sender.js';
-import { type FileSource, sourceKind } from './transfer/file-source.js';
-import type { FileTransfer } from './transfer/file-transfer.js';
-import { TransferHub } from './transfer/transfer-hub.js';
-import type { TransportKind, TransportSwitch } from './transport-switch.js';
-
-/** What `send()` and `broadcast()` accept. A string arrives as a string, bytes as a Uint8Array. */
-export type SendData = string | Uint8Array | ArrayBuffer;
-
-/** Another peer in the room, as `room.peers`, `room.peer(id)` and every event give it. */
-export interface RemotePeer {
-  /** The peer's id, stable for as long as it stays in the room (across reconnects too). */
-  readonly id: PeerId;
-  /** Its presence metadata, as it last set it. */
-  readonly meta: PeerMeta;
-  /** Who its room token says it is; undefined unless the server checks tokens. */
-  readonly identity: string | undefined;
-  /**
-   * What its room token lets it do; undefined unless the server checks tokens. Broadcasts
-   * from a peer without `broadcast` are dropped here with a `FORBIDDEN` error.
-   */
-  readonly perms: PeerPerms | undefined;
-  /** The state of the direct connection to it (see {@link ConnectionState}). */
-  readonly state: ConnectionState;
-  /**
-   * What carries messages and files to this peer now: `direct`, `turn` (WebRTC through a
-   * TURN server) or `relay` (the signaling server's WebSocket relay); undefined while
-   * connecting and after it left. The room's `transport-change` event tells when it changes.
-   */
-  readonly transport: TransportKind | undefined;
-
-  /** Bytes sent to it and not yet on the wire: queued in the SDK plus buffered in the data channel. */
-  readonly bufferedAmount: number;
-  /**
-   * Sends a message to this peer over the direct connection: in order, reliably, of any
-   * size up to `maxMessageBytes` (large ones are cut into 64 KiB frames with
-   * back-pressure). Before the connection is up, or while it is being restored, messages
-   * are queued, not lost. Bytes are copied, so the buffer may be reused at once.
-   *
-   * @throws PeerlaneError `PEER_LEFT` once the peer left, `LEFT_ROOM` once the room was
-   * left, `PEER_UNREACHABLE` once the connection `failed`, `MESSAGE_TOO_LARGE`, or
-   * `INVALID_ARGUMENT` when `data` is not a string, Uint8Array or ArrayBuffer.
-   */
-  send(data: SendData): void;
-  /** The peer's audio/video while it sends any (the room's `stream` event gives it too). */
-  readonly stream: MediaStream | undefined;
-  /**
-   * A snapshot of the connection to this peer: which path it takes (`host`, `srflx`,
-   * `relay`), round-trip time, bitrates since the previous call, RTP counters per kind —
-   * or, while the peer is reached through the server's relay, `transport: 'relay'`.
-   * @throws PeerlaneError (as a rejection) `PEER_LEFT`, `LEFT_ROOM`, or `PEER_UNREACHABLE`
-   * when there is no connection to measure.
-   */
-  getStats(): Promise<PeerStats>;
-  /**
-   * Sends a file to this peer on its own data channel (chat is never held up by it), in
-   * chunks, with back-pressure end to end: the source is read only as fast as the receiver
-   * writes. The receiver gets a room `incoming-file` event and accepts or rejects; `done`
-   * resolves once it has the whole file and its SHA-256 matches. If the connection drops,
-   * the transfer pauses and resumes from the last byte the receiver confirmed.
-   *
-   * @param source a Blob or File, a web ReadableStream of bytes, an async iterable of bytes
-   * (a Node Readable), or in Node a file path.
-   * @throws PeerlaneError `INVALID_ARGUMENT` (not a source, a path outside Node, a bad
-   * option), `PEER_LEFT`, `LEFT_ROOM` or `PEER_UNREACHABLE`, as for `send()`. Failures
-   * after the start (`SOURCE_UNREADABLE`, `TRANSFER_REJECTED`…) reject `done` instead.
-   */
-  sendFile(source: FileSource, options?: SendFileOptions): FileTransfer;
-}
+import type { PeerId, PeerMeta, PeerPerms } from '../../signaling/protocol.js';
+import type {
+  ConnectionState,
+  FileSource,
+  FileTransfer,
+  PeerStats,
+  RemotePeer,
+  SendData,
+  SendFileOptions,
+  TransportKind,
+} from '../api.js';
+import { PeerlaneError } from '../errors.js';
+import { relayStats } from '../link/direct/stats.js';
+import type { Link } from '../link/link.js';
+import { toBytes } from '../link/message-stream.js';
+import { isNode } from '../runtime.js';
+import type { IncomingTransfer } from '../transfer/file-receiver.js';
+import { sourceKind } from '../transfer/file-source.js';
+import { PeerTransfers } from '../transfer/peer-transfers.js';
 
 /** Checks a `sendFile()` source and its options. @throws PeerlaneError `INVALID_ARGUMENT` */
 export function checkFileSource(source: FileSource, options: SendFileOptions): void {
@@ -140,12 +82,9 @@ type Ended = 'PEER_LEFT' | 'LEFT_ROOM';
 export class PeerHandle implements RemotePeer {
   #ended: Ended | null = null;
   /** The current link; the room replaces a failed one when the peer shows up again. */
-  link: TransportSwitch;
+  link: Link;
   /** File transfers with this peer; they outlive links (the room attaches each new one). */
-  readonly files: TransferHub;
-  /** The media side of the current link; the room sets it with each link. */
-  media: LinkMedia | undefined = undefined;
-
+  readonly files: PeerTransfers;
   /** What the peer's room token lets it do (servers that check tokens); undefined otherwise. */
   perms: PeerPerms | undefined = undefined;
   /** Who the peer's room token says it is (servers that check tokens); undefined otherwise. */
@@ -155,14 +94,21 @@ export class PeerHandle implements RemotePeer {
     readonly id: PeerId,
     public meta: PeerMeta,
     private readonly maxMessageBytes: number,
-    createLink: (peer: PeerHandle) => TransportSwitch,
+    private readonly createLink: (peer: PeerHandle) => Link,
     files: {
       onIncoming: (incoming: IncomingTransfer) => void;
       onError: (error: PeerlaneError) => void;
     },
   ) {
     this.link = createLink(this);
-    this.files = new TransferHub({ peer: this, ...files });
+    this.files = new PeerTransfers({ peer: this, ...files });
+    this.files.attach(this.link.bulk);
+  }
+
+  /** A new link in place of a failed one (the peer showed up again); transfers move to it. */
+  replaceLink(): void {
+    this.link.close();
+    this.link = this.createLink(this);
     this.files.attach(this.link.bulk);
   }
 
@@ -179,12 +125,12 @@ export class PeerHandle implements RemotePeer {
   }
 
   get stream(): MediaStream | undefined {
-    return this.#ended ? undefined : this.media?.stream;
+    return this.#ended ? undefined : this.link.direct?.media?.stream;
   }
 
   async getStats(): Promise<PeerStats> {
     if (!this.#ended && this.transport === 'relay') return relayStats();
-    const stats = this.#ended ? undefined : await this.media?.stats();
+    const stats = this.#ended ? undefined : await this.link.direct?.stats();
     if (stats) return stats;
     if (this.#ended) {
       const what = this.#ended === 'PEER_LEFT' ? `peer ${this.id} has left` : 'the room was left';

@@ -1,0 +1,342 @@
+/**
+ * The direct route to one remote peer: one RTCPeerConnection (`rtc-connection.ts`), its two
+ * lanes, and the state machine that keeps it alive — first connection, liveness, ICE
+ * restart, giving up.
+ *
+ * States: `connecting` (the first connection is being made) → `connected` (the message
+ * lane is open) ⇄ `reconnecting` (it broke; an ICE restart is under way on the same
+ * RTCPeerConnection, so data channels and media tracks survive) → `failed` (not made, or not
+ * restored, in time) or `closed` (closed on purpose).
+ *
+ * ICE restart: on ICE `disconnected` for `iceRestartDelayMs`, at once on `failed`, or when
+ * nothing (not even the 2.5 s keepalive PING) was heard for 10 s, the route goes
+ * `reconnecting`. The initiator offers fresh ICE credentials; the other side asks it to
+ * with a `renegotiate` signal. Attempts repeat (2 s, 4 s, 8 s… apart) while signaling is
+ * up, until the path works again or `iceRestartTimeoutMs` passes and the route fails.
+ *
+ * The route carries no messages of its own: the link (`../link.ts`) sends on its lanes.
+ */
+import type { SignalData } from '../../../signaling/protocol.js';
+import type { CandidatePath, ConnectionState, PeerStats } from '../../api.js';
+import type { PeerMedia } from '../../media/peer-media.js';
+import { encodePing } from '../framing.js';
+import type { Lane, Route } from '../lane.js';
+import type { RtcConnection } from './rtc-connection.js';
+import { StatsSampler } from './stats.js';
+
+/** What a direct route needs of its connection (a fake in unit tests). */
+export type DirectConnection = Pick<
+  RtcConnection,
+  | 'message'
+  | 'bulk'
+  | 'on'
+  | 'iceConnectionState'
+  | 'signalingState'
+  | 'peerConnection'
+  | 'signal'
+  | 'restartIce'
+  | 'close'
+>;
+
+/** Timing of a direct route, in ms (see `joinRoom`'s options of the same names). */
+export interface DirectTiming {
+  peerConnectTimeoutMs: number;
+  iceRestartDelayMs: number;
+  iceRestartTimeoutMs: number;
+}
+
+/** Options of a {@link DirectRoute}. */
+export interface DirectRouteOptions extends DirectTiming {
+  connection: DirectConnection;
+  /** True on the side that makes offers (and so the ICE-restart offers). */
+  initiator: boolean;
+  /** The media sent and received on this connection, if the room made any. */
+  media?: PeerMedia;
+  /** The ICE servers to use now (they may change after a signaling reconnect). */
+  iceServers(): RTCIceServer[];
+  /** True while signaling can carry a signal to the remote peer. */
+  canSignal(): boolean;
+  sendSignal(data: SignalData): void;
+  /** The state changed (`connected`, `reconnecting`). Not called for `failed` or `closed`. */
+  onState(state: ConnectionState): void;
+  /** The route failed: not made or not restored in time, or the connection closed. */
+  onFail(reason: string, cause?: unknown): void;
+}
+
+/** First retry of an ICE restart after this long; each later one waits twice as long. */
+const RESTART_RETRY_MS = 2000;
+const RESTART_RETRY_MAX_MS = 8000;
+/** An ICE-restart offer still unanswered after this long is replaced by a new one. */
+const STALE_OFFER_MS = 5000;
+/** At most one ICE-restart offer per this many ms, however often the other side asks. */
+const MIN_OFFER_GAP_MS = 1000;
+/** While connected, a PING goes out this often, so the other side always hears something. */
+export const KEEPALIVE_MS = 2500;
+/**
+ * Nothing heard for this long while connected: the path is presumed broken even if ICE
+ * says otherwise (it may report late, or, in some implementations, on one side only).
+ */
+export const SILENCE_MS = 10_000;
+/**
+ * How long a connection that closed is given before the route fails: when the remote peer
+ * leaves, the server's `peer-left` usually arrives first, and the route should then be
+ * closed quietly rather than fail.
+ */
+export const CLOSE_GRACE_MS = 1000;
+
+/** One remote peer's direct route (see the file's comment). */
+export class DirectRoute implements Route {
+  #state: ConnectionState = 'connecting';
+  #connectedOnce = false;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #deadline: ReturnType<typeof setTimeout> | undefined;
+  #retryTimer: ReturnType<typeof setTimeout> | undefined;
+  #liveness: ReturnType<typeof setInterval> | undefined;
+  #attempt = 0;
+  #lastOfferAt = Number.NEGATIVE_INFINITY;
+  #lastHeard = 0;
+  #lastPing = 0;
+  /** simple-peer said `connect` (its own channel is open). */
+  #peerConnected = false;
+  /** Answerer: the SDP session id of the remote RTCPeerConnection this route talks to. */
+  #remoteSession: string | undefined;
+  readonly #stats: StatsSampler;
+
+  constructor(private readonly options: DirectRouteOptions) {
+    const { connection } = options;
+    this.#stats = new StatsSampler(() => connection.peerConnection);
+    connection.on('signal', (data) => options.sendSignal(data));
+    connection.on('connect', () => {
+      this.#peerConnected = true;
+      this.#onConnect();
+    });
+    connection.on('ice-state', (state) => this.#onIceState(state));
+    connection.on('negotiated', () => this.#checkRestored());
+    connection.on('close', (error) => this.#onConnectionClose(error));
+    // Frames arriving prove the path works, whatever ICE state events said (or did not).
+    const heard = () => {
+      this.#lastHeard = Date.now();
+      if (this.#state === 'reconnecting') this.#restored();
+    };
+    connection.message.on('frame', heard).on('open', () => this.#onConnect());
+    connection.bulk.on('frame', heard);
+    this.#timer = setTimeout(
+      () => this.#fail(`could not connect within ${options.peerConnectTimeoutMs} ms`),
+      options.peerConnectTimeoutMs,
+    );
+  }
+
+  get state(): ConnectionState {
+    return this.#state;
+  }
+
+  get message(): Lane {
+    return this.options.connection.message;
+  }
+
+  get bulk(): Lane {
+    return this.options.connection.bulk;
+  }
+
+  /** The media on this connection, if the room made any. */
+  get media(): PeerMedia | undefined {
+    return this.options.media;
+  }
+
+  /** A snapshot of the connection's statistics, or undefined once it is closed. */
+  stats(): Promise<PeerStats | undefined> {
+    return this.#stats.sample();
+  }
+
+  /** The ICE path of the selected candidate pair now (`unknown` while there is none). */
+  async candidatePath(): Promise<CandidatePath> {
+    const stats = await new StatsSampler(() => this.options.connection.peerConnection).sample();
+    return stats?.path ?? 'unknown';
+  }
+
+  /**
+   * True when `offerSdp` comes from another RTCPeerConnection than the one this route
+   * answered so far (the `o=` line's session id changes only with a new connection).
+   */
+  isNewSession(offerSdp: string): boolean {
+    if (this.options.initiator || this.#remoteSession === undefined) return false;
+    return sessionId(offerSdp) !== this.#remoteSession;
+  }
+
+  /** Applies signaling data from the remote peer. */
+  signal(data: SignalData): void {
+    if (this.#state === 'closed' || this.#state === 'failed') return;
+    if (data.type === 'offer') this.#remoteSession ??= sessionId(data.sdp);
+    if (data.type === 'renegotiate' && this.options.initiator && this.#connectedOnce) {
+      // The other side asks for an ICE restart: its view of the connection went bad. Ours
+      // may be fine (then restart quietly, and ping: if frames still flow, that settles it).
+      if (this.#state === 'connected') {
+        this.#ping();
+        this.#offerRestart();
+      } else this.#attemptRestart(true);
+      return;
+    }
+    this.options.connection.signal(data);
+  }
+
+  /** Signaling is back: a stalled ICE restart may proceed at once. */
+  signalingRestored(): void {
+    if (this.#state === 'reconnecting') this.#attemptRestart(true);
+  }
+
+  /** Closes the route for good; no state event follows. */
+  close(): void {
+    if (this.#state === 'closed') return;
+    this.#state = 'closed';
+    this.#stop();
+    this.options.connection.close();
+  }
+
+  /** Connected once simple-peer says so *and* the message lane is open (either comes first). */
+  #onConnect(): void {
+    if (this.#state !== 'connecting' || !this.#peerConnected || !this.message.open) return;
+    this.#connectedOnce = true;
+    this.#clearTimers();
+    this.#lastHeard = Date.now();
+    this.#liveness = setInterval(() => this.#checkLiveness(), 1000);
+    this.#setState('connected');
+  }
+
+  /** Keeps the other side hearing from us, and notices when we stop hearing from it. */
+  #checkLiveness(): void {
+    if (this.#state !== 'connected') return;
+    const now = Date.now();
+    if (now - this.#lastHeard >= SILENCE_MS) this.#startRestart();
+    else if (now - this.#lastPing >= KEEPALIVE_MS) this.#ping();
+  }
+
+  #onIceState(state: RTCIceConnectionState): void {
+    if (!this.#connectedOnce) return; // the first connection has its own timeout
+    if (state === 'connected' || state === 'completed') {
+      if (this.#state === 'connected') {
+        clearTimeout(this.#timer);
+        this.#timer = undefined;
+      }
+      this.#checkRestored();
+    } else if (state === 'disconnected') {
+      // Often recovers by itself within a second or two; restart only if it does not.
+      if (this.#state === 'connected' && this.#timer === undefined) {
+        this.#timer = setTimeout(() => {
+          this.#timer = undefined;
+          this.#startRestart();
+        }, this.options.iceRestartDelayMs);
+      }
+    } else if (state === 'failed') {
+      if (this.#state === 'connected') this.#startRestart();
+      else if (this.#state === 'reconnecting') this.#attemptRestart(false);
+    }
+  }
+
+  /**
+   * Back to `connected` once ICE is connected while the message lane is still open. Checked
+   * on ICE state changes and after each completed negotiation: an ICE restart of a
+   * connection that still worked on this side may leave the state at 'connected' throughout.
+   */
+  #checkRestored(): void {
+    const ice = this.options.connection.iceConnectionState;
+    if (ice === 'connected' || ice === 'completed') this.#restored();
+  }
+
+  /** The path works again: say so to the other side (a PING). */
+  #restored(): void {
+    if (this.#state !== 'reconnecting' || !this.message.open) return;
+    this.#clearTimers();
+    this.#lastHeard = Date.now();
+    this.#setState('connected');
+    this.#ping();
+  }
+
+  #ping(): void {
+    try {
+      this.message.send(encodePing());
+      this.#lastPing = Date.now();
+    } catch {
+      // The channel is closing; the connection's 'close' decides what happens next.
+    }
+  }
+
+  #startRestart(): void {
+    if (this.#state !== 'connected') return;
+    this.#clearTimers();
+    this.#setState('reconnecting');
+    this.#attempt = 0;
+    const timeout = this.options.iceRestartTimeoutMs;
+    this.#deadline = setTimeout(
+      () => this.#fail(`lost the connection and could not restore it within ${timeout} ms`),
+      timeout,
+    );
+    this.#attemptRestart(true);
+  }
+
+  /** One ICE-restart attempt now (if possible), and the next one scheduled. */
+  #attemptRestart(reschedule: boolean): void {
+    if (this.#state !== 'reconnecting') return;
+    if (reschedule) {
+      clearTimeout(this.#retryTimer);
+      const wait = Math.min(RESTART_RETRY_MS * 2 ** this.#attempt, RESTART_RETRY_MAX_MS);
+      this.#attempt += 1;
+      this.#retryTimer = setTimeout(() => this.#attemptRestart(true), wait);
+    }
+    if (!this.options.canSignal()) return; // signalingRestored() tries again
+    if (this.options.initiator) this.#offerRestart();
+    else this.options.sendSignal({ type: 'renegotiate', renegotiate: true });
+  }
+
+  /** Initiator: an ICE-restart offer, unless one went out just now or still awaits its answer. */
+  #offerRestart(): void {
+    const { connection } = this.options;
+    const since = Date.now() - this.#lastOfferAt;
+    const waiting = connection.signalingState === 'have-local-offer';
+    if (since < MIN_OFFER_GAP_MS || (waiting && since < STALE_OFFER_MS)) return;
+    this.#lastOfferAt = Date.now();
+    // A failed attempt (e.g. createOffer on a closing connection) is retried by the timer.
+    connection.restartIce(this.options.iceServers()).catch(() => {});
+  }
+
+  #onConnectionClose(error: Error | undefined): void {
+    if (this.#state === 'closed' || this.#state === 'failed') return;
+    this.#clearTimers();
+    this.#timer = setTimeout(
+      () => this.#fail(`the connection closed${error ? ` (${error.message})` : ''}`, error),
+      CLOSE_GRACE_MS,
+    );
+  }
+
+  #fail(reason: string, cause?: unknown): void {
+    if (this.#state === 'closed' || this.#state === 'failed') return;
+    this.#state = 'failed';
+    this.#stop();
+    this.options.connection.close();
+    this.options.onFail(reason, cause);
+  }
+
+  #setState(state: ConnectionState): void {
+    if (state === this.#state) return;
+    this.#state = state;
+    this.options.onState(state);
+  }
+
+  #stop(): void {
+    this.#clearTimers();
+    clearInterval(this.#liveness);
+  }
+
+  #clearTimers(): void {
+    clearTimeout(this.#timer);
+    clearTimeout(this.#deadline);
+    clearTimeout(this.#retryTimer);
+    this.#timer = undefined;
+    this.#deadline = undefined;
+    this.#retryTimer = undefined;
+  }
+}
+
+/** The session id of an SDP's `o=` line (RFC 8866 §5.2), or '' when there is none. */
+function sessionId(sdp: string): string {
+  return /^o=\S+ (\S+) /m.exec(sdp)?.[1] ?? '';
+}

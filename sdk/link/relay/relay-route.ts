@@ -1,0 +1,179 @@
+/**
+ * The relay route to one remote peer: the same two lanes a direct route has — messages and
+ * bulk (file chunks) — multiplexed on the signaling socket with a tag byte (`relay-wire.ts`).
+ *
+ * Flow control is the server's, end to end: this side may send a peer `window` bytes, then
+ * only what that peer has granted since (`relay-credit`). A receiver grants what it has
+ * read, in batches (at least a quarter window, at most one grant per {@link GRANT_GAP_MS}
+ * per peer: grants are text frames and count against the server's frame rate). Frames
+ * wait in a queue per lane while there is no credit; the message lane goes first, so chat
+ * never waits behind a file.
+ */
+import type { PeerId } from '../../../signaling/protocol.js';
+import { RELAY_HEADER_BYTES } from '../../../signaling/protocol.js';
+import { WATER_MARKS } from '../flow.js';
+import type { Route } from '../lane.js';
+import { RelayLane } from './relay-lane.js';
+import type { RelaySocket } from './relay-socket.js';
+import {
+  MORE_PIECES,
+  RELAY_CREDIT_REF,
+  RELAY_LANE,
+  type RelayLaneTag,
+  relayFrameHeader,
+} from './relay-wire.js';
+
+/** The relay's terms for this peer, from `welcome.relay`. */
+export interface RelayTerms {
+  window: number;
+  maxChunk: number;
+}
+
+/** At most one grant per peer per this many ms (unless half the window is waiting). */
+const GRANT_GAP_MS = 25;
+
+/** The two relay lanes to one remote peer and the credit between them. */
+export class RelayRoute implements Route {
+  readonly message: RelayLane;
+  readonly bulk: RelayLane;
+  /** Bytes this side may still send the peer. */
+  #credit: number;
+  /** Bytes read from the peer and not yet granted back. */
+  #consumed = 0;
+  #lastGrant = 0;
+  #grantTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Bytes of a lane's frame that one relay frame carries (after the tag byte). */
+  readonly pieceBytes: number;
+  readonly #header: Uint8Array;
+  #closed = false;
+
+  constructor(
+    readonly id: PeerId,
+    private readonly terms: RelayTerms,
+    private readonly socket: RelaySocket,
+    /** Polls the socket's buffer until no lane waits for it (WebSockets have no drain event). */
+    readonly startPoll: () => void,
+  ) {
+    this.#credit = terms.window;
+    // One tag byte per piece; a piece must fit in a quarter window, or credit could stall.
+    this.pieceBytes = Math.min(terms.maxChunk, Math.floor(terms.window / 4)) - 1;
+    this.#header = relayFrameHeader(id);
+    this.message = new RelayLane(this, RELAY_LANE.MESSAGE);
+    this.bulk = new RelayLane(this, RELAY_LANE.BULK);
+  }
+
+  /** Bytes the socket holds (shared by every peer). */
+  get socketBuffered(): number {
+    return this.socket.bufferedAmount;
+  }
+
+  /**
+   * Cuts a lane's frame into relay frames to this peer, ready for the socket: each is the
+   * header, a tag byte and one piece (one copy of the bytes, made here).
+   */
+  pieces(tag: RelayLaneTag, frame: Uint8Array): Uint8Array<ArrayBuffer>[] {
+    const size = this.pieceBytes;
+    const out: Uint8Array<ArrayBuffer>[] = [];
+    for (let at = 0; ; at += size) {
+      const end = Math.min(at + size, frame.byteLength);
+      const piece = new Uint8Array(RELAY_HEADER_BYTES + 1 + end - at);
+      piece.set(this.#header);
+      piece[RELAY_HEADER_BYTES] = tag | (end < frame.byteLength ? MORE_PIECES : 0);
+      piece.set(frame.subarray(at, end), RELAY_HEADER_BYTES + 1);
+      out.push(piece);
+      if (end === frame.byteLength) return out;
+    }
+  }
+
+  /** Sends queued pieces, message lane first, while credit and the socket allow. */
+  pump(): void {
+    if (this.#closed) return;
+    for (;;) {
+      const lane = this.message.queued > 0 ? this.message : this.bulk;
+      const piece = lane.peek();
+      // Credit counts the payload: the tag byte and the piece.
+      const cost = (piece?.byteLength ?? 0) - RELAY_HEADER_BYTES;
+      if (!piece || cost > this.#credit) break;
+      if (this.socket.bufferedAmount >= WATER_MARKS.socket) {
+        this.startPoll();
+        break;
+      }
+      if (!this.socket.sendRelay(piece)) break;
+      this.#credit -= cost;
+      lane.shift();
+    }
+    this.message.checkDrain();
+    this.bulk.checkDrain();
+  }
+
+  /** Called by the poll: pump, and say whether a lane still waits for the socket. */
+  poll(): boolean {
+    this.pump();
+    return this.message.waiting || this.bulk.waiting;
+  }
+
+  /** The peer granted more credit. */
+  credit(bytes: number): void {
+    this.#credit += bytes;
+    this.pump();
+  }
+
+  /** One relay payload from the peer. */
+  receive(payload: Uint8Array): void {
+    if (this.#closed) return;
+    this.#consumed += payload.byteLength;
+    this.#maybeGrant();
+    const tag = payload[0] ?? 0;
+    const lane = (tag & ~MORE_PIECES) === RELAY_LANE.BULK ? this.bulk : this.message;
+    lane.piece(payload.subarray(1), (tag & MORE_PIECES) !== 0);
+  }
+
+  /** A grant of `bytes` the server refused: give them back to the next grant. */
+  regrant(bytes: number): void {
+    if (!Number.isInteger(bytes) || bytes <= 0) return;
+    this.#consumed += bytes;
+    this.#lastGrant = Date.now();
+    this.#maybeGrant();
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#grantTimer);
+    this.message.close();
+    this.bulk.close();
+  }
+
+  #maybeGrant(): void {
+    if (this.#consumed < this.terms.window / 4 && this.#grantTimer) return;
+    const since = Date.now() - this.#lastGrant;
+    const urgent = this.#consumed >= this.terms.window / 2;
+    if ((this.#consumed >= this.terms.window / 4 && since >= GRANT_GAP_MS) || urgent) {
+      this.#grant();
+      return;
+    }
+    // Less than a quarter window, or too soon: grant the rest a little later.
+    this.#grantTimer ??= setTimeout(
+      () => {
+        this.#grantTimer = undefined;
+        this.#grant();
+      },
+      Math.max(GRANT_GAP_MS - since, 1),
+    );
+  }
+
+  #grant(): void {
+    clearTimeout(this.#grantTimer);
+    this.#grantTimer = undefined;
+    const bytes = this.#consumed;
+    if (bytes <= 0 || this.#closed) return;
+    this.#consumed = 0;
+    this.#lastGrant = Date.now();
+    this.socket.send({
+      type: 'relay-credit',
+      to: this.id,
+      bytes,
+      ref: `${RELAY_CREDIT_REF}${this.id}:${bytes}`,
+    });
+  }
+}
