@@ -21,22 +21,18 @@ import type { CandidatePath, ConnectionState, PeerStats } from '../../api.js';
 import type { PeerMedia } from '../../media/peer-media.js';
 import { encodePing } from '../framing.js';
 import type { Lane, Route } from '../lane.js';
-import type { RtcConnection } from './rtc-connection.js';
+import type { RtcConnection, RtcConnectionEvents } from './rtc-connection.js';
 import { StatsSampler } from './stats.js';
 
 /** What a direct route needs of its connection (a fake in unit tests). */
-export type DirectConnection = Pick<
-  RtcConnection,
-  | 'message'
-  | 'bulk'
-  | 'on'
-  | 'iceConnectionState'
-  | 'signalingState'
-  | 'peerConnection'
-  | 'signal'
-  | 'restartIce'
-  | 'close'
->;
+export interface DirectConnection
+  extends Route,
+    Pick<
+      RtcConnection,
+      'iceConnectionState' | 'signalingState' | 'peerConnection' | 'signal' | 'restartIce' | 'close'
+    > {
+  on<K extends keyof RtcConnectionEvents>(event: K, listener: RtcConnectionEvents[K]): unknown;
+}
 
 /** Timing of a direct route, in ms (see `joinRoom`'s options of the same names). */
 export interface DirectTiming {

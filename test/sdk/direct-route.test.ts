@@ -1,0 +1,225 @@
+/**
+ * The direct route's state machine on a fake clock, over a fake connection whose ICE state
+ * the test drives: first connection, liveness, ICE restart, giving up.
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { ConnectionState } from '../../sdk/api.js';
+import { Emitter } from '../../sdk/emitter.js';
+import {
+  CLOSE_GRACE_MS,
+  type DirectConnection,
+  DirectRoute,
+  KEEPALIVE_MS,
+  SILENCE_MS,
+} from '../../sdk/link/direct/direct-route.js';
+import type { RtcConnectionEvents } from '../../sdk/link/direct/rtc-connection.js';
+import { FRAME_KIND } from '../../sdk/link/framing.js';
+import { type MemoryLane, memoryLanePair } from '../helpers/memory-lanes.js';
+
+const TIMING = {
+  peerConnectTimeoutMs: 15_000,
+  iceRestartDelayMs: 1000,
+  iceRestartTimeoutMs: 15_000,
+};
+
+/** A connection whose events and ICE state the test drives; its lanes reach `remote`. */
+class FakeConnection extends Emitter<RtcConnectionEvents> implements DirectConnection {
+  readonly message: MemoryLane;
+  readonly bulk: MemoryLane;
+  /** The other ends of the lanes: what the remote peer receives. */
+  readonly remote: { message: MemoryLane; bulk: MemoryLane };
+  iceConnectionState: RTCIceConnectionState = 'new';
+  signalingState: RTCSignalingState = 'stable';
+  readonly peerConnection = undefined;
+  readonly signal = vi.fn();
+  readonly restartIce = vi.fn(async () => {
+    this.signalingState = 'have-local-offer';
+  });
+  readonly close = vi.fn();
+
+  constructor() {
+    super();
+    const [message, remoteMessage] = memoryLanePair(false);
+    const [bulk, remoteBulk] = memoryLanePair(false);
+    this.message = message;
+    this.bulk = bulk;
+    this.remote = { message: remoteMessage, bulk: remoteBulk };
+  }
+
+  /** ICE connects and both lanes open; simple-peer says `connect`. */
+  up(): void {
+    for (const lane of [this.message, this.bulk, this.remote.message, this.remote.bulk])
+      lane.openNow();
+    this.ice('connected');
+    this.emit('connect');
+  }
+
+  ice(state: RTCIceConnectionState): void {
+    this.iceConnectionState = state;
+    this.emit('ice-state', state);
+  }
+
+  /** Emits one of the connection's events, as simple-peer would make it. */
+  fire<K extends keyof RtcConnectionEvents>(
+    event: K,
+    ...args: Parameters<RtcConnectionEvents[K]>
+  ): void {
+    this.emit(event, ...args);
+  }
+
+  /** PINGs the remote side received. */
+  pingsReceived(): number {
+    return this.message.sent.filter((f) => f[0] === FRAME_KIND.PING).length;
+  }
+}
+
+function setup(initiator = true) {
+  const connection = new FakeConnection();
+  const states: ConnectionState[] = [];
+  const failures: string[] = [];
+  const signals: unknown[] = [];
+  let signalingUp = true;
+  const route = new DirectRoute({
+    connection,
+    initiator,
+    ...TIMING,
+    iceServers: () => [],
+    canSignal: () => signalingUp,
+    sendSignal: (data) => signals.push(data),
+    onState: (state) => states.push(state),
+    onFail: (reason) => failures.push(reason),
+  });
+  return {
+    connection,
+    route,
+    states,
+    failures,
+    signals,
+    setSignaling: (up: boolean) => {
+      signalingUp = up;
+    },
+  };
+}
+
+describe('DirectRoute (fake clock, fake connection)', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  it('is connected once simple-peer connects and the message lane is open', () => {
+    const { connection, route, states } = setup();
+    connection.fire('connect'); // simple-peer first; the lanes are not open yet
+    expect(route.state).toBe('connecting');
+    connection.up();
+    expect(route.state).toBe('connected');
+    expect(states).toEqual(['connected']);
+  });
+
+  it('fails when the first connection does not open within peerConnectTimeoutMs', async () => {
+    const { route, failures } = setup();
+    await vi.advanceTimersByTimeAsync(TIMING.peerConnectTimeoutMs - 1);
+    expect(failures).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(route.state).toBe('failed');
+    expect(failures).toEqual(['could not connect within 15000 ms']);
+  });
+
+  it('pings every 2.5 s while connected, and restarts ICE after 10 s of silence', async () => {
+    const { connection, route, states } = setup();
+    connection.up();
+    await vi.advanceTimersByTimeAsync(KEEPALIVE_MS * 3);
+    expect(connection.pingsReceived()).toBeGreaterThanOrEqual(2);
+    // Nothing comes back from the remote side: silence.
+    await vi.advanceTimersByTimeAsync(SILENCE_MS);
+    expect(route.state).toBe('reconnecting');
+    expect(states).toEqual(['connected', 'reconnecting']);
+    expect(connection.restartIce).toHaveBeenCalled();
+  });
+
+  it('stays connected while frames arrive, whatever the clock says', async () => {
+    const { connection, route } = setup();
+    connection.up();
+    for (let i = 0; i < 10; i += 1) {
+      connection.remote.message.send(new Uint8Array([FRAME_KIND.PING]));
+      await vi.advanceTimersByTimeAsync(SILENCE_MS / 2);
+    }
+    expect(route.state).toBe('connected');
+  });
+
+  it('restarts ICE after iceRestartDelayMs of "disconnected", retrying 2, 4, 8 s apart, and is restored when ICE connects', async () => {
+    const { connection, route, states } = setup();
+    connection.up();
+    connection.ice('disconnected');
+    await vi.advanceTimersByTimeAsync(TIMING.iceRestartDelayMs - 1);
+    expect(route.state).toBe('connected'); // it often recovers by itself
+    await vi.advanceTimersByTimeAsync(1);
+    expect(route.state).toBe('reconnecting');
+    expect(connection.restartIce).toHaveBeenCalledTimes(1);
+    await vi.advanceTimersByTimeAsync(2000);
+    // The first offer is still unanswered (have-local-offer) and not yet stale: no new one.
+    expect(connection.restartIce).toHaveBeenCalledTimes(1);
+    await vi.advanceTimersByTimeAsync(4000);
+    expect(connection.restartIce).toHaveBeenCalledTimes(2); // stale after 5 s: replaced
+    connection.ice('connected');
+    expect(route.state).toBe('connected');
+    expect(states).toEqual(['connected', 'reconnecting', 'connected']);
+    expect(connection.pingsReceived()).toBeGreaterThanOrEqual(1); // tells the other side
+  });
+
+  it('does not restart when "disconnected" recovers within iceRestartDelayMs', async () => {
+    const { connection, route } = setup();
+    connection.up();
+    connection.ice('disconnected');
+    await vi.advanceTimersByTimeAsync(500);
+    connection.ice('connected');
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(route.state).toBe('connected');
+    expect(connection.restartIce).not.toHaveBeenCalled();
+  });
+
+  it('fails when the restart does not succeed within iceRestartTimeoutMs', async () => {
+    const { connection, failures } = setup();
+    connection.up();
+    connection.ice('failed'); // restarts at once
+    await vi.advanceTimersByTimeAsync(TIMING.iceRestartTimeoutMs - 1);
+    expect(failures).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(failures).toEqual(['lost the connection and could not restore it within 15000 ms']);
+    expect(connection.close).toHaveBeenCalled();
+  });
+
+  it('as the answerer asks the initiator for a restart, and waits for signaling to do so', async () => {
+    const { connection, signals, setSignaling, route } = setup(false);
+    connection.up();
+    setSignaling(false);
+    connection.ice('failed');
+    expect(signals).toEqual([]);
+    setSignaling(true);
+    route.signalingRestored();
+    expect(signals).toEqual([{ type: 'renegotiate', renegotiate: true }]);
+    expect(connection.restartIce).not.toHaveBeenCalled();
+  });
+
+  it('fails CLOSE_GRACE_MS after the connection closes, unless closed on purpose first', async () => {
+    const first = setup();
+    first.connection.up();
+    first.connection.fire('close', undefined);
+    await vi.advanceTimersByTimeAsync(CLOSE_GRACE_MS);
+    expect(first.failures).toEqual(['the connection closed']);
+
+    const second = setup();
+    second.connection.up();
+    second.connection.fire('close', undefined);
+    second.route.close(); // the peer left: the room closes the route quietly
+    await vi.advanceTimersByTimeAsync(CLOSE_GRACE_MS * 2);
+    expect(second.failures).toEqual([]);
+    expect(second.route.state).toBe('closed');
+  });
+
+  it('tells a new RTCPeerConnection of the remote peer by its SDP session id (answerer)', () => {
+    const { route } = setup(false);
+    const offer = (session: string) => `v=0\r\no=- ${session} 2 IN IP4 127.0.0.1\r\n`;
+    route.signal({ type: 'offer', sdp: offer('111') });
+    expect(route.isNewSession(offer('111'))).toBe(false);
+    expect(route.isNewSession(offer('222'))).toBe(true);
+  });
+});

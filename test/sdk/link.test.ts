@@ -1,0 +1,331 @@
+/**
+ * The link's state machine on a fake clock: two links (alice, the initiator, and bob) over
+ * in-memory lanes, with direct routes the test opens, breaks and fails by hand. Each test
+ * reads as a story of what the link does; the whole file runs in milliseconds.
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { ConnectionState, MessageData, TransportKind } from '../../sdk/api.js';
+import type { PeerlaneError } from '../../sdk/errors.js';
+import type { Lane } from '../../sdk/link/lane.js';
+import { type Direct, type DirectHooks, Link, type LinkOptions } from '../../sdk/link/link.js';
+import { type MemoryLane, memoryLanePair } from '../helpers/memory-lanes.js';
+
+const FALLBACK_MS = 5000;
+const RETRY_MS = 15_000;
+
+/** A direct route whose state the test sets; its lanes are paired by {@link Net.connect}. */
+class FakeDirect implements Direct {
+  state: ConnectionState = 'connecting';
+  message: MemoryLane;
+  bulk: MemoryLane;
+  media = undefined;
+  closed = false;
+  constructor(
+    readonly hooks: DirectHooks,
+    lanes: { message: MemoryLane; bulk: MemoryLane },
+  ) {
+    this.message = lanes.message;
+    this.bulk = lanes.bulk;
+  }
+  signal(): void {}
+  signalingRestored(): void {}
+  isNewSession(): boolean {
+    return false;
+  }
+  async candidatePath() {
+    return 'host' as const;
+  }
+  async stats() {
+    return undefined;
+  }
+  close(): void {
+    this.closed = true;
+    this.state = 'closed';
+  }
+  set(state: ConnectionState): void {
+    this.state = state;
+    if (state !== 'closed' && state !== 'failed') this.hooks.onState(state);
+  }
+  fail(reason = 'the connection closed'): void {
+    this.state = 'failed';
+    this.hooks.onFail(reason);
+  }
+}
+
+/** One side: its link, what it received, and every direct route it made. */
+interface Side {
+  link: Link;
+  received: MessageData[];
+  transports: TransportKind[];
+  states: ConnectionState[];
+  errors: PeerlaneError[];
+  bulks: Lane[];
+  directs: FakeDirect[];
+}
+
+/** Two sides and the wires between them. */
+class Net {
+  readonly alice: Side;
+  readonly bob: Side;
+  readonly relayMessage = memoryLanePair();
+  readonly relayBulk = memoryLanePair();
+
+  constructor(options: Partial<Omit<LinkOptions, 'relay'>> & { relay?: boolean } = {}) {
+    this.alice = this.#side(true, 0, options);
+    this.bob = this.#side(false, 1, options);
+  }
+
+  /** Opens the newest direct route of each side to the other (both at the same moment). */
+  connect(): void {
+    const a = this.alice.directs.at(-1);
+    const b = this.bob.directs.at(-1);
+    if (!a || !b) throw new Error('no direct route to connect');
+    for (const [x, y] of [
+      [a.message, b.message],
+      [a.bulk, b.bulk],
+    ] as const) {
+      x.peer = y;
+      y.peer = x;
+      x.openNow();
+      y.openNow();
+    }
+    a.set('connected');
+    b.set('connected');
+  }
+
+  /** The newest direct route works again (an ICE restart on the same connection). */
+  restore(): void {
+    for (const side of [this.alice, this.bob]) {
+      const direct = side.directs.at(-1);
+      direct?.message.openNow();
+      direct?.bulk.openNow();
+      direct?.set('connected');
+    }
+  }
+
+  /** Cuts the newest direct route: in-flight frames are lost, both sides see `state`. */
+  cut(state: 'reconnecting' | 'failed'): void {
+    for (const side of [this.alice, this.bob]) {
+      const direct = side.directs.at(-1);
+      if (!direct) continue;
+      direct.message.cut();
+      direct.bulk.cut();
+      if (state === 'failed') direct.fail();
+      else direct.set('reconnecting');
+    }
+  }
+
+  #side(
+    initiator: boolean,
+    end: 0 | 1,
+    settings: Partial<Omit<LinkOptions, 'relay'>> & { relay?: boolean },
+  ) {
+    const { relay, ...options } = settings;
+    const side: Side = {
+      received: [],
+      transports: [],
+      states: [],
+      errors: [],
+      bulks: [],
+      directs: [],
+    } as unknown as Side;
+    side.link = new Link({
+      remoteId: initiator ? 'bob' : 'alice',
+      initiator,
+      mode: 'auto',
+      maxMessageBytes: 1024 * 1024,
+      relayFallbackMs: FALLBACK_MS,
+      directRetryMs: RETRY_MS,
+      relay:
+        relay === false
+          ? undefined
+          : { message: this.relayMessage[end], bulk: this.relayBulk[end] },
+      createDirect: (hooks) => {
+        const [message] = memoryLanePair(false);
+        const [bulk] = memoryLanePair(false);
+        const direct = new FakeDirect(hooks, { message, bulk });
+        side.directs.push(direct);
+        return direct;
+      },
+      onMessage: (data) => side.received.push(data),
+      onState: (state) => side.states.push(state),
+      onTransport: (transport) => side.transports.push(transport),
+      onError: (error) => side.errors.push(error),
+      onBulk: (lane) => side.bulks.push(lane),
+      ...options,
+    });
+    return side;
+  }
+}
+
+/** Lets every lane deliver what waits (memory lanes deliver on a later macrotask). */
+const settle = () => vi.advanceTimersByTimeAsync(50);
+
+/** Sends `count` numbered messages from `side`, starting after `from`. */
+function sendNumbers(side: Side, from: number, count: number): number {
+  for (let i = from + 1; i <= from + count; i += 1)
+    side.link.send(true, new TextEncoder().encode(`${i}`));
+  return from + count;
+}
+
+const numbers = (side: Side) => side.received.map((m) => Number(m));
+const oneToN = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
+
+describe('Link (fake clock, in-memory lanes)', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  it('uses the direct route when it opens in time, and never the relay', async () => {
+    const net = new Net();
+    sendNumbers(net.alice, 0, 3); // queued while connecting
+    await vi.advanceTimersByTimeAsync(300);
+    net.connect();
+    await settle();
+    expect(numbers(net.bob)).toEqual([1, 2, 3]);
+    expect(net.alice.link.state).toBe('connected');
+    expect(net.alice.transports).toEqual(['direct']);
+    await vi.advanceTimersByTimeAsync(FALLBACK_MS * 2);
+    expect(net.alice.transports).toEqual(['direct']);
+    expect(net.relayMessage[0].sent).toHaveLength(0);
+  });
+
+  it('moves to the relay exactly at relayFallbackMs when no direct route opens', async () => {
+    const net = new Net();
+    sendNumbers(net.alice, 0, 5);
+    await vi.advanceTimersByTimeAsync(FALLBACK_MS - 1);
+    expect(net.alice.link.transport).toBeUndefined();
+    expect(net.alice.link.state).toBe('connecting');
+    await vi.advanceTimersByTimeAsync(1);
+    expect(net.alice.link.transport).toBe('relay');
+    expect(net.bob.link.transport).toBe('relay');
+    await settle();
+    expect(numbers(net.bob)).toEqual(oneToN(5));
+    expect(net.alice.bulks.at(-1)).toBe(net.relayBulk[0]);
+    expect(net.alice.link.state).toBe('connected');
+  });
+
+  it('stays direct when a broken route is restored before relayFallbackMs', async () => {
+    const net = new Net();
+    net.connect();
+    await settle();
+    net.cut('reconnecting');
+    expect(net.alice.link.state).toBe('reconnecting');
+    let sent = sendNumbers(net.alice, 0, 4); // queued while reconnecting
+    await vi.advanceTimersByTimeAsync(FALLBACK_MS - 100);
+    net.restore();
+    sent = sendNumbers(net.alice, sent, 2);
+    await vi.advanceTimersByTimeAsync(FALLBACK_MS);
+    expect(net.alice.transports).toEqual(['direct']);
+    expect(net.alice.states).toEqual(['connected', 'reconnecting', 'connected']);
+    expect(numbers(net.bob)).toEqual(oneToN(sent));
+  });
+
+  it('moves to the relay when a broken route is not restored within relayFallbackMs, and back when it is', async () => {
+    const net = new Net();
+    net.connect();
+    let sent = sendNumbers(net.alice, 0, 10);
+    await settle();
+    net.cut('reconnecting');
+    sent = sendNumbers(net.alice, sent, 10);
+    await vi.advanceTimersByTimeAsync(FALLBACK_MS);
+    expect(net.alice.link.transport).toBe('relay');
+    expect(net.alice.link.state).toBe('connected'); // messages flow again
+    await settle();
+    expect(numbers(net.bob)).toEqual(oneToN(sent));
+    // The restart succeeds later: both move back at once.
+    net.restore();
+    sent = sendNumbers(net.alice, sent, 10);
+    await settle();
+    expect(net.alice.transports).toEqual(['direct', 'relay', 'direct']);
+    expect(net.bob.link.transport).toBe('direct');
+    expect(numbers(net.bob)).toEqual(oneToN(sent));
+  });
+
+  it('tries a fresh direct route every directRetryMs while on the relay (the initiator only)', async () => {
+    const net = new Net();
+    net.connect();
+    await settle();
+    net.cut('failed');
+    expect(net.alice.link.transport).toBe('relay'); // a failed route hands over at once
+    expect(net.alice.directs).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(RETRY_MS - 1);
+    expect(net.alice.directs).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(net.alice.directs).toHaveLength(2);
+    expect(net.bob.directs).toHaveLength(1); // the answerer waits for the offer
+    // The offer reaches bob: a new RTCPeerConnection there too.
+    net.bob.link.signal({ type: 'offer', sdp: 'v=0' });
+    expect(net.bob.directs).toHaveLength(2);
+    net.connect();
+    const sent = sendNumbers(net.bob, 0, 3);
+    await settle();
+    expect(net.alice.link.transport).toBe('direct');
+    expect(numbers(net.alice)).toEqual(oneToN(sent));
+  });
+
+  it('delivers once and in order when both sides switch at the same moment (the epoch race)', async () => {
+    const net = new Net();
+    let toBob = sendNumbers(net.alice, 0, 50);
+    let toAlice = sendNumbers(net.bob, 0, 50);
+    await vi.advanceTimersByTimeAsync(FALLBACK_MS); // both on the relay, both SWITCH
+    toBob = sendNumbers(net.alice, toBob, 50);
+    toAlice = sendNumbers(net.bob, toAlice, 50);
+    net.connect(); // both move to direct in the same tick, frames in flight both ways
+    toBob = sendNumbers(net.alice, toBob, 50);
+    toAlice = sendNumbers(net.bob, toAlice, 50);
+    await settle();
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(net.alice.link.transport).toBe('direct');
+    expect(net.bob.link.transport).toBe('direct');
+    expect(numbers(net.bob)).toEqual(oneToN(toBob));
+    expect(numbers(net.alice)).toEqual(oneToN(toAlice));
+  });
+
+  it('loses, duplicates and reorders nothing across direct → relay → new direct, with frames lost in the cut', async () => {
+    const net = new Net();
+    net.connect();
+    let sent = 0;
+    // A long message that is cut in the middle by the route dying.
+    const long = new Uint8Array(300_000).fill(7);
+    for (let round = 0; round < 3; round += 1) {
+      sent = sendNumbers(net.alice, sent, 20);
+      net.alice.link.send(false, long);
+      sent += 1;
+      sent = sendNumbers(net.alice, sent, 20);
+      await vi.advanceTimersByTimeAsync(1); // part of it delivered, part in flight
+      net.cut('failed');
+      await vi.advanceTimersByTimeAsync(RETRY_MS);
+      net.bob.link.signal({ type: 'offer', sdp: 'v=0' });
+      net.connect();
+      await settle();
+    }
+    await vi.advanceTimersByTimeAsync(1000);
+    const received = net.bob.received.map((m) => (typeof m === 'string' ? Number(m) : 'long'));
+    const expected = oneToN(sent).map((n) => (n % 41 === 21 ? 'long' : n));
+    expect(received).toEqual(expected);
+    expect(net.bob.errors).toEqual([]);
+  });
+
+  it('fails with PEER_UNREACHABLE and the dropped-message count when there is no relay', async () => {
+    const net = new Net({ relay: false });
+    sendNumbers(net.alice, 0, 2);
+    net.alice.directs[0]?.fail('could not connect within 15000 ms');
+    expect(net.alice.link.state).toBe('failed');
+    expect(net.alice.states).toEqual(['failed']);
+    expect(net.alice.errors.map((e) => [e.code, e.message])).toEqual([
+      [
+        'PEER_UNREACHABLE',
+        'peer bob: could not connect within 15000 ms; 2 queued message(s) were not sent',
+      ],
+    ]);
+  });
+
+  it('with transport "relay" makes no direct route at all', async () => {
+    const net = new Net({ mode: 'relay' });
+    sendNumbers(net.alice, 0, 3);
+    await settle();
+    expect(net.alice.directs).toHaveLength(0);
+    expect(net.alice.link.transport).toBe('relay');
+    expect(numbers(net.bob)).toEqual([1, 2, 3]);
+  });
+});
