@@ -8,16 +8,6 @@ export interface Author {
   self: boolean;
 }
 
-/** A file as the chat shows it: a download link, and a thumbnail for pictures. */
-export interface ChatFile {
-  name: string;
-  size: number;
-  /** Object URL of the bytes as `application/octet-stream` (downloads, never renders). */
-  downloadUrl: string;
-  /** Object URL for an `<img>`, for PNG, JPEG, GIF and WebP only. */
-  imageUrl: string | undefined;
-}
-
 /** The demo's chat message on the wire: a JSON string (files have their own transfers). */
 interface ChatWire {
   type: 'chat';

@@ -3,7 +3,7 @@
  * talks to each Peerlane node and to the load generator over Node's IPC channel.
  */
 import type { DriveResult } from '../shared/signal-loop.js';
-import type { Summary } from '../signaling/ipc.js';
+import type { Summary } from '../signaling/kinds.js';
 
 /** The two setups compared: one node with rooms in memory, two nodes sharing a Redis. */
 export type Setup = 'memory' | 'redis';

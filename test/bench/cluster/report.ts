@@ -4,7 +4,7 @@
  */
 
 import { textTable } from '../shared/text-table.js';
-import type { Summary } from '../signaling/ipc.js';
+import type { Summary } from '../signaling/kinds.js';
 import type { Setup } from './ipc.js';
 
 /** The closed-loop signal run of one setup. CPU figures are µs per signal relayed. */

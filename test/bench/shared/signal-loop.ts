@@ -7,7 +7,7 @@
 import type { WebSocket } from 'ws';
 import type { Adapter } from '../signaling/adapters.js';
 import { sleep, summarize } from '../signaling/clients.js';
-import type { Summary } from '../signaling/ipc.js';
+import type { Summary } from '../signaling/kinds.js';
 import { dataTemplate, readStamp, type SignalKind, stamper } from '../signaling/payloads.js';
 
 const DRAIN_TIMEOUT_MS = 10_000;

@@ -1,4 +1,4 @@
-import type { ServerKind } from './ipc.js';
+import type { ServerKind } from './kinds.js';
 import type { SignalKind } from './payloads.js';
 
 /**

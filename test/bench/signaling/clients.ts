@@ -1,7 +1,7 @@
 /** Load-generator helpers: a socket that joins, a worker pool, percentiles. */
 import { WebSocket } from 'ws';
 import type { Adapter } from './adapters.js';
-import type { Summary } from './ipc.js';
+import type { Summary } from './kinds.js';
 
 const CLIENT_OPTIONS = { perMessageDeflate: false, skipUTF8Validation: true };
 const JOIN_TIMEOUT_MS = 30_000;

@@ -5,7 +5,7 @@
  * and prints one table. Numbers are printed, never asserted.
  */
 import { machine, packageVersion, thisPeerlane, utcMinute } from '../shared/run-info.js';
-import type { ServerKind } from './ipc.js';
+import type { ServerKind } from './kinds.js';
 import { type BenchOptions, HELP, parseBenchArgs } from './options.js';
 import { dataTemplate } from './payloads.js';
 import {

@@ -4,11 +4,7 @@
  */
 
 import type { DriveResult } from '../shared/signal-loop.js';
-
-/** The servers under test. */
-export type ServerKind = 'peerlane' | 'bare' | 'peerserver';
-
-export const SERVER_KINDS: readonly ServerKind[] = ['peerlane', 'bare', 'peerserver'];
+import type { ServerKind, Summary } from './kinds.js';
 
 /** Orchestrator → server process. */
 export type ToServer = { cmd: 'gc'; settleMs: number } | { cmd: 'stop' };
@@ -18,13 +14,6 @@ export type FromServer =
   | { kind: 'ready'; url: string }
   | { kind: 'gc-done'; heapUsed: number }
   | { kind: 'failed'; error: string };
-
-/** Percentiles of a latency sample, in milliseconds. */
-export interface Summary {
-  count: number;
-  p50: number;
-  p99: number;
-}
 
 /** Orchestrator → load generator. Every command gets exactly one final reply. */
 export type ToLoad =

@@ -7,7 +7,8 @@
 import { WebSocket } from 'ws';
 import { ADAPTERS } from './adapters.js';
 import { connectAndJoin, describe, pool, sleep, summarize } from './clients.js';
-import type { FromLoad, ServerKind, ToLoad } from './ipc.js';
+import type { FromLoad, ToLoad } from './ipc.js';
+import type { ServerKind } from './kinds.js';
 import { signals } from './signal-run.js';
 
 /** Names must never repeat against one server (PeerServer ids are client-chosen). */

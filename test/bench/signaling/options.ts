@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
-import { SERVER_KINDS, type ServerKind } from './ipc.js';
+import type { ServerKind } from './kinds.js';
+import { SERVER_KINDS } from './kinds.js';
 
 /** What one benchmark run does. Every field has a flag; see {@link HELP}. */
 export interface BenchOptions {

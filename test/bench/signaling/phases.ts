@@ -1,9 +1,10 @@
 import { join } from 'node:path';
+import type { FromLoad, FromServer, ToLoad, ToServer } from './ipc.js';
 /**
  * The benchmark's phases as the orchestrator runs them against one server process:
  * idle memory, joins, and signals (with the server's CPU time read around the latter).
  */
-import type { FromLoad, FromServer, ServerKind, ToLoad, ToServer } from './ipc.js';
+import type { ServerKind } from './kinds.js';
 import type { BenchOptions } from './options.js';
 import { Child, coreBusyMicros, cpuTimes, rssBytes } from './processes.js';
 import {

@@ -4,7 +4,7 @@
  */
 
 import { textTable } from '../shared/text-table.js';
-import type { ServerKind, Summary } from './ipc.js';
+import type { ServerKind, Summary } from './kinds.js';
 
 export interface MemoryReading {
   sockets: number;

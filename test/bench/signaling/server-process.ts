@@ -7,7 +7,8 @@ import { pathToFileURL } from 'node:url';
 import { PeerServer } from 'peer';
 import { BENCH_LIMITS } from '../shared/peerlane-limits.js';
 import { createBareRelay } from './bare-relay.js';
-import type { FromServer, ServerKind, ToServer } from './ipc.js';
+import type { FromServer, ToServer } from './ipc.js';
+import type { ServerKind } from './kinds.js';
 
 const HOST = '127.0.0.1';
 

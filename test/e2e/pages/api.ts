@@ -51,13 +51,6 @@ export interface PeerSummary {
   state: string;
 }
 
-/** Bytes a page received (or sent), summarized so 10 MiB need not cross the page boundary. */
-export interface BytesSummary {
-  from: string;
-  byteLength: number;
-  sha256: string;
-}
-
 /**
  * The SDK page: `joinRoom` from the browser bundle (`/peerlane.js`). It records every room
  * event as it happens; `next…` methods take the oldest unread one, waiting up to
@@ -152,9 +145,10 @@ export interface MediaPageApi {
   leave(): Promise<void>;
 }
 
-/** The files page's API is declared in its own file. */
 import type { BenchFilesPageApi, FilesPageApi } from './files-api.js';
 import type { RelayPageApi } from './relay-api.js';
+/** The files page's API is declared in its own file. */
+import type { BytesSummary } from './summary.js';
 
 /** Page kind → its API; `openPage(kind)` returns a handle typed by this. */
 export interface PageApis {

@@ -1,5 +1,5 @@
 /** What the relay page (`relay-page.ts`) exposes as `window.peerlaneTest`. */
-import type { BytesSummary } from './api.js';
+import type { BytesSummary } from './summary.js';
 
 /** A numbered message stream as the receiver saw it. */
 export interface StreamSummary {

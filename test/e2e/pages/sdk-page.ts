@@ -3,9 +3,10 @@
  * and records what the room reports for the harness to wait on. Runs in the browser.
  */
 import type * as Peerlane from '../../../sdk/index.js';
-import type { BytesSummary, ChannelOpen, PeerSummary, SdkPageApi, TextMessage } from './api.js';
+import type { ChannelOpen, PeerSummary, SdkPageApi, TextMessage } from './api.js';
 import { Inbox, now, sha256Hex, signalingUrl } from './page-kit.js';
 import { patternBytes } from './pattern.js';
+import type { BytesSummary } from './summary.js';
 
 // A run-time URL, not a module specifier: the page loads the built bundle, as an app would.
 const BUNDLE_URL = '/peerlane.js';
