@@ -85,6 +85,9 @@ const FINAL_CLOSE_CODES: ReadonlySet<number> = new Set([
  * The signaling connection of one room: joins, reconnects with backoff and jitter when
  * the socket drops, resumes the same peer id with the welcome's secret, queues outgoing
  * frames while disconnected, and replaces a socket that stops answering `ping`.
+ *
+ * Over 300 lines on purpose: one socket's life (connect, join, refusal, close, backoff,
+ * resume) is one state machine, easiest to check in one place.
  */
 export class SignalingClient extends Emitter<SignalingClientEvents> {
   #state: SignalingState = 'connecting';

@@ -15,55 +15,125 @@
  * drops a number it has. No reordering: one route at a time is read, in order, and a
  * message cut by the move is received again from its first byte.
  *
- * Control frames are 5 bytes, `[kind][u32]`, kinds `FRAME_KIND.SWITCH` and `.ACK`.
+ * Control frames are 5 bytes, `[kind][u32]`, kinds `FRAME_KIND.SWITCH` and `.ACK`. The
+ * {@link Handover} owns the link's message stream (an `Outbox` and an `Inbox`) and runs
+ * this protocol on whatever lane the link says is in use; the link decides when to move.
  */
+import type { MessageData } from '../api.js';
+import type { PeerlaneError } from '../errors.js';
 import { FRAME_KIND } from './framing.js';
+import type { Lane } from './lane.js';
+import { Inbox, Outbox } from './message-stream.js';
 
 /** The routes a link can send on. */
 export type RouteName = 'direct' | 'relay';
 
-/** What a received control frame means for the link. */
-export type ControlEvent =
-  /** The peer has every message up to `seq`. */
-  | { kind: 'ack'; seq: number }
-  /** The peer moved its sending to this route (a newer epoch): read only this route now. */
-  | { kind: 'switch' }
-  /** A SWITCH of an epoch already seen: ignore it. */
-  | { kind: 'stale' };
+/** Options of a {@link Handover}. */
+export interface HandoverOptions {
+  maxMessageBytes: number;
+  /** The message lane of the route in use, if it can take frames now. */
+  lane(): Lane | undefined;
+  /** A whole message arrived, in order, once. */
+  onMessage(data: MessageData, broadcast: boolean): void;
+  /** The peer moved its sending to `route` (a newer epoch). */
+  onSwitch(route: RouteName): void;
+  /** A message arrived broken (the error names no peer yet). */
+  onProblem(error: PeerlaneError): void;
+}
 
-/** Epoch bookkeeping of one link, both directions. */
+/** How long after a delivery the receiver acknowledges (acks for a burst are one frame). */
+const ACK_DELAY_MS = 20;
+
+/** One link's message stream, both directions, across route changes (see the file's comment). */
 export class Handover {
+  readonly #outbox = new Outbox(true);
+  readonly #inbox: Inbox;
   #epoch = 0;
   #receivedEpoch = 0;
   #receiving: RouteName | undefined;
+  #ackTimer: ReturnType<typeof setTimeout> | undefined;
 
-  /** The route whose messages are read now (undefined until the peer's first SWITCH). */
-  get receiving(): RouteName | undefined {
-    return this.#receiving;
+  constructor(private readonly options: HandoverOptions) {
+    this.#inbox = new Inbox(options.maxMessageBytes, (data, broadcast) => {
+      this.#scheduleAck();
+      options.onMessage(data, broadcast);
+    });
   }
 
-  /** Starts a new sending epoch; returns the SWITCH frame that announces it. */
-  nextSwitch(): Uint8Array {
+  /** Bytes of queued messages not yet handed to a lane. */
+  get queuedBytes(): number {
+    return this.#outbox.queuedBytes;
+  }
+
+  /** Queues one message (already checked and encoded) and sends what the lane can take. */
+  send(text: boolean, bytes: Uint8Array, broadcast: boolean): void {
+    this.#outbox.push(text, bytes, broadcast);
+    this.flush();
+  }
+
+  /** Hands queued frames to the lane in use, as far as it takes them. */
+  flush(): void {
+    const lane = this.options.lane();
+    if (!lane) return;
+    try {
+      if (!this.#outbox.flush(lane)) lane.awaitDrain();
+    } catch {
+      // The lane closed under us; its route decides what happens next.
+    }
+  }
+
+  /** Sending moved to `route`: a new epoch, SWITCH first, then every unacknowledged message. */
+  announce(route: RouteName): void {
+    this.#outbox.rewind();
     this.#epoch = (this.#epoch + 1) >>> 0;
-    return controlFrame(FRAME_KIND.SWITCH, this.#epoch);
+    this.#control(FRAME_KIND.SWITCH, this.#epoch);
+    this.flush();
+    if (route === 'relay') this.#scheduleAck();
   }
 
-  /** The ACK frame for every message up to `seq`. */
-  ack(seq: number): Uint8Array {
-    return controlFrame(FRAME_KIND.ACK, seq);
-  }
-
-  /** Reads a frame that arrived on `route`: a control event, or undefined for any other frame. */
-  read(frame: Uint8Array, route: RouteName): ControlEvent | undefined {
+  /** Takes a frame that arrived on `route`'s message lane. */
+  receive(frame: Uint8Array, route: RouteName): void {
     const kind = frame[0];
-    if (kind !== FRAME_KIND.SWITCH && kind !== FRAME_KIND.ACK) return undefined;
-    if (frame.byteLength < 5) return { kind: 'stale' };
-    const value = new DataView(frame.buffer, frame.byteOffset, 5).getUint32(1);
-    if (kind === FRAME_KIND.ACK) return { kind: 'ack', seq: value };
-    if (value <= this.#receivedEpoch) return { kind: 'stale' };
-    this.#receivedEpoch = value;
-    this.#receiving = route;
-    return { kind: 'switch' };
+    if (kind === FRAME_KIND.SWITCH || kind === FRAME_KIND.ACK) {
+      if (frame.byteLength < 5) return;
+      const value = new DataView(frame.buffer, frame.byteOffset, 5).getUint32(1);
+      if (kind === FRAME_KIND.ACK) this.#outbox.ack(value);
+      else if (value > this.#receivedEpoch) {
+        this.#receivedEpoch = value;
+        this.#receiving = route;
+        this.#inbox.dropPartial();
+        this.options.onSwitch(route);
+        // Tell it how far we got, so it forgets what we have.
+        this.#scheduleAck();
+      }
+      return;
+    }
+    if (route !== this.#receiving) return;
+    const problem = this.#inbox.receive(frame);
+    if (problem) this.options.onProblem(problem);
+  }
+
+  /** Drops every queued message; returns how many were dropped. */
+  clear(): number {
+    clearTimeout(this.#ackTimer);
+    return this.#outbox.clear();
+  }
+
+  #scheduleAck(): void {
+    this.#ackTimer ??= setTimeout(() => {
+      this.#ackTimer = undefined;
+      const seq = this.#inbox.lastComplete;
+      if (seq !== 0) this.#control(FRAME_KIND.ACK, seq);
+    }, ACK_DELAY_MS);
+  }
+
+  /** A control frame on the lane in use. */
+  #control(kind: number, value: number): void {
+    try {
+      this.options.lane()?.send(controlFrame(kind, value));
+    } catch {
+      // The lane is closing; the next route's SWITCH and acks cover it.
+    }
   }
 }
 

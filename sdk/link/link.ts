@@ -11,6 +11,9 @@
  * when it fails. While on the relay, the initiator tries a fresh direct route every
  * `directRetryMs`; once one is open, both sides move back to it. File transfers follow
  * the bulk lane of the route in use (`onBulk`).
+ *
+ * Over 300 lines on purpose: the route choice is one state machine (timers, states, the
+ * follow rule), and its transitions are easier to check side by side than across files.
  */
 import type { PeerId, SignalData } from '../../signaling/protocol.js';
 import type { ConnectionState, MessageData, TransportKind, TransportMode } from '../api.js';
@@ -18,7 +21,6 @@ import { PeerlaneError } from '../errors.js';
 import type { DirectRoute, DirectRouteOptions } from './direct/direct-route.js';
 import { Handover, type RouteName } from './handover.js';
 import { type Lane, NoLane, type Route } from './lane.js';
-import { Inbox, Outbox } from './message-stream.js';
 
 /** What a link needs of a direct route (a fake in unit tests). */
 export type Direct = Pick<
@@ -30,7 +32,7 @@ export type Direct = Pick<
   | 'signalingRestored'
   | 'close'
   | 'isNewSession'
-  | 'candidatePath'
+  | 'transportKind'
   | 'stats'
   | 'media'
 >;
@@ -59,18 +61,11 @@ export interface LinkOptions {
   onBulk(lane: Lane): void;
 }
 
-/** How long after a delivery the receiver acknowledges (acks for a burst are one frame). */
-const ACK_DELAY_MS = 20;
-/** While the selected candidate pair is unknown, read it again this often, this many times. */
-const PATH_READ_MS = 200;
-const PATH_READS = 5;
 const NO_LANE = new NoLane();
 
 /** One remote peer's link (see the file's comment). */
 export class Link {
-  readonly #outbox = new Outbox(true);
-  readonly #inbox: Inbox;
-  readonly #handover = new Handover();
+  readonly #stream: Handover;
   readonly #relay: Route | undefined;
   #direct: Direct | undefined;
   #sending: RouteName | undefined;
@@ -79,15 +74,17 @@ export class Link {
   #transport: TransportKind | undefined;
   #fallbackTimer: ReturnType<typeof setTimeout> | undefined;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
-  #ackTimer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
   readonly #onRelayFrame = (frame: Uint8Array) => this.#receive(frame, 'relay');
-  readonly #onRelayDrain = () => this.#flush();
+  readonly #onRelayDrain = () => this.#stream.flush();
 
   constructor(private readonly options: LinkOptions) {
-    this.#inbox = new Inbox(options.maxMessageBytes, (data, broadcast) => {
-      this.#scheduleAck();
-      options.onMessage(data, broadcast);
+    this.#stream = new Handover({
+      maxMessageBytes: options.maxMessageBytes,
+      lane: () => this.#lane(),
+      onMessage: options.onMessage,
+      onSwitch: (route) => this.#followed(route),
+      onProblem: (error) => options.onError(this.#about(error)),
     });
     this.#relay = options.relay;
     this.#relay?.message.on('frame', this.#onRelayFrame).on('drain', this.#onRelayDrain);
@@ -126,13 +123,12 @@ export class Link {
 
   /** Bytes waiting to be sent: queued messages plus what the lane in use buffers. */
   get bufferedAmount(): number {
-    return this.#outbox.queuedBytes + (this.#lane()?.bufferedAmount ?? 0);
+    return this.#stream.queuedBytes + (this.#lane()?.bufferedAmount ?? 0);
   }
 
   /** Queues one message (already checked and encoded) and sends what the lane can take. */
   send(text: boolean, bytes: Uint8Array, broadcast = false): void {
-    this.#outbox.push(text, bytes, broadcast);
-    this.#flush();
+    this.#stream.send(text, bytes, broadcast);
   }
 
   /** Applies signaling data from the remote peer. */
@@ -151,7 +147,7 @@ export class Link {
   /** Signaling is back: a stalled ICE restart may go on, and relay frames may have been lost. */
   signalingRestored(): void {
     this.#direct?.signalingRestored();
-    if (this.#sending === 'relay') this.#announce('relay');
+    if (this.#sending === 'relay') this.#stream.announce('relay');
   }
 
   /** Closes every route for good; no state event follows. */
@@ -161,9 +157,8 @@ export class Link {
     this.#state = 'closed';
     clearTimeout(this.#fallbackTimer);
     clearTimeout(this.#retryTimer);
-    clearTimeout(this.#ackTimer);
     this.#relay?.message.off('frame', this.#onRelayFrame).off('drain', this.#onRelayDrain);
-    this.#outbox.clear();
+    this.#stream.clear();
     this.#direct?.close();
   }
 
@@ -178,7 +173,7 @@ export class Link {
         if (this.#direct === created) this.#receive(frame, 'direct');
       })
       .on('drain', () => {
-        if (this.#direct === created) this.#flush();
+        if (this.#direct === created) this.#stream.flush();
       });
     this.#direct = created;
   }
@@ -194,7 +189,7 @@ export class Link {
         // direct route replaced a failed one: transfers move to its bulk lane.
         this.#setBulk(direct.bulk);
         this.#updateTransport();
-        this.#flush();
+        this.#stream.flush();
       }
     } else if (state === 'reconnecting' && this.#sending === 'direct') {
       this.#armFallback();
@@ -248,19 +243,11 @@ export class Link {
     if (route === 'direct' && this.#direct?.state !== 'connected') return;
     clearTimeout(this.#fallbackTimer);
     this.#sending = route;
-    this.#announce(route);
+    this.#stream.announce(route);
     const bulk = route === 'relay' ? this.#relay?.bulk : this.#direct?.bulk;
     if (bulk) this.#setBulk(bulk);
     this.#updateState();
     this.#updateTransport();
-  }
-
-  /** A new epoch on `route`: SWITCH first, then every unacknowledged message again. */
-  #announce(route: RouteName): void {
-    this.#outbox.rewind();
-    this.#control(this.#handover.nextSwitch());
-    this.#flush();
-    if (route === 'relay') this.#scheduleAck();
   }
 
   #setBulk(bulk: Lane): void {
@@ -270,38 +257,16 @@ export class Link {
   }
 
   #receive(frame: Uint8Array, route: RouteName): void {
-    if (this.#closed) return;
-    const control = this.#handover.read(frame, route);
-    if (control?.kind === 'ack') this.#outbox.ack(control.seq);
-    if (control?.kind === 'switch') {
-      this.#inbox.dropPartial();
-      // The other side moved: follow it, preferring direct. To direct once it is open here
-      // (#use checks); to the relay unless direct works here. Following only towards what
-      // works here keeps two sides that switched at the same moment from swapping forever.
-      if (route === 'direct' || this.#direct?.state !== 'connected') this.#use(route);
-      // Tell it how far we got, so it forgets what we have.
-      this.#scheduleAck();
-    }
-    if (control || route !== this.#handover.receiving) return;
-    const problem = this.#inbox.receive(frame);
-    if (problem) this.options.onError(this.#about(problem));
+    if (!this.#closed) this.#stream.receive(frame, route);
   }
 
-  #scheduleAck(): void {
-    this.#ackTimer ??= setTimeout(() => {
-      this.#ackTimer = undefined;
-      const seq = this.#inbox.lastComplete;
-      if (seq !== 0) this.#control(this.#handover.ack(seq));
-    }, ACK_DELAY_MS);
-  }
-
-  /** A control frame on the lane in use. */
-  #control(frame: Uint8Array): void {
-    try {
-      this.#lane()?.send(frame);
-    } catch {
-      // The lane is closing; the next route's SWITCH and acks cover it.
-    }
+  /**
+   * The other side moved to `route`: follow it, preferring direct. To direct once it is
+   * open here (#use checks); to the relay unless direct works here. Following only towards
+   * what works here keeps two sides that switched at the same moment from swapping forever.
+   */
+  #followed(route: RouteName): void {
+    if (route === 'direct' || this.#direct?.state !== 'connected') this.#use(route);
   }
 
   /** The message lane of the route in use, if it can take frames now. */
@@ -311,16 +276,6 @@ export class Link {
     if (this.#sending === 'direct' && direct?.state === 'connected' && direct.message.open)
       return direct.message;
     return undefined;
-  }
-
-  #flush(): void {
-    const lane = this.#lane();
-    if (!lane) return;
-    try {
-      if (!this.#outbox.flush(lane)) lane.awaitDrain();
-    } catch {
-      // The lane closed under us; its route decides what happens next.
-    }
   }
 
   #updateState(): void {
@@ -342,20 +297,9 @@ export class Link {
     }
     const direct = this.#direct;
     if (!direct) return;
-    const read = (attempt: number) => {
-      direct.candidatePath().then(
-        (path) => {
-          if (this.#sending !== 'direct' || this.#direct !== direct) return;
-          if (path === 'unknown' && attempt < PATH_READS) {
-            setTimeout(() => read(attempt + 1), PATH_READ_MS);
-            return;
-          }
-          this.#setTransport(path === 'relay' ? 'turn' : 'direct');
-        },
-        () => this.#setTransport('direct'),
-      );
-    };
-    read(0);
+    direct.transportKind().then((kind) => {
+      if (this.#sending === 'direct' && this.#direct === direct) this.#setTransport(kind);
+    });
   }
 
   #setTransport(transport: TransportKind): void {
@@ -373,7 +317,7 @@ export class Link {
   /** No route where one is needed: the peer is unreachable; queued messages are dropped. */
   #fail(reason: string, cause?: unknown): void {
     if (this.#closed || this.#state === 'failed') return;
-    const dropped = this.#outbox.clear();
+    const dropped = this.#stream.clear();
     const unsent = dropped ? `; ${dropped} queued message(s) were not sent` : '';
     this.#setState('failed');
     this.options.onError(

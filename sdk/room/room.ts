@@ -1,3 +1,9 @@
+/**
+ * The public `Room`: presence (who is in the room, reconciled after every welcome), the
+ * routing of signals to each peer's link, and the room-wide sends. Links are made by
+ * `link-factory.ts`; each peer's side is `remote-peer.ts`. Over 300 lines only because
+ * every public method carries its documentation here.
+ */
 import type { PeerId, PeerInfo, PeerMeta, WelcomeFrame } from '../../signaling/protocol.js';
 import { PeerMeta as PeerMetaSchema } from '../../signaling/protocol.js';
 import type {

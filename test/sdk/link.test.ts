@@ -32,8 +32,8 @@ class FakeDirect implements Direct {
   isNewSession(): boolean {
     return false;
   }
-  async candidatePath() {
-    return 'host' as const;
+  async transportKind() {
+    return 'direct' as const;
   }
   async stats() {
     return undefined;

@@ -15,14 +15,17 @@
  * up, until the path works again or `iceRestartTimeoutMs` passes and the route fails.
  *
  * The route carries no messages of its own: the link (`../link.ts`) sends on its lanes.
+ *
+ * Over 300 lines on purpose: one state machine whose timers (connect, restart delay,
+ * retries, deadline, close grace, liveness) interlock; split, they would be read apart.
  */
 import type { SignalData } from '../../../signaling/protocol.js';
-import type { CandidatePath, ConnectionState, PeerStats } from '../../api.js';
+import type { ConnectionState, PeerStats } from '../../api.js';
 import type { PeerMedia } from '../../media/peer-media.js';
 import { encodePing } from '../framing.js';
 import type { Lane, Route } from '../lane.js';
 import type { RtcConnection, RtcConnectionEvents } from './rtc-connection.js';
-import { StatsSampler } from './stats.js';
+import { StatsSampler, selectedTransport } from './stats.js';
 
 /** What a direct route needs of its connection (a fake in unit tests). */
 export interface DirectConnection
@@ -144,10 +147,9 @@ export class DirectRoute implements Route {
     return this.#stats.sample();
   }
 
-  /** The ICE path of the selected candidate pair now (`unknown` while there is none). */
-  async candidatePath(): Promise<CandidatePath> {
-    const stats = await new StatsSampler(() => this.options.connection.peerConnection).sample();
-    return stats?.path ?? 'unknown';
+  /** What the selected candidate pair goes through: `direct` or `turn`. */
+  transportKind(): Promise<'direct' | 'turn'> {
+    return selectedTransport(() => this.options.connection.peerConnection);
   }
 
   /**

@@ -46,6 +46,29 @@ export class StatsSampler {
   }
 }
 
+/** While no candidate pair is selected, read the stats again this often, this many times. */
+const PATH_READ_MS = 200;
+const PATH_READS = 5;
+
+/**
+ * What a connection's selected candidate pair goes through: `turn` when either end is a
+ * TURN relay candidate, else `direct`. Read again while no pair is selected yet (~1 s).
+ */
+export async function selectedTransport(
+  connection: () => RTCPeerConnection | undefined,
+): Promise<'direct' | 'turn'> {
+  const sampler = new StatsSampler(connection);
+  for (let attempt = 0; attempt < PATH_READS; attempt += 1) {
+    const path = await sampler.sample().then(
+      (stats) => stats?.path ?? 'unknown',
+      () => 'unknown' as const,
+    );
+    if (path !== 'unknown') return path === 'relay' ? 'turn' : 'direct';
+    await new Promise((resolve) => setTimeout(resolve, PATH_READ_MS));
+  }
+  return 'direct';
+}
+
 /** The stats of a peer reached through the server's relay: nothing WebRTC measures applies. */
 export function relayStats(): PeerStats {
   return {
