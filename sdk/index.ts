@@ -7,22 +7,10 @@
  * const room = await joinRoom({
  *   url,                  // signaling WebSocket URL (required)
  *   room: 'name',         // required
- *   meta,                 // presence metadata, default {}
- *   iceServers,           // replaces the server's welcome.iceServers; default: the server's list
- *   iceTransportPolicy,   // 'all' | 'relay', default 'all'
- *   wrtc,                 // { RTCPeerConnection, RTCSessionDescription, RTCIceCandidate }; default: globals
- *   WebSocket,            // WebSocket constructor; default globalThis.WebSocket (Node 20: pass `ws`'s)
- *   reconnect,            // { initialDelayMs: 250, maxDelayMs: 10000, factor: 2, maxAttempts: Infinity } | false
- *   connectTimeoutMs,     // 10000
- *   pingIntervalMs,       // 10000   pingTimeoutMs: 5000
- *   peerConnectTimeoutMs, // 15000
- *   iceRestartDelayMs,    // 1000    iceRestartTimeoutMs: 15000
- *   presenceGraceMs,      // 20000
- *   maxMessageBytes,      // 64 MiB
- *   token,                // room token, or () => Promise<string> called before every connect
- *   transport,            // 'auto' (direct, falling back to the server's relay) | 'relay'; default 'auto'
- *   relayFallbackMs,      // 5000: no direct connection by then → the relay
- *   directRetryMs,        // 15000: while on the relay, how often to try direct again
+ *   meta, token, iceServers, iceTransportPolicy, transport, wrtc, WebSocket, reconnect,
+ *   connectTimeoutMs, pingIntervalMs, pingTimeoutMs, peerConnectTimeoutMs,
+ *   iceRestartDelayMs, iceRestartTimeoutMs, presenceGraceMs, maxMessageBytes,
+ *   relayFallbackMs, directRetryMs, // each documented, with its default, in JoinRoomOptions
  * }); // resolves after the welcome; rejects with a PeerlaneError
  *
  * room.selfId; room.name; room.signalingState;

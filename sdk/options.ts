@@ -110,14 +110,13 @@ export interface RoomSettings extends SignalingClientOptions {
   directRetryMs: number;
 }
 
-const DEFAULT_RECONNECT: ReconnectSettings = {
-  initialDelayMs: 250,
-  maxDelayMs: 10_000,
-  factor: 2,
-  maxAttempts: Number.POSITIVE_INFINITY,
-};
-
-const DEFAULT_TIMING = {
+/**
+ * Every default of `joinRoom()`, written once: `resolveSettings()` applies these, the JSDoc
+ * `@default` tags above and the README's "SDK options" table are tested against them.
+ */
+export const SDK_DEFAULTS = {
+  iceTransportPolicy: 'all',
+  transport: 'auto',
   connectTimeoutMs: 10_000,
   pingIntervalMs: 10_000,
   pingTimeoutMs: 5_000,
@@ -128,12 +127,33 @@ const DEFAULT_TIMING = {
   maxMessageBytes: 64 * 1024 * 1024,
   relayFallbackMs: 5_000,
   directRetryMs: 15_000,
-};
+  reconnect: {
+    initialDelayMs: 250,
+    maxDelayMs: 10_000,
+    factor: 2,
+    maxAttempts: Number.POSITIVE_INFINITY,
+  },
+} as const;
+
+/** The numeric options: positive integers, in ms or bytes. */
+const TIMING_KEYS = [
+  'connectTimeoutMs',
+  'pingIntervalMs',
+  'pingTimeoutMs',
+  'peerConnectTimeoutMs',
+  'iceRestartDelayMs',
+  'iceRestartTimeoutMs',
+  'presenceGraceMs',
+  'maxMessageBytes',
+  'relayFallbackMs',
+  'directRetryMs',
+] as const;
 
 /** Checks options and fills in defaults; throws a PeerlaneError naming the bad option. */
 export function resolveSettings(options: JoinRoomOptions): RoomSettings {
   if (typeof options !== 'object' || options === null) invalid('options must be an object');
-  const { url, room, meta, iceServers, iceTransportPolicy = 'all', token } = options;
+  const { url, room, meta, iceServers, token } = options;
+  const { iceTransportPolicy = SDK_DEFAULTS.iceTransportPolicy } = options;
   if (token !== undefined && typeof token !== 'string' && typeof token !== 'function') {
     invalid('options.token must be a string or a function returning one');
   }
@@ -154,12 +174,13 @@ export function resolveSettings(options: JoinRoomOptions): RoomSettings {
       `options.iceTransportPolicy must be 'all' or 'relay' (got ${String(iceTransportPolicy)})`,
     );
   }
-  const { transport = 'auto' } = options;
+  const { transport = SDK_DEFAULTS.transport } = options;
   if (transport !== 'auto' && transport !== 'relay') {
     invalid(`options.transport must be 'auto' or 'relay' (got ${String(transport)})`);
   }
-  const timing = { ...DEFAULT_TIMING };
-  for (const key of Object.keys(DEFAULT_TIMING) as (keyof typeof DEFAULT_TIMING)[]) {
+  const timing = {} as Record<(typeof TIMING_KEYS)[number], number>;
+  for (const key of TIMING_KEYS) {
+    timing[key] = SDK_DEFAULTS[key];
     const value = options[key];
     if (value === undefined) continue;
     if (!Number.isInteger(value) || value <= 0) {
@@ -188,8 +209,8 @@ export function resolveSettings(options: JoinRoomOptions): RoomSettings {
 }
 
 function resolveReconnect(options: ReconnectOptions): ReconnectSettings {
-  const settings = { ...DEFAULT_RECONNECT };
-  for (const key of Object.keys(DEFAULT_RECONNECT) as (keyof ReconnectSettings)[]) {
+  const settings: ReconnectSettings = { ...SDK_DEFAULTS.reconnect };
+  for (const key of Object.keys(settings) as (keyof ReconnectSettings)[]) {
     const value = options[key];
     if (value === undefined) continue;
     const ok =
