@@ -19,19 +19,6 @@ import {
   encodeControl,
 } from './transfer-protocol.js';
 
-/**
- * Internal test hooks, read from `SendFileOptions` under this symbol and in no public type
- * (`Symbol.for`, so a test page can pass them through the browser bundle). Used by the
- * corrupted-chunk test: `afterHash` may change a chunk after it was hashed, as a broken
- * path would. See test/sdk/files.test.ts.
- * @internal
- */
-export const TEST_HOOKS = Symbol.for('peerlane.transfer.testHooks');
-/** @internal */
-export interface TransferTestHooks {
-  afterHash?: (offset: number, payload: Uint8Array) => void;
-}
-
 /** The sender's most: however large a window the receiver grants. */
 const MAX_WINDOW_BYTES = 64 * 1024 * 1024;
 
@@ -72,7 +59,6 @@ export class OutgoingTransfer {
   #awaitingResume = false;
   /** The offset of the last `accept` acted on. */
   #resumedFrom = -1;
-  readonly #hooks: TransferTestHooks | undefined;
 
   constructor(
     readonly id: number,
@@ -80,7 +66,6 @@ export class OutgoingTransfer {
     private readonly options: SendFileOptions,
     private readonly context: OutgoingContext,
   ) {
-    this.#hooks = (options as { [TEST_HOOKS]?: TransferTestHooks })[TEST_HOOKS];
     this.handle = new TransferHandle<void>({
       direction: 'send',
       peer: context.peer,
@@ -283,7 +268,6 @@ export class OutgoingTransfer {
     if (got > 0) {
       const payload = frame.subarray(CHUNK_HEADER_BYTES, CHUNK_HEADER_BYTES + got);
       hash.update(payload);
-      this.#hooks?.afterHash?.(offset, payload);
       this.#frames.push({
         offset,
         frame: got === wanted ? frame : frame.slice(0, CHUNK_HEADER_BYTES + got),

@@ -3,9 +3,16 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join as joinPath } from 'node:path';
 import { Writable } from 'node:stream';
+import wrtc from '@roamhq/wrtc';
 import { describe, expect, it } from 'vitest';
-import type { FileTransfer, IncomingFile, PeerlaneError, Room } from '../../sdk/index.js';
-import { TEST_HOOKS, type TransferTestHooks } from '../../sdk/transfer/file-sender.js';
+import type {
+  FileTransfer,
+  IncomingFile,
+  PeerlaneError,
+  Room,
+  WebRtcImplementation,
+} from '../../sdk/index.js';
+import { corruptingPeerConnection } from '../e2e/pages/corrupt-chunk.js';
 import { patternBytes } from '../e2e/pages/pattern.js';
 import {
   hashingSink,
@@ -250,18 +257,16 @@ describe('file transfer between Node peers', () => {
   });
 
   it('detects a chunk corrupted after hashing: INTEGRITY_FAILED on both sides, the sink aborted', async () => {
-    const { b, toB } = await pair();
+    // The sender's data channels flip a bit of the chunk at this offset, after hashing.
+    const target = { offset: 3 * 65_523 };
+    const base = wrtc.RTCPeerConnection as typeof RTCPeerConnection;
+    const RTCPeerConnection = corruptingPeerConnection(base, target);
+    const { b, toB } = await pair({
+      wrtc: { ...(wrtc as WebRtcImplementation), RTCPeerConnection },
+    });
     const sink = hashingSink();
     const incoming = nextIncoming(b);
-    const hooks: TransferTestHooks = {
-      afterHash: (offset, payload) => {
-        if (offset === 3 * 65_523) payload[17] = (payload[17] ?? 0) ^ 0x01;
-      },
-    };
-    const sending = toB.sendFile(new Blob([patternBytes(MiB, 4)]), {
-      name: 'x',
-      [TEST_HOOKS]: hooks,
-    } as never);
+    const sending = toB.sendFile(new Blob([patternBytes(MiB, 4)]), { name: 'x' });
     const receiving = (await incoming).accept({ writable: sink.writable });
     const [atSender, atReceiver] = await Promise.all([
       rejection(sending.done),

@@ -3,14 +3,13 @@
  * browser.
  */
 import type * as Peerlane from '../../../sdk/index.js';
+import { type CorruptTarget, corruptingPeerConnection } from './corrupt-chunk.js';
 import type { FilesPageApi, OfferSummary, TransferOutcome } from './files-api.js';
 import { Inbox, sha256Hex, signalingUrl, within } from './page-kit.js';
 import { patternBytes } from './pattern.js';
 
 const BUNDLE_URL = '/peerlane.js';
 const { joinRoom } = (await import(BUNDLE_URL)) as typeof Peerlane;
-/** The SDK's internal test hooks (see sdk/transfer/file-sender.ts): no public type has them. */
-const TEST_HOOKS = Symbol.for('peerlane.transfer.testHooks');
 
 const offers = new Inbox<Peerlane.IncomingFile>();
 const opens = new Inbox<string>();
@@ -20,8 +19,14 @@ let room: Peerlane.Room | undefined;
 const connections: RTCPeerConnection[] = [];
 const transportChanges: string[] = [];
 
-/** The browser's RTCPeerConnection, recording each instance (handed to the SDK as `wrtc`). */
-class RecordingPeerConnection extends RTCPeerConnection {
+/** Set by `sendPattern({ corruptOffset })`: the chunk the page's connections corrupt. */
+const corrupt: CorruptTarget = { offset: undefined };
+
+/**
+ * The browser's RTCPeerConnection, recording each instance and corrupting a chosen chunk
+ * (handed to the SDK as `wrtc`).
+ */
+class RecordingPeerConnection extends corruptingPeerConnection(RTCPeerConnection, corrupt) {
   constructor(config?: RTCConfiguration) {
     super(config);
     connections.push(this);
@@ -78,20 +83,11 @@ const api: FilesPageApi = {
     const file = new File([patternBytes(size, seed)], options.name ?? `pattern-${size}.bin`, {
       type: options.type ?? 'application/octet-stream',
     });
-    // Deliberately outside the public options type: the SDK reads it under a Symbol.for key.
-    const hooks = (options.corruptOffset === undefined
-      ? {}
-      : {
-          [TEST_HOOKS]: {
-            afterHash(offset: number, payload: Uint8Array) {
-              if (offset === options.corruptOffset) payload[0] = (payload[0] ?? 0) ^ 1;
-            },
-          },
-        }) as unknown as Peerlane.SendFileOptions;
+    corrupt.offset = options.corruptOffset;
     const sent =
       peerId === null
-        ? joined().sendFile(file, hooks)
-        : [joined().peer(peerId)?.sendFile(file, hooks) ?? fail(`no peer ${peerId}`)];
+        ? joined().sendFile(file)
+        : [joined().peer(peerId)?.sendFile(file) ?? fail(`no peer ${peerId}`)];
     return sent.map(track);
   },
   patternSha256: (size, seed) => sha256Hex(patternBytes(size, seed)),
