@@ -30,15 +30,15 @@ export function badgeFor(state: ConnectionState, stats: PeerStats | undefined): 
       title: 'The connection dropped; restoring it',
     };
   }
-  if (state === 'connecting' || !stats || stats.path === 'unknown') {
+  if (state === 'connecting' || !stats || stats.pairType === 'unknown') {
     return { kind: 'connecting', text: 'Connecting…', title: 'Finding a way to connect' };
   }
   const rtt = stats.rttMs === undefined ? '' : ` · ${Math.round(stats.rttMs)} ms`;
   const rates = rateText(stats);
-  if (stats.path === 'relay') {
+  if (stats.pairType === 'turn') {
     return { kind: 'turn', text: `TURN${rtt}`, title: `Through a TURN server${rates}` };
   }
-  const how = stats.path === 'host' ? 'on the local network' : 'through NAT';
+  const how = stats.pairType === 'host' ? 'on the local network' : 'through NAT';
   return { kind: 'direct', text: `Direct${rtt}`, title: `Direct connection, ${how}${rates}` };
 }
 

@@ -156,17 +156,24 @@ export interface RoomEvents {
 }
 
 /**
- * Which ICE path carries the connection, from the selected candidate pair:
+ * Which network path the WebRTC connection takes, from the selected candidate pair:
  * - `host`: straight between the two machines' own addresses (LAN, loopback);
  * - `srflx`: through NAT, found with STUN (server- or peer-reflexive candidates);
- * - `relay`: through a TURN server;
+ * - `turn`: through a TURN server (WebRTC's "relay" candidates — not the server's relay);
  * - `unknown`: no pair selected yet (still connecting, or reconnecting).
+ */
+export type PairType = 'host' | 'srflx' | 'turn' | 'unknown';
+
+/**
+ * `PairType` as 0.1 spelled it, with `relay` for TURN.
+ * @deprecated Use {@link PairType} (`stats.pairType`), whose `turn` cannot be confused with
+ * the server's relay. Removed in 0.3.
  */
 export type CandidatePath = 'host' | 'srflx' | 'relay' | 'unknown';
 
 /**
- * What the numbers describe: `webrtc`, the RTCPeerConnection to the peer (its ICE path is
- * `path`); or `relay`, when the peer is reached through the signaling server's WebSocket
+ * What the numbers describe: `webrtc`, the RTCPeerConnection to the peer (its path is
+ * `pairType`); or `relay`, when the peer is reached through the signaling server's WebSocket
  * relay (`peer.transport === 'relay'`): there is no ICE path, RTT or RTP then, only the
  * fact. Code that switches on it should treat any value but `webrtc` as "not WebRTC".
  */
@@ -188,11 +195,17 @@ export interface PeerStats {
   /** When the snapshot was taken (ms, the browser's stats clock). */
   timestamp: number;
   transport: StatsTransport;
+  /** The network path of the connection (see {@link PairType}). */
+  pairType: PairType;
+  /**
+   * The same as `pairType`, but `relay` for TURN.
+   * @deprecated Use `pairType`; removed in 0.3.
+   */
   path: CandidatePath;
   /** Candidate types of the selected pair, as WebRTC names them (`host`, `srflx`, `prflx`, `relay`). */
   localCandidateType: string | undefined;
   remoteCandidateType: string | undefined;
-  /** For `relay`: how this side reaches the TURN server (`udp`, `tcp`, `tls`). */
+  /** For `turn`: how this side reaches the TURN server (`udp`, `tcp`, `tls`). */
   relayProtocol: string | undefined;
   /** Current round-trip time of the selected pair, in ms (STUN consent checks). */
   rttMs: number | undefined;

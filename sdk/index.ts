@@ -53,7 +53,7 @@
  * });
  * peer.stream;            // MediaStream | undefined: its audio/video, while it sends any
  * await peer.getStats();  // { transport: 'webrtc' | 'relay' (the server's relay: no numbers),
- *                         //   path: 'host' | 'srflx' | 'relay' | 'unknown', rttMs,
+ *                         //   pairType: 'host' | 'srflx' | 'turn' | 'unknown', rttMs,
  *                         //   bitrateInKbps, bitrateOutKbps, inbound, outbound, … }
  *
  * // Media: one microphone and one camera (or screen) per peer, sent to every peer.
@@ -79,6 +79,7 @@ export type {
   FileTransferEvents,
   IncomingFile,
   MessageData,
+  PairType,
   PeerLeftReason,
   PeerStats,
   RemotePeer,

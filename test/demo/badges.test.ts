@@ -7,6 +7,7 @@ function stats(change: Partial<PeerStats>): PeerStats {
   return {
     timestamp: 0,
     transport: 'webrtc',
+    pairType: 'host',
     path: 'host',
     localCandidateType: 'host',
     remoteCandidateType: 'host',
@@ -24,17 +25,17 @@ function stats(change: Partial<PeerStats>): PeerStats {
 
 describe('connection badge', () => {
   it('says direct for host and server-reflexive paths, TURN for relayed ones, with the RTT', () => {
-    expect(badgeFor('connected', stats({ path: 'host' }))).toEqual({
+    expect(badgeFor('connected', stats({ pairType: 'host' }))).toEqual({
       kind: 'direct',
       text: 'Direct · 3 ms',
       title: 'Direct connection, on the local network — ↓ 1.3 Mbit/s, ↑ 980 kbit/s',
     });
-    expect(badgeFor('connected', stats({ path: 'srflx', rttMs: 41 }))).toMatchObject({
+    expect(badgeFor('connected', stats({ pairType: 'srflx', rttMs: 41 }))).toMatchObject({
       kind: 'direct',
       text: 'Direct · 41 ms',
       title: expect.stringMatching(/^Direct connection, through NAT/),
     });
-    expect(badgeFor('connected', stats({ path: 'relay', rttMs: 12 }))).toMatchObject({
+    expect(badgeFor('connected', stats({ pairType: 'turn', rttMs: 12 }))).toMatchObject({
       kind: 'turn',
       text: 'TURN · 12 ms',
     });
@@ -56,7 +57,7 @@ describe('connection badge', () => {
       text: 'Connecting…',
     });
     expect(badgeFor('connected', undefined).kind).toBe('connecting');
-    expect(badgeFor('connected', stats({ path: 'unknown' })).kind).toBe('connecting');
+    expect(badgeFor('connected', stats({ pairType: 'unknown' })).kind).toBe('connecting');
     expect(badgeFor('reconnecting', stats({}))).toMatchObject({
       kind: 'connecting',
       text: 'Reconnecting…',

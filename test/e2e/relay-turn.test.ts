@@ -46,7 +46,7 @@ describe('TURN through coturn, and the relay when TURN refuses, in Chromium', { 
     expect(await alice.api.peer(b.selfId)).toEqual({ transport: 'turn', state: 'connected' });
     expect(await bob.api.peer(a.selfId)).toEqual({ transport: 'turn', state: 'connected' });
     const path = await alice.api.candidatePath(b.selfId);
-    expect(path).toMatchObject({ path: 'relay', local: 'relay', relayProtocol: 'udp' });
+    expect(path).toMatchObject({ path: 'turn', local: 'relay', relayProtocol: 'udp' });
     expect(new Set(await alice.api.gatheredCandidates())).toEqual(new Set(['relay']));
     await alice.api.send(b.selfId, 'through coturn');
     expect(await bob.api.nextMessage()).toMatchObject({ from: a.selfId, text: 'through coturn' });

@@ -29,7 +29,7 @@ function jsdocDefault(name: string): string | undefined {
 
 /** The README's "SDK options" row for `option`: its default cell. */
 function readmeDefault(option: string): string | undefined {
-  const row = readme.split('\n').find((line) => line.startsWith(`| \`${option}\` |`));
+  const row = readme.split('\n').find((line) => new RegExp(`^\\| \`${option}\` +\\|`).test(line));
   return row?.split('|')[2]?.trim().replace(/`/g, '');
 }
 

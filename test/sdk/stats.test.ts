@@ -50,17 +50,27 @@ function report(options: {
 
 describe('peer stats', () => {
   it('names the path of the selected pair: host, srflx (also prflx) or relay', () => {
-    expect(summarize(report({ local: 'host', remote: 'host' })).path).toBe('host');
-    expect(summarize(report({ local: 'host', remote: 'srflx' })).path).toBe('srflx');
-    expect(summarize(report({ local: 'prflx', remote: 'host' })).path).toBe('srflx');
+    expect(summarize(report({ local: 'host', remote: 'host' })).pairType).toBe('host');
+    expect(summarize(report({ local: 'host', remote: 'srflx' })).pairType).toBe('srflx');
+    expect(summarize(report({ local: 'prflx', remote: 'host' })).pairType).toBe('srflx');
     const relayed = summarize(report({ local: 'relay', remote: 'host', relayProtocol: 'tcp' }));
-    expect(relayed).toMatchObject({ path: 'relay', relayProtocol: 'tcp', transport: 'webrtc' });
-    expect(summarize(report({ local: 'host', remote: 'relay' })).path).toBe('relay');
+    expect(relayed).toMatchObject({
+      pairType: 'turn',
+      path: 'relay',
+      relayProtocol: 'tcp',
+      transport: 'webrtc',
+    });
+    expect(summarize(report({ local: 'host', remote: 'relay' })).pairType).toBe('turn');
   });
 
   it('says unknown before a pair is selected', () => {
     const none = summarize(new Map([['T01', { id: 'T01', type: 'transport', timestamp: 1 }]]));
-    expect(none).toMatchObject({ path: 'unknown', rttMs: undefined, bytesSent: 0 });
+    expect(none).toMatchObject({
+      pairType: 'unknown',
+      path: 'unknown',
+      rttMs: undefined,
+      bytesSent: 0,
+    });
   });
 
   it('reads the RTT in ms and the RTP counters per kind', () => {

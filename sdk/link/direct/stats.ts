@@ -2,7 +2,7 @@
  * Per-peer statistics from `RTCPeerConnection.getStats()`: which path the connection
  * uses, round-trip time, bitrates, and RTP counters per media kind.
  */
-import type { CandidatePath, PeerStats, RtpCounts } from '../../api.js';
+import type { PairType, PeerStats, RtpCounts } from '../../api.js';
 
 type Report = Record<string, unknown> & { id: string; type: string; timestamp: number };
 
@@ -60,10 +60,10 @@ export async function selectedTransport(
   const sampler = new StatsSampler(connection);
   for (let attempt = 0; attempt < PATH_READS; attempt += 1) {
     const path = await sampler.sample().then(
-      (stats) => stats?.path ?? 'unknown',
+      (stats) => stats?.pairType ?? 'unknown',
       () => 'unknown' as const,
     );
-    if (path !== 'unknown') return path === 'relay' ? 'turn' : 'direct';
+    if (path !== 'unknown') return path === 'turn' ? 'turn' : 'direct';
     await new Promise((resolve) => setTimeout(resolve, PATH_READ_MS));
   }
   return 'direct';
@@ -74,6 +74,7 @@ export function relayStats(): PeerStats {
   return {
     timestamp: Date.now(),
     transport: 'relay',
+    pairType: 'unknown',
     path: 'unknown',
     localCandidateType: undefined,
     remoteCandidateType: undefined,
@@ -105,7 +106,8 @@ export function summarize(reports: ReadonlyMap<string, Report>): PeerStats {
   const stats: PeerStats = {
     timestamp: num(counters?.timestamp) ?? Date.now(),
     transport: 'webrtc',
-    path: pathOf(localType, remoteType),
+    pairType: pairTypeOf(localType, remoteType),
+    path: 'unknown',
     localCandidateType: localType,
     remoteCandidateType: remoteType,
     relayProtocol: localType === 'relay' ? str(local?.relayProtocol) : undefined,
@@ -117,6 +119,7 @@ export function summarize(reports: ReadonlyMap<string, Report>): PeerStats {
     inbound: {},
     outbound: {},
   };
+  stats.path = stats.pairType === 'turn' ? 'relay' : stats.pairType;
   for (const report of all) {
     const inbound = report.type === 'inbound-rtp';
     if (!inbound && report.type !== 'outbound-rtp') continue;
@@ -137,9 +140,9 @@ export function summarize(reports: ReadonlyMap<string, Report>): PeerStats {
 }
 
 /** The path of a candidate pair: the "furthest" of its two ends. */
-function pathOf(local: string | undefined, remote: string | undefined): CandidatePath {
+function pairTypeOf(local: string | undefined, remote: string | undefined): PairType {
   if (local === undefined || remote === undefined) return 'unknown';
-  if (local === 'relay' || remote === 'relay') return 'relay';
+  if (local === 'relay' || remote === 'relay') return 'turn';
   if (local === 'host' && remote === 'host') return 'host';
   return 'srflx';
 }

@@ -103,7 +103,7 @@ const api: MediaPageApi = {
   sent: async (peerId) => counts((await peer(peerId).getStats()).outbound),
   async path(peerId) {
     const stats = await peer(peerId).getStats();
-    return { transport: stats.transport, path: stats.path, rttMs: stats.rttMs ?? null };
+    return { transport: stats.transport, path: stats.pairType, rttMs: stats.rttMs ?? null };
   },
   streamEvents: () => events,
   leave: () => joined().leave(),

@@ -112,7 +112,7 @@ const api: RelayPageApi = {
   async candidatePath(id) {
     const stats = await peer(id).getStats();
     return {
-      path: stats.path,
+      path: stats.pairType,
       local: stats.localCandidateType ?? null,
       remote: stats.remoteCandidateType ?? null,
       relayProtocol: stats.relayProtocol ?? null,
