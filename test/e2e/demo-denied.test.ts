@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { chatLines, expectTiles, joinCall, sendChat, tile } from './demo-kit.js';
-import { useE2e } from './harness/index.js';
+import { PAGE_CLOSED_RETRY, useE2e } from './harness/index.js';
 
-// One retry at most (see test/e2e/README.md); never more.
-describe('the demo page when the camera and microphone are blocked', { retry: 1 }, () => {
+describe('the demo page when the camera and microphone are blocked', {
+  retry: PAGE_CLOSED_RETRY,
+}, () => {
   // Chromium's fake permission prompt answers "Block" (the last flag of a name wins).
   const e2e = useE2e({ demo: true, launchArgs: ['--use-fake-ui-for-media-stream=deny'] });
 

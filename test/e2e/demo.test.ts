@@ -12,7 +12,7 @@ import {
   tile,
   tileMedia,
 } from './demo-kit.js';
-import { type DemoPage, useE2e } from './harness/index.js';
+import { type DemoPage, PAGE_CLOSED_RETRY, useE2e } from './harness/index.js';
 
 /** The dropped file's size in the file test. */
 const BIG = 3 * 1024 * 1024;
@@ -27,9 +27,8 @@ const expectDirect = (demo: DemoPage, peerId: string) =>
     .poll(() => tile(demo, peerId).locator('.badge').getAttribute('data-kind'), { timeout: 5000 })
     .toBe('direct');
 
-// One retry at most (see test/e2e/README.md); never more.
 describe('the demo page: a video call in real Chromium (fake camera, microphone, screen)', {
-  retry: 1,
+  retry: PAGE_CLOSED_RETRY,
 }, () => {
   const e2e = useE2e({ demo: true });
 

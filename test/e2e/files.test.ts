@@ -1,12 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { useE2e } from './harness/index.js';
+import { PAGE_CLOSED_RETRY, useE2e } from './harness/index.js';
 
 const MiB = 1024 * 1024;
 /** Payload bytes of one chunk frame (64 KiB frames, 13-byte header). */
 const CHUNK = 65_523;
 
-// At most one retry (see the guide: ~1 run in 20 loses a page); never more.
-describe('file transfer between Chromium pages', { retry: 1 }, () => {
+describe('file transfer between Chromium pages', { retry: PAGE_CLOSED_RETRY }, () => {
   const e2e = useE2e({ sdk: true });
 
   async function pages(count = 2, relayFallbackMs?: number) {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { recordMessages, useRooms, waitUntil } from '../helpers/node-peers.js';
-import { useE2e } from './harness/index.js';
+import { PAGE_CLOSED_RETRY, useE2e } from './harness/index.js';
 import { patternBytes } from './pages/pattern.js';
 
 const MiB = 1024 * 1024;
@@ -10,8 +10,7 @@ function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-// One retry at most: about one run in twenty loses a page to "Target page has been closed".
-describe('Node SDK peer (@roamhq/wrtc) ↔ Chromium SDK page', { retry: 1 }, () => {
+describe('Node SDK peer (@roamhq/wrtc) ↔ Chromium SDK page', { retry: PAGE_CLOSED_RETRY }, () => {
   const e2e = useE2e({ sdk: true });
   // Registered after useE2e, so its afterEach (leave every Node room) runs before the
   // pages and the signaling server are closed.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type TestPage, useE2e } from './harness/index.js';
+import { PAGE_CLOSED_RETRY, type TestPage, useE2e } from './harness/index.js';
 import type { MediaPageApi } from './pages/api.js';
 
 type MediaPage = TestPage<MediaPageApi>;
@@ -27,8 +27,9 @@ async function pair(e2e: ReturnType<typeof useE2e>, publish: boolean) {
   return { room, initiator, other, initiatorId, otherId };
 }
 
-// One retry at most (see test/e2e/README.md); never more.
-describe('SDK media in Chromium (fake camera, microphone and screen)', { retry: 1 }, () => {
+describe('SDK media in Chromium (fake camera, microphone and screen)', {
+  retry: PAGE_CLOSED_RETRY,
+}, () => {
   // Three fake cameras, for switchCamera (the last --use-fake-device… flag wins). The
   // second one delivers Y16 (depth) frames, which WebRTC does not encode: use the third.
   const e2e = useE2e({

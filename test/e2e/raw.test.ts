@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { useE2e } from './harness/index.js';
+import { PAGE_CLOSED_RETRY, useE2e } from './harness/index.js';
 
-// One retry at most: about one run in twenty loses a page to "Target page has been closed".
-describe('raw RTCPeerConnection pages (harness self-test)', { retry: 1 }, () => {
+describe('raw RTCPeerConnection pages (harness self-test)', { retry: PAGE_CLOSED_RETRY }, () => {
   const e2e = useE2e();
 
   it('open a data channel through the signaling server, on loopback only', async () => {

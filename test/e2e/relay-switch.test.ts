@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { useE2e } from './harness/index.js';
+import { PAGE_CLOSED_RETRY, useE2e } from './harness/index.js';
 
 const MiB = 1024 * 1024;
 
-// At most one retry (see the guide: ~1 run in 20 loses a page); never more.
-describe('switching between direct and the relay in Chromium', { retry: 1 }, () => {
+describe('switching between direct and the relay in Chromium', { retry: PAGE_CLOSED_RETRY }, () => {
   const e2e = useE2e({ sdk: true });
 
   /** Two pages in one room, connected directly; alice can cut her RTCPeerConnections. */

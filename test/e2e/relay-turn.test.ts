@@ -3,10 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { createSignalingServer } from '../../signaling/server.js';
 import type { TurnOptions } from '../../signaling/turn.js';
 import { type TurnServer, useTurn } from '../helpers/turn.js';
-import { useE2e } from './harness/index.js';
+import { PAGE_CLOSED_RETRY, useE2e } from './harness/index.js';
 
-// At most one retry (see the guide: ~1 run in 20 loses a page); never more.
-describe('TURN through coturn, and the relay when TURN refuses, in Chromium', { retry: 1 }, () => {
+describe('TURN through coturn, and the relay when TURN refuses, in Chromium', {
+  retry: PAGE_CLOSED_RETRY,
+}, () => {
   const e2e = useE2e({ sdk: true });
   const turn = useTurn();
 

@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { useE2e } from './harness/index.js';
+import { PAGE_CLOSED_RETRY, useE2e } from './harness/index.js';
 
 const MiB = 1024 * 1024;
 
-// At most one retry (see the guide: ~1 run in 20 loses a page); never more.
-describe('the WebSocket relay between Chromium pages', { retry: 1 }, () => {
+describe('the WebSocket relay between Chromium pages', { retry: PAGE_CLOSED_RETRY }, () => {
   const e2e = useE2e({ sdk: true });
 
   it('carries messages and a 32 MiB file when no direct path exists (ICE relay-only, no TURN)', async () => {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { useE2e } from './harness/index.js';
+import { PAGE_CLOSED_RETRY, useE2e } from './harness/index.js';
 import { patternBytes } from './pages/pattern.js';
 
 const MiB = 1024 * 1024;
@@ -9,8 +9,7 @@ function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-// One retry at most: about one run in twenty loses a page to "Target page has been closed".
-describe('SDK browser bundle in Chromium', { retry: 1 }, () => {
+describe('SDK browser bundle in Chromium', { retry: PAGE_CLOSED_RETRY }, () => {
   const e2e = useE2e({ sdk: true });
 
   it('connects two pages: text both ways, then 10 MiB of bytes, byte-exact', async () => {

@@ -111,7 +111,10 @@ describe('signaling reconnect with live peer connections', () => {
     socketB.control.refuse = false;
     await nextEvent(b, 'signaling-state', (state) => state === 'connected');
     await waitUntil(() => server.stats().peers === 2, 'b is back in the room');
-    await new Promise((resolve) => setTimeout(resolve, 50)); // let a hear b's peer-joined
+    // A marker after b's return: the server tells a of it after b's peer-joined, on the
+    // same socket, so once a has it, a has handled everything about b's return.
+    b.setMeta({ back: true });
+    await nextEvent(a, 'peer-updated', (peer) => peer.id === b.selfId);
     expect(eventsA).toEqual([]);
     expect(wrtcA.connections.length).toBe(1);
     expect(meshConnected([a, b])).toBe(true);

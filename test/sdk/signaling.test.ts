@@ -99,19 +99,26 @@ describe('joinRoom', () => {
   });
 
   it('reports a frame it does not understand as PROTOCOL_ERROR and carries on', async () => {
+    let pings = 0;
     const server = await fake.start((ws) => {
       ws.on('message', (data) => {
         const frame = JSON.parse(String(data)) as { type: string };
         if (frame.type === 'join') ws.send(fakeWelcome());
-        if (frame.type === 'ping') ws.send('{"type":"surprise"}');
-        if (frame.type === 'ping') ws.send('{"type":"pong"}');
+        if (frame.type === 'ping') {
+          pings += 1;
+          ws.send('{"type":"surprise"}');
+          ws.send('{"type":"pong"}');
+        }
       });
     });
     const room = await join(server.url, { pingIntervalMs: 50 });
     const [error] = await nextEvent(room, 'error');
     expect(error.code).toBe('PROTOCOL_ERROR');
-    await new Promise((resolve) => setTimeout(resolve, 200)); // a few ping/pong rounds
+    // Three more rounds, each with a frame it does not understand: still the same socket.
+    const after = pings;
+    await waitUntil(() => pings >= after + 3, 'three more ping/pong rounds');
     expect(room.signalingState).toBe('connected');
+    expect(server.connections).toBe(1);
   });
 
   it('closes the room without reconnecting when the server closes with 1008', async () => {

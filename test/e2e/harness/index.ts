@@ -8,6 +8,7 @@ export { DEMO_DIR, ensureDemoBuild } from './demo-build.js';
 export { type DemoPage, openDemoPage } from './demo-page.js';
 export { type DemoServer, serveDemo } from './demo-server.js';
 export { type PageServer, servePages } from './page-server.js';
+export { PAGE_CLOSED_RETRY } from './retry.js';
 export { BUNDLE_FILE, ensureSdkBundle } from './sdk-bundle.js';
 export { CONTEXT_OPTIONS, openTestPage, type Remote, TestPage } from './test-page.js';
 export { type E2e, type E2eOptions, useE2e } from './use-e2e.js';

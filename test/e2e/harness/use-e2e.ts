@@ -66,7 +66,7 @@ export interface E2e {
  * each test. Call it at the top of a `describe`.
  *
  * @example
- * describe('raw WebRTC', { retry: 1 }, () => {
+ * describe('raw WebRTC', { retry: PAGE_CLOSED_RETRY }, () => {
  *   const e2e = useE2e();
  *   it('opens a data channel', async () => {
  *     const a = await e2e.openPage('raw');
