@@ -1,7 +1,7 @@
 /**
- * The bytes of one frame on a peer transport (today the WebRTC data channel; later also a
- * relay through the server). A transport carries frames for one peer and knows nothing of
- * messages; the message layer (`message-stream.ts`) cuts messages into frames and back.
+ * The bytes of one frame on a lane (`lane.ts`), whichever route carries it. A lane carries
+ * frames for one peer and knows nothing of messages; the message layer
+ * (`message-stream.ts`) cuts messages into frames and back.
  *
  * A message frame is a 10-byte header and a payload, all integers big-endian:
  *
@@ -13,10 +13,10 @@
  * |      6 |    4 | offset: where this fragment's payload starts within the message  |
  * |     10 |    … | payload                                                          |
  *
- * `seq` and `offset` make every fragment self-describing, so a later transport switch can
- * resend from the first unconfirmed message and the receiver can drop what it already has
+ * `seq` and `offset` make every fragment self-describing, so a hand-over to another route
+ * can resend from the first unconfirmed message and the receiver can drop what it already has
  * (no loss, no duplicate, no reordering). Kinds other than MESSAGE are reserved for such
- * control frames (acknowledgements, transport hand-over); unknown kinds are ignored.
+ * control frames (acknowledgements, the hand-over); unknown kinds are ignored.
  */
 
 /**
@@ -30,9 +30,9 @@ export const FRAME_KIND = {
   PING: 2,
   FILE_CHUNK: 3,
   FILE_CONTROL: 4,
-  /** `[5][seq u32]`: the receiver has every message up to seq (`transport-switch.ts`). */
+  /** `[5][seq u32]`: the receiver has every message up to seq (`handover.ts`). */
   ACK: 5,
-  /** `[6][epoch u32]`: from here on this lane carries the sender's messages (`transport-switch.ts`). */
+  /** `[6][epoch u32]`: from here on this lane carries the sender's messages (`handover.ts`). */
   SWITCH: 6,
 } as const;
 

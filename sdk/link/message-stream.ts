@@ -53,7 +53,7 @@ export class Outbox {
 
   /**
    * @param retain keep each sent message until {@link ack} confirms it, so {@link rewind}
-   * can send it again on another transport (`transport-switch.ts`).
+   * can send it again on another route (`handover.ts`).
    */
   constructor(private readonly retain = false) {}
 

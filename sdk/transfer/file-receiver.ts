@@ -17,7 +17,7 @@ import {
 
 export const DEFAULT_WINDOW_BYTES = 4 * 1024 * 1024;
 
-/** What an {@link IncomingTransfer} needs from its hub. */
+/** What an {@link IncomingTransfer} needs from its `PeerTransfers`. */
 export interface IncomingContext {
   peer: RemotePeer;
   sendControl(frame: ControlFrame): void;

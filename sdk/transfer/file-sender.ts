@@ -2,7 +2,7 @@
  * The sending side of one transfer: reads the source only as far as the receiver's credit
  * allows, hashes each byte once as it is read, keeps the bytes the receiver has not yet
  * confirmed (so a new lane can resume from the receiver's offset, whatever the source),
- * and hands chunk frames to the hub's scheduler one at a time.
+ * and hands chunk frames to the `PeerTransfers` scheduler one at a time.
  */
 import type { FileSource, RemotePeer, SendFileOptions } from '../api.js';
 import { PeerlaneError } from '../errors.js';
@@ -22,7 +22,7 @@ import {
 /** The sender's most: however large a window the receiver grants. */
 const MAX_WINDOW_BYTES = 64 * 1024 * 1024;
 
-/** What an {@link OutgoingTransfer} needs from its hub. */
+/** What an {@link OutgoingTransfer} needs from its `PeerTransfers`. */
 export interface OutgoingContext {
   peer: RemotePeer;
   /** Sends a control frame now if the lane is open (a new lane's sync repairs any loss). */

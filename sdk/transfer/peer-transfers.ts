@@ -1,11 +1,11 @@
 /**
  * Every file transfer with one remote peer, both ways, on whatever bulk lane the link to it
- * has now. The hub outlives links: when the room replaces a link (or, later, the relay
- * takes over), `attach()` hands it the new lane and the transfers resume on it.
+ * has now. It outlives routes and links: when the link moves to another route (or the room
+ * replaces the link), `attach()` hands it the new bulk lane and the transfers resume on it.
  *
  * Fairness: the scheduler takes one chunk from each sending transfer in turn while the
- * lane's buffer is below `WATER_MARKS.bulk` (`link/flow.ts`), so concurrent transfers share the lane
- * evenly; chat messages have a lane of their own and never wait behind chunks.
+ * lane's buffer is below `WATER_MARKS.bulk` (`link/flow.ts`), so concurrent transfers share
+ * the lane evenly; chat messages have a lane of their own and never wait behind chunks.
  */
 
 import type { FileSource, FileTransfer, RemotePeer, SendFileOptions } from '../api.js';
@@ -31,7 +31,7 @@ const TERMINAL = new Set<ControlFrame['t']>(['verified', 'reject', 'cancel']);
 /** Frames the sender sends (about the receiver's incoming transfers); the rest come from receivers. */
 const FROM_SENDER = new Set<ControlFrame['t']>(['offer', 'end']);
 
-export interface TransferHubOptions {
+export interface PeerTransfersOptions {
   peer: RemotePeer;
   /** A peer offers a file. */
   onIncoming: (incoming: IncomingTransfer) => void;
@@ -63,7 +63,7 @@ export class PeerTransfers {
   /** The lane was full: nothing is sent until its `drain`. */
   #waiting = false;
 
-  constructor(private readonly options: TransferHubOptions) {}
+  constructor(private readonly options: PeerTransfersOptions) {}
 
   /** Transfers on the lane from now on. A new lane resumes every transfer once it opens. */
   attach(lane: Lane): void {

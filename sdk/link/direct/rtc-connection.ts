@@ -241,7 +241,7 @@ export class RtcConnection extends Emitter<RtcConnectionEvents> implements Route
 
   #onLocalSignal(data: SimplePeer.SignalData): void {
     // simple-peer asks for transceivers it thinks are missing after each answer; the SDK
-    // (link-media.ts) manages transceivers and their negotiation itself.
+    // (media/peer-media.ts) manages transceivers and their negotiation itself.
     if ('transceiverRequest' in data || 'renegotiate' in data) return;
     const parsed = SignalData.safeParse(data);
     // simple-peer only makes valid signals; anything else would be refused by the server.

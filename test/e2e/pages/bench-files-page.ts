@@ -10,7 +10,7 @@ import { Inbox, now, signalingUrl, within } from './page-kit.js';
 const BUNDLE_URL = '/peerlane.js';
 const { joinRoom } = (await import(BUNDLE_URL)) as typeof Peerlane;
 
-/** The same thresholds as the SDK's bulk lane (sdk/lane.ts, sdk/transfer/transfer-hub.ts). */
+/** The same thresholds as the SDK's bulk lane (WATER_MARKS in sdk/link/flow.ts). */
 const HIGH_WATER = 2 * 1024 * 1024;
 const LOW_WATER = 512 * 1024;
 
