@@ -17,7 +17,7 @@ export interface RelaySettings {
   maxChunk: number;
 }
 
-/** What the relay needs from the hub: the routing table and delivery. */
+/** What the relay needs from delivery: the routing table and delivery. */
 export interface RelayHost {
   /** The member `id` of `room`, as this node sees the room. */
   member(room: string, id: PeerId): MemberRecord | undefined;

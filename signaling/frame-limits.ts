@@ -1,0 +1,46 @@
+import type { ResolvedOptions } from './options.js';
+import { TokenBucket } from './token-bucket.js';
+
+type LimitOptions = Pick<ResolvedOptions, 'rateLimit' | 'rateBurst' | 'maxViolations'>;
+
+const RELAY_CREDIT_PREFIX = Buffer.from('{"type":"relay-credit"');
+
+/**
+ * One connection's frame budgets: `rateLimit` frames per second (bursts of `rateBurst`),
+ * and `maxViolations` invalid or rate-limited frames within 10 s before it is closed.
+ */
+export class FrameLimits {
+  readonly #rate: TokenBucket;
+  // Made on first use: most connections never misbehave or relay, and at tens of
+  // thousands of sockets every object per connection counts.
+  #creditRate: TokenBucket | undefined;
+  #violations: TokenBucket | undefined;
+
+  constructor(private readonly options: LimitOptions) {
+    this.#rate = new TokenBucket(options.rateBurst, options.rateLimit);
+  }
+
+  /** Spends one frame from the budget a text frame belongs to; false when it is empty. */
+  takeText(data: Buffer): boolean {
+    return this.#bucketFor(data).take();
+  }
+
+  /** Counts a violation; false once the connection has had too many and must be closed. */
+  tolerate(): boolean {
+    const { maxViolations } = this.options;
+    this.#violations ??= new TokenBucket(maxViolations, maxViolations / 10);
+    return this.#violations.take();
+  }
+
+  /**
+   * Credit grants come with relay traffic, one per quarter window consumed, far more often
+   * than anything else a client sends: they get a budget of their own (ten times the frame
+   * rate). A frame that only pretends to be one gets that budget and fails validation.
+   */
+  #bucketFor(data: Buffer): TokenBucket {
+    if (!data.subarray(0, RELAY_CREDIT_PREFIX.length).equals(RELAY_CREDIT_PREFIX))
+      return this.#rate;
+    this.#creditRate ??= new TokenBucket(this.options.rateBurst * 10, this.options.rateLimit * 10);
+    return this.#creditRate;
+  }
+}
