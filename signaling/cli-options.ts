@@ -172,6 +172,13 @@ export const SETTINGS: readonly Setting[] = [
     help: `open connections per IP address (default ${DEFAULT_OPTIONS.maxConnectionsPerIp})`,
   },
   {
+    flag: 'handshake-timeout',
+    env: 'PEERLANE_HANDSHAKE_TIMEOUT_MS',
+    key: 'handshakeTimeoutMs',
+    parse: integer,
+    help: `ms a new connection may take to send its request head (default ${DEFAULT_OPTIONS.handshakeTimeoutMs})`,
+  },
+  {
     flag: 'join-rate-limit',
     env: 'PEERLANE_JOIN_RATE_LIMIT',
     key: 'joinRateLimit',

@@ -63,8 +63,13 @@ export interface SignalingServerOptions {
    * that send no `Origin` (not browsers) are always allowed. @default undefined (any origin)
    */
   allowedOrigins?: string[];
-  /** Open connections one IP address may hold; more get HTTP 429. @default 100 */
+  /**
+   * Open connections one IP address may hold; more get HTTP 429. The same number caps the
+   * connections one address may have still sending their HTTP request head. @default 100
+   */
   maxConnectionsPerIp?: number;
+  /** How long a new connection may take to send its HTTP upgrade request, in ms; slower ones are cut. @default 5000 */
+  handshakeTimeoutMs?: number;
   /** Sustained joins per second one IP address may make. @default 5 */
   joinRateLimit?: number;
   /** Joins one IP address may make in a burst above `joinRateLimit`. @default 20 */
@@ -113,6 +118,7 @@ export const DEFAULT_OPTIONS: Omit<ResolvedOptions, Unset> = {
   shutdownTimeoutMs: 5_000,
   iceServers: [],
   maxConnectionsPerIp: 100,
+  handshakeTimeoutMs: 5_000,
   joinRateLimit: 5,
   joinRateBurst: 20,
   trustProxy: false,
@@ -136,6 +142,7 @@ const positiveIntegers = [
   'heartbeatTimeoutMs',
   'maxPendingSignals',
   'maxConnectionsPerIp',
+  'handshakeTimeoutMs',
   'joinRateLimit',
   'joinRateBurst',
   'nodeTtlMs',

@@ -4,13 +4,14 @@ import {
   type IncomingMessage,
   type ServerResponse,
 } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { Admission } from './admission.js';
 import { createTokenVerifier } from './auth.js';
 import { Connection, type ConnectionContext } from './connection.js';
 import { Delivery } from './delivery.js';
+import { HandshakeGuard } from './handshake-guard.js';
 import { LocalPeers } from './local-peers.js';
 import { silentLogger } from './logger.js';
 import { Membership } from './membership.js';
@@ -106,7 +107,9 @@ export async function createSignalingServer(
   };
   wss.on('error', () => {});
 
+  const guard = new HandshakeGuard(http, config);
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    guard.upgraded(socket as Socket);
     if (pathOf(request) !== config.path) {
       // Leave other paths to the host application's own upgrade handlers, if it has any.
       if (http.listenerCount('upgrade') === 1) refuse(socket, 404, 'Not Found');
@@ -160,6 +163,7 @@ export async function createSignalingServer(
       closing ??= (async () => {
         clearInterval(heartbeat);
         http.off('upgrade', onUpgrade);
+        guard.close();
         log.info({ connections: connections.size }, 'shutting down');
         membership.close();
         admission.close();
