@@ -136,7 +136,11 @@ export class Connection implements Session, SocketOwner {
     if (busy) void this.#pump(busy);
   }
 
-  /** A binary frame: relayed peer data, paced by its bytes rather than counted as a frame. */
+  /**
+   * A binary frame: relayed peer data, paced by its bytes rather than counted as a frame.
+   * A refused one counts like a text frame (rate and, if malformed, a violation), so error
+   * replies to binary frames are bounded as text ones are.
+   */
   #onRelayFrame(frame: Buffer): void {
     this.metrics.frameIn('relay');
     if (frame.length > this.options.maxPayload) {
@@ -145,17 +149,19 @@ export class Connection implements Session, SocketOwner {
       return;
     }
     const member = this.#member;
-    if (!member || this.#pumping) {
-      this.#reply(errorFrame('NOT_JOINED', 'relay frames need a room; send join first'));
-      return;
-    }
-    const outcome = this.delivery.relay(member, frame);
-    if (typeof outcome !== 'number') {
-      this.#reply(errorFrame(outcome.code, outcome.message));
-      return;
-    }
-    this.#pacing ??= new RelayPacing(this.options.relayRateLimit, this.socket);
-    this.#pacing.accepted(frame.length, outcome);
+    const outcome =
+      member && !this.#pumping
+        ? this.delivery.relay(member, frame)
+        : { code: 'NOT_JOINED' as const, message: 'relay frames need a room; send join first' };
+    if (typeof outcome === 'number') {
+      this.#pacing ??= new RelayPacing(this.options.relayRateLimit, this.socket);
+      this.#pacing.accepted(frame.length, outcome);
+    } else if (outcome.code === 'INVALID_FRAME' || outcome.code === 'FRAME_TOO_LARGE') {
+      this.#violation(errorFrame(outcome.code, outcome.message));
+    } else if (!this.#limits.takeFrame()) {
+      const message = `more than ${this.options.rateLimit} frames per second; relay frame dropped`;
+      this.#violation(errorFrame('RATE_LIMITED', message));
+    } else this.#reply(errorFrame(outcome.code, outcome.message));
   }
 
   /**

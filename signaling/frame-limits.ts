@@ -25,6 +25,11 @@ export class FrameLimits {
     return this.#bucketFor(data).take();
   }
 
+  /** Spends one frame from the connection's frame budget (a refused binary frame); false when empty. */
+  takeFrame(): boolean {
+    return this.#rate.take();
+  }
+
   /** Counts a violation; false once the connection has had too many and must be closed. */
   tolerate(): boolean {
     const { maxViolations } = this.options;

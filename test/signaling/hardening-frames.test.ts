@@ -1,0 +1,61 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { CLOSE_CODES } from '../../signaling/protocol.js';
+import { bystanders } from '../helpers/bystander.js';
+import { useSignaling } from '../helpers/signaling.js';
+
+const ABSENT = 'AAAAAAAAAAAAAAAAAAAAAA';
+const LIMITS = { rateLimit: 10, rateBurst: 50, maxViolations: 5 };
+
+describe('hardening: frames (issue #16)', () => {
+  const { start, connect } = useSignaling();
+  // Token buckets read Date.now: frozen, every count below is exact.
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  describe('row 6: binary frames count against the frame limits and violations', () => {
+    it('answers relay frames to an absent peer within the frame budget, then closes with 1008', async () => {
+      const server = await start(LIMITS);
+      const others = await bystanders(server, connect);
+      const attacker = await connect(server);
+      await attacker.join('r');
+      for (let i = 0; i < 2000; i++) attacker.relay(ABSENT, Buffer.from([i & 0xff]));
+      expect((await attacker.closed).code).toBe(CLOSE_CODES.POLICY_VIOLATION);
+      const codes = attacker.frames.filter((f) => f.type === 'error').map((f) => f.code);
+      // The burst of refusals (less the join's frame), then one RATE_LIMITED per tolerated
+      // violation and the last. The campaign saw 76,287 replies a second, never kicked.
+      expect(codes.filter((c) => c === 'PEER_NOT_FOUND')).toHaveLength(LIMITS.rateBurst - 1);
+      expect(codes.filter((c) => c === 'RATE_LIMITED')).toHaveLength(LIMITS.maxViolations + 1);
+      expect(codes).toHaveLength(LIMITS.rateBurst - 1 + LIMITS.maxViolations + 1);
+      await others.check();
+    });
+
+    it('counts a malformed binary frame (bad kind byte) as a violation', async () => {
+      const server = await start(LIMITS);
+      const others = await bystanders(server, connect);
+      const attacker = await connect(server);
+      await attacker.join('r');
+      for (let i = 0; i < 2000; i++) attacker.send(Buffer.from([0x7f, 1, 2, 3]));
+      expect((await attacker.closed).code).toBe(CLOSE_CODES.POLICY_VIOLATION);
+      const errors = attacker.frames.filter((f) => f.type === 'error');
+      expect(errors).toHaveLength(LIMITS.maxViolations + 1);
+      expect(new Set(errors.map((e) => e.code))).toEqual(new Set(['INVALID_FRAME']));
+      await others.check();
+    });
+
+    it('counts binary frames before a join like text frames', async () => {
+      const server = await start(LIMITS);
+      const others = await bystanders(server, connect);
+      const attacker = await connect(server);
+      for (let i = 0; i < 2000; i++) attacker.relay(ABSENT, Buffer.from([1]));
+      expect((await attacker.closed).code).toBe(CLOSE_CODES.POLICY_VIOLATION);
+      const codes = attacker.frames.filter((f) => f.type === 'error').map((f) => f.code);
+      expect(codes.filter((c) => c === 'NOT_JOINED')).toHaveLength(LIMITS.rateBurst);
+      expect(codes).toHaveLength(LIMITS.rateBurst + LIMITS.maxViolations + 1);
+      await others.check();
+    });
+  });
+});
