@@ -58,4 +58,35 @@ describe('hardening: frames (issue #16)', () => {
       await others.check();
     });
   });
+
+  describe('row 7: nesting depth of transceiverRequest.init', () => {
+    /** A signal whose init nests `depth` objects, written as text (JSON.stringify would overflow). */
+    const deepSignal = (to: string, depth: number): string =>
+      `{"type":"signal","to":"${to}","data":{"type":"transceiverRequest","transceiverRequest":{"kind":"video","init":${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}}}}`;
+
+    it('refuses a 10,000-deep init as INVALID_FRAME and a violation, and forwards a real one', async () => {
+      const server = await start(LIMITS);
+      const others = await bystanders(server, connect);
+      const [attacker, victim] = await Promise.all([connect(server), connect(server)]);
+      await attacker.join('r');
+      const wv = await victim.join('r');
+      const init = { direction: 'recvonly', sendEncodings: [{ rid: 'h', maxBitrate: 900_000 }] };
+      const real = { type: 'transceiverRequest', transceiverRequest: { kind: 'video', init } };
+      attacker.send({ type: 'signal', to: wv.peerId, data: real });
+      expect((await victim.next('signal')).data).toEqual(real);
+      for (let i = 0; i < 50; i++) attacker.send(deepSignal(wv.peerId, 10_000));
+      expect((await attacker.closed).code).toBe(CLOSE_CODES.POLICY_VIOLATION);
+      const errors = attacker.frames.filter((f) => f.type === 'error');
+      expect(errors).toHaveLength(LIMITS.maxViolations + 1);
+      for (const error of errors) {
+        expect(error).toEqual({
+          type: 'error',
+          code: 'INVALID_FRAME',
+          message: 'signal: data.transceiverRequest.init: init may nest at most 4 levels',
+        });
+      }
+      expect(victim.unread('signal')).toEqual([]);
+      await others.check();
+    });
+  });
 });
