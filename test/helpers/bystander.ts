@@ -12,14 +12,20 @@ export const BYSTANDER_ADDRESS = '127.0.0.2';
  * `check()` asserts they still exchange a signal both ways, still see each other and
  * nobody else, and that a newcomer from their address can still join.
  */
-export async function bystanders(server: SignalingServer, connect: Connect, room = 'bystanders') {
+export async function bystanders(
+  server: SignalingServer,
+  connect: Connect,
+  /** Extra fields for every join (a token when the server needs one). */
+  extra: Record<string, unknown> = {},
+  room = 'bystanders',
+) {
   const localAddress = BYSTANDER_ADDRESS;
   const [a, b] = await Promise.all([
     connect(server, { localAddress }),
     connect(server, { localAddress }),
   ]);
-  const wa = await a.join(room);
-  const wb = await b.join(room);
+  const wa = await a.join(room, extra);
+  const wb = await b.join(room, extra);
   await a.next('peer-joined');
   let round = 0;
   return {
@@ -44,7 +50,7 @@ export async function bystanders(server: SignalingServer, connect: Connect, room
         expect(c.unread('error')).toEqual([]);
       }
       const newcomer = await connect(server, { localAddress });
-      const welcome = await newcomer.join(`${room}-newcomer`);
+      const welcome = await newcomer.join(`${room}-newcomer`, extra);
       expect(welcome.peers).toEqual([]);
       newcomer.send({ type: 'leave' });
       await newcomer.next('left');
