@@ -63,7 +63,7 @@ export class Membership {
     }
     const held = this.local.peers.get(frame.resume.peerId);
     if (held?.record.room === frame.room && held.record.identity === grant?.identity) {
-      return this.#reattach(session, held, frame);
+      return this.#reattach(session, held, frame, grant);
     }
     return this.#resumeElsewhere(session, frame, grant, held);
   }
@@ -147,10 +147,9 @@ export class Membership {
       if (snapshot) {
         const record = snapshot.members.find((m) => m.id === identity.peerId);
         if (record) peer.record = { ...record, node: this.store.nodeId };
+        const changed = this.#resumedWith(peer, frame, grant);
         this.#activate(peer, snapshot, identity.secret, true, frame.ref);
-        if (frame.meta && JSON.stringify(frame.meta) !== JSON.stringify(peer.record.meta)) {
-          await this.updateMeta(peer, frame.meta);
-        }
+        if (changed) await this.store.update(peer.record);
         return peer;
       }
       this.local.forget(peer);
@@ -240,17 +239,34 @@ export class Membership {
     this.delivery.flush(peer);
   }
 
-  #reattach(session: Session, peer: LocalPeer, frame: JoinFrame): JoinResult | Promise<JoinResult> {
+  #reattach(
+    session: Session,
+    peer: LocalPeer,
+    frame: JoinFrame,
+    grant: Grant | undefined,
+  ): JoinResult | Promise<JoinResult> {
     const previous = peer.session;
     peer.session = session;
     clearTimeout(peer.grace);
     previous?.retire();
     const view = this.local.views.get(peer.record.room);
     const snapshot = { seq: view?.seq ?? 0, members: [...(view?.members.values() ?? [])] };
+    const changed = this.#resumedWith(peer, frame, grant);
     this.#activate(peer, snapshot, (frame.resume as { secret: string }).secret, true, frame.ref);
-    if (frame.meta && JSON.stringify(frame.meta) !== JSON.stringify(peer.record.meta)) {
-      return this.updateMeta(peer, frame.meta).then(() => peer);
-    }
+    if (changed) return Promise.resolve(this.store.update(peer.record)).then(() => peer);
     return peer;
+  }
+
+  /**
+   * A resume brings its own metadata and, with tokens, its own grant: the token presented
+   * now decides what the peer may do, not the one it joined with. True when the record changed.
+   */
+  #resumedWith(peer: LocalPeer, frame: JoinFrame, grant: Grant | undefined): boolean {
+    const meta = frame.meta ?? peer.record.meta;
+    const perms = grant ? grant.perms : peer.record.perms;
+    const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+    if (same(meta, peer.record.meta) && same(perms, peer.record.perms)) return false;
+    peer.record = { ...peer.record, meta, ...(perms ? { perms } : {}) };
+    return true;
   }
 }
