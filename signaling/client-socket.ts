@@ -49,6 +49,7 @@ export class ClientSocket {
   #pongTimer: NodeJS.Timeout | undefined;
   /** Relay bytes handed to ws and not yet written, so they do not count as not reading. */
   #relayQueued = 0;
+  #pauses = 0;
   #isClosed = false;
   #closed: { promise: Promise<void>; resolve: () => void } | undefined;
 
@@ -117,14 +118,18 @@ export class ClientSocket {
     this.ws.ping();
   }
 
-  /** Stops reading the socket (frames it had buffered may still arrive). */
+  /**
+   * Stops reading the socket (frames of a read already under way still arrive). Pauses
+   * nest: reading starts again when every `pause` has had its `resume`.
+   */
   pause(): void {
-    this.ws.pause();
+    if (this.#pauses++ === 0) this.ws.pause();
   }
 
-  /** Reads the socket again, if it is still open. */
+  /** Ends one `pause`; reads the socket again once none is left, if it is still open. */
   resume(): void {
-    if (this.open) this.ws.resume();
+    if (this.#pauses === 0) return;
+    if (--this.#pauses === 0 && this.open) this.ws.resume();
   }
 
   /** Ends the connection (once): with a closing handshake, or `abrupt`ly without one. */

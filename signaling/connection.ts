@@ -33,9 +33,6 @@ export interface ConnectionContext {
 
 type Outcome = FrameRejection | undefined | Promise<FrameRejection | undefined>;
 
-/** Frames held while a join is under way; a client has no reason to send more. */
-const MAX_HELD_FRAMES = 64;
-
 /**
  * One WebSocket client's inbound pipeline: rate limits and validates its frames, keeps
  * them in order while an asynchronous one (a join) finishes, hands them to membership
@@ -47,7 +44,7 @@ export class Connection implements Session, SocketOwner {
   /** The socket's life: sending, heartbeat, pausing, ending. */
   readonly socket: ClientSocket;
   readonly #limits: FrameLimits;
-  /** Frames waiting their turn while an asynchronous frame (a join) finishes. */
+  /** Frames waiting their turn while an asynchronous frame (join, meta, leave) finishes. */
   #held: ClientFrame[] | undefined;
   #pumping = false;
   /** Made on first use: most connections never relay. */
@@ -124,12 +121,9 @@ export class Connection implements Session, SocketOwner {
       return;
     }
     if (this.#pumping) {
+      // Already paid for by the rate limit, and bounded by the one read under way.
       this.#held ??= [];
-      if (this.#held.length < MAX_HELD_FRAMES) this.#held.push(parsed.frame);
-      else {
-        const message = 'too many frames while a join is under way; frame dropped';
-        this.#violation(errorFrame('RATE_LIMITED', message, parsed.frame.ref));
-      }
+      this.#held.push(parsed.frame);
       return;
     }
     const busy = this.#handle(parsed.frame);
@@ -170,6 +164,9 @@ export class Connection implements Session, SocketOwner {
    */
   async #pump(busy: Promise<void>): Promise<void> {
     this.#pumping = true;
+    // Reading stops meanwhile: what waits is what had already arrived, not a queue a
+    // client can grow. Its frames took their share of the rate limit when they came.
+    this.socket.pause();
     try {
       await busy;
       for (let frame = this.#held?.shift(); frame; frame = this.#held?.shift()) {
@@ -179,6 +176,7 @@ export class Connection implements Session, SocketOwner {
     } finally {
       this.#held = undefined;
       this.#pumping = false;
+      this.socket.resume();
     }
   }
 

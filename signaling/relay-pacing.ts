@@ -46,10 +46,11 @@ export class RelayPacing {
     const until = Date.now() + ms;
     if (until <= this.#pausedUntil) return;
     this.#pausedUntil = until;
-    clearTimeout(this.#resumeTimer);
-    this.socket.pause();
+    if (this.#resumeTimer === undefined) this.socket.pause();
+    else clearTimeout(this.#resumeTimer);
     this.#resumeTimer = setTimeout(() => {
       this.#pausedUntil = 0;
+      this.#resumeTimer = undefined;
       this.socket.resume();
     }, ms);
     this.#resumeTimer.unref();

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CLOSE_CODES } from '../../signaling/protocol.js';
 import { bystanders } from '../helpers/bystander.js';
+import type { RawClient } from '../helpers/raw-client.js';
 import { useSignaling } from '../helpers/signaling.js';
 
 const ABSENT = 'AAAAAAAAAAAAAAAAAAAAAA';
@@ -86,6 +87,39 @@ describe('hardening: frames (issue #16)', () => {
         });
       }
       expect(victim.unread('signal')).toEqual([]);
+      await others.check();
+    });
+  });
+
+  describe('row 14: a burst right after an asynchronous frame', () => {
+    /** Sends frames in one TCP write, as a client flushing its queue does. */
+    const inOneWrite = (client: RawClient, frames: unknown[]): void => {
+      const socket = (client.ws as unknown as { _socket: { cork(): void; uncork(): void } })
+        ._socket;
+      socket.cork();
+      for (const frame of frames) client.send(frame);
+      socket.uncork();
+    };
+    const pings = (n: number, tag: string) =>
+      Array.from({ length: n }, (_, i) => ({ type: 'ping', ref: `${tag}${i}` }));
+
+    it('is never punished while within rateBurst: meta or leave, then hundreds of pings', async () => {
+      const server = await start(); // the documented defaults: 100/s, bursts of 300
+      const others = await bystanders(server, connect);
+      const [client, watcher] = await Promise.all([connect(server), connect(server)]);
+      await client.join('r');
+      await watcher.join('r');
+      inOneWrite(client, [{ type: 'meta', meta: { name: 'x' } }, ...pings(250, 'm')]);
+      await expect.poll(() => client.unread('pong').length).toBe(250);
+      expect(client.unread('pong').map((p) => p.ref)).toEqual(pings(250, 'm').map((p) => p.ref));
+      expect((await watcher.next('peer-updated')).peer.meta).toEqual({ name: 'x' });
+      vi.setSystemTime(Date.now() + 10_000); // the bucket refills
+      inOneWrite(client, [{ type: 'leave' }, ...pings(290, 'l')]);
+      await client.next('left');
+      await expect.poll(() => client.unread('pong').length).toBe(540);
+      expect(client.unread('error')).toEqual([]);
+      expect(client.ws.readyState).toBe(client.ws.OPEN);
+      await watcher.next('peer-left');
       await others.check();
     });
   });
