@@ -109,6 +109,13 @@ export const SETTINGS: readonly Setting[] = [
     help: `burst above the rate (default ${DEFAULT_OPTIONS.rateBurst})`,
   },
   {
+    flag: 'meta-rate-limit',
+    env: 'PEERLANE_META_RATE_LIMIT',
+    key: 'metaRateLimit',
+    parse: integer,
+    help: `presence changes (join, leave, meta) per second per connection, bursts of 5x (default ${DEFAULT_OPTIONS.metaRateLimit})`,
+  },
+  {
     flag: 'max-violations',
     env: 'PEERLANE_MAX_VIOLATIONS',
     key: 'maxViolations',

@@ -120,6 +120,12 @@ export class Connection implements Session, SocketOwner {
       this.#violation(errorFrame(parsed.code, parsed.message, parsed.ref));
       return;
     }
+    const { type } = parsed.frame;
+    if ((type === 'meta' || type === 'join' || type === 'leave') && !this.#limits.takePresence()) {
+      const message = `more than ${this.options.metaRateLimit} presence changes (join, leave, meta) per second; frame dropped`;
+      this.#violation(errorFrame('RATE_LIMITED', message, parsed.frame.ref));
+      return;
+    }
     if (this.#pumping) {
       // Already paid for by the rate limit, and bounded by the one read under way.
       this.#held ??= [];

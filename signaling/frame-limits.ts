@@ -1,13 +1,19 @@
 import type { ResolvedOptions } from './options.js';
 import { TokenBucket } from './token-bucket.js';
 
-type LimitOptions = Pick<ResolvedOptions, 'rateLimit' | 'rateBurst' | 'maxViolations'>;
+type LimitOptions = Pick<
+  ResolvedOptions,
+  'rateLimit' | 'rateBurst' | 'maxViolations' | 'metaRateLimit'
+>;
+
+/** A burst of presence changes may be this many seconds' worth of `metaRateLimit`. */
+export const META_BURST_SECONDS = 5;
 
 const RELAY_CREDIT_PREFIX = Buffer.from('{"type":"relay-credit"');
 
 /**
  * One connection's frame budgets: `rateLimit` frames per second (bursts of `rateBurst`),
- * and `maxViolations` invalid or rate-limited frames within 10 s before it is closed.
+ * `metaRateLimit` presence changes per second, and `maxViolations` invalid or rate-limited frames within 10 s before it is closed.
  */
 export class FrameLimits {
   readonly #rate: TokenBucket;
@@ -15,6 +21,7 @@ export class FrameLimits {
   // thousands of sockets every object per connection counts.
   #creditRate: TokenBucket | undefined;
   #violations: TokenBucket | undefined;
+  #presence: TokenBucket | undefined;
 
   constructor(private readonly options: LimitOptions) {
     this.#rate = new TokenBucket(options.rateBurst, options.rateLimit);
@@ -28,6 +35,16 @@ export class FrameLimits {
   /** Spends one frame from the connection's frame budget (a refused binary frame); false when empty. */
   takeFrame(): boolean {
     return this.#rate.take();
+  }
+
+  /**
+   * Spends one presence change (join, leave, meta): each is a frame to every other member
+   * of the room, so they get a budget of their own, far below the frame rate.
+   */
+  takePresence(): boolean {
+    const rate = this.options.metaRateLimit;
+    this.#presence ??= new TokenBucket(rate * META_BURST_SECONDS, rate);
+    return this.#presence.take();
   }
 
   /** Counts a violation; false once the connection has had too many and must be closed. */

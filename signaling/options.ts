@@ -27,6 +27,11 @@ export interface SignalingServerOptions {
   rateLimit?: number;
   /** Frames one connection may send in a burst above `rateLimit`. @default 300 */
   rateBurst?: number;
+  /**
+   * Presence changes (`join`, `leave`, `meta`) per second one connection may make, in
+   * bursts of 5× this: each one is a frame to every other member of the room. @default 2
+   */
+  metaRateLimit?: number;
   /** Invalid or rate-limited frames tolerated within 10 s before closing with 1008. @default 20 */
   maxViolations?: number;
   /** Bytes the server may queue for a client that does not read before dropping it (4002). @default 1048576 */
@@ -109,6 +114,7 @@ export const DEFAULT_OPTIONS: Omit<ResolvedOptions, Unset> = {
   maxRooms: 10_000,
   rateLimit: 100,
   rateBurst: 300,
+  metaRateLimit: 2,
   maxViolations: 20,
   maxBufferedBytes: 1024 * 1024,
   heartbeatIntervalMs: 30_000,
@@ -136,6 +142,7 @@ const positiveIntegers = [
   'maxRooms',
   'rateLimit',
   'rateBurst',
+  'metaRateLimit',
   'maxViolations',
   'maxBufferedBytes',
   'heartbeatIntervalMs',

@@ -124,6 +124,7 @@ describe('createSignalingServer', () => {
       rateLimit: 1_000_000,
       rateBurst: 1_000_000,
       maxViolations: 1_000_000,
+      metaRateLimit: 1_000_000,
       joinRateLimit: 1_000_000,
       joinRateBurst: 1_000_000,
       resumeGraceMs: 0,
