@@ -203,8 +203,8 @@ export const SETTINGS: readonly Setting[] = [
     flag: 'trust-proxy',
     env: 'PEERLANE_TRUST_PROXY',
     key: 'trustProxy',
-    parse: boolean,
-    help: 'take client addresses from X-Forwarded-For (default false)',
+    parse: (value) => (/^\d+$/.test(value) ? integer(value) : boolean(value)),
+    help: 'take client addresses from X-Forwarded-For: true = the last hop, N = the N-th from the end (default false)',
   },
   {
     flag: 'allowed-origins',

@@ -79,8 +79,12 @@ export interface SignalingServerOptions {
   joinRateLimit?: number;
   /** Joins one IP address may make in a burst above `joinRateLimit`. @default 20 */
   joinRateBurst?: number;
-  /** Take the client address from `X-Forwarded-For` (only behind a proxy you run). @default false */
-  trustProxy?: boolean;
+  /**
+   * Take the client address from `X-Forwarded-For` (only behind a proxy you run): `true`
+   * takes the hop your proxy appended (the last); a number n takes the n-th from the end,
+   * for a chain of n proxies you run. Earlier hops are the client's own words. @default false
+   */
+  trustProxy?: boolean | number;
   /**
    * Share rooms with other nodes through this Redis (`redis://host:6379/0`), so peers on
    * different nodes behind a load balancer meet. @default undefined (rooms in memory)
@@ -175,6 +179,12 @@ export function resolveOptions(options: SignalingServerOptions): ResolvedOptions
     if (!Number.isInteger(value) || value < 0) {
       throw new TypeError(`options.${key} must be a non-negative integer (got ${String(value)})`);
     }
+  }
+  const proxies = resolved.trustProxy;
+  if (typeof proxies !== 'boolean' && !(Number.isInteger(proxies) && proxies > 0)) {
+    throw new TypeError(
+      `options.trustProxy must be true, false or a positive integer (got ${String(proxies)})`,
+    );
   }
   if (!resolved.path.startsWith('/')) {
     throw new TypeError(`options.path must start with "/" (got ${resolved.path})`);

@@ -1,5 +1,6 @@
 import { connect as tcpConnect } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import { bystanders } from '../helpers/bystander.js';
 import { useSignaling } from '../helpers/signaling.js';
 
@@ -91,5 +92,65 @@ describe('hardening: handshakes (issue #16 row 3)', () => {
     const lived = await closed;
     expect(lived).toBeGreaterThanOrEqual(900);
     expect(lived).toBeLessThan(4000);
+  });
+
+  describe('row 9: trustProxy takes the hop the proxy appended', () => {
+    /** Opens a socket as a proxy would forward it; resolves with it or the HTTP status it got. */
+    const forwarded = (url: string, xff: string): Promise<WebSocket | number> =>
+      new Promise((resolve) => {
+        const ws = new WebSocket(url, { headers: { 'x-forwarded-for': xff } });
+        ws.once('open', () => resolve(ws));
+        ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+        ws.once('error', () => resolve(0));
+      });
+
+    it('counts one real address once, whatever first hops the client writes', async () => {
+      const server = await start({ trustProxy: true, maxConnectionsPerIp: 5, joinRateBurst: 3 });
+      const others = await bystanders(server, connect);
+      const opened: WebSocket[] = [];
+      const statuses: number[] = [];
+      // One real client (198.51.100.7, appended by the proxy) spoofing a new first hop each time.
+      for (let i = 0; i < 12; i++) {
+        const result = await forwarded(server.url, `203.0.113.${i}, 198.51.100.7`);
+        if (typeof result === 'number') statuses.push(result);
+        else opened.push(result);
+      }
+      expect(opened).toHaveLength(5);
+      expect(statuses).toEqual(Array(7).fill(429));
+      // Its joins share one bucket too: the burst of 3, then RATE_LIMITED.
+      const codes: string[] = [];
+      for (const ws of opened) {
+        const answer = new Promise<string>((resolve) =>
+          ws.once('message', (data) =>
+            resolve(
+              JSON.parse(String(data)).type === 'welcome'
+                ? 'welcome'
+                : JSON.parse(String(data)).code,
+            ),
+          ),
+        );
+        ws.send(JSON.stringify({ type: 'join', room: 'spoof' }));
+        codes.push(await answer);
+      }
+      expect(codes).toEqual(['welcome', 'welcome', 'welcome', 'RATE_LIMITED', 'RATE_LIMITED']);
+      // Another real address behind the same proxy is its own.
+      const other = await forwarded(server.url, '203.0.113.1, 198.51.100.8');
+      expect(other).toBeInstanceOf(WebSocket);
+      for (const ws of [...opened, other]) if (ws instanceof WebSocket) ws.terminate();
+      await others.check();
+    });
+
+    it('takes the n-th hop from the end behind a chain of n proxies', async () => {
+      const server = await start({ trustProxy: 2, maxConnectionsPerIp: 1 });
+      const first = await forwarded(server.url, '203.0.113.1, 198.51.100.7, 10.0.0.1');
+      expect(first).toBeInstanceOf(WebSocket);
+      expect(await forwarded(server.url, '203.0.113.2, 198.51.100.7, 10.0.0.2')).toBe(429);
+      expect(await forwarded(server.url, '203.0.113.1, 198.51.100.9, 10.0.0.1')).toBeInstanceOf(
+        WebSocket,
+      );
+      await expect(start({ trustProxy: 0 })).rejects.toThrow(
+        'options.trustProxy must be true, false or a positive integer (got 0)',
+      );
+    });
   });
 });
