@@ -12,7 +12,7 @@ interface AdmissionOptions {
   maxConnectionsPerIp: number;
   joinRateLimit: number;
   joinRateBurst: number;
-  trustProxy: boolean;
+  trustProxy: boolean | number;
 }
 
 interface Address {
@@ -34,12 +34,18 @@ export class Admission {
     this.#sweep.unref();
   }
 
-  /** The client's address: the socket's, or with `trustProxy` the first `X-Forwarded-For` hop. */
+  /**
+   * The client's address: the socket's, or with `trustProxy` the one the trusted proxy
+   * appended to `X-Forwarded-For` — the last hop (with `trustProxy: n`, n proxies in a
+   * chain: the n-th from the end). Hops before it were written by the client.
+   */
   addressOf(request: IncomingMessage): string {
-    if (this.options.trustProxy) {
+    const proxies = this.options.trustProxy === true ? 1 : Number(this.options.trustProxy);
+    if (proxies > 0) {
       const forwarded = request.headers['x-forwarded-for'];
-      const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
-      if (first) return first;
+      const hops = (Array.isArray(forwarded) ? forwarded.join(',') : (forwarded ?? '')).split(',');
+      const hop = hops[hops.length - proxies]?.trim();
+      if (hop) return hop;
     }
     return request.socket.remoteAddress ?? 'unknown';
   }

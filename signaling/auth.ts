@@ -54,6 +54,9 @@ export interface Grant {
 
 type Verdict = { ok: true; grant: Grant } | { ok: false; rejection: FrameRejection };
 
+/** A compact JWS: three base64url parts separated by dots, nothing else. */
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
 const ASYMMETRIC = ['RS256', 'RS384', 'RS512', 'PS256', 'ES256', 'ES384', 'EdDSA', 'Ed25519'];
 
 /** Checks an {@link AuthOptions} value, throwing a `TypeError` that names the problem. */
@@ -91,6 +94,10 @@ export function createTokenVerifier(auth: AuthOptions) {
   return async (token: string | undefined, room: string): Promise<Verdict> => {
     if (token === undefined)
       return refuse('AUTH_REQUIRED', 'this server needs a room token in join.token');
+    // Exactly the compact form: jose would tolerate some spellings (whitespace) that make
+    // a second string for one token.
+    if (!COMPACT_JWS.test(token))
+      return refuse('TOKEN_INVALID', 'the token is malformed: not three base64url parts');
     let payload: unknown;
     try {
       // The overloads differ only in the key's type; both take the same options.

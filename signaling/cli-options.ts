@@ -109,6 +109,13 @@ export const SETTINGS: readonly Setting[] = [
     help: `burst above the rate (default ${DEFAULT_OPTIONS.rateBurst})`,
   },
   {
+    flag: 'meta-rate-limit',
+    env: 'PEERLANE_META_RATE_LIMIT',
+    key: 'metaRateLimit',
+    parse: integer,
+    help: `presence changes (join, leave, meta) per second per connection, bursts of 5x (default ${DEFAULT_OPTIONS.metaRateLimit})`,
+  },
+  {
     flag: 'max-violations',
     env: 'PEERLANE_MAX_VIOLATIONS',
     key: 'maxViolations',
@@ -172,6 +179,13 @@ export const SETTINGS: readonly Setting[] = [
     help: `open connections per IP address (default ${DEFAULT_OPTIONS.maxConnectionsPerIp})`,
   },
   {
+    flag: 'handshake-timeout',
+    env: 'PEERLANE_HANDSHAKE_TIMEOUT_MS',
+    key: 'handshakeTimeoutMs',
+    parse: integer,
+    help: `ms a new connection may take to send its request head (default ${DEFAULT_OPTIONS.handshakeTimeoutMs})`,
+  },
+  {
     flag: 'join-rate-limit',
     env: 'PEERLANE_JOIN_RATE_LIMIT',
     key: 'joinRateLimit',
@@ -189,8 +203,8 @@ export const SETTINGS: readonly Setting[] = [
     flag: 'trust-proxy',
     env: 'PEERLANE_TRUST_PROXY',
     key: 'trustProxy',
-    parse: boolean,
-    help: 'take client addresses from X-Forwarded-For (default false)',
+    parse: (value) => (/^\d+$/.test(value) ? integer(value) : boolean(value)),
+    help: 'take client addresses from X-Forwarded-For: true = the last hop, N = the N-th from the end (default false)',
   },
   {
     flag: 'allowed-origins',

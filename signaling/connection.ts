@@ -1,9 +1,13 @@
-import type { RawData, WebSocket } from 'ws';
+import type { WebSocket } from 'ws';
 import type { Admission } from './admission.js';
 import type { createTokenVerifier } from './auth.js';
+import { ClientSocket, type Ending, type SocketOwner } from './client-socket.js';
+import type { Delivery } from './delivery.js';
+import { FrameLimits } from './frame-limits.js';
 import { errorFrame, type FrameRejection, parseClientFrame } from './frames.js';
-import type { Hub, LocalPeer, Session } from './hub.js';
+import type { LocalPeer, Session } from './local-peers.js';
 import type { Logger } from './logger.js';
+import type { JoinResult, Membership } from './membership.js';
 import type { Metrics } from './metrics.js';
 import type { ResolvedOptions } from './options.js';
 import {
@@ -13,11 +17,12 @@ import {
   type JoinFrame,
   type ServerFrame,
 } from './protocol.js';
-import { TokenBucket } from './token-bucket.js';
+import { RelayPacing } from './relay-pacing.js';
 
 /** What every connection of one server shares. */
 export interface ConnectionContext {
-  hub: Hub;
+  membership: Membership;
+  delivery: Delivery;
   options: ResolvedOptions;
   admission: Admission;
   /** Checks room tokens; absent when the server does not require them. */
@@ -28,81 +33,46 @@ export interface ConnectionContext {
 
 type Outcome = FrameRejection | undefined | Promise<FrameRejection | undefined>;
 
-const CONNECTION = Symbol('peerlane.connection');
-type OwnedSocket = WebSocket & { [CONNECTION]: Connection };
-
-// One set of listeners for every socket (`this` is the socket) rather than four closures per
-// connection: at tens of thousands of sockets, per-connection objects are the memory cost.
-function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
-  (this as OwnedSocket)[CONNECTION].receive(data as Buffer, isBinary);
-}
-function onPong(this: WebSocket): void {
-  (this as OwnedSocket)[CONNECTION].ponged();
-}
-function onClose(this: WebSocket, code: number): void {
-  (this as OwnedSocket)[CONNECTION].socketClosed(code);
-}
-function onError(this: WebSocket): void {
-  (this as OwnedSocket)[CONNECTION].protocolError();
-}
-
-const RELAY_CREDIT_PREFIX = Buffer.from('{"type":"relay-credit"');
-
-/** Frames held while a join is under way; a client has no reason to send more. */
-const MAX_HELD_FRAMES = 64;
-
-/** How a connection ended, which decides what the room is told. */
-type Ending = 'client' | 'timeout' | 'dropped' | 'kicked' | 'retired' | 'shutdown';
-
 /**
- * One WebSocket client: rate limits and validates its frames, hands them to the hub,
- * keeps its heartbeat, and tells the hub how it ended. Nothing thrown in here escapes.
+ * One WebSocket client's inbound pipeline: rate limits and validates its frames, keeps
+ * them in order while an asynchronous one (a join) finishes, hands them to membership
+ * and delivery, answers refusals, and closes persistent abusers. The socket's own life
+ * (sending, heartbeat, ending) is its {@link ClientSocket}'s. Nothing thrown in here escapes.
  */
-export class Connection implements Session {
+export class Connection implements Session, SocketOwner {
   #member: LocalPeer | null = null;
-  #ending: Ending = 'client';
-  #pongTimer: NodeJS.Timeout | undefined;
-  readonly #rate: TokenBucket;
-  // Made on first use: most connections never misbehave, hold frames, or get waited on,
-  // and at tens of thousands of sockets every object per connection counts.
-  #violations: TokenBucket | undefined;
-  /** Frames waiting their turn while an asynchronous frame (a join) finishes. */
+  /** The socket's life: sending, heartbeat, pausing, ending. */
+  readonly socket: ClientSocket;
+  readonly #limits: FrameLimits;
+  /** Frames waiting their turn while an asynchronous frame (join, meta, leave) finishes. */
   #held: ClientFrame[] | undefined;
   #pumping = false;
-  #relayRate: TokenBucket | undefined;
-  #creditRate: TokenBucket | undefined;
-  /** Relay bytes handed to ws and not yet written, so they do not count as not reading. */
-  #relayQueued = 0;
-  #pausedUntil = 0;
-  #resumeTimer: NodeJS.Timeout | undefined;
-  #isClosed = false;
-  #closed: { promise: Promise<void>; resolve: () => void } | undefined;
+  /** Made on first use: most connections never relay. */
+  #pacing: RelayPacing | undefined;
 
-  private readonly hub: Hub;
+  private readonly membership: Membership;
+  private readonly delivery: Delivery;
   private readonly options: ResolvedOptions;
   private readonly metrics: Metrics;
 
   constructor(
-    private readonly ws: WebSocket,
+    ws: WebSocket,
     /** The client's IP address, for per-address limits. */
     readonly address: string,
     private readonly context: ConnectionContext,
     /** This connection's log, with its id (and its peer id once joined) on every line. */
     private log: Logger,
   ) {
-    const { hub, options, metrics } = context;
-    this.hub = hub;
+    const { membership, delivery, options, metrics } = context;
+    this.membership = membership;
+    this.delivery = delivery;
     this.options = options;
     this.metrics = metrics;
-    this.#rate = new TokenBucket(options.rateBurst, options.rateLimit);
-    (ws as OwnedSocket)[CONNECTION] = this;
-    ws.on('message', onMessage);
-    ws.on('pong', onPong);
-    ws.on('close', onClose);
-    ws.on('error', onError);
+    this.#limits = new FrameLimits(options);
+    this.socket = new ClientSocket(ws, this, options, metrics);
   }
 
-  /** From the socket's listeners: a message arrived. */
+  /** From the socket: a message arrived. */
   receive(data: Buffer, isBinary: boolean): void {
     try {
       this.#onMessage(data, isBinary);
@@ -111,84 +81,26 @@ export class Connection implements Session {
     }
   }
 
-  /** From the socket's listeners: the socket closed. */
-  socketClosed(code: number): void {
+  /** From the socket: it closed. */
+  socketClosed(code: number, ending: Ending): void {
     try {
-      this.#onClose(code);
+      this.#onClose(code, ending);
     } catch (error) {
       this.#internalError(error);
     }
   }
 
-  /** From the socket's listeners: the client answered a ping. */
-  ponged(): void {
-    this.#clearPongTimer();
-  }
-
-  /**
-   * From the socket's listeners: ws emits 'error' only for protocol violations (oversize,
-   * bad opcode, bad UTF-8), then closes with 1002/1007/1009.
-   */
-  protocolError(): void {
-    if (this.#ending === 'client') this.#ending = 'kicked';
-  }
-
-  /** Settles once the socket has closed. */
-  get closed(): Promise<void> {
-    if (this.#isClosed) return Promise.resolve();
-    if (!this.#closed) {
-      let resolve = (): void => {};
-      const promise = new Promise<void>((r) => {
-        resolve = r;
-      });
-      this.#closed = { promise, resolve };
-    }
-    return this.#closed.promise;
-  }
-
   send(data: string | Buffer): void {
-    if (this.ws.readyState !== this.ws.OPEN) return;
-    if (typeof data !== 'string') {
-      // Relay frames are bounded by the receiver's credit, not by maxBufferedBytes.
-      this.#relayQueued += data.length;
-      this.metrics.frameOut('{"type":"relay"');
-      this.ws.send(data, () => {
-        this.#relayQueued -= data.length;
-      });
-      return;
-    }
-    if (this.ws.bufferedAmount - this.#relayQueued > this.options.maxBufferedBytes) {
-      this.#end('dropped', CLOSE_CODES.SLOW_CONSUMER, 'client is not reading', true);
-      return;
-    }
-    this.metrics.frameOut(data);
-    this.ws.send(data);
+    this.socket.send(data);
   }
 
   retire(): void {
     this.#member = null;
-    this.#end('retired', CLOSE_CODES.SESSION_REPLACED, 'another connection resumed this peer');
-  }
-
-  /** Pings the client; if no pong comes within the timeout, the connection is presumed dead. */
-  heartbeat(): void {
-    if (this.#pongTimer || this.ws.readyState !== this.ws.OPEN) return;
-    this.#pongTimer = setTimeout(() => {
-      this.#pongTimer = undefined;
-      this.#end('timeout', CLOSE_CODES.HEARTBEAT_TIMEOUT, 'heartbeat timeout', true);
-    }, this.options.heartbeatTimeoutMs);
-    this.#pongTimer.unref();
-    this.ws.ping();
-  }
-
-  /** Closes with 1001 so the client reconnects and resumes elsewhere; the room hears nothing. */
-  shutdown(): void {
-    this.#end('shutdown', CLOSE_CODES.GOING_AWAY, 'server shutting down');
-  }
-
-  /** Cuts the connection without a closing handshake. */
-  terminate(): void {
-    this.ws.terminate();
+    this.socket.end(
+      'retired',
+      CLOSE_CODES.SESSION_REPLACED,
+      'another connection resumed this peer',
+    );
   }
 
   #onMessage(data: Buffer, isBinary: boolean): void {
@@ -196,7 +108,7 @@ export class Connection implements Session {
       this.#onRelayFrame(data);
       return;
     }
-    if (!this.#bucketFor(data).take()) {
+    if (!this.#limits.takeText(data)) {
       const message = `more than ${this.options.rateLimit} frames per second; frame dropped`;
       this.#violation(errorFrame('RATE_LIMITED', message));
       return;
@@ -208,13 +120,16 @@ export class Connection implements Session {
       this.#violation(errorFrame(parsed.code, parsed.message, parsed.ref));
       return;
     }
+    const { type } = parsed.frame;
+    if ((type === 'meta' || type === 'join' || type === 'leave') && !this.#limits.takePresence()) {
+      const message = `more than ${this.options.metaRateLimit} presence changes (join, leave, meta) per second; frame dropped`;
+      this.#violation(errorFrame('RATE_LIMITED', message, parsed.frame.ref));
+      return;
+    }
     if (this.#pumping) {
+      // Already paid for by the rate limit, and bounded by the one read under way.
       this.#held ??= [];
-      if (this.#held.length < MAX_HELD_FRAMES) this.#held.push(parsed.frame);
-      else {
-        const message = 'too many frames while a join is under way; frame dropped';
-        this.#violation(errorFrame('RATE_LIMITED', message, parsed.frame.ref));
-      }
+      this.#held.push(parsed.frame);
       return;
     }
     const busy = this.#handle(parsed.frame);
@@ -222,20 +137,9 @@ export class Connection implements Session {
   }
 
   /**
-   * Credit grants come with relay traffic, one per quarter window consumed, far more often
-   * than anything else a client sends: they get a budget of their own (ten times the frame
-   * rate). A frame that only pretends to be one gets that budget and fails validation.
-   */
-  #bucketFor(data: Buffer): TokenBucket {
-    if (!data.subarray(0, RELAY_CREDIT_PREFIX.length).equals(RELAY_CREDIT_PREFIX))
-      return this.#rate;
-    this.#creditRate ??= new TokenBucket(this.options.rateBurst * 10, this.options.rateLimit * 10);
-    return this.#creditRate;
-  }
-
-  /**
-   * Relay frames skip the frame-rate limit (their size is what counts): over the byte
-   * rate, the server stops reading this connection for a while instead of dropping data.
+   * A binary frame: relayed peer data, paced by its bytes rather than counted as a frame.
+   * A refused one counts like a text frame (rate and, if malformed, a violation), so error
+   * replies to binary frames are bounded as text ones are.
    */
   #onRelayFrame(frame: Buffer): void {
     this.metrics.frameIn('relay');
@@ -245,36 +149,19 @@ export class Connection implements Session {
       return;
     }
     const member = this.#member;
-    if (!member || this.#pumping) {
-      this.#reply(errorFrame('NOT_JOINED', 'relay frames need a room; send join first'));
-      return;
-    }
-    const outcome = this.hub.relay(member, frame);
-    if (typeof outcome !== 'number') {
-      this.#reply(errorFrame(outcome.code, outcome.message));
-      return;
-    }
-    const limit = this.options.relayRateLimit;
-    this.#relayRate ??= new TokenBucket(limit, limit);
-    const pause = Math.max(outcome, this.#relayRate.consume(frame.length));
-    if (pause > 0) this.#pauseReading(pause);
-  }
-
-  /**
-   * Stops reading the socket for `ms`. Frames it had already buffered still arrive while
-   * paused; each pushes the resume time out to cover its own cost.
-   */
-  #pauseReading(ms: number): void {
-    const until = Date.now() + ms;
-    if (until <= this.#pausedUntil) return;
-    this.#pausedUntil = until;
-    clearTimeout(this.#resumeTimer);
-    this.ws.pause();
-    this.#resumeTimer = setTimeout(() => {
-      this.#pausedUntil = 0;
-      if (this.ws.readyState === this.ws.OPEN) this.ws.resume();
-    }, ms);
-    this.#resumeTimer.unref();
+    const outcome =
+      member && !this.#pumping
+        ? this.delivery.relay(member, frame)
+        : { code: 'NOT_JOINED' as const, message: 'relay frames need a room; send join first' };
+    if (typeof outcome === 'number') {
+      this.#pacing ??= new RelayPacing(this.options.relayRateLimit, this.socket);
+      this.#pacing.accepted(frame.length, outcome);
+    } else if (outcome.code === 'INVALID_FRAME' || outcome.code === 'FRAME_TOO_LARGE') {
+      this.#violation(errorFrame(outcome.code, outcome.message));
+    } else if (!this.#limits.takeFrame()) {
+      const message = `more than ${this.options.rateLimit} frames per second; relay frame dropped`;
+      this.#violation(errorFrame('RATE_LIMITED', message));
+    } else this.#reply(errorFrame(outcome.code, outcome.message));
   }
 
   /**
@@ -283,15 +170,19 @@ export class Connection implements Session {
    */
   async #pump(busy: Promise<void>): Promise<void> {
     this.#pumping = true;
+    // Reading stops meanwhile: what waits is what had already arrived, not a queue a
+    // client can grow. Its frames took their share of the rate limit when they came.
+    this.socket.pause();
     try {
       await busy;
       for (let frame = this.#held?.shift(); frame; frame = this.#held?.shift()) {
-        if (this.ws.readyState !== this.ws.OPEN) break;
+        if (!this.socket.open) break;
         await this.#handle(frame);
       }
     } finally {
       this.#held = undefined;
       this.#pumping = false;
+      this.socket.resume();
     }
   }
 
@@ -324,15 +215,15 @@ export class Connection implements Session {
       return { code: 'NOT_JOINED', message: `${frame.type} needs a room; send join first` };
     switch (frame.type) {
       case 'signal':
-        return this.hub.signal(member, frame);
+        return this.delivery.signal(member, frame);
       case 'meta':
-        return this.hub.updateMeta(member, frame.meta).then(() => undefined);
+        return this.membership.updateMeta(member, frame.meta).then(() => undefined);
       case 'relay-credit':
-        return this.hub.relayCredit(member, frame);
+        return this.delivery.relayCredit(member, frame);
       case 'leave': {
         this.#member = null;
         const { room } = member.record;
-        return this.hub.leave(member, 'left').then(() => {
+        return this.membership.leave(member, 'left').then(() => {
           this.#reply(
             frame.ref === undefined
               ? { type: 'left', room }
@@ -361,14 +252,14 @@ export class Connection implements Session {
     const verify = this.context.verify;
     const joining = verify
       ? verify(frame.token, frame.room).then((verdict) =>
-          verdict.ok ? this.hub.join(this, frame, verdict.grant) : verdict.rejection,
+          verdict.ok ? this.membership.join(this, frame, verdict.grant) : verdict.rejection,
         )
-      : this.hub.join(this, frame);
+      : this.membership.join(this, frame);
     return this.#joined(joining, frame, started);
   }
 
   async #joined(
-    result: LocalPeer | FrameRejection | Promise<LocalPeer | FrameRejection>,
+    result: JoinResult | Promise<JoinResult>,
     frame: JoinFrame,
     started: number,
   ): Promise<FrameRejection | undefined> {
@@ -381,9 +272,9 @@ export class Connection implements Session {
     this.metrics.joined(frame.resume ? 'resumed' : 'ok', (performance.now() - started) / 1000);
     this.log = this.log.child({ peer: peer.record.id });
     this.log.info({ room: peer.record.room, resuming: frame.resume !== undefined }, 'joined');
-    if (this.ws.readyState !== this.ws.OPEN) {
+    if (!this.socket.open) {
       // The client left while its join was under way: it is gone, not reconnecting.
-      await this.hub.leave(peer, 'left');
+      await this.membership.leave(peer, 'left');
       return undefined;
     }
     this.#member = peer;
@@ -397,41 +288,23 @@ export class Connection implements Session {
   /** Answers a bad frame; a client that keeps sending them is closed with 1008. */
   #violation(frame: ServerFrame): void {
     this.#reply(frame);
-    const { maxViolations } = this.options;
-    this.#violations ??= new TokenBucket(maxViolations, maxViolations / 10);
-    if (!this.#violations.take()) {
-      this.#end('kicked', CLOSE_CODES.POLICY_VIOLATION, 'too many invalid or rate-limited frames');
+    if (!this.#limits.tolerate()) {
+      this.socket.end(
+        'kicked',
+        CLOSE_CODES.POLICY_VIOLATION,
+        'too many invalid or rate-limited frames',
+      );
     }
   }
 
-  #end(ending: Ending, code: number, reason: string, abrupt = false): void {
-    if (this.#ending !== 'client') return;
-    this.#ending = ending;
-    if (abrupt) this.ws.terminate();
-    else this.ws.close(code, reason);
-  }
-
-  #onClose(code: number): void {
-    this.log[this.#ending === 'kicked' ? 'warn' : 'info']({ code, ending: this.#ending }, 'closed');
-    this.#clearPongTimer();
+  #onClose(code: number, ending: Ending): void {
+    this.log[ending === 'kicked' ? 'warn' : 'info']({ code, ending }, 'closed');
+    this.#pacing?.stop();
     this.context.onClosed(this);
-    this.#isClosed = true;
-    this.#closed?.resolve();
     const member = this.#member;
     this.#member = null;
     if (!member || member.session !== this) return;
-    const ignore = (): void => {};
-    if (this.#ending === 'kicked') void this.hub.leave(member, 'kicked').catch(ignore);
-    else if (this.#ending === 'timeout') this.hub.detach(member, 'timeout');
-    else if (this.#ending === 'shutdown') member.session = null;
-    else if (code === CLOSE_CODES.NORMAL || code === CLOSE_CODES.GOING_AWAY) {
-      void this.hub.leave(member, 'left').catch(ignore);
-    } else this.hub.detach(member, 'disconnected');
-  }
-
-  #clearPongTimer(): void {
-    clearTimeout(this.#pongTimer);
-    this.#pongTimer = undefined;
+    this.membership.ended(member, code, ending);
   }
 
   #internalError(error: unknown): void {

@@ -21,9 +21,14 @@ export function createPeerIdentity(): PeerIdentity {
   return { peerId: idFromSecret(secret).toString('base64url'), secret };
 }
 
-/** True when `secret` is the one `peerId` was derived from (constant-time comparison). */
+/**
+ * True when `secret` is the one `peerId` was derived from (constant-time comparison).
+ * The id is compared as text, not decoded: 22 base64url characters carry 132 bits for
+ * 128, so decoding would accept 16 spellings of one id (the unused low bits of the last
+ * character); only the canonical one is the peer's id.
+ */
 export function verifyPeerIdentity({ peerId, secret }: PeerIdentity): boolean {
-  const claimed = Buffer.from(peerId, 'base64url');
-  const actual = idFromSecret(secret);
+  const claimed = Buffer.from(peerId, 'latin1');
+  const actual = Buffer.from(idFromSecret(secret).toString('base64url'), 'latin1');
   return claimed.length === actual.length && timingSafeEqual(claimed, actual);
 }

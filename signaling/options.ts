@@ -27,6 +27,11 @@ export interface SignalingServerOptions {
   rateLimit?: number;
   /** Frames one connection may send in a burst above `rateLimit`. @default 300 */
   rateBurst?: number;
+  /**
+   * Presence changes (`join`, `leave`, `meta`) per second one connection may make, in
+   * bursts of 5× this: each one is a frame to every other member of the room. @default 2
+   */
+  metaRateLimit?: number;
   /** Invalid or rate-limited frames tolerated within 10 s before closing with 1008. @default 20 */
   maxViolations?: number;
   /** Bytes the server may queue for a client that does not read before dropping it (4002). @default 1048576 */
@@ -63,14 +68,23 @@ export interface SignalingServerOptions {
    * that send no `Origin` (not browsers) are always allowed. @default undefined (any origin)
    */
   allowedOrigins?: string[];
-  /** Open connections one IP address may hold; more get HTTP 429. @default 100 */
+  /**
+   * Open connections one IP address may hold; more get HTTP 429. The same number caps the
+   * connections one address may have still sending their HTTP request head. @default 100
+   */
   maxConnectionsPerIp?: number;
+  /** How long a new connection may take to send its HTTP upgrade request, in ms; slower ones are cut. @default 5000 */
+  handshakeTimeoutMs?: number;
   /** Sustained joins per second one IP address may make. @default 5 */
   joinRateLimit?: number;
   /** Joins one IP address may make in a burst above `joinRateLimit`. @default 20 */
   joinRateBurst?: number;
-  /** Take the client address from `X-Forwarded-For` (only behind a proxy you run). @default false */
-  trustProxy?: boolean;
+  /**
+   * Take the client address from `X-Forwarded-For` (only behind a proxy you run): `true`
+   * takes the hop your proxy appended (the last); a number n takes the n-th from the end,
+   * for a chain of n proxies you run. Earlier hops are the client's own words. @default false
+   */
+  trustProxy?: boolean | number;
   /**
    * Share rooms with other nodes through this Redis (`redis://host:6379/0`), so peers on
    * different nodes behind a load balancer meet. @default undefined (rooms in memory)
@@ -104,6 +118,7 @@ export const DEFAULT_OPTIONS: Omit<ResolvedOptions, Unset> = {
   maxRooms: 10_000,
   rateLimit: 100,
   rateBurst: 300,
+  metaRateLimit: 2,
   maxViolations: 20,
   maxBufferedBytes: 1024 * 1024,
   heartbeatIntervalMs: 30_000,
@@ -113,6 +128,7 @@ export const DEFAULT_OPTIONS: Omit<ResolvedOptions, Unset> = {
   shutdownTimeoutMs: 5_000,
   iceServers: [],
   maxConnectionsPerIp: 100,
+  handshakeTimeoutMs: 5_000,
   joinRateLimit: 5,
   joinRateBurst: 20,
   trustProxy: false,
@@ -130,12 +146,14 @@ const positiveIntegers = [
   'maxRooms',
   'rateLimit',
   'rateBurst',
+  'metaRateLimit',
   'maxViolations',
   'maxBufferedBytes',
   'heartbeatIntervalMs',
   'heartbeatTimeoutMs',
   'maxPendingSignals',
   'maxConnectionsPerIp',
+  'handshakeTimeoutMs',
   'joinRateLimit',
   'joinRateBurst',
   'nodeTtlMs',
@@ -161,6 +179,12 @@ export function resolveOptions(options: SignalingServerOptions): ResolvedOptions
     if (!Number.isInteger(value) || value < 0) {
       throw new TypeError(`options.${key} must be a non-negative integer (got ${String(value)})`);
     }
+  }
+  const proxies = resolved.trustProxy;
+  if (typeof proxies !== 'boolean' && !(Number.isInteger(proxies) && proxies > 0)) {
+    throw new TypeError(
+      `options.trustProxy must be true, false or a positive integer (got ${String(proxies)})`,
+    );
   }
   if (!resolved.path.startsWith('/')) {
     throw new TypeError(`options.path must start with "/" (got ${resolved.path})`);

@@ -129,6 +129,19 @@ const Ref = z.string().max(64).optional();
 export const MAX_SDP = 48 * 1024;
 
 /**
+ * How deep `transceiverRequest.init` may nest. An RTCRtpTransceiverInit is three levels
+ * (init → sendEncodings → one encoding); a deeper one is an attack on the server's stack.
+ */
+export const MAX_INIT_DEPTH = 4;
+
+/** True when `value` nests objects/arrays at most `depth` levels deep (stops looking below that). */
+function nestsWithin(value: unknown, depth: number): boolean {
+  if (typeof value !== 'object' || value === null) return true;
+  if (depth === 0) return false;
+  return Object.values(value).every((child) => nestsWithin(child, depth - 1));
+}
+
+/**
  * WebRTC signaling data exchanged between two peers, as simple-peer emits it:
  * session descriptions, trickled ICE candidates and renegotiation requests.
  * The server checks the shape and size and forwards it untouched.
@@ -152,7 +165,13 @@ export const SignalData = z.discriminatedUnion('type', [
     type: z.literal('transceiverRequest'),
     transceiverRequest: z.object({
       kind: z.enum(['audio', 'video']),
-      init: z.record(z.string(), z.unknown()).optional(),
+      init: z
+        .record(z.string(), z.unknown())
+        .refine(
+          (init) => nestsWithin(init, MAX_INIT_DEPTH),
+          `init may nest at most ${MAX_INIT_DEPTH} levels`,
+        )
+        .optional(),
     }),
   }),
 ]);

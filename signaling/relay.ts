@@ -1,6 +1,5 @@
 import type { FrameRejection } from './frames.js';
 import {
-  type ErrorCode,
   PEER_ID_PATTERN,
   type PeerId,
   RELAY_DATA,
@@ -17,7 +16,7 @@ export interface RelaySettings {
   maxChunk: number;
 }
 
-/** What the relay needs from the hub: the routing table and delivery. */
+/** What the relay needs from delivery: the routing table and delivery. */
 export interface RelayHost {
   /** The member `id` of `room`, as this node sees the room. */
   member(room: string, id: PeerId): MemberRecord | undefined;
@@ -72,13 +71,19 @@ export class Relay {
     }
     // The frame is ours now: stamp the sender over the receiver's id and pass it on as is.
     frame.write(sender.id, 1, 'latin1');
-    if (target.node === sender.node) this.toLocal(target.id, frame);
-    else this.host.sendRelay(target.node, target.id, frame);
+    if (target.node === sender.node) return this.#deliver(target.id, frame);
+    this.host.sendRelay(target.node, target.id, frame);
     return undefined;
   }
 
-  /** A relay frame for a peer on this node: spend the sender's credit and deliver it. */
+  /** A relay frame from another node for a peer on this one: a refusal goes back as an error frame. */
   toLocal(to: PeerId, frame: Buffer): void {
+    const refusal = this.#deliver(to, frame);
+    if (refusal) this.#tellSender(to, frame.toString('latin1', 1, RELAY_HEADER_BYTES), refusal);
+  }
+
+  /** Spends the sender's credit and delivers a relay frame to a peer on this node. */
+  #deliver(to: PeerId, frame: Buffer): FrameRejection | undefined {
     const from = frame.toString('latin1', 1, RELAY_HEADER_BYTES);
     const payload = frame.length - RELAY_HEADER_BYTES;
     let granted = this.#credit.get(to);
@@ -88,20 +93,17 @@ export class Relay {
     }
     const left = granted.get(from) ?? this.settings.window;
     if (payload > left) {
-      this.#tellSender(
-        to,
-        from,
-        'RELAY_NO_CREDIT',
-        `peer ${to} has granted ${left} more bytes; ${payload} were sent`,
-      );
-      return;
+      return {
+        code: 'RELAY_NO_CREDIT',
+        message: `peer ${to} has granted ${left} more bytes; ${payload} were sent`,
+      };
     }
     if (!this.host.deliverLocal(to, frame)) {
-      this.#tellSender(to, from, 'PEER_NOT_FOUND', `peer ${to} is not reachable`);
-      return;
+      return { code: 'PEER_NOT_FOUND', message: `peer ${to} is not reachable` };
     }
     granted.set(from, left - payload);
     this.host.counted(payload);
+    return undefined;
   }
 
   /** `receiver` lets `sender` send `bytes` more: record it and tell the sender. */
@@ -129,7 +131,7 @@ export class Relay {
     this.#credit.delete(id);
   }
 
-  #tellSender(receiver: PeerId, sender: PeerId, code: ErrorCode, message: string): void {
+  #tellSender(receiver: PeerId, sender: PeerId, { code, message }: FrameRejection): void {
     const record = this.#find(receiver, sender);
     if (record)
       this.host.sendText(

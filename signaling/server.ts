@@ -4,14 +4,17 @@ import {
   type IncomingMessage,
   type ServerResponse,
 } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { Admission } from './admission.js';
 import { createTokenVerifier } from './auth.js';
 import { Connection, type ConnectionContext } from './connection.js';
-import { Hub } from './hub.js';
+import { Delivery } from './delivery.js';
+import { HandshakeGuard } from './handshake-guard.js';
+import { LocalPeers } from './local-peers.js';
 import { silentLogger } from './logger.js';
+import { Membership } from './membership.js';
 import { createMemoryStore } from './memory-store.js';
 import { Metrics } from './metrics.js';
 import { resolveOptions, type SignalingServerOptions } from './options.js';
@@ -72,15 +75,17 @@ export async function createSignalingServer(
         prefix: config.redisPrefix,
       })
     : createMemoryStore(config.nodeId);
-  const hub = new Hub(config, store, (bytes) => metrics.relayBytes.inc(bytes));
+  const local = new LocalPeers(store);
+  const delivery = new Delivery(config, store, local, (bytes) => metrics.relayBytes.inc(bytes));
+  const membership = new Membership(config, store, local, delivery);
   const log = (options.logger ?? silentLogger).child({ node: store.nodeId });
   const metrics = new Metrics(store.nodeId, {
     connections: () => connections.size,
-    rooms: () => hub.roomCount,
-    peers: () => hub.peerCount,
+    rooms: () => local.views.size,
+    peers: () => local.peers.size,
     storeUp: () => (config.redisUrl ? Number(store.ready) : undefined),
   });
-  await store.start(hub);
+  await store.start(delivery);
   const connections = new Set<Connection>();
   let closing: Promise<void> | undefined;
   let nextConnection = 0;
@@ -89,7 +94,8 @@ export async function createSignalingServer(
 
   const admission = new Admission({ ...config, allowedOrigins: config.allowedOrigins });
   const context: ConnectionContext = {
-    hub,
+    membership,
+    delivery,
     options: config,
     admission,
     verify: config.auth ? createTokenVerifier(config.auth) : undefined,
@@ -101,7 +107,9 @@ export async function createSignalingServer(
   };
   wss.on('error', () => {});
 
+  const guard = new HandshakeGuard(http, config);
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    guard.upgraded(socket as Socket);
     if (pathOf(request) !== config.path) {
       // Leave other paths to the host application's own upgrade handlers, if it has any.
       if (http.listenerCount('upgrade') === 1) refuse(socket, 404, 'Not Found');
@@ -131,7 +139,7 @@ export async function createSignalingServer(
   http.on('upgrade', onUpgrade);
 
   const heartbeat = setInterval(() => {
-    for (const connection of connections) connection.heartbeat();
+    for (const connection of connections) connection.socket.heartbeat();
   }, config.heartbeatIntervalMs);
   heartbeat.unref();
 
@@ -148,15 +156,16 @@ export async function createSignalingServer(
     metricsContentType: metrics.registry.contentType,
     stats: () => ({
       connections: connections.size,
-      rooms: hub.roomCount,
-      peers: hub.peerCount,
+      rooms: local.views.size,
+      peers: local.peers.size,
     }),
     close() {
       closing ??= (async () => {
         clearInterval(heartbeat);
         http.off('upgrade', onUpgrade);
+        guard.close();
         log.info({ connections: connections.size }, 'shutting down');
-        hub.close();
+        membership.close();
         admission.close();
         const stopped = ownsHttp
           ? new Promise((resolve) => http.close(resolve))
@@ -175,15 +184,15 @@ export async function createSignalingServer(
 async function drain(connections: Set<Connection>, timeoutMs: number): Promise<void> {
   if (connections.size === 0) return;
   const all = [...connections];
-  const gone = Promise.all(all.map((c) => c.closed));
-  for (const connection of all) connection.shutdown();
+  const gone = Promise.all(all.map((c) => c.socket.closed));
+  for (const connection of all) connection.socket.shutdown();
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<void>((resolve) => {
     timer = setTimeout(resolve, timeoutMs);
   });
   await Promise.race([gone, deadline]);
   clearTimeout(timer);
-  for (const connection of connections) connection.terminate();
+  for (const connection of connections) connection.socket.terminate();
   await gone;
 }
 

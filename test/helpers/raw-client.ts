@@ -28,8 +28,15 @@ export class RawClient {
     });
   }
 
-  static async connect(url: string, options: { autoPong?: boolean } = {}): Promise<RawClient> {
-    const ws = new WebSocket(url, { autoPong: options.autoPong ?? true });
+  /** `localAddress` picks the loopback address to connect from (127.0.0.2 is "another address"). */
+  static async connect(
+    url: string,
+    options: { autoPong?: boolean; localAddress?: string } = {},
+  ): Promise<RawClient> {
+    const ws = new WebSocket(url, {
+      autoPong: options.autoPong ?? true,
+      ...(options.localAddress ? { localAddress: options.localAddress } : {}),
+    });
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
       ws.once('error', reject);

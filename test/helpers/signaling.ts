@@ -31,7 +31,7 @@ export function useSignaling() {
     },
     async connect(
       server: SignalingServer,
-      options: { autoPong?: boolean } = {},
+      options: { autoPong?: boolean; localAddress?: string } = {},
     ): Promise<RawClient> {
       const client = await RawClient.connect(server.url, options);
       clients.push(client);

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { WebSocket } from 'ws';
 import type { RawClient } from '../helpers/raw-client.js';
 import { useSignaling } from '../helpers/signaling.js';
@@ -55,19 +55,25 @@ describe('createSignalingServer', () => {
 
   describe('joinRateLimit', () => {
     it('refuses joins over the per-address rate, across connections, then recovers', async () => {
-      const server = await start({ joinRateLimit: 10, joinRateBurst: 3 });
-      const clients = await Promise.all(Array.from({ length: 4 }, () => connect(server)));
-      for (const client of clients.slice(0, 3)) await client.join('r');
-      const last = clients[3] as RawClient;
-      last.send({ type: 'join', room: 'r', ref: 'j' });
-      expect(await last.next('error')).toEqual({
-        type: 'error',
-        code: 'RATE_LIMITED',
-        message: 'more than 10 joins per second from your address; try again shortly',
-        ref: 'j',
-      });
-      await new Promise((resolve) => setTimeout(resolve, 150));
-      await last.join('r');
+      // The join bucket reads Date.now: frozen, the burst is exact; moved on, it refills.
+      vi.useFakeTimers({ toFake: ['Date'] });
+      try {
+        const server = await start({ joinRateLimit: 10, joinRateBurst: 3 });
+        const clients = await Promise.all(Array.from({ length: 4 }, () => connect(server)));
+        for (const client of clients.slice(0, 3)) await client.join('r');
+        const last = clients[3] as RawClient;
+        last.send({ type: 'join', room: 'r', ref: 'j' });
+        expect(await last.next('error')).toEqual({
+          type: 'error',
+          code: 'RATE_LIMITED',
+          message: 'more than 10 joins per second from your address; try again shortly',
+          ref: 'j',
+        });
+        vi.setSystemTime(Date.now() + 150); // 150 ms at 10/s: one join back
+        await last.join('r');
+      } finally {
+        vi.useRealTimers();
+      }
     });
   });
 });

@@ -74,6 +74,26 @@ const garbage = fc.oneof(
   fc
     .integer({ min: 1, max: 20_000 })
     .map((n) => `{"type":"signal","data":${'{"a":'.repeat(n)}1${'}'.repeat(n)}}`),
+  // transceiverRequest.init nested up to 20,000 deep (only 4 levels are allowed).
+  fc
+    .integer({ min: 1, max: 20_000 })
+    .map(
+      (n) =>
+        `{"type":"signal","to":"AAAAAAAAAAAAAAAAAAAAAA","data":{"type":"transceiverRequest","transceiverRequest":{"kind":"audio","init":${'{"a":'.repeat(n)}1${'}'.repeat(n)}}}}`,
+    ),
+  // Relay (binary) frames: a right or wrong kind byte, a peer id or junk, any payload.
+  fc
+    .tuple(
+      fc.oneof(fc.constant(1), fc.integer({ min: 0, max: 255 })),
+      fc.oneof(
+        fc.constantFrom('AAAAAAAAAAAAAAAAAAAAAA', 'zzzzzzzzzzzzzzzzzzzzzz'),
+        fc.string({ unit: 'binary', maxLength: 30 }),
+      ),
+      fc.uint8Array({ maxLength: 4000 }),
+    )
+    .map(([kind, id, payload]) =>
+      Buffer.concat([Buffer.from([kind]), Buffer.from(id, 'latin1'), payload]),
+    ),
   fc
     .integer({ min: MAX_PAYLOAD - 100, max: 5 * MAX_PAYLOAD })
     .map((n) => JSON.stringify({ type: 'ping', ref: 'x'.repeat(n) })),
@@ -104,6 +124,7 @@ describe('createSignalingServer', () => {
       rateLimit: 1_000_000,
       rateBurst: 1_000_000,
       maxViolations: 1_000_000,
+      metaRateLimit: 1_000_000,
       joinRateLimit: 1_000_000,
       joinRateBurst: 1_000_000,
       resumeGraceMs: 0,
@@ -145,6 +166,10 @@ describe('createSignalingServer', () => {
         const answers = client.frames.slice(before);
         for (const answer of answers) {
           expect(ServerFrame.safeParse(answer).success, JSON.stringify(answer)).toBe(true);
+          // A hostile frame is refused for what it is, never by a server failure.
+          expect(answer.type === 'error' && answer.code, JSON.stringify(answer)).not.toBe(
+            'INTERNAL_ERROR',
+          );
         }
         if (expectError) {
           expect(

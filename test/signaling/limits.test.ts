@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { CLOSE_CODES } from '../../signaling/protocol.js';
 import { useSignaling } from '../helpers/signaling.js';
 
@@ -44,20 +44,33 @@ describe('createSignalingServer', () => {
     });
 
     it('drops frames over the rate limit with RATE_LIMITED, then recovers', async () => {
-      const server = await start({ rateLimit: 20, rateBurst: 5, maxViolations: 100 });
-      const client = await connect(server);
-      for (let i = 0; i < 8; i++) client.send({ type: 'ping', ref: `${i}` });
-      const limited = await client.next('error');
-      expect(limited).toEqual({
-        type: 'error',
-        code: 'RATE_LIMITED',
-        message: 'more than 20 frames per second; frame dropped',
-      });
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      client.send({ type: 'ping', ref: 'later' });
-      await expect.poll(() => client.unread('pong').some((p) => p.ref === 'later')).toBe(true);
-      // Every frame was either answered or reported dropped: none vanished.
-      expect(client.unread('pong').length + client.unread('error').length + 1).toBe(9);
+      // The buckets read Date.now: frozen, the burst is exact; moved on, they refill.
+      vi.useFakeTimers({ toFake: ['Date'] });
+      try {
+        const server = await start({ rateLimit: 20, rateBurst: 5, maxViolations: 100 });
+        const client = await connect(server);
+        for (let i = 0; i < 8; i++) client.send({ type: 'ping', ref: `${i}` });
+        const limited = await client.next('error');
+        expect(limited).toEqual({
+          type: 'error',
+          code: 'RATE_LIMITED',
+          message: 'more than 20 frames per second; frame dropped',
+        });
+        await expect
+          .poll(() => client.unread('pong').length + client.unread('error').length)
+          .toBe(7);
+        // Exactly the burst went through; every other frame was reported dropped, none vanished.
+        expect(client.unread('pong').map((p) => p.ref)).toEqual(['0', '1', '2', '3', '4']);
+        expect(client.unread('error')).toHaveLength(2);
+        vi.setSystemTime(Date.now() + 300); // 300 ms at 20/s refills the bucket
+        client.send({ type: 'ping', ref: 'later' });
+        expect(await client.next('pong', 3000, (p) => p.ref === 'later')).toEqual({
+          type: 'pong',
+          ref: 'later',
+        });
+      } finally {
+        vi.useRealTimers();
+      }
     });
 
     it('closes a persistent abuser with 1008 while other clients carry on', async () => {

@@ -165,8 +165,16 @@ describe('createSignalingServer relay with a receiver that stops reading', () =>
     const before = await server.status();
     const chunk = randomBytes(60 * KiB);
     for (let i = 0; i < 32 * 17; i++) a.relay(wb.peerId, chunk); // ~32 MiB at a receiver that reads nothing
-    await expect.poll(() => a.unread('error').length, { timeout: 10_000 }).toBeGreaterThan(500);
-    expect(new Set(a.unread('error').map((e) => e.code))).toEqual(new Set(['RELAY_NO_CREDIT']));
+    // Every frame beyond the credit is refused; refusals cost the sender's frame budget, so
+    // how many it gets before 1008 depends on how fast the server gets through 32 MiB.
+    await expect
+      .poll(() => a.ws.readyState === a.ws.CLOSED || a.unread('error').length > 500, {
+        timeout: 10_000,
+      })
+      .toBe(true);
+    const codes = new Set(a.unread('error').map((e) => e.code));
+    expect(codes.has('RELAY_NO_CREDIT')).toBe(true);
+    expect([...codes].every((c) => c === 'RELAY_NO_CREDIT' || c === 'RATE_LIMITED')).toBe(true);
     // What the server still holds once the garbage of the flood is collected.
     const held = async () => {
       const after = await server?.status();

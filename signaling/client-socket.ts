@@ -1,0 +1,171 @@
+import type { RawData, WebSocket } from 'ws';
+import type { Metrics } from './metrics.js';
+import { CLOSE_CODES } from './protocol.js';
+
+/** How a connection ended, which decides what the room is told. */
+export type Ending = 'client' | 'timeout' | 'dropped' | 'kicked' | 'retired' | 'shutdown';
+
+/** What a {@link ClientSocket} reports to the connection that owns it. */
+export interface SocketOwner {
+  /** A message arrived. */
+  receive(data: Buffer, isBinary: boolean): void;
+  /** The socket closed, with the close code and how it ended. */
+  socketClosed(code: number, ending: Ending): void;
+}
+
+interface SocketOptions {
+  /** Text bytes queued for a client that does not read before it is dropped (4002). */
+  maxBufferedBytes: number;
+  /** How long a ping may go unanswered, in ms. */
+  heartbeatTimeoutMs: number;
+}
+
+const SOCKET = Symbol('peerlane.socket');
+type OwnedSocket = WebSocket & { [SOCKET]: ClientSocket };
+
+// One set of listeners for every socket (`this` is the socket) rather than four closures per
+// connection: at tens of thousands of sockets, per-connection objects are the memory cost.
+function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+  (this as OwnedSocket)[SOCKET].owner.receive(data as Buffer, isBinary);
+}
+function onPong(this: WebSocket): void {
+  (this as OwnedSocket)[SOCKET].ponged();
+}
+function onClose(this: WebSocket, code: number): void {
+  (this as OwnedSocket)[SOCKET].closedWith(code);
+}
+function onError(this: WebSocket): void {
+  // ws emits 'error' only for protocol violations (oversize, bad opcode, bad UTF-8), then
+  // closes with 1002/1007/1009.
+  (this as OwnedSocket)[SOCKET].markEnding('kicked');
+}
+
+/**
+ * The life of one client's WebSocket: sending (dropping a client that stops reading),
+ * the heartbeat, pausing reads, and how and when it ended. Knows nothing of frames.
+ */
+export class ClientSocket {
+  #ending: Ending = 'client';
+  #pongTimer: NodeJS.Timeout | undefined;
+  /** Relay bytes handed to ws and not yet written, so they do not count as not reading. */
+  #relayQueued = 0;
+  #pauses = 0;
+  #isClosed = false;
+  #closed: { promise: Promise<void>; resolve: () => void } | undefined;
+
+  constructor(
+    private readonly ws: WebSocket,
+    readonly owner: SocketOwner,
+    private readonly options: SocketOptions,
+    private readonly metrics: Metrics,
+  ) {
+    (ws as OwnedSocket)[SOCKET] = this;
+    ws.on('message', onMessage);
+    ws.on('pong', onPong);
+    ws.on('close', onClose);
+    ws.on('error', onError);
+  }
+
+  get open(): boolean {
+    return this.ws.readyState === this.ws.OPEN;
+  }
+
+  /** How the connection ended so far: `'client'` until the server ends it. */
+  get ending(): Ending {
+    return this.#ending;
+  }
+
+  /** Settles once the socket has closed. */
+  get closed(): Promise<void> {
+    if (this.#isClosed) return Promise.resolve();
+    if (!this.#closed) {
+      let resolve = (): void => {};
+      const promise = new Promise<void>((r) => {
+        resolve = r;
+      });
+      this.#closed = { promise, resolve };
+    }
+    return this.#closed.promise;
+  }
+
+  send(data: string | Buffer): void {
+    if (!this.open) return;
+    if (typeof data !== 'string') {
+      // Relay frames are bounded by the receiver's credit, not by maxBufferedBytes.
+      this.#relayQueued += data.length;
+      this.metrics.frameOut('{"type":"relay"');
+      this.ws.send(data, () => {
+        this.#relayQueued -= data.length;
+      });
+      return;
+    }
+    if (this.ws.bufferedAmount - this.#relayQueued > this.options.maxBufferedBytes) {
+      this.end('dropped', CLOSE_CODES.SLOW_CONSUMER, 'client is not reading', true);
+      return;
+    }
+    this.metrics.frameOut(data);
+    this.ws.send(data);
+  }
+
+  /** Pings the client; if no pong comes within the timeout, the connection is presumed dead. */
+  heartbeat(): void {
+    if (this.#pongTimer || !this.open) return;
+    this.#pongTimer = setTimeout(() => {
+      this.#pongTimer = undefined;
+      this.end('timeout', CLOSE_CODES.HEARTBEAT_TIMEOUT, 'heartbeat timeout', true);
+    }, this.options.heartbeatTimeoutMs);
+    this.#pongTimer.unref();
+    this.ws.ping();
+  }
+
+  /**
+   * Stops reading the socket (frames of a read already under way still arrive). Pauses
+   * nest: reading starts again when every `pause` has had its `resume`.
+   */
+  pause(): void {
+    if (this.#pauses++ === 0) this.ws.pause();
+  }
+
+  /** Ends one `pause`; reads the socket again once none is left, if it is still open. */
+  resume(): void {
+    if (this.#pauses === 0) return;
+    if (--this.#pauses === 0 && this.open) this.ws.resume();
+  }
+
+  /** Ends the connection (once): with a closing handshake, or `abrupt`ly without one. */
+  end(ending: Ending, code: number, reason: string, abrupt = false): void {
+    if (this.#ending !== 'client') return;
+    this.#ending = ending;
+    if (abrupt) this.ws.terminate();
+    else this.ws.close(code, reason);
+  }
+
+  /** Records how the connection is ending, unless the server already decided. */
+  markEnding(ending: Ending): void {
+    if (this.#ending === 'client') this.#ending = ending;
+  }
+
+  /** Closes with 1001 so the client reconnects and resumes elsewhere; the room hears nothing. */
+  shutdown(): void {
+    this.end('shutdown', CLOSE_CODES.GOING_AWAY, 'server shutting down');
+  }
+
+  /** Cuts the connection without a closing handshake. */
+  terminate(): void {
+    this.ws.terminate();
+  }
+
+  /** From the socket's listeners: the client answered a ping. */
+  ponged(): void {
+    clearTimeout(this.#pongTimer);
+    this.#pongTimer = undefined;
+  }
+
+  /** From the socket's listeners: the socket closed. */
+  closedWith(code: number): void {
+    this.ponged();
+    this.#isClosed = true;
+    this.#closed?.resolve();
+    this.owner.socketClosed(code, this.#ending);
+  }
+}

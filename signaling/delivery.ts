@@ -1,0 +1,252 @@
+import type { FrameRejection } from './frames.js';
+import type { LocalPeer, LocalPeers } from './local-peers.js';
+import type { ResolvedOptions } from './options.js';
+import {
+  type LeaveReason,
+  type PeerId,
+  RELAY_HEADER_BYTES,
+  type RelayCreditFrame,
+  type RoomName,
+  type ServerFrame,
+  type SignalFrame,
+} from './protocol.js';
+import { Relay, type RelaySettings } from './relay.js';
+import {
+  type MemberRecord,
+  peerInfo,
+  type RoomEvent,
+  type RoomSnapshot,
+  type RoomStore,
+  type StoreListener,
+} from './room-store.js';
+import { sendsMedia } from './sdp.js';
+import { TokenBucket } from './token-bucket.js';
+
+type DeliveryOptions = Pick<
+  ResolvedOptions,
+  'maxPendingSignals' | 'relay' | 'relayWindow' | 'relayRoomRateLimit' | 'maxPayload'
+>;
+
+const RELAY_DISABLED: FrameRejection = {
+  code: 'RELAY_DISABLED',
+  message: 'the relay is off here, or your room token does not allow it',
+};
+
+/**
+ * Everything that reaches this node's peers: signals routed within a room, relay frames
+ * behind the relay gate (perms, credit, the room's byte rate), presence frames made from
+ * room events, frames held for a peer while it joins or reconnects, and the resync after
+ * the shared state was rebuilt. It is the room store's listener.
+ */
+export class Delivery implements StoreListener {
+  readonly #relay: Relay | undefined;
+
+  constructor(
+    private readonly options: DeliveryOptions,
+    private readonly store: RoomStore,
+    private readonly local: LocalPeers,
+    /** Called with the payload bytes of every relayed frame. */
+    onRelayed: (bytes: number) => void = () => {},
+  ) {
+    if (!options.relay) return;
+    const settings = {
+      window: options.relayWindow,
+      maxChunk: options.maxPayload - RELAY_HEADER_BYTES,
+    };
+    const relay = new Relay(settings, {
+      member: (room, id) => local.views.get(room)?.members.get(id),
+      deliverLocal: (id, data) => this.deliverLocal(id, data),
+      sendText: (record, text) => this.#sendText(record, text),
+      sendRelay: (node, to, frame) => store.sendRelay(node, to, frame),
+      counted: onRelayed,
+      roomOf: (id) => local.peers.get(id)?.record.room,
+    });
+    local.whenForgotten((id) => relay.forget(id));
+    this.#relay = relay;
+  }
+
+  /** The relay's terms for `peer`, for its welcome; undefined when it may not use the relay. */
+  relayTermsFor(peer: LocalPeer): RelaySettings | undefined {
+    return this.#relay && peer.record.perms?.relay !== false ? this.#relay.settings : undefined;
+  }
+
+  /** Forwards a signal to a peer of the same room, stamping `from`. */
+  signal(peer: LocalPeer, frame: SignalFrame): FrameRejection | undefined {
+    if (peer.record.perms?.publish === false && sendsMedia(frame.data)) {
+      return {
+        code: 'FORBIDDEN',
+        message: 'your room token does not allow publishing audio or video',
+      };
+    }
+    const target = this.local.views.get(peer.record.room)?.members.get(frame.to);
+    if (!target || target.id === peer.record.id) {
+      return {
+        code: 'PEER_NOT_FOUND',
+        message: `peer ${frame.to} is not in room "${peer.record.room}"`,
+      };
+    }
+    // Built by hand so the SDP is serialized once, with `from` first and never from the client.
+    const text = `{"type":"signal","from":"${peer.record.id}","data":${JSON.stringify(frame.data)}}`;
+    if (target.node !== this.store.nodeId) {
+      this.store.send(target.node, target.id, text);
+      return undefined;
+    }
+    if (this.deliverLocal(target.id, text)) return undefined;
+    const waiting = this.local.peers.get(target.id)?.pending?.length ?? 0;
+    return {
+      code: 'PEER_NOT_FOUND',
+      message: `peer ${frame.to} is reconnecting and has ${waiting} signals waiting already`,
+    };
+  }
+
+  /**
+   * A relay frame from a peer on this node: answers a refusal, or how many ms the
+   * sender's connection should pause for its room to stay within its relay rate.
+   */
+  relay(peer: LocalPeer, frame: Buffer): FrameRejection | number {
+    if (!this.#relay || peer.record.perms?.relay === false) return RELAY_DISABLED;
+    const refusal = this.#relay.fromClient(peer.record, frame);
+    if (refusal) return refusal;
+    const view = this.local.views.get(peer.record.room);
+    if (!view) return 0;
+    const limit = this.options.relayRoomRateLimit;
+    view.relayRate ??= new TokenBucket(limit, limit);
+    return view.relayRate.consume(frame.length);
+  }
+
+  /** A receiver on this node grants a sender more relay credit. */
+  relayCredit(peer: LocalPeer, frame: RelayCreditFrame): FrameRejection | undefined {
+    if (!this.#relay || peer.record.perms?.relay === false) return RELAY_DISABLED;
+    return this.#relay.credit(peer.record, frame.to, frame.bytes);
+  }
+
+  /** Sends a peer the client frame an event means for it, if it has not seen the event. */
+  tell(peer: LocalPeer, event: RoomEvent): void {
+    if (event.seq <= peer.sinceSeq) return;
+    let frame: ServerFrame | undefined;
+    if (event.kind === 'joined' && event.record.id !== peer.record.id) {
+      frame = { type: 'peer-joined', peer: peerInfo(event.record) };
+    } else if (event.kind === 'updated' && event.record.id !== peer.record.id) {
+      frame = { type: 'peer-updated', peer: peerInfo(event.record) };
+    } else if (event.kind === 'left' && event.id !== peer.record.id) {
+      frame = { type: 'peer-left', peerId: event.id, reason: event.reason };
+    }
+    if (frame) this.deliverLocal(peer.record.id, JSON.stringify(frame));
+  }
+
+  /** Sends to a local peer, or holds the frame while it joins or reconnects; false if it cannot. */
+  deliverLocal(peerId: PeerId, data: string | Buffer): boolean {
+    const peer = this.local.peers.get(peerId);
+    if (!peer) return false;
+    if (peer.session && peer.sinceSeq !== Number.POSITIVE_INFINITY) {
+      peer.session.send(data);
+      return true;
+    }
+    peer.pending ??= [];
+    if (peer.pending.length >= this.options.maxPendingSignals) return false;
+    peer.pending.push(data);
+    return true;
+  }
+
+  /** Sends a peer that is back (or newly active) the frames held for it. */
+  flush(peer: LocalPeer): void {
+    const pending = peer.pending ?? [];
+    peer.pending = undefined;
+    for (const data of pending) peer.session?.send(data);
+  }
+
+  /** Tells this node's members of `room` that a peer left (when the store cannot). */
+  announceLeft(room: RoomName, id: PeerId, reason: LeaveReason): void {
+    const view = this.local.views.get(room);
+    view?.members.delete(id);
+    const text = JSON.stringify({ type: 'peer-left', peerId: id, reason } satisfies ServerFrame);
+    for (const member of view?.local ?? []) this.deliverLocal(member, text);
+  }
+
+  // ─── StoreListener ──────────────────────────────────────────────────────────
+
+  roomEvent(event: RoomEvent): void {
+    const room = event.kind === 'left' ? event.room : event.record.room;
+    const view = this.local.views.get(room);
+    if (!view?.apply(event)) return;
+    if (event.kind === 'moved' && event.record.node !== this.store.nodeId) {
+      this.#movedAway(event.record);
+      return;
+    }
+    for (const id of view.local) {
+      const peer = this.local.peers.get(id);
+      if (peer) this.tell(peer, event);
+    }
+  }
+
+  deliver(peerId: PeerId, text: string): void {
+    this.deliverLocal(peerId, text);
+  }
+
+  deliverRelay(peerId: PeerId, frame: Buffer): void {
+    this.#relay?.toLocal(peerId, frame);
+  }
+
+  recovered(): void {
+    const rooms = new Map<RoomName, RoomSnapshot>();
+    for (const [room, view] of this.local.views) {
+      const members = [...view.local].flatMap((id) => this.local.peers.get(id)?.record ?? []);
+      rooms.set(room, { seq: view.seq, members });
+    }
+    void Promise.resolve(this.store.restore(rooms))
+      .then((restored) => {
+        for (const [name, snapshot] of restored) this.#resync(name, snapshot);
+      })
+      .catch(() => {});
+  }
+
+  // ─── internals ──────────────────────────────────────────────────────────────
+
+  #sendText(record: MemberRecord, text: string): void {
+    if (record.node === this.store.nodeId) this.deliverLocal(record.id, text);
+    else this.store.send(record.node, record.id, text);
+  }
+
+  /** The peer resumed on another node: hand over what it was owed and let go of it here. */
+  #movedAway(record: MemberRecord): void {
+    const peer = this.local.peers.get(record.id);
+    if (!peer) return;
+    const { session, pending } = peer;
+    this.local.forget(peer);
+    session?.retire();
+    for (const data of pending ?? []) {
+      if (typeof data === 'string') this.store.send(record.node, record.id, data);
+      else this.store.sendRelay(record.node, record.id, data);
+    }
+  }
+
+  /** After the shared state was rebuilt: tell local peers what changed while it was away. */
+  #resync(room: RoomName, snapshot: RoomSnapshot): void {
+    const view = this.local.views.get(room);
+    if (!view) return;
+    const before = new Map(view.members);
+    view.reset(snapshot);
+    const changes: ServerFrame[] = [];
+    for (const [id] of before) {
+      if (!view.members.has(id))
+        changes.push({ type: 'peer-left', peerId: id, reason: 'disconnected' });
+    }
+    for (const [id, record] of view.members) {
+      if (!before.has(id)) changes.push({ type: 'peer-joined', peer: peerInfo(record) });
+    }
+    for (const id of view.local) {
+      const peer = this.local.peers.get(id);
+      if (!peer) continue;
+      peer.sinceSeq = Math.min(peer.sinceSeq, snapshot.seq);
+      for (const change of changes) {
+        const subject =
+          change.type === 'peer-left'
+            ? change.peerId
+            : change.type === 'peer-joined'
+              ? change.peer.id
+              : '';
+        if (subject !== id) this.deliverLocal(id, JSON.stringify(change));
+      }
+    }
+  }
+}

@@ -1,0 +1,68 @@
+import type { ResolvedOptions } from './options.js';
+import { TokenBucket } from './token-bucket.js';
+
+type LimitOptions = Pick<
+  ResolvedOptions,
+  'rateLimit' | 'rateBurst' | 'maxViolations' | 'metaRateLimit'
+>;
+
+/** A burst of presence changes may be this many seconds' worth of `metaRateLimit`. */
+export const META_BURST_SECONDS = 5;
+
+const RELAY_CREDIT_PREFIX = Buffer.from('{"type":"relay-credit"');
+
+/**
+ * One connection's frame budgets: `rateLimit` frames per second (bursts of `rateBurst`),
+ * `metaRateLimit` presence changes per second, and `maxViolations` invalid or rate-limited frames within 10 s before it is closed.
+ */
+export class FrameLimits {
+  readonly #rate: TokenBucket;
+  // Made on first use: most connections never misbehave or relay, and at tens of
+  // thousands of sockets every object per connection counts.
+  #creditRate: TokenBucket | undefined;
+  #violations: TokenBucket | undefined;
+  #presence: TokenBucket | undefined;
+
+  constructor(private readonly options: LimitOptions) {
+    this.#rate = new TokenBucket(options.rateBurst, options.rateLimit);
+  }
+
+  /** Spends one frame from the budget a text frame belongs to; false when it is empty. */
+  takeText(data: Buffer): boolean {
+    return this.#bucketFor(data).take();
+  }
+
+  /** Spends one frame from the connection's frame budget (a refused binary frame); false when empty. */
+  takeFrame(): boolean {
+    return this.#rate.take();
+  }
+
+  /**
+   * Spends one presence change (join, leave, meta): each is a frame to every other member
+   * of the room, so they get a budget of their own, far below the frame rate.
+   */
+  takePresence(): boolean {
+    const rate = this.options.metaRateLimit;
+    this.#presence ??= new TokenBucket(rate * META_BURST_SECONDS, rate);
+    return this.#presence.take();
+  }
+
+  /** Counts a violation; false once the connection has had too many and must be closed. */
+  tolerate(): boolean {
+    const { maxViolations } = this.options;
+    this.#violations ??= new TokenBucket(maxViolations, maxViolations / 10);
+    return this.#violations.take();
+  }
+
+  /**
+   * Credit grants come with relay traffic, one per quarter window consumed, far more often
+   * than anything else a client sends: they get a budget of their own (ten times the frame
+   * rate). A frame that only pretends to be one gets that budget and fails validation.
+   */
+  #bucketFor(data: Buffer): TokenBucket {
+    if (!data.subarray(0, RELAY_CREDIT_PREFIX.length).equals(RELAY_CREDIT_PREFIX))
+      return this.#rate;
+    this.#creditRate ??= new TokenBucket(this.options.rateBurst * 10, this.options.rateLimit * 10);
+    return this.#creditRate;
+  }
+}

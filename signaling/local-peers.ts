@@ -1,0 +1,84 @@
+import type { PeerId, RoomName } from './protocol.js';
+import type { MemberRecord, RoomStore } from './room-store.js';
+import { RoomView } from './room-view.js';
+
+/** What the server needs of a client connection: a way to send it frames, and to retire it. */
+export interface Session {
+  /** Sends a JSON text frame, or a binary relay frame. */
+  send(data: string | Buffer): void;
+  /** Another connection resumed this session's peer: close quietly, announce nothing. */
+  retire(): void;
+}
+
+/** A peer whose connection is (or was, within the grace period) on this node. */
+export interface LocalPeer {
+  record: MemberRecord;
+  session: Session | null;
+  /** Events up to this sequence were in the peer's welcome; it gets only later ones. */
+  sinceSeq: number;
+  /** Frames held while the peer joins or reconnects, delivered when it is back. */
+  pending: (string | Buffer)[] | undefined;
+  grace?: NodeJS.Timeout;
+}
+
+/**
+ * This node's books, shared by membership and delivery: the peers whose connections are
+ * here (joining, joined or reconnecting) and this node's {@link RoomView} of each room
+ * they are in. A view exists while the room has a local peer, and only then does the node
+ * watch the room's events.
+ */
+export class LocalPeers {
+  readonly peers = new Map<PeerId, LocalPeer>();
+  readonly views = new Map<RoomName, RoomView>();
+  readonly #onForget: ((id: PeerId) => void)[] = [];
+
+  constructor(private readonly store: RoomStore) {}
+
+  /** Calls `listener` with the id of every peer dropped from this node's books. */
+  whenForgotten(listener: (id: PeerId) => void): void {
+    this.#onForget.push(listener);
+  }
+
+  /** The view of `room`, made (and the room watched) if this node had none. */
+  async watch(room: RoomName): Promise<RoomView> {
+    let view = this.views.get(room);
+    if (!view) {
+      view = new RoomView();
+      this.views.set(room, view);
+      await this.store.watch(room);
+    }
+    return view;
+  }
+
+  /** Starts tracking a peer that is joining: frames for it are held until it is active. */
+  register(session: Session, record: MemberRecord): LocalPeer {
+    const peer: LocalPeer = {
+      record,
+      session,
+      sinceSeq: Number.POSITIVE_INFINITY,
+      pending: undefined,
+    };
+    this.peers.set(record.id, peer);
+    this.views.get(record.room)?.local.add(record.id);
+    return peer;
+  }
+
+  /** True while `peer` is the one this node holds under its id. */
+  holds(peer: LocalPeer): boolean {
+    return this.peers.get(peer.record.id) === peer;
+  }
+
+  /** Drops a peer from this node's books (not from the room). */
+  forget(peer: LocalPeer): void {
+    clearTimeout(peer.grace);
+    for (const listener of this.#onForget) listener(peer.record.id);
+    if (this.holds(peer)) this.peers.delete(peer.record.id);
+    peer.session = null;
+    const view = this.views.get(peer.record.room);
+    view?.local.delete(peer.record.id);
+    if (view && view.local.size === 0) {
+      this.views.delete(peer.record.room);
+      this.store.unwatch(peer.record.room);
+    }
+  }
+}

@@ -1,0 +1,272 @@
+import type { Grant } from './auth.js';
+import type { Ending } from './client-socket.js';
+import type { Delivery } from './delivery.js';
+import type { FrameRejection } from './frames.js';
+import { createPeerIdentity, verifyPeerIdentity } from './ids.js';
+import type { LocalPeer, LocalPeers, Session } from './local-peers.js';
+import type { ResolvedOptions } from './options.js';
+import {
+  CLOSE_CODES,
+  type JoinFrame,
+  type LeaveReason,
+  type PeerId,
+  type PeerMeta,
+  PROTOCOL_VERSION,
+  type ServerFrame,
+} from './protocol.js';
+import { type MemberRecord, peerInfo, type RoomSnapshot, type RoomStore } from './room-store.js';
+import { turnCredentials } from './turn.js';
+
+type MembershipOptions = Pick<
+  ResolvedOptions,
+  'maxRooms' | 'maxPeersPerRoom' | 'resumeGraceMs' | 'iceServers' | 'turn'
+>;
+
+/** The peer now in the room, or why it is not. */
+export type JoinResult = LocalPeer | FrameRejection;
+
+/** Shared by every peer without metadata (records are replaced, never mutated). */
+const NO_META: PeerMeta = Object.freeze({});
+
+/**
+ * Who is in which room, for the peers connected to this node: join (with the store's
+ * limits), resume (within the grace period on this node, or later / elsewhere by proving
+ * the peer id's secret), leave, and the grace period that hides a dropped connection's
+ * reconnect from the room. Membership itself lives in the {@link RoomStore}; frames go
+ * out through {@link Delivery}.
+ */
+export class Membership {
+  #closed = false;
+
+  constructor(
+    private readonly options: MembershipOptions,
+    private readonly store: RoomStore,
+    private readonly local: LocalPeers,
+    private readonly delivery: Delivery,
+  ) {}
+
+  /**
+   * Puts `session` in the frame's room, resuming its peer id when it proves ownership.
+   * `grant` is what the verified room token allows, when the server checks tokens.
+   */
+  join(session: Session, frame: JoinFrame, grant?: Grant): JoinResult | Promise<JoinResult> {
+    if (frame.v !== undefined && frame.v !== PROTOCOL_VERSION) {
+      return {
+        code: 'UNSUPPORTED_VERSION',
+        message: `protocol version ${frame.v} is not supported; this server speaks ${PROTOCOL_VERSION}`,
+      };
+    }
+    if (this.#closed) return { code: 'SHUTTING_DOWN', message: 'the server is shutting down' };
+    if (!frame.resume) return this.#add(session, frame, grant, createPeerIdentity());
+    if (!verifyPeerIdentity(frame.resume)) {
+      return { code: 'RESUME_REJECTED', message: 'the resume secret does not match that peer id' };
+    }
+    const held = this.local.peers.get(frame.resume.peerId);
+    if (held?.record.room === frame.room && held.record.identity === grant?.identity) {
+      return this.#reattach(session, held, frame, grant);
+    }
+    return this.#resumeElsewhere(session, frame, grant, held);
+  }
+
+  /** Removes a member for good and tells the room why. */
+  async leave(peer: LocalPeer, reason: LeaveReason): Promise<void> {
+    if (!this.local.holds(peer)) return;
+    this.local.forget(peer);
+    if (this.#closed) return;
+    const { room, id } = peer.record;
+    try {
+      await this.store.remove(room, id, reason);
+    } catch {
+      // The shared state is unreachable: at least tell this node's peers.
+      this.delivery.announceLeft(room, id, reason);
+    }
+  }
+
+  /**
+   * The peer's connection dropped: keep its place for the grace period, silently, so a
+   * resume within it causes no leave/join flap; then announce it left.
+   */
+  detach(peer: LocalPeer, reason: 'disconnected' | 'timeout'): void {
+    peer.session = null;
+    if (this.#closed) return;
+    if (this.options.resumeGraceMs === 0) {
+      void this.leave(peer, reason).catch(() => {});
+      return;
+    }
+    peer.grace = setTimeout(
+      () => void this.leave(peer, reason).catch(() => {}),
+      this.options.resumeGraceMs,
+    );
+    peer.grace.unref();
+  }
+
+  /** The member's connection closed: what the room is told depends on how it ended. */
+  ended(peer: LocalPeer, code: number, ending: Ending): void {
+    const ignore = (): void => {};
+    if (ending === 'kicked') void this.leave(peer, 'kicked').catch(ignore);
+    else if (ending === 'timeout') this.detach(peer, 'timeout');
+    else if (ending === 'shutdown') peer.session = null;
+    else if (code === CLOSE_CODES.NORMAL || code === CLOSE_CODES.GOING_AWAY) {
+      void this.leave(peer, 'left').catch(ignore);
+    } else this.detach(peer, 'disconnected');
+  }
+
+  /** Replaces a member's metadata and tells the others. */
+  async updateMeta(peer: LocalPeer, meta: PeerMeta): Promise<void> {
+    peer.record = { ...peer.record, meta };
+    await this.store.update(peer.record);
+  }
+
+  /** Stops all timers and announcements: the server is going away. */
+  close(): void {
+    this.#closed = true;
+    for (const peer of this.local.peers.values()) clearTimeout(peer.grace);
+  }
+
+  // ─── internals ──────────────────────────────────────────────────────────────
+
+  async #resumeElsewhere(
+    session: Session,
+    frame: JoinFrame,
+    grant: Grant | undefined,
+    held: LocalPeer | undefined,
+  ): Promise<JoinResult> {
+    const identity = frame.resume as NonNullable<JoinFrame['resume']>;
+    if (held) await this.leave(held, 'left');
+    const view = await this.local.watch(frame.room);
+    const existing = view.members.get(identity.peerId);
+    if (!existing || existing.identity === grant?.identity) {
+      const peer = this.local.register(session, this.#record(frame, grant, identity.peerId));
+      let snapshot: RoomSnapshot | undefined;
+      try {
+        snapshot = await this.store.claim(frame.room, identity.peerId);
+      } catch (error) {
+        this.local.forget(peer);
+        throw error;
+      }
+      if (snapshot) {
+        const record = snapshot.members.find((m) => m.id === identity.peerId);
+        if (record) peer.record = { ...record, node: this.store.nodeId };
+        const changed = this.#resumedWith(peer, frame, grant);
+        this.#activate(peer, snapshot, identity.secret, true, frame.ref);
+        if (changed) await this.store.update(peer.record);
+        return peer;
+      }
+      this.local.forget(peer);
+    } else {
+      await this.store.remove(frame.room, identity.peerId, 'left');
+    }
+    return this.#add(session, frame, grant, identity);
+  }
+
+  async #add(
+    session: Session,
+    frame: JoinFrame,
+    grant: Grant | undefined,
+    identity: { peerId: PeerId; secret: string },
+  ): Promise<JoinResult> {
+    const peer = this.local.register(session, this.#record(frame, grant, identity.peerId));
+    try {
+      await this.local.watch(frame.room);
+      const roomLimit = Math.min(
+        this.options.maxPeersPerRoom,
+        grant?.maxPeers ?? Number.POSITIVE_INFINITY,
+      );
+      const result = await this.store.add(peer.record, {
+        maxRooms: this.options.maxRooms,
+        roomLimit,
+      });
+      if (!result.ok) {
+        this.local.forget(peer);
+        return result.refusal === 'ROOM_FULL'
+          ? { code: 'ROOM_FULL', message: `room "${frame.room}" is full (${roomLimit} peers)` }
+          : {
+              code: 'TOO_MANY_ROOMS',
+              message: `the server holds its maximum of ${this.options.maxRooms} rooms`,
+            };
+      }
+      this.#activate(peer, result, identity.secret, false, frame.ref);
+      return peer;
+    } catch (error) {
+      this.local.forget(peer);
+      throw error;
+    }
+  }
+
+  #record(frame: JoinFrame, grant: Grant | undefined, id: PeerId): MemberRecord {
+    return {
+      id,
+      room: frame.room,
+      meta: frame.meta ?? NO_META,
+      node: this.store.nodeId,
+      ...(grant?.identity === undefined ? {} : { identity: grant.identity }),
+      ...(grant ? { perms: grant.perms } : {}),
+    };
+  }
+
+  /** The store accepted the peer: welcome it with the room as the snapshot saw it, then catch up. */
+  #activate(
+    peer: LocalPeer,
+    snapshot: RoomSnapshot,
+    secret: string,
+    resumed: boolean,
+    ref?: string,
+  ): void {
+    const view = this.local.views.get(peer.record.room);
+    if (!view) return;
+    view.local.add(peer.record.id);
+    const later = view.catchUp(snapshot);
+    // Routable at once, before the store's own event about it comes back round.
+    view.members.set(peer.record.id, peer.record);
+    peer.sinceSeq = snapshot.seq;
+    const relay = this.delivery.relayTermsFor(peer);
+    const welcome: ServerFrame = {
+      type: 'welcome',
+      v: PROTOCOL_VERSION,
+      room: peer.record.room,
+      peerId: peer.record.id,
+      secret,
+      resumed,
+      peers: snapshot.members.filter((m) => m.id !== peer.record.id).map(peerInfo),
+      iceServers: this.options.turn
+        ? [...this.options.iceServers, turnCredentials(this.options.turn, peer.record.id)]
+        : this.options.iceServers,
+      ...(relay ? { relay } : {}),
+      ...(ref === undefined ? {} : { ref }),
+    };
+    peer.session?.send(JSON.stringify(welcome));
+    for (const event of later) this.delivery.tell(peer, event);
+    this.delivery.flush(peer);
+  }
+
+  #reattach(
+    session: Session,
+    peer: LocalPeer,
+    frame: JoinFrame,
+    grant: Grant | undefined,
+  ): JoinResult | Promise<JoinResult> {
+    const previous = peer.session;
+    peer.session = session;
+    clearTimeout(peer.grace);
+    previous?.retire();
+    const view = this.local.views.get(peer.record.room);
+    const snapshot = { seq: view?.seq ?? 0, members: [...(view?.members.values() ?? [])] };
+    const changed = this.#resumedWith(peer, frame, grant);
+    this.#activate(peer, snapshot, (frame.resume as { secret: string }).secret, true, frame.ref);
+    if (changed) return Promise.resolve(this.store.update(peer.record)).then(() => peer);
+    return peer;
+  }
+
+  /**
+   * A resume brings its own metadata and, with tokens, its own grant: the token presented
+   * now decides what the peer may do, not the one it joined with. True when the record changed.
+   */
+  #resumedWith(peer: LocalPeer, frame: JoinFrame, grant: Grant | undefined): boolean {
+    const meta = frame.meta ?? peer.record.meta;
+    const perms = grant ? grant.perms : peer.record.perms;
+    const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+    if (same(meta, peer.record.meta) && same(perms, peer.record.perms)) return false;
+    peer.record = { ...peer.record, meta, ...(perms ? { perms } : {}) };
+    return true;
+  }
+}
