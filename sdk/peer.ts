@@ -8,13 +8,13 @@
  * `buffer` packages into each module that uses them as free variables. In Node all three
  * exist already, so nothing is patched there either.
  */
-import SimplePeer from 'simple-peer';
 import { SignalData } from '../signaling/protocol.js';
 import { Emitter } from './emitter.js';
 import { PeerlaneError } from './errors.js';
 import { BULK_CHANNEL_ID, DataChannelLane } from './lane.js';
 import type { FrameSink } from './message-stream.js';
 import { OfferQueue } from './offer-queue.js';
+import SimplePeer from './simple-peer.js';
 
 /** The WebRTC classes the SDK uses. In browsers they are the globals. */
 export interface WebRtcImplementation {
