@@ -13,6 +13,7 @@ import { createHttpHandler } from './http.js';
 import { createLogger } from './logger.js';
 import { DEFAULT_OPTIONS } from './options.js';
 import { createSignalingServer, type SignalingServer } from './server.js';
+import { startupErrorLine } from './startup-error.js';
 import { runTokenCommand } from './token-command.js';
 
 /** Human-facing lines go to stderr; stdout carries only JSON log lines. */
@@ -59,21 +60,28 @@ async function main(): Promise<void> {
       }),
     }),
   );
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', reject);
-    http.listen(
-      options.port ?? DEFAULT_OPTIONS.port,
-      options.host ?? DEFAULT_OPTIONS.host,
-      resolve,
-    );
-  });
-  signaling = await createSignalingServer({ ...options, server: http, logger });
+  const address = {
+    host: options.host ?? DEFAULT_OPTIONS.host,
+    port: options.port ?? DEFAULT_OPTIONS.port,
+  };
+  try {
+    await new Promise<void>((resolve, reject) => {
+      http.once('error', reject);
+      http.listen(address.port, address.host, resolve);
+    });
+    signaling = await createSignalingServer({ ...options, server: http, logger });
+  } catch (error) {
+    // Exit rather than stay up with /healthz answering 200 and nothing else working.
+    say(`cannot start: ${startupErrorLine(error, address)}`);
+    process.exit(1);
+  }
   const page = signaling.url.replace(/^ws/, 'http').replace(/\/[^/]*$/, '/');
   logger.info(
     { node: signaling.nodeId, url: signaling.url, redis: options.redisUrl !== undefined },
     'listening',
   );
   say(`listening on ${page} (signaling ${signaling.url})`);
+  if (options.redisUrl && !signaling.ready()) announceRedis(signaling, options.redisUrl);
 
   const running = signaling;
   let stopping = false;
@@ -100,7 +108,22 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
 }
 
+/**
+ * Redis did not answer at boot: the store keeps reconnecting with backoff, and /readyz
+ * answers 503 (joins get UNAVAILABLE) until it does. Says so once, and again when ready.
+ */
+function announceRedis(signaling: SignalingServer, redisUrl: string): void {
+  const where = redisUrl.replace(/\/\/[^@/]*@/, '//');
+  say(`waiting for Redis at ${where} (/readyz answers 503 until it answers)`);
+  const poll = setInterval(() => {
+    if (!signaling.ready()) return;
+    clearInterval(poll);
+    say('Redis is up: ready');
+  }, 250);
+  poll.unref();
+}
+
 main().catch((error: unknown) => {
   say((error as Error).message ?? String(error));
-  process.exitCode = 1;
+  process.exit(1);
 });
