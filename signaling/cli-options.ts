@@ -13,7 +13,9 @@ interface Setting {
     | `auth.${keyof AuthOptions}`
     | `turn.${keyof TurnOptions}`
     | 'demoDir'
-    | 'logLevel';
+    | 'logLevel'
+    | 'tlsCert'
+    | 'tlsKey';
   help: string;
   parse: (text: string) => unknown;
 }
@@ -186,6 +188,20 @@ export const SETTINGS: readonly Setting[] = [
     help: `join burst per IP address (default ${DEFAULT_OPTIONS.joinRateBurst})`,
   },
   {
+    flag: 'tls-cert',
+    env: 'PEERLANE_TLS_CERT',
+    key: 'tlsCert',
+    parse: text,
+    help: 'PEM certificate chain file: serve https and wss (with --tls-key; reloaded on SIGHUP)',
+  },
+  {
+    flag: 'tls-key',
+    env: 'PEERLANE_TLS_KEY',
+    key: 'tlsKey',
+    parse: text,
+    help: 'PEM private key file of --tls-cert',
+  },
+  {
     flag: 'trust-proxy',
     env: 'PEERLANE_TRUST_PROXY',
     key: 'trustProxy',
@@ -333,6 +349,8 @@ export type CliRequest =
       options: SignalingServerOptions;
       demoDir: string | undefined;
       logLevel: string | undefined;
+      /** Paths of the PEM certificate chain and key; both or neither. */
+      tls: { certFile: string; keyFile: string } | undefined;
     };
 
 /**
@@ -358,6 +376,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliRe
   const options: Record<string, unknown> = {};
   let demoDir: string | undefined;
   let logLevel: string | undefined;
+  const tlsFiles: { tlsCert?: string; tlsKey?: string } = {};
   for (const [setting, raw] of values) {
     let value: unknown;
     try {
@@ -365,7 +384,9 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliRe
     } catch (error) {
       throw new Error(`--${setting.flag} / ${setting.env}: ${(error as Error).message}`);
     }
-    if (setting.key === 'demoDir') demoDir = value as string;
+    if (setting.key === 'tlsCert' || setting.key === 'tlsKey')
+      tlsFiles[setting.key] = value as string;
+    else if (setting.key === 'demoDir') demoDir = value as string;
     else if (setting.key === 'logLevel') logLevel = value as string;
     else if (setting.key.includes('.')) {
       const [group = '', field = ''] = setting.key.split('.');
@@ -374,7 +395,12 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliRe
       options[group] = nested;
     } else options[setting.key] = value;
   }
-  return { kind: 'serve', options: options as SignalingServerOptions, demoDir, logLevel };
+  const { tlsCert, tlsKey } = tlsFiles;
+  if ((tlsCert === undefined) !== (tlsKey === undefined)) {
+    throw new Error('--tls-cert / PEERLANE_TLS_CERT and --tls-key / PEERLANE_TLS_KEY go together');
+  }
+  const tls = tlsCert && tlsKey ? { certFile: tlsCert, keyFile: tlsKey } : undefined;
+  return { kind: 'serve', options: options as SignalingServerOptions, demoDir, logLevel, tls };
 }
 
 /** The `--help` text. */

@@ -6,6 +6,7 @@
  * elsewhere). `peerlane token …` mints a room token instead.
  */
 import { createServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { helpText, parseCli } from './cli-options.js';
@@ -14,6 +15,7 @@ import { createLogger } from './logger.js';
 import { DEFAULT_OPTIONS } from './options.js';
 import { createSignalingServer, type SignalingServer } from './server.js';
 import { startupErrorLine } from './startup-error.js';
+import { readTlsFiles } from './tls-files.js';
 import { runTokenCommand } from './token-command.js';
 
 /** Human-facing lines go to stderr; stdout carries only JSON log lines. */
@@ -49,17 +51,23 @@ async function main(): Promise<void> {
   const logger = createLogger(request.logLevel ?? 'info');
   const demoDir = request.demoDir ?? join(dirname(fileURLToPath(import.meta.url)), '..', 'demo');
   let signaling: SignalingServer | undefined;
-  const http = createServer(
-    createHttpHandler({
-      demoDir,
-      health: () => signaling?.stats() ?? {},
-      ready: () => signaling?.ready() ?? false,
-      metrics: async () => ({
-        text: (await signaling?.metrics()) ?? '',
-        contentType: signaling?.metricsContentType ?? 'text/plain',
-      }),
+  const handler = createHttpHandler({
+    demoDir,
+    health: () => signaling?.stats() ?? {},
+    ready: () => signaling?.ready() ?? false,
+    metrics: async () => ({
+      text: (await signaling?.metrics()) ?? '',
+      contentType: signaling?.metricsContentType ?? 'text/plain',
     }),
-  );
+  });
+  let tlsFiles: Awaited<ReturnType<typeof readTlsFiles>> | undefined;
+  try {
+    if (request.tls) tlsFiles = await readTlsFiles(request.tls);
+  } catch (error) {
+    say(`cannot start: ${(error as Error).message}`);
+    process.exit(1);
+  }
+  const http = tlsFiles ? createHttpsServer(tlsFiles, handler) : createServer(handler);
   const address = {
     host: options.host ?? DEFAULT_OPTIONS.host,
     port: options.port ?? DEFAULT_OPTIONS.port,
@@ -104,6 +112,20 @@ async function main(): Promise<void> {
         process.exitCode = 1;
       });
   };
+  const tlsPaths = request.tls;
+  if (tlsPaths && 'setSecureContext' in http) {
+    // Renewed certificates: new handshakes use them, open connections keep theirs.
+    process.on('SIGHUP', () => {
+      readTlsFiles(tlsPaths).then(
+        (files) => {
+          http.setSecureContext(files);
+          say('SIGHUP: reloaded the TLS certificate and key');
+        },
+        (error: unknown) =>
+          say(`SIGHUP: kept the current certificate: ${(error as Error).message}`),
+      );
+    });
+  }
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
 }

@@ -28,8 +28,15 @@ export class RawClient {
     });
   }
 
-  static async connect(url: string, options: { autoPong?: boolean } = {}): Promise<RawClient> {
-    const ws = new WebSocket(url, { autoPong: options.autoPong ?? true });
+  /** `ca`: the certificate to trust for a `wss://` URL (e.g. a test's self-signed one). */
+  static async connect(
+    url: string,
+    options: { autoPong?: boolean; ca?: string | Buffer } = {},
+  ): Promise<RawClient> {
+    const ws = new WebSocket(url, {
+      autoPong: options.autoPong ?? true,
+      ...(options.ca ? { ca: options.ca } : {}),
+    });
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
       ws.once('error', reject);
