@@ -344,6 +344,7 @@ export const SETTINGS: readonly Setting[] = [
 /** What the command line asked for. */
 export type CliRequest =
   | { kind: 'help' }
+  | { kind: 'version' }
   | {
       kind: 'serve';
       options: SignalingServerOptions;
@@ -366,6 +367,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliRe
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
     if (arg === '--help' || arg === '-h') return { kind: 'help' };
+    if (arg === '--version' || arg === '-v') return { kind: 'version' };
     const match = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
     const setting = SETTINGS.find((s) => s.flag === match?.[1]);
     if (!match || !setting) throw new Error(`unknown argument "${arg}"; see --help`);
@@ -418,6 +420,7 @@ export function helpText(): string {
     `  ${'flag'.padEnd(32)} ${'environment'.padEnd(32)} meaning`,
     ...rows,
     `  ${'--help'.padEnd(32)} ${''.padEnd(32)} show this text`,
+    `  ${'--version'.padEnd(32)} ${''.padEnd(32)} show the version`,
     '',
   ].join('\n');
 }

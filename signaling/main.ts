@@ -5,6 +5,7 @@
  * to stdout, and shuts down gracefully on SIGINT/SIGTERM (clients get 1001 and resume
  * elsewhere). `peerlane token …` mints a room token instead.
  */
+import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { dirname, join } from 'node:path';
@@ -41,6 +42,10 @@ async function main(): Promise<void> {
   } catch (error) {
     say((error as Error).message);
     process.exitCode = 2;
+    return;
+  }
+  if (request.kind === 'version') {
+    process.stdout.write(`${await packageVersion()}\n`);
     return;
   }
   if (request.kind === 'help') {
@@ -128,6 +133,19 @@ async function main(): Promise<void> {
   }
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+/** The version in Peerlane's package.json (from `dist/signaling/` or `signaling/`). */
+async function packageVersion(): Promise<string> {
+  for (const up of ['../..', '..']) {
+    const file = join(dirname(fileURLToPath(import.meta.url)), up, 'package.json');
+    const pkg = await readFile(file, 'utf8').then(
+      (text) => JSON.parse(text) as { name?: string; version?: string },
+      () => undefined,
+    );
+    if (pkg?.name === 'peerlane' && pkg.version) return pkg.version;
+  }
+  return 'unknown';
 }
 
 /**
