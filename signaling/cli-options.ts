@@ -1,6 +1,6 @@
 import type { AuthOptions } from './auth.js';
 import { DEFAULT_OPTIONS, type SignalingServerOptions } from './options.js';
-import { IceServer } from './protocol.js';
+import { IceServers } from './protocol.js';
 import type { TurnOptions } from './turn.js';
 
 /** One setting of the CLI: its flag, its environment variable and what it sets. */
@@ -32,7 +32,7 @@ function iceServers(text: string): unknown {
   } catch {
     throw new Error('expected a JSON array of RTCIceServer objects');
   }
-  const parsed = IceServer.array().safeParse(value);
+  const parsed = IceServers.safeParse(value);
   if (!parsed.success) throw new Error('expected a JSON array of { urls, username?, credential? }');
   return parsed.data;
 }
