@@ -1,16 +1,18 @@
 # Peerlane signaling server with the demo. Build: docker build -t peerlane .
-FROM node:20-bookworm-slim AS build
+# Node 24: a maintained LTS line (Node 20 reached its end of life in April 2026).
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 # No install scripts: nothing the server needs builds natively.
 RUN npm ci --ignore-scripts --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json vite.sdk.config.ts ./
+# Everything `npm run build` reads (test/docker.test.ts builds from exactly these files).
+COPY tsconfig.json tsconfig.build.json vite.browser.ts vite.sdk.config.ts vite.simple-peer.config.ts ./
 COPY signaling ./signaling
 COPY sdk ./sdk
 COPY demo ./demo
 RUN npm run build && npm prune --omit=dev --ignore-scripts
 
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=8080
 WORKDIR /app
 COPY --from=build --chown=root:root /app/package.json ./

@@ -1,35 +1,63 @@
 /**
- * What simple-peer needs to run in a page, shared by every Vite build that bundles the
- * SDK: `vite.sdk.config.ts` (the SDK's browser bundle) and `demo/vite.config.ts` (the demo,
- * built and in `vite` dev mode). Merge it in with `mergeConfig(simplePeerInBrowser(), …)`.
+ * How simple-peer is made to run in a page, shared by every Vite build that bundles it:
+ * `vite.simple-peer.config.ts` (the prebuilt `dist/sdk/simple-peer.browser.js` that apps
+ * get through package.json's `browser` field), `vite.sdk.config.ts` (`peerlane/browser`)
+ * and `demo/vite.config.ts`. Merge it in with `mergeConfig(simplePeerInBrowser(), …)`.
  *
- * simple-peer is written for Node and browserify, so three things make it run in a page:
- * - `global` → `globalThis` (otherwise: "global is not defined" at load);
- * - `process` and `Buffer`, which readable-stream uses as free variables, are imported
- *   from the npm `process` and `buffer` packages in each module that mentions them
- *   (module-local, no global is patched) — in builds, and in dev mode's dependency
- *   pre-bundling;
- * - readable-stream's `require('events')` resolves to the npm `events` package. When a
- *   Node built-in has no npm twin installed, Vite swaps in an empty object with only a
- *   warning and the bundle breaks at run time (`Cannot read properties of undefined
- *   (reading 'call')` in `new Peer`), so {@link noEmptyBuiltins} makes that a build error.
+ * simple-peer is written for Node and browserify. Instead of polyfilling Node in the page
+ * (readable-stream, `events`, `buffer`, `process`, `global`: ~20 KiB gzip and globals to
+ * patch), the modules simple-peer requires are replaced, for simple-peer only, by the
+ * stand-ins in `sdk/stand-ins/`, which do exactly what simple-peer asks of them.
  */
 import { builtinModules } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import type { Plugin, UserConfig } from 'vite';
+
+const DUPLEX = fileURLToPath(new URL('./sdk/stand-ins/duplex.ts', import.meta.url));
+const NODE_BITS = fileURLToPath(new URL('./sdk/stand-ins/node-bits.ts', import.meta.url));
+
+/**
+ * What each module simple-peer requires becomes, as CommonJS (simple-peer `require`s them
+ * and calls some, e.g. `require('debug')('simple-peer')`, which an ES module namespace
+ * would not allow).
+ */
+const STAND_INS: Record<string, string> = {
+  'readable-stream': `module.exports = require(${JSON.stringify(DUPLEX)});`,
+  buffer: `module.exports = { Buffer: require(${JSON.stringify(NODE_BITS)}).Buffer };`,
+  randombytes: `module.exports = require(${JSON.stringify(NODE_BITS)}).randombytes;`,
+  debug: `module.exports = require(${JSON.stringify(NODE_BITS)}).debug;`,
+  // Every browser has queueMicrotask; the package would reach for Node's `global` in workers.
+  'queue-microtask': 'module.exports = (task) => queueMicrotask(task);',
+};
+
+const PREFIX = '\0peerlane-stand-in:';
+
+/** Replaces the Node modules simple-peer requires with the SDK's stand-ins. */
+export function simplePeerStandIns(): Plugin {
+  return {
+    name: 'peerlane:simple-peer-stand-ins',
+    enforce: 'pre',
+    resolveId(source, importer) {
+      const fromSimplePeer = importer?.replaceAll('\\', '/').includes('/node_modules/simple-peer/');
+      if (fromSimplePeer && source in STAND_INS) return PREFIX + source;
+      return null;
+    },
+    load(id) {
+      return id.startsWith(PREFIX) ? STAND_INS[id.slice(PREFIX.length)] : null;
+    },
+  };
+}
 
 /**
  * Built-ins a package maps to `false` in its own `browser` field because it only uses them
- * when present: readable-stream 3 reads `util.debuglog` and `util.inspect` behind guards.
+ * when present.
  */
 const OPTIONAL_IN_BROWSER = new Set(['util', 'worker_threads']);
 
-/** Module-local stand-ins for the free variables `process` and `Buffer`. */
-const INJECT = {
-  process: 'process/browser.js',
-  Buffer: ['buffer', 'Buffer'],
-} satisfies Record<string, string | [string, string]>;
-
-/** Fails the build when a Node built-in would become Vite's empty browser stand-in. */
+/**
+ * Fails the build when a Node built-in would become Vite's empty browser stand-in (which
+ * only warns, and breaks at run time): a new dependency of simple-peer needs a stand-in.
+ */
 export function noEmptyBuiltins(): Plugin {
   const builtins = new Set(builtinModules);
   return {
@@ -41,8 +69,8 @@ export function noEmptyBuiltins(): Plugin {
       const resolved = await this.resolve(source, importer, { ...options, skipSelf: true });
       if (resolved?.id.startsWith('__vite-browser-external')) {
         this.error(
-          `"${source}" (imported by ${importer ?? 'the entry'}) is a Node built-in with no browser ` +
-            `stand-in installed: add the npm package of that name (e.g. \`events\`) to devDependencies.`,
+          `"${source}" (imported by ${importer ?? 'the entry'}) is a Node built-in with no ` +
+            'browser stand-in: add one to STAND_INS in vite.browser.ts.',
         );
       }
       return resolved;
@@ -53,11 +81,8 @@ export function noEmptyBuiltins(): Plugin {
 /** The Vite settings that make simple-peer (and so the SDK) work in a browser. */
 export function simplePeerInBrowser(): UserConfig {
   return {
-    plugins: [noEmptyBuiltins()],
-    define: { global: 'globalThis' },
-    build: { rolldownOptions: { transform: { inject: INJECT } } },
-    optimizeDeps: {
-      rolldownOptions: { transform: { inject: INJECT, define: { global: 'globalThis' } } },
-    },
+    plugins: [simplePeerStandIns(), noEmptyBuiltins()],
+    // Dev mode pre-bundles dependencies (simple-peer among them) with its own plugin list.
+    optimizeDeps: { rolldownOptions: { plugins: [simplePeerStandIns()] } },
   };
 }

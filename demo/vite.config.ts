@@ -46,7 +46,8 @@ export default defineConfig(
       outDir: '../dist/demo',
       emptyOutDir: true,
       target: 'es2022',
-      sourcemap: true,
+      // No source maps: the server would publish them (and the sources) to every visitor.
+      sourcemap: false,
     },
     server: { host: '127.0.0.1', port: 5173 },
   }),

@@ -31,7 +31,7 @@ export const RoomClaims = z.object({
     .string()
     .regex(/^[A-Za-z0-9_.~-]{0,64}\*?$/, 'room must be a room name or a prefix ending in *'),
   /** Who the holder is; shown to the other peers as `identity`. */
-  sub: SafeText(128).optional(),
+  sub: z.optional(SafeText(128)),
   /** What the holder may do; each defaults to true. */
   perms: z
     .object({

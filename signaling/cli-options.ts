@@ -1,6 +1,6 @@
 import type { AuthOptions } from './auth.js';
 import { DEFAULT_OPTIONS, type SignalingServerOptions } from './options.js';
-import { IceServer } from './protocol.js';
+import { IceServers } from './protocol.js';
 import type { TurnOptions } from './turn.js';
 
 /** One setting of the CLI: its flag, its environment variable and what it sets. */
@@ -13,7 +13,9 @@ interface Setting {
     | `auth.${keyof AuthOptions}`
     | `turn.${keyof TurnOptions}`
     | 'demoDir'
-    | 'logLevel';
+    | 'logLevel'
+    | 'tlsCert'
+    | 'tlsKey';
   help: string;
   parse: (text: string) => unknown;
 }
@@ -30,7 +32,7 @@ function iceServers(text: string): unknown {
   } catch {
     throw new Error('expected a JSON array of RTCIceServer objects');
   }
-  const parsed = IceServer.array().safeParse(value);
+  const parsed = IceServers.safeParse(value);
   if (!parsed.success) throw new Error('expected a JSON array of { urls, username?, credential? }');
   return parsed.data;
 }
@@ -200,6 +202,20 @@ export const SETTINGS: readonly Setting[] = [
     help: `join burst per IP address (default ${DEFAULT_OPTIONS.joinRateBurst})`,
   },
   {
+    flag: 'tls-cert',
+    env: 'PEERLANE_TLS_CERT',
+    key: 'tlsCert',
+    parse: text,
+    help: 'PEM certificate chain file: serve https and wss (with --tls-key; reloaded on SIGHUP)',
+  },
+  {
+    flag: 'tls-key',
+    env: 'PEERLANE_TLS_KEY',
+    key: 'tlsKey',
+    parse: text,
+    help: 'PEM private key file of --tls-cert',
+  },
+  {
     flag: 'trust-proxy',
     env: 'PEERLANE_TRUST_PROXY',
     key: 'trustProxy',
@@ -342,11 +358,14 @@ export const SETTINGS: readonly Setting[] = [
 /** What the command line asked for. */
 export type CliRequest =
   | { kind: 'help' }
+  | { kind: 'version' }
   | {
       kind: 'serve';
       options: SignalingServerOptions;
       demoDir: string | undefined;
       logLevel: string | undefined;
+      /** Paths of the PEM certificate chain and key; both or neither. */
+      tls: { certFile: string; keyFile: string } | undefined;
     };
 
 /**
@@ -362,6 +381,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliRe
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
     if (arg === '--help' || arg === '-h') return { kind: 'help' };
+    if (arg === '--version' || arg === '-v') return { kind: 'version' };
     const match = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
     const setting = SETTINGS.find((s) => s.flag === match?.[1]);
     if (!match || !setting) throw new Error(`unknown argument "${arg}"; see --help`);
@@ -372,6 +392,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliRe
   const options: Record<string, unknown> = {};
   let demoDir: string | undefined;
   let logLevel: string | undefined;
+  const tlsFiles: { tlsCert?: string; tlsKey?: string } = {};
   for (const [setting, raw] of values) {
     let value: unknown;
     try {
@@ -379,7 +400,9 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliRe
     } catch (error) {
       throw new Error(`--${setting.flag} / ${setting.env}: ${(error as Error).message}`);
     }
-    if (setting.key === 'demoDir') demoDir = value as string;
+    if (setting.key === 'tlsCert' || setting.key === 'tlsKey')
+      tlsFiles[setting.key] = value as string;
+    else if (setting.key === 'demoDir') demoDir = value as string;
     else if (setting.key === 'logLevel') logLevel = value as string;
     else if (setting.key.includes('.')) {
       const [group = '', field = ''] = setting.key.split('.');
@@ -388,7 +411,12 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliRe
       options[group] = nested;
     } else options[setting.key] = value;
   }
-  return { kind: 'serve', options: options as SignalingServerOptions, demoDir, logLevel };
+  const { tlsCert, tlsKey } = tlsFiles;
+  if ((tlsCert === undefined) !== (tlsKey === undefined)) {
+    throw new Error('--tls-cert / PEERLANE_TLS_CERT and --tls-key / PEERLANE_TLS_KEY go together');
+  }
+  const tls = tlsCert && tlsKey ? { certFile: tlsCert, keyFile: tlsKey } : undefined;
+  return { kind: 'serve', options: options as SignalingServerOptions, demoDir, logLevel, tls };
 }
 
 /** The `--help` text. */
@@ -406,6 +434,7 @@ export function helpText(): string {
     `  ${'flag'.padEnd(32)} ${'environment'.padEnd(32)} meaning`,
     ...rows,
     `  ${'--help'.padEnd(32)} ${''.padEnd(32)} show this text`,
+    `  ${'--version'.padEnd(32)} ${''.padEnd(32)} show the version`,
     '',
   ].join('\n');
 }

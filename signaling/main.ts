@@ -5,7 +5,9 @@
  * to stdout, and shuts down gracefully on SIGINT/SIGTERM (clients get 1001 and resume
  * elsewhere). `peerlane token …` mints a room token instead.
  */
+import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { helpText, parseCli } from './cli-options.js';
@@ -13,6 +15,8 @@ import { createHttpHandler } from './http.js';
 import { createLogger } from './logger.js';
 import { DEFAULT_OPTIONS } from './options.js';
 import { createSignalingServer, type SignalingServer } from './server.js';
+import { startupErrorLine } from './startup-error.js';
+import { readTlsFiles } from './tls-files.js';
 import { runTokenCommand } from './token-command.js';
 
 /** Human-facing lines go to stderr; stdout carries only JSON log lines. */
@@ -40,6 +44,10 @@ async function main(): Promise<void> {
     process.exitCode = 2;
     return;
   }
+  if (request.kind === 'version') {
+    process.stdout.write(`${await packageVersion()}\n`);
+    return;
+  }
   if (request.kind === 'help') {
     process.stdout.write(helpText());
     return;
@@ -48,32 +56,45 @@ async function main(): Promise<void> {
   const logger = createLogger(request.logLevel ?? 'info');
   const demoDir = request.demoDir ?? join(dirname(fileURLToPath(import.meta.url)), '..', 'demo');
   let signaling: SignalingServer | undefined;
-  const http = createServer(
-    createHttpHandler({
-      demoDir,
-      health: () => signaling?.stats() ?? {},
-      ready: () => signaling?.ready() ?? false,
-      metrics: async () => ({
-        text: (await signaling?.metrics()) ?? '',
-        contentType: signaling?.metricsContentType ?? 'text/plain',
-      }),
+  const handler = createHttpHandler({
+    demoDir,
+    health: () => signaling?.stats() ?? {},
+    ready: () => signaling?.ready() ?? false,
+    metrics: async () => ({
+      text: (await signaling?.metrics()) ?? '',
+      contentType: signaling?.metricsContentType ?? 'text/plain',
     }),
-  );
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', reject);
-    http.listen(
-      options.port ?? DEFAULT_OPTIONS.port,
-      options.host ?? DEFAULT_OPTIONS.host,
-      resolve,
-    );
   });
-  signaling = await createSignalingServer({ ...options, server: http, logger });
+  let tlsFiles: Awaited<ReturnType<typeof readTlsFiles>> | undefined;
+  try {
+    if (request.tls) tlsFiles = await readTlsFiles(request.tls);
+  } catch (error) {
+    say(`cannot start: ${(error as Error).message}`);
+    process.exit(1);
+  }
+  const http = tlsFiles ? createHttpsServer(tlsFiles, handler) : createServer(handler);
+  const address = {
+    host: options.host ?? DEFAULT_OPTIONS.host,
+    port: options.port ?? DEFAULT_OPTIONS.port,
+  };
+  try {
+    await new Promise<void>((resolve, reject) => {
+      http.once('error', reject);
+      http.listen(address.port, address.host, resolve);
+    });
+    signaling = await createSignalingServer({ ...options, server: http, logger });
+  } catch (error) {
+    // Exit rather than stay up with /healthz answering 200 and nothing else working.
+    say(`cannot start: ${startupErrorLine(error, address)}`);
+    process.exit(1);
+  }
   const page = signaling.url.replace(/^ws/, 'http').replace(/\/[^/]*$/, '/');
   logger.info(
     { node: signaling.nodeId, url: signaling.url, redis: options.redisUrl !== undefined },
     'listening',
   );
   say(`listening on ${page} (signaling ${signaling.url})`);
+  if (options.redisUrl && !signaling.ready()) announceRedis(signaling, options.redisUrl);
 
   const running = signaling;
   let stopping = false;
@@ -96,11 +117,53 @@ async function main(): Promise<void> {
         process.exitCode = 1;
       });
   };
+  const tlsPaths = request.tls;
+  if (tlsPaths && 'setSecureContext' in http) {
+    // Renewed certificates: new handshakes use them, open connections keep theirs.
+    process.on('SIGHUP', () => {
+      readTlsFiles(tlsPaths).then(
+        (files) => {
+          http.setSecureContext(files);
+          say('SIGHUP: reloaded the TLS certificate and key');
+        },
+        (error: unknown) =>
+          say(`SIGHUP: kept the current certificate: ${(error as Error).message}`),
+      );
+    });
+  }
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
 }
 
+/** The version in Peerlane's package.json (from `dist/signaling/` or `signaling/`). */
+async function packageVersion(): Promise<string> {
+  for (const up of ['../..', '..']) {
+    const file = join(dirname(fileURLToPath(import.meta.url)), up, 'package.json');
+    const pkg = await readFile(file, 'utf8').then(
+      (text) => JSON.parse(text) as { name?: string; version?: string },
+      () => undefined,
+    );
+    if (pkg?.name === 'peerlane' && pkg.version) return pkg.version;
+  }
+  return 'unknown';
+}
+
+/**
+ * Redis did not answer at boot: the store keeps reconnecting with backoff, and /readyz
+ * answers 503 (joins get UNAVAILABLE) until it does. Says so once, and again when ready.
+ */
+function announceRedis(signaling: SignalingServer, redisUrl: string): void {
+  const where = redisUrl.replace(/\/\/[^@/]*@/, '//');
+  say(`waiting for Redis at ${where} (/readyz answers 503 until it answers)`);
+  const poll = setInterval(() => {
+    if (!signaling.ready()) return;
+    clearInterval(poll);
+    say('Redis is up: ready');
+  }, 250);
+  poll.unref();
+}
+
 main().catch((error: unknown) => {
   say((error as Error).message ?? String(error));
-  process.exitCode = 1;
+  process.exit(1);
 });

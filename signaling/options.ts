@@ -5,6 +5,12 @@ import type { IceServer } from './protocol.js';
 import { type TurnOptions, validateTurnOptions } from './turn.js';
 
 /** Options of {@link createSignalingServer}. Every one is optional. */
+/** A certificate chain and its private key, PEM-encoded. */
+export interface TlsFiles {
+  cert: string | Buffer;
+  key: string | Buffer;
+}
+
 export interface SignalingServerOptions {
   /** TCP port to listen on; `0` picks a free one. Ignored when `server` is given. @default 8080 */
   port?: number;
@@ -15,6 +21,12 @@ export interface SignalingServerOptions {
    * upgrade handlers keep working; `close()` leaves it listening.
    */
   server?: HttpServer;
+  /**
+   * PEM certificate chain and private key: the server it creates speaks https and wss
+   * (`url` starts with `wss://`). Ignored when `server` is given (an attached `https.Server`
+   * is recognised by itself). @default none (plain http and ws)
+   */
+  tls?: TlsFiles;
   /** URL path of the WebSocket endpoint. @default '/ws' */
   path?: string;
   /** Largest frame accepted, in bytes; larger ones get `FRAME_TOO_LARGE`, and ones over 4× are cut with 1009. @default 65536 */
@@ -103,7 +115,15 @@ export interface SignalingServerOptions {
   nodeTtlMs?: number;
 }
 
-type Unset = 'server' | 'auth' | 'allowedOrigins' | 'redisUrl' | 'nodeId' | 'logger' | 'turn';
+type Unset =
+  | 'server'
+  | 'tls'
+  | 'auth'
+  | 'allowedOrigins'
+  | 'redisUrl'
+  | 'nodeId'
+  | 'logger'
+  | 'turn';
 
 /** {@link SignalingServerOptions} with every default filled in. */
 export type ResolvedOptions = Required<Omit<SignalingServerOptions, Unset>> &

@@ -166,21 +166,44 @@ export function createRedisStore(options: RedisStoreOptions): RoomStore {
   return {
     nodeId,
     get ready() {
-      return redis.status === 'ready' && subscriber.status === 'ready';
+      return connectedOnce && redis.status === 'ready' && subscriber.status === 'ready';
     },
     async start(l) {
       listener = l;
-      await Promise.all([redis.connect(), subscriber.connect()]);
-      await subscriber.subscribe(key.nodeChannel(nodeId), key.relayChannel(nodeId));
-      await beat();
-      connectedOnce = true;
-      heartbeat = setInterval(() => void beat().catch(() => {}), Math.max(50, Math.floor(ttl / 3)));
-      heartbeat.unref();
+      // Subscribing to this node's channels and the first liveness beat, once Redis answers.
+      let settingUp = false;
+      const setUp = async (): Promise<void> => {
+        if (connectedOnce || settingUp || closed) return;
+        settingUp = true;
+        try {
+          await subscriber.subscribe(key.nodeChannel(nodeId), key.relayChannel(nodeId));
+          await beat();
+          connectedOnce = true;
+        } finally {
+          settingUp = false;
+        }
+        heartbeat = setInterval(
+          () => void beat().catch(() => {}),
+          Math.max(50, Math.floor(ttl / 3)),
+        );
+        heartbeat.unref();
+      };
       redis.on('ready', () => {
-        if (!connectedOnce || closed) return;
+        if (closed) return;
+        if (!connectedOnce) {
+          void setUp().catch(() => {});
+          return;
+        }
         void beat().catch(() => {});
         listener?.recovered();
       });
+      // Redis down at boot is not fatal: ioredis keeps reconnecting with backoff, and the
+      // node is not ready (joins get UNAVAILABLE, /readyz 503) until setUp() has run.
+      const connected = await Promise.all([redis.connect(), subscriber.connect()]).then(
+        () => true,
+        () => false,
+      );
+      if (connected) await setUp();
     },
     async watch(room) {
       // Subscribing queues while Redis is away; a join should fail fast instead.

@@ -4,8 +4,10 @@ import {
   type IncomingMessage,
   type ServerResponse,
 } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { Server as TlsServer } from 'node:tls';
 import { WebSocketServer } from 'ws';
 import { Admission } from './admission.js';
 import { createTokenVerifier } from './auth.js';
@@ -29,7 +31,7 @@ export interface SignalingStats {
 
 /** A running signaling server, as {@link createSignalingServer} returns it. */
 export interface SignalingServer {
-  /** WebSocket URL clients connect to, e.g. `ws://127.0.0.1:8080/ws`. */
+  /** WebSocket URL clients connect to, e.g. `ws://127.0.0.1:8080/ws` (`wss://` over TLS). */
   readonly url: string;
   /** The port actually listened on (useful with `port: 0`). */
   readonly port: number;
@@ -65,7 +67,11 @@ export async function createSignalingServer(
 ): Promise<SignalingServer> {
   const config = resolveOptions(options);
   const ownsHttp = !config.server;
-  const http = config.server ?? createServer(answerPlainHttp(config.path));
+  const http =
+    config.server ??
+    (config.tls
+      ? createHttpsServer(config.tls, answerPlainHttp(config.path))
+      : createServer(answerPlainHttp(config.path)));
   const store = config.redisUrl
     ? createRedisStore({
         url: config.redisUrl,
@@ -148,7 +154,8 @@ export async function createSignalingServer(
   const address = http.address() as AddressInfo;
 
   return {
-    url: `ws://${urlHost(address.address)}:${address.port}${config.path}`,
+    // https.Server is a tls.Server: its own (`tls`) or attached, it means wss.
+    url: `${http instanceof TlsServer ? 'wss' : 'ws'}://${urlHost(address.address)}:${address.port}${config.path}`,
     port: address.port,
     nodeId: store.nodeId,
     ready: () => !closing && store.ready,

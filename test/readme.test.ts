@@ -4,7 +4,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SDK_ERROR_CODES } from '../sdk/errors.js';
 import { SETTINGS } from '../signaling/cli-options.js';
-import { CLOSE_CODES, ClientFrame, ERROR_CODES, ServerFrame } from '../signaling/protocol.js';
+import {
+  CLIENT_FRAME_TYPES,
+  CLOSE_CODES,
+  ERROR_CODES,
+  SERVER_FRAME_TYPES,
+} from '../signaling/protocol.js';
 
 const root = join(import.meta.dirname, '..');
 const readme = await readFile(join(root, 'README.md'), 'utf8');
@@ -40,8 +45,8 @@ describe('README', () => {
   });
 
   const frameTypes = [
-    ...ClientFrame.options.map((o) => `client ${o.shape.type.value}`),
-    ...ServerFrame.options.map((o) => `server ${o.shape.type.value}`),
+    ...CLIENT_FRAME_TYPES.map((type) => `client ${type}`),
+    ...SERVER_FRAME_TYPES.map((type) => `server ${type}`),
   ];
   it.each(frameTypes)('documents the %s frame', (name) => {
     const type = name.split(' ')[1];

@@ -36,7 +36,7 @@
  * frame about a transfer a side has finished is answered with that transfer's last frame
  * (`verified`, `reject` or `cancel`), so an answer lost with a lane is asked for again.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { PeerlaneError } from '../errors.js';
 import { FRAME_KIND, MAX_FRAME_BYTES } from '../link/framing.js';
 
@@ -57,28 +57,24 @@ export const CANCEL_CODES = [
 ] as const;
 export type CancelCode = (typeof CANCEL_CODES)[number];
 
-const Id = z.number().int().min(1).max(MAX_TRANSFER_ID);
-const Offset = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
-const Reason = z.string().max(500);
+const Id = z.int().check(z.gte(1), z.lte(MAX_TRANSFER_ID));
+const Offset = z.int().check(z.gte(0), z.lte(Number.MAX_SAFE_INTEGER));
+const Reason = z.string().check(z.maxLength(500));
 
 /** Every control frame, validated on arrival. */
 export const ControlFrame = z.discriminatedUnion('t', [
   z.object({
     t: z.literal('offer'),
     id: Id,
-    name: z.string().max(1024),
-    size: Offset.nullable(),
-    type: z.string().max(256),
+    name: z.string().check(z.maxLength(1024)),
+    size: z.nullable(Offset),
+    type: z.string().check(z.maxLength(256)),
   }),
   z.object({
     t: z.literal('accept'),
     id: Id,
     offset: Offset,
-    window: z
-      .number()
-      .int()
-      .min(MAX_CHUNK_BYTES)
-      .max(1 << 30),
+    window: z.int().check(z.gte(MAX_CHUNK_BYTES), z.lte(1 << 30)),
   }),
   z.object({ t: z.literal('reject'), id: Id, reason: Reason }),
   z.object({ t: z.literal('ack'), id: Id, offset: Offset }),
@@ -86,7 +82,7 @@ export const ControlFrame = z.discriminatedUnion('t', [
     t: z.literal('end'),
     id: Id,
     size: Offset,
-    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    sha256: z.string().check(z.regex(/^[0-9a-f]{64}$/)),
   }),
   z.object({ t: z.literal('verified'), id: Id }),
   z.object({

@@ -28,14 +28,18 @@ export class RawClient {
     });
   }
 
-  /** `localAddress` picks the loopback address to connect from (127.0.0.2 is "another address"). */
+  /**
+   * `localAddress` picks the loopback address to connect from (127.0.0.2 is "another
+   * address"); `ca` is the certificate to trust for a `wss://` URL (a test's self-signed one).
+   */
   static async connect(
     url: string,
-    options: { autoPong?: boolean; localAddress?: string } = {},
+    options: { autoPong?: boolean; localAddress?: string; ca?: string | Buffer } = {},
   ): Promise<RawClient> {
     const ws = new WebSocket(url, {
       autoPong: options.autoPong ?? true,
       ...(options.localAddress ? { localAddress: options.localAddress } : {}),
+      ...(options.ca ? { ca: options.ca } : {}),
     });
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());

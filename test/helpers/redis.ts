@@ -19,9 +19,12 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** Spawns Debian's `redis-server` (fails clearly when it is not installed). */
-export async function startRedis(): Promise<RedisProcess> {
-  const port = await freePort();
+/**
+ * Spawns Debian's `redis-server` (fails clearly when it is not installed), on `port` or a
+ * free one.
+ */
+export async function startRedis(port?: number): Promise<RedisProcess> {
+  port ??= await freePort();
   let child: ChildProcess | undefined;
   const launch = async (): Promise<void> => {
     const started = spawn(

@@ -188,6 +188,9 @@ describe('parseCli', () => {
         'nodeId',
         'demoDir',
         'logLevel',
+        // `tls` ({ cert, key }) comes from these two files.
+        'tlsCert',
+        'tlsKey',
       ].sort(),
     );
   });

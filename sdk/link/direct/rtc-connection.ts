@@ -1,19 +1,13 @@
 /**
- * The only file that imports simple-peer: one RTCPeerConnection to one remote peer, its
- * offer/answer rounds and ICE restarts, and the two lanes (data channels) of a direct
- * route. simple-peer's own data channel carries nothing: it only tells when the
- * connection is up (`connect`).
- *
- * In browsers simple-peer (written for browserify) needs `global`, `process` and
- * `Buffer`. The SDK never sets them on `globalThis`: the browser build
- * (`vite.sdk.config.ts`) maps `global` to `globalThis` and injects the npm `process` and
- * `buffer` packages into each module that uses them as free variables. In Node all three
- * exist already, so nothing is patched there either.
+ * The only user of simple-peer (which `sdk/simple-peer.ts` provides, browser-ready): one
+ * RTCPeerConnection to one remote peer, its offer/answer rounds and ICE restarts, and the
+ * two lanes (data channels) of a direct route. simple-peer's own data channel carries
+ * nothing: it only tells when the connection is up (`connect`).
  */
-import SimplePeer from 'simple-peer';
 import { SignalData } from '../../../signaling/protocol.js';
 import { Emitter } from '../../emitter.js';
 import { PeerlaneError } from '../../errors.js';
+import SimplePeer from '../../simple-peer.js';
 import type { Route } from '../lane.js';
 import { DataChannelLane, LANE_CHANNEL_IDS } from './data-channel-lane.js';
 import { OfferQueue } from './offer-queue.js';

@@ -1,0 +1,173 @@
+/**
+ * The package as its users get it: `npm pack` (its `prepack` builds), a fresh app installs
+ * the tarball, typechecks strictly, bundles with Vite and with esbuild — neither
+ * configured — and two Chromium pages of that app (one per bundler) and a Node peer
+ * exchange messages through `npx peerlane` run from the installed package.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from './harness/chromium.js';
+import {
+  APP_HTML,
+  createConsumerProject,
+  ESBUILD_PAGE,
+  type PackResult,
+  packTarball,
+  typecheck,
+} from './harness/consumer-app.js';
+import { CONTEXT_OPTIONS } from './harness/test-page.js';
+
+let dir: string;
+let pack: PackResult;
+const children: ChildProcess[] = [];
+let browser: Browser | undefined;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'peerlane-consumer-'));
+  pack = await packTarball(dir);
+  await createConsumerProject(dir, pack.filename);
+}, 240_000);
+
+afterAll(async () => {
+  await browser?.close();
+  for (const child of children) child.kill('SIGKILL');
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+/** Starts `npx peerlane` in the app; resolves with the page URL it prints. */
+async function startServer(demoDir: string): Promise<string> {
+  const child = spawn('npx', ['--no-install', 'peerlane', '--port', '0', '--demo-dir', demoDir], {
+    cwd: dir,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, LOG_LEVEL: 'warn' },
+  });
+  children.push(child);
+  let said = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`npx peerlane said: ${said}`)), 15_000);
+    child.stderr?.on('data', (chunk: Buffer) => {
+      said += chunk.toString();
+      const match = /listening on (http:\/\/\S+)/.exec(said);
+      if (match?.[1]) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`npx peerlane exited with ${code}: ${said}`)));
+  });
+}
+
+describe('the packed package in a fresh app', () => {
+  it('holds the built SDK, server, browser bundle and demo, and nothing from the sources', () => {
+    const paths = pack.files.map((f) => f.path);
+    for (const needed of [
+      'package.json',
+      'README.md',
+      'LICENSE',
+      'CHANGELOG.md',
+      'dist/sdk/index.js',
+      'dist/sdk/index.d.ts',
+      'dist/sdk/simple-peer.browser.js',
+      'dist/signaling/main.js',
+      'dist/signaling/index.d.ts',
+      'dist/browser/peerlane.js',
+      'dist/browser/peerlane.d.ts',
+      'dist/demo/index.html',
+    ]) {
+      expect(paths).toContain(needed);
+    }
+    const outside = paths.filter(
+      (p) =>
+        !p.startsWith('dist/') &&
+        !['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md'].includes(p),
+    );
+    expect(outside).toEqual([]);
+    // Source maps only where they carry their sources (the browser bundle's); no tests.
+    expect(paths.filter((p) => p.endsWith('.map'))).toEqual(['dist/browser/peerlane.js.map']);
+    expect(paths.filter((p) => /\.test\.|\.ts$/.test(p) && !p.endsWith('.d.ts'))).toEqual([]);
+    console.log(
+      `npm pack: ${pack.files.length} files, ${(pack.size / 1024).toFixed(0)} KiB packed, ` +
+        `${(pack.unpackedSize / 1024).toFixed(0)} KiB unpacked`,
+    );
+  });
+
+  it('typechecks with tsc --strict under bundler and nodenext resolution', async () => {
+    expect(await typecheck(dir, 'tsconfig.bundler.json')).toBe('');
+    expect(await typecheck(dir, 'tsconfig.nodenext.json')).toBe('');
+  }, 60_000);
+
+  it('bundles with no config, and pages and a Node peer talk through npx peerlane', async () => {
+    const { build } = await import('vite');
+    await build({ root: dir, configFile: false, logLevel: 'warn', build: { outDir: 'dist' } });
+    const esbuild = await import('esbuild');
+    await esbuild.build({
+      absWorkingDir: dir,
+      entryPoints: ['src/main.ts'],
+      bundle: true,
+      format: 'esm',
+      minify: true,
+      outfile: 'dist/esbuild/main.js',
+      logLevel: 'warning',
+    });
+    await writeFile(join(dir, 'dist', ESBUILD_PAGE), APP_HTML('./esbuild/main.js'));
+    for (const [bundler, file] of [
+      ['vite', await viteScript()],
+      ['esbuild', 'esbuild/main.js'],
+    ] as const) {
+      const code = await readFile(join(dir, 'dist', file));
+      console.log(
+        `app bundle (${bundler}, minified): ${(code.length / 1024).toFixed(1)} KiB, ` +
+          `${(gzipSync(code, { level: 9 }).length / 1024).toFixed(1)} KiB gzip`,
+      );
+    }
+
+    const page = await startServer(join(dir, 'dist'));
+    const room = 'consumer';
+    const ws = `${page.replace(/^http/, 'ws')}ws`;
+    browser = await launchChromium();
+    const context = await browser.newContext(CONTEXT_OPTIONS);
+    const errors: string[] = [];
+    const open = async (path: string, name: string) => {
+      const tab = await context.newPage();
+      tab.on('pageerror', (error) => errors.push(`${name}: ${error.message}`));
+      await tab.goto(`${page}${path}?room=${room}&name=${name}`);
+      return tab;
+    };
+    const vitePage = await open('', 'vite');
+    const esbuildPage = await open(ESBUILD_PAGE, 'esbuild');
+    const node = spawn('node', ['node-peer.mjs', ws, room], { cwd: dir, stdio: 'pipe' });
+    children.push(node);
+    let nodeHeard = '';
+    node.stdout.on('data', (chunk: Buffer) => {
+      nodeHeard += chunk.toString();
+    });
+    node.stderr.on('data', (chunk: Buffer) => errors.push(`node: ${chunk.toString()}`));
+
+    const heard = async (tab: typeof vitePage) => {
+      await tab.waitForFunction(() => document.querySelectorAll('#messages li').length >= 2, null, {
+        timeout: 30_000,
+      });
+      return tab.$$eval('#messages li', (items) => items.map((i) => i.textContent).sort());
+    };
+    expect(await heard(vitePage)).toEqual(['hello from esbuild', 'hello from node']);
+    expect(await heard(esbuildPage)).toEqual(['hello from node', 'hello from vite']);
+    await expect
+      .poll(() => nodeHeard.trim().split('\n').sort(), { timeout: 10_000 })
+      .toEqual(['hello from esbuild', 'hello from vite']);
+    expect(errors).toEqual([]);
+    node.stdin.end();
+  }, 120_000);
+});
+
+/** The script the Vite build made for `index.html`. */
+async function viteScript(): Promise<string> {
+  const html = await readFile(join(dir, 'dist/index.html'), 'utf8');
+  const src = /<script[^>]+src="\/?([^"]+)"/.exec(html)?.[1];
+  if (!src) throw new Error(`no script in the Vite build's index.html:\n${html}`);
+  return src;
+}

@@ -1,0 +1,114 @@
+/**
+ * The `peerlane` process at start-up: a setting it cannot run with is one line on stderr
+ * and exit status 1 (never a process that answers /healthz and does nothing else), and a
+ * Redis that is down at boot is waited for — /readyz turns 200 once it answers.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { freePort, type RedisProcess, startRedis } from '../helpers/redis.js';
+
+const MAIN = join(import.meta.dirname, '../../signaling/main.ts');
+
+interface Run {
+  child: ChildProcess;
+  stderr: () => string;
+  exited: Promise<number | null>;
+}
+
+function run(args: string[], env: Record<string, string> = {}): Run {
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, '--port', '0', ...args], {
+    env: { ...process.env, LOG_LEVEL: 'silent', ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (d) => {
+    stderr += d;
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, stderr: () => stderr, exited };
+}
+
+describe('peerlane start-up', () => {
+  const children: ChildProcess[] = [];
+  let redis: RedisProcess | undefined;
+  afterEach(async () => {
+    for (const child of children.splice(0)) child.kill('SIGKILL');
+    await redis?.stop();
+    redis = undefined;
+  });
+
+  it.each([
+    [
+      'an auth secret under 32 characters',
+      [],
+      { PEERLANE_AUTH_SECRET: 'short' },
+      'peerlane: cannot start: --auth-secret / PEERLANE_AUTH_SECRET: must be at least 32 characters\n',
+    ],
+    [
+      'a TURN secret under 16 characters',
+      ['--turn-urls', 'turn:127.0.0.1:3478', '--turn-secret', 'x'],
+      {},
+      'peerlane: cannot start: --turn-secret / PEERLANE_TURN_SECRET: must be at least 16 characters\n',
+    ],
+    [
+      'zero peers per room',
+      ['--max-peers-per-room', '0'],
+      {},
+      'peerlane: cannot start: --max-peers-per-room / PEERLANE_MAX_PEERS_PER_ROOM: must be a positive integer (got 0)\n',
+    ],
+    [
+      'a port out of range',
+      ['--port', '70000'],
+      {},
+      /^peerlane: cannot start: --port \/ PORT: should be >= 0 and < 65536\. Received type number \(70000\)\.\n$/,
+    ],
+  ])('exits 1 with one line on %s', async (_name, args, env, expected) => {
+    const r = run(args, env);
+    children.push(r.child);
+    expect(await r.exited).toBe(1);
+    if (typeof expected === 'string') expect(r.stderr()).toBe(expected);
+    else expect(r.stderr()).toMatch(expected);
+  });
+
+  it('exits 1 naming the address when the port is taken', async () => {
+    const first = run([]);
+    children.push(first.child);
+    const port = await listeningPort(first);
+    const second = run(['--port', String(port)]);
+    children.push(second.child);
+    expect(await second.exited).toBe(1);
+    expect(second.stderr()).toBe(
+      `peerlane: cannot start: cannot listen on 127.0.0.1:${port}: the address is already in use (--host / HOST, --port / PORT)\n`,
+    );
+  });
+
+  it('waits for a Redis that is down at boot and becomes ready when it comes up', async () => {
+    const redisPort = await freePort();
+    const r = run(['--redis-url', `redis://127.0.0.1:${redisPort}`]);
+    children.push(r.child);
+    const port = await listeningPort(r);
+    const readyz = async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status;
+    expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+    expect(await readyz()).toBe(503);
+    expect(r.stderr()).toContain(`waiting for Redis at redis://127.0.0.1:${redisPort}`);
+    await new Promise((resolve) => setTimeout(resolve, 5_000));
+    expect(await readyz()).toBe(503);
+    expect(r.child.exitCode).toBe(null);
+    redis = await startRedis(redisPort);
+    await expect.poll(readyz, { timeout: 10_000, interval: 100 }).toBe(200);
+    await expect.poll(r.stderr, { timeout: 2_000 }).toContain('peerlane: Redis is up: ready\n');
+  }, 30_000);
+});
+
+/** The port a run prints in its "listening on" line. */
+async function listeningPort(r: Run): Promise<number> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const match = /listening on http:\/\/[^:]+:(\d+)\//.exec(r.stderr());
+    if (match?.[1]) return Number(match[1]);
+    if (r.child.exitCode !== null) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`server did not start: ${r.stderr()}`);
+}
