@@ -132,10 +132,12 @@ export function summarize(reports: ReadonlyMap<string, Report>): PeerStats {
   const remote = reports.get(str(pair?.remoteCandidateId) ?? '');
   const localType = str(local?.candidateType);
   const remoteType = str(remote?.candidateType);
-  const counters = transport ?? pair;
+  // Each counter from the transport when it has it, else from the selected pair: Firefox's
+  // transport report carries no byte counters, its candidate-pair report does.
+  const counter = (field: string) => num(transport?.[field]) ?? num(pair?.[field]) ?? 0;
   const rtt = num(pair?.currentRoundTripTime);
   const stats: PeerStats = {
-    timestamp: num(counters?.timestamp) ?? Date.now(),
+    timestamp: num(transport?.timestamp) ?? num(pair?.timestamp) ?? Date.now(),
     transport: 'webrtc',
     path: pathOf(localType, remoteType),
     localCandidateType: localType,
@@ -144,8 +146,8 @@ export function summarize(reports: ReadonlyMap<string, Report>): PeerStats {
     rttMs: rtt === undefined ? undefined : Math.round(rtt * 10_000) / 10,
     bitrateInKbps: undefined,
     bitrateOutKbps: undefined,
-    bytesReceived: num(counters?.bytesReceived) ?? 0,
-    bytesSent: num(counters?.bytesSent) ?? 0,
+    bytesReceived: counter('bytesReceived'),
+    bytesSent: counter('bytesSent'),
     inbound: {},
     outbound: {},
   };

@@ -58,6 +58,40 @@ describe('peer stats', () => {
     expect(summarize(report({ local: 'host', remote: 'relay' })).path).toBe('relay');
   });
 
+  it('takes each byte counter from the selected pair when the transport lacks it (Firefox)', () => {
+    // Firefox: a transport report with the selected pair's id and no counters.
+    const firefox = report({ local: 'host', remote: 'host' });
+    const transport = firefox.get('T01');
+    const pair = firefox.get('CP1');
+    if (!transport || !pair) throw new Error('no transport or pair');
+    delete transport.bytesReceived;
+    delete transport.bytesSent;
+    Object.assign(pair, { bytesReceived: 3577, bytesSent: 31_930 });
+    expect(summarize(firefox)).toMatchObject({ bytesReceived: 3577, bytesSent: 31_930 });
+    // Per field: a transport with only one counter still gives the other from the pair.
+    transport.bytesSent = 40_000;
+    expect(summarize(firefox)).toMatchObject({ bytesReceived: 3577, bytesSent: 40_000 });
+  });
+
+  it('gives bitrates from the pair counters in Firefox', async () => {
+    const firefox = (at: number, received: number) => {
+      const reports = report({ local: 'host', remote: 'host', at });
+      const transport = reports.get('T01');
+      if (transport) {
+        delete transport.bytesReceived;
+        delete transport.bytesSent;
+      }
+      Object.assign(reports.get('CP1') ?? {}, { bytesReceived: received, bytesSent: received / 2 });
+      return reports;
+    };
+    const samples = [firefox(1000, 10_000), firefox(2000, 135_000)];
+    const pc = { getStats: async () => samples.shift() } as unknown as RTCPeerConnection;
+    const sampler = new StatsSampler(() => pc);
+    await sampler.sample();
+    // 125 000 bytes in 1 s = 1000 kbit/s in, half of it out
+    expect(await sampler.sample()).toMatchObject({ bitrateInKbps: 1000, bitrateOutKbps: 500 });
+  });
+
   it('says unknown before a pair is selected', () => {
     const none = summarize(new Map([['T01', { id: 'T01', type: 'transport', timestamp: 1 }]]));
     expect(none).toMatchObject({ path: 'unknown', rttMs: undefined, bytesSent: 0 });
