@@ -5,8 +5,10 @@
 
 /**
  * Which ICE path carries the connection, from the selected candidate pair:
- * - `host`: straight between the two machines' own addresses (LAN, loopback);
- * - `srflx`: through NAT, found with STUN (server- or peer-reflexive candidates);
+ * - `host`: straight between the two machines' own addresses (LAN, loopback), also when
+ *   one end was first seen as peer-reflexive (a connectivity check outran its candidate);
+ * - `srflx`: through NAT, found with STUN (server-reflexive candidates, or peer-reflexive
+ *   ones that are no address of the peer's own and no relay);
  * - `relay`: through a TURN server;
  * - `unknown`: no pair selected yet (still connecting, or reconnecting).
  */
@@ -132,6 +134,7 @@ export function summarize(reports: ReadonlyMap<string, Report>): PeerStats {
   const remote = reports.get(str(pair?.remoteCandidateId) ?? '');
   const localType = str(local?.candidateType);
   const remoteType = str(remote?.candidateType);
+  const path = pathOf(resolveType(local, all), resolveType(remote, all));
   // Each counter from the transport when it has it, else from the selected pair: Firefox's
   // transport report carries no byte counters, its candidate-pair report does.
   const counter = (field: string) => num(transport?.[field]) ?? num(pair?.[field]) ?? 0;
@@ -139,7 +142,7 @@ export function summarize(reports: ReadonlyMap<string, Report>): PeerStats {
   const stats: PeerStats = {
     timestamp: num(transport?.timestamp) ?? num(pair?.timestamp) ?? Date.now(),
     transport: 'webrtc',
-    path: pathOf(localType, remoteType),
+    path,
     localCandidateType: localType,
     remoteCandidateType: remoteType,
     relayProtocol: localType === 'relay' ? str(local?.relayProtocol) : undefined,
@@ -168,6 +171,43 @@ export function summarize(reports: ReadonlyMap<string, Report>): PeerStats {
     side[kind] = add(side[kind], counts);
   }
   return stats;
+}
+
+/**
+ * What a candidate is. A peer-reflexive (`prflx`) one is an address first seen in a
+ * connectivity check, before (or without) the candidate arriving by signaling — common on
+ * a LAN or loopback, where checks outrun the trickle (Firefox). So it is the candidate of
+ * that side with the same address, port and protocol when there is one (usually a host
+ * candidate, or a TURN relay); else a host when the address is one of that side's host
+ * addresses, or loopback or link-local (no NAT hands those out); else a NAT's mapping.
+ */
+function resolveType(candidate: Report | undefined, all: readonly Report[]): string | undefined {
+  const type = str(candidate?.candidateType);
+  if (type !== 'prflx' || !candidate) return type;
+  const address = addressOf(candidate);
+  if (address === undefined) return 'srflx';
+  const side = all.filter(
+    (r) => r.type === candidate.type && r.candidateType !== 'prflx' && addressOf(r) === address,
+  );
+  const same = side.find((r) => r.port === candidate.port && r.protocol === candidate.protocol);
+  if (same) return str(same.candidateType);
+  if (side.some((r) => r.candidateType === 'host') || isLocalAddress(address)) return 'host';
+  return 'srflx';
+}
+
+/** `address`, or `ip` as older implementations name it. */
+const addressOf = (candidate: Report) => str(candidate.address) ?? str(candidate.ip);
+
+/** Loopback or link-local: an address of the machine itself, never a NAT's. */
+function isLocalAddress(address: string | undefined): boolean {
+  if (address === undefined) return false;
+  const lower = address.toLowerCase();
+  return (
+    /^127\./.test(lower) ||
+    /^169\.254\./.test(lower) ||
+    lower === '::1' ||
+    /^fe[89ab][0-9a-f]:/.test(lower)
+  );
 }
 
 /** The path of a candidate pair: the "furthest" of its two ends. */
