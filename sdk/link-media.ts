@@ -1,4 +1,5 @@
 import type { PeerTransport } from './peer.js';
+import { SenderActivity } from './sender-activity.js';
 import { type PeerStats, StatsSampler } from './stats.js';
 
 /** The media kinds the SDK sends and receives. */
@@ -8,12 +9,14 @@ const KINDS: readonly MediaKind[] = ['audio', 'video'];
 /**
  * What this peer sends of one kind, on every link: `published` says whether the kind is
  * negotiated as sending (changing it takes an offer/answer round); `track` is what the
- * sender carries right now — null while muted — and changes with `replaceTrack`, no
- * negotiation.
+ * sender carries (null when not published) and changes with `replaceTrack`; `active` is
+ * false while muted: the sender's encodings are off and nothing at all is sent. Neither
+ * change needs negotiation.
  */
 export interface SendState {
   published: boolean;
   track: MediaStreamTrack | null;
+  active: boolean;
 }
 
 /** Options of a {@link LinkMedia}. */
@@ -45,8 +48,8 @@ const receives = (direction: RTCRtpTransceiverDirection | null) =>
  * When the other side starts or stops sending a kind it asks the initiator for a round
  * with a `transceiverRequest` signal; the initiator adds a `recvonly` transceiver of that
  * kind if it has none and queues an offer. After every round each side checks that what
- * was negotiated matches what it wants, and asks again if not. Muting, switching camera
- * and screen sharing only replace the sender's track.
+ * was negotiated matches what it wants, and asks again if not. Switching camera and
+ * screen sharing only replace the sender's track; muting turns its encodings off.
  */
 export class LinkMedia {
   #remote: MediaStream | undefined;
@@ -55,6 +58,7 @@ export class LinkMedia {
   #announce: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
   readonly #stats: StatsSampler;
+  readonly #activity = new SenderActivity();
 
   constructor(private readonly options: LinkMediaOptions) {
     const { transport } = options;
@@ -97,7 +101,7 @@ export class LinkMedia {
       for (const kind of this.#addSlots(pc)) changed.add(kind);
     }
     for (const kind of KINDS) {
-      const { published, track } = local[kind];
+      const { published, track, active } = local[kind];
       const slot = this.#slot(pc, kind);
       if (!slot) {
         if (published) changed.add(kind); // the other side: the initiator must add one
@@ -112,6 +116,9 @@ export class LinkMedia {
         // Rejects only when the connection is closing; the track then goes nowhere anyway.
         slot.sender.replaceTrack(track).catch(() => {});
       }
+      // Before negotiation a sender may have no encodings yet: the next round applies it
+      // (#onNegotiated runs this again). Rejects only when the connection is closing.
+      if (track) this.#activity.set(slot.sender, active).catch(() => {});
     }
     return changed;
   }
@@ -125,8 +132,12 @@ export class LinkMedia {
     const local = this.options.local();
     const added = KINDS.filter((kind) => !this.#slot(pc, kind));
     for (const kind of added) {
-      const { published, track } = local[kind];
-      pc.addTransceiver(track ?? kind, { direction: published ? 'sendrecv' : 'recvonly' });
+      const { published, track, active } = local[kind];
+      pc.addTransceiver(track ?? kind, {
+        direction: published ? 'sendrecv' : 'recvonly',
+        // Muted from the first packet on, when it is.
+        sendEncodings: [{ active }],
+      });
     }
     return added;
   }
