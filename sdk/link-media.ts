@@ -8,10 +8,10 @@ const KINDS: readonly MediaKind[] = ['audio', 'video'];
 
 /**
  * What this peer sends of one kind, on every link: `published` says whether the kind is
- * negotiated as sending (changing it takes an offer/answer round); `track` is what the
- * sender carries (null when not published) and changes with `replaceTrack`; `active` is
- * false while muted: the sender's encodings are off and nothing at all is sent. Neither
- * change needs negotiation.
+ * negotiated as sending (changing it takes an offer/answer round); `track` is the track
+ * to send (null when not published), put on the sender with `replaceTrack`; `active` is
+ * false while muted: the sender then carries no track and its encodings are off, so
+ * nothing at all is sent. Neither change needs negotiation.
  */
 export interface SendState {
   published: boolean;
@@ -49,7 +49,8 @@ const receives = (direction: RTCRtpTransceiverDirection | null) =>
  * with a `transceiverRequest` signal; the initiator adds a `recvonly` transceiver of that
  * kind if it has none and queues an offer. After every round each side checks that what
  * was negotiated matches what it wants, and asks again if not. Switching camera and
- * screen sharing only replace the sender's track; muting turns its encodings off.
+ * screen sharing only replace the sender's track; muting also takes the track off and
+ * turns its encodings off.
  */
 export class LinkMedia {
   #remote: MediaStream | undefined;
@@ -112,13 +113,17 @@ export class LinkMedia {
         slot.direction = direction;
         changed.add(kind);
       }
-      if (slot.sender.track !== track) {
+      // Muted: no track on the sender and its encodings off. Neither alone stops every
+      // browser: Firefox ignores `active: false` on audio, and without a track it still
+      // sends video (~1 frame/s, repeats of the last image).
+      const carried = active ? track : null;
+      if (slot.sender.track !== carried) {
         // Rejects only when the connection is closing; the track then goes nowhere anyway.
-        slot.sender.replaceTrack(track).catch(() => {});
+        slot.sender.replaceTrack(carried).catch(() => {});
       }
       // Before negotiation a sender may have no encodings yet: the next round applies it
       // (#onNegotiated runs this again). Rejects only when the connection is closing.
-      if (track) this.#activity.set(slot.sender, active).catch(() => {});
+      if (published) this.#activity.set(slot.sender, active).catch(() => {});
     }
     return changed;
   }
@@ -133,7 +138,7 @@ export class LinkMedia {
     const added = KINDS.filter((kind) => !this.#slot(pc, kind));
     for (const kind of added) {
       const { published, track, active } = local[kind];
-      pc.addTransceiver(track ?? kind, {
+      pc.addTransceiver((active ? track : null) ?? kind, {
         direction: published ? 'sendrecv' : 'recvonly',
         // Muted from the first packet on, when it is.
         sendEncodings: [{ active }],

@@ -27,8 +27,8 @@ export interface LinkMediaCallbacks {
  * or the screen while sharing it). Starting or stopping to send a kind renegotiates each
  * connection (serialized: one offer/answer round at a time per connection); switching
  * camera and screen sharing do not: they replace the track each connection sends
- * (`RTCRtpSender.replaceTrack`); nor does muting: it turns the senders' encodings off
- * (`active: false`), so nothing at all is sent in any browser.
+ * (`RTCRtpSender.replaceTrack`); nor does muting: it takes the track off each sender and
+ * turns its encodings off (`active: false`), so nothing at all is sent in any browser.
  *
  * Tracks handed to `publish()` belong to the SDK from then on: it stops each one when it
  * is replaced, unpublished, or the room is left — as it does with the tracks it captures
@@ -102,7 +102,7 @@ export class LocalMedia extends Emitter<LocalMediaEvents> {
 
   /**
    * Mutes (false) or unmutes the microphone: the track is disabled and nothing is sent
-   * for it (the sender's encodings are off), without renegotiating.
+   * for it (the senders carry no track, their encodings are off), without renegotiating.
    */
   setAudioEnabled(enabled: boolean): void {
     if (this.#audioEnabled === enabled) return;

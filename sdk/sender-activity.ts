@@ -1,11 +1,11 @@
 /**
- * Turning an RTCRtpSender's encodings off and on: how the SDK mutes.
+ * Turning an RTCRtpSender's encodings off and on: half of how the SDK mutes.
  *
- * Neither alternative sends nothing: `track.enabled = false` sends black frames and silence
- * at the full rate, and `replaceTrack(null)` still lets Firefox send about one frame a
- * second (repeats of the last image). With every encoding `active: false` no browser
- * sends any RTP for the sender, and the track stays on it, so unmuting is one more
- * `setParameters` — no renegotiation either way.
+ * `track.enabled = false` sends black frames and silence at the full rate. Taking the
+ * track off the sender (`replaceTrack(null)`) stops Chromium, and Firefox's audio, but
+ * Firefox still sends about one video frame a second (repeats of the last image). With
+ * every encoding `active: false` neither browser sends video — but Firefox ignores it on
+ * audio. So a muted sender gets both (see link-media.ts); neither renegotiates.
  */
 export class SenderActivity {
   /** The last change queued per sender: `setParameters` must follow its own `getParameters`. */

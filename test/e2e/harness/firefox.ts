@@ -93,7 +93,10 @@ export function hasDefaultRoute(): boolean {
   return v4 || v6;
 }
 
-/** A launched Firefox: puppeteer's `browser`, closed (profile removed) by `close()`. */
+/**
+ * A launched Firefox: puppeteer's `browser`. `close()` closes it and removes its profile,
+ * also after the browser died on its own.
+ */
 export interface FirefoxSession {
   readonly browser: Browser;
   /** e.g. `firefox/153.8.0`. */
@@ -116,7 +119,8 @@ export async function launchFirefox(): Promise<FirefoxSession> {
     );
   }
   const profile = await mkdtemp(join(tmpdir(), 'peerlane-firefox-'));
-  const remove = () => rm(profile, { recursive: true, force: true });
+  // Firefox may still be writing to it while it exits: retry a few times.
+  const remove = () => rm(profile, { recursive: true, force: true, maxRetries: 5 });
   try {
     const browser = await puppeteer.launch({
       browser: 'firefox',
@@ -127,14 +131,14 @@ export async function launchFirefox(): Promise<FirefoxSession> {
       env: { ...process.env, MOZ_REMOTE_SETTINGS_DEVTOOLS: '1' },
       timeout: 30_000,
     });
-    // A browser that dies on its own still leaves no profile behind.
-    browser.once('disconnected', () => void remove());
     return {
       browser,
       version: await browser.version(),
       close: async () => {
         await browser.close().catch(() => {});
-        await remove();
+        await remove().catch((error: unknown) => {
+          console.warn(`could not remove the Firefox profile ${profile}: ${error}`);
+        });
       },
     };
   } catch (error) {
