@@ -4,7 +4,7 @@
  * One Firefox for the whole file (its launch takes 6–10 s): keep the tests few.
  */
 import { describe, expect, it } from 'vitest';
-import { type BrowserName, type TestPage, useE2e } from './harness/index.js';
+import { type BrowserName, type PageDriver, type TestPage, useE2e } from './harness/index.js';
 import type { MediaCounts, MediaPageApi } from './pages/api.js';
 
 const MiB = 1024 * 1024;
@@ -36,9 +36,59 @@ async function sending(page: MediaPage, to: string, ms = 1000) {
   };
 }
 
+/**
+ * Video frames the demo's tile of `name` (found by its accessible name) presents during
+ * `ms`, counted with requestVideoFrameCallback: Firefox's getVideoPlaybackQuality()
+ * reports 0 frames for live video.
+ */
+function tileFrames(driver: PageDriver, name: string, ms = 1000): Promise<number> {
+  return driver.evaluate(
+    async ({ name, ms }) => {
+      const tile = [...document.querySelectorAll('[aria-label]')].find(
+        (e) => e.getAttribute('aria-label')?.split(',')[0] === name && e.querySelector('video'),
+      );
+      const video = tile?.querySelector('video');
+      if (!video) return 0;
+      let frames = 0;
+      let counting = true;
+      const tick = () => {
+        frames += 1;
+        if (counting) video.requestVideoFrameCallback(tick);
+      };
+      video.requestVideoFrameCallback(tick);
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      counting = false;
+      return frames;
+    },
+    { name, ms },
+  );
+}
+
+/** Tooltips (`title`) inside the demo's tile of `name`: the connection badge says its path and rates. */
+function tileTitles(driver: PageDriver, name: string): Promise<string[]> {
+  return driver.evaluate((name) => {
+    const tile = [...document.querySelectorAll('[aria-label]')].find(
+      (e) => e.getAttribute('aria-label')?.split(',')[0] === name && e.querySelector('video'),
+    );
+    return [...(tile?.querySelectorAll<HTMLElement>('[title]') ?? [])].map((e) => e.title);
+  }, name);
+}
+
+/** Video RTP packets the demo's room received so far from every peer (`peer.getStats()`). */
+function videoPacketsIn(driver: PageDriver): Promise<number> {
+  return driver.evaluate(async () => {
+    let packets = 0;
+    for (const peer of window.peerlaneRoom?.peers ?? []) {
+      packets += (await peer.getStats()).inbound.video?.packets ?? 0;
+    }
+    return packets;
+  }, undefined);
+}
+
 // At most one retry (see test/e2e/README.md); never more.
 describe('Firefox ↔ Chromium', { retry: 1 }, () => {
-  const e2e = useE2e({ sdk: true, browsers: ['chromium', 'firefox'] });
+  // One Firefox for the file. `demo`: each test's signaling server also serves the demo.
+  const e2e = useE2e({ sdk: true, demo: true, browsers: ['chromium', 'firefox'] });
 
   /** One page of `kind` in each browser, joined to one room; Firefox joins first. */
   async function pair<K extends 'sdk' | 'files' | 'media'>(kind: K) {
@@ -174,4 +224,40 @@ describe('Firefox ↔ Chromium', { retry: 1 }, () => {
     expect(await fox.api.peerConnections()).toBe(0);
     expect(await chrome.api.peerConnections()).toBe(0);
   });
+
+  it('runs the demo with one page in each browser: a call, the badge, stop video', async () => {
+    const room = e2e.room();
+    const fox = await e2e.openDemo(room, { name: 'firefox', browser: 'firefox' });
+    const chrome = await e2e.openDemo(room, { name: 'chromium' });
+    // By label and button name, as a person finds them.
+    for (const [page, name] of [
+      [fox, 'Fiona'],
+      [chrome, 'Chris'],
+    ] as const) {
+      await page.driver.fill('Your name', name);
+      await page.driver.click('Join call');
+    }
+    await expect
+      .poll(() => tileFrames(fox.driver, 'Chris'), { timeout: 10_000 })
+      .toBeGreaterThan(5);
+    await expect
+      .poll(() => tileFrames(chrome.driver, 'Fiona'), { timeout: 10_000 })
+      .toBeGreaterThan(5);
+    // The badge refreshes every 2 s: on loopback it is direct on the local network, with
+    // real rates (Firefox used to say "through NAT" and "↓ 0 kbit/s, ↑ 0 kbit/s").
+    const badge = /^Direct connection, on the local network — ↓ [1-9][\d.]* [kM]bit\/s, ↑ [1-9]/;
+    await expect
+      .poll(() => tileTitles(fox.driver, 'Chris'), { timeout: 10_000 })
+      .toContainEqual(expect.stringMatching(badge));
+
+    await fox.driver.click('Stop video');
+    await settle(500); // packets already in flight
+    const before = await videoPacketsIn(chrome.driver);
+    await settle(1500);
+    expect(await videoPacketsIn(chrome.driver)).toBe(before);
+    await fox.driver.click('Start video');
+    await expect
+      .poll(() => tileFrames(chrome.driver, 'Fiona'), { timeout: 10_000 })
+      .toBeGreaterThan(5);
+  }, 60_000);
 });

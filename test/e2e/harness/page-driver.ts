@@ -52,7 +52,7 @@ export interface PageDriver {
   onConsole(listener: (type: string, text: string) => void): () => void;
   /** Uncaught exceptions and crashes. Returns `off`. */
   onError(listener: (text: string) => void): () => void;
-  /** Types `text` into the form field labelled `label`, like a person. */
+  /** Types `text` into the form field labelled `label` (replacing its text), like a person. */
   fill(label: string, text: string): Promise<void>;
   /** Clicks the button named `name` (its accessible name), like a person. */
   click(name: string): Promise<void>;
@@ -128,8 +128,22 @@ export function puppeteerDriver(page: PpPage, ownContext?: PpContext): PageDrive
       page.on('pageerror', on);
       return () => page.off('pageerror', on);
     },
-    fill: (label, text) => page.locator(aria(label)).fill(text),
-    click: (name) => page.locator(aria(name, 'button')).click(),
+    // Element handles, not locators: Locator.fill() with an ARIA selector never finds the
+    // field in Firefox over BiDi (puppeteer-core 24.43), waitForSelector() does.
+    async fill(label, text) {
+      const field = await page.waitForSelector(aria(label), { visible: true, timeout: 10_000 });
+      if (!field) throw new Error(`no field labelled ${label}`);
+      await field.click({ count: 3 }); // selects what is there, so typing replaces it
+      await field.type(text);
+    },
+    async click(name) {
+      const button = await page.waitForSelector(aria(name, 'button'), {
+        visible: true,
+        timeout: 10_000,
+      });
+      if (!button) throw new Error(`no button named ${name}`);
+      await button.click();
+    },
     async screenshot(path) {
       await page.screenshot({ path });
     },
