@@ -1,7 +1,8 @@
 /**
  * Firefox ↔ Chromium: one page in each browser (Debian's firefox-esr through
  * puppeteer-core, Chromium through playwright-core), a real server, WebRTC on loopback.
- * One Firefox for the whole file (its launch takes 6–10 s): keep the tests few.
+ * One Firefox for the whole file (its launch takes 6–10 s): keep the tests few. Each test
+ * opens a Firefox page next to a Chromium one, so the time limits are above Vitest's 20 s.
  */
 import { describe, expect, it } from 'vitest';
 import { type BrowserName, type PageDriver, type TestPage, useE2e } from './harness/index.js';
@@ -110,7 +111,7 @@ describe('Firefox ↔ Chromium', { retry: 1 }, () => {
     expect(await fox.api.nextMessage()).toEqual({ from: c.selfId, text: 'from chromium' });
     const sent = await fox.api.sendPattern(c.selfId, 3 * MiB + 1, 9);
     expect(await chrome.api.nextBytes()).toEqual(sent);
-  });
+  }, 40_000);
 
   it('sends a file each way with sendFile, SHA-256 equal', async () => {
     const { room, fox, chrome } = await pair('files');
@@ -223,7 +224,7 @@ describe('Firefox ↔ Chromium', { retry: 1 }, () => {
     expect(received).toEqual({ ...sent, from: f });
     expect(await fox.api.peerConnections()).toBe(0);
     expect(await chrome.api.peerConnections()).toBe(0);
-  });
+  }, 40_000);
 
   it('runs the demo with one page in each browser: a call, the badge, stop video', async () => {
     const room = e2e.room();
