@@ -130,6 +130,9 @@ export async function launchFirefox(): Promise<FirefoxSession> {
       extraPrefsFirefox: { ...FIREFOX_PREFS },
       env: { ...process.env, MOZ_REMOTE_SETTINGS_DEVTOOLS: '1' },
       timeout: 30_000,
+      // One evaluate may run for minutes (a benchmark's 256 MiB on a loaded machine);
+      // tests bound their waits themselves. Puppeteer's default is 180 s.
+      protocolTimeout: 15 * 60_000,
     });
     return {
       browser,
