@@ -37,6 +37,16 @@ export default defineConfig({
         test: {
           name: 'chromium',
           include: ['test/e2e/**/*.test.ts'],
+          exclude: ['test/e2e/**/*.firefox.test.ts'],
+          globalSetup: ['test/e2e/global-setup.ts'],
+        },
+      },
+      {
+        // Firefox ↔ Chromium: Debian's firefox-esr through puppeteer-core (WebDriver BiDi).
+        extends: true,
+        test: {
+          name: 'firefox',
+          include: ['test/e2e/**/*.firefox.test.ts'],
           globalSetup: ['test/e2e/global-setup.ts'],
         },
       },

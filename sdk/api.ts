@@ -157,8 +157,10 @@ export interface RoomEvents {
 
 /**
  * Which network path the WebRTC connection takes, from the selected candidate pair:
- * - `host`: straight between the two machines' own addresses (LAN, loopback);
- * - `srflx`: through NAT, found with STUN (server- or peer-reflexive candidates);
+ * - `host`: straight between the two machines' own addresses (LAN, loopback), also when
+ *   one end was first seen as peer-reflexive (a connectivity check outran its candidate);
+ * - `srflx`: through NAT, found with STUN (server-reflexive candidates, or peer-reflexive
+ *   ones that are no address of the peer's own and no relay);
  * - `turn`: through a TURN server (WebRTC's "relay" candidates — not the server's relay);
  * - `unknown`: no pair selected yet (still connecting, or reconnecting).
  */

@@ -25,9 +25,10 @@ export interface PeerMediaCallbacks {
  *
  * One stream at a time: one audio track (the microphone) and one video track (the camera,
  * or the screen while sharing it). Starting or stopping to send a kind renegotiates each
- * connection (serialized: one offer/answer round at a time per connection); muting,
- * switching camera and screen sharing do not: they replace the track each connection
- * sends (`RTCRtpSender.replaceTrack`).
+ * connection (serialized: one offer/answer round at a time per connection); switching
+ * camera and screen sharing do not: they replace the track each connection sends
+ * (`RTCRtpSender.replaceTrack`); nor does muting: it takes the track off each sender and
+ * turns its encodings off (`active: false`), so nothing at all is sent in any browser.
  *
  * Tracks handed to `publish()` belong to the SDK from then on: it stops each one when it
  * is replaced, unpublished, or the room is left — as it does with the tracks it captures
@@ -101,7 +102,7 @@ export class LocalMedia extends Emitter<LocalMediaEvents> {
 
   /**
    * Mutes (false) or unmutes the microphone: the track is disabled and nothing is sent
-   * for it (the sender carries no track), without renegotiating.
+   * for it (the senders carry no track, their encodings are off), without renegotiating.
    */
   setAudioEnabled(enabled: boolean): void {
     if (this.#audioEnabled === enabled) return;
@@ -199,10 +200,12 @@ export class LocalMedia extends Emitter<LocalMediaEvents> {
 
   #sendState(): Record<MediaKind, SendState> {
     return {
-      audio: { published: this.#audio !== null, track: this.#audioEnabled ? this.#audio : null },
+      audio: { published: this.#audio !== null, track: this.#audio, active: this.#audioEnabled },
       video: {
         published: this.#camera !== null || this.#screen !== null,
-        track: this.#screen ?? (this.#videoEnabled ? this.#camera : null),
+        track: this.#screen ?? this.#camera,
+        // A screen share goes on while the camera is off.
+        active: this.#screen !== null || this.#videoEnabled,
       },
     };
   }

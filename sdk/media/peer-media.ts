@@ -1,4 +1,5 @@
 import type { RtcConnection } from '../link/direct/rtc-connection.js';
+import { SenderActivity } from './sender-activity.js';
 
 /** The media kinds the SDK sends and receives. */
 export type MediaKind = 'audio' | 'video';
@@ -6,13 +7,15 @@ const KINDS: readonly MediaKind[] = ['audio', 'video'];
 
 /**
  * What this peer sends of one kind, on every connection: `published` says whether the kind is
- * negotiated as sending (changing it takes an offer/answer round); `track` is what the
- * sender carries right now — null while muted — and changes with `replaceTrack`, no
- * negotiation.
+ * negotiated as sending (changing it takes an offer/answer round); `track` is the track
+ * to send (null when not published), put on the sender with `replaceTrack`; `active` is
+ * false while muted: the sender then carries no track and its encodings are off, so
+ * nothing at all is sent. Neither change needs negotiation.
  */
 export interface SendState {
   published: boolean;
   track: MediaStreamTrack | null;
+  active: boolean;
 }
 
 /** Options of a {@link PeerMedia}. */
@@ -44,8 +47,9 @@ const receives = (direction: RTCRtpTransceiverDirection | null) =>
  * When the other side starts or stops sending a kind it asks the initiator for a round
  * with a `transceiverRequest` signal; the initiator adds a `recvonly` transceiver of that
  * kind if it has none and queues an offer. After every round each side checks that what
- * was negotiated matches what it wants, and asks again if not. Muting, switching camera
- * and screen sharing only replace the sender's track.
+ * was negotiated matches what it wants, and asks again if not. Switching camera and
+ * screen sharing only replace the sender's track; muting also takes the track off and
+ * turns its encodings off.
  */
 export class PeerMedia {
   #remote: MediaStream | undefined;
@@ -53,6 +57,7 @@ export class PeerMedia {
   #announced: MediaStream | undefined;
   #announce: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
+  readonly #activity = new SenderActivity();
 
   constructor(private readonly options: PeerMediaOptions) {
     const { connection } = options;
@@ -89,7 +94,7 @@ export class PeerMedia {
       for (const kind of this.#addSlots(pc)) changed.add(kind);
     }
     for (const kind of KINDS) {
-      const { published, track } = local[kind];
+      const { published, track, active } = local[kind];
       const slot = this.#slot(pc, kind);
       if (!slot) {
         if (published) changed.add(kind); // the other side: the initiator must add one
@@ -100,10 +105,17 @@ export class PeerMedia {
         slot.direction = direction;
         changed.add(kind);
       }
-      if (slot.sender.track !== track) {
+      // Muted: no track on the sender and its encodings off. Neither alone stops every
+      // browser: Firefox ignores `active: false` on audio, and without a track it still
+      // sends video (~1 frame/s, repeats of the last image).
+      const carried = active ? track : null;
+      if (slot.sender.track !== carried) {
         // Rejects only when the connection is closing; the track then goes nowhere anyway.
-        slot.sender.replaceTrack(track).catch(() => {});
+        slot.sender.replaceTrack(carried).catch(() => {});
       }
+      // Before negotiation a sender may have no encodings yet: the next round applies it
+      // (#onNegotiated runs this again). Rejects only when the connection is closing.
+      if (published) this.#activity.set(slot.sender, active).catch(() => {});
     }
     return changed;
   }
@@ -117,8 +129,12 @@ export class PeerMedia {
     const local = this.options.local();
     const added = KINDS.filter((kind) => !this.#slot(pc, kind));
     for (const kind of added) {
-      const { published, track } = local[kind];
-      pc.addTransceiver(track ?? kind, { direction: published ? 'sendrecv' : 'recvonly' });
+      const { published, track, active } = local[kind];
+      pc.addTransceiver((active ? track : null) ?? kind, {
+        direction: published ? 'sendrecv' : 'recvonly',
+        // Muted from the first packet on, when it is.
+        sendEncodings: [{ active }],
+      });
     }
     return added;
   }

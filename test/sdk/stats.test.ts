@@ -49,7 +49,7 @@ function report(options: {
 }
 
 describe('peer stats', () => {
-  it('names the path of the selected pair: host, srflx (also prflx) or relay', () => {
+  it('names the path of the selected pair: host, srflx (also an unplaced prflx) or turn', () => {
     expect(summarize(report({ local: 'host', remote: 'host' })).pairType).toBe('host');
     expect(summarize(report({ local: 'host', remote: 'srflx' })).pairType).toBe('srflx');
     expect(summarize(report({ local: 'prflx', remote: 'host' })).pairType).toBe('srflx');
@@ -61,6 +61,94 @@ describe('peer stats', () => {
       transport: 'webrtc',
     });
     expect(summarize(report({ local: 'host', remote: 'relay' })).pairType).toBe('turn');
+  });
+
+  it('takes each byte counter from the selected pair when the transport lacks it (Firefox)', () => {
+    // Firefox: a transport report with the selected pair's id and no counters.
+    const firefox = report({ local: 'host', remote: 'host' });
+    const transport = firefox.get('T01');
+    const pair = firefox.get('CP1');
+    if (!transport || !pair) throw new Error('no transport or pair');
+    delete transport.bytesReceived;
+    delete transport.bytesSent;
+    Object.assign(pair, { bytesReceived: 3577, bytesSent: 31_930 });
+    expect(summarize(firefox)).toMatchObject({ bytesReceived: 3577, bytesSent: 31_930 });
+    // Per field: a transport with only one counter still gives the other from the pair.
+    transport.bytesSent = 40_000;
+    expect(summarize(firefox)).toMatchObject({ bytesReceived: 3577, bytesSent: 40_000 });
+  });
+
+  it('gives bitrates from the pair counters in Firefox', async () => {
+    const firefox = (at: number, received: number) => {
+      const reports = report({ local: 'host', remote: 'host', at });
+      const transport = reports.get('T01');
+      if (transport) {
+        delete transport.bytesReceived;
+        delete transport.bytesSent;
+      }
+      Object.assign(reports.get('CP1') ?? {}, { bytesReceived: received, bytesSent: received / 2 });
+      return reports;
+    };
+    const samples = [firefox(1000, 10_000), firefox(2000, 135_000)];
+    const pc = { getStats: async () => samples.shift() } as unknown as RTCPeerConnection;
+    const sampler = new StatsSampler(() => pc);
+    await sampler.sample();
+    // 125 000 bytes in 1 s = 1000 kbit/s in, half of it out
+    expect(await sampler.sample()).toMatchObject({ bitrateInKbps: 1000, bitrateOutKbps: 500 });
+  });
+
+  it('classifies a peer-reflexive candidate by what it is: host, relay or NAT', () => {
+    /** Puts the selected pair's remote end (a `prflx` candidate) at `address`:`port`. */
+    const selected = (reports: ReturnType<typeof report>, address: string, port: number) => {
+      Object.assign(reports.get('R1') ?? {}, { address, port, protocol: 'udp' });
+      return summarize(reports);
+    };
+    // Firefox on loopback: the check outran the trickled host candidate, which came later.
+    const loopback = report({ local: 'host', remote: 'prflx' });
+    expect(selected(loopback, '127.0.0.1', 39192).pairType).toBe('host');
+    // An address the peer never signaled: a NAT's mapping.
+    expect(selected(report({ local: 'host', remote: 'prflx' }), '10.0.0.9', 1).pairType).toBe(
+      'srflx',
+    );
+    // The peer signaled a LAN host candidate and a TURN relay.
+    const withHost = report({
+      local: 'host',
+      remote: 'prflx',
+      extra: [
+        {
+          id: 'H',
+          type: 'remote-candidate',
+          timestamp: 1,
+          candidateType: 'host',
+          address: '192.168.1.20',
+          port: 5000,
+          protocol: 'udp',
+        },
+        {
+          id: 'T',
+          type: 'remote-candidate',
+          timestamp: 1,
+          candidateType: 'relay',
+          address: '203.0.113.7',
+          port: 3478,
+          protocol: 'udp',
+        },
+      ],
+    });
+    // The same address, port and protocol as the host candidate: that host.
+    expect(selected(withHost, '192.168.1.20', 5000)).toMatchObject({
+      path: 'host',
+      remoteCandidateType: 'prflx', // as WebRTC names it
+    });
+    // Same address as a host candidate, another port (e.g. TCP's port 9): still the machine.
+    expect(selected(withHost, '192.168.1.20', 6000).pairType).toBe('host');
+    // The TURN server's relayed address: a relay.
+    expect(selected(withHost, '203.0.113.7', 3478).pairType).toBe('turn');
+    // An address the peer never signaled, not loopback: a NAT's mapping.
+    expect(selected(withHost, '198.51.100.4', 40000).pairType).toBe('srflx');
+    // IPv6 loopback and link-local are the machine's own.
+    expect(selected(withHost, '::1', 1).pairType).toBe('host');
+    expect(selected(withHost, 'fe80::1', 1).pairType).toBe('host');
   });
 
   it('says unknown before a pair is selected', () => {

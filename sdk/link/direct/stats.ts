@@ -101,12 +101,15 @@ export function summarize(reports: ReadonlyMap<string, Report>): PeerStats {
   const remote = reports.get(str(pair?.remoteCandidateId) ?? '');
   const localType = str(local?.candidateType);
   const remoteType = str(remote?.candidateType);
-  const counters = transport ?? pair;
+  const [localPath, remotePath] = [resolveType(local, all), resolveType(remote, all)];
+  // Each counter from the transport when it has it, else from the selected pair: Firefox's
+  // transport report carries no byte counters, its candidate-pair report does.
+  const counter = (field: string) => num(transport?.[field]) ?? num(pair?.[field]) ?? 0;
   const rtt = num(pair?.currentRoundTripTime);
   const stats: PeerStats = {
-    timestamp: num(counters?.timestamp) ?? Date.now(),
+    timestamp: num(transport?.timestamp) ?? num(pair?.timestamp) ?? Date.now(),
     transport: 'webrtc',
-    pairType: pairTypeOf(localType, remoteType),
+    pairType: pairTypeOf(localPath, remotePath),
     path: 'unknown',
     localCandidateType: localType,
     remoteCandidateType: remoteType,
@@ -114,8 +117,8 @@ export function summarize(reports: ReadonlyMap<string, Report>): PeerStats {
     rttMs: rtt === undefined ? undefined : Math.round(rtt * 10_000) / 10,
     bitrateInKbps: undefined,
     bitrateOutKbps: undefined,
-    bytesReceived: num(counters?.bytesReceived) ?? 0,
-    bytesSent: num(counters?.bytesSent) ?? 0,
+    bytesReceived: counter('bytesReceived'),
+    bytesSent: counter('bytesSent'),
     inbound: {},
     outbound: {},
   };
@@ -137,6 +140,43 @@ export function summarize(reports: ReadonlyMap<string, Report>): PeerStats {
     side[kind] = add(side[kind], counts);
   }
   return stats;
+}
+
+/**
+ * What a candidate is. A peer-reflexive (`prflx`) one is an address first seen in a
+ * connectivity check, before (or without) the candidate arriving by signaling — common on
+ * a LAN or loopback, where checks outrun the trickle (Firefox). So it is the candidate of
+ * that side with the same address, port and protocol when there is one (usually a host
+ * candidate, or a TURN relay); else a host when the address is one of that side's host
+ * addresses, or loopback or link-local (no NAT hands those out); else a NAT's mapping.
+ */
+function resolveType(candidate: Report | undefined, all: readonly Report[]): string | undefined {
+  const type = str(candidate?.candidateType);
+  if (type !== 'prflx' || !candidate) return type;
+  const address = addressOf(candidate);
+  if (address === undefined) return 'srflx';
+  const side = all.filter(
+    (r) => r.type === candidate.type && r.candidateType !== 'prflx' && addressOf(r) === address,
+  );
+  const same = side.find((r) => r.port === candidate.port && r.protocol === candidate.protocol);
+  if (same) return str(same.candidateType);
+  if (side.some((r) => r.candidateType === 'host') || isLocalAddress(address)) return 'host';
+  return 'srflx';
+}
+
+/** `address`, or `ip` as older implementations name it. */
+const addressOf = (candidate: Report) => str(candidate.address) ?? str(candidate.ip);
+
+/** Loopback or link-local: an address of the machine itself, never a NAT's. */
+function isLocalAddress(address: string | undefined): boolean {
+  if (address === undefined) return false;
+  const lower = address.toLowerCase();
+  return (
+    /^127\./.test(lower) ||
+    /^169\.254\./.test(lower) ||
+    lower === '::1' ||
+    /^fe[89ab][0-9a-f]:/.test(lower)
+  );
 }
 
 /** The path of a candidate pair: the "furthest" of its two ends. */

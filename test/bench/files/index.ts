@@ -1,5 +1,6 @@
 /**
- * `npm run bench files`: 256 MiB between two Chromium pages, three ways, in one run:
+ * `npm run bench files`: 256 MiB between two pages (Chromium, or the browsers named by
+ * `--browsers=SENDER,RECEIVER`, e.g. `firefox,chromium`), three ways, in one run:
  * - raw: one RTCDataChannel, 64 KiB messages, bufferedAmount back-pressure (2 MiB high,
  *   512 KiB low, as the SDK's lane) — the floor for this machine;
  * - SDK: `peer.sendFile` from a stream into a WritableStream, through the signaling server
@@ -11,10 +12,20 @@
  */
 
 import { fork } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createSignalingServer } from '../../../signaling/server.js';
-import { ensureSdkBundle, launchChromium, servePages } from '../../e2e/harness/index.js';
+import {
+  type BrowserName,
+  ensureSdkBundle,
+  launchChromium,
+  launchFirefox,
+  openBrowserPage,
+  type PageDriver,
+  type PageTarget,
+  servePages,
+} from '../../e2e/harness/index.js';
 import { ROOT } from '../../e2e/harness/sdk-bundle.js';
 import { median } from '../shared/median.js';
 import { packageVersion } from '../shared/run-info.js';
@@ -25,27 +36,45 @@ const CHUNK = 64 * 1024;
 interface Options {
   mib: number;
   rounds: number;
+  /** The sender's browser, then the receiver's. */
+  browsers: [BrowserName, BrowserName];
 }
+
+const BROWSERS: readonly BrowserName[] = ['chromium', 'firefox'];
 
 const HELP = `Usage: npm run bench files -- [flags]
 
-256 MiB between two Chromium pages: raw RTCDataChannel, Peerlane sendFile, PeerJS.
+256 MiB between two pages: raw RTCDataChannel, Peerlane sendFile, PeerJS.
 
-  --mib=N      MiB per transfer (default 256)
-  --rounds=N   rounds; each runs the three in turn, the median is reported (default 1)
+  --mib=N            MiB per transfer (default 256)
+  --rounds=N         rounds; each runs the three in turn, the median is reported (default 1)
+  --browsers=A,B     the sender's and the receiver's browser: chromium or firefox
+                     (default chromium,chromium; Firefox is /usr/bin/firefox-esr)
 `;
 
 function parseArgs(argv: readonly string[]): Options | null {
-  const options: Options = { mib: 256, rounds: 1 };
+  const options: Options = { mib: 256, rounds: 1, browsers: ['chromium', 'chromium'] };
   for (const arg of argv) {
     const [flag = '', value = ''] = arg.split('=', 2);
     const n = Number(value);
     if (flag === '--help' || flag === '-h') return null;
     if (flag === '--mib' && Number.isInteger(n) && n >= 1 && n <= 4096) options.mib = n;
     else if (flag === '--rounds' && Number.isInteger(n) && n >= 1 && n <= 20) options.rounds = n;
+    else if (flag === '--browsers') options.browsers = parseBrowsers(value);
     else throw new Error(`bad flag ${arg} (see --help)`);
   }
   return options;
+}
+
+function parseBrowsers(value: string): [BrowserName, BrowserName] {
+  const names = value.split(',');
+  const known = (name: string | undefined): name is BrowserName =>
+    BROWSERS.includes(name as BrowserName);
+  const [sender, receiver] = names;
+  if (names.length !== 2 || !known(sender) || !known(receiver)) {
+    throw new Error(`--browsers wants two of ${BROWSERS.join(', ')}, comma-separated: ${value}`);
+  }
+  return [sender, receiver];
 }
 
 const log = (text: string): void => {
@@ -89,29 +118,51 @@ export async function runFilesBenchmark(argv: readonly string[]): Promise<number
   const timeoutMs = Math.max(60_000, (total / MiB) * 1000); // ≥ 1 MiB/s or give up
   log('building the SDK browser bundle (if sdk/ changed)…');
   await ensureSdkBundle();
-  const [browser, pages, signaling, peerServer] = await Promise.all([
-    launchChromium(),
+  const wanted = new Set(options.browsers);
+  const [chromium, firefox, pages, signaling, peerServer] = await Promise.all([
+    wanted.has('chromium') ? launchChromium() : undefined,
+    wanted.has('firefox') ? launchFirefox() : undefined,
     servePages(),
     createSignalingServer({ port: 0, shutdownTimeoutMs: 1000 }),
     startPeerServer(),
   ]);
+  const versions = [chromium && `Chromium ${chromium.version()}`, firefox?.version].filter(Boolean);
   const results: Record<'raw' | 'sdk' | 'peerjs', number[]> = { raw: [], sdk: [], peerjs: [] };
+  const peerjsScript = readFileSync(join(ROOT, 'node_modules/peerjs/dist/peerjs.min.js'), 'utf8');
   try {
-    const context = await browser.newContext({ permissions: ['camera', 'microphone'] });
+    const target = (name: BrowserName): PageTarget =>
+      name === 'chromium'
+        ? { browser: 'chromium', in: need(chromium) }
+        : { browser: 'firefox', in: need(firefox).browser };
     const url = (name: string) =>
       `${pages.url}/bench-files.html?${new URLSearchParams({ signaling: signaling.url })}#${name}`;
     for (let round = 1; round <= options.rounds; round += 1) {
-      const [a, b] = await Promise.all([context.newPage(), context.newPage()]);
-      for (const page of [a, b]) {
-        page.on('console', (m) => {
-          if (m.type() === 'error') log(`page: ${m.text()}`);
+      const opened: PageDriver[] = [];
+      for (const [role, browser] of [
+        ['sender', options.browsers[0]],
+        ['receiver', options.browsers[1]],
+      ] as const) {
+        const { driver } = await openBrowserPage(target(browser));
+        opened.push(driver);
+        driver.onConsole((type, text) => {
+          if (type === 'error') log(`${role} page: ${text}`);
         });
-        await page.goto(url(page === a ? 'sender' : 'receiver'));
-        await page.waitForFunction(() => window.peerlaneTest !== undefined);
-        await page.addScriptTag({ path: join(ROOT, 'node_modules/peerjs/dist/peerjs.min.js') });
+        await driver.goto(url(role), 30_000);
+        await driver.waitFor(() => window.peerlaneTest !== undefined, 30_000);
+        // PeerJS's browser build as a classic script: it defines window.Peer.
+        await driver.evaluate((code) => {
+          const script = document.createElement('script');
+          script.textContent = code;
+          document.head.append(script);
+        }, peerjsScript);
       }
+      const [a, b] = opened as [PageDriver, PageDriver];
       type Api = import('../../e2e/pages/files-api.js').BenchFilesPageApi;
-      const call = <K extends keyof Api>(page: typeof a, method: K, ...args: Parameters<Api[K]>) =>
+      const call = <K extends keyof Api>(
+        page: PageDriver,
+        method: K,
+        ...args: Parameters<Api[K]>
+      ) =>
         page.evaluate(
           ({ method, args }) => {
             const api = window.peerlaneTest as unknown as Record<
@@ -159,9 +210,9 @@ export async function runFilesBenchmark(argv: readonly string[]): Promise<number
       await Promise.all([call(a, 'close'), call(b, 'close')]);
       await Promise.all([a.close(), b.close()]);
     }
-    await context.close();
   } finally {
-    await browser.close();
+    await chromium?.close();
+    await firefox?.close();
     await pages.close();
     await signaling.close();
     await peerServer.close();
@@ -181,8 +232,8 @@ export async function runFilesBenchmark(argv: readonly string[]): Promise<number
     [`PeerJS ${packageVersion('peerjs')} (binary)`, peerjs, (peerjs / raw).toFixed(2), '—'],
   ] as const;
   const lines = [
-    `# bench files: ${options.mib} MiB between two Chromium pages, ${options.rounds} round(s), median`,
-    `# ${availableParallelism()} CPUs, load ${loadavg()[0]?.toFixed(2)}, Chromium ${browser.version()}`,
+    `# bench files: ${options.mib} MiB from a ${options.browsers[0]} page to a ${options.browsers[1]} page, ${options.rounds} round(s), median`,
+    `# ${availableParallelism()} CPUs, load ${loadavg()[0]?.toFixed(2)}, ${versions.join(', ')}`,
     '',
     '| contender | MiB/s | × raw | target |',
     '|---|---:|---:|---|',
@@ -194,4 +245,9 @@ export async function runFilesBenchmark(argv: readonly string[]): Promise<number
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
   return 0;
+}
+
+function need<T>(value: T | undefined): T {
+  if (value === undefined) throw new Error('that browser was not launched');
+  return value;
 }

@@ -35,13 +35,17 @@ export interface SampleContext {
 /** Runs one sample; resolves with t1 − t0 in ms. */
 export async function joinSample(contender: Contender, context: SampleContext): Promise<number> {
   const options = { pagesUrl: context.pagesUrl, signalingUrl: context.signalingUrl };
-  const a = await openTestPage(context.browser, contender, { ...options, name: 'A' });
-  const b = await openTestPage(context.browser, contender, { ...options, name: 'B' }).catch(
-    async (error: unknown) => {
-      await a.close();
-      throw error;
-    },
-  );
+  const a = await openTestPage({ browser: 'chromium', in: context.browser }, contender, {
+    ...options,
+    name: 'A',
+  });
+  const b = await openTestPage({ browser: 'chromium', in: context.browser }, contender, {
+    ...options,
+    name: 'B',
+  }).catch(async (error: unknown) => {
+    await a.close();
+    throw error;
+  });
   try {
     await new Promise((resolve) => setTimeout(resolve, context.settleMs));
     await a.api.join(context.room);

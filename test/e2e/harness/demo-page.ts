@@ -1,27 +1,35 @@
-import type { Browser, BrowserContext } from 'playwright-core';
-import { CONTEXT_OPTIONS, TestPage } from './test-page.js';
+import type { Page } from 'playwright-core';
+import {
+  type BrowserName,
+  type NativePages,
+  openBrowserPage,
+  type PageTarget,
+} from './page-driver.js';
+import { TestPage } from './test-page.js';
 
-/** The demo page has no test API: tests drive its UI through `page`. */
-export type DemoPage = TestPage<Record<string, never>>;
+/** The demo page has no test API: tests drive its UI through `page` (or `driver`). */
+export type DemoPage<P = Page> = TestPage<Record<string, never>, P>;
 
 /**
- * Opens the demo at `url#room` (in a fresh context of its own when given a `Browser`, else
- * as a tab of `target`) and waits for its lobby. Console errors and uncaught exceptions
- * are recorded like any test page's (`unexpectedErrors()`).
+ * Opens the demo at `url#room` in `target` (a fresh context of its own when given a
+ * browser, else a tab of the context) and waits for its lobby. Console errors and
+ * uncaught exceptions are recorded like any test page's (`unexpectedErrors()`).
  */
-export async function openDemoPage(
-  target: Browser | BrowserContext,
+export async function openDemoPage<B extends BrowserName>(
+  target: PageTarget & { browser: B },
   url: string,
   room: string,
   options: { name: string; timeoutMs?: number },
-): Promise<DemoPage> {
-  const ownContext = 'newContext' in target ? await target.newContext(CONTEXT_OPTIONS) : undefined;
-  const page = await (ownContext ?? (target as BrowserContext)).newPage();
-  const handle: DemoPage = new TestPage(options.name, page, ownContext);
+): Promise<DemoPage<NativePages[B]>> {
+  const { page, driver } = await openBrowserPage<B>(target);
+  const handle: DemoPage<NativePages[B]> = new TestPage(options.name, page, driver);
   const timeout = options.timeoutMs ?? 10_000;
   try {
-    await page.goto(`${url}#${room}`, { timeout });
-    await page.locator('#join').waitFor({ state: 'visible', timeout });
+    await driver.goto(`${url}#${room}`, timeout);
+    await driver.waitFor(() => {
+      const join = document.querySelector<HTMLElement>('#join');
+      return join?.checkVisibility() === true;
+    }, timeout);
   } catch (error) {
     await handle.close();
     const reason = error instanceof Error ? error.message : String(error);

@@ -1,5 +1,14 @@
-import type { Browser, BrowserContext, ConsoleMessage, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import type { PageApis, PageKind } from '../pages/api.js';
+import {
+  type BrowserName,
+  type NativePages,
+  openBrowserPage,
+  type PageDriver,
+  type PageTarget,
+} from './page-driver.js';
+
+export { CONTEXT_OPTIONS } from './page-driver.js';
 
 /** `Api` as seen from Node: every method returns a promise of its (serialized) result. */
 export type Remote<Api> = {
@@ -25,7 +34,7 @@ export interface OpenPageOptions {
  * (typed by {@link PageApis}); every console error and uncaught exception is recorded, and
  * {@link TestPage.close} reports the ones not allowed with {@link TestPage.allowErrors}.
  */
-export class TestPage<Api> {
+export class TestPage<Api, P = Page> {
   /** The page's API, called through `page.evaluate`. */
   readonly api: Remote<Api>;
   /** Every console message and page error, in order, for the log of a failed test. */
@@ -35,24 +44,29 @@ export class TestPage<Api> {
 
   constructor(
     readonly name: string,
-    readonly page: Page,
-    /** The page's own context, closed with it; undefined when the context is shared. */
-    readonly ownContext: BrowserContext | undefined,
+    /** The driver's own page: Playwright's for Chromium, Puppeteer's for Firefox. */
+    readonly page: P,
+    /** The same page behind the interface both drivers share. */
+    readonly driver: PageDriver,
   ) {
-    page.on('console', (message) => {
-      const line = `[${name}] console.${message.type()}: ${message.text()}`;
+    driver.onConsole((type, text) => {
+      const line = `[${name}] console.${type}: ${text}`;
       this.log.push(line);
-      if (message.type() === 'error') this.#errors.push(line);
+      if (type === 'error') this.#errors.push(line);
     });
-    page.on('pageerror', (error) => {
-      const line = `[${name}] uncaught ${error.stack ?? error.message}`;
+    driver.onError((text) => {
+      const line = `[${name}] ${text}`;
       this.log.push(line);
       this.#errors.push(line);
     });
-    page.on('crash', () => this.#errors.push(`[${name}] the page crashed`));
     this.api = new Proxy({} as Remote<Api>, {
       get: (_, method) => (typeof method === 'string' ? this.#caller(method) : undefined),
     });
+  }
+
+  /** Which browser the page runs in. */
+  get browser(): PageDriver['browser'] {
+    return this.driver.browser;
   }
 
   /** Console errors and page errors matching one of `patterns` will not fail the test. */
@@ -66,14 +80,14 @@ export class TestPage<Api> {
   }
 
   /** Closes the page (and its own context, if it has one); idempotent. */
-  async close(): Promise<void> {
-    await (this.ownContext ?? this.page).close().catch(() => {});
+  close(): Promise<void> {
+    return this.driver.close();
   }
 
   #caller(method: string) {
     return async (...args: unknown[]) => {
       try {
-        return await this.page.evaluate(
+        return await this.driver.evaluate(
           ({ method, args }) => {
             const api = window.peerlaneTest as Record<string, unknown> | undefined;
             const fn = api?.[method];
@@ -91,45 +105,34 @@ export class TestPage<Api> {
 }
 
 /**
- * Options of every context the harness makes: camera and microphone granted, which (with
- * the launch flags) makes Chromium offer raw `127.0.0.1` host candidates, not mDNS names.
+ * Opens `/<kind>.html` in `target` and waits until the page's API is ready. In a browser
+ * the page gets a fresh context of its own; in a context it is one more tab (quicker:
+ * the tabs share the cache, so the SDK bundle is compiled once).
  */
-export const CONTEXT_OPTIONS = { permissions: ['camera', 'microphone'] };
-
-/**
- * Opens `/<kind>.html` and waits until the page's API is ready: in a fresh context of its
- * own when given a `Browser`, or as one more tab of a given `BrowserContext` (quicker:
- * the tabs share Chromium's cache, so the SDK bundle is compiled once).
- */
-export async function openTestPage<K extends PageKind>(
-  target: Browser | BrowserContext,
+export async function openTestPage<K extends PageKind, B extends BrowserName>(
+  target: PageTarget & { browser: B },
   kind: K,
   options: OpenPageOptions,
-): Promise<TestPage<PageApis[K]>> {
-  const ownContext = 'newContext' in target ? await target.newContext(CONTEXT_OPTIONS) : undefined;
-  const page = await (ownContext ?? (target as BrowserContext)).newPage();
-  const handle = new TestPage<PageApis[K]>(options.name ?? kind, page, ownContext);
+): Promise<TestPage<PageApis[K], NativePages[B]>> {
+  const { page, driver } = await openBrowserPage<B>(target);
+  const handle = new TestPage<PageApis[K], NativePages[B]>(options.name ?? kind, page, driver);
   const timeout = options.timeoutMs ?? 10_000;
   // A page whose script fails to load logs an error: give up at once rather than at `timeout`.
   let onError = (_: unknown) => {};
   const failed = new Promise<never>((_, reject) => {
     onError = (error) => reject(new Error(String(error)));
   });
-  const onConsole = (message: ConsoleMessage) => {
-    if (message.type() === 'error') onError(message.text());
-  };
-  page.on('console', onConsole);
-  page.on('pageerror', onError);
+  const offConsole = driver.onConsole((type, text) => {
+    if (type === 'error') onError(text);
+  });
+  const offError = driver.onError(onError);
   try {
     const query = new URLSearchParams({ signaling: options.signalingUrl });
     await Promise.race([
       failed,
       (async () => {
-        await page.goto(`${options.pagesUrl}/${kind}.html?${query}`, {
-          timeout,
-          waitUntil: 'commit',
-        });
-        await page.waitForFunction(() => window.peerlaneTest !== undefined, undefined, { timeout });
+        await driver.goto(`${options.pagesUrl}/${kind}.html?${query}`, timeout);
+        await driver.waitFor(() => window.peerlaneTest !== undefined, timeout);
       })(),
     ]);
   } catch (error) {
@@ -137,8 +140,9 @@ export async function openTestPage<K extends PageKind>(
     const reason = error instanceof Error ? error.message : String(error);
     const message = `[${handle.name}] the ${kind} page did not load: ${reason}`;
     throw new Error(`${message}\n${handle.log.join('\n')}`, { cause: error });
+  } finally {
+    offConsole();
+    offError();
   }
-  page.off('console', onConsole);
-  page.off('pageerror', onError);
   return handle;
 }

@@ -1,4 +1,5 @@
 import type { Browser, BrowserContext } from 'playwright-core';
+import type { BrowserContext as FirefoxContext } from 'puppeteer-core';
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import type { SignalingServerOptions } from '../../../signaling/options.js';
 import { createSignalingServer, type SignalingServer } from '../../../signaling/server.js';
@@ -7,9 +8,21 @@ import { launchChromium } from './chromium.js';
 import { ensureDemoBuild } from './demo-build.js';
 import { type DemoPage, openDemoPage } from './demo-page.js';
 import { type DemoServer, serveDemo } from './demo-server.js';
+import { type FirefoxSession, launchFirefox } from './firefox.js';
+import type { BrowserName, NativePages, PageTarget } from './page-driver.js';
 import { type PageServer, servePages } from './page-server.js';
 import { ensureSdkBundle } from './sdk-bundle.js';
 import { CONTEXT_OPTIONS, openTestPage, type TestPage } from './test-page.js';
+
+/** Where a page runs, as `openPage` and `openDemo` take it. */
+export interface PagePlacement<B extends BrowserName> {
+  /** Label in error messages and logs. @default `<kind>-<n>` */
+  name?: string;
+  /** A context of its own (other permissions, fresh storage) instead of the test's shared one. @default false */
+  isolated?: boolean;
+  /** The browser to open it in; it must be in `useE2e({ browsers })`. @default 'chromium' */
+  browser?: B;
+}
 
 /** Options of {@link useE2e}. */
 export interface E2eOptions {
@@ -28,12 +41,19 @@ export interface E2eOptions {
    * @default false
    */
   demo?: boolean;
+  /**
+   * The browsers the file's pages run in, each launched once for the file in `beforeAll`
+   * (Firefox takes 6–10 s: list it only where a test uses it). @default ['chromium']
+   */
+  browsers?: readonly BrowserName[];
 }
 
 /** The fixtures {@link useE2e} provides; valid inside tests. */
 export interface E2e {
   /** The file's Chromium (relaunched if it died, e.g. before a retry). */
   readonly browser: Browser;
+  /** With `browsers` listing Firefox: the file's Firefox (relaunched if it died). */
+  readonly firefox: FirefoxSession;
   /** This test's signaling server (a fresh one per test). */
   readonly signaling: SignalingServer;
   /** With `demo: true`: this test's server of the built demo (its `signaling` is `e2e.signaling`). */
@@ -42,7 +62,10 @@ export interface E2e {
    * With `demo: true`: opens the demo at `#room` and waits for its lobby. Like
    * `openPage`, the page is closed after the test, which fails if it logged an error.
    */
-  openDemo(room: string, options?: { name?: string; isolated?: boolean }): Promise<DemoPage>;
+  openDemo<B extends BrowserName = 'chromium'>(
+    room: string,
+    options?: PagePlacement<B>,
+  ): Promise<DemoPage<NativePages[B]>>;
   /** Origin of the test pages. */
   readonly pagesUrl: string;
   /**
@@ -50,10 +73,10 @@ export interface E2e {
    * after the test, which fails if the page logged an error it did not allow. Pages of a
    * test share one browser context (cache, permissions, storage) unless `isolated`.
    */
-  openPage<K extends PageKind>(
+  openPage<K extends PageKind, B extends BrowserName = 'chromium'>(
     kind: K,
-    options?: { name?: string; isolated?: boolean },
-  ): Promise<TestPage<PageApis[K]>>;
+    options?: PagePlacement<B>,
+  ): Promise<TestPage<PageApis[K], NativePages[B]>>;
   /** A room name no other test of this run uses. */
   room(): string;
   /** Runs `cleanup` after this test: after its pages close, before its signaling server does. */
@@ -61,8 +84,8 @@ export interface E2e {
 }
 
 /**
- * Registers the hooks of an end-to-end test file: one Chromium and one page server for the
- * file, a fresh signaling server per test, and every page and deferred cleanup closed after
+ * Registers the hooks of an end-to-end test file: one Chromium (and, when asked, one
+ * Firefox) and one page server for the file, a fresh signaling server per test, and every page and deferred cleanup closed after
  * each test. Call it at the top of a `describe`.
  *
  * @example
@@ -75,27 +98,35 @@ export interface E2e {
  * });
  */
 export function useE2e(options: E2eOptions = {}): E2e {
+  const browsers = options.browsers ?? ['chromium'];
   let browser: Browser | undefined;
+  let firefox: FirefoxSession | undefined;
   let pages: PageServer | undefined;
   let signaling: SignalingServer | undefined;
   let demo: DemoServer | undefined;
-  /** This test's shared browser context, made on first use. */
+  /** This test's shared browser contexts, made on first use. */
   let context: BrowserContext | undefined;
-  let open: TestPage<unknown>[] = [];
+  let firefoxContext: FirefoxContext | undefined;
+  let open: TestPage<unknown, unknown>[] = [];
   let cleanups: Array<() => unknown> = [];
   let rooms = 0;
 
+  const chromiumLaunch = () => launchChromium({ extraArgs: options.launchArgs ?? [] });
+
+  // Firefox's launch alone may take 10 s on a loaded machine: more than the default hook time.
   beforeAll(async () => {
-    [browser, pages] = await Promise.all([
-      launchChromium({ extraArgs: options.launchArgs ?? [] }),
+    [browser, firefox, pages] = await Promise.all([
+      browsers.includes('chromium') ? chromiumLaunch() : undefined,
+      browsers.includes('firefox') ? launchFirefox() : undefined,
       servePages(),
       options.sdk ? ensureSdkBundle() : undefined,
       options.demo ? ensureDemoBuild() : undefined,
     ]);
-  });
+  }, 60_000);
 
   afterAll(async () => {
     await browser?.close();
+    await firefox?.close();
     await pages?.close();
   });
 
@@ -122,7 +153,9 @@ export function useE2e(options: E2eOptions = {}): E2e {
     try {
       await Promise.all(closing.map((page) => page.close()));
       await context?.close().catch(() => {});
+      await firefoxContext?.close().catch(() => {});
       context = undefined;
+      firefoxContext = undefined;
       for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
     } finally {
       cleanups = [];
@@ -133,15 +166,31 @@ export function useE2e(options: E2eOptions = {}): E2e {
     if (errors.length > 0) throw new Error(`pages logged unexpected errors:\n${errors.join('\n')}`);
   });
 
-  /** The browser (relaunched if it died) for an isolated page, else this test's shared context. */
-  const pageTarget = async (isolated: boolean): Promise<Browser | BrowserContext> => {
+  /**
+   * Where a page of `name` goes: the browser (relaunched if it died) for an isolated page,
+   * else this test's shared context in it.
+   */
+  const pageTarget = async (name: BrowserName, isolated: boolean): Promise<PageTarget> => {
+    if (!browsers.includes(name)) {
+      throw new Error(`a ${name} page needs useE2e({ browsers: [..., '${name}'] })`);
+    }
+    if (name === 'firefox') {
+      if (!firefox?.browser.connected) {
+        await firefox?.close();
+        firefox = await launchFirefox();
+        firefoxContext = undefined;
+      }
+      if (isolated) return { browser: 'firefox', in: firefox.browser };
+      firefoxContext ??= await firefox.browser.createBrowserContext();
+      return { browser: 'firefox', in: firefoxContext };
+    }
     if (!browser?.isConnected()) {
-      browser = await launchChromium({ extraArgs: options.launchArgs ?? [] });
+      browser = await chromiumLaunch();
       context = undefined;
     }
-    if (isolated) return browser;
+    if (isolated) return { browser: 'chromium', in: browser };
     context ??= await browser.newContext(CONTEXT_OPTIONS);
-    return context;
+    return { browser: 'chromium', in: context };
   };
 
   const need = <T>(value: T | undefined, what: string): T => {
@@ -153,6 +202,9 @@ export function useE2e(options: E2eOptions = {}): E2e {
     get browser() {
       return need(browser, 'e2e.browser');
     },
+    get firefox() {
+      return need(firefox, "e2e.firefox (with useE2e({ browsers: ['firefox'] }))");
+    },
     get signaling() {
       return demo ? demo.signaling : need(signaling, 'e2e.signaling');
     },
@@ -162,9 +214,12 @@ export function useE2e(options: E2eOptions = {}): E2e {
     get pagesUrl() {
       return need(pages, 'e2e.pagesUrl').url;
     },
-    async openPage(kind, { name, isolated = false } = {}) {
-      const target = await pageTarget(isolated);
-      const page = await openTestPage(target, kind, {
+    async openPage<K extends PageKind, B extends BrowserName = 'chromium'>(
+      kind: K,
+      { name, isolated = false, browser: which }: PagePlacement<B> = {},
+    ) {
+      const target = await pageTarget(which ?? 'chromium', isolated);
+      const page = await openTestPage<K, B>(target as PageTarget & { browser: B }, kind, {
         pagesUrl: need(pages, 'e2e.openPage').url,
         signalingUrl: (demo?.signaling ?? need(signaling, 'e2e.openPage')).url,
         name: name ?? `${kind}-${open.length + 1}`,
@@ -172,10 +227,13 @@ export function useE2e(options: E2eOptions = {}): E2e {
       open.push(page);
       return page;
     },
-    async openDemo(room, { name, isolated = false } = {}) {
+    async openDemo<B extends BrowserName = 'chromium'>(
+      room: string,
+      { name, isolated = false, browser: which }: PagePlacement<B> = {},
+    ) {
       const server = need(demo, 'e2e.openDemo (with useE2e({ demo: true }))');
-      const target = await pageTarget(isolated);
-      const page = await openDemoPage(target, server.url, room, {
+      const target = await pageTarget(which ?? 'chromium', isolated);
+      const page = await openDemoPage<B>(target as PageTarget & { browser: B }, server.url, room, {
         name: name ?? `demo-${open.length + 1}`,
       });
       open.push(page);

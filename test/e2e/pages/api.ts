@@ -105,6 +105,7 @@ export interface RemoteMedia {
 /** RTP counters from `peer.getStats()`, for one direction of one peer connection. */
 export interface MediaCounts {
   audioPackets: number;
+  videoPackets: number;
   videoFrames: number;
   /** Width of the last video frame, or null. */
   videoWidth: number | null;
@@ -140,6 +141,20 @@ export interface MediaPageApi {
   sent(peerId: string): Promise<MediaCounts>;
   /** `peer.getStats()`'s path and round-trip time. */
   path(peerId: string): Promise<{ transport: string; path: string; rttMs: number | null }>;
+  /**
+   * `peer.getStats()`'s connection-wide numbers: bytes so far, bitrates since this page's
+   * previous `getStats()` of that peer (null on the first), and the selected pair's
+   * candidate types as WebRTC names them.
+   */
+  traffic(peerId: string): Promise<{
+    path: string;
+    localCandidateType: string | null;
+    remoteCandidateType: string | null;
+    bytesReceived: number;
+    bytesSent: number;
+    bitrateInKbps: number | null;
+    bitrateOutKbps: number | null;
+  }>;
   /** Every `stream` / `stream-ended` event so far: `['stream' | 'ended', peerId]`. */
   streamEvents(): Array<[string, string]>;
   leave(): Promise<void>;

@@ -1,5 +1,5 @@
 /**
- * The media page: publishes Chromium's fake camera and microphone through `room.media`
+ * The media page: publishes the browser's fake camera and microphone through `room.media`
  * (SDK bundle from `/peerlane.js`) and reports what arrives from the other peers. Runs in
  * the browser.
  */
@@ -39,6 +39,7 @@ function remoteMedia(peerId: string): RemoteMedia {
 function counts(side: Peerlane.PeerStats['inbound']): MediaCounts {
   return {
     audioPackets: side.audio?.packets ?? 0,
+    videoPackets: side.video?.packets ?? 0,
     videoFrames: side.video?.frames ?? 0,
     videoWidth: side.video?.frameWidth ?? null,
   };
@@ -104,6 +105,18 @@ const api: MediaPageApi = {
   async path(peerId) {
     const stats = await peer(peerId).getStats();
     return { transport: stats.transport, path: stats.pairType, rttMs: stats.rttMs ?? null };
+  },
+  async traffic(peerId) {
+    const stats = await peer(peerId).getStats();
+    return {
+      path: stats.path,
+      localCandidateType: stats.localCandidateType ?? null,
+      remoteCandidateType: stats.remoteCandidateType ?? null,
+      bytesReceived: stats.bytesReceived,
+      bytesSent: stats.bytesSent,
+      bitrateInKbps: stats.bitrateInKbps ?? null,
+      bitrateOutKbps: stats.bitrateOutKbps ?? null,
+    };
   },
   streamEvents: () => events,
   leave: () => joined().leave(),

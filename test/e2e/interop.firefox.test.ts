@@ -1,0 +1,264 @@
+/**
+ * Firefox ↔ Chromium: one page in each browser (Debian's firefox-esr through
+ * puppeteer-core, Chromium through playwright-core), a real server, WebRTC on loopback.
+ * One Firefox for the whole file (its launch takes 6–10 s): keep the tests few. Each test
+ * opens a Firefox page next to a Chromium one, so the time limits are above Vitest's 20 s.
+ */
+import { describe, expect, it } from 'vitest';
+import { type BrowserName, type PageDriver, type TestPage, useE2e } from './harness/index.js';
+import type { MediaCounts, MediaPageApi } from './pages/api.js';
+
+const MiB = 1024 * 1024;
+const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+type MediaPage = TestPage<MediaPageApi, unknown>;
+
+/** What arrives from `from` at `page` during `ms` (RTP counters of `peer.getStats()`). */
+async function flow(page: MediaPage, from: string, ms = 1000): Promise<MediaCounts> {
+  const before = await page.api.received(from);
+  await settle(ms);
+  const after = await page.api.received(from);
+  return {
+    audioPackets: after.audioPackets - before.audioPackets,
+    videoPackets: after.videoPackets - before.videoPackets,
+    videoFrames: after.videoFrames - before.videoFrames,
+    videoWidth: after.videoWidth,
+  };
+}
+
+/** What `page` sends to `to` during `ms`. */
+async function sending(page: MediaPage, to: string, ms = 1000) {
+  const before = await page.api.sent(to);
+  await settle(ms);
+  const after = await page.api.sent(to);
+  return {
+    audioPackets: after.audioPackets - before.audioPackets,
+    videoPackets: after.videoPackets - before.videoPackets,
+  };
+}
+
+/**
+ * Video frames the demo's tile of `name` (found by its accessible name) presents during
+ * `ms`, counted with requestVideoFrameCallback: Firefox's getVideoPlaybackQuality()
+ * reports 0 frames for live video.
+ */
+function tileFrames(driver: PageDriver, name: string, ms = 1000): Promise<number> {
+  return driver.evaluate(
+    async ({ name, ms }) => {
+      const tile = [...document.querySelectorAll('[aria-label]')].find(
+        (e) => e.getAttribute('aria-label')?.split(',')[0] === name && e.querySelector('video'),
+      );
+      const video = tile?.querySelector('video');
+      if (!video) return 0;
+      let frames = 0;
+      let counting = true;
+      const tick = () => {
+        frames += 1;
+        if (counting) video.requestVideoFrameCallback(tick);
+      };
+      video.requestVideoFrameCallback(tick);
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      counting = false;
+      return frames;
+    },
+    { name, ms },
+  );
+}
+
+/** Tooltips (`title`) inside the demo's tile of `name`: the connection badge says its path and rates. */
+function tileTitles(driver: PageDriver, name: string): Promise<string[]> {
+  return driver.evaluate((name) => {
+    const tile = [...document.querySelectorAll('[aria-label]')].find(
+      (e) => e.getAttribute('aria-label')?.split(',')[0] === name && e.querySelector('video'),
+    );
+    return [...(tile?.querySelectorAll<HTMLElement>('[title]') ?? [])].map((e) => e.title);
+  }, name);
+}
+
+/** Video RTP packets the demo's room received so far from every peer (`peer.getStats()`). */
+function videoPacketsIn(driver: PageDriver): Promise<number> {
+  return driver.evaluate(async () => {
+    let packets = 0;
+    for (const peer of window.peerlaneRoom?.peers ?? []) {
+      packets += (await peer.getStats()).inbound.video?.packets ?? 0;
+    }
+    return packets;
+  }, undefined);
+}
+
+// At most one retry (see test/e2e/README.md); never more.
+describe('Firefox ↔ Chromium', { retry: 1 }, () => {
+  // One Firefox for the file. `demo`: each test's signaling server also serves the demo.
+  const e2e = useE2e({ sdk: true, demo: true, browsers: ['chromium', 'firefox'] });
+
+  /** One page of `kind` in each browser, joined to one room; Firefox joins first. */
+  async function pair<K extends 'sdk' | 'files' | 'media'>(kind: K) {
+    const room = e2e.room();
+    const open = (browser: BrowserName) => e2e.openPage(kind, { name: browser, browser });
+    const [fox, chrome] = [await open('firefox'), await open('chromium')];
+    return { room, fox, chrome };
+  }
+
+  it('exchanges text both ways, and bytes byte-exact', async () => {
+    const { room, fox, chrome } = await pair('sdk');
+    const f = await fox.api.join(room);
+    const c = await chrome.api.join(room);
+    await fox.api.waitForOpen(c.selfId);
+    await chrome.api.waitForOpen(f.selfId);
+    await fox.api.send(c.selfId, 'from firefox');
+    await chrome.api.send(f.selfId, 'from chromium');
+    expect(await chrome.api.nextMessage()).toEqual({ from: f.selfId, text: 'from firefox' });
+    expect(await fox.api.nextMessage()).toEqual({ from: c.selfId, text: 'from chromium' });
+    const sent = await fox.api.sendPattern(c.selfId, 3 * MiB + 1, 9);
+    expect(await chrome.api.nextBytes()).toEqual(sent);
+  }, 40_000);
+
+  it('sends a file each way with sendFile, SHA-256 equal', async () => {
+    const { room, fox, chrome } = await pair('files');
+    const f = (await fox.api.join(room)).selfId;
+    const c = (await chrome.api.join(room)).selfId;
+    await fox.api.waitForOpen(c);
+    await chrome.api.waitForOpen(f);
+    const size = 4 * MiB + 7; // not a whole number of chunks
+    for (const [from, to, toId, seed] of [
+      [fox, chrome, c, 11],
+      [chrome, fox, f, 12],
+    ] as const) {
+      const [id] = await from.api.sendPattern(toId, size, seed);
+      const { transfer } = await to.api.answerNext('blob');
+      const [atSender, atReceiver] = await Promise.all([
+        from.api.outcome(id ?? 0),
+        to.api.outcome(transfer ?? 0),
+      ]);
+      expect(atSender).toMatchObject({ state: 'complete', bytesConfirmed: size });
+      expect(atReceiver).toMatchObject({ state: 'complete', size });
+      expect(atReceiver.sha256).toBe(await from.api.patternSha256(size, seed));
+    }
+  }, 60_000);
+
+  it('makes a call: frames decoded both ways, real byte counts and a host path in Firefox', async () => {
+    const { room, fox, chrome } = await pair('media');
+    const f = (await fox.api.join(room, { publish: true })).selfId;
+    const c = (await chrome.api.join(room, { publish: true })).selfId;
+    await fox.api.waitForMedia(c, 1, 1, 10_000);
+    await chrome.api.waitForMedia(f, 1, 1, 10_000);
+    for (const [page, from] of [
+      [fox, c],
+      [chrome, f],
+    ] as const) {
+      const got = await flow(page, from);
+      expect(got.videoFrames, `frames decoded in ${page.browser}`).toBeGreaterThan(5);
+      expect(got.audioPackets, `audio packets in ${page.browser}`).toBeGreaterThan(20);
+    }
+    // Firefox's transport report has no byte counters: they come from the selected pair.
+    // Both pages are on loopback: a peer-reflexive end (Firefox's checks often outrun the
+    // trickled candidate) is still a host, not NAT.
+    await fox.api.traffic(c); // the first sample has no bitrate
+    await settle(1000);
+    for (const page of [fox, chrome]) {
+      const traffic = await page.api.traffic(page === fox ? c : f);
+      const what = `${page.browser}: ${JSON.stringify(traffic)}`;
+      expect(traffic.bytesReceived, what).toBeGreaterThan(50_000);
+      expect(traffic.bytesSent, what).toBeGreaterThan(50_000);
+      expect(traffic.path, what).toBe('host');
+    }
+    const rates = await fox.api.traffic(c);
+    expect(rates.bitrateInKbps).toBeGreaterThan(50);
+    expect(rates.bitrateOutKbps).toBeGreaterThan(50);
+  }, 40_000);
+
+  it('mutes and stops video in either browser: no RTP at all until turned back on', async () => {
+    const { room, fox, chrome } = await pair('media');
+    const f = (await fox.api.join(room, { publish: true })).selfId;
+    const c = (await chrome.api.join(room, { publish: true })).selfId;
+    await fox.api.waitForMedia(c, 1, 1, 10_000);
+    await chrome.api.waitForMedia(f, 1, 1, 10_000);
+    for (const [sender, receiver, senderId, receiverId] of [
+      [fox, chrome, f, c],
+      [chrome, fox, c, f],
+    ] as const) {
+      const who = `from ${sender.browser}`;
+      expect((await flow(receiver, senderId, 500)).videoFrames, who).toBeGreaterThan(0);
+      await sender.api.setVideoEnabled(false);
+      await sender.api.setAudioEnabled(false);
+      await settle(300); // packets already in flight
+      // Firefox used to send ~1 frame/s after replaceTrack(null): count packets, not frames.
+      const [out, got] = await Promise.all([
+        sending(sender, receiverId, 1500),
+        flow(receiver, senderId, 1500),
+      ]);
+      expect(out, `sent ${who} while muted`).toEqual({ audioPackets: 0, videoPackets: 0 });
+      expect(got, `received ${who} while muted`).toMatchObject({
+        audioPackets: 0,
+        videoPackets: 0,
+        videoFrames: 0,
+      });
+      // The tracks stay: muting is not unpublishing.
+      expect(await receiver.api.remoteMedia(senderId)).toMatchObject({ audio: 1, video: 1 });
+
+      await sender.api.setVideoEnabled(true);
+      await sender.api.setAudioEnabled(true);
+      await settle(500);
+      const back = await flow(receiver, senderId);
+      expect(back.videoFrames, `frames ${who} after turning video on`).toBeGreaterThan(5);
+      expect(back.audioPackets, `audio ${who} after unmuting`).toBeGreaterThan(20);
+    }
+  }, 40_000);
+
+  it("talks over the server's relay with transport: 'relay' (text and a file)", async () => {
+    const room = e2e.room();
+    const fox = await e2e.openPage('relay', { name: 'firefox', browser: 'firefox' });
+    const chrome = await e2e.openPage('relay', { name: 'chromium' });
+    const f = (await fox.api.join(room, { transport: 'relay' })).selfId;
+    const c = (await chrome.api.join(room, { transport: 'relay' })).selfId;
+    await fox.api.waitForTransport(c, 'relay');
+    await chrome.api.waitForTransport(f, 'relay');
+    await fox.api.send(c, 'relayed from firefox');
+    expect(await chrome.api.nextMessage()).toMatchObject({ from: f, text: 'relayed from firefox' });
+    await chrome.api.send(f, 'relayed from chromium');
+    expect(await fox.api.nextMessage()).toMatchObject({ from: c, text: 'relayed from chromium' });
+    const [sent, received] = await Promise.all([
+      fox.api.sendFile(c, 2 * MiB + 3, 13),
+      chrome.api.receiveFile(30_000),
+    ]);
+    expect(received).toEqual({ ...sent, from: f });
+    expect(await fox.api.peerConnections()).toBe(0);
+    expect(await chrome.api.peerConnections()).toBe(0);
+  }, 40_000);
+
+  it('runs the demo with one page in each browser: a call, the badge, stop video', async () => {
+    const room = e2e.room();
+    const fox = await e2e.openDemo(room, { name: 'firefox', browser: 'firefox' });
+    const chrome = await e2e.openDemo(room, { name: 'chromium' });
+    // By label and button name, as a person finds them.
+    for (const [page, name] of [
+      [fox, 'Fiona'],
+      [chrome, 'Chris'],
+    ] as const) {
+      await page.driver.fill('Your name', name);
+      await page.driver.click('Join call');
+    }
+    await expect
+      .poll(() => tileFrames(fox.driver, 'Chris'), { timeout: 10_000 })
+      .toBeGreaterThan(5);
+    await expect
+      .poll(() => tileFrames(chrome.driver, 'Fiona'), { timeout: 10_000 })
+      .toBeGreaterThan(5);
+    // The badge refreshes every 2 s: on loopback it is direct on the local network, with
+    // real rates (Firefox used to say "through NAT" and "↓ 0 kbit/s, ↑ 0 kbit/s").
+    const badge = /^Direct connection, on the local network — ↓ [1-9][\d.]* [kM]bit\/s, ↑ [1-9]/;
+    await expect
+      .poll(() => tileTitles(fox.driver, 'Chris'), { timeout: 10_000 })
+      .toContainEqual(expect.stringMatching(badge));
+
+    await fox.driver.click('Stop video');
+    await settle(500); // packets already in flight
+    const before = await videoPacketsIn(chrome.driver);
+    await settle(1500);
+    expect(await videoPacketsIn(chrome.driver)).toBe(before);
+    await fox.driver.click('Start video');
+    await expect
+      .poll(() => tileFrames(chrome.driver, 'Fiona'), { timeout: 10_000 })
+      .toBeGreaterThan(5);
+  }, 60_000);
+});
