@@ -24,6 +24,8 @@ export type StatsTransport = 'webrtc' | 'relay';
 export interface RtpCounts {
   packets: number;
   bytes: number;
+  /** Inbound: packets that never arrived (RTP sequence gaps), so far. Undefined outbound. */
+  packetsLost: number | undefined;
   /** Video: frames decoded (inbound) or sent (outbound). Undefined for audio. */
   frames: number | undefined;
   /** Video: the resolution of the last frame, when known. */
@@ -157,6 +159,7 @@ export function summarize(reports: ReadonlyMap<string, Report>): PeerStats {
     const counts: RtpCounts = {
       packets: num(inbound ? report.packetsReceived : report.packetsSent) ?? 0,
       bytes: num(inbound ? report.bytesReceived : report.bytesSent) ?? 0,
+      packetsLost: inbound ? (num(report.packetsLost) ?? 0) : undefined,
       frames:
         kind === 'video' ? num(inbound ? report.framesDecoded : report.framesSent) : undefined,
       frameWidth: num(report.frameWidth),
@@ -183,6 +186,10 @@ function add(a: RtpCounts | undefined, b: RtpCounts): RtpCounts {
   return {
     packets: a.packets + b.packets,
     bytes: a.bytes + b.bytes,
+    packetsLost:
+      a.packetsLost === undefined && b.packetsLost === undefined
+        ? undefined
+        : (a.packetsLost ?? 0) + (b.packetsLost ?? 0),
     frames: frames ? undefined : (a.frames ?? 0) + (b.frames ?? 0),
     frameWidth: b.frameWidth ?? a.frameWidth,
     frameHeight: b.frameHeight ?? a.frameHeight,
