@@ -101,7 +101,11 @@ export class People {
     this.room.on('peer-left', (peer) => this.#left(peer));
     this.room.on('peer-updated', (peer) => this.#relabel(peer));
     this.room.on('transport-change', (peer) => void this.#refresh(peer));
-    this.room.on('connection-state', (peer) => void this.#refresh(peer));
+    this.room.on('connection-state', (peer, state) => {
+      // Connected: from now on, silence counts (a demo page beats every 2 s).
+      if (state === 'connected' && !this.liveness.known(peer.id)) this.liveness.heard(peer.id);
+      void this.#refresh(peer);
+    });
     this.#beat = setInterval(() => this.#sendBeat(), BEAT_MS);
     this.#sendBeat();
     this.badges.start();

@@ -5,7 +5,8 @@
  * grace periods (about a minute). So the demo asks for itself: every page broadcasts a
  * tiny "beat" every {@link BEAT_MS}, and a person heard from before who stays silent is
  * `lost` after {@link LOST_AFTER_MS} and `gone` (their tile removed) after
- * {@link GONE_AFTER_MS}. A person never heard from yet is judged by the SDK alone.
+ * {@link GONE_AFTER_MS}. The clock starts at the first message or once the connection
+ * is up, whichever comes first; before that the SDK's state alone says how they are.
  */
 
 /** How often each page says it is alive. */
