@@ -110,6 +110,7 @@ export class People {
     this.#sendBeat();
     this.badges.start();
     this.#relabelAll();
+    this.#changed();
   }
 
   stop(): void {
