@@ -7,7 +7,11 @@ const focused = (demo: DemoPage) =>
   demo.page.evaluate(() => {
     const active = document.activeElement;
     if (!(active instanceof HTMLElement)) return '';
-    return (active.getAttribute('aria-label') ?? active.innerText).trim().replace(/\s+/g, ' ');
+    const label = active.getAttribute('aria-label');
+    if (label !== null) return label;
+    const copy = active.cloneNode(true) as HTMLElement;
+    for (const hidden of copy.querySelectorAll('[hidden]')) hidden.remove();
+    return (copy.textContent ?? '').trim().replace(/\s+/g, ' ');
   });
 
 // One retry at most (see test/e2e/README.md); never more.
