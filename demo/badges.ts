@@ -37,7 +37,7 @@ export function statusFor(input: StatusInput): PersonStatus {
     return {
       kind: 'unreachable',
       text: 'Unreachable',
-      detail: `No path between your network and ${name}'s`,
+      detail: `Can't reach ${name}: no path between your networks`,
     };
   }
   if (presence !== 'live' || state === 'reconnecting') {

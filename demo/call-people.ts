@@ -200,11 +200,9 @@ export class People {
         dismissible: true,
       });
     } else if (status.kind === 'unreachable') {
-      this.parts.notices.show(
-        key,
-        `Can't reach ${this.label(peer)}: ${status.detail.toLowerCase()}. The others are not affected.`,
-        { tone: 'error' },
-      );
+      this.parts.notices.show(key, `${status.detail}. The others are not affected.`, {
+        tone: 'error',
+      });
     } else {
       this.parts.notices.hide(key);
     }

@@ -78,7 +78,7 @@ describe('a person’s connection status', () => {
     expect(status({ state: 'failed', presence: 'lost' })).toEqual({
       kind: 'unreachable',
       text: 'Unreachable',
-      detail: "No path between your network and Bob's",
+      detail: "Can't reach Bob: no path between your networks",
     });
   });
 });
