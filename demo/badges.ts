@@ -1,69 +1,92 @@
 import type { ConnectionState, PeerStats, RemotePeer, Room } from '../sdk/index.js';
-import type { BadgeKind, CallGrid } from './call-grid.js';
+import type { Presence } from './presence.js';
 
-/** How often the badges read each connection's statistics. */
-const REFRESH_MS = 2000;
+/** How often the badges (and the open connection panel) read each connection's statistics. */
+export const REFRESH_MS = 2000;
 
-export interface Badge {
+/** How a person's connection looks: the badge's color and icon. */
+export type BadgeKind = 'connecting' | 'direct' | 'turn' | 'relay' | 'lost' | 'unreachable';
+
+/**
+ * What the page says about one person's connection, all of it visible without hovering:
+ * `text` on the badge, `detail` as a line on the tile (empty when all is well).
+ */
+export interface PersonStatus {
   kind: BadgeKind;
   text: string;
-  title: string;
+  detail: string;
 }
 
-/** What the badge of a peer says, from its connection state and latest statistics. */
-export function badgeFor(state: ConnectionState, stats: PeerStats | undefined): Badge {
+/** What the status is made from. */
+export interface StatusInput {
+  /** The person's name as shown. */
+  name: string;
+  state: ConnectionState;
+  /** The latest statistics (undefined while connecting, or when they could not be read). */
+  stats: PeerStats | undefined;
+  /** The demo's own liveness test (presence.ts). */
+  presence: Presence;
+  /** Their video is arriving (a relay carries none). */
+  receivingVideo: boolean;
+}
+
+/** The status of one person, from the SDK's state, the statistics and their silence. */
+export function statusFor(input: StatusInput): PersonStatus {
+  const { name, state, stats, presence } = input;
+  if (state === 'failed' || state === 'closed') {
+    return {
+      kind: 'unreachable',
+      text: 'Unreachable',
+      detail: `Can't reach ${name}: no path between your networks`,
+    };
+  }
+  if (presence !== 'live' || state === 'reconnecting') {
+    return {
+      kind: 'lost',
+      text: 'Connection lost',
+      detail: `Connection lost — waiting for ${name}`,
+    };
+  }
   if (stats?.transport === 'relay') {
-    // Messages and files go through the signaling server; audio and video cannot.
     return {
       kind: 'relay',
       text: 'Relay',
-      title: 'No direct path: chat and files go through the server, without video',
-    };
-  }
-  if (state === 'failed' || state === 'closed') {
-    return { kind: 'unreachable', text: 'Unreachable', title: 'No connection to this person' };
-  }
-  if (state === 'reconnecting') {
-    return {
-      kind: 'connecting',
-      text: 'Reconnecting…',
-      title: 'The connection dropped; restoring it',
+      // The relay carries messages and files; audio and video need a WebRTC path.
+      detail: input.receivingVideo ? '' : 'Through the server: chat and files only, no video',
     };
   }
   if (state === 'connecting' || !stats || stats.pairType === 'unknown') {
-    return { kind: 'connecting', text: 'Connecting…', title: 'Finding a way to connect' };
+    return { kind: 'connecting', text: 'Connecting…', detail: '' };
   }
   const rtt = stats.rttMs === undefined ? '' : ` · ${Math.round(stats.rttMs)} ms`;
-  const rates = rateText(stats);
-  if (stats.pairType === 'turn') {
-    return { kind: 'turn', text: `TURN${rtt}`, title: `Through a TURN server${rates}` };
-  }
-  const how = stats.pairType === 'host' ? 'on the local network' : 'through NAT';
-  return { kind: 'direct', text: `Direct${rtt}`, title: `Direct connection, ${how}${rates}` };
+  if (stats.pairType === 'turn') return { kind: 'turn', text: `TURN${rtt}`, detail: '' };
+  return { kind: 'direct', text: `Direct${rtt}`, detail: '' };
 }
 
-function rateText(stats: PeerStats): string {
-  const { bitrateInKbps: down, bitrateOutKbps: up } = stats;
-  if (down === undefined || up === undefined) return '';
-  const kbps = (value: number) =>
-    value >= 1000 ? `${(value / 1000).toFixed(1)} Mbit/s` : `${value} kbit/s`;
-  return ` — ↓ ${kbps(down)}, ↑ ${kbps(up)}`;
+/** What one person's tile needs to show a status. */
+export interface StatusTarget {
+  setStatus(status: PersonStatus): void;
 }
 
 /**
- * Keeps each remote tile's badge current: at once when the connection changes state, and
- * every 2 s from `peer.getStats()` (path and round-trip time).
+ * Keeps each person's status current: at once when the connection changes, and every
+ * {@link REFRESH_MS} from `peer.getStats()` and the liveness test. `inputOf` supplies
+ * what the call knows about the person (name, presence, video).
  */
 export class ConnectionBadges {
   #timer: ReturnType<typeof setInterval> | undefined;
+  readonly #latest = new Map<string, PeerStats>();
 
   constructor(
     private readonly room: Room,
-    private readonly grid: CallGrid,
+    private readonly targetOf: (id: string) => StatusTarget | undefined,
+    private readonly inputOf: (peer: RemotePeer) => Omit<StatusInput, 'state' | 'stats'>,
+    private readonly onTick: () => void = () => {},
   ) {}
 
   start(): void {
     this.#timer ??= setInterval(() => {
+      this.onTick();
       for (const peer of this.room.peers) void this.refresh(peer);
     }, REFRESH_MS);
     for (const peer of this.room.peers) void this.refresh(peer);
@@ -74,13 +97,25 @@ export class ConnectionBadges {
     this.#timer = undefined;
   }
 
+  /** The statistics read last for `id` (for the connection panel). */
+  latest(id: string): PeerStats | undefined {
+    return this.#latest.get(id);
+  }
+
+  forget(id: string): void {
+    this.#latest.delete(id);
+  }
+
   async refresh(peer: RemotePeer): Promise<void> {
     let stats: PeerStats | undefined;
     if (peer.state === 'connected' || peer.transport === 'relay') {
       // Rejects when the peer left or its connection is gone: the state says enough then.
       stats = await peer.getStats().catch(() => undefined);
     }
-    const badge = badgeFor(peer.state, stats);
-    this.grid.get(peer.id)?.setBadge(badge.kind, badge.text, badge.title);
+    if (stats) this.#latest.set(peer.id, stats);
+    else this.#latest.delete(peer.id);
+    this.targetOf(peer.id)?.setStatus(
+      statusFor({ ...this.inputOf(peer), state: peer.state, stats }),
+    );
   }
 }

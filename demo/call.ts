@@ -1,15 +1,16 @@
 /**
- * One call, from join to leave: the room's events wired to the grid, the chat, the badges
- * and the controls.
+ * One call, from join to leave: the room's events wired to the people (call-people.ts),
+ * the files (call-files.ts), the chat and the controls.
  */
-import type { RemotePeer, Room } from '../sdk/index.js';
-import { ConnectionBadges } from './badges.js';
-import type { CallGrid, Tile, TileState } from './call-grid.js';
+import type { Room } from '../sdk/index.js';
+import { CallFiles } from './call-files.js';
+import type { CallGrid, TileState } from './call-grid.js';
+import { People } from './call-people.js';
 import { type ChatPanel, decodeChat, encodeChat } from './chat.js';
 import { Controls } from './controls.js';
-import { el } from './dom.js';
 import { cameras } from './local-media.js';
 import type { Notices } from './notices.js';
+import { isBeat } from './presence.js';
 
 export interface CallParts {
   grid: CallGrid;
@@ -17,28 +18,31 @@ export interface CallParts {
   notices: Notices;
   /** Who dropped or picked files go to: "" for everyone, or a peer id (kept up to date here). */
   fileTarget: HTMLSelectElement;
+  /** "3 of 6 people" in the top bar. */
+  count: HTMLElement;
+  /** The "waiting for others" panel. */
+  empty: HTMLElement;
+  /** The connection panel's `<dialog>`. */
+  panel: HTMLDialogElement;
   /** Opens or closes the chat panel; returns whether it is open now. */
   toggleChat(open?: boolean): boolean;
   isChatOpen(): boolean;
+  /** Joins this room again, keeping the chat (the "Rejoin" of a lost server). */
+  rejoin(): void;
 }
 
-/** What a peer's metadata says about it (other apps in the room may send anything). */
-export function tileStateOf(meta: RemotePeer['meta']): TileState {
-  const name = typeof meta.name === 'string' && meta.name.trim() ? meta.name.trim() : 'Guest';
-  return {
-    name: name.slice(0, 40),
-    audioOff: meta.audio === false,
-    videoOff: meta.video === false,
-    screen: meta.screen === true,
-  };
-}
-
-/** What the chat form and the drop zone send through. */
+/** What the page drives in a running call. */
 export interface Call {
   /** Sends a chat message; false when it could not go (the input keeps the text). */
   sendChat(text: string): boolean;
   /** Sends each file to the peer chosen in `fileTarget`, or to everyone. */
   sendFiles(files: File[]): void;
+  /** Redraws the controls (after the chat was opened or closed from outside). */
+  render(): void;
+  /** Leaves the call (then `onLeft`). */
+  leave(): Promise<void>;
+  /** Opens the connection panel of the person `id` (from their badge). */
+  showConnection(id: string): void;
 }
 
 /**
@@ -54,15 +58,24 @@ export function runCall(
   onLeft: () => void,
 ): Call {
   const { grid, chat, notices, fileTarget } = parts;
-  const badges = new ConnectionBadges(room, grid);
   let cameraList: MediaDeviceInfo[] = [];
   let unread = 0;
   let leaving = false;
 
-  const nameOf = (peer: RemotePeer) => tileStateOf(peer.meta).name;
   const media = room.media;
+  const people = new People(room, name, {
+    grid,
+    notices,
+    fileTarget,
+    count: parts.count,
+    empty: parts.empty,
+    panel: parts.panel,
+    event: (text) => chat.addEvent(text),
+    changed: () => render(),
+  });
+  const files = new CallFiles(room, people, chat, notices);
   const selfState = (): TileState => ({
-    name,
+    name: people.selfLabel,
     audioOff: !media.audioEnabled || !media.stream?.getAudioTracks().length,
     videoOff: !media.videoEnabled,
     screen: media.screenSharing,
@@ -118,18 +131,26 @@ export function runCall(
     }
     try {
       await media.shareScreen();
+      notices.hide('screen');
     } catch (error) {
-      // Cancelling the browser's picker is a choice, not a failure.
+      // The browser says NotAllowedError both when the person closes its picker and when
+      // sharing is blocked (a policy, the system's screen-recording permission): say both.
       const cause = error instanceof Error ? error.cause : undefined;
-      if (cause instanceof DOMException && cause.name === 'NotAllowedError') return;
-      notices.show('screen', 'The screen could not be shared.', { tone: 'warning' });
+      const denied = cause instanceof DOMException && cause.name === 'NotAllowedError';
+      notices.show(
+        'screen',
+        denied
+          ? 'Screen sharing was cancelled or is blocked. If you did not cancel it, allow screen recording for this browser (system settings, or the site settings in the address bar) and try again.'
+          : 'The screen could not be shared: this browser or device does not allow it.',
+        { tone: 'warning' },
+      );
     }
   }
 
   async function leave(): Promise<void> {
     if (leaving) return;
     leaving = true;
-    badges.stop();
+    people.stop();
     await room.leave();
     grid.clear();
     onLeft();
@@ -146,6 +167,7 @@ export function runCall(
     }
     const state = selfState();
     self.update(state);
+    grid.layout();
     room.setMeta({ name, audio: !state.audioOff, video: !state.videoOff, screen: state.screen });
     render();
   });
@@ -156,54 +178,14 @@ export function runCall(
   });
 
   // ── the others ─────────────────────────────────────────────────────────────────
-  const targetOption = (id: string) =>
-    [...fileTarget.options].find((option) => option.value === id);
   for (const option of [...fileTarget.options]) if (option.value) option.remove();
-  chat.peerName = (id) => {
-    const peer = room.peer(id);
-    return peer ? nameOf(peer) : 'a peer who left';
-  };
-  const addPeer = (peer: RemotePeer): Tile => {
-    fileTarget.append(el('option', { text: nameOf(peer), attrs: { value: peer.id } }));
-    const tile = grid.add(peer.id, false, tileStateOf(peer.meta));
-    tile.setStream(peer.stream);
-    void badges.refresh(peer);
-    return tile;
-  };
-  for (const peer of room.peers) addPeer(peer);
-  room.on('peer-joined', (peer) => {
-    addPeer(peer);
-    chat.addEvent(`${nameOf(peer)} joined`);
-  });
-  room.on('peer-left', (peer) => {
-    grid.remove(peer.id);
-    targetOption(peer.id)?.remove(); // a selected one: the select falls back to everyone
-    notices.hide(`unreachable-${peer.id}`);
-    chat.addEvent(`${nameOf(peer)} left`);
-  });
-  room.on('peer-updated', (peer) => {
-    grid.get(peer.id)?.update(tileStateOf(peer.meta));
-    const option = targetOption(peer.id);
-    if (option) option.textContent = nameOf(peer);
-  });
-  room.on('stream', (remote, peer) => grid.get(peer.id)?.setStream(remote));
-  room.on('stream-ended', (_, peer) => grid.get(peer.id)?.setStream(undefined));
-  room.on('transport-change', (peer) => void badges.refresh(peer));
-  room.on('connection-state', (peer, state) => {
-    void badges.refresh(peer);
-    if (state === 'failed') {
-      notices.show(
-        `unreachable-${peer.id}`,
-        `Can't reach ${nameOf(peer)}: no direct path between your networks. The others are not affected.`,
-        { tone: 'error' },
-      );
-    } else if (state === 'connected') {
-      notices.hide(`unreachable-${peer.id}`);
-    }
-  });
+  people.start();
+  room.on('peer-updated', () => grid.layout());
+  room.on('stream', (remote, peer) => people.tile(peer.id)?.setStream(remote));
+  room.on('stream-ended', (_, peer) => people.tile(peer.id)?.setStream(undefined));
   room.on('signaling-state', (state) => {
     if (state === 'reconnecting') {
-      notices.show('signaling', 'Signaling lost — reconnecting…', {
+      notices.show('signaling', 'Lost the connection to the server — reconnecting…', {
         tone: 'warning',
         busy: true,
         dismissible: false,
@@ -211,10 +193,11 @@ export function runCall(
     } else if (state === 'connected') {
       notices.hide('signaling');
     } else if (!leaving) {
+      people.stop();
       notices.show('signaling', 'Disconnected from the server.', {
         tone: 'error',
         dismissible: false,
-        action: { label: 'Rejoin', run: () => location.reload() },
+        action: { label: 'Rejoin', run: () => parts.rejoin() },
       });
     }
   });
@@ -232,16 +215,13 @@ export function runCall(
     }
   };
   room.on('message', (data, peer) => {
-    if (typeof data !== 'string') return;
+    people.heard(peer);
+    if (typeof data !== 'string' || isBeat(data)) return;
     const text = decodeChat(data);
-    if (text !== undefined) chat.addText({ name: nameOf(peer), self: false }, text);
+    if (text !== undefined && people.tile(peer.id))
+      chat.addText({ name: people.label(peer), self: false }, text);
   });
-  // Every file offered is taken (into memory: a Blob); its row offers Cancel.
-  room.on('incoming-file', (incoming) => {
-    chat.addTransfer({ name: nameOf(incoming.from), self: false }, incoming.accept());
-  });
-
-  badges.start();
+  files.start();
   render();
 
   return {
@@ -256,23 +236,13 @@ export function runCall(
       chat.addText({ name, self: true }, text);
       return true;
     },
-    sendFiles(files) {
+    sendFiles(list) {
       if (leaving) return;
-      const to = fileTarget.value ? room.peer(fileTarget.value) : undefined;
-      if (fileTarget.value && !to) fileTarget.value = '';
-      if (!to && room.peers.length === 0) {
-        notices.show('file', 'No one else is here yet to send files to.', { tone: 'warning' });
-        return;
-      }
-      for (const file of files) {
-        try {
-          const transfers = to ? [to.sendFile(file)] : room.sendFile(file);
-          for (const transfer of transfers) chat.addTransfer({ name, self: true }, transfer, file);
-        } catch (error) {
-          const message = error instanceof Error ? error.message : String(error);
-          notices.show(`file-${file.name}`, message, { tone: 'warning' });
-        }
-      }
+      if (fileTarget.value && !room.peer(fileTarget.value)) fileTarget.value = '';
+      files.send(list, fileTarget.value, name);
     },
+    render,
+    leave,
+    showConnection: (id) => people.panel.open(id),
   };
 }

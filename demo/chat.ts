@@ -1,6 +1,6 @@
-import type { FileTransfer, TransferProgress, TransferState } from '../sdk/index.js';
-import { el, formatBytes } from './dom.js';
-import { chatFile } from './file-drop.js';
+import { el } from './dom.js';
+import { cleanName } from './file-drop.js';
+import { fileRowParts, type RowParts } from './transfer-row.js';
 
 /** Who wrote a chat entry. */
 export interface Author {
@@ -36,30 +36,6 @@ export function decodeChat(data: string): string | undefined {
   return text.slice(0, MAX_CHAT_CHARS);
 }
 
-/** "45% · 1.2 MB/s · 3 s left", "reconnecting…" and the like. */
-function describe(state: TransferState, bytes: number, now: TransferProgress): string {
-  switch (state) {
-    case 'offered':
-      return 'Waiting';
-    case 'paused':
-      return 'reconnecting…';
-    case 'verifying':
-      return 'Checking';
-    case 'complete':
-      return 'Done';
-    case 'failed':
-      return 'Failed';
-    case 'transferring': {
-      const parts = [now.size ? `${Math.floor((bytes / now.size) * 100)}%` : formatBytes(bytes)];
-      if (now.bytesPerSecond > 0) parts.push(`${formatBytes(now.bytesPerSecond)}/s`);
-      if (now.etaMs !== undefined && now.bytesPerSecond > 0) {
-        parts.push(`${Math.ceil(now.etaMs / 1000)} s left`);
-      }
-      return parts.join(' · ');
-    }
-  }
-}
-
 const TIME = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
 
 /**
@@ -89,84 +65,20 @@ export class ChatPanel {
   }
 
   /**
-   * A file on its way, sent (`sent`: the local file, for its own download link) or
-   * received: name, size, a progress bar, what is happening, Cancel while it runs, and the
-   * download link (and a thumbnail for pictures) once the receiver has verified it.
+   * A row for a file (sent or offered) by `author`: name, size, `note` (e.g. "to Bob"),
+   * progress bar, status and actions. transfer-row.ts fills it in.
    */
-  addTransfer(author: Author, transfer: FileTransfer<Blob> | FileTransfer, sent?: Blob): void {
-    const name = el('span', { class: 'file-name', text: transfer.name });
-    const size = el('span', { class: 'file-size' });
-    const title = el('p', { class: 'message-file transfer' }, [
-      name,
-      size,
-      author.self
-        ? el('span', { class: 'transfer-peer', text: `to ${this.peerName(transfer.peer.id)}` })
-        : null,
-    ]);
-    const progress = el('progress', {
-      class: 'transfer-progress',
-      attrs: { 'aria-label': `${transfer.name}: progress` },
-    });
-    const status = el('span', { class: 'transfer-state' });
-    const cancel = el('button', {
-      class: 'link-button transfer-cancel',
-      text: 'Cancel',
-      attrs: { type: 'button', 'aria-label': `Cancel ${transfer.name}` },
-    });
-    cancel.addEventListener('click', () => transfer.cancel('cancelled in the demo'));
-    const footer = el('div', { class: 'transfer-footer' }, [status, cancel]);
-    const item = this.#message(author, [title, progress, footer]);
-    item.classList.add('transfer-row');
-
-    const show = (state: TransferState, now: TransferProgress = transfer.progress): void => {
-      item.dataset.state = state;
-      // The sender counts what the receiver confirmed; the receiver what arrived.
-      const bytes = author.self ? now.bytesConfirmed : now.bytesTransferred;
-      const total = now.size ?? sent?.size;
-      size.textContent = total === undefined ? '' : formatBytes(total);
-      if (total !== undefined) {
-        progress.max = Math.max(total, 1);
-        progress.value = Math.min(bytes, total);
-      }
-      status.textContent = describe(state, bytes, now);
-      cancel.hidden = state === 'complete' || state === 'failed' || state === 'verifying';
-    };
-    transfer.on('progress', (now) => show(transfer.state, now));
-    transfer.on('state', (state) => show(state));
-    show(transfer.state);
-    transfer.done.then(
-      (result) => {
-        const blob = result ?? sent;
-        if (!blob) return;
-        const file = chatFile(transfer.name, transfer.type, blob);
-        progress.max = Math.max(file.size, 1);
-        progress.value = progress.max;
-        name.replaceWith(
-          el('a', {
-            class: 'file-link',
-            text: file.name,
-            attrs: { href: file.downloadUrl, download: file.name },
-          }),
-        );
-        if (file.imageUrl) {
-          item.append(
-            el('img', { class: 'file-preview', attrs: { src: file.imageUrl, alt: file.name } }),
-          );
-        }
-        show('complete');
-      },
-      (error: unknown) => {
-        show('failed');
-        const code = typeof error === 'object' && error && 'code' in error ? error.code : '';
-        const message = error instanceof Error ? error.message : String(error);
-        status.textContent = `${String(code || 'Failed')}: ${message}`;
-      },
-    );
+  addFileRow(author: Author, name: string, size: number | undefined, note: string): RowParts {
+    const item = this.#message(author, []);
+    const parts = fileRowParts(item, cleanName(name), size, note);
     this.#add(item);
+    return parts;
   }
 
-  /** The name of peer `id`, for "to Bob" on a sent file (call.ts sets it). */
-  peerName: (id: string) => string = () => 'a peer';
+  /** Removes every entry (a new call in another room). */
+  clear(): void {
+    this.list.replaceChildren();
+  }
 
   /** A line about the call itself: someone joined or left. */
   addEvent(text: string): void {

@@ -73,6 +73,10 @@ export class Controls {
     this.#screen.classList.toggle('active', state.sharing);
     toggle(this.#chat, { off: false, disabled: false, label: 'Chat', icon: 'chat' });
     this.#chat.setAttribute('aria-expanded', String(state.chatOpen));
+    // The red count is for the eyes; the name says it in words.
+    const unread = state.chatOpen ? 0 : state.unread;
+    if (unread > 0) this.#chat.setAttribute('aria-label', `Chat, ${unread} unread`);
+    else this.#chat.removeAttribute('aria-label');
     this.#chat.classList.toggle('active', state.chatOpen);
     this.#unread.hidden = state.chatOpen || state.unread === 0;
     this.#unread.textContent = state.unread > 9 ? '9+' : String(state.unread);

@@ -2,8 +2,19 @@
  * Files in the demo: the drop zone, and what a finished transfer becomes on the page.
  * The bytes travel with the SDK's file transfer (`room.sendFile()` / `peer.sendFile()`,
  * the room's `incoming-file` event): their own data channel, SHA-256 checked, resumed
- * after a break, no size limit here. The rows that show them are in chat.ts.
+ * after a break. The rows that show them, with consent for received ones, are in
+ * transfer-row.ts.
  */
+
+/** A file as the chat shows it: a download link, and a thumbnail for pictures. */
+export interface ChatFile {
+  name: string;
+  size: number;
+  /** Object URL of the bytes as `application/octet-stream` (downloads, never renders). */
+  downloadUrl: string;
+  /** Object URL for an `<img>`, for PNG, JPEG, GIF and WebP only. */
+  imageUrl: string | undefined;
+}
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/g;
@@ -69,13 +80,4 @@ export function wireDropZone(
     input.value = '';
     if (files.length > 0) onFiles(files);
   });
-}
-/** A file as the chat shows it: a download link, and a thumbnail for pictures. */
-export interface ChatFile {
-  name: string;
-  size: number;
-  /** Object URL of the bytes as `application/octet-stream` (downloads, never renders). */
-  downloadUrl: string;
-  /** Object URL for an `<img>`, for PNG, JPEG, GIF and WebP only. */
-  imageUrl: string | undefined;
 }

@@ -1,16 +1,19 @@
 /**
- * The demo page: a lobby (name, camera preview), then the call (see call.ts), then a
- * "you left" screen. DOM wiring only; the call itself is the SDK.
+ * The demo page: a lobby (name, camera preview, connection settings), then the call (see
+ * call.ts), then a "you left" screen from which Rejoin returns to the same call and chat.
+ * DOM wiring only; the call itself is the SDK.
  */
 import { joinRoom, PeerlaneError, type Room } from '../sdk/index.js';
 import { type Call, runCall } from './call.js';
 import { CallGrid } from './call-grid.js';
+import { MAX_PEOPLE } from './call-people.js';
 import { ChatPanel } from './chat.js';
 import { byId } from './dom.js';
+import { fillEmptyState } from './empty-state.js';
 import { wireDropZone } from './file-drop.js';
 import { captureCameraAndMic, type LocalCapture, problemText } from './local-media.js';
 import { Notices } from './notices.js';
-import { currentRoom, inviteLink, signalingUrl } from './room-link.js';
+import { currentRoom, inviteLink, relayOnlyAsked, signalingUrl } from './room-link.js';
 
 declare global {
   interface Window {
@@ -20,6 +23,7 @@ declare global {
 }
 
 const NAME_KEY = 'peerlane:name';
+const RELAY_KEY = 'peerlane:relay-only';
 /** Chat starts open where there is room for it beside the videos. */
 const WIDE = window.matchMedia('(min-width: 900px)');
 
@@ -40,32 +44,51 @@ document.title = `${roomName} · Peerlane`;
 window.addEventListener('hashchange', () => location.reload());
 
 // ── copy link ──────────────────────────────────────────────────────────────────
-const copyButton = byId('copy-link', HTMLButtonElement);
-copyButton.addEventListener('click', async () => {
+/** Copies the invite link; `label` says "Copied!" for 2 s, or a notice shows the link. */
+async function copyLink(label: Element | null, idle: string): Promise<void> {
   const link = inviteLink(roomName);
-  const label = copyButton.querySelector('.chip-label');
   try {
     await navigator.clipboard.writeText(link);
     if (label) label.textContent = 'Copied!';
     setTimeout(() => {
-      if (label) label.textContent = 'Copy link';
+      if (label) label.textContent = idle;
     }, 2000);
   } catch {
     notices.show('copy', `Copy this link to invite others: ${link}`, { tone: 'info' });
   }
-});
+}
+const copyButton = byId('copy-link', HTMLButtonElement);
+copyButton.addEventListener(
+  'click',
+  () => void copyLink(copyButton.querySelector('.chip-label'), 'Copy link'),
+);
+const emptyCopy = byId('empty-copy', HTMLButtonElement);
+emptyCopy.addEventListener('click', () => void copyLink(emptyCopy, 'Copy link'));
+fillEmptyState(byId('empty', HTMLElement), inviteLink(roomName));
 
 // ── lobby ──────────────────────────────────────────────────────────────────────
 nameInput.value = localStorage.getItem(NAME_KEY) ?? '';
 let capture: LocalCapture = { stream: undefined, problem: undefined };
-const capturing = captureCameraAndMic().then((result) => {
-  capture = result;
-  preview.srcObject = result.stream ?? null;
-  const hasVideo = (result.stream?.getVideoTracks().length ?? 0) > 0;
-  previewStatus.textContent = hasVideo ? '' : 'Camera off';
-  previewStatus.hidden = hasVideo;
-  if (result.problem) notices.show('media', problemText(result.problem), { tone: 'warning' });
-});
+/** Camera and microphone, for the preview and the call (again for a rejoin: leaving stops them). */
+const startCapture = () =>
+  captureCameraAndMic().then((result) => {
+    capture = result;
+    preview.srcObject = result.stream ?? null;
+    const hasVideo = (result.stream?.getVideoTracks().length ?? 0) > 0;
+    previewStatus.textContent = hasVideo ? '' : 'Camera off';
+    previewStatus.hidden = hasVideo;
+    if (result.problem) notices.show('media', problemText(result.problem), { tone: 'warning' });
+  });
+let capturing = startCapture();
+
+// "Use the relay only": remembered, or asked for by the link (`?transport=relay`).
+const relayOnly = byId('relay-only', HTMLInputElement);
+relayOnly.checked = relayOnlyAsked() || localStorage.getItem(RELAY_KEY) === 'true';
+relayOnly.addEventListener('change', () =>
+  localStorage.setItem(RELAY_KEY, String(relayOnly.checked)),
+);
+if (relayOnly.checked) relayOnly.closest('details')?.setAttribute('open', '');
+const lobbyError = byId('lobby-error', HTMLElement);
 
 const joinForm = byId('join-form', HTMLFormElement);
 joinForm.addEventListener('submit', (event) => {
@@ -76,18 +99,20 @@ if (nameInput.value) joinButton.focus();
 else nameInput.focus();
 
 // ── the call ───────────────────────────────────────────────────────────────────
-const grid = new CallGrid(byId('grid', HTMLElement), () =>
-  notices.show('sound', 'Your browser held back the sound.', {
-    tone: 'info',
-    action: {
-      label: 'Turn on sound',
-      run: () => {
-        grid.unmuteAll();
-        notices.hide('sound');
+const grid = new CallGrid(byId('grid', HTMLElement), {
+  onSoundBlocked: () =>
+    notices.show('sound', 'Your browser held back the sound.', {
+      tone: 'info',
+      action: {
+        label: 'Turn on sound',
+        run: () => {
+          grid.unmuteAll();
+          notices.hide('sound');
+        },
       },
-    },
-  }),
-);
+    }),
+  onBadge: (id) => call?.showConnection(id),
+});
 let call: Call | undefined;
 const chat = new ChatPanel(
   byId('messages', HTMLElement),
@@ -101,20 +126,44 @@ wireDropZone(
   byId('file-input', HTMLInputElement),
   (files) => call?.sendFiles(files),
 );
+const chatToggle = byId('chat-toggle', HTMLButtonElement);
 let chatOpen = WIDE.matches;
 const toggleChat = (open = !chatOpen): boolean => {
   chatOpen = open;
   callView.classList.toggle('chat-open', chatOpen);
+  call?.render();
   return chatOpen;
 };
-byId('chat-close', HTMLButtonElement).addEventListener('click', () => {
+const closeChat = () => {
   toggleChat(false);
-  byId('chat-toggle', HTMLButtonElement).focus();
+  chatToggle.focus();
+};
+byId('chat-close', HTMLButtonElement).addEventListener('click', closeChat);
+// Escape closes the chat (dialogs close themselves on Escape, before this sees it).
+document.addEventListener('keydown', (event) => {
+  if (event.key !== 'Escape' || !call || !chatOpen || document.querySelector('dialog[open]'))
+    return;
+  closeChat();
 });
 
-async function join(): Promise<void> {
+// The logo starts a new call: in a call, ask first.
+const leaveDialog = byId('leave-dialog', HTMLDialogElement);
+byId('brand', HTMLAnchorElement).addEventListener('click', (event) => {
+  if (!call) return;
+  event.preventDefault();
+  leaveDialog.returnValue = '';
+  leaveDialog.showModal();
+});
+leaveDialog.addEventListener('close', async () => {
+  if (leaveDialog.returnValue !== 'leave' || !call) return;
+  await call.leave();
+  location.href = './'; // no room in the URL: a fresh one
+});
+
+async function join(rejoining = false): Promise<void> {
   joinButton.disabled = true;
   joinButton.textContent = 'Joining…';
+  lobbyError.hidden = true;
   await capturing;
   const name = nameInput.value.trim().replace(/\s+/g, ' ').slice(0, 40) || 'Guest';
   localStorage.setItem(NAME_KEY, name);
@@ -126,19 +175,25 @@ async function join(): Promise<void> {
       url: signalingUrl(),
       room: roomName,
       meta: { name, audio: hasAudio, video: hasVideo, screen: false },
+      transport: relayOnly.checked ? 'relay' : 'auto',
     });
   } catch (error) {
-    notices.show('join', joinFailure(error), { tone: 'error' });
-    joinButton.disabled = false;
-    joinButton.textContent = 'Join call';
+    showLobby(joinFailure(error));
+    return;
+  }
+  // Six at most: the server adds joiners one at a time, so the seventh sees six here.
+  if (room.peers.length >= MAX_PEOPLE) {
+    await room.leave();
+    showLobby(FULL);
     return;
   }
   notices.hide('join');
   window.peerlaneRoom = room;
   preview.srcObject = null;
   lobby.hidden = true;
+  leftView.hidden = true;
   callView.hidden = false;
-  toggleChat(chatOpen);
+  if (rejoining) chat.addEvent('You rejoined');
   call = runCall(
     room,
     name,
@@ -148,26 +203,53 @@ async function join(): Promise<void> {
       chat,
       notices,
       fileTarget: byId('file-target', HTMLSelectElement),
+      count: byId('people', HTMLElement),
+      empty: byId('empty', HTMLElement),
+      panel: byId('connection-panel', HTMLDialogElement),
       toggleChat,
       isChatOpen: () => chatOpen,
+      rejoin: () => void rejoin(),
     },
     () => {
       call = undefined;
       window.peerlaneRoom = undefined;
       callView.hidden = true;
       leftView.hidden = false;
+      byId('people', HTMLElement).hidden = true;
       byId('rejoin', HTMLButtonElement).focus();
     },
   );
+  toggleChat(chatOpen);
 }
 
-byId('rejoin', HTMLButtonElement).addEventListener('click', () => location.reload());
+/** Back to the lobby with `error` said there (the room is full, the server is away…). */
+function showLobby(error: string): void {
+  callView.hidden = true;
+  leftView.hidden = true;
+  lobby.hidden = false;
+  preview.srcObject = capture.stream ?? null;
+  lobbyError.textContent = error;
+  lobbyError.hidden = false;
+  joinButton.disabled = false;
+  joinButton.textContent = 'Join call';
+}
+
+/** The same call again, its chat kept (leaving stopped the camera: it starts again). */
+async function rejoin(): Promise<void> {
+  notices.hide('signaling');
+  if (call) await call.leave();
+  capturing = startCapture();
+  await join(true);
+}
+byId('rejoin', HTMLButtonElement).addEventListener('click', () => void rejoin());
+
+const FULL = `This room is full: it has ${MAX_PEOPLE} people, the most it takes. Try again when someone leaves, or start a new call.`;
 
 function joinFailure(error: unknown): string {
   const code = error instanceof PeerlaneError ? error.code : undefined;
   switch (code) {
     case 'ROOM_FULL':
-      return 'This room is full. Ask someone to leave, or start a new call.';
+      return FULL;
     case 'SIGNALING_UNREACHABLE':
     case 'JOIN_TIMEOUT':
       return 'The server cannot be reached. Check your connection and try again.';

@@ -25,10 +25,16 @@ export class Notices {
 
   show(key: string, text: string, options: NoticeOptions = {}): void {
     const tone = options.tone ?? 'info';
+    // The same notice again (a status refreshed every 2 s): leave it, so that screen
+    // readers do not hear it again and it does not flicker.
+    const shown = this.#shown.get(key);
+    if (shown?.dataset.text === text && shown.dataset.tone === tone && !options.action) return;
     const notice = el('div', {
       class: `notice notice-${tone}`,
       attrs: { role: tone === 'error' ? 'alert' : 'status', 'data-notice': key },
     });
+    notice.dataset.text = text;
+    notice.dataset.tone = tone;
     if (options.busy)
       notice.append(el('span', { class: 'spinner', attrs: { 'aria-hidden': 'true' } }));
     notice.append(el('p', { text }));

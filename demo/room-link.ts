@@ -98,3 +98,8 @@ export function inviteLink(room: string): string {
   url.hash = room;
   return url.toString();
 }
+
+/** True when the link asks for the relay only (`?transport=relay`). */
+export function relayOnlyAsked(): boolean {
+  return new URL(location.href).searchParams.get('transport') === 'relay';
+}

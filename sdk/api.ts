@@ -185,6 +185,8 @@ export type StatsTransport = 'webrtc' | 'relay';
 export interface RtpCounts {
   packets: number;
   bytes: number;
+  /** Inbound: packets that never arrived (RTP sequence gaps), so far. Undefined outbound. */
+  packetsLost: number | undefined;
   /** Video: frames decoded (inbound) or sent (outbound). Undefined for audio. */
   frames: number | undefined;
   /** Video: the resolution of the last frame, when known. */

@@ -7,7 +7,7 @@
 import type { FileSource, RemotePeer, SendFileOptions } from '../api.js';
 import { PeerlaneError } from '../errors.js';
 import type { ChunkReader } from './file-source.js';
-import { openSource } from './file-source.js';
+import { describeSource, openSource } from './file-source.js';
 import { TransferHandle } from './file-transfer.js';
 import { createSha256, type Sha256 } from './sha256.js';
 import {
@@ -66,12 +66,15 @@ export class OutgoingTransfer {
     private readonly options: SendFileOptions,
     private readonly context: OutgoingContext,
   ) {
+    // Named, typed and sized from the start when the source says so (a File, a path):
+    // an app shows the transfer before the source is open.
+    const known = describeSource(source);
     this.handle = new TransferHandle<void>({
       direction: 'send',
       peer: context.peer,
-      name: options.name ?? 'file',
-      size: options.size,
-      type: options.type ?? '',
+      name: options.name ?? known.name ?? 'file',
+      size: options.size ?? known.size,
+      type: options.type ?? known.type ?? '',
       onCancel: (reason) => this.abort('TRANSFER_CANCELLED', reason, true),
     });
     void this.#open();

@@ -40,6 +40,24 @@ export function sourceKind(source: unknown): 'blob' | 'stream' | 'iterable' | 'p
   return undefined;
 }
 
+/**
+ * What `source` says about itself before it is opened: a File's name, a Blob's type and
+ * size, a path's base name. Known at once, so a transfer is named from its first moment.
+ */
+export function describeSource(source: FileSource): Omit<OpenedSource, 'reader'> {
+  const kind = sourceKind(source);
+  if (kind === 'blob') {
+    const blob = source as Blob;
+    const name = (blob as Partial<File>).name;
+    return { size: blob.size, name: name || undefined, type: blob.type || undefined };
+  }
+  if (kind === 'path') {
+    const name = (source as string).split(/[\\/]/).pop() || undefined;
+    return { size: undefined, name, type: undefined };
+  }
+  return { size: undefined, name: undefined, type: undefined };
+}
+
 /** Opens `source` for reading. @throws PeerlaneError `SOURCE_UNREADABLE` (a path that cannot be opened). */
 export async function openSource(source: FileSource): Promise<OpenedSource> {
   const kind = sourceKind(source);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { badgeFor } from '../../demo/badges.js';
+import { type StatusInput, statusFor } from '../../demo/badges.js';
 import type { PeerStats } from '../../sdk/index.js';
 import { relayStats } from '../../sdk/link/direct/stats.js';
 
@@ -23,48 +23,63 @@ function stats(change: Partial<PeerStats>): PeerStats {
   };
 }
 
-describe('connection badge', () => {
+const base: StatusInput = {
+  name: 'Bob',
+  state: 'connected',
+  stats: stats({}),
+  presence: 'live',
+  receivingVideo: true,
+};
+const status = (change: Partial<StatusInput>) => statusFor({ ...base, ...change });
+
+describe('a person’s connection status', () => {
   it('says direct for host and server-reflexive paths, TURN for relayed ones, with the RTT', () => {
-    expect(badgeFor('connected', stats({ pairType: 'host' }))).toEqual({
-      kind: 'direct',
-      text: 'Direct · 3 ms',
-      title: 'Direct connection, on the local network — ↓ 1.3 Mbit/s, ↑ 980 kbit/s',
-    });
-    expect(badgeFor('connected', stats({ pairType: 'srflx', rttMs: 41 }))).toMatchObject({
+    expect(status({})).toEqual({ kind: 'direct', text: 'Direct · 3 ms', detail: '' });
+    expect(status({ stats: stats({ pairType: 'srflx', rttMs: 41 }) })).toMatchObject({
       kind: 'direct',
       text: 'Direct · 41 ms',
-      title: expect.stringMatching(/^Direct connection, through NAT/),
     });
-    expect(badgeFor('connected', stats({ pairType: 'turn', rttMs: 12 }))).toMatchObject({
+    expect(status({ stats: stats({ pairType: 'turn', rttMs: 12 }) })).toEqual({
       kind: 'turn',
       text: 'TURN · 12 ms',
+      detail: '',
     });
-    expect(badgeFor('connected', stats({ rttMs: undefined, bitrateInKbps: undefined }))).toEqual({
-      kind: 'direct',
-      text: 'Direct',
-      title: 'Direct connection, on the local network',
-    });
+    expect(status({ stats: stats({ rttMs: undefined }) }).text).toBe('Direct');
   });
 
-  it('says relay while the server relays the peer (whatever the direct connection does)', () => {
-    expect(badgeFor('connected', relayStats())).toMatchObject({ kind: 'relay', text: 'Relay' });
-    expect(badgeFor('reconnecting', relayStats()).kind).toBe('relay');
+  it('explains the relay on the tile itself: chat and files only, no video', () => {
+    expect(status({ stats: relayStats(), receivingVideo: false })).toEqual({
+      kind: 'relay',
+      text: 'Relay',
+      detail: 'Through the server: chat and files only, no video',
+    });
+    // Video arriving anyway (a direct media path beside a relayed message stream): no warning.
+    expect(status({ stats: relayStats(), receivingVideo: true }).detail).toBe('');
+  });
+
+  it('says "Connection lost — waiting for Bob" when the connection breaks or Bob goes silent', () => {
+    const lost = {
+      kind: 'lost',
+      text: 'Connection lost',
+      detail: 'Connection lost — waiting for Bob',
+    };
+    expect(status({ state: 'reconnecting' })).toEqual(lost);
+    // Silent on the relay: the relay looks healthy, the silence says otherwise.
+    expect(status({ stats: relayStats(), presence: 'lost' })).toEqual(lost);
+    expect(status({ presence: 'gone' })).toEqual(lost);
   });
 
   it('says connecting until a path is known, and unreachable once the connection failed', () => {
-    expect(badgeFor('connecting', undefined)).toMatchObject({
+    expect(status({ state: 'connecting', stats: undefined })).toMatchObject({
       kind: 'connecting',
       text: 'Connecting…',
     });
-    expect(badgeFor('connected', undefined).kind).toBe('connecting');
-    expect(badgeFor('connected', stats({ pairType: 'unknown' })).kind).toBe('connecting');
-    expect(badgeFor('reconnecting', stats({}))).toMatchObject({
-      kind: 'connecting',
-      text: 'Reconnecting…',
-    });
-    expect(badgeFor('failed', stats({}))).toMatchObject({
+    expect(status({ stats: undefined }).kind).toBe('connecting');
+    expect(status({ stats: stats({ pairType: 'unknown' }) }).kind).toBe('connecting');
+    expect(status({ state: 'failed', presence: 'lost' })).toEqual({
       kind: 'unreachable',
       text: 'Unreachable',
+      detail: "Can't reach Bob: no path between your networks",
     });
   });
 });

@@ -108,3 +108,64 @@ export async function screenshot(demo: DemoPage, file: string): Promise<string> 
   await demo.page.screenshot({ path });
   return path;
 }
+
+/**
+ * Makes `demo` save accepted files "to disk" without a dialog: `showSaveFilePicker`
+ * answers with a file in the page's origin-private file system (a real
+ * FileSystemFileHandle whose `createWritable()` streams to storage), named as suggested.
+ * With `false`, the page has no `showSaveFilePicker` (files are kept in memory, as in
+ * Firefox or Safari).
+ */
+export async function saveFilesTo(demo: DemoPage, disk: boolean): Promise<void> {
+  await demo.page.evaluate((disk) => {
+    if (!disk) {
+      window.showSaveFilePicker = undefined;
+      return;
+    }
+    window.showSaveFilePicker = async (options) => {
+      const dir = await navigator.storage.getDirectory();
+      return dir.getFileHandle(options?.suggestedName ?? 'file', { create: true });
+    };
+  }, disk);
+}
+
+/** SHA-256 (hex) of a file saved through {@link saveFilesTo}, and its size. */
+export async function savedFile(demo: DemoPage, name: string) {
+  return demo.page.evaluate(async (name) => {
+    const dir = await navigator.storage.getDirectory();
+    const file = await (await dir.getFileHandle(name)).getFile();
+    const hash = new Uint8Array(await crypto.subtle.digest('SHA-256', await file.arrayBuffer()));
+    return {
+      size: file.size,
+      sha256: [...hash].map((byte) => byte.toString(16).padStart(2, '0')).join(''),
+    };
+  }, name);
+}
+
+/** The chat row of the file `name` on `demo` (the last one, when sent twice). */
+export function fileRow(demo: DemoPage, name: string) {
+  return demo.page
+    .locator('#messages .transfer-row')
+    .filter({ has: demo.page.locator('.file-name, .file-link', { hasText: name }) })
+    .last();
+}
+
+/** Drops `files` (made in the page: name, size, a byte pattern) on the chat of `demo`. */
+export async function dropFiles(
+  demo: DemoPage,
+  files: Array<{ name: string; size: number; type?: string }>,
+): Promise<void> {
+  await demo.page.evaluate((files) => {
+    const transfer = new DataTransfer();
+    for (const { name, size, type } of files) {
+      // (i * 31) % 251 repeats every 251 bytes: write one period, then double it (fast at 64 MiB).
+      const bytes = new Uint8Array(size);
+      for (let i = 0; i < Math.min(size, 251); i += 1) bytes[i] = (i * 31) % 251;
+      for (let filled = 251; filled < size; filled *= 2) bytes.copyWithin(filled, 0, filled);
+      transfer.items.add(new File([bytes], name, { type: type ?? 'application/octet-stream' }));
+    }
+    const side = document.getElementById('side');
+    side?.dispatchEvent(new DragEvent('dragover', { dataTransfer: transfer, cancelable: true }));
+    side?.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, cancelable: true }));
+  }, files);
+}

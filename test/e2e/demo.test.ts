@@ -3,10 +3,13 @@ import type { Locator } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import {
   chatLines,
+  dropFiles,
   expectTiles,
   expectVideoPlaying,
+  fileRow,
   flow,
   joinCall,
+  saveFilesTo,
   screenshot,
   sendChat,
   tile,
@@ -112,6 +115,19 @@ describe('the demo page: a video call in real Chromium (fake camera, microphone,
     expect(await sending()).toMatch(/^screen:/);
     await expect.poll(() => classes(tile(alice, b))).toContain('screen');
     await expectVideoPlaying(alice, b);
+    // The presenter view: Bob's screen large and first, said in words on both pages.
+    expect(await classes(tile(alice, b))).toContain('spotlight');
+    expect(await tile(alice, b).locator('.tile-presenting').textContent()).toBe(
+      'Bob is presenting',
+    );
+    expect(await alice.page.locator('#grid .tile').first().getAttribute('data-peer')).toBe(b);
+    const aliceTile = await alice.page.locator('#grid .tile').nth(1).boundingBox();
+    const bobTile = await tile(alice, b).boundingBox();
+    expect(bobTile?.width ?? 0).toBeGreaterThan(2 * (aliceTile?.width ?? 0));
+    await expect
+      .poll(() => bob.page.locator('#grid .tile.self .tile-presenting').textContent())
+      .toBe('You are presenting');
+    await screenshot(alice, 'demo-presenter.png');
 
     await bob.page.click('#screen');
     await expect.poll(() => label(bob, '#screen')).toBe('Share screen');
@@ -187,9 +203,10 @@ describe('the demo page: a video call in real Chromium (fake camera, microphone,
     await expect.poll(() => chatLines(alice)).toContain('Bob: got them all');
   });
 
-  it('sends files dropped on the chat or picked with the button, with progress on both sides', async () => {
+  it('sends files dropped on the chat or picked with the button, once the receiver accepts', async () => {
     const { alice, bob, b } = await twoInACall();
     await expectDirect(alice, b);
+    await saveFilesTo(bob, false); // kept in memory: download links on both sides
     // Picked for one peer (Bob, chosen in the "for" select), from the keyboard.
     await alice.page.selectOption('#file-target', b);
     await alice.page.setInputFiles('#file-input', {
@@ -199,14 +216,27 @@ describe('the demo page: a video call in real Chromium (fake camera, microphone,
     });
     // Dropped for everyone: 3 MiB, so it takes many chunks (and the bars move).
     await alice.page.selectOption('#file-target', '');
-    await alice.page.evaluate((size) => {
-      const bytes = new Uint8Array(size).map((_, i) => (i * 31) % 251);
-      const transfer = new DataTransfer();
-      transfer.items.add(new File([bytes], 'dropped.bin', { type: 'application/x-test' }));
-      const side = document.getElementById('side');
-      side?.dispatchEvent(new DragEvent('dragover', { dataTransfer: transfer, cancelable: true }));
-      side?.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, cancelable: true }));
-    }, BIG);
+    await dropFiles(alice, [{ name: 'dropped.bin', size: BIG, type: 'application/x-test' }]);
+    // Alice's rows are named at once and wait for Bob; Bob's ask him first.
+    for (const name of ['notes.txt', 'dropped.bin']) {
+      await expect
+        .poll(() => fileRow(alice, name).locator('.transfer-state').textContent())
+        .toBe('Waiting for Bob to accept');
+      const offer = fileRow(bob, name);
+      await expect
+        .poll(() => offer.locator('.transfer-state').textContent(), { timeout: 5000 })
+        .toBe('Alice wants to send you this file');
+      expect(await offer.locator('.message-author').textContent()).toBe('Alice');
+    }
+    expect(await fileRow(bob, 'dropped.bin').locator('.file-size').textContent()).toBe('3.0 MB');
+    await settle(300);
+    // Nothing moved before consent.
+    expect(await fileRow(alice, 'dropped.bin').getAttribute('data-state')).toBe('offered');
+    for (const name of ['notes.txt', 'dropped.bin']) {
+      await fileRow(bob, name)
+        .getByRole('button', { name: `Accept ${name}` })
+        .click();
+    }
     const big = new Uint8Array(BIG).map((_, i) => (i * 31) % 251);
     const expected = [
       { download: 'notes.txt', sha256: sha256(Buffer.from('picked with the button\n')) },
@@ -239,18 +269,21 @@ describe('the demo page: a video call in real Chromium (fake camera, microphone,
         .locator('#messages .transfer-progress')
         .evaluateAll((items) => items.map((bar) => (bar as HTMLProgressElement).position));
       expect(bars).toEqual([1, 1]);
-      expect(await page.page.locator('#messages .transfer-cancel:visible').count()).toBe(0);
+      expect(await page.page.getByRole('button', { name: /^Cancel / }).count()).toBe(0);
     }
     expect(await alice.page.locator('#messages .transfer-peer').allTextContents()).toEqual([
       'to Bob',
       'to Bob',
     ]);
+    expect(await fileRow(alice, 'notes.txt').locator('.transfer-state').textContent()).toBe(
+      'Sent to Bob',
+    );
     await alice.page.locator('#messages').scrollIntoViewIfNeeded();
     await screenshot(alice, 'demo-file-transfer-sender.png');
     await screenshot(bob, 'demo-file-transfer-receiver.png');
   });
 
-  it('says "signaling lost — reconnecting…" while the server is away; the call goes on', async () => {
+  it('says "lost the connection to the server — reconnecting…" while the server is away; the call goes on', async () => {
     const { alice, bob, b } = await twoInACall();
     await expectVideoPlaying(alice, b);
     // Chromium itself logs each refused reconnect attempt while the server is away.
@@ -258,7 +291,9 @@ describe('the demo page: a video call in real Chromium (fake camera, microphone,
     await e2e.demo.stopSignaling();
     for (const page of [alice, bob]) {
       const notice = page.page.locator('[data-notice="signaling"]');
-      await expect.poll(() => notice.textContent()).toBe('Signaling lost — reconnecting…');
+      await expect
+        .poll(() => notice.textContent())
+        .toBe('Lost the connection to the server — reconnecting…');
     }
     // Peer-to-peer media does not need the server.
     expect((await flow(alice, b, 600)).videoFrames).toBeGreaterThan(3);

@@ -5,7 +5,13 @@
  * opens a Firefox page next to a Chromium one, so the time limits are above Vitest's 20 s.
  */
 import { describe, expect, it } from 'vitest';
-import { type BrowserName, type PageDriver, type TestPage, useE2e } from './harness/index.js';
+import {
+  type BrowserName,
+  PAGE_CLOSED_RETRY,
+  type PageDriver,
+  type TestPage,
+  useE2e,
+} from './harness/index.js';
 import type { MediaCounts, MediaPageApi } from './pages/api.js';
 
 const MiB = 1024 * 1024;
@@ -86,8 +92,7 @@ function videoPacketsIn(driver: PageDriver): Promise<number> {
   }, undefined);
 }
 
-// At most one retry (see test/e2e/README.md); never more.
-describe('Firefox ↔ Chromium', { retry: 1 }, () => {
+describe('Firefox ↔ Chromium', { retry: PAGE_CLOSED_RETRY }, () => {
   // One Firefox for the file. `demo`: each test's signaling server also serves the demo.
   const e2e = useE2e({ sdk: true, demo: true, browsers: ['chromium', 'firefox'] });
 

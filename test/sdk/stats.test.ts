@@ -181,6 +181,7 @@ describe('peer stats', () => {
             timestamp: 1,
             kind: 'video',
             packetsReceived: 90,
+            packetsLost: 3,
             bytesReceived: 90_000,
             framesDecoded: 20,
             frameWidth: 640,
@@ -203,13 +204,21 @@ describe('peer stats', () => {
       audio: {
         packets: 50,
         bytes: 4000,
+        packetsLost: 0,
         frames: undefined,
         frameWidth: undefined,
         frameHeight: undefined,
       },
-      video: { packets: 90, bytes: 90_000, frames: 20, frameWidth: 640, frameHeight: 480 },
+      video: {
+        packets: 90,
+        bytes: 90_000,
+        packetsLost: 3,
+        frames: 20,
+        frameWidth: 640,
+        frameHeight: 480,
+      },
     });
-    expect(stats.outbound.video).toMatchObject({ packets: 80, frames: 19 });
+    expect(stats.outbound.video).toMatchObject({ packets: 80, frames: 19, packetsLost: undefined });
     expect(stats.outbound.audio).toBeUndefined();
   });
 

@@ -131,6 +131,7 @@ export function summarize(reports: ReadonlyMap<string, Report>): PeerStats {
     const counts: RtpCounts = {
       packets: num(inbound ? report.packetsReceived : report.packetsSent) ?? 0,
       bytes: num(inbound ? report.bytesReceived : report.bytesSent) ?? 0,
+      packetsLost: inbound ? (num(report.packetsLost) ?? 0) : undefined,
       frames:
         kind === 'video' ? num(inbound ? report.framesDecoded : report.framesSent) : undefined,
       frameWidth: num(report.frameWidth),
@@ -194,6 +195,10 @@ function add(a: RtpCounts | undefined, b: RtpCounts): RtpCounts {
   return {
     packets: a.packets + b.packets,
     bytes: a.bytes + b.bytes,
+    packetsLost:
+      a.packetsLost === undefined && b.packetsLost === undefined
+        ? undefined
+        : (a.packetsLost ?? 0) + (b.packetsLost ?? 0),
     frames: frames ? undefined : (a.frames ?? 0) + (b.frames ?? 0),
     frameWidth: b.frameWidth ?? a.frameWidth,
     frameHeight: b.frameHeight ?? a.frameHeight,
