@@ -122,7 +122,7 @@ describe('the packed package in a fresh app', () => {
   it('typechecks with tsc --strict under bundler and nodenext resolution', async () => {
     expect(await typecheck(dir, 'tsconfig.bundler.json')).toBe('');
     expect(await typecheck(dir, 'tsconfig.nodenext.json')).toBe('');
-  }, 60_000);
+  }, 180_000);
 
   it('bundles with no config, and pages and a Node peer talk through npx peerlane', async () => {
     const { build } = await import('vite');
