@@ -11,16 +11,18 @@ import { promisify } from 'node:util';
 import { brotliCompress, constants, gzip } from 'node:zlib';
 
 /**
- * The demo's policy: its own scripts and styles only, media and images also from `blob:`
- * and `data:`, and WebSockets to any host (`?signal=` may name another server).
+ * The demo's policy: its own scripts and styles only (plus compiling WebAssembly: file
+ * transfers hash with hash-wasm), media and images also from `blob:` and `data:`,
+ * WebSockets to any host (`?signal=` may name another server), and reading back its own
+ * `blob:` URLs (received files).
  */
 export const DEMO_CSP = [
   "default-src 'self'",
-  "script-src 'self'",
+  "script-src 'self' 'wasm-unsafe-eval'",
   "style-src 'self'",
   "img-src 'self' data: blob:",
   "media-src 'self' blob:",
-  "connect-src 'self' ws: wss:",
+  "connect-src 'self' ws: wss: blob:",
   "object-src 'none'",
   "base-uri 'none'",
   "form-action 'none'",
