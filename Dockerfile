@@ -3,6 +3,12 @@
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
+# The server's packages are optional peer dependencies of the published package (an app
+# that bundles the SDK installs none of them); this image runs the server, so they become
+# its dependencies and survive `npm prune --omit=dev`.
+RUN node -e "const fs = require('fs'); const p = require('./package.json'); \
+  for (const name in p.peerDependencies) { p.dependencies[name] = p.peerDependencies[name]; delete p.devDependencies[name]; } \
+  delete p.peerDependencies; delete p.peerDependenciesMeta; fs.writeFileSync('package.json', JSON.stringify(p, null, 2));"
 # No install scripts: nothing the server needs builds natively.
 RUN npm ci --ignore-scripts --no-audit --no-fund
 # Everything `npm run build` reads (test/docker.test.ts builds from exactly these files).

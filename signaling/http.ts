@@ -1,7 +1,6 @@
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { extname, join, normalize, sep } from 'node:path';
+import { normalize } from 'node:path';
+import { CONTENT_TYPES, createStaticFiles } from './static-files.js';
 
 /** Options of {@link createHttpHandler}. */
 export interface HttpHandlerOptions {
@@ -13,21 +12,9 @@ export interface HttpHandlerOptions {
   ready: () => boolean;
   /** Called by `/metrics`: Prometheus text and its content type. */
   metrics: () => Promise<{ text: string; contentType: string }>;
+  /** Content-Security-Policy of the HTML pages under `demoDir` (`DEMO_CSP` for the demo). @default none */
+  csp?: string | undefined;
 }
-
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.map': 'application/json',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.woff2': 'font/woff2',
-  '.txt': 'text/plain; charset=utf-8',
-};
 
 const PLACEHOLDER = `<!doctype html>
 <html lang="en"><meta charset="utf-8"><title>Peerlane</title>
@@ -39,13 +26,13 @@ run <code>npm run build</code>, then restart.</p>
 `;
 
 /**
- * The HTTP side of the CLI: `/healthz`, `/readyz`, `/metrics`, and the built demo as static files (GET and
- * HEAD only, no directory listings, nothing outside `demoDir`).
+ * The HTTP side of the CLI: `/healthz`, `/readyz`, `/metrics`, and the built demo as static files
+ * (see `static-files.ts`: compressed, with ETags, GET and HEAD only, nothing outside `demoDir`).
  */
 export function createHttpHandler(options: HttpHandlerOptions) {
-  const root = normalize(options.demoDir);
+  const serveFile = createStaticFiles({ root: normalize(options.demoDir), csp: options.csp });
   return (request: IncomingMessage, response: ServerResponse): void => {
-    serve(root, options, request, response).catch(() => {
+    serve(serveFile, options, request, response).catch(() => {
       if (!response.headersSent)
         send(response, 500, 'text/plain; charset=utf-8', 'internal error\n');
       else response.destroy();
@@ -54,7 +41,7 @@ export function createHttpHandler(options: HttpHandlerOptions) {
 }
 
 async function serve(
-  root: string,
+  serveFile: ReturnType<typeof createStaticFiles>,
   options: HttpHandlerOptions,
   request: IncomingMessage,
   response: ServerResponse,
@@ -91,33 +78,10 @@ async function serve(
     send(response, 200, contentType, text);
     return;
   }
-  const file = join(root, pathname.endsWith('/') ? `${pathname}index.html` : pathname);
-  if (file !== root && !file.startsWith(root + sep)) {
-    send(response, 404, 'text/plain; charset=utf-8', 'not found\n');
-    return;
-  }
-  const found = await stat(file).catch(() => undefined);
-  if (!found?.isFile()) {
-    if (pathname === '/' || pathname === '/index.html')
-      send(response, 200, CONTENT_TYPES['.html'] ?? '', PLACEHOLDER);
-    else send(response, 404, 'text/plain; charset=utf-8', 'not found\n');
-    return;
-  }
-  response.writeHead(200, {
-    'content-type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream',
-    'content-length': found.size,
-    'x-content-type-options': 'nosniff',
-    'cache-control': pathname.startsWith('/assets/')
-      ? 'public, max-age=31536000, immutable'
-      : 'no-cache',
-  });
-  if (request.method === 'HEAD') {
-    response.end();
-    return;
-  }
-  createReadStream(file)
-    .on('error', () => response.destroy())
-    .pipe(response);
+  if (await serveFile(pathname, request, response)) return;
+  if (pathname === '/' || pathname === '/index.html')
+    send(response, 200, CONTENT_TYPES['.html'] ?? '', PLACEHOLDER);
+  else send(response, 404, 'text/plain; charset=utf-8', 'not found\n');
 }
 
 function send(response: ServerResponse, status: number, type: string, body: string): void {

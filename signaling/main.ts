@@ -16,6 +16,7 @@ import { createLogger } from './logger.js';
 import { DEFAULT_OPTIONS } from './options.js';
 import { createSignalingServer, type SignalingServer } from './server.js';
 import { startupErrorLine } from './startup-error.js';
+import { DEMO_CSP } from './static-files.js';
 import { readTlsFiles } from './tls-files.js';
 import { runTokenCommand } from './token-command.js';
 
@@ -58,6 +59,8 @@ async function main(): Promise<void> {
   let signaling: SignalingServer | undefined;
   const handler = createHttpHandler({
     demoDir,
+    // The demo's own policy; an app served with --demo-dir brings its own.
+    csp: request.demoDir === undefined ? DEMO_CSP : undefined,
     health: () => signaling?.stats() ?? {},
     ready: () => signaling?.ready() ?? false,
     metrics: async () => ({

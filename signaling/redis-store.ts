@@ -170,40 +170,39 @@ export function createRedisStore(options: RedisStoreOptions): RoomStore {
     },
     async start(l) {
       listener = l;
-      // Subscribing to this node's channels and the first liveness beat, once Redis answers.
-      let settingUp = false;
+      // This node's channels, its first liveness beat, then recovery on every later 'ready'.
       const setUp = async (): Promise<void> => {
-        if (connectedOnce || settingUp || closed) return;
-        settingUp = true;
-        try {
-          await subscriber.subscribe(key.nodeChannel(nodeId), key.relayChannel(nodeId));
-          await beat();
-          connectedOnce = true;
-        } finally {
-          settingUp = false;
-        }
+        await subscriber.subscribe(key.nodeChannel(nodeId), key.relayChannel(nodeId));
+        await beat();
+        if (closed) return;
+        connectedOnce = true;
         heartbeat = setInterval(
           () => void beat().catch(() => {}),
           Math.max(50, Math.floor(ttl / 3)),
         );
         heartbeat.unref();
+        redis.on('ready', () => {
+          if (closed) return;
+          void beat().catch(() => {});
+          listener?.recovered();
+        });
       };
-      redis.on('ready', () => {
-        if (closed) return;
-        if (!connectedOnce) {
-          void setUp().catch(() => {});
-          return;
-        }
-        void beat().catch(() => {});
-        listener?.recovered();
-      });
-      // Redis down at boot is not fatal: ioredis keeps reconnecting with backoff, and the
-      // node is not ready (joins get UNAVAILABLE, /readyz 503) until setUp() has run.
       const connected = await Promise.all([redis.connect(), subscriber.connect()]).then(
         () => true,
         () => false,
       );
-      if (connected) await setUp();
+      if (connected) {
+        await setUp();
+        return;
+      }
+      // Redis down at boot is not fatal: ioredis keeps reconnecting with backoff, and the
+      // node is not ready (joins get UNAVAILABLE, /readyz 503) until setUp() has run.
+      const whenReady = (): void => {
+        redis.once('ready', () => {
+          if (!closed) void setUp().catch(whenReady);
+        });
+      };
+      whenReady();
     },
     async watch(room) {
       // Subscribing queues while Redis is away; a join should fail fast instead.

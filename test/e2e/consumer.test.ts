@@ -4,16 +4,19 @@
  * configured — and two Chromium pages of that app (one per bundler) and a Node peer
  * exchange messages through `npx peerlane` run from the installed package.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { installCommand, SERVER_PACKAGES } from '../../signaling/server-packages.js';
 import { launchChromium } from './harness/chromium.js';
 import {
   APP_HTML,
+  addPackages,
   createConsumerProject,
   ESBUILD_PAGE,
   type PackResult,
@@ -31,7 +34,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'peerlane-consumer-'));
   pack = await packTarball(dir);
   await createConsumerProject(dir, pack.filename);
-}, 240_000);
+}, 600_000);
 
 afterAll(async () => {
   await browser?.close();
@@ -49,7 +52,7 @@ async function startServer(demoDir: string): Promise<string> {
   children.push(child);
   let said = '';
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`npx peerlane said: ${said}`)), 15_000);
+    const timer = setTimeout(() => reject(new Error(`npx peerlane said: ${said}`)), 60_000);
     child.stderr?.on('data', (chunk: Buffer) => {
       said += chunk.toString();
       const match = /listening on (http:\/\/\S+)/.exec(said);
@@ -74,6 +77,7 @@ describe('the packed package in a fresh app', () => {
       'dist/sdk/index.d.ts',
       'dist/sdk/simple-peer.browser.js',
       'dist/signaling/main.js',
+      'dist/signaling/bin.js',
       'dist/signaling/index.d.ts',
       'dist/browser/peerlane.js',
       'dist/browser/peerlane.d.ts',
@@ -96,10 +100,29 @@ describe('the packed package in a fresh app', () => {
     );
   });
 
+  it('installs no server-only package for an app that uses the SDK', async () => {
+    const installed = await readdir(join(dir, 'node_modules'));
+    for (const name of Object.keys(SERVER_PACKAGES)) expect(installed).not.toContain(name);
+    const { stdout } = await promisify(execFile)('du', ['-sk', join(dir, 'node_modules')]);
+    console.log(
+      `npm ci of the tarball: ${installed.filter((n) => !n.startsWith('.')).length} top-level ` +
+        `packages, ${(Number.parseInt(stdout, 10) / 1024).toFixed(1)} MiB`,
+    );
+    // The server says what it needs, in one line.
+    const bare = await promisify(execFile)('npx', ['--no-install', 'peerlane'], { cwd: dir }).then(
+      () => 'started',
+      (error: { code?: number; stderr?: string }) => `${error.code}: ${error.stderr}`,
+    );
+    expect(bare).toBe(
+      `1: peerlane: cannot start: the server needs ${Object.keys(SERVER_PACKAGES).join(', ')}, ` +
+        `which are not installed (apps that only use the SDK do not need them): ${installCommand()}\n`,
+    );
+  }, 60_000);
+
   it('typechecks with tsc --strict under bundler and nodenext resolution', async () => {
     expect(await typecheck(dir, 'tsconfig.bundler.json')).toBe('');
     expect(await typecheck(dir, 'tsconfig.nodenext.json')).toBe('');
-  }, 60_000);
+  }, 180_000);
 
   it('bundles with no config, and pages and a Node peer talk through npx peerlane', async () => {
     const { build } = await import('vite');
@@ -126,6 +149,8 @@ describe('the packed package in a fresh app', () => {
       );
     }
 
+    // The operator's step: the server's packages beside the SDK.
+    await addPackages(dir, pack.filename, Object.keys(SERVER_PACKAGES));
     const page = await startServer(join(dir, 'dist'));
     const room = 'consumer';
     const ws = `${page.replace(/^http/, 'ws')}ws`;

@@ -4,6 +4,7 @@
  * Redis that is down at boot is waited for — /readyz turns 200 once it answers.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort, type RedisProcess, startRedis } from '../helpers/redis.js';
@@ -69,6 +70,22 @@ describe('peerlane start-up', () => {
     expect(await r.exited).toBe(1);
     if (typeof expected === 'string') expect(r.stderr()).toBe(expected);
     else expect(r.stderr()).toMatch(expected);
+  });
+
+  it('prints its version with --version', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, '--version'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    children.push(child);
+    let stdout = '';
+    child.stdout?.on('data', (d) => {
+      stdout += d;
+    });
+    expect(await new Promise((resolve) => child.on('exit', resolve))).toBe(0);
+    const { version } = JSON.parse(
+      await readFile(join(import.meta.dirname, '../../package.json'), 'utf8'),
+    ) as { version: string };
+    expect(stdout).toBe(`${version}\n`);
   });
 
   it('exits 1 naming the address when the port is taken', async () => {

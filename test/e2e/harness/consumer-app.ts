@@ -104,46 +104,8 @@ const TSCONFIG = (module: 'bundler' | 'nodenext'): string =>
  * and installs it offline.
  */
 export async function createConsumerProject(dir: string, tarball: string): Promise<void> {
-  const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as Record<
-    string,
-    unknown
-  >;
-  const lock = JSON.parse(await readFile(join(ROOT, 'package-lock.json'), 'utf8')) as {
-    packages: Record<string, LockEntry>;
-  };
-  const integrity = `sha512-${createHash('sha512')
-    .update(await readFile(join(dir, tarball)))
-    .digest('base64')}`;
-  const dependencies = { peerlane: `file:${tarball}` };
-  const packages: Record<string, unknown> = {
-    '': { name: 'consumer', dependencies },
-    'node_modules/peerlane': {
-      version: pkg.version,
-      resolved: `file:${tarball}`,
-      integrity,
-      license: pkg.license,
-      dependencies: pkg.dependencies,
-      bin: pkg.bin,
-      engines: pkg.engines,
-    },
-  };
-  for (const [path, entry] of Object.entries(lock.packages)) {
-    if (path && !entry.dev && !entry.devOptional) packages[path] = entry;
-  }
   await mkdir(join(dir, 'src'), { recursive: true });
   const files: Record<string, string> = {
-    'package.json': JSON.stringify({
-      name: 'consumer',
-      private: true,
-      type: 'module',
-      dependencies,
-    }),
-    'package-lock.json': JSON.stringify({
-      name: 'consumer',
-      lockfileVersion: 3,
-      requires: true,
-      packages,
-    }),
     'index.html': APP_HTML('/src/main.ts'),
     'src/main.ts': APP_MAIN,
     'src/browser-types.ts': BROWSER_TYPES,
@@ -152,6 +114,76 @@ export async function createConsumerProject(dir: string, tarball: string): Promi
     'tsconfig.nodenext.json': TSCONFIG('nodenext'),
   };
   for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text);
+  await install(dir, tarball, []);
+}
+
+/**
+ * Adds `names` (with what they depend on) to the app, at the versions of this
+ * repository's lock file, as an operator does to run the server beside the SDK.
+ */
+export async function addPackages(dir: string, tarball: string, names: string[]): Promise<void> {
+  await install(dir, tarball, names);
+}
+
+/** Writes package.json and a lock file for peerlane plus `extra`, and runs `npm ci --offline`. */
+async function install(dir: string, tarball: string, extra: string[]): Promise<void> {
+  const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as Record<
+    string,
+    Record<string, string> | string
+  >;
+  const lock = JSON.parse(await readFile(join(ROOT, 'package-lock.json'), 'utf8')) as {
+    packages: Record<string, LockEntry>;
+  };
+  const integrity = `sha512-${createHash('sha512')
+    .update(await readFile(join(dir, tarball)))
+    .digest('base64')}`;
+  const dependencies: Record<string, string> = { peerlane: `file:${tarball}` };
+  const packages: Record<string, unknown> = {
+    '': { name: 'consumer', dependencies },
+    'node_modules/peerlane': {
+      version: pkg.version,
+      resolved: `file:${tarball}`,
+      integrity,
+      license: pkg.license,
+      dependencies: pkg.dependencies,
+      peerDependencies: pkg.peerDependencies,
+      peerDependenciesMeta: pkg.peerDependenciesMeta,
+      bin: pkg.bin,
+      engines: pkg.engines,
+    },
+  };
+  // peerlane's own dependencies: the lock's production entries.
+  for (const [path, entry] of Object.entries(lock.packages)) {
+    if (path && !entry.dev && !entry.devOptional) packages[path] = entry;
+  }
+  // Each extra package and everything it depends on, no longer marked as dev.
+  const pending = extra.map((name) => `node_modules/${name}`);
+  for (let path = pending.pop(); path !== undefined; path = pending.pop()) {
+    const entry = lock.packages[path];
+    if (!entry) throw new Error(`${path} is not in package-lock.json`);
+    if (path.split('node_modules/').length === 2) {
+      const name = path.slice('node_modules/'.length);
+      if (extra.includes(name)) dependencies[name] = String(entry.version);
+    }
+    const { dev: _dev, devOptional: _devOptional, ...rest } = entry;
+    packages[path] = rest;
+    const needs = { ...(entry.dependencies as object), ...(entry.optionalDependencies as object) };
+    for (const dependency of Object.keys(needs)) {
+      const nested = `${path}/node_modules/${dependency}`;
+      const found = lock.packages[nested] ? nested : `node_modules/${dependency}`;
+      const optional = dependency in ((entry.optionalDependencies as object) ?? {});
+      if (found in packages || (optional && !lock.packages[found])) continue;
+      pending.push(found);
+    }
+  }
+  await writeFile(
+    join(dir, 'package.json'),
+    JSON.stringify({ name: 'consumer', private: true, type: 'module', dependencies }),
+  );
+  await writeFile(
+    join(dir, 'package-lock.json'),
+    JSON.stringify({ name: 'consumer', lockfileVersion: 3, requires: true, packages }),
+  );
   await run('npm', ['ci', '--offline', '--no-audit', '--no-fund'], { cwd: dir });
 }
 

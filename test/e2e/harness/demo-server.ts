@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { createHttpHandler } from '../../../signaling/http.js';
 import type { SignalingServerOptions } from '../../../signaling/options.js';
 import { createSignalingServer, type SignalingServer } from '../../../signaling/server.js';
+import { DEMO_CSP } from '../../../signaling/static-files.js';
 import { DEMO_DIR } from './demo-build.js';
 
 /** The built demo and a signaling server on one origin, as `npm start` serves them. */
@@ -27,6 +28,8 @@ export async function serveDemo(options: SignalingServerOptions = {}): Promise<D
   const http: Server = createServer(
     createHttpHandler({
       demoDir: DEMO_DIR,
+      // As `npm start` serves it: the demo tests run under its Content-Security-Policy.
+      csp: DEMO_CSP,
       health: () => signaling?.stats() ?? {},
       ready: () => signaling?.ready() ?? false,
       metrics: async () => ({ text: '', contentType: 'text/plain' }),
