@@ -55,7 +55,7 @@ export class Delivery implements StoreListener {
     };
     const relay = new Relay(settings, {
       member: (room, id) => local.views.get(room)?.members.get(id),
-      deliverLocal: (id, data) => this.deliverLocal(id, data),
+      deliverLocal: (id, data, written) => this.deliverLocal(id, data, written),
       sendText: (record, text) => this.#sendText(record, text),
       sendRelay: (node, to, frame) => store.sendRelay(node, to, frame),
       counted: onRelayed,
@@ -135,16 +135,17 @@ export class Delivery implements StoreListener {
   }
 
   /** Sends to a local peer, or holds the frame while it joins or reconnects; false if it cannot. */
-  deliverLocal(peerId: PeerId, data: string | Buffer): boolean {
+  deliverLocal(peerId: PeerId, data: string | Buffer, written?: () => void): boolean {
     const peer = this.local.peers.get(peerId);
     if (!peer) return false;
     if (peer.session && peer.sinceSeq !== Number.POSITIVE_INFINITY) {
-      peer.session.send(data);
+      peer.session.send(data, written);
       return true;
     }
     peer.pending ??= [];
     if (peer.pending.length >= this.options.maxPendingSignals) return false;
     peer.pending.push(data);
+    written?.(); // what waits here is bounded by the pending caps instead
     return true;
   }
 

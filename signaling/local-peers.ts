@@ -4,8 +4,11 @@ import { RoomView } from './room-view.js';
 
 /** What the server needs of a client connection: a way to send it frames, and to retire it. */
 export interface Session {
-  /** Sends a JSON text frame, or a binary relay frame. */
-  send(data: string | Buffer): void;
+  /**
+   * Sends a JSON text frame, or a binary relay frame; `written` is called once a relay
+   * frame has left this process (or was dropped).
+   */
+  send(data: string | Buffer, written?: () => void): void;
   /** Another connection resumed this session's peer: close quietly, announce nothing. */
   retire(): void;
 }
