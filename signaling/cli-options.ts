@@ -158,6 +158,13 @@ export const SETTINGS: readonly Setting[] = [
     help: `signals held for a reconnecting peer (default ${DEFAULT_OPTIONS.maxPendingSignals})`,
   },
   {
+    flag: 'max-pending-bytes',
+    env: 'PEERLANE_MAX_PENDING_BYTES',
+    key: 'maxPendingBytes',
+    parse: integer,
+    help: `bytes held for one reconnecting peer; 4x per address (default ${DEFAULT_OPTIONS.maxPendingBytes})`,
+  },
+  {
     flag: 'shutdown-timeout',
     env: 'PEERLANE_SHUTDOWN_TIMEOUT_MS',
     key: 'shutdownTimeoutMs',

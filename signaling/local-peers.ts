@@ -11,6 +11,8 @@ export interface Session {
   send(data: string | Buffer, written?: () => void): void;
   /** Another connection resumed this session's peer: close quietly, announce nothing. */
   retire(): void;
+  /** The client's IP address, for per-address limits. */
+  readonly address: string;
 }
 
 /** A peer whose connection is (or was, within the grace period) on this node. */
@@ -21,6 +23,9 @@ export interface LocalPeer {
   sinceSeq: number;
   /** Frames held while the peer joins or reconnects, delivered when it is back. */
   pending: (string | Buffer)[] | undefined;
+  /** Bytes in `pending`, and the address they are counted against. */
+  pendingBytes: number;
+  pendingAddress: string;
   grace?: NodeJS.Timeout;
 }
 
@@ -33,12 +38,12 @@ export interface LocalPeer {
 export class LocalPeers {
   readonly peers = new Map<PeerId, LocalPeer>();
   readonly views = new Map<RoomName, RoomView>();
-  readonly #onForget: ((id: PeerId) => void)[] = [];
+  readonly #onForget: ((peer: LocalPeer) => void)[] = [];
 
   constructor(private readonly store: RoomStore) {}
 
-  /** Calls `listener` with the id of every peer dropped from this node's books. */
-  whenForgotten(listener: (id: PeerId) => void): void {
+  /** Calls `listener` with every peer dropped from this node's books, before it goes. */
+  whenForgotten(listener: (peer: LocalPeer) => void): void {
     this.#onForget.push(listener);
   }
 
@@ -60,6 +65,8 @@ export class LocalPeers {
       session,
       sinceSeq: Number.POSITIVE_INFINITY,
       pending: undefined,
+      pendingBytes: 0,
+      pendingAddress: session.address,
     };
     this.peers.set(record.id, peer);
     this.views.get(record.room)?.local.add(record.id);
@@ -74,7 +81,7 @@ export class LocalPeers {
   /** Drops a peer from this node's books (not from the room). */
   forget(peer: LocalPeer): void {
     clearTimeout(peer.grace);
-    for (const listener of this.#onForget) listener(peer.record.id);
+    for (const listener of this.#onForget) listener(peer);
     if (this.holds(peer)) this.peers.delete(peer.record.id);
     peer.session = null;
     const view = this.views.get(peer.record.room);

@@ -253,6 +253,8 @@ export class Membership {
     const snapshot = { seq: view?.seq ?? 0, members: [...(view?.members.values() ?? [])] };
     const changed = this.#resumedWith(peer, frame, grant);
     this.#activate(peer, snapshot, (frame.resume as { secret: string }).secret, true, frame.ref);
+    // What is held for it from now on counts against the address it is back from.
+    peer.pendingAddress = session.address;
     if (changed) return Promise.resolve(this.store.update(peer.record)).then(() => peer);
     return peer;
   }

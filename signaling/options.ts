@@ -44,6 +44,12 @@ export interface SignalingServerOptions {
   resumeGraceMs?: number;
   /** Signals held for a peer that is reconnecting, delivered when it resumes. @default 256 */
   maxPendingSignals?: number;
+  /**
+   * Bytes held for one reconnecting peer (its pending signals and presence frames); the
+   * peers dropped from one address share 4× this. Over it, senders get `PEER_NOT_FOUND`.
+   * @default 262144
+   */
+  maxPendingBytes?: number;
   /** How long `close()` waits for clients to close before cutting them, in ms. @default 5000 */
   shutdownTimeoutMs?: number;
   /** ICE servers handed to every peer in `welcome`. Never a public default. @default [] */
@@ -125,6 +131,7 @@ export const DEFAULT_OPTIONS: Omit<ResolvedOptions, Unset> = {
   heartbeatTimeoutMs: 10_000,
   resumeGraceMs: 20_000,
   maxPendingSignals: 256,
+  maxPendingBytes: 256 * 1024,
   shutdownTimeoutMs: 5_000,
   iceServers: [],
   maxConnectionsPerIp: 100,
@@ -152,6 +159,7 @@ const positiveIntegers = [
   'heartbeatIntervalMs',
   'heartbeatTimeoutMs',
   'maxPendingSignals',
+  'maxPendingBytes',
   'maxConnectionsPerIp',
   'handshakeTimeoutMs',
   'joinRateLimit',

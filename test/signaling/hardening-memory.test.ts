@@ -63,4 +63,63 @@ describe('hardening: memory (issue #16)', () => {
     expect(new Set(a.unread('error').map((e) => e.code))).not.toContain('INTERNAL_ERROR');
     await others.check();
   }, 60_000);
+
+  it('row 2: signals held for dropped peers are capped per peer and per address', async () => {
+    const maxPendingBytes = 128 * KiB;
+    server = await startServerProcess({
+      maxPendingBytes,
+      resumeGraceMs: 60_000,
+      joinRateBurst: 100,
+      maxBufferedBytes: 64 * MiB,
+    });
+    const others = await bystanders(server, connect);
+    // 16 peers that will drop, and 4 senders, all from the attacker's address.
+    const dropped = await Promise.all(
+      Array.from({ length: 16 }, () => connect(server as ServerProcess)),
+    );
+    const senders = await Promise.all(
+      Array.from({ length: 4 }, () => connect(server as ServerProcess)),
+    );
+    const ids: string[] = [];
+    for (const peer of dropped) ids.push((await peer.join('r')).peerId);
+    for (const sender of senders) await sender.join('r');
+    for (const peer of dropped) peer.kill();
+    await expect.poll(async () => (await server?.status())?.stats.connections).toBe(6);
+    const before = await server.status();
+    const sdp = 'a'.repeat(48 * KiB - 100);
+    // 16 peers x 20 SDPs of 48 KiB: 15 MiB if nothing bounded it (the campaign: +171 MiB).
+    for (let round = 0; round < 5; round++) {
+      for (const [i, sender] of senders.entries()) {
+        for (const to of ids) {
+          sender.send({ type: 'signal', to, data: { type: 'offer', sdp }, ref: `${round}.${i}` });
+        }
+        sender.send({ type: 'ping', ref: `done ${round}` });
+        await sender.next('pong', 10_000, (p) => p.ref === `done ${round}`);
+      }
+    }
+    const refused = senders.flatMap((s) => s.unread('error'));
+    expect(new Set(refused.map((e) => e.code))).toEqual(new Set(['PEER_NOT_FOUND']));
+    // The address holds 4 x 128 KiB: 10 SDPs of 48 KiB fit; the other 310 are refused.
+    expect(refused).toHaveLength(16 * 20 - 10);
+    await expect.poll(() => growth(before), { timeout: 5000, interval: 250 }).toBeLessThan(4 * MiB);
+    console.log(
+      `pending: the server holds ${((await growth(before)) / MiB).toFixed(1)} MiB more for 16 dropped peers sent 15 MiB (maxPendingBytes 128 KiB)`,
+    );
+    // A peer dropped from another address still gets its signals held and delivered.
+    const localAddress = '127.0.0.3';
+    const [x, y] = await Promise.all([
+      connect(server, { localAddress }),
+      connect(server, { localAddress }),
+    ]);
+    await x.join('other');
+    const wy = await y.join('other');
+    y.kill();
+    await expect.poll(async () => (await server?.status())?.stats.connections).toBe(7);
+    x.send({ type: 'signal', to: wy.peerId, data: { type: 'offer', sdp }, ref: 'held' });
+    const back = await connect(server, { localAddress });
+    await back.join('other', { resume: { peerId: wy.peerId, secret: wy.secret } });
+    expect(((await back.next('signal')).data as { sdp: string }).sdp).toBe(sdp);
+    expect(x.unread('error')).toEqual([]);
+    await others.check();
+  }, 60_000);
 });
