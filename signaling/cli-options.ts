@@ -95,6 +95,13 @@ export const SETTINGS: readonly Setting[] = [
     help: `rooms per server (default ${DEFAULT_OPTIONS.maxRooms})`,
   },
   {
+    flag: 'max-rooms-per-ip',
+    env: 'PEERLANE_MAX_ROOMS_PER_IP',
+    key: 'maxRoomsPerIp',
+    parse: integer,
+    help: `rooms the peers from one IP address may be in at once (default ${DEFAULT_OPTIONS.maxRoomsPerIp})`,
+  },
+  {
     flag: 'rate-limit',
     env: 'PEERLANE_RATE_LIMIT',
     key: 'rateLimit',

@@ -23,6 +23,8 @@ export interface LocalPeer {
   sinceSeq: number;
   /** Frames held while the peer joins or reconnects, delivered when it is back. */
   pending: (string | Buffer)[] | undefined;
+  /** The address of the connection that joined it, for rooms per address. */
+  address: string;
   /** Bytes in `pending`, and the address they are counted against. */
   pendingBytes: number;
   pendingAddress: string;
@@ -39,6 +41,8 @@ export class LocalPeers {
   readonly peers = new Map<PeerId, LocalPeer>();
   readonly views = new Map<RoomName, RoomView>();
   readonly #onForget: ((peer: LocalPeer) => void)[] = [];
+  /** address → room → this node's peers from that address in the room. */
+  readonly #roomsByAddress = new Map<string, Map<RoomName, number>>();
 
   constructor(private readonly store: RoomStore) {}
 
@@ -65,12 +69,25 @@ export class LocalPeers {
       session,
       sinceSeq: Number.POSITIVE_INFINITY,
       pending: undefined,
+      address: session.address,
       pendingBytes: 0,
       pendingAddress: session.address,
     };
     this.peers.set(record.id, peer);
+    const rooms = mapOf(this.#roomsByAddress, peer.address);
+    rooms.set(record.room, (rooms.get(record.room) ?? 0) + 1);
     this.views.get(record.room)?.local.add(record.id);
     return peer;
+  }
+
+  /** How many rooms peers from `address` are in (joined, joining or reconnecting) on this node. */
+  roomsOf(address: string): number {
+    return this.#roomsByAddress.get(address)?.size ?? 0;
+  }
+
+  /** True when a peer from `address` is already in `room` on this node. */
+  isIn(address: string, room: RoomName): boolean {
+    return this.#roomsByAddress.get(address)?.has(room) ?? false;
   }
 
   /** True while `peer` is the one this node holds under its id. */
@@ -82,7 +99,14 @@ export class LocalPeers {
   forget(peer: LocalPeer): void {
     clearTimeout(peer.grace);
     for (const listener of this.#onForget) listener(peer);
-    if (this.holds(peer)) this.peers.delete(peer.record.id);
+    if (this.holds(peer)) {
+      this.peers.delete(peer.record.id);
+      const rooms = this.#roomsByAddress.get(peer.address);
+      const count = (rooms?.get(peer.record.room) ?? 1) - 1;
+      if (count > 0) rooms?.set(peer.record.room, count);
+      else rooms?.delete(peer.record.room);
+      if (rooms?.size === 0) this.#roomsByAddress.delete(peer.address);
+    }
     peer.session = null;
     const view = this.views.get(peer.record.room);
     view?.local.delete(peer.record.id);
@@ -91,4 +115,13 @@ export class LocalPeers {
       this.store.unwatch(peer.record.room);
     }
   }
+}
+
+function mapOf<K, V>(maps: Map<K, Map<RoomName, V>>, key: K): Map<RoomName, V> {
+  let map = maps.get(key);
+  if (!map) {
+    map = new Map();
+    maps.set(key, map);
+  }
+  return map;
 }

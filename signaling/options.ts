@@ -23,6 +23,11 @@ export interface SignalingServerOptions {
   maxPeersPerRoom?: number;
   /** Rooms the server may hold at once. @default 10000 */
   maxRooms?: number;
+  /**
+   * Rooms the peers from one IP address may be in at once on this node (a room counts while
+   * one of them is in it, or reconnecting to it); more get `TOO_MANY_ROOMS`. @default 20
+   */
+  maxRoomsPerIp?: number;
   /** Sustained frames per second one connection may send. @default 100 */
   rateLimit?: number;
   /** Frames one connection may send in a burst above `rateLimit`. @default 300 */
@@ -122,6 +127,7 @@ export const DEFAULT_OPTIONS: Omit<ResolvedOptions, Unset> = {
   maxPayload: 64 * 1024,
   maxPeersPerRoom: 50,
   maxRooms: 10_000,
+  maxRoomsPerIp: 20,
   rateLimit: 100,
   rateBurst: 300,
   metaRateLimit: 2,
@@ -151,6 +157,7 @@ const positiveIntegers = [
   'maxPayload',
   'maxPeersPerRoom',
   'maxRooms',
+  'maxRoomsPerIp',
   'rateLimit',
   'rateBurst',
   'metaRateLimit',
