@@ -57,6 +57,11 @@ export class Membership {
       };
     }
     if (this.#closed) return { code: 'SHUTTING_DOWN', message: 'the server is shutting down' };
+    if (!this.store.ready)
+      return {
+        code: 'UNAVAILABLE',
+        message: 'the shared state (Redis) is not answering; try again shortly',
+      };
     const { address } = session;
     const { maxRoomsPerIp } = this.options;
     if (!this.local.isIn(address, frame.room) && this.local.roomsOf(address) >= maxRoomsPerIp) {
