@@ -97,6 +97,13 @@ export const SETTINGS: readonly Setting[] = [
     help: `rooms per server (default ${DEFAULT_OPTIONS.maxRooms})`,
   },
   {
+    flag: 'max-rooms-per-ip',
+    env: 'PEERLANE_MAX_ROOMS_PER_IP',
+    key: 'maxRoomsPerIp',
+    parse: integer,
+    help: `rooms the peers from one IP address may be in at once (default ${DEFAULT_OPTIONS.maxRoomsPerIp})`,
+  },
+  {
     flag: 'rate-limit',
     env: 'PEERLANE_RATE_LIMIT',
     key: 'rateLimit',
@@ -158,6 +165,13 @@ export const SETTINGS: readonly Setting[] = [
     key: 'maxPendingSignals',
     parse: integer,
     help: `signals held for a reconnecting peer (default ${DEFAULT_OPTIONS.maxPendingSignals})`,
+  },
+  {
+    flag: 'max-pending-bytes',
+    env: 'PEERLANE_MAX_PENDING_BYTES',
+    key: 'maxPendingBytes',
+    parse: integer,
+    help: `bytes held for one reconnecting peer; 4x per address (default ${DEFAULT_OPTIONS.maxPendingBytes})`,
   },
   {
     flag: 'shutdown-timeout',

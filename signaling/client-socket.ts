@@ -88,14 +88,19 @@ export class ClientSocket {
     return this.#closed.promise;
   }
 
-  send(data: string | Buffer): void {
-    if (!this.open) return;
+  /** Sends a frame; `written` is called once a binary frame has been written (or dropped). */
+  send(data: string | Buffer, written?: () => void): void {
+    if (!this.open) {
+      written?.();
+      return;
+    }
     if (typeof data !== 'string') {
-      // Relay frames are bounded by the receiver's credit, not by maxBufferedBytes.
+      // Relay frames are bounded by the relay's credit per pair, not by maxBufferedBytes.
       this.#relayQueued += data.length;
       this.metrics.frameOut('{"type":"relay"');
       this.ws.send(data, () => {
         this.#relayQueued -= data.length;
+        written?.();
       });
       return;
     }

@@ -90,8 +90,8 @@ export class Connection implements Session, SocketOwner {
     }
   }
 
-  send(data: string | Buffer): void {
-    this.socket.send(data);
+  send(data: string | Buffer, written?: () => void): void {
+    this.socket.send(data, written);
   }
 
   retire(): void {

@@ -24,8 +24,16 @@ import { TokenBucket } from './token-bucket.js';
 
 type DeliveryOptions = Pick<
   ResolvedOptions,
-  'maxPendingSignals' | 'relay' | 'relayWindow' | 'relayRoomRateLimit' | 'maxPayload'
+  | 'maxPendingSignals'
+  | 'maxPendingBytes'
+  | 'relay'
+  | 'relayWindow'
+  | 'relayRoomRateLimit'
+  | 'maxPayload'
 >;
+
+/** Bytes held for the reconnecting peers of one address: this many times `maxPendingBytes`. */
+export const PENDING_ADDRESS_FACTOR = 4;
 
 const RELAY_DISABLED: FrameRejection = {
   code: 'RELAY_DISABLED',
@@ -41,6 +49,9 @@ const RELAY_DISABLED: FrameRejection = {
 export class Delivery implements StoreListener {
   readonly #relay: Relay | undefined;
 
+  /** Bytes held for reconnecting peers, by the address of the connection they dropped. */
+  readonly #pendingByAddress = new Map<string, number>();
+
   constructor(
     private readonly options: DeliveryOptions,
     private readonly store: RoomStore,
@@ -48,6 +59,7 @@ export class Delivery implements StoreListener {
     /** Called with the payload bytes of every relayed frame. */
     onRelayed: (bytes: number) => void = () => {},
   ) {
+    local.whenForgotten((peer) => this.#release(peer));
     if (!options.relay) return;
     const settings = {
       window: options.relayWindow,
@@ -55,13 +67,13 @@ export class Delivery implements StoreListener {
     };
     const relay = new Relay(settings, {
       member: (room, id) => local.views.get(room)?.members.get(id),
-      deliverLocal: (id, data) => this.deliverLocal(id, data),
+      deliverLocal: (id, data, written) => this.deliverLocal(id, data, written),
       sendText: (record, text) => this.#sendText(record, text),
       sendRelay: (node, to, frame) => store.sendRelay(node, to, frame),
       counted: onRelayed,
       roomOf: (id) => local.peers.get(id)?.record.room,
     });
-    local.whenForgotten((id) => relay.forget(id));
+    local.whenForgotten((peer) => relay.forget(peer.record.id));
     this.#relay = relay;
   }
 
@@ -135,23 +147,22 @@ export class Delivery implements StoreListener {
   }
 
   /** Sends to a local peer, or holds the frame while it joins or reconnects; false if it cannot. */
-  deliverLocal(peerId: PeerId, data: string | Buffer): boolean {
+  deliverLocal(peerId: PeerId, data: string | Buffer, written?: () => void): boolean {
     const peer = this.local.peers.get(peerId);
     if (!peer) return false;
     if (peer.session && peer.sinceSeq !== Number.POSITIVE_INFINITY) {
-      peer.session.send(data);
+      peer.session.send(data, written);
       return true;
     }
-    peer.pending ??= [];
-    if (peer.pending.length >= this.options.maxPendingSignals) return false;
-    peer.pending.push(data);
+    if (!this.#hold(peer, data)) return false;
+    written?.(); // what waits here is bounded by the pending caps instead
     return true;
   }
 
   /** Sends a peer that is back (or newly active) the frames held for it. */
   flush(peer: LocalPeer): void {
     const pending = peer.pending ?? [];
-    peer.pending = undefined;
+    this.#release(peer);
     for (const data of pending) peer.session?.send(data);
   }
 
@@ -202,6 +213,38 @@ export class Delivery implements StoreListener {
 
   // ─── internals ──────────────────────────────────────────────────────────────
 
+  /**
+   * Holds a frame for a peer that is joining or reconnecting, within `maxPendingSignals`
+   * frames and `maxPendingBytes` per peer, and 4 × `maxPendingBytes` per address.
+   */
+  #hold(peer: LocalPeer, data: string | Buffer): boolean {
+    const size = data.length;
+    const { maxPendingSignals, maxPendingBytes } = this.options;
+    if (!peer.pending) {
+      peer.pendingAddress = peer.session?.address ?? peer.pendingAddress;
+    } else if (peer.pending.length >= maxPendingSignals) return false;
+    if (peer.pendingBytes + size > maxPendingBytes) return false;
+    const address = peer.pendingAddress;
+    const held = this.#pendingByAddress.get(address) ?? 0;
+    if (held + size > maxPendingBytes * PENDING_ADDRESS_FACTOR) return false;
+    this.#pendingByAddress.set(address, held + size);
+    peer.pending ??= [];
+    peer.pending.push(data);
+    peer.pendingBytes += size;
+    return true;
+  }
+
+  /** Drops a peer's held frames from the books. */
+  #release(peer: LocalPeer): void {
+    if (peer.pendingBytes > 0) {
+      const left = (this.#pendingByAddress.get(peer.pendingAddress) ?? 0) - peer.pendingBytes;
+      if (left > 0) this.#pendingByAddress.set(peer.pendingAddress, left);
+      else this.#pendingByAddress.delete(peer.pendingAddress);
+    }
+    peer.pending = undefined;
+    peer.pendingBytes = 0;
+  }
+
   #sendText(record: MemberRecord, text: string): void {
     if (record.node === this.store.nodeId) this.deliverLocal(record.id, text);
     else this.store.send(record.node, record.id, text);
@@ -211,7 +254,8 @@ export class Delivery implements StoreListener {
   #movedAway(record: MemberRecord): void {
     const peer = this.local.peers.get(record.id);
     if (!peer) return;
-    const { session, pending } = peer;
+    const { session } = peer;
+    const pending = peer.pending;
     this.local.forget(peer);
     session?.retire();
     for (const data of pending ?? []) {

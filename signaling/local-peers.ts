@@ -4,10 +4,15 @@ import { RoomView } from './room-view.js';
 
 /** What the server needs of a client connection: a way to send it frames, and to retire it. */
 export interface Session {
-  /** Sends a JSON text frame, or a binary relay frame. */
-  send(data: string | Buffer): void;
+  /**
+   * Sends a JSON text frame, or a binary relay frame; `written` is called once a relay
+   * frame has left this process (or was dropped).
+   */
+  send(data: string | Buffer, written?: () => void): void;
   /** Another connection resumed this session's peer: close quietly, announce nothing. */
   retire(): void;
+  /** The client's IP address, for per-address limits. */
+  readonly address: string;
 }
 
 /** A peer whose connection is (or was, within the grace period) on this node. */
@@ -18,6 +23,11 @@ export interface LocalPeer {
   sinceSeq: number;
   /** Frames held while the peer joins or reconnects, delivered when it is back. */
   pending: (string | Buffer)[] | undefined;
+  /** The address of the connection that joined it, for rooms per address. */
+  address: string;
+  /** Bytes in `pending`, and the address they are counted against. */
+  pendingBytes: number;
+  pendingAddress: string;
   grace?: NodeJS.Timeout;
 }
 
@@ -30,12 +40,14 @@ export interface LocalPeer {
 export class LocalPeers {
   readonly peers = new Map<PeerId, LocalPeer>();
   readonly views = new Map<RoomName, RoomView>();
-  readonly #onForget: ((id: PeerId) => void)[] = [];
+  readonly #onForget: ((peer: LocalPeer) => void)[] = [];
+  /** address → room → this node's peers from that address in the room. */
+  readonly #roomsByAddress = new Map<string, Map<RoomName, number>>();
 
   constructor(private readonly store: RoomStore) {}
 
-  /** Calls `listener` with the id of every peer dropped from this node's books. */
-  whenForgotten(listener: (id: PeerId) => void): void {
+  /** Calls `listener` with every peer dropped from this node's books, before it goes. */
+  whenForgotten(listener: (peer: LocalPeer) => void): void {
     this.#onForget.push(listener);
   }
 
@@ -57,10 +69,25 @@ export class LocalPeers {
       session,
       sinceSeq: Number.POSITIVE_INFINITY,
       pending: undefined,
+      address: session.address,
+      pendingBytes: 0,
+      pendingAddress: session.address,
     };
     this.peers.set(record.id, peer);
+    const rooms = mapOf(this.#roomsByAddress, peer.address);
+    rooms.set(record.room, (rooms.get(record.room) ?? 0) + 1);
     this.views.get(record.room)?.local.add(record.id);
     return peer;
+  }
+
+  /** How many rooms peers from `address` are in (joined, joining or reconnecting) on this node. */
+  roomsOf(address: string): number {
+    return this.#roomsByAddress.get(address)?.size ?? 0;
+  }
+
+  /** True when a peer from `address` is already in `room` on this node. */
+  isIn(address: string, room: RoomName): boolean {
+    return this.#roomsByAddress.get(address)?.has(room) ?? false;
   }
 
   /** True while `peer` is the one this node holds under its id. */
@@ -71,8 +98,15 @@ export class LocalPeers {
   /** Drops a peer from this node's books (not from the room). */
   forget(peer: LocalPeer): void {
     clearTimeout(peer.grace);
-    for (const listener of this.#onForget) listener(peer.record.id);
-    if (this.holds(peer)) this.peers.delete(peer.record.id);
+    for (const listener of this.#onForget) listener(peer);
+    if (this.holds(peer)) {
+      this.peers.delete(peer.record.id);
+      const rooms = this.#roomsByAddress.get(peer.address);
+      const count = (rooms?.get(peer.record.room) ?? 1) - 1;
+      if (count > 0) rooms?.set(peer.record.room, count);
+      else rooms?.delete(peer.record.room);
+      if (rooms?.size === 0) this.#roomsByAddress.delete(peer.address);
+    }
     peer.session = null;
     const view = this.views.get(peer.record.room);
     view?.local.delete(peer.record.id);
@@ -81,4 +115,13 @@ export class LocalPeers {
       this.store.unwatch(peer.record.room);
     }
   }
+}
+
+function mapOf<K, V>(maps: Map<K, Map<RoomName, V>>, key: K): Map<RoomName, V> {
+  let map = maps.get(key);
+  if (!map) {
+    map = new Map();
+    maps.set(key, map);
+  }
+  return map;
 }

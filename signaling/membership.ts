@@ -19,7 +19,7 @@ import { turnCredentials } from './turn.js';
 
 type MembershipOptions = Pick<
   ResolvedOptions,
-  'maxRooms' | 'maxPeersPerRoom' | 'resumeGraceMs' | 'iceServers' | 'turn'
+  'maxRooms' | 'maxRoomsPerIp' | 'maxPeersPerRoom' | 'resumeGraceMs' | 'iceServers' | 'turn'
 >;
 
 /** The peer now in the room, or why it is not. */
@@ -57,6 +57,19 @@ export class Membership {
       };
     }
     if (this.#closed) return { code: 'SHUTTING_DOWN', message: 'the server is shutting down' };
+    if (!this.store.ready)
+      return {
+        code: 'UNAVAILABLE',
+        message: 'the shared state (Redis) is not answering; try again shortly',
+      };
+    const { address } = session;
+    const { maxRoomsPerIp } = this.options;
+    if (!this.local.isIn(address, frame.room) && this.local.roomsOf(address) >= maxRoomsPerIp) {
+      return {
+        code: 'TOO_MANY_ROOMS',
+        message: `peers from your address are in ${maxRoomsPerIp} rooms already (maxRoomsPerIp)`,
+      };
+    }
     if (!frame.resume) return this.#add(session, frame, grant, createPeerIdentity());
     if (!verifyPeerIdentity(frame.resume)) {
       return { code: 'RESUME_REJECTED', message: 'the resume secret does not match that peer id' };
@@ -253,6 +266,8 @@ export class Membership {
     const snapshot = { seq: view?.seq ?? 0, members: [...(view?.members.values() ?? [])] };
     const changed = this.#resumedWith(peer, frame, grant);
     this.#activate(peer, snapshot, (frame.resume as { secret: string }).secret, true, frame.ref);
+    // What is held for it from now on counts against the address it is back from.
+    peer.pendingAddress = session.address;
     if (changed) return Promise.resolve(this.store.update(peer.record)).then(() => peer);
     return peer;
   }

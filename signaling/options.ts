@@ -35,6 +35,11 @@ export interface SignalingServerOptions {
   maxPeersPerRoom?: number;
   /** Rooms the server may hold at once. @default 10000 */
   maxRooms?: number;
+  /**
+   * Rooms the peers from one IP address may be in at once on this node (a room counts while
+   * one of them is in it, or reconnecting to it); more get `TOO_MANY_ROOMS`. @default 20
+   */
+  maxRoomsPerIp?: number;
   /** Sustained frames per second one connection may send. @default 100 */
   rateLimit?: number;
   /** Frames one connection may send in a burst above `rateLimit`. @default 300 */
@@ -56,6 +61,12 @@ export interface SignalingServerOptions {
   resumeGraceMs?: number;
   /** Signals held for a peer that is reconnecting, delivered when it resumes. @default 256 */
   maxPendingSignals?: number;
+  /**
+   * Bytes held for one reconnecting peer (its pending signals and presence frames); the
+   * peers dropped from one address share 4× this. Over it, senders get `PEER_NOT_FOUND`.
+   * @default 262144
+   */
+  maxPendingBytes?: number;
   /** How long `close()` waits for clients to close before cutting them, in ms. @default 5000 */
   shutdownTimeoutMs?: number;
   /** ICE servers handed to every peer in `welcome`. Never a public default. @default [] */
@@ -136,6 +147,7 @@ export const DEFAULT_OPTIONS: Omit<ResolvedOptions, Unset> = {
   maxPayload: 64 * 1024,
   maxPeersPerRoom: 50,
   maxRooms: 10_000,
+  maxRoomsPerIp: 20,
   rateLimit: 100,
   rateBurst: 300,
   metaRateLimit: 2,
@@ -145,6 +157,7 @@ export const DEFAULT_OPTIONS: Omit<ResolvedOptions, Unset> = {
   heartbeatTimeoutMs: 10_000,
   resumeGraceMs: 20_000,
   maxPendingSignals: 256,
+  maxPendingBytes: 256 * 1024,
   shutdownTimeoutMs: 5_000,
   iceServers: [],
   maxConnectionsPerIp: 100,
@@ -164,6 +177,7 @@ const positiveIntegers = [
   'maxPayload',
   'maxPeersPerRoom',
   'maxRooms',
+  'maxRoomsPerIp',
   'rateLimit',
   'rateBurst',
   'metaRateLimit',
@@ -172,6 +186,7 @@ const positiveIntegers = [
   'heartbeatIntervalMs',
   'heartbeatTimeoutMs',
   'maxPendingSignals',
+  'maxPendingBytes',
   'maxConnectionsPerIp',
   'handshakeTimeoutMs',
   'joinRateLimit',

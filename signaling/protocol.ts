@@ -27,7 +27,8 @@ export const ERROR_CODES = {
   NOT_JOINED: 'The frame needs a room, and this connection has not joined one.',
   ALREADY_JOINED: 'This connection is already in a room; leave it first (one room per connection).',
   ROOM_FULL: 'The room has reached its peer limit (`maxPeersPerRoom`).',
-  TOO_MANY_ROOMS: 'The server has reached its room limit (`maxRooms`).',
+  TOO_MANY_ROOMS:
+    'The server has reached its room limit (`maxRooms`), or your address its own (`maxRoomsPerIp`).',
   PEER_NOT_FOUND: 'The target peer is not in your room (never was, left, or is in another room).',
   RESUME_REJECTED: 'The resume secret does not match the peer id.',
   SHUTTING_DOWN: 'The server is shutting down and accepts no new joins; reconnect elsewhere.',

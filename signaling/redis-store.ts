@@ -36,6 +36,9 @@ type Scripts = Redis & {
 
 const NODE_ID = /^[A-Za-z0-9_.-]{1,64}$/;
 
+/** How long a Redis command may take before it fails (and a join answers `UNAVAILABLE`). */
+export const COMMAND_TIMEOUT_MS = 1000;
+
 /**
  * Room state shared by every node on one Redis: membership in hashes changed only by
  * Lua scripts (limits and writes are atomic), room events on one pub/sub channel per
@@ -67,12 +70,19 @@ export function createRedisStore(options: RedisStoreOptions): RoomStore {
   // Commands fail at once while Redis is away (a join answers UNAVAILABLE instead of hanging).
   const redis = new Redis(options.url, {
     enableOfflineQueue: false,
+    // A Redis that is connected but not answering (frozen, overloaded) must not hang joins.
+    commandTimeout: COMMAND_TIMEOUT_MS,
     maxRetriesPerRequest: 1,
     lazyConnect: true,
     // Signals from many peers publish at once: one write and one Redis wakeup for a batch.
     enableAutoPipelining: true,
   }) as Scripts;
-  const subscriber = new Redis(options.url, { lazyConnect: true });
+  const subscriber = new Redis(options.url, {
+    lazyConnect: true,
+    commandTimeout: COMMAND_TIMEOUT_MS,
+  });
+  /** The last heartbeat failed (e.g. timed out): not ready, even if the socket is up. */
+  let stalled = false;
   redis.defineCommand('plAdd', { numberOfKeys: 4, lua: ADD });
   redis.defineCommand('plRemove', { numberOfKeys: 3, lua: REMOVE });
   redis.defineCommand('plUpdate', { numberOfKeys: 2, lua: UPDATE });
@@ -166,7 +176,7 @@ export function createRedisStore(options: RedisStoreOptions): RoomStore {
   return {
     nodeId,
     get ready() {
-      return connectedOnce && redis.status === 'ready' && subscriber.status === 'ready';
+      return connectedOnce && !stalled && redis.status === 'ready' && subscriber.status === 'ready';
     },
     async start(l) {
       listener = l;
@@ -176,10 +186,17 @@ export function createRedisStore(options: RedisStoreOptions): RoomStore {
         await beat();
         if (closed) return;
         connectedOnce = true;
-        heartbeat = setInterval(
-          () => void beat().catch(() => {}),
-          Math.max(50, Math.floor(ttl / 3)),
-        );
+        // A beat that fails or times out marks the store stalled (not ready) until one succeeds.
+        const beating = (): void =>
+          void beat().then(
+            () => {
+              stalled = false;
+            },
+            () => {
+              stalled = true;
+            },
+          );
+        heartbeat = setInterval(beating, Math.max(50, Math.min(1000, Math.floor(ttl / 3))));
         heartbeat.unref();
         redis.on('ready', () => {
           if (closed) return;

@@ -20,8 +20,11 @@ export interface RelaySettings {
 export interface RelayHost {
   /** The member `id` of `room`, as this node sees the room. */
   member(room: string, id: PeerId): MemberRecord | undefined;
-  /** Delivers to a peer on this node (held while it reconnects); false if it cannot. */
-  deliverLocal(id: PeerId, data: string | Buffer): boolean;
+  /**
+   * Delivers to a peer on this node (held while it reconnects); false if it cannot.
+   * `written` is called once the data has left this process (or been dropped).
+   */
+  deliverLocal(id: PeerId, data: string | Buffer, written?: () => void): boolean;
   /** Sends a text frame to a peer wherever it is. */
   sendText(record: MemberRecord, text: string): void;
   /** Sends a relay frame to a peer on another node. */
@@ -38,11 +41,14 @@ export interface RelayHost {
  * with `window` bytes towards each receiver and the receiver grants more as it reads.
  * Credit is kept on the receiver's node, which sees both the data and the grants, so
  * whatever the server holds for a receiver is bounded by window × senders however slow
- * it reads.
+ * it reads — and however much credit it grants: a grant only counts up to what the
+ * server has actually written to the receiver.
  */
 export class Relay {
   /** receiver → sender → bytes the sender may still send. */
   readonly #credit = new Map<PeerId, Map<PeerId, number>>();
+  /** receiver → sender → bytes delivered to the receiver's socket and not yet written. */
+  readonly #unwritten = new Map<PeerId, Map<PeerId, number>>();
 
   constructor(
     readonly settings: RelaySettings,
@@ -86,11 +92,7 @@ export class Relay {
   #deliver(to: PeerId, frame: Buffer): FrameRejection | undefined {
     const from = frame.toString('latin1', 1, RELAY_HEADER_BYTES);
     const payload = frame.length - RELAY_HEADER_BYTES;
-    let granted = this.#credit.get(to);
-    if (!granted) {
-      granted = new Map();
-      this.#credit.set(to, granted);
-    }
+    const granted = mapOf(this.#credit, to);
     const left = granted.get(from) ?? this.settings.window;
     if (payload > left) {
       return {
@@ -98,7 +100,15 @@ export class Relay {
         message: `peer ${to} has granted ${left} more bytes; ${payload} were sent`,
       };
     }
-    if (!this.host.deliverLocal(to, frame)) {
+    const unwritten = mapOf(this.#unwritten, to);
+    const written = (): void => {
+      const still = (unwritten.get(from) ?? payload) - payload;
+      if (still > 0) unwritten.set(from, still);
+      else unwritten.delete(from);
+    };
+    unwritten.set(from, (unwritten.get(from) ?? 0) + payload);
+    if (!this.host.deliverLocal(to, frame, written)) {
+      written();
       return { code: 'PEER_NOT_FOUND', message: `peer ${to} is not reachable` };
     }
     granted.set(from, left - payload);
@@ -115,13 +125,15 @@ export class Relay {
         message: `peer ${sender} is not in room "${receiver.room}"`,
       };
     }
-    let granted = this.#credit.get(receiver.id);
-    if (!granted) {
-      granted = new Map();
-      this.#credit.set(receiver.id, granted);
-    }
-    granted.set(sender, Math.min((granted.get(sender) ?? this.settings.window) + bytes, 2 ** 31));
-    const frame: ServerFrame = { type: 'relay-credit', from: receiver.id, bytes };
+    const granted = mapOf(this.#credit, receiver.id);
+    const left = granted.get(sender) ?? this.settings.window;
+    // Credit is the receiver's word that it read what it had; the server holds it to what
+    // it has written to the receiver, so credit plus unwritten bytes never pass the window.
+    const unwritten = this.#unwritten.get(receiver.id)?.get(sender) ?? 0;
+    const now = Math.max(left, Math.min(left + bytes, this.settings.window - unwritten));
+    granted.set(sender, now);
+    if (now === left) return undefined;
+    const frame: ServerFrame = { type: 'relay-credit', from: receiver.id, bytes: now - left };
     this.host.sendText(target, JSON.stringify(frame));
     return undefined;
   }
@@ -129,6 +141,7 @@ export class Relay {
   /** The peer left this node: its credit goes with it. */
   forget(id: PeerId): void {
     this.#credit.delete(id);
+    this.#unwritten.delete(id);
   }
 
   #tellSender(receiver: PeerId, sender: PeerId, { code, message }: FrameRejection): void {
@@ -145,4 +158,13 @@ export class Relay {
     const room = this.host.roomOf(receiver);
     return room === undefined ? undefined : this.host.member(room, sender);
   }
+}
+
+function mapOf<K, V>(maps: Map<K, Map<PeerId, V>>, key: K): Map<PeerId, V> {
+  let map = maps.get(key);
+  if (!map) {
+    map = new Map();
+    maps.set(key, map);
+  }
+  return map;
 }

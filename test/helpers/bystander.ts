@@ -2,7 +2,7 @@ import { expect } from 'vitest';
 import type { SignalingServer } from '../../signaling/server.js';
 import type { RawClient } from './raw-client.js';
 
-type Connect = (server: SignalingServer, options?: { localAddress?: string }) => Promise<RawClient>;
+type Connect<S> = (server: S, options?: { localAddress?: string }) => Promise<RawClient>;
 
 /** The loopback address bystanders connect from, so per-address limits on the attacker's do not touch them. */
 export const BYSTANDER_ADDRESS = '127.0.0.2';
@@ -12,9 +12,9 @@ export const BYSTANDER_ADDRESS = '127.0.0.2';
  * `check()` asserts they still exchange a signal both ways, still see each other and
  * nobody else, and that a newcomer from their address can still join.
  */
-export async function bystanders(
-  server: SignalingServer,
-  connect: Connect,
+export async function bystanders<S = SignalingServer>(
+  server: S,
+  connect: Connect<S>,
   /** Extra fields for every join (a token when the server needs one). */
   extra: Record<string, unknown> = {},
   room = 'bystanders',

@@ -69,7 +69,8 @@ export class RawClient {
     timeoutMs = 3000,
     matches: (frame: FrameOf<T>) => boolean = () => true,
   ): Promise<FrameOf<T>> {
-    const deadline = Date.now() + timeoutMs;
+    // performance.now, not Date.now: tests that freeze Date (token buckets) keep their timeouts.
+    const deadline = performance.now() + timeoutMs;
     for (;;) {
       const index = this.frames.findIndex(
         (f, i) => f.type === type && !this.#taken.has(i) && matches(f as FrameOf<T>),
@@ -80,7 +81,7 @@ export class RawClient {
       }
       if (this.ws.readyState === WebSocket.CLOSED)
         throw new Error(`socket closed while waiting for "${type}"`);
-      const left = deadline - Date.now();
+      const left = deadline - performance.now();
       if (left <= 0) {
         throw new Error(
           `no "${type}" frame within ${timeoutMs} ms; got ${JSON.stringify(this.frames)}`,
@@ -110,9 +111,9 @@ export class RawClient {
 
   /** Waits until `count` relay frames have arrived (or `timeoutMs` passes) and returns them. */
   async relayed(count: number, timeoutMs = 5000): Promise<Buffer[]> {
-    const deadline = Date.now() + timeoutMs;
+    const deadline = performance.now() + timeoutMs;
     while (this.binary.length < count) {
-      if (Date.now() > deadline)
+      if (performance.now() > deadline)
         throw new Error(`got ${this.binary.length} of ${count} relay frames in ${timeoutMs} ms`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, 50);

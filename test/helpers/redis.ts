@@ -7,6 +7,8 @@ export interface RedisProcess {
   port: number;
   /** Kills it and starts a fresh, empty one on the same port (a Redis restart). */
   restart(): Promise<void>;
+  /** Sends the running redis-server a signal (SIGSTOP freezes it, SIGCONT thaws it). */
+  signal(signal: NodeJS.Signals): void;
   stop(): Promise<void>;
 }
 
@@ -81,5 +83,8 @@ export async function startRedis(port?: number): Promise<RedisProcess> {
       await launch();
     },
     stop: kill,
+    signal(signal) {
+      child?.kill(signal);
+    },
   };
 }

@@ -125,6 +125,7 @@ describe('createSignalingServer', () => {
       rateBurst: 1_000_000,
       maxViolations: 1_000_000,
       metaRateLimit: 1_000_000,
+      maxRoomsPerIp: 1_000_000,
       joinRateLimit: 1_000_000,
       joinRateBurst: 1_000_000,
       resumeGraceMs: 0,

@@ -24,7 +24,8 @@ describe('hardening: identities (issue #16)', () => {
   const { start, connect } = useSignaling();
 
   it('row 10: refuses every non-canonical spelling of a peer id, even with its secret', async () => {
-    const server = await start({ resumeGraceMs: 5000 });
+    // 16 joins from one connection: more presence changes than the default burst allows.
+    const server = await start({ resumeGraceMs: 5000, metaRateLimit: 100 });
     const others = await bystanders(server, connect);
     const [a, b] = await Promise.all([connect(server), connect(server)]);
     const wa = await a.join('r');

@@ -93,6 +93,9 @@ describe('createSignalingServer', () => {
 
     it('gives credit grants a budget of their own, ten times the frame rate', async () => {
       const { a, b, wa, wb } = await pair({ rateLimit: 5, rateBurst: 5, maxViolations: 100 });
+      // A grant counts only for bytes b has received: a sends 40 first.
+      for (let i = 0; i < 40; i++) a.relay(wb.peerId, Buffer.from([i]));
+      await b.relayed(40);
       for (let i = 0; i < 40; i++) b.send({ type: 'relay-credit', to: wa.peerId, bytes: 1 });
       await expect.poll(() => a.unread('relay-credit').length).toBe(40);
       expect(b.unread('error')).toEqual([]);
