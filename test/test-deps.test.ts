@@ -28,12 +28,22 @@ describe('npm test on a fresh machine', () => {
     expect(result.code).toBe(1);
     const sudo = process.getuid?.() === 0 ? '' : 'sudo ';
     expect(result.stderr).toContain(
-      `${sudo}apt-get update && ${sudo}apt-get install -y --no-install-recommends chromium redis-server coturn openssl`,
+      `${sudo}apt-get update && ${sudo}apt-get install -y --no-install-recommends chromium firefox-esr redis-server coturn openssl`,
     );
   });
 
-  it('takes CHROME_PATH for Chromium', async () => {
+  it('takes CHROME_PATH for Chromium and FIREFOX_PATH for Firefox', async () => {
     const result = await check({ PATH: '/nonexistent', CHROME_PATH: process.execPath });
-    expect(result.stderr).toContain('--no-install-recommends redis-server coturn openssl\n');
+    expect(result.stderr).toContain(
+      '--no-install-recommends firefox-esr redis-server coturn openssl\n',
+    );
+    const both = {
+      PATH: '/nonexistent',
+      CHROME_PATH: process.execPath,
+      FIREFOX_PATH: process.execPath,
+    };
+    expect((await check(both)).stderr).toContain(
+      '--no-install-recommends redis-server coturn openssl\n',
+    );
   });
 });

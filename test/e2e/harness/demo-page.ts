@@ -26,9 +26,12 @@ export async function openDemoPage<B extends BrowserName>(
   const timeout = options.timeoutMs ?? 10_000;
   try {
     await driver.goto(`${url}#${room}`, timeout);
+    // The lobby is in the HTML; the room's name is written by the page's script: both
+    // there means the page is ready (goto returns at commit, before scripts ran).
     await driver.waitFor(() => {
       const join = document.querySelector<HTMLElement>('#join');
-      return join?.checkVisibility() === true;
+      const room = document.querySelector('#room-name')?.textContent ?? '';
+      return join?.checkVisibility() === true && room !== '';
     }, timeout);
   } catch (error) {
     await handle.close();
