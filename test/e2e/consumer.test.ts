@@ -28,6 +28,8 @@ import { CONTEXT_OPTIONS } from './harness/test-page.js';
 let dir: string;
 let pack: PackResult;
 const children: ChildProcess[] = [];
+/** Started in a process group of their own (`detached`), killed as a group. */
+const groups: ChildProcess[] = [];
 let browser: Browser | undefined;
 
 beforeAll(async () => {
@@ -39,17 +41,26 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   for (const child of children) child.kill('SIGKILL');
+  for (const group of groups) {
+    try {
+      if (group.pid !== undefined) process.kill(-group.pid, 'SIGKILL');
+    } catch {
+      // The whole group has exited already.
+    }
+  }
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 /** Starts `npx peerlane` in the app; resolves with the page URL it prints. */
 async function startServer(demoDir: string): Promise<string> {
+  // Its own process group: npx runs the server as a grandchild, which must go with it.
   const child = spawn('npx', ['--no-install', 'peerlane', '--port', '0', '--demo-dir', demoDir], {
     cwd: dir,
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, LOG_LEVEL: 'warn' },
+    detached: true,
   });
-  children.push(child);
+  groups.push(child);
   let said = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`npx peerlane said: ${said}`)), 60_000);
