@@ -28,11 +28,11 @@ export function connectionRows(
     return rows;
   }
   const path =
-    stats === undefined || stats.path === 'unknown'
+    stats === undefined || stats.pairType === 'unknown'
       ? 'Not connected yet'
-      : stats.path === 'relay'
+      : stats.pairType === 'turn'
         ? `Through a TURN server${stats.relayProtocol ? ` (${stats.relayProtocol.toUpperCase()})` : ''}`
-        : stats.path === 'host'
+        : stats.pairType === 'host'
           ? 'Direct, on the local network'
           : 'Direct, through NAT';
   rows.push(['Path', path]);
