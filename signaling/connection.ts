@@ -1,3 +1,8 @@
+/**
+ * One client socket's inbound pipeline, in order: frame limits, parsing, ordering behind
+ * asynchronous frames, and dispatch to membership and delivery. The socket's own life is
+ * `client-socket.ts`. Just over 300 lines: the pipeline reads best as one sequence.
+ */
 import type { WebSocket } from 'ws';
 import type { Admission } from './admission.js';
 import type { createTokenVerifier } from './auth.js';

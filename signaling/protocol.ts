@@ -6,6 +6,9 @@
  * checks used here (~12 KiB gzip less than the chainable `zod`).
  *
  * Frames are JSON text WebSocket messages, each an object with a `type`.
+ *
+ * Over 300 lines on purpose: it is the one definition of every frame and its limits, which
+ * the server and the SDK share; split, the protocol would be read in pieces.
  */
 import * as z from 'zod/mini';
 

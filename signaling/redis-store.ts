@@ -1,3 +1,9 @@
+/**
+ * The room store over Redis (`room-store.ts`'s interface): Lua scripts for atomic limits,
+ * pub/sub with per-room sequence numbers, node liveness, and recovery after Redis comes
+ * back or boots late. Over 300 lines on purpose: one implementation of one interface,
+ * whose connection states interlock.
+ */
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { LeaveReason, PeerId, RoomName } from './protocol.js';
