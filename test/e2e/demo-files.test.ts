@@ -1,14 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import {
-  dropFiles,
-  expectTiles,
-  fileRow,
-  joinCall,
-  savedFile,
-  saveFilesTo,
-  screenshot,
-} from './demo-kit.js';
+import { dropFiles, fileRow, savedFile, saveFilesTo, screenshot, twoInACall } from './demo-kit.js';
 import { type DemoPage, PAGE_CLOSED_RETRY, useE2e } from './harness/index.js';
 
 const MiB = 1024 * 1024;
@@ -22,14 +14,9 @@ describe('the demo page: files only with the receiver’s consent', {
 }, () => {
   const e2e = useE2e({ demo: true });
 
-  async function twoInACall() {
-    const room = e2e.room();
-    const alice = await e2e.openDemo(room, { name: 'alice' });
-    const bob = await e2e.openDemo(room, { name: 'bob' });
-    await joinCall(alice, 'Alice');
-    const b = await joinCall(bob, 'Bob');
-    await expectTiles(alice, 2);
-    await expectTiles(bob, 2);
+  /** Alice and Bob in a call, on a direct connection. */
+  async function twoDirect() {
+    const { alice, bob, b } = await twoInACall(e2e);
     await expect
       .poll(
         () => alice.page.locator(`#grid .tile[data-peer="${b}"] .badge`).getAttribute('data-kind'),
@@ -42,7 +29,7 @@ describe('the demo page: files only with the receiver’s consent', {
   }
 
   it('Decline: nothing arrives, and Alice reads "Bob declined"', async () => {
-    const { alice, bob } = await twoInACall();
+    const { alice, bob } = await twoDirect();
     await dropFiles(alice, [{ name: 'holiday.jpg', size: 200_000, type: 'image/jpeg' }]);
     const offer = fileRow(bob, 'holiday.jpg');
     await expect
@@ -60,7 +47,7 @@ describe('the demo page: files only with the receiver’s consent', {
   });
 
   it('Accept where the browser saves to disk: streamed into the chosen file, SHA-256 equal', async () => {
-    const { alice, bob } = await twoInACall();
+    const { alice, bob } = await twoDirect();
     await saveFilesTo(bob, true);
     await dropFiles(alice, [{ name: 'data.bin', size: 2 * MiB }]);
     await fileRow(bob, 'data.bin').getByRole('button', { name: 'Accept data.bin' }).click();
@@ -75,7 +62,7 @@ describe('the demo page: files only with the receiver’s consent', {
   });
 
   it('a sender who cancels mid-way: "You cancelled" there, "Alice cancelled" here', async () => {
-    const { alice, bob } = await twoInACall();
+    const { alice, bob } = await twoDirect();
     await saveFilesTo(bob, true);
     await dropFiles(alice, [{ name: 'big.bin', size: 64 * MiB }]);
     await fileRow(bob, 'big.bin').getByRole('button', { name: 'Accept big.bin' }).click();
@@ -89,7 +76,7 @@ describe('the demo page: files only with the receiver’s consent', {
   }, 40_000);
 
   it('an empty file ends with a full bar; the sender’s row is named from the start', async () => {
-    const { alice, bob } = await twoInACall();
+    const { alice, bob } = await twoDirect();
     await saveFilesTo(bob, false);
     await dropFiles(alice, [
       { name: 'empty.txt', size: 0 },
@@ -116,7 +103,7 @@ describe('the demo page: files only with the receiver’s consent', {
   });
 
   it('an offer too large for a browser that keeps files in memory can only be declined, and says why', async () => {
-    const { alice, bob, b } = await twoInACall();
+    const { alice, bob, b } = await twoDirect();
     await saveFilesTo(bob, false);
     // A stream announced at 600 MiB: the offer carries the size; no byte moves before Accept.
     await alice.page.evaluate(

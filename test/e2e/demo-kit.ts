@@ -6,7 +6,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import type { DemoPage } from './harness/index.js';
+import type { DemoPage, E2e } from './harness/index.js';
 import { ROOT } from './harness/sdk-bundle.js';
 
 /** Where screenshots go (gitignored). */
@@ -20,6 +20,23 @@ export async function joinCall(demo: DemoPage, name: string): Promise<string> {
   const id = await demo.page.evaluate(() => window.peerlaneRoom?.selfId);
   if (!id) throw new Error(`[${demo.name}] joined, but window.peerlaneRoom has no selfId`);
   return id;
+}
+
+/**
+ * Alice and Bob in a fresh room, both joined through the lobby and each showing two tiles.
+ * `a` and `b` are their peer ids.
+ */
+export async function twoInACall(
+  e2e: Pick<E2e, 'room' | 'openDemo'>,
+): Promise<{ alice: DemoPage; bob: DemoPage; a: string; b: string }> {
+  const room = e2e.room();
+  const alice = await e2e.openDemo(room, { name: 'alice' });
+  const bob = await e2e.openDemo(room, { name: 'bob' });
+  const a = await joinCall(alice, 'Alice');
+  const b = await joinCall(bob, 'Bob');
+  await expectTiles(alice, 2);
+  await expectTiles(bob, 2);
+  return { alice, bob, a, b };
 }
 
 /** The tile of `peerId` on `demo`. */

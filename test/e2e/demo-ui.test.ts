@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { chatLines, expectTiles, joinCall, screenshot, sendChat, tile } from './demo-kit.js';
+import {
+  chatLines,
+  expectTiles,
+  joinCall,
+  screenshot,
+  sendChat,
+  tile,
+  twoInACall,
+} from './demo-kit.js';
 import { type DemoPage, PAGE_CLOSED_RETRY, useE2e } from './harness/index.js';
 
 /** The accessible name of the focused element (its aria-label, else its visible text). */
@@ -129,12 +137,7 @@ describe('the demo page: keyboard, dialogs, rejoining, names, the empty room', {
   });
 
   it('Rejoin returns to the same call with its chat', async () => {
-    const room = e2e.room();
-    const alice = await e2e.openDemo(room, { name: 'alice' });
-    const bob = await e2e.openDemo(room, { name: 'bob' });
-    await joinCall(alice, 'Alice');
-    const b = await joinCall(bob, 'Bob');
-    await expectTiles(alice, 2);
+    const { alice, bob, b } = await twoInACall(e2e);
     await sendChat(bob, 'before you left');
     await expect.poll(() => chatLines(alice), { timeout: 5000 }).toEqual(['Bob: before you left']);
 

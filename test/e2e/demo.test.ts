@@ -14,6 +14,7 @@ import {
   sendChat,
   tile,
   tileMedia,
+  twoInACall,
 } from './demo-kit.js';
 import { type DemoPage, PAGE_CLOSED_RETRY, useE2e } from './harness/index.js';
 
@@ -35,18 +36,6 @@ describe('the demo page: a video call in real Chromium (fake camera, microphone,
 }, () => {
   const e2e = useE2e({ demo: true });
 
-  /** Two pages of one room, both joined through the lobby. */
-  async function twoInACall(): Promise<{ alice: DemoPage; bob: DemoPage; a: string; b: string }> {
-    const room = e2e.room();
-    const alice = await e2e.openDemo(room, { name: 'alice' });
-    const bob = await e2e.openDemo(room, { name: 'bob' });
-    const a = await joinCall(alice, 'Alice');
-    const b = await joinCall(bob, 'Bob');
-    await expectTiles(alice, 2);
-    await expectTiles(bob, 2);
-    return { alice, bob, a, b };
-  }
-
   it('serves the demo where the signaling server is, with a room in the URL', async () => {
     const page = await e2e.openDemo('', { name: 'fresh' });
     // No room in the URL: a fresh random one, written into the address bar.
@@ -57,7 +46,7 @@ describe('the demo page: a video call in real Chromium (fake camera, microphone,
   });
 
   it('connects two pages: each sees and hears the other, with a direct-path badge', async () => {
-    const { alice, bob, a, b } = await twoInACall();
+    const { alice, bob, a, b } = await twoInACall(e2e);
     await expectVideoPlaying(alice, b);
     await expectVideoPlaying(bob, a);
     for (const [page, from] of [
@@ -79,7 +68,7 @@ describe('the demo page: a video call in real Chromium (fake camera, microphone,
   });
 
   it('mutes without renegotiating: nothing is sent until unmuted, and the others see it', async () => {
-    const { alice, bob, a } = await twoInACall();
+    const { alice, bob, a } = await twoInACall(e2e);
     await expectVideoPlaying(bob, a);
     // From the keyboard, by the buttons' accessible names (which say what a press does).
     await alice.page.getByRole('button', { name: 'Mute', exact: true }).press('Enter');
@@ -103,7 +92,7 @@ describe('the demo page: a video call in real Chromium (fake camera, microphone,
   });
 
   it('shares the screen in place of the camera, and ends the share cleanly', async () => {
-    const { alice, bob, b } = await twoInACall();
+    const { alice, bob, b } = await twoInACall(e2e);
     await expectVideoPlaying(alice, b);
     // What Bob sends: the fake screen (`screen:…`) or the fake camera (`fake_device_0`).
     // (Both are 1280×720 here, so the receiver's frame size cannot tell them apart; the
@@ -205,7 +194,7 @@ describe('the demo page: a video call in real Chromium (fake camera, microphone,
   });
 
   it('sends files dropped on the chat or picked with the button, once the receiver accepts', async () => {
-    const { alice, bob, b } = await twoInACall();
+    const { alice, bob, b } = await twoInACall(e2e);
     await expectDirect(alice, b);
     await saveFilesTo(bob, false); // kept in memory: download links on both sides
     // Picked for one peer (Bob, chosen in the "for" select), from the keyboard.
@@ -285,7 +274,7 @@ describe('the demo page: a video call in real Chromium (fake camera, microphone,
   });
 
   it('says "lost the connection to the server — reconnecting…" while the server is away; the call goes on', async () => {
-    const { alice, bob, b } = await twoInACall();
+    const { alice, bob, b } = await twoInACall(e2e);
     await expectVideoPlaying(alice, b);
     // Chromium itself logs each refused reconnect attempt while the server is away.
     for (const page of [alice, bob]) page.allowErrors(/WebSocket connection to .* failed/);
