@@ -1,3 +1,4 @@
+import { innerMap } from './nested-map.js';
 import type { PeerId, RoomName } from './protocol.js';
 import type { MemberRecord, RoomStore } from './room-store.js';
 import { RoomView } from './room-view.js';
@@ -74,7 +75,7 @@ export class LocalPeers {
       pendingAddress: session.address,
     };
     this.peers.set(record.id, peer);
-    const rooms = mapOf(this.#roomsByAddress, peer.address);
+    const rooms = innerMap(this.#roomsByAddress, peer.address);
     rooms.set(record.room, (rooms.get(record.room) ?? 0) + 1);
     this.views.get(record.room)?.local.add(record.id);
     return peer;
@@ -115,13 +116,4 @@ export class LocalPeers {
       this.store.unwatch(peer.record.room);
     }
   }
-}
-
-function mapOf<K, V>(maps: Map<K, Map<RoomName, V>>, key: K): Map<RoomName, V> {
-  let map = maps.get(key);
-  if (!map) {
-    map = new Map();
-    maps.set(key, map);
-  }
-  return map;
 }

@@ -1,4 +1,5 @@
 import type { FrameRejection } from './frames.js';
+import { innerMap } from './nested-map.js';
 import {
   PEER_ID_PATTERN,
   type PeerId,
@@ -92,7 +93,7 @@ export class Relay {
   #deliver(to: PeerId, frame: Buffer): FrameRejection | undefined {
     const from = frame.toString('latin1', 1, RELAY_HEADER_BYTES);
     const payload = frame.length - RELAY_HEADER_BYTES;
-    const granted = mapOf(this.#credit, to);
+    const granted = innerMap(this.#credit, to);
     const left = granted.get(from) ?? this.settings.window;
     if (payload > left) {
       return {
@@ -100,7 +101,7 @@ export class Relay {
         message: `peer ${to} has granted ${left} more bytes; ${payload} were sent`,
       };
     }
-    const unwritten = mapOf(this.#unwritten, to);
+    const unwritten = innerMap(this.#unwritten, to);
     const written = (): void => {
       const still = (unwritten.get(from) ?? payload) - payload;
       if (still > 0) unwritten.set(from, still);
@@ -125,7 +126,7 @@ export class Relay {
         message: `peer ${sender} is not in room "${receiver.room}"`,
       };
     }
-    const granted = mapOf(this.#credit, receiver.id);
+    const granted = innerMap(this.#credit, receiver.id);
     const left = granted.get(sender) ?? this.settings.window;
     // Credit is the receiver's word that it read what it had; the server holds it to what
     // it has written to the receiver, so credit plus unwritten bytes never pass the window.
@@ -158,13 +159,4 @@ export class Relay {
     const room = this.host.roomOf(receiver);
     return room === undefined ? undefined : this.host.member(room, sender);
   }
-}
-
-function mapOf<K, V>(maps: Map<K, Map<PeerId, V>>, key: K): Map<PeerId, V> {
-  let map = maps.get(key);
-  if (!map) {
-    map = new Map();
-    maps.set(key, map);
-  }
-  return map;
 }

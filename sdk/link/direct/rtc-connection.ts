@@ -120,8 +120,8 @@ export class RtcConnection extends Emitter<RtcConnectionEvents> implements Route
       this.emit('closed');
     });
     const pc = this.#peer._pc;
-    if (pc) this.#keepIceFailureFromSimplePeer(pc);
     if (!pc) throw new PeerlaneError('NO_WEBRTC', 'simple-peer made no RTCPeerConnection');
+    this.#keepIceFailureFromSimplePeer(pc);
     // The lanes: channels both sides create with the same ids (no negotiation round).
     const lane = (name: keyof typeof LANE_CHANNEL_IDS) =>
       new DataChannelLane(
