@@ -1,5 +1,5 @@
-import { existsSync } from 'node:fs';
 import { type Browser, chromium } from 'playwright-core';
+import { browserPath } from './browser-path.js';
 
 /** Where Debian's `apt-get install chromium` puts the browser. */
 export const DEFAULT_CHROMIUM_PATH = '/usr/bin/chromium';
@@ -33,14 +33,10 @@ export const CHROMIUM_ARGS: readonly string[] = [
  * Throws with instructions when it does not exist (Playwright cannot download browsers here).
  */
 export function chromiumPath(env: NodeJS.ProcessEnv = process.env): string {
-  const path = env.CHROME_PATH || DEFAULT_CHROMIUM_PATH;
-  if (!existsSync(path)) {
-    throw new Error(
-      `Chromium not found at ${path}${env.CHROME_PATH ? ' (from CHROME_PATH)' : ''}. ` +
-        'Install it with `apt-get install -y chromium`, or set CHROME_PATH to a Chromium binary.',
-    );
-  }
-  return path;
+  return browserPath(
+    { name: 'Chromium', variable: 'CHROME_PATH', fallback: DEFAULT_CHROMIUM_PATH, pkg: 'chromium' },
+    env,
+  );
 }
 
 /** Options of {@link launchChromium}. */

@@ -1,8 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import puppeteer, { type Browser } from 'puppeteer-core';
+import { browserPath } from './browser-path.js';
 
 /** Where Debian's `apt-get install firefox-esr` puts the browser. */
 export const DEFAULT_FIREFOX_PATH = '/usr/bin/firefox-esr';
@@ -58,14 +59,15 @@ export const FIREFOX_PREFS: Readonly<Record<string, string | number | boolean>> 
  * Throws with instructions when it does not exist.
  */
 export function firefoxPath(env: NodeJS.ProcessEnv = process.env): string {
-  const path = env.FIREFOX_PATH || DEFAULT_FIREFOX_PATH;
-  if (!existsSync(path)) {
-    throw new Error(
-      `Firefox not found at ${path}${env.FIREFOX_PATH ? ' (from FIREFOX_PATH)' : ''}. ` +
-        'Install it with `apt-get install -y firefox-esr`, or set FIREFOX_PATH to a Firefox binary.',
-    );
-  }
-  return path;
+  return browserPath(
+    {
+      name: 'Firefox',
+      variable: 'FIREFOX_PATH',
+      fallback: DEFAULT_FIREFOX_PATH,
+      pkg: 'firefox-esr',
+    },
+    env,
+  );
 }
 
 /**
