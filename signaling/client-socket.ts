@@ -26,6 +26,8 @@ type OwnedSocket = WebSocket & { [SOCKET]: ClientSocket };
 // One set of listeners for every socket (`this` is the socket) rather than four closures per
 // connection: at tens of thousands of sockets, per-connection objects are the memory cost.
 function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+  // Once the server has begun closing, what the client still sends is not acted on.
+  if (this.readyState !== this.OPEN) return;
   (this as OwnedSocket)[SOCKET].owner.receive(data as Buffer, isBinary);
 }
 function onPong(this: WebSocket): void {
@@ -141,8 +143,17 @@ export class ClientSocket {
   end(ending: Ending, code: number, reason: string, abrupt = false): void {
     if (this.#ending !== 'client') return;
     this.#ending = ending;
-    if (abrupt) this.ws.terminate();
-    else this.ws.close(code, reason);
+    if (abrupt) {
+      this.ws.terminate();
+      return;
+    }
+    this.ws.close(code, reason);
+    // The client's closing frame must be read, or ws waits 30 s before it gives up: reading
+    // starts again even if a pending frame or relay pacing had paused it.
+    if (this.#pauses > 0) {
+      this.#pauses = 0;
+      this.ws.resume();
+    }
   }
 
   /** Records how the connection is ending, unless the server already decided. */

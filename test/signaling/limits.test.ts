@@ -90,6 +90,23 @@ describe('createSignalingServer', () => {
       expect((await b.next('signal')).data).toEqual({ type: 'offer', sdp: 'v=0' });
     });
 
+    it('closes an abuser at once even while its reads are paused behind a join', async () => {
+      // The join finishes asynchronously, so the server stops reading meanwhile; the
+      // closing handshake must still be read (a paused socket left it to ws's 30 s timer).
+      const server = await start({ maxViolations: 5 });
+      const abuser = await connect(server);
+      abuser.send({ type: 'join', room: 'r' });
+      for (let i = 0; i < 10; i++) abuser.send('not json');
+      const closed = await Promise.race([
+        abuser.closed,
+        new Promise((resolve) => setTimeout(resolve, 5000, 'still open after 5 s')),
+      ]);
+      expect(closed).toEqual({
+        code: CLOSE_CODES.POLICY_VIOLATION,
+        reason: 'too many invalid or rate-limited frames',
+      });
+    });
+
     it('drops a client that stops reading once maxBufferedBytes are queued for it', async () => {
       const server = await start({
         maxBufferedBytes: 256 * 1024,
