@@ -72,10 +72,9 @@ export interface JoinRoomOptions {
   /**
    * What carries messages and files to the other peers:
    * - `'auto'`: a direct WebRTC connection (through TURN if the ICE servers have one).
-   *   Messages start on the server's WebSocket relay at once and move to the direct
-   *   connection the moment it opens; files wait for it up to `relayFallbackMs`. When it
-   *   stalls or breaks, messages and files move to the relay within `stallMs` (or on ICE
-   *   `disconnected`), and back once it works again;
+   *   Messages and files start on the server's WebSocket relay at once and move to the
+   *   direct connection the moment it opens. When it stalls or breaks, they move to the
+   *   relay within `stallMs` (or on ICE `disconnected`), and back once it works again;
    * - `'relay'`: the relay only; no RTCPeerConnection is ever made. For networks where
    *   WebRTC is blocked, or where the other peers must not learn this peer's IP addresses
    *   (ICE candidates carry them). Media (audio/video) needs WebRTC and is not sent.
@@ -85,12 +84,13 @@ export interface JoinRoomOptions {
    */
   transport?: 'auto' | 'relay';
   /**
-   * With `transport: 'auto'`: how long files wait for a peer's first direct connection
-   * before they start on the relay (they move to the direct connection if it opens later),
-   * and after which a peer without one is reported with media `unavailable`, in ms. The
-   * attempt goes on in the background. Chromium reports nothing at all when no path
-   * exists, so only a timer can tell; a direct connection normally opens in well under a
-   * second. @default 2000
+   * With `transport: 'auto'`: how long a peer's first direct connection is waited for, in
+   * ms. After it, a peer without one is reported with media `unavailable`
+   * (`NO_DIRECT_PATH`) and the offering side starts retrying every `directRetryMs`; the
+   * first attempt goes on in the background until `peerConnectTimeoutMs`. (Messages and
+   * files do not wait: they use the relay meanwhile.) Chromium reports nothing at all when
+   * no path exists, so only a timer can tell; a direct connection normally opens in well
+   * under a second. @default 5000
    */
   relayFallbackMs?: number;
   /**
@@ -139,7 +139,7 @@ export const SDK_DEFAULTS = {
   iceRestartTimeoutMs: 15_000,
   presenceGraceMs: 20_000,
   maxMessageBytes: 64 * 1024 * 1024,
-  relayFallbackMs: 2_000,
+  relayFallbackMs: 5_000,
   directRetryMs: 15_000,
   stallMs: 2_000,
   reconnect: {

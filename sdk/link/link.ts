@@ -6,9 +6,11 @@
  * link treats them alike; moving between them follows `handover.ts`.
  *
  * The rules, where the server relays for this peer (`transport: 'auto'`):
- * - First message at once: messages start on the relay while the first direct route is
- *   made, and move to it the moment it opens. Files wait for it up to `relayFallbackMs`,
- *   then start on the relay (and move to direct when it opens).
+ * - First message at once: messages and files start on the relay while the first direct
+ *   route is made, and move to it the moment it opens. (Files do not wait for it: the two
+ *   sides would choose at different moments, and the receiver must read where the sender
+ *   writes; a hand-over moves both together.) A first route not open within
+ *   `relayFallbackMs` is given up on: media is reported unavailable, and retries start.
  * - Failover in seconds: when the direct route stalls (`stall-watch.ts`: data waits and
  *   nothing moved for `stallMs`) or breaks (ICE `disconnected`, `failed`, or silence),
  *   messages and files move to the relay at once while the ICE restart goes on, and move
@@ -35,6 +37,7 @@ import { type DirectRoute, type DirectRouteOptions, KEEPALIVE_MS } from './direc
 import { encodePing } from './framing.js';
 import { Handover, type RouteName } from './handover.js';
 import { type Lane, NoLane, type Route } from './lane.js';
+import { mediaState } from './media-state.js';
 import { StallWatch } from './stall-watch.js';
 
 /** What a link needs of a direct route (a fake in unit tests). */
@@ -84,21 +87,6 @@ export interface LinkOptions {
 
 const NO_LANE = new NoLane();
 
-const MEDIA = {
-  connecting: { state: 'connecting' },
-  available: { state: 'available' },
-  noDirectPath: {
-    state: 'unavailable',
-    reason: 'NO_DIRECT_PATH',
-    message: 'no direct connection could be made; the relay carries messages and files only',
-  },
-  relayOnly: {
-    state: 'unavailable',
-    reason: 'RELAY_ONLY',
-    message: 'the room uses transport "relay", which carries messages and files only',
-  },
-} as const satisfies Record<string, MediaState>;
-
 /** One remote peer's link (see the file's comment). */
 export class Link {
   readonly #stream: Handover;
@@ -106,12 +94,12 @@ export class Link {
   readonly #stall: StallWatch;
   #direct: Direct | undefined;
   #sending: RouteName | undefined;
-  /** Until the first direct route opens or is given up: files wait for it. */
+  /** Until the first direct route opens or is given up on (`relayFallbackMs`). */
   #early: boolean;
   #bulk: Lane | undefined;
   #state: ConnectionState = 'connecting';
   #transport: TransportKind | undefined;
-  #media: MediaState = MEDIA.connecting;
+  #media: MediaState;
   /** When a frame last came from the peer, on any route. */
   #heardAt = Date.now();
   #fallbackTimer: ReturnType<typeof setTimeout> | undefined;
@@ -138,8 +126,8 @@ export class Link {
     this.#relay = options.relay;
     this.#relay?.message.on('frame', this.#onRelayFrame).on('drain', this.#onRelayDrain);
     this.#early = options.mode !== 'relay';
+    this.#media = mediaState(options.mode, undefined, this.#early);
     if (options.mode === 'relay') {
-      this.#media = MEDIA.relayOnly;
       this.#bulk = this.#relay?.bulk;
       // After the constructor: the room hands the bulk lane to transfers made after this.
       queueMicrotask(() => {
@@ -149,9 +137,9 @@ export class Link {
       return;
     }
     this.#newDirect();
-    this.#bulk = this.#direct?.bulk;
+    this.#bulk = this.#relay?.bulk ?? this.#direct?.bulk;
     if (!this.#relay) return;
-    // Messages start on the relay at once; files wait for direct up to relayFallbackMs.
+    // Messages and files start on the relay at once, while the direct route is made.
     queueMicrotask(() => this.#use('relay'));
     this.#fallbackTimer = setTimeout(() => this.#giveUpEarly(), options.relayFallbackMs);
   }
@@ -270,7 +258,6 @@ export class Link {
       this.#early = false;
       clearTimeout(this.#fallbackTimer);
       this.#use('relay');
-      this.#updateBulk();
       this.#scheduleRetry();
       this.#updateState();
       return;
@@ -278,11 +265,10 @@ export class Link {
     this.#fail(reason, cause);
   }
 
-  /** relayFallbackMs passed and the first direct route is not open: files take the relay. */
+  /** relayFallbackMs passed and the first direct route is not open: retries start. */
   #giveUpEarly(): void {
     if (this.#closed || !this.#early) return;
     this.#early = false;
-    this.#updateBulk();
     this.#scheduleRetry();
     this.#updateState();
   }
@@ -334,9 +320,9 @@ export class Link {
     this.#updateTransport();
   }
 
-  /** Files use the route messages use, except that early on they wait for direct. */
+  /** Files use the route messages use. */
   #updateBulk(): void {
-    const useRelay = this.#sending === 'relay' && !this.#early;
+    const useRelay = this.#sending === 'relay';
     const bulk = useRelay ? this.#relay?.bulk : (this.#direct?.bulk ?? this.#relay?.bulk);
     if (!bulk || bulk === this.#bulk) return;
     this.#bulk = bulk;
@@ -408,12 +394,7 @@ export class Link {
   }
 
   #updateMedia(): void {
-    if (this.options.mode === 'relay') return;
-    const direct = this.#direct?.state;
-    let media: MediaState;
-    if (direct === 'connected') media = MEDIA.available;
-    else if (this.#early || direct === 'reconnecting') media = MEDIA.connecting;
-    else media = MEDIA.noDirectPath;
+    const media = mediaState(this.options.mode, this.#direct?.state, this.#early);
     if (media === this.#media) return;
     this.#media = media;
     this.options.onMedia(media);

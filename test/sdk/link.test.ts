@@ -16,7 +16,7 @@ import {
 } from '../../sdk/link/link.js';
 import { type MemoryLane, memoryLanePair } from '../helpers/memory-lanes.js';
 
-const FALLBACK_MS = 2000;
+const FALLBACK_MS = 5000;
 const RETRY_MS = 15_000;
 const STALL_MS = 2000;
 
@@ -200,8 +200,7 @@ describe('Link (fake clock, in-memory lanes)', () => {
     expect(net.alice.link.state).toBe('connected');
     expect(net.alice.link.transport).toBe('relay');
     expect(net.alice.link.media).toEqual({ state: 'connecting' });
-    // Files wait for direct meanwhile.
-    expect(net.alice.link.bulk).toBe(net.alice.directs[0]?.bulk);
+    expect(net.alice.link.bulk).toBe(net.relayBulk[0]); // files too
     await vi.advanceTimersByTimeAsync(250);
     net.connect();
     const sent = sendNumbers(net.alice, 3, 3);
@@ -210,7 +209,7 @@ describe('Link (fake clock, in-memory lanes)', () => {
     expect(net.alice.transports).toEqual(['relay', 'direct']);
     expect(net.bob.link.transport).toBe('direct');
     expect(net.alice.link.bulk).toBe(net.alice.directs[0]?.bulk);
-    expect(net.alice.bulks).toEqual([]); // the file lane never moved
+    expect(net.bob.link.bulk).toBe(net.bob.directs[0]?.bulk);
     expect(net.alice.media).toEqual([{ state: 'available' }]);
     // Nothing more on the relay once direct is open.
     const onRelay = net.relayMessage[0].sent.length;
@@ -219,14 +218,13 @@ describe('Link (fake clock, in-memory lanes)', () => {
     expect(net.relayMessage[0].sent).toHaveLength(onRelay);
   });
 
-  it('starts files on the relay at relayFallbackMs when no direct route opens, and says media is unavailable', async () => {
+  it('gives up on the first direct route at relayFallbackMs: media is unavailable, the relay carries on', async () => {
     const net = new Net();
     await vi.advanceTimersByTimeAsync(FALLBACK_MS - 1);
-    expect(net.alice.bulks).toEqual([]);
     expect(net.alice.link.media.state).toBe('connecting');
     await vi.advanceTimersByTimeAsync(1);
-    expect(net.alice.bulks).toEqual([net.relayBulk[0]]);
-    expect(net.bob.bulks).toEqual([net.relayBulk[1]]);
+    expect(net.alice.link.bulk).toBe(net.relayBulk[0]);
+    expect(net.bob.link.bulk).toBe(net.relayBulk[1]);
     expect(net.alice.link.media).toEqual({
       state: 'unavailable',
       reason: 'NO_DIRECT_PATH',
@@ -340,6 +338,19 @@ describe('Link (fake clock, in-memory lanes)', () => {
     net.relayMessage[0].filter = () => true;
     await vi.advanceTimersByTimeAsync(STALL_MS * 1.5);
     expect(numbers(net.bob)).toEqual([1, 2, 3]);
+  });
+
+  it('makes a fresh direct attempt every directRetryMs, replacing one still under way', async () => {
+    const net = new Net();
+    await vi.advanceTimersByTimeAsync(FALLBACK_MS); // no direct route opened
+    expect(net.alice.directs).toHaveLength(1);
+    for (let attempts = 2; attempts <= 4; attempts += 1) {
+      await vi.advanceTimersByTimeAsync(RETRY_MS);
+      expect(net.alice.directs).toHaveLength(attempts);
+      expect(net.alice.directs.at(-2)?.closed).toBe(true);
+    }
+    // Media stays unavailable throughout: no notice flickering with each attempt.
+    expect(net.alice.media.map((m) => m.state)).toEqual(['unavailable']);
   });
 
   it('tries a fresh direct route every directRetryMs while on the relay (the initiator only)', async () => {
