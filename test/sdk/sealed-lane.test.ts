@@ -73,13 +73,13 @@ describe('SealedLane (WebCrypto, in-memory lanes)', () => {
     a.message.send(new Uint8Array([1]));
     await until(() => got.length === 1);
     const first = wire.aMessage.sent[0] as Uint8Array;
-    wire.bMessage.emit('frame', first); // the server replays it
+    wire.bMessage.inject(first); // the server replays it
     wire.aMessage.paused = true;
     a.message.send(new Uint8Array([2]));
     await until(() => wire.aMessage.sent.length === 2);
     const altered = (wire.aMessage.sent[1] as Uint8Array).slice();
     altered[altered.length - 1] = (altered[altered.length - 1] ?? 0) ^ 1;
-    wire.bMessage.emit('frame', altered); // the server flips a bit
+    wire.bMessage.inject(altered); // the server flips a bit
     wire.aMessage.resume(); // then the genuine frame
     await until(() => got.length === 2);
     expect(got).toEqual([[1], [2]]);
