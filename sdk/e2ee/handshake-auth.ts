@@ -83,8 +83,11 @@ export class HandshakeAuth {
   /**
    * A short code both sides compute alike when they share the secret and see the same
    * DTLS fingerprints (for people to compare out of band): 12 digits in groups of four.
+   * Undefined until the handshake is done both ways, so the two sides never show codes
+   * made from different facts; `relayOnly` (no handshake ever): from the ids alone.
    */
-  async safetyNumber(): Promise<string> {
+  async safetyNumber(relayOnly = false): Promise<string | undefined> {
+    if (!relayOnly && (this.#local.length === 0 || this.#remote.length === 0)) return undefined;
     const ids = [this.selfId(), this.remoteId].sort();
     const prints = [...this.#local, ...this.#remote].sort();
     const mac = await this.keys.sign(['safety number', ...ids, ...prints]);

@@ -76,8 +76,9 @@ export class LinkFactory {
   }
 
   /** With `e2ee`: the safety number of the pair this peer and `peer` make. */
-  safetyNumber(peer: PeerHandle): Promise<string> | undefined {
-    return this.#guard(peer.id)?.auth.safetyNumber();
+  safetyNumber(peer: PeerHandle): Promise<string | undefined> | undefined {
+    const relayOnly = this.options.settings.transport === 'relay';
+    return this.#guard(peer.id)?.auth.safetyNumber(relayOnly);
   }
 
   /** The peer left: forget its signatures. */

@@ -96,7 +96,7 @@ export class PeerHandle implements RemotePeer {
     public meta: PeerMeta,
     private readonly maxMessageBytes: number,
     private readonly createLink: (peer: PeerHandle) => Link,
-    private readonly safety: (peer: PeerHandle) => Promise<string> | undefined,
+    private readonly safety: (peer: PeerHandle) => Promise<string | undefined> | undefined,
     files: {
       onIncoming: (incoming: IncomingTransfer) => void;
       onError: (error: PeerlaneError) => void;
