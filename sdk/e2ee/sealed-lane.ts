@@ -11,8 +11,9 @@
  * `onMismatch`; later, it was changed on the way — `onInvalid` (the link's hand-over sends
  * what is lost again).
  *
- * WebCrypto is asynchronous: frames wait in one queue per direction, so order holds, and
- * the bytes waiting count in `bufferedAmount` (back-pressure is unchanged).
+ * WebCrypto is asynchronous: frames are sealed (and opened) side by side, then handed on
+ * in order through one queue per direction; the bytes waiting count in `bufferedAmount`
+ * (back-pressure is unchanged).
  */
 import { Emitter } from '../emitter.js';
 import { WATER_MARKS } from '../link/flow.js';
@@ -85,22 +86,13 @@ export class SealedLane extends Emitter<LaneEvents> implements Lane {
     if (!this.inner.open) throw new Error('the lane is closed');
     const seq = this.#seq;
     this.#seq += 1n;
-    const plain = frame.slice(); // sealed later: the caller may reuse its buffer
-    this.#pending += plain.byteLength;
+    const bytes = frame.byteLength;
+    this.#pending += bytes;
+    // Sealing starts now (frames are sealed side by side); they go out in order.
+    const sealing = this.#seal(seq, frame.slice());
     this.#sending = this.#sending.then(async () => {
-      const header = new Uint8Array(HEADER_BYTES);
-      header[0] = VERSION;
-      header.set(this.keys.keyId, 1);
-      new DataView(header.buffer).setBigUint64(1 + KEY_ID_BYTES, seq);
-      const sealed = await crypto.subtle.encrypt(
-        { name: 'AES-GCM', iv: iv(seq), additionalData: header },
-        await this.keys.seal,
-        plain,
-      );
-      this.#pending -= plain.byteLength;
-      const out = new Uint8Array(HEADER_BYTES + sealed.byteLength);
-      out.set(header);
-      out.set(new Uint8Array(sealed), HEADER_BYTES);
+      const out = await sealing;
+      this.#pending -= bytes;
       try {
         this.inner.send(out);
       } catch {
@@ -108,6 +100,22 @@ export class SealedLane extends Emitter<LaneEvents> implements Lane {
       }
       this.#maybeDrain();
     });
+  }
+
+  async #seal(seq: bigint, plain: Uint8Array<ArrayBuffer>): Promise<Uint8Array> {
+    const header = new Uint8Array(HEADER_BYTES);
+    header[0] = VERSION;
+    header.set(this.keys.keyId, 1);
+    new DataView(header.buffer).setBigUint64(1 + KEY_ID_BYTES, seq);
+    const sealed = await crypto.subtle.encrypt(
+      { name: 'AES-GCM', iv: iv(seq), additionalData: header },
+      await this.keys.seal,
+      plain,
+    );
+    const out = new Uint8Array(HEADER_BYTES + sealed.byteLength);
+    out.set(header);
+    out.set(new Uint8Array(sealed), HEADER_BYTES);
+    return out;
   }
 
   awaitDrain(): void {
@@ -128,17 +136,38 @@ export class SealedLane extends Emitter<LaneEvents> implements Lane {
   }
 
   #receive(frame: Uint8Array): void {
-    this.#receiving = this.#receiving.then(() => this.#openFrame(frame));
+    // Opening starts now (frames are opened side by side); they are taken in order.
+    const opening = this.#open(frame);
+    this.#receiving = this.#receiving.then(async () => this.#take(await opening));
   }
 
-  async #openFrame(frame: Uint8Array): Promise<void> {
+  /** Decrypts one frame; no state is read or changed here (frames open out of order). */
+  async #open(frame: Uint8Array): Promise<Opened | string> {
     if (frame.byteLength < SEAL_OVERHEAD || frame[0] !== VERSION) {
-      this.#refuse(`a relayed frame of ${frame.byteLength} bytes is not sealed`);
-      return;
+      return `a relayed frame of ${frame.byteLength} bytes is not sealed`;
     }
     const header = frame.slice(0, HEADER_BYTES);
     const keyId = toBase64Url(header.subarray(1, 1 + KEY_ID_BYTES));
     const seq = new DataView(header.buffer).getBigUint64(1 + KEY_ID_BYTES);
+    try {
+      const plain = await crypto.subtle.decrypt(
+        { name: 'AES-GCM', iv: iv(seq), additionalData: header },
+        await this.keys.open(keyId),
+        frame.subarray(HEADER_BYTES) as Uint8Array<ArrayBuffer>,
+      );
+      return { keyId, seq, plain: new Uint8Array(plain) };
+    } catch {
+      return 'a relayed frame did not open with this room secret';
+    }
+  }
+
+  /** Takes an opened frame, in arrival order: no replay, no retired key id. */
+  #take(opened: Opened | string): void {
+    if (typeof opened === 'string') {
+      this.#refuse(opened);
+      return;
+    }
+    const { keyId, seq, plain } = opened;
     const last = this.#last.get(keyId);
     if (last === -1n) {
       this.#refuse('a relayed frame under a key the peer no longer uses (a replay)');
@@ -148,17 +177,6 @@ export class SealedLane extends Emitter<LaneEvents> implements Lane {
       this.#refuse(`a relayed frame repeats sequence number ${seq} (a replay)`);
       return;
     }
-    let plain: ArrayBuffer;
-    try {
-      plain = await crypto.subtle.decrypt(
-        { name: 'AES-GCM', iv: iv(seq), additionalData: header },
-        await this.keys.open(keyId),
-        frame.subarray(HEADER_BYTES) as Uint8Array<ArrayBuffer>,
-      );
-    } catch {
-      this.#refuse('a relayed frame did not open with this room secret');
-      return;
-    }
     if (this.#current !== keyId) {
       // A new key id of the peer (a reload, a new link): the old one is never taken again.
       if (this.#current !== undefined) this.#last.set(this.#current, -1n);
@@ -166,7 +184,7 @@ export class SealedLane extends Emitter<LaneEvents> implements Lane {
     }
     this.#last.set(keyId, seq);
     this.problems.trust.opened = true;
-    this.emit('frame', new Uint8Array(plain));
+    this.emit('frame', plain);
   }
 
   #refuse(reason: string): void {
@@ -180,6 +198,13 @@ function iv(seq: bigint): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(12);
   new DataView(out.buffer).setBigUint64(4, seq);
   return out;
+}
+
+/** A frame that opened. */
+interface Opened {
+  keyId: string;
+  seq: bigint;
+  plain: Uint8Array;
 }
 
 /** A fresh key id for a sealed route. */

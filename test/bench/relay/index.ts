@@ -12,6 +12,8 @@
  * The SDK runs through the Peerlane signaling server (relay rate limits lifted, credit
  * window `--window`). Each contender's CPU time (the browser's processes and this one,
  * which hosts both servers) is printed too: on a small machine the relay is CPU-bound.
+ * With `--e2ee`, every SDK contender also runs with end-to-end encryption (`e2ee`), and
+ * its row says how it compares with the same contender without (target ≥ 0.9×).
  * Printed, never asserted; the target is SDK ≥ 0.8 × floor.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -41,6 +43,8 @@ interface Options {
   rounds: number;
   /** Credit windows to run the SDK with, in KiB. */
   windows: number[];
+  /** Also run each SDK contender with end-to-end encryption. */
+  e2ee: boolean;
 }
 
 /** One way of moving the bytes. */
@@ -49,6 +53,8 @@ interface Contender {
   kind: 'floor' | 'messages' | 'file';
   /** The server's relay window, for the SDK kinds. */
   window: number;
+  /** With a room secret (`e2ee`). */
+  e2ee: boolean;
 }
 
 /** What one run of a contender measured. */
@@ -66,10 +72,11 @@ and one sendFile (SHA-256 on both sides); same run.
   --mib=N          MiB per transfer (default 128)
   --rounds=N       rounds; each runs every contender once, the median is reported (default 1)
   --window=K[,K…]  the server's relayWindow in KiB, one pair of SDK contenders each (default 512,4096)
+  --e2ee           also run each SDK contender with end-to-end encryption (e2ee), compared with it off
 `;
 
 function parseArgs(argv: readonly string[]): Options | null {
-  const options: Options = { mib: 128, rounds: 1, windows: [512, 4096] };
+  const options: Options = { mib: 128, rounds: 1, windows: [512, 4096], e2ee: false };
   for (const arg of argv) {
     const [flag = '', value = ''] = arg.split('=', 2);
     const int = (text: string, min: number, max: number): number => {
@@ -79,6 +86,7 @@ function parseArgs(argv: readonly string[]): Options | null {
       return n;
     };
     if (flag === '--help' || flag === '-h') return null;
+    else if (flag === '--e2ee') options.e2ee = true;
     else if (flag === '--mib') options.mib = int(value, 1, 4096);
     else if (flag === '--rounds') options.rounds = int(value, 1, 20);
     else if (flag === '--window') options.windows = value.split(',').map((k) => int(k, 64, 65_536));
@@ -218,8 +226,9 @@ async function sdkRun(run: RunContext, contender: Contender): Promise<Sample> {
   const { a, b, close } = await openPair(run.browser, run.pagesUrl, run.problems);
   try {
     const room = `bench-${contender.kind}-${contender.window}`;
-    const idA = await call(a, 'sdkJoin', signaling.url, room);
-    const idB = await call(b, 'sdkJoin', signaling.url, room);
+    const secret = contender.e2ee ? 'a benchmark room secret' : undefined;
+    const idA = await call(a, 'sdkJoin', signaling.url, room, secret);
+    const idB = await call(b, 'sdkJoin', signaling.url, room, secret);
     await call(a, 'sdkWaitRelay', idB, 10_000);
     const sample = await measured(run.total, async () => {
       if (contender.kind === 'file') {
@@ -272,13 +281,16 @@ export async function runRelayBenchmark(argv: readonly string[]): Promise<number
   await ensureSdkBundle();
   const [browser, pages] = await Promise.all([launchChromium(), servePages()]);
   const contenders: Contender[] = [
-    { label: 'floor', kind: 'floor', window: 0 },
+    { label: 'floor', kind: 'floor', window: 0, e2ee: false },
     ...options.windows.flatMap((w) =>
-      (['messages', 'file'] as const).map((kind) => ({
-        label: `${kind} ${w}`,
-        kind,
-        window: w * KiB,
-      })),
+      (['messages', 'file'] as const).flatMap((kind) =>
+        (options.e2ee ? [false, true] : [false]).map((e2ee) => ({
+          label: `${kind} ${w}${e2ee ? ' e2ee' : ''}`,
+          kind,
+          window: w * KiB,
+          e2ee,
+        })),
+      ),
     ),
   ];
   const results = new Map<string, Sample[]>(contenders.map((c) => [c.label, []]));
@@ -322,22 +334,26 @@ export async function runRelayBenchmark(argv: readonly string[]): Promise<number
     messages: 'Peerlane relay, peer.send 1 MiB',
     file: 'Peerlane relay, sendFile + SHA-256',
   };
-  const table = [['contender', 'relayWindow', 'MiB/s', '× floor', 'CPU s', '× floor']];
-  for (const { label, kind, window } of contenders) {
+  const table = [
+    ['contender', 'relayWindow', 'MiB/s', '× floor', 'CPU s', '× floor', 'e2ee × off'],
+  ];
+  for (const { label, kind, window, e2ee } of contenders) {
     const failed = failures.get(label)?.length;
     const value = mibps(label);
     const seconds = cpu(label);
+    const plain = e2ee ? mibps(label.replace(/ e2ee$/, '')) : Number.NaN;
     table.push([
-      `${names[kind]}${failed ? ` (${failed} failed)` : ''}`,
+      `${names[kind]}${e2ee ? ', e2ee' : ''}${failed ? ` (${failed} failed)` : ''}`,
       kind === 'floor' ? '' : `${window / KiB} KiB`,
       value.toFixed(1),
       kind === 'floor' ? '' : `${(value / floor).toFixed(2)}×`,
       Number.isNaN(seconds) ? 'n/a' : seconds.toFixed(2),
       kind === 'floor' || Number.isNaN(seconds) ? '' : `${(seconds / cpu('floor')).toFixed(2)}×`,
+      e2ee ? `${(value / plain).toFixed(2)}×` : '',
     ]);
   }
   const best = (kind: Contender['kind']) =>
-    Math.max(...contenders.filter((c) => c.kind === kind).map((c) => mibps(c.label)));
+    Math.max(...contenders.filter((c) => c.kind === kind && !c.e2ee).map((c) => mibps(c.label)));
   const verdict = (ratio: number) =>
     `${ratio.toFixed(2)}× (${ratio >= TARGET_RATIO ? 'met' : 'NOT met'})`;
   const lines = [

@@ -99,8 +99,11 @@ export interface RelayBenchApi {
   ): Promise<{ startedAt: number }>;
   /** Floor: resolves once `total` bytes arrived. */
   floorReceive(total: number, timeoutMs: number): Promise<{ finishedAt: number }>;
-  /** SDK: joins `room` on the signaling server at `url` with `transport: 'relay'`. */
-  sdkJoin(url: string, room: string): Promise<string>;
+  /**
+   * SDK: joins `room` on the signaling server at `url` with `transport: 'relay'`, and with
+   * `e2ee: { secret }` when a secret is given.
+   */
+  sdkJoin(url: string, room: string, secret?: string): Promise<string>;
   /** SDK: waits until `peerId` is on the relay. */
   sdkWaitRelay(peerId: string, timeoutMs: number): Promise<void>;
   /** SDK: `peer.sendFile` of `total` bytes (a Blob); resolves once the receiver verified it. */

@@ -88,8 +88,13 @@ const api: RelayBenchApi = {
     });
     return within(done, timeoutMs, `${total} bytes through the bare relay`);
   },
-  async sdkJoin(url, name) {
-    room = await joinRoom({ url, room: name, transport: 'relay' });
+  async sdkJoin(url, name, secret) {
+    room = await joinRoom({
+      url,
+      room: name,
+      transport: 'relay',
+      ...(secret ? { e2ee: { secret } } : {}),
+    });
     room.on('incoming-file', (incoming) => files.push(incoming));
     room.on('error', (error) => errors.push(`${error.code}: ${error.message}`));
     return room.selfId;
