@@ -19,7 +19,7 @@ import {
   type RoomStore,
   type StoreListener,
 } from './room-store.js';
-import { sendsMedia } from './sdp.js';
+import { publishingReason } from './sdp.js';
 import { TokenBucket } from './token-bucket.js';
 
 type DeliveryOptions = Pick<
@@ -84,10 +84,11 @@ export class Delivery implements StoreListener {
 
   /** Forwards a signal to a peer of the same room, stamping `from`. */
   signal(peer: LocalPeer, frame: SignalFrame): FrameRejection | undefined {
-    if (peer.record.perms?.publish === false && sendsMedia(frame.data)) {
+    const publishing = peer.record.perms?.publish === false && publishingReason(frame.data);
+    if (publishing) {
       return {
         code: 'FORBIDDEN',
-        message: 'your room token does not allow publishing audio or video',
+        message: `your room token does not allow publishing audio or video: ${publishing}`,
       };
     }
     const target = this.local.views.get(peer.record.room)?.members.get(frame.to);
