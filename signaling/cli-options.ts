@@ -326,6 +326,13 @@ export const SETTINGS: readonly Setting[] = [
     help: `relay bytes per second per room on this node (default ${DEFAULT_OPTIONS.relayRoomRateLimit})`,
   },
   {
+    flag: 'relay-node-rate-limit',
+    env: 'PEERLANE_RELAY_NODE_RATE_LIMIT',
+    key: 'relayNodeRateLimit',
+    parse: integer,
+    help: `relay bytes per second this node publishes to the others through Redis (default ${DEFAULT_OPTIONS.relayNodeRateLimit})`,
+  },
+  {
     flag: 'redis-url',
     env: 'REDIS_URL',
     key: 'redisUrl',

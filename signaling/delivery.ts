@@ -29,6 +29,7 @@ type DeliveryOptions = Pick<
   | 'relay'
   | 'relayWindow'
   | 'relayRoomRateLimit'
+  | 'relayNodeRateLimit'
   | 'maxPayload'
 >;
 
@@ -49,6 +50,9 @@ const RELAY_DISABLED: FrameRejection = {
 export class Delivery implements StoreListener {
   readonly #relay: Relay | undefined;
 
+  /** Relay bytes this node publishes to the others (`relayNodeRateLimit`). */
+  readonly #interNode: TokenBucket;
+
   /** Bytes held for reconnecting peers, by the address of the connection they dropped. */
   readonly #pendingByAddress = new Map<string, number>();
 
@@ -60,6 +64,8 @@ export class Delivery implements StoreListener {
     onRelayed: (bytes: number) => void = () => {},
   ) {
     local.whenForgotten((peer) => this.#release(peer));
+    const nodeRate = options.relayNodeRateLimit;
+    this.#interNode = new TokenBucket(nodeRate, nodeRate);
     if (!options.relay) return;
     const settings = {
       window: options.relayWindow,
@@ -69,7 +75,10 @@ export class Delivery implements StoreListener {
       member: (room, id) => local.views.get(room)?.members.get(id),
       deliverLocal: (id, data, written) => this.deliverLocal(id, data, written),
       sendText: (record, text) => this.#sendText(record, text),
-      sendRelay: (node, to, frame) => store.sendRelay(node, to, frame),
+      sendRelay: (node, to, frame) => {
+        store.sendRelay(node, to, frame);
+        return this.#interNode.consume(frame.length);
+      },
       counted: onRelayed,
       roomOf: (id) => local.peers.get(id)?.record.room,
     });
@@ -114,17 +123,18 @@ export class Delivery implements StoreListener {
 
   /**
    * A relay frame from a peer on this node: answers a refusal, or how many ms the
-   * sender's connection should pause for its room to stay within its relay rate.
+   * sender's connection should pause for its room, and the link to other nodes, to stay
+   * within their relay rates.
    */
   relay(peer: LocalPeer, frame: Buffer): FrameRejection | number {
     if (!this.#relay || peer.record.perms?.relay === false) return RELAY_DISABLED;
-    const refusal = this.#relay.fromClient(peer.record, frame);
-    if (refusal) return refusal;
+    const interNode = this.#relay.fromClient(peer.record, frame);
+    if (typeof interNode !== 'number') return interNode;
     const view = this.local.views.get(peer.record.room);
-    if (!view) return 0;
+    if (!view) return interNode;
     const limit = this.options.relayRoomRateLimit;
     view.relayRate ??= new TokenBucket(limit, limit);
-    return view.relayRate.consume(frame.length);
+    return Math.max(interNode, view.relayRate.consume(frame.length));
   }
 
   /** A receiver on this node grants a sender more relay credit. */
@@ -199,15 +209,17 @@ export class Delivery implements StoreListener {
     this.#relay?.toLocal(peerId, frame);
   }
 
-  recovered(): void {
+  recovered(lost: 'state' | 'events'): void {
     const rooms = new Map<RoomName, RoomSnapshot>();
     for (const [room, view] of this.local.views) {
       const members = [...view.local].flatMap((id) => this.local.peers.get(id)?.record ?? []);
       rooms.set(room, { seq: view.seq, members });
     }
-    void Promise.resolve(this.store.restore(rooms))
-      .then((restored) => {
-        for (const [name, snapshot] of restored) this.#resync(name, snapshot);
+    const current =
+      lost === 'state' ? this.store.restore(rooms) : this.store.read([...rooms.keys()]);
+    void Promise.resolve(current)
+      .then((snapshots) => {
+        for (const [name, snapshot] of snapshots) this.#resync(name, snapshot);
       })
       .catch(() => {});
   }
