@@ -143,9 +143,14 @@ export class Delivery implements StoreListener {
     return this.#relay.credit(peer.record, frame.to, frame.bytes);
   }
 
-  /** Sends a peer the client frame an event means for it, if it has not seen the event. */
+  /**
+   * Sends a peer the client frame an event means for it, if it has not seen the event.
+   * A peer whose connection dropped is told nothing: presence is not held for it, since
+   * the welcome that resumes it lists the room as it is then (held presence, cut short by
+   * the pending caps under churn, left ghosts in views: issue #16 row 13).
+   */
   tell(peer: LocalPeer, event: RoomEvent): void {
-    if (event.seq <= peer.sinceSeq) return;
+    if (event.seq <= peer.sinceSeq || !peer.session) return;
     let frame: ServerFrame | undefined;
     if (event.kind === 'joined' && event.record.id !== peer.record.id) {
       frame = { type: 'peer-joined', peer: peerInfo(event.record) };
@@ -182,7 +187,9 @@ export class Delivery implements StoreListener {
     const view = this.local.views.get(room);
     view?.members.delete(id);
     const text = JSON.stringify({ type: 'peer-left', peerId: id, reason } satisfies ServerFrame);
-    for (const member of view?.local ?? []) this.deliverLocal(member, text);
+    for (const member of view?.local ?? []) {
+      if (this.local.peers.get(member)?.session) this.deliverLocal(member, text);
+    }
   }
 
   // ─── StoreListener ──────────────────────────────────────────────────────────
@@ -295,6 +302,7 @@ export class Delivery implements StoreListener {
       const peer = this.local.peers.get(id);
       if (!peer) continue;
       peer.sinceSeq = Math.min(peer.sinceSeq, snapshot.seq);
+      if (!peer.session) continue; // its resume welcome will list the room
       for (const change of changes) {
         const subject =
           change.type === 'peer-left'
