@@ -187,11 +187,9 @@ export function createRedisStore(options: RedisStoreOptions): RoomStore {
   return {
     nodeId,
     get ready() {
-      return (
-        connectedOnce &&
-        !stalled &&
-        connections.every((connection) => connection.status === 'ready')
-      );
+      // The relay's connections do not count: a subscriber Redis cut for a relay flood
+      // must not turn joins away (relay frames meanwhile are lost, like on a dropped link).
+      return connectedOnce && !stalled && redis.status === 'ready' && subscriber.status === 'ready';
     },
     async start(l) {
       listener = l;

@@ -170,8 +170,10 @@ describe('hardening: relay flood across nodes (issue #16 row 12)', { timeout: 60
     // What many sending nodes would deliver at once: each message alone is over the 2 MiB
     // limit, so Redis cuts the subscriber that gets it, every time it is back.
     const junk = Buffer.alloc(3 << 20);
+    const readiness: boolean[] = [];
     const flooding = setInterval(() => {
       void admin?.publish('peerlane:node:n2:relay', junk).catch(() => {});
+      void room.two.status().then((status) => readiness.push(status.ready));
     }, 50);
     let joinerId: string;
     try {
@@ -186,8 +188,10 @@ describe('hardening: relay flood across nodes (issue #16 row 12)', { timeout: 60
       `row 12, relay subscriber flooded: Redis cut ${gone.length} of ${listening.size} subscribers ` +
         `(listening to ${gone.join(', ')} channels)`,
     );
-    // Node 2's relay subscriber (one channel) went; every subscriber to rooms stayed.
+    // Node 2's relay subscriber (one channel) went; every subscriber to rooms stayed, and
+    // node 2 stayed ready: it took joins all along.
     expect(gone).toEqual([1]);
+    expect(readiness).not.toContain(false);
     await room.converged();
     expect(believed(room.observer.frames)).toEqual([joinerId]);
     // Relay between the nodes works again once the subscriber is back.
