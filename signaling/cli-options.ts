@@ -20,7 +20,8 @@ interface Setting {
     | 'demoDir'
     | 'logLevel'
     | 'tlsCert'
-    | 'tlsKey';
+    | 'tlsKey'
+    | 'metricsToken';
   help: string;
   parse: (text: string) => unknown;
 }
@@ -48,6 +49,14 @@ function boolean(value: string): boolean {
   if (value === 'true' || value === '1') return true;
   if (value === 'false' || value === '0') return false;
   throw new Error(`expected true or false, got "${value}"`);
+}
+
+/** A bearer token: 16–256 visible ASCII characters (no spaces, which proxies and shells mangle). */
+function bearerToken(value: string): string {
+  if (!/^[\x21-\x7e]{16,256}$/.test(value)) {
+    throw new Error('expected 16–256 visible ASCII characters, without spaces');
+  }
+  return value;
 }
 
 function list(value: string): string[] {
@@ -326,6 +335,13 @@ export const SETTINGS: readonly Setting[] = [
     help: `relay bytes per second per room on this node (default ${DEFAULT_OPTIONS.relayRoomRateLimit})`,
   },
   {
+    flag: 'relay-node-rate-limit',
+    env: 'PEERLANE_RELAY_NODE_RATE_LIMIT',
+    key: 'relayNodeRateLimit',
+    parse: integer,
+    help: `relay bytes per second this node publishes to the others through Redis (default ${DEFAULT_OPTIONS.relayNodeRateLimit})`,
+  },
+  {
     flag: 'redis-url',
     env: 'REDIS_URL',
     key: 'redisUrl',
@@ -366,6 +382,13 @@ export const SETTINGS: readonly Setting[] = [
     help: 'level of the JSON log lines on stdout (default info)',
   },
   {
+    flag: 'metrics-token',
+    env: 'PEERLANE_METRICS_TOKEN',
+    key: 'metricsToken',
+    parse: bearerToken,
+    help: '/metrics answers only with Authorization: Bearer <token>, and /healthz then gives no counts without it (default: open)',
+  },
+  {
     flag: 'demo-dir',
     env: 'PEERLANE_DEMO_DIR',
     key: 'demoDir',
@@ -385,6 +408,8 @@ export type CliRequest =
       logLevel: string | undefined;
       /** Paths of the PEM certificate chain and key; both or neither. */
       tls: { certFile: string; keyFile: string } | undefined;
+      /** The bearer token `/metrics` requires, if any. */
+      metricsToken: string | undefined;
     };
 
 /**
@@ -411,6 +436,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliRe
   const options: Record<string, unknown> = {};
   let demoDir: string | undefined;
   let logLevel: string | undefined;
+  let metricsToken: string | undefined;
   const tlsFiles: { tlsCert?: string; tlsKey?: string } = {};
   for (const [setting, raw] of values) {
     let value: unknown;
@@ -423,6 +449,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliRe
       tlsFiles[setting.key] = value as string;
     else if (setting.key === 'demoDir') demoDir = value as string;
     else if (setting.key === 'logLevel') logLevel = value as string;
+    else if (setting.key === 'metricsToken') metricsToken = value as string;
     else if (setting.key.includes('.')) {
       const [group = '', field = ''] = setting.key.split('.');
       const nested = (options[group] ?? {}) as Record<string, unknown>;
@@ -435,7 +462,14 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliRe
     throw new Error('--tls-cert / PEERLANE_TLS_CERT and --tls-key / PEERLANE_TLS_KEY go together');
   }
   const tls = tlsCert && tlsKey ? { certFile: tlsCert, keyFile: tlsKey } : undefined;
-  return { kind: 'serve', options: options as SignalingServerOptions, demoDir, logLevel, tls };
+  return {
+    kind: 'serve',
+    options: options as SignalingServerOptions,
+    demoDir,
+    logLevel,
+    tls,
+    metricsToken,
+  };
 }
 
 /** The `--help` text. */

@@ -19,7 +19,7 @@ import {
   type RoomStore,
   type StoreListener,
 } from './room-store.js';
-import { sendsMedia } from './sdp.js';
+import { publishingReason } from './sdp.js';
 import { TokenBucket } from './token-bucket.js';
 
 type DeliveryOptions = Pick<
@@ -29,6 +29,7 @@ type DeliveryOptions = Pick<
   | 'relay'
   | 'relayWindow'
   | 'relayRoomRateLimit'
+  | 'relayNodeRateLimit'
   | 'maxPayload'
 >;
 
@@ -49,6 +50,9 @@ const RELAY_DISABLED: FrameRejection = {
 export class Delivery implements StoreListener {
   readonly #relay: Relay | undefined;
 
+  /** Relay bytes this node publishes to the others (`relayNodeRateLimit`). */
+  readonly #interNode: TokenBucket;
+
   /** Bytes held for reconnecting peers, by the address of the connection they dropped. */
   readonly #pendingByAddress = new Map<string, number>();
 
@@ -60,6 +64,8 @@ export class Delivery implements StoreListener {
     onRelayed: (bytes: number) => void = () => {},
   ) {
     local.whenForgotten((peer) => this.#release(peer));
+    const nodeRate = options.relayNodeRateLimit;
+    this.#interNode = new TokenBucket(nodeRate, nodeRate);
     if (!options.relay) return;
     const settings = {
       window: options.relayWindow,
@@ -69,7 +75,10 @@ export class Delivery implements StoreListener {
       member: (room, id) => local.views.get(room)?.members.get(id),
       deliverLocal: (id, data, written) => this.deliverLocal(id, data, written),
       sendText: (record, text) => this.#sendText(record, text),
-      sendRelay: (node, to, frame) => store.sendRelay(node, to, frame),
+      sendRelay: (node, to, frame) => {
+        store.sendRelay(node, to, frame);
+        return this.#interNode.consume(frame.length);
+      },
       counted: onRelayed,
       roomOf: (id) => local.peers.get(id)?.record.room,
     });
@@ -84,10 +93,11 @@ export class Delivery implements StoreListener {
 
   /** Forwards a signal to a peer of the same room, stamping `from`. */
   signal(peer: LocalPeer, frame: SignalFrame): FrameRejection | undefined {
-    if (peer.record.perms?.publish === false && sendsMedia(frame.data)) {
+    const publishing = peer.record.perms?.publish === false && publishingReason(frame.data);
+    if (publishing) {
       return {
         code: 'FORBIDDEN',
-        message: 'your room token does not allow publishing audio or video',
+        message: `your room token does not allow publishing audio or video: ${publishing}`,
       };
     }
     const target = this.local.views.get(peer.record.room)?.members.get(frame.to);
@@ -113,17 +123,18 @@ export class Delivery implements StoreListener {
 
   /**
    * A relay frame from a peer on this node: answers a refusal, or how many ms the
-   * sender's connection should pause for its room to stay within its relay rate.
+   * sender's connection should pause for its room, and the link to other nodes, to stay
+   * within their relay rates.
    */
   relay(peer: LocalPeer, frame: Buffer): FrameRejection | number {
     if (!this.#relay || peer.record.perms?.relay === false) return RELAY_DISABLED;
-    const refusal = this.#relay.fromClient(peer.record, frame);
-    if (refusal) return refusal;
+    const interNode = this.#relay.fromClient(peer.record, frame);
+    if (typeof interNode !== 'number') return interNode;
     const view = this.local.views.get(peer.record.room);
-    if (!view) return 0;
+    if (!view) return interNode;
     const limit = this.options.relayRoomRateLimit;
     view.relayRate ??= new TokenBucket(limit, limit);
-    return view.relayRate.consume(frame.length);
+    return Math.max(interNode, view.relayRate.consume(frame.length));
   }
 
   /** A receiver on this node grants a sender more relay credit. */
@@ -132,9 +143,14 @@ export class Delivery implements StoreListener {
     return this.#relay.credit(peer.record, frame.to, frame.bytes);
   }
 
-  /** Sends a peer the client frame an event means for it, if it has not seen the event. */
+  /**
+   * Sends a peer the client frame an event means for it, if it has not seen the event.
+   * A peer whose connection dropped is told nothing: presence is not held for it, since
+   * the welcome that resumes it lists the room as it is then (held presence, cut short by
+   * the pending caps under churn, left ghosts in views: issue #16 row 13).
+   */
   tell(peer: LocalPeer, event: RoomEvent): void {
-    if (event.seq <= peer.sinceSeq) return;
+    if (event.seq <= peer.sinceSeq || !peer.session) return;
     let frame: ServerFrame | undefined;
     if (event.kind === 'joined' && event.record.id !== peer.record.id) {
       frame = { type: 'peer-joined', peer: peerInfo(event.record) };
@@ -171,7 +187,9 @@ export class Delivery implements StoreListener {
     const view = this.local.views.get(room);
     view?.members.delete(id);
     const text = JSON.stringify({ type: 'peer-left', peerId: id, reason } satisfies ServerFrame);
-    for (const member of view?.local ?? []) this.deliverLocal(member, text);
+    for (const member of view?.local ?? []) {
+      if (this.local.peers.get(member)?.session) this.deliverLocal(member, text);
+    }
   }
 
   // ─── StoreListener ──────────────────────────────────────────────────────────
@@ -198,15 +216,17 @@ export class Delivery implements StoreListener {
     this.#relay?.toLocal(peerId, frame);
   }
 
-  recovered(): void {
+  recovered(lost: 'state' | 'events'): void {
     const rooms = new Map<RoomName, RoomSnapshot>();
     for (const [room, view] of this.local.views) {
       const members = [...view.local].flatMap((id) => this.local.peers.get(id)?.record ?? []);
       rooms.set(room, { seq: view.seq, members });
     }
-    void Promise.resolve(this.store.restore(rooms))
-      .then((restored) => {
-        for (const [name, snapshot] of restored) this.#resync(name, snapshot);
+    const current =
+      lost === 'state' ? this.store.restore(rooms) : this.store.read([...rooms.keys()]);
+    void Promise.resolve(current)
+      .then((snapshots) => {
+        for (const [name, snapshot] of snapshots) this.#resync(name, snapshot);
       })
       .catch(() => {});
   }
@@ -282,6 +302,7 @@ export class Delivery implements StoreListener {
       const peer = this.local.peers.get(id);
       if (!peer) continue;
       peer.sinceSeq = Math.min(peer.sinceSeq, snapshot.seq);
+      if (!peer.session) continue; // its resume welcome will list the room
       for (const change of changes) {
         const subject =
           change.type === 'peer-left'

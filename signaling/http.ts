@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { normalize } from 'node:path';
 import { CONTENT_TYPES, createStaticFiles } from './static-files.js';
@@ -14,6 +15,12 @@ export interface HttpHandlerOptions {
   metrics: () => Promise<{ text: string; contentType: string }>;
   /** Content-Security-Policy of the HTML pages under `demoDir` (`DEMO_CSP` for the demo). @default none */
   csp?: string | undefined;
+  /**
+   * When set, `/metrics` answers 401 unless the request carries `Authorization: Bearer
+   * <metricsToken>`, and `/healthz` leaves out its counts for such requests (it still
+   * answers 200, for health checks that carry no token). @default undefined (both open)
+   */
+  metricsToken?: string | undefined;
 }
 
 const PLACEHOLDER = `<!doctype html>
@@ -31,8 +38,9 @@ run <code>npm run build</code>, then restart.</p>
  */
 export function createHttpHandler(options: HttpHandlerOptions) {
   const serveFile = createStaticFiles({ root: normalize(options.demoDir), csp: options.csp });
+  const authorized = bearerCheck(options.metricsToken);
   return (request: IncomingMessage, response: ServerResponse): void => {
-    serve(serveFile, options, request, response).catch(() => {
+    serve(serveFile, options, authorized(request), request, response).catch(() => {
       if (!response.headersSent)
         send(response, 500, 'text/plain; charset=utf-8', 'internal error\n');
       else response.destroy();
@@ -43,6 +51,7 @@ export function createHttpHandler(options: HttpHandlerOptions) {
 async function serve(
   serveFile: ReturnType<typeof createStaticFiles>,
   options: HttpHandlerOptions,
+  authorized: boolean,
   request: IncomingMessage,
   response: ServerResponse,
 ): Promise<void> {
@@ -59,12 +68,8 @@ async function serve(
     return;
   }
   if (pathname === '/healthz') {
-    send(
-      response,
-      200,
-      'application/json',
-      `${JSON.stringify({ status: 'ok', ...options.health() })}\n`,
-    );
+    const body = authorized ? { status: 'ok', ...options.health() } : { status: 'ok' };
+    send(response, 200, 'application/json', `${JSON.stringify(body)}\n`);
     return;
   }
   if (pathname === '/readyz') {
@@ -74,6 +79,11 @@ async function serve(
     return;
   }
   if (pathname === '/metrics') {
+    if (!authorized) {
+      response.setHeader('www-authenticate', 'Bearer realm="peerlane metrics"');
+      send(response, 401, 'text/plain; charset=utf-8', METRICS_UNAUTHORIZED);
+      return;
+    }
     const { text, contentType } = await options.metrics();
     send(response, 200, contentType, text);
     return;
@@ -82,6 +92,25 @@ async function serve(
   if (pathname === '/' || pathname === '/index.html')
     send(response, 200, CONTENT_TYPES['.html'] ?? '', PLACEHOLDER);
   else send(response, 404, 'text/plain; charset=utf-8', 'not found\n');
+}
+
+const METRICS_UNAUTHORIZED =
+  'metrics need the header "Authorization: Bearer <token>", with the token of --metrics-token\n';
+
+/**
+ * Whether a request carries `Authorization: Bearer <token>`; every request does when
+ * there is no token. Compared as SHA-256 digests in constant time, so neither the length
+ * nor a prefix of the token leaks through timing.
+ */
+function bearerCheck(token: string | undefined): (request: IncomingMessage) => boolean {
+  if (token === undefined) return () => true;
+  const digest = (text: string): Buffer => createHash('sha256').update(text).digest();
+  const expected = digest(token);
+  return (request) => {
+    // The scheme's name is case-insensitive (RFC 9110); the token is not.
+    const presented = /^bearer +(\S+) *$/i.exec(request.headers.authorization ?? '')?.[1];
+    return presented !== undefined && timingSafeEqual(digest(presented), expected);
+  };
 }
 
 function send(response: ServerResponse, status: number, type: string, body: string): void {

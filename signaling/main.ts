@@ -61,6 +61,7 @@ async function main(): Promise<void> {
     demoDir,
     // The demo's own policy; an app served with --demo-dir brings its own.
     csp: request.demoDir === undefined ? DEMO_CSP : undefined,
+    metricsToken: request.metricsToken,
     health: () => signaling?.stats() ?? {},
     ready: () => signaling?.ready() ?? false,
     metrics: async () => ({
@@ -121,19 +122,23 @@ async function main(): Promise<void> {
       });
   };
   const tlsPaths = request.tls;
-  if (tlsPaths && 'setSecureContext' in http) {
+  // SIGHUP reloads the certificate; without TLS there is nothing to reload, and the
+  // process must not die of it (Node's default for SIGHUP) when an operator or a
+  // supervisor sends it by habit.
+  process.on('SIGHUP', () => {
+    if (!tlsPaths || !('setSecureContext' in http)) {
+      say('SIGHUP: nothing to reload (no --tls-cert); still running');
+      return;
+    }
     // Renewed certificates: new handshakes use them, open connections keep theirs.
-    process.on('SIGHUP', () => {
-      readTlsFiles(tlsPaths).then(
-        (files) => {
-          http.setSecureContext(files);
-          say('SIGHUP: reloaded the TLS certificate and key');
-        },
-        (error: unknown) =>
-          say(`SIGHUP: kept the current certificate: ${(error as Error).message}`),
-      );
-    });
-  }
+    readTlsFiles(tlsPaths).then(
+      (files) => {
+        http.setSecureContext(files);
+        say('SIGHUP: reloaded the TLS certificate and key');
+      },
+      (error: unknown) => say(`SIGHUP: kept the current certificate: ${(error as Error).message}`),
+    );
+  });
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
 }

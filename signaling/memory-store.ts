@@ -77,11 +77,11 @@ export function createMemoryStore(nodeId = randomBytes(6).toString('base64url'))
       listener?.deliverRelay(peerId, frame);
     },
     restore(local) {
+      return this.read([...local.keys()]);
+    },
+    read(names) {
       return new Map(
-        [...local.keys()].map((name) => [
-          name,
-          snapshot(rooms.get(name) ?? { seq: 0, members: new Map() }),
-        ]),
+        names.map((name) => [name, snapshot(rooms.get(name) ?? { seq: 0, members: new Map() })]),
       );
     },
     async close() {

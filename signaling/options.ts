@@ -84,6 +84,12 @@ export interface SignalingServerOptions {
   relayRateLimit?: number;
   /** Relay bytes per second one room may carry on this node. @default 33554432 */
   relayRoomRateLimit?: number;
+  /**
+   * Relay bytes per second this node may publish to the other nodes through Redis, all
+   * senders together; beyond it the server stops reading the senders a while, so a relay
+   * flood cannot overrun Redis's pub/sub buffers. @default 33554432
+   */
+  relayNodeRateLimit?: number;
   /** Require a room token (JWT) in every `join`. @default undefined (no tokens) */
   auth?: AuthOptions;
   /**
@@ -171,6 +177,7 @@ export const DEFAULT_OPTIONS: Omit<ResolvedOptions, Unset> = {
   relayWindow: 512 * 1024,
   relayRateLimit: 8 * 1024 * 1024,
   relayRoomRateLimit: 32 * 1024 * 1024,
+  relayNodeRateLimit: 32 * 1024 * 1024,
 };
 
 const positiveIntegers = [
@@ -195,6 +202,7 @@ const positiveIntegers = [
   'relayWindow',
   'relayRateLimit',
   'relayRoomRateLimit',
+  'relayNodeRateLimit',
 ] as const;
 
 /** Fills in defaults and rejects nonsense with a `TypeError` naming the option. */

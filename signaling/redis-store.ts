@@ -74,7 +74,7 @@ export function createRedisStore(options: RedisStoreOptions): RoomStore {
   const roomOfChannel = new Map<string, RoomName>();
 
   // Commands fail at once while Redis is away (a join answers UNAVAILABLE instead of hanging).
-  const redis = new Redis(options.url, {
+  const commandOptions = {
     enableOfflineQueue: false,
     // A Redis that is connected but not answering (frozen, overloaded) must not hang joins.
     commandTimeout: COMMAND_TIMEOUT_MS,
@@ -82,11 +82,17 @@ export function createRedisStore(options: RedisStoreOptions): RoomStore {
     lazyConnect: true,
     // Signals from many peers publish at once: one write and one Redis wakeup for a batch.
     enableAutoPipelining: true,
-  }) as Scripts;
-  const subscriber = new Redis(options.url, {
-    lazyConnect: true,
-    commandTimeout: COMMAND_TIMEOUT_MS,
-  });
+  };
+  const subscriberOptions = { lazyConnect: true, commandTimeout: COMMAND_TIMEOUT_MS };
+  // Relay data has connections of its own, both ways: a relay flood then queues behind
+  // itself, never in front of a join's script or a presence event, and when Redis cuts a
+  // subscriber whose pub/sub buffer overflowed (client-output-buffer-limit), it cuts the
+  // relay's, not the one that carries presence.
+  const redis = new Redis(options.url, commandOptions) as Scripts;
+  const subscriber = new Redis(options.url, subscriberOptions);
+  const relayPublisher = new Redis(options.url, commandOptions);
+  const relaySubscriber = new Redis(options.url, subscriberOptions);
+  const connections = [redis, subscriber, relayPublisher, relaySubscriber];
   /** The last heartbeat failed (e.g. timed out): not ready, even if the socket is up. */
   let stalled = false;
   redis.defineCommand('plAdd', { numberOfKeys: 4, lua: ADD });
@@ -95,8 +101,7 @@ export function createRedisStore(options: RedisStoreOptions): RoomStore {
   redis.defineCommand('plClaim', { numberOfKeys: 3, lua: CLAIM });
   redis.defineCommand('plRestore', { numberOfKeys: 4, lua: RESTORE });
   redis.defineCommand('plRead', { numberOfKeys: 2, lua: READ });
-  redis.on('error', () => {});
-  subscriber.on('error', () => {});
+  for (const connection of connections) connection.on('error', () => {});
 
   let listener: StoreListener | undefined;
   let heartbeat: NodeJS.Timeout | undefined;
@@ -119,16 +124,16 @@ export function createRedisStore(options: RedisStoreOptions): RoomStore {
 
   const relayChannel = Buffer.from(key.relayChannel(nodeId));
   const nodeChannel = Buffer.from(key.nodeChannel(nodeId));
-  // Buffers only: a 'message' listener would make ioredis decode every payload to a string,
-  // 64 KiB relay frames included.
+  // Frames for a peer travel as [22-byte peer id][frame]: relay frames untouched, text
+  // frames as the JSON the peer will receive, not wrapped in more JSON. Buffers only: a
+  // 'message' listener would make ioredis decode every payload to a string.
+  relaySubscriber.on('messageBuffer', (channel: Buffer, message: Buffer) => {
+    if (channel.equals(relayChannel) && message.length > 22)
+      listener?.deliverRelay(message.toString('latin1', 0, 22), message.subarray(22));
+  });
   subscriber.on('messageBuffer', (channel: Buffer, message: Buffer) => {
     try {
-      // Frames for a peer travel as [22-byte peer id][frame]: relay frames untouched, text
-      // frames as the JSON the peer will receive, not wrapped in more JSON.
-      if (channel.equals(relayChannel)) {
-        if (message.length > 22)
-          listener?.deliverRelay(message.toString('latin1', 0, 22), message.subarray(22));
-      } else if (channel.equals(nodeChannel)) {
+      if (channel.equals(nodeChannel)) {
         if (message.length > 22)
           listener?.deliver(message.toString('latin1', 0, 22), message.toString('utf8', 22));
       } else if (roomOfChannel.has(channel.toString())) {
@@ -182,13 +187,16 @@ export function createRedisStore(options: RedisStoreOptions): RoomStore {
   return {
     nodeId,
     get ready() {
+      // The relay's connections do not count: a subscriber Redis cut for a relay flood
+      // must not turn joins away (relay frames meanwhile are lost, like on a dropped link).
       return connectedOnce && !stalled && redis.status === 'ready' && subscriber.status === 'ready';
     },
     async start(l) {
       listener = l;
       // This node's channels, its first liveness beat, then recovery on every later 'ready'.
       const setUp = async (): Promise<void> => {
-        await subscriber.subscribe(key.nodeChannel(nodeId), key.relayChannel(nodeId));
+        await subscriber.subscribe(key.nodeChannel(nodeId));
+        await relaySubscriber.subscribe(key.relayChannel(nodeId));
         await beat();
         if (closed) return;
         connectedOnce = true;
@@ -207,10 +215,15 @@ export function createRedisStore(options: RedisStoreOptions): RoomStore {
         redis.on('ready', () => {
           if (closed) return;
           void beat().catch(() => {});
-          listener?.recovered();
+          listener?.recovered('state');
+        });
+        // Room events published while the subscriber was away (Redis cut it, or the network
+        // did) are lost: rebuild presence from the shared state once it is back.
+        subscriber.on('ready', () => {
+          if (!closed && redis.status === 'ready') listener?.recovered('events');
         });
       };
-      const connected = await Promise.all([redis.connect(), subscriber.connect()]).then(
+      const connected = await Promise.all(connections.map((c) => c.connect())).then(
         () => true,
         () => false,
       );
@@ -302,7 +315,7 @@ export function createRedisStore(options: RedisStoreOptions): RoomStore {
     },
     sendRelay(node, peerId, frame) {
       const message = Buffer.concat([Buffer.from(peerId, 'latin1'), frame]);
-      void redis.publish(key.relayChannel(node), message).catch(() => {});
+      void relayPublisher.publish(key.relayChannel(node), message).catch(() => {});
     },
     async restore(local) {
       for (const [room, { seq, members }] of local) {
@@ -319,8 +332,11 @@ export function createRedisStore(options: RedisStoreOptions): RoomStore {
       }
       // Give the other nodes a moment to write theirs back before reading the rooms.
       await new Promise((resolve) => setTimeout(resolve, Math.min(1000, ttl / 2)));
+      return this.read([...local.keys()]);
+    },
+    async read(rooms) {
       const snapshots = new Map<RoomName, RoomSnapshot>();
-      for (const room of local.keys()) {
+      for (const room of rooms) {
         const [seq, values] = await redis.plRead(key.members(room), key.seq(room));
         snapshots.set(room, snapshotOf(seq, values));
       }
@@ -332,8 +348,7 @@ export function createRedisStore(options: RedisStoreOptions): RoomStore {
       for (const timer of reaping.values()) clearTimeout(timer);
       // Declare this node gone so the others start the grace period for its peers now.
       await redis.del(key.alive(nodeId)).catch(() => {});
-      redis.disconnect();
-      subscriber.disconnect();
+      for (const connection of connections) connection.disconnect();
     },
   };
 }

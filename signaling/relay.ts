@@ -28,8 +28,11 @@ export interface RelayHost {
   deliverLocal(id: PeerId, data: string | Buffer, written?: () => void): boolean;
   /** Sends a text frame to a peer wherever it is. */
   sendText(record: MemberRecord, text: string): void;
-  /** Sends a relay frame to a peer on another node. */
-  sendRelay(node: string, to: PeerId, frame: Buffer): void;
+  /**
+   * Sends a relay frame to a peer on another node; answers how many ms the sender should
+   * pause for the link between the nodes to stay within its rate (0: none).
+   */
+  sendRelay(node: string, to: PeerId, frame: Buffer): number;
   /** Counts relayed payload bytes. */
   counted(bytes: number): void;
   /** The room of a peer on this node. */
@@ -56,8 +59,11 @@ export class Relay {
     private readonly host: RelayHost,
   ) {}
 
-  /** A binary frame from `sender`: checks it and routes it to its receiver. */
-  fromClient(sender: MemberRecord, frame: Buffer): FrameRejection | undefined {
+  /**
+   * A binary frame from `sender`: checks it and routes it to its receiver. Answers a
+   * refusal, or how many ms the sender should pause for the inter-node link (0 on one node).
+   */
+  fromClient(sender: MemberRecord, frame: Buffer): FrameRejection | number {
     if (frame.length < RELAY_HEADER_BYTES || frame[0] !== RELAY_DATA) {
       return {
         code: 'INVALID_FRAME',
@@ -78,9 +84,8 @@ export class Relay {
     }
     // The frame is ours now: stamp the sender over the receiver's id and pass it on as is.
     frame.write(sender.id, 1, 'latin1');
-    if (target.node === sender.node) return this.#deliver(target.id, frame);
-    this.host.sendRelay(target.node, target.id, frame);
-    return undefined;
+    if (target.node !== sender.node) return this.host.sendRelay(target.node, target.id, frame);
+    return this.#deliver(target.id, frame) ?? 0;
   }
 
   /** A relay frame from another node for a peer on this one: a refusal goes back as an error frame. */

@@ -49,8 +49,12 @@ export interface StoreListener {
   deliver(peerId: PeerId, text: string): void;
   /** A relay frame for a peer whose connection is on this node. */
   deliverRelay(peerId: PeerId, frame: Buffer): void;
-  /** The backend came back after an outage: the node should re-register and re-read its rooms. */
-  recovered(): void;
+  /**
+   * The backend came back after an outage. `'state'`: it lost the rooms, so the node
+   * re-registers its members and re-reads its rooms; `'events'`: the rooms are intact but
+   * events may have been missed (the subscription dropped), so it re-reads them.
+   */
+  recovered(lost: 'state' | 'events'): void;
 }
 
 /**
@@ -89,6 +93,8 @@ export interface RoomStore {
    * nodes have done the same.
    */
   restore(rooms: Map<RoomName, RoomSnapshot>): Awaitable<Map<RoomName, RoomSnapshot>>;
+  /** Answers with each of `rooms` as it is now. */
+  read(rooms: RoomName[]): Awaitable<Map<RoomName, RoomSnapshot>>;
   close(): Promise<void>;
 }
 

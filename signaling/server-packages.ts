@@ -12,6 +12,7 @@ export const SERVER_PACKAGES = {
   'prom-client': '^15.1.3',
   ioredis: '^5.11.1',
   jose: '^6.2.17',
+  'sdp-transform': '^3.0.0',
 } as const;
 
 /** The server packages that `resolve` (by default this module's `import.meta.resolve`) cannot find. */

@@ -1,7 +1,7 @@
 /**
  * The package as its users get it: `npm pack` (its `prepack` builds), a fresh app installs
- * the tarball, typechecks strictly, bundles with Vite and with esbuild — neither
- * configured — and two Chromium pages of that app (one per bundler) and a Node peer
+ * the tarball, typechecks strictly, bundles with Vite, esbuild and webpack 5 — none
+ * configured — and three Chromium pages of that app (one per bundler) and a Node peer
  * exchange messages through `npx peerlane` run from the installed package.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
@@ -17,11 +17,13 @@ import { launchChromium } from './harness/chromium.js';
 import {
   APP_HTML,
   addPackages,
+  bundleWithWebpack,
   createConsumerProject,
   ESBUILD_PAGE,
   type PackResult,
   packTarball,
   typecheck,
+  WEBPACK_PAGE,
 } from './harness/consumer-app.js';
 import { CONTEXT_OPTIONS } from './harness/test-page.js';
 
@@ -149,9 +151,12 @@ describe('the packed package in a fresh app', () => {
       logLevel: 'warning',
     });
     await writeFile(join(dir, 'dist', ESBUILD_PAGE), APP_HTML('./esbuild/main.js'));
+    await bundleWithWebpack(dir);
+    await writeFile(join(dir, 'dist', WEBPACK_PAGE), APP_HTML('./webpack/main.js'));
     for (const [bundler, file] of [
       ['vite', await viteScript()],
       ['esbuild', 'esbuild/main.js'],
+      ['webpack', 'webpack/main.js'],
     ] as const) {
       const code = await readFile(join(dir, 'dist', file));
       console.log(
@@ -176,6 +181,7 @@ describe('the packed package in a fresh app', () => {
     };
     const vitePage = await open('', 'vite');
     const esbuildPage = await open(ESBUILD_PAGE, 'esbuild');
+    const webpackPage = await open(WEBPACK_PAGE, 'webpack');
     const node = spawn('node', ['node-peer.mjs', ws, room], { cwd: dir, stdio: 'pipe' });
     children.push(node);
     let nodeHeard = '';
@@ -185,19 +191,32 @@ describe('the packed package in a fresh app', () => {
     node.stderr.on('data', (chunk: Buffer) => errors.push(`node: ${chunk.toString()}`));
 
     const heard = async (tab: typeof vitePage) => {
-      await tab.waitForFunction(() => document.querySelectorAll('#messages li').length >= 2, null, {
+      await tab.waitForFunction(() => document.querySelectorAll('#messages li').length >= 3, null, {
         timeout: 30_000,
       });
       return tab.$$eval('#messages li', (items) => items.map((i) => i.textContent).sort());
     };
-    expect(await heard(vitePage)).toEqual(['hello from esbuild', 'hello from node']);
-    expect(await heard(esbuildPage)).toEqual(['hello from node', 'hello from vite']);
+    expect(await heard(vitePage)).toEqual([
+      'hello from esbuild',
+      'hello from node',
+      'hello from webpack',
+    ]);
+    expect(await heard(esbuildPage)).toEqual([
+      'hello from node',
+      'hello from vite',
+      'hello from webpack',
+    ]);
+    expect(await heard(webpackPage)).toEqual([
+      'hello from esbuild',
+      'hello from node',
+      'hello from vite',
+    ]);
     await expect
       .poll(() => nodeHeard.trim().split('\n').sort(), { timeout: 10_000 })
-      .toEqual(['hello from esbuild', 'hello from vite']);
+      .toEqual(['hello from esbuild', 'hello from vite', 'hello from webpack']);
     expect(errors).toEqual([]);
     node.stdin.end();
-  }, 120_000);
+  }, 240_000);
 });
 
 /** The script the Vite build made for `index.html`. */

@@ -172,7 +172,8 @@ describe('createSignalingServer', () => {
       expect(await viewer.next('error')).toEqual({
         type: 'error',
         code: 'FORBIDDEN',
-        message: 'your room token does not allow publishing audio or video',
+        message:
+          'your room token does not allow publishing audio or video: m-section 1 (video) is a=sendrecv',
         ref: 'cam',
       });
       viewer.send({

@@ -100,6 +100,59 @@ describe('peerlane CLI', () => {
     expect(r.output()).toContain('peerlane: stopped');
   });
 
+  it('keeps /metrics and the /healthz counts for holders of --metrics-token', async () => {
+    const token = 'metrics-token-0123456789';
+    const r = run(['--port', '0'], { PEERLANE_METRICS_TOKEN: token, LOG_LEVEL: 'silent' });
+    runs.push(r);
+    const base = await listening(r);
+    const metrics = (authorization?: string) =>
+      fetch(`${base}metrics`, authorization ? { headers: { authorization } } : {});
+    for (const wrong of [undefined, 'Bearer wrong', `Bearer ${token}x`, token, `Basic ${token}`]) {
+      const refused = await metrics(wrong);
+      expect(refused.status).toBe(401);
+      expect(refused.headers.get('www-authenticate')).toBe('Bearer realm="peerlane metrics"');
+      expect(await refused.text()).toBe(
+        'metrics need the header "Authorization: Bearer <token>", with the token of --metrics-token\n',
+      );
+    }
+    for (const right of [`Bearer ${token}`, `bearer ${token}`]) {
+      const served = await metrics(right);
+      expect(served.status).toBe(200);
+      expect(await served.text()).toContain('peerlane_connections');
+    }
+    // Health checks carry no token: they still get 200, without the usage counts.
+    const health = await fetch(`${base}healthz`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ status: 'ok' });
+    const counted = await fetch(`${base}healthz`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(await counted.json()).toEqual({ status: 'ok', connections: 0, rooms: 0, peers: 0 });
+    // A token that a shell or proxy would mangle is refused at start.
+    const bad = run(['--metrics-token', 'short']);
+    expect(await bad.exited).toBe(2);
+    expect(bad.output()).toBe(
+      'peerlane: --metrics-token / PEERLANE_METRICS_TOKEN: expected 16–256 visible ASCII characters, without spaces\n',
+    );
+  });
+
+  it('survives SIGHUP without TLS, says so, and keeps serving', async () => {
+    const r = run(['--port', '0'], { LOG_LEVEL: 'silent' });
+    runs.push(r);
+    const base = await listening(r);
+    const client = await RawClient.connect(`${base.replace('http', 'ws')}ws`);
+    await client.join('hup');
+    r.child.kill('SIGHUP');
+    await expect
+      .poll(() => r.output(), { timeout: 5000 })
+      .toContain('peerlane: SIGHUP: nothing to reload (no --tls-cert); still running\n');
+    expect(r.child.exitCode).toBeNull();
+    expect((await fetch(`${base}healthz`)).status).toBe(200);
+    client.send({ type: 'ping', ref: 'after' });
+    expect(await client.next('pong')).toEqual({ type: 'pong', ref: 'after' });
+    client.kill();
+  });
+
   it('serves /readyz and /metrics, and logs JSON lines with ids but never tokens or secrets', async () => {
     const secret = 'cli-test-secret-cli-test-secret-0123';
     const r = run(['--port', '0', '--node-id', 'cli-node'], {
@@ -191,6 +244,8 @@ describe('parseCli', () => {
         // `tls` ({ cert, key }) comes from these two files.
         'tlsCert',
         'tlsKey',
+        // The process's own HTTP: a library user serves metrics as it likes.
+        'metricsToken',
       ].sort(),
     );
   });

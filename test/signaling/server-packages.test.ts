@@ -32,6 +32,8 @@ describe('server packages', () => {
   });
 
   it('are installed by one command at the expected versions', () => {
-    expect(installCommand()).toBe('npm install ws@8 pino@10 prom-client@15 ioredis@5 jose@6');
+    expect(installCommand()).toBe(
+      'npm install ws@8 pino@10 prom-client@15 ioredis@5 jose@6 sdp-transform@3',
+    );
   });
 });

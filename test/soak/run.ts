@@ -1,6 +1,6 @@
 /**
- * `npm run soak`: issue #16's attacks, all at once, against one server in its own process,
- * for SOAK_MINUTES (default 10), while two bystanders in another room (from another
+ * `npm run soak`: issue #16's attacks (and a presence churn, row 13), all at once, against
+ * one server in its own process, for SOAK_MINUTES (default 10), while two bystanders in another room (from another
  * loopback address) exchange a signal every 2 s. Prints what happened and exits 1 if a
  * bystander lost a message or saw presence change, the server died, or its heap did not
  * come back near its baseline. Bounded in time and in connections; not part of CI.
@@ -33,12 +33,12 @@ let failures = 0;
 /** Runs `attack` again and again (fresh connections each time, all closed after) until the end. */
 async function loop(
   name: string,
-  attack: (open: () => Promise<RawClient>) => Promise<void>,
+  attack: (open: (options?: { localAddress?: string }) => Promise<RawClient>) => Promise<void>,
 ): Promise<void> {
   while (Date.now() < END) {
     const opened: RawClient[] = [];
-    const open = async (): Promise<RawClient> => {
-      const client = await RawClient.connect(server.url);
+    const open = async (options?: { localAddress?: string }): Promise<RawClient> => {
+      const client = await RawClient.connect(server.url, options);
       opened.push(client);
       return client;
     };
@@ -71,6 +71,19 @@ async function bystanderChecks(): Promise<void> {
 
 const ABSENT = 'AAAAAAAAAAAAAAAAAAAAAA';
 
+/** The members a connection believes are in its room: its welcome, then each event. */
+function believed(client: RawClient): string[] {
+  const members = new Set<string>();
+  for (const frame of client.frames) {
+    if (frame.type === 'welcome') {
+      members.clear();
+      for (const peer of frame.peers) members.add(peer.id);
+    } else if (frame.type === 'peer-joined') members.add(frame.peer.id);
+    else if (frame.type === 'peer-left') members.delete(frame.peerId);
+  }
+  return [...members].sort();
+}
+
 await Promise.all([
   bystanderChecks(),
   loop('slowloris', async () => {
@@ -102,6 +115,39 @@ await Promise.all([
     const deep = `{"type":"signal","to":"${to}","data":{"type":"transceiverRequest","transceiverRequest":{"kind":"video","init":${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}}}}`;
     for (let i = 0; i < 50 && c.ws.readyState === c.ws.OPEN; i++) c.send(deep);
     await c.closed;
+  }),
+  loop('churn', async (attacker) => {
+    // Row 13: members join, drop, resume and leave; every view must end as the truth.
+    const room = `churn-${Date.now() % 100_000}`;
+    // From an address of its own: the floods above spend 127.0.0.1's join budget.
+    const member = () => attacker({ localAddress: '127.0.0.3' });
+    const members = await Promise.all(Array.from({ length: 8 }, member));
+    const welcomes = [];
+    for (const member of members) welcomes.push(await member.join(room));
+    for (const i of [0, 1, 2]) members[i]?.kill();
+    const live = members.slice(3);
+    for (const i of [0, 1]) {
+      const w = welcomes[i];
+      const back = await member();
+      if (w) await back.join(room, { resume: { peerId: w.peerId, secret: w.secret } });
+      live.push(back);
+    }
+    live[0]?.send({ type: 'leave' });
+    await live[0]?.next('left');
+    await sleep(500);
+    const probe = await member();
+    const seen = await probe.join(room);
+    for (const member of live.slice(1)) {
+      const self = member.frames.find((f) => f.type === 'welcome');
+      const truth = seen.peers.map((p) => p.id).filter((id) => id !== self?.peerId);
+      // The one dropped and not resumed is still in its grace period: part of the truth.
+      const view = believed(member).filter((id) => id !== seen.peerId);
+      if (JSON.stringify(view) !== JSON.stringify(truth.sort())) {
+        failures++;
+        count('churn views wrong');
+      }
+    }
+    await sleep(2500); // 12 joins a round: within the address's join rate (5/s)
   }),
   loop('pending flood', async (attacker) => {
     const [dropped, sender] = await Promise.all([attacker(), attacker()]);

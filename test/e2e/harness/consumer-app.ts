@@ -108,6 +108,8 @@ export async function createConsumerProject(dir: string, tarball: string): Promi
   const files: Record<string, string> = {
     'index.html': APP_HTML('/src/main.ts'),
     'src/main.ts': APP_MAIN,
+    // The same app as plain JavaScript, for webpack, which has no TypeScript without a loader.
+    'src/main.js': APP_MAIN,
     'src/browser-types.ts': BROWSER_TYPES,
     'node-peer.mjs': NODE_PEER(join(ROOT, 'node_modules/@roamhq/wrtc/lib/index.js')),
     'tsconfig.bundler.json': TSCONFIG('bundler'),
@@ -200,4 +202,22 @@ export async function typecheck(dir: string, config: string): Promise<string> {
 
 /** The page of the esbuild build (the Vite build's is `index.html`). */
 export const ESBUILD_PAGE = 'esbuild.html';
+/** The page of the webpack build. */
+export const WEBPACK_PAGE = 'webpack.html';
+
+/**
+ * Bundles the app's `src/main.js` with webpack 5 through webpack-cli's flags only (no
+ * webpack.config.js). Like `typecheck`, it runs this repository's copy of the tools (npm's
+ * webpack and webpack-cli, devDependencies here) on the app's folder: what is bundled is
+ * resolved from the app's own node_modules, where only the tarball and its dependencies are.
+ */
+export async function bundleWithWebpack(dir: string): Promise<void> {
+  const args = ['--mode', 'production', '--entry', './src/main.js'];
+  args.push('--output-path', join(dir, 'dist/webpack'), '--output-filename', 'main.js');
+  await run(join(ROOT, 'node_modules/.bin/webpack'), args, { cwd: dir }).catch(
+    (error: { stdout?: string; stderr?: string }) => {
+      throw new Error(`webpack failed:\n${error.stdout ?? ''}${error.stderr ?? ''}`);
+    },
+  );
+}
 export { APP_HTML };
