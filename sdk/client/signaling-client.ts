@@ -103,6 +103,13 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
   #onLeft: (() => void) | null = null;
   /** This peer's presence metadata: sent with every join, changed by {@link setMeta}. */
   #meta: PeerMeta | undefined;
+  /**
+   * Frames that arrived right after a welcome, held for one task. Node's `ws` may deliver
+   * several frames in one task, and the first messages of the room's peers would then
+   * reach the room before `await joinRoom()` returned and the application listened; a
+   * browser delivers each frame in a task of its own. Holding them one task does the same.
+   */
+  #held: unknown[] | undefined;
 
   constructor(private readonly options: SignalingClientOptions) {
     super();
@@ -249,7 +256,9 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
         );
     });
     socket.addEventListener('message', (event) => {
-      if (current()) this.#onMessage(event.data);
+      if (!current()) return;
+      if (this.#held) this.#held.push(event.data);
+      else this.#onMessage(event.data);
     });
     socket.addEventListener('close', (event) => {
       if (current()) this.#onClose(event.code, event.reason, opened);
@@ -319,6 +328,14 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
     this.emit('welcome', welcome);
     this.#first?.resolve(welcome);
     this.#first = null;
+    const socket = this.#socket;
+    this.#held ??= [];
+    setTimeout(() => {
+      const held = this.#held ?? [];
+      this.#held = undefined;
+      // Frames of a socket that was replaced meanwhile are dropped, as they would have been.
+      if (this.#socket === socket) for (const data of held) this.#onMessage(data);
+    }, 0);
   }
 
   #onJoinRefused(code: ErrorCode, message: string): void {

@@ -102,6 +102,7 @@ export class Link {
   #media: MediaState;
   /** When a frame last came from the peer, on any route. */
   #heardAt = Date.now();
+  #startTimer: ReturnType<typeof setTimeout> | undefined;
   #fallbackTimer: ReturnType<typeof setTimeout> | undefined;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   #keepalive: ReturnType<typeof setInterval> | undefined;
@@ -129,18 +130,22 @@ export class Link {
     this.#media = mediaState(options.mode, undefined, this.#early);
     if (options.mode === 'relay') {
       this.#bulk = this.#relay?.bulk;
-      // After the constructor: the room hands the bulk lane to transfers made after this.
-      queueMicrotask(() => {
+      // In a task of its own: the room hands the bulk lane to transfers made after this, and
+      // the application (listening once joinRoom() returned) hears every event.
+      this.#startTimer = setTimeout(() => {
         if (this.#relay) this.#use('relay');
         else this.#fail('transport is "relay" but the server does not relay for this peer');
-      });
+      }, 0);
       return;
     }
     this.#newDirect();
     this.#bulk = this.#relay?.bulk ?? this.#direct?.bulk;
     if (!this.#relay) return;
-    // Messages and files start on the relay at once, while the direct route is made.
-    queueMicrotask(() => this.#use('relay'));
+    // Messages and files start on the relay at once (in a task of its own, as above), while
+    // the direct route is made.
+    this.#startTimer = setTimeout(() => {
+      if (this.#sending === undefined) this.#use('relay');
+    }, 0);
     this.#fallbackTimer = setTimeout(() => this.#giveUpEarly(), options.relayFallbackMs);
   }
 
@@ -215,6 +220,7 @@ export class Link {
     if (this.#closed) return;
     this.#closed = true;
     this.#state = 'closed';
+    clearTimeout(this.#startTimer);
     clearTimeout(this.#fallbackTimer);
     clearTimeout(this.#retryTimer);
     clearInterval(this.#keepalive);

@@ -251,7 +251,8 @@ describe('Link (fake clock, in-memory lanes)', () => {
     net.restore();
     sent = sendNumbers(net.alice, sent, 10);
     await settle();
-    expect(net.alice.transports).toEqual(['relay', 'direct', 'relay', 'direct']);
+    // Direct opened before the relay was used at all (connect() in the first task).
+    expect(net.alice.transports).toEqual(['direct', 'relay', 'direct']);
     expect(net.bob.link.transport).toBe('direct');
     expect(net.alice.link.bulk).toBe(net.alice.directs[0]?.bulk);
     expect(numbers(net.bob)).toEqual(oneToN(sent));
@@ -352,7 +353,7 @@ describe('Link (fake clock, in-memory lanes)', () => {
     direct.kind = 'turn';
     direct.hooks.onPathChange();
     await settle();
-    expect(net.alice.transports).toEqual(['relay', 'direct', 'turn']);
+    expect(net.alice.transports).toEqual(['direct', 'turn']);
   });
 
   it('makes a fresh direct attempt every directRetryMs, replacing one still under way', async () => {
