@@ -37,6 +37,8 @@ export interface CellReport {
   b: SideReport;
   /** MiB/s of the small file a → b, from send to verified. */
   fileMiBps: number;
+  /** With `throughputBytes`: MiB/s of that file a → b, first byte to verified. */
+  throughputMiBps?: number;
   /** With a call: what b saw of a's camera. */
   call?: { streamEvents: string[]; frames: number };
   /** With UDP dying mid-transfer. */
@@ -58,17 +60,28 @@ export interface CellReport {
 /** How long a cell may wait for the expected path (the relay fallback is 5 s today). */
 const SETTLE_MS = 20_000;
 
+/** Options of {@link runSdkCell}. */
+export interface SdkCellOptions {
+  /** Also send a file of this size a → b and time it (the benchmark's MiB/s). @default none */
+  throughputBytes?: number;
+}
+
 /** Runs `cell` in `session` with the SDK page; `room` must be unique. */
-export async function runSdkCell(session: Session, cell: Cell, room: string): Promise<CellReport> {
+export async function runSdkCell(
+  session: Session,
+  cell: Cell,
+  room: string,
+  options: SdkCellOptions = {},
+): Promise<CellReport> {
   const pair = await session.openCell(cell, 'netbed');
   try {
     const a = remote<NetbedPageApi>(pair.a, 'peerlaneNetbed', `${cell.id} a`);
     const b = remote<NetbedPageApi>(pair.b, 'peerlaneNetbed', `${cell.id} b`);
-    const options: Record<string, unknown> = {};
-    if (pair.appIceServers) options.iceServers = pair.appIceServers;
-    if (cell.call === 'no-stream') options.directRetryMs = 2000; // several retries to watch
-    await a.join(room, options, 'hello from a');
-    const joinedB = await b.join(room, options, 'hello from b');
+    const sdkOptions: Record<string, unknown> = {};
+    if (pair.appIceServers) sdkOptions.iceServers = pair.appIceServers;
+    if (cell.call === 'no-stream') sdkOptions.directRetryMs = 2000; // several retries to watch
+    await a.join(room, sdkOptions, 'hello from a');
+    const joinedB = await b.join(room, sdkOptions, 'hello from b');
     const [atA, atB] = await Promise.all([a.nextMessage(10_000), b.nextMessage(10_000)]);
     const idOfB = await a.firstPeer(5000);
     const idOfA = await b.firstPeer(5000);
@@ -103,6 +116,14 @@ export async function runSdkCell(session: Session, cell: Cell, room: string): Pr
       b: await side(b, idOfA, atB, receivedB, sentB),
       fileMiBps: SMALL_FILE_BYTES / MiB / ((sentA.at - started) / 1000),
     };
+    if (options.throughputBytes && !cell.udpDiesMidTransfer) {
+      const watching = b.watchIncoming(10_000);
+      await a.startFile(idOfB, options.throughputBytes, 4);
+      await watching;
+      const [file, sent] = await Promise.all([b.watchedDone(0, 120_000), a.fileDone(120_000)]);
+      if (file.sha256 !== sent.sha256) throw new Error('the throughput file arrived corrupted');
+      report.throughputMiBps = file.byteLength / MiB / ((file.doneAt - file.firstByteAt) / 1000);
+    }
     if (cell.call) {
       await Promise.all([a.publishCamera(), b.publishCamera()]);
       const deadline = Date.now() + 8000;

@@ -37,6 +37,8 @@ export interface PagePair {
 export interface Session {
   readonly bed: Bed;
   readonly servers: Record<Cell['server'], PeerlaneHost>;
+  /** coturn's shared secret (for ICE servers built by hand). */
+  readonly turnSecret: string;
   /** Sets the routers for `cell` and opens `kind` pages for it in both clients. */
   openCell(cell: Cell, kind: SitePage): Promise<PagePair>;
   /** Logs of coturn and both servers, for a failed test. */
@@ -95,6 +97,7 @@ export async function startSession(): Promise<Session> {
     return {
       bed,
       servers,
+      turnSecret: coturn.secret,
       async openCell(cell, kind) {
         const server = servers[cell.server];
         const { port } = new URL(server.origin);

@@ -17,21 +17,24 @@ export interface NamespacedChromium {
 }
 
 /**
- * The harness's flags ({@link CHROMIUM_ARGS}) with the pages' origin treated as secure
- * (plain http from another host: else no getUserMedia, no crypto.subtle) and its address
- * let through the host-resolver rules (else `MAP * ~NOTFOUND` blocks the IP literal too).
+ * The harness's flags ({@link CHROMIUM_ARGS}) with the pages' origins treated as secure
+ * (plain http from another host: else no getUserMedia, no crypto.subtle), their addresses
+ * let through the host-resolver rules (else `MAP * ~NOTFOUND` blocks the IP literal too),
+ * and no loopback candidates: a user's browser offers none, and here they would only add
+ * pairs that cannot work (each client has a loopback of its own).
  */
 export function namespacedArgs(origins: readonly string[]): string[] {
   const addresses = origins.map((origin) => new URL(origin).hostname);
-  return CHROMIUM_ARGS.map((arg) =>
-    arg.startsWith('--host-resolver-rules=')
-      ? `${arg}${addresses.map((a) => ` , EXCLUDE ${a}`).join('')}`
-      : arg,
-  ).toSpliced(
-    CHROMIUM_ARGS.length - 1,
-    0,
-    `--unsafely-treat-insecure-origin-as-secure=${origins.join(',')}`,
+  const args = CHROMIUM_ARGS.filter((arg) => arg !== '--allow-loopback-in-peer-connection').map(
+    (arg) =>
+      arg.startsWith('--host-resolver-rules=')
+        ? `${arg}${addresses.map((a) => ` , EXCLUDE ${a}`).join('')}`
+        : arg,
   );
+  // `--disable-features` stays last (Chromium keeps only the last one).
+  const last = args.findIndex((arg) => arg.startsWith('--disable-features='));
+  args.splice(last, 0, `--unsafely-treat-insecure-origin-as-secure=${origins.join(',')}`);
+  return args;
 }
 
 /** Launches headless Chromium in namespace `ns`, allowed to treat `origins` as secure. */

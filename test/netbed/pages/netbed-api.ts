@@ -73,6 +73,10 @@ export interface NetbedPageApi {
   streamEvents(): string[];
   /** Video frames decoded from `peerId` so far (`getStats().inbound.video.frames`). */
   framesFrom(peerId: string): Promise<number>;
+  /** What this page's RTCPeerConnections did: ICE servers, candidates, errors, states. */
+  iceLog(): string[];
+  /** Every candidate pair of every RTCPeerConnection: addresses, state, checks sent and answered. */
+  candidatePairs(): Promise<string[]>;
   /** The time now on the page's clock (ms since the epoch). */
   now(): number;
   leave(): Promise<void>;

@@ -16,6 +16,29 @@ const files = new Inbox<Peerlane.IncomingFile>();
 const peers = new Inbox<string>();
 const changes: string[] = [];
 const streams: string[] = [];
+/** What the page's RTCPeerConnections did, for failure messages: candidates, errors, states. */
+const iceLog: string[] = [];
+const peerConnections: RTCPeerConnection[] = [];
+/** The browser's RTCPeerConnection, recording into {@link iceLog}. */
+class LoggedPeerConnection extends RTCPeerConnection {
+  constructor(config?: RTCConfiguration) {
+    super(config);
+    peerConnections.push(this);
+    const n = iceLog.filter((line) => line.startsWith('pc ')).length + 1;
+    iceLog.push(`pc ${n} @${since()}: ${JSON.stringify(config?.iceServers?.map((s) => s.urls))}`);
+    this.addEventListener('icecandidate', ({ candidate }) => {
+      if (candidate) iceLog.push(`pc ${n} candidate ${candidate.candidate}`);
+    });
+    this.addEventListener('icecandidateerror', (event) => {
+      const { errorCode, url } = event as RTCPeerConnectionIceErrorEvent;
+      iceLog.push(`pc ${n} candidate error ${errorCode} ${url}`);
+    });
+    this.addEventListener('iceconnectionstatechange', () => {
+      iceLog.push(`pc ${n} ice ${this.iceConnectionState} @${since()}`);
+    });
+  }
+}
+const wrtc = { RTCPeerConnection: LoggedPeerConnection, RTCSessionDescription, RTCIceCandidate };
 let room: Peerlane.Room | undefined;
 let joinedAt = 0;
 let outgoing:
@@ -62,7 +85,7 @@ const api: NetbedPageApi = {
       peers.push(remote.id);
       remote.send(greeting);
     };
-    const joining = await joinRoom({ url: signaling(), room: name, ...options });
+    const joining = await joinRoom({ url: signaling(), room: name, wrtc, ...options });
     room = joining;
     joining.on('peer-joined', greet);
     joining.on('message', (data, remote) => {
@@ -174,6 +197,28 @@ const api: NetbedPageApi = {
   streamEvents: () => [...streams],
   async framesFrom(id) {
     return (await peer(id).getStats()).inbound.video?.frames ?? 0;
+  },
+  iceLog: () => [...iceLog],
+  async candidatePairs() {
+    const lines: string[] = [];
+    for (const [n, pc] of peerConnections.entries()) {
+      const report = await pc.getStats();
+      const describe = (id: string) => {
+        const c = report.get(id);
+        return c
+          ? `${c.candidateType}/${c.relayProtocol ?? c.protocol} ${c.address}:${c.port}`
+          : id;
+      };
+      for (const stat of report.values()) {
+        if (stat.type !== 'candidate-pair') continue;
+        lines.push(
+          `pc ${n + 1} ${describe(stat.localCandidateId)} → ${describe(stat.remoteCandidateId)}: ` +
+            `${stat.state}${stat.nominated ? ' nominated' : ''}, requests ${stat.requestsSent}/${stat.responsesReceived} answered, ` +
+            `${stat.requestsReceived} received`,
+        );
+      }
+    }
+    return lines;
   },
   now,
   async leave() {

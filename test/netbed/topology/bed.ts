@@ -99,6 +99,11 @@ async function wire(ns: BedNamespaces): Promise<void> {
   await ip('-n', ns.server, 'link', 'add', 'br0', 'type', 'bridge');
   await ip('-n', ns.server, 'addr', 'add', `${server}/24`, 'dev', 'br0');
   await ip('-n', ns.server, 'link', 'set', 'br0', 'up');
+  // Like the internet for private addresses: packets to them vanish without an error. With
+  // no route at all coturn's relay socket gets ENETUNREACH (a blackhole route: EINVAL) when
+  // it relays a check toward a peer's host candidate, and that allocation relays nothing
+  // more. A default route onto the bridge sends them nowhere (no neighbour answers) instead.
+  await ip('-n', ns.server, 'route', 'add', 'default', 'dev', 'br0');
   const sides = [
     { port: 'to-a', router: ns.routerA, client: ns.clientA, r: routerA, c: clientA },
     { port: 'to-b', router: ns.routerB, client: ns.clientB, r: routerB, c: clientB },

@@ -26,6 +26,7 @@ export function routerRules(policy: RouterPolicy): string[][] {
   const rules: string[][] = [
     ['-t', 'nat', '-F'],
     ['-F', 'FORWARD'],
+    ['-F', 'INPUT'],
     ['-P', 'FORWARD', 'ACCEPT'],
   ];
   if (policy.blockUdp) rules.push(DROP_UDP);
@@ -33,6 +34,11 @@ export function routerRules(policy: RouterPolicy): string[][] {
     const masquerade = ['-t', 'nat', '-A', 'POSTROUTING', '-o', 'wan', '-j', 'MASQUERADE'];
     if (policy.kind === 'symmetric') masquerade.push('--random-fully');
     rules.push(masquerade);
+    // Nothing unasked reaches the router itself either. Dropped here, an unsolicited packet
+    // to the router's address leaves no conntrack entry behind; accepted, its entry would
+    // take the very port tuple the client's own hole punching needs, and the client's
+    // next packet out would get a fresh port (symmetric behaviour by accident).
+    rules.push(['-A', 'INPUT', '-i', 'wan', '-m', 'conntrack', '--ctstate', 'NEW', '-j', 'DROP']);
     rules.push(
       ['-A', 'FORWARD', '-m', 'conntrack', '--ctstate', 'ESTABLISHED,RELATED', '-j', 'ACCEPT'],
       ['-A', 'FORWARD', '-i', 'wan', '-j', 'DROP'],
