@@ -1,4 +1,4 @@
-import type { ConnectionState, PeerStats, RemotePeer, Room } from '../sdk/index.js';
+import type { ConnectionState, MediaState, PeerStats, RemotePeer, Room } from '../sdk/index.js';
 import type { Presence } from './presence.js';
 
 /** How often the badges (and the open connection panel) read each connection's statistics. */
@@ -26,8 +26,8 @@ export interface StatusInput {
   stats: PeerStats | undefined;
   /** The demo's own liveness test (presence.ts). */
   presence: Presence;
-  /** Their video is arriving (a relay carries none). */
-  receivingVideo: boolean;
+  /** Whether audio and video can reach them (`peer.media`: a relay carries none). */
+  media: MediaState;
 }
 
 /** The status of one person, from the SDK's state, the statistics and their silence. */
@@ -48,11 +48,17 @@ export function statusFor(input: StatusInput): PersonStatus {
     };
   }
   if (stats?.transport === 'relay') {
+    // Chat starts on the relay at once while the direct connection is made: not news.
+    if (input.media.state === 'connecting')
+      return { kind: 'connecting', text: 'Connecting…', detail: '' };
     return {
       kind: 'relay',
       text: 'Relay',
       // The relay carries messages and files; audio and video need a WebRTC path.
-      detail: input.receivingVideo ? '' : 'Through the server: chat and files only, no video',
+      detail:
+        input.media.state === 'unavailable'
+          ? 'Through the server: chat and files only, no video'
+          : '',
     };
   }
   if (state === 'connecting' || !stats || stats.pairType === 'unknown') {

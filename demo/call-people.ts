@@ -101,6 +101,7 @@ export class People {
     this.room.on('peer-left', (peer) => this.#left(peer));
     this.room.on('peer-updated', (peer) => this.#relabel(peer));
     this.room.on('transport-change', (peer) => void this.#refresh(peer));
+    this.room.on('media-change', (peer) => void this.#refresh(peer));
     this.room.on('connection-state', (peer, state) => {
       // Connected: from now on, silence counts (a demo page beats every 2 s).
       if (state === 'connected' && !this.liveness.known(peer.id)) this.liveness.heard(peer.id);
@@ -178,7 +179,7 @@ export class People {
     return {
       name: this.label(peer),
       presence: this.liveness.presence(peer.id),
-      receivingVideo: this.parts.grid.get(peer.id)?.showingVideo ?? false,
+      media: peer.media,
     };
   }
 

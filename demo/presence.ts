@@ -1,8 +1,9 @@
 /**
- * Is each person still there? The SDK's signals arrive late when someone's network
- * vanishes without a goodbye: ICE says `disconnected` after ~6 s, the relay then takes over
- * and looks healthy, and the server notices the dead socket only after its heartbeat and
- * grace periods (about a minute). So the demo asks for itself: every page broadcasts a
+ * Is each person still there? When someone's network vanishes without a goodbye, the SDK
+ * says `reconnecting` once they are heard on no route for 7.5 s, but they leave the room
+ * only when the server notices the dead socket, after its heartbeat and grace periods
+ * (up to a minute). A call should not keep a frozen tile that long, so the demo asks for
+ * itself as well: every page broadcasts a
  * tiny "beat" every {@link BEAT_MS}, and a person heard from before who stays silent is
  * `lost` after {@link LOST_AFTER_MS} and `gone` (their tile removed) after
  * {@link GONE_AFTER_MS}. The clock starts at the first message or once the connection

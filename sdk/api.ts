@@ -8,11 +8,13 @@ import type { LeaveReason, PeerId, PeerMeta, PeerPerms } from '../signaling/prot
 import type { PeerlaneError } from './errors.js';
 
 /**
- * The state of the direct connection to one remote peer:
- * - `connecting`: the first connection is being made (messages sent now are queued);
- * - `connected`: the data channel is open; messages flow;
- * - `reconnecting`: the connection broke (ICE `disconnected`/`failed`) and an ICE restart
- *   is under way on the same RTCPeerConnection; messages are queued;
+ * The state of the link to one remote peer, whatever carries it (see {@link TransportKind}):
+ * - `connecting`: no route is up yet (messages sent now are queued);
+ * - `connected`: messages flow, directly or through the relay;
+ * - `reconnecting`: the route in use broke — the direct connection is being restored (an
+ *   ICE restart) with no relay to carry on meanwhile, or the peer has been silent on the
+ *   relay too (its network may be gone; the server's presence decides, see `peer-left`);
+ *   messages are queued;
  * - `failed`: it could not be made or restored in time (an `error` with code
  *   `PEER_UNREACHABLE` says so); queued messages were dropped and sending throws;
  * - `closed`: the peer left, or this room was left.
@@ -28,6 +30,26 @@ export type TransportKind = 'direct' | 'turn' | 'relay';
 
 /** `auto`: direct WebRTC, the relay when that fails; `relay`: the relay only. */
 export type TransportMode = 'auto' | 'relay';
+
+/**
+ * Whether audio and video can reach a remote peer now, and if not, why:
+ * - `connecting`: the connection that carries media is being made or restored;
+ * - `available`: it is up: what either side publishes flows (a `stream` event brings the
+ *   peer's media once it sends any);
+ * - `unavailable`: no route to the peer carries media now; `reason` says why and
+ *   `message` says it in words an application may show:
+ *   - `NO_DIRECT_PATH`: no WebRTC connection could be made (the peer is reached through the
+ *     server's relay, which carries messages and files only); the SDK keeps trying
+ *     every `directRetryMs`, and media comes back with the connection;
+ *   - `RELAY_ONLY`: the room uses `transport: 'relay'`.
+ */
+export type MediaState =
+  | { readonly state: 'connecting' | 'available' }
+  | {
+      readonly state: 'unavailable';
+      readonly reason: 'NO_DIRECT_PATH' | 'RELAY_ONLY';
+      readonly message: string;
+    };
 
 /** What an application sends and receives: a string stays a string, bytes arrive as bytes. */
 export type MessageData = string | Uint8Array;
@@ -48,7 +70,7 @@ export interface RemotePeer {
    * from a peer without `broadcast` are dropped here with a `FORBIDDEN` error.
    */
   readonly perms: PeerPerms | undefined;
-  /** The state of the direct connection to it (see {@link ConnectionState}). */
+  /** The state of the link to it, whatever carries it (see {@link ConnectionState}). */
   readonly state: ConnectionState;
   /**
    * What carries messages and files to this peer now: `direct`, `turn` (WebRTC through a
@@ -72,6 +94,11 @@ export interface RemotePeer {
   send(data: SendData): void;
   /** The peer's audio/video while it sends any (the room's `stream` event gives it too). */
   readonly stream: MediaStream | undefined;
+  /**
+   * Whether audio and video can reach this peer now, and why not (see {@link MediaState});
+   * the room's `media-change` event tells when it changes.
+   */
+  readonly media: MediaState;
   /**
    * A snapshot of the connection to this peer: which path it takes (`host`, `srflx`,
    * `relay`), round-trip time, bitrates since the previous call, RTP counters per kind —
@@ -134,7 +161,7 @@ export interface RoomEvents {
    */
   'stream-ended': (stream: MediaStream, peer: RemotePeer) => void;
   /**
-   * The direct connection to a peer changed state: `connecting` → `connected`, and
+   * The link to a peer changed state: `connecting` → `connected`, and
    * `reconnecting` → `connected` or `failed` when it breaks. (`closed` comes with
    * `peer-left` or `leave()` and has no event of its own.)
    */
@@ -145,6 +172,12 @@ export interface RoomEvents {
    * WebSocket relay, after the direct connection failed or with `transport: 'relay'`).
    */
   'transport-change': (peer: RemotePeer, transport: TransportKind) => void;
+  /**
+   * Whether audio and video can reach a peer changed (`peer.media` has the new value), e.g.
+   * `unavailable` with reason `NO_DIRECT_PATH` when only the relay reaches it: the moment
+   * to tell the user why there is no video.
+   */
+  'media-change': (peer: RemotePeer, media: MediaState) => void;
 
   /**
    * The signaling connection changed: `reconnecting` when it dropped (peer connections go

@@ -78,6 +78,7 @@ export type {
   FileTransfer,
   FileTransferEvents,
   IncomingFile,
+  MediaState,
   MessageData,
   PairType,
   PeerLeftReason,

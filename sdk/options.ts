@@ -71,9 +71,10 @@ export interface JoinRoomOptions {
   maxMessageBytes?: number;
   /**
    * What carries messages and files to the other peers:
-   * - `'auto'`: a direct WebRTC connection (through TURN if the ICE servers have one),
-   *   moving to the server's WebSocket relay when that fails (see `relayFallbackMs`) and
-   *   back once a direct connection works again;
+   * - `'auto'`: a direct WebRTC connection (through TURN if the ICE servers have one).
+   *   Messages and files start on the server's WebSocket relay at once and move to the
+   *   direct connection the moment it opens. When it stalls or breaks, they move to the
+   *   relay within `stallMs` (or on ICE `disconnected`), and back once it works again;
    * - `'relay'`: the relay only; no RTCPeerConnection is ever made. For networks where
    *   WebRTC is blocked, or where the other peers must not learn this peer's IP addresses
    *   (ICE candidates carry them). Media (audio/video) needs WebRTC and is not sent.
@@ -83,15 +84,27 @@ export interface JoinRoomOptions {
    */
   transport?: 'auto' | 'relay';
   /**
-   * With `transport: 'auto'`: how long a peer's direct connection may take to open, or to
-   * come back after it broke, before its messages and files move to the relay, in ms. The
-   * attempt goes on in the background. Chromium reports nothing at all when no path
-   * exists, so only a timer can tell; a direct connection normally opens in well under a
-   * second. @default 5000
+   * With `transport: 'auto'`: how long a peer's first direct connection is waited for, in
+   * ms. After it, a peer without one is reported with media `unavailable`
+   * (`NO_DIRECT_PATH`) and the offering side starts retrying every `directRetryMs`; the
+   * first attempt goes on in the background until `peerConnectTimeoutMs`. (Messages and
+   * files do not wait: they use the relay meanwhile.) Chromium reports nothing at all when
+   * no path exists, so only a timer can tell; a direct connection normally opens in well
+   * under a second. @default 5000
    */
   relayFallbackMs?: number;
-  /** While on the relay: how often the offering side tries a fresh direct connection, in ms. @default 15000 */
+  /**
+   * While on the relay with no direct connection: how often the offering side makes a
+   * fresh one, in ms (an attempt still under way is replaced). @default 15000
+   */
   directRetryMs?: number;
+  /**
+   * With `transport: 'auto'`: how long data may wait on a direct connection with nothing
+   * moving (no acknowledgement, no buffer draining) before messages and files move to the
+   * relay and an ICE restart begins, in ms. Seconds sooner than ICE notices a dead path.
+   * @default 2000
+   */
+  stallMs?: number;
 }
 
 /** {@link JoinRoomOptions} checked and with every default filled in. */
@@ -108,6 +121,7 @@ export interface RoomSettings extends SignalingClientOptions {
   transport: 'auto' | 'relay';
   relayFallbackMs: number;
   directRetryMs: number;
+  stallMs: number;
 }
 
 /**
@@ -127,6 +141,7 @@ export const SDK_DEFAULTS = {
   maxMessageBytes: 64 * 1024 * 1024,
   relayFallbackMs: 5_000,
   directRetryMs: 15_000,
+  stallMs: 2_000,
   reconnect: {
     initialDelayMs: 250,
     maxDelayMs: 10_000,
@@ -147,6 +162,7 @@ const TIMING_KEYS = [
   'maxMessageBytes',
   'relayFallbackMs',
   'directRetryMs',
+  'stallMs',
 ] as const;
 
 /** Checks options and fills in defaults; throws a PeerlaneError naming the bad option. */

@@ -32,7 +32,10 @@ export const FRAME_KIND = {
   FILE_CONTROL: 4,
   /** `[5][seq u32]`: the receiver has every message up to seq (`handover.ts`). */
   ACK: 5,
-  /** `[6][epoch u32]`: from here on this lane carries the sender's messages (`handover.ts`). */
+  /**
+   * `[6][epoch u32][down u8]`: from here on this lane carries the sender's messages
+   * (`handover.ts`); `down` is 1 when the sender has no working direct route.
+   */
   SWITCH: 6,
 } as const;
 

@@ -8,14 +8,17 @@
  * 2. it puts every message the receiver has not acknowledged back in its queue and sends
  *    them again, whole, on the new route, then whatever was waiting (`Outbox.rewind()`);
  * 3. the receiver, on `SWITCH` with a newer epoch, takes messages only from that route from
- *    then on, forgets a message it had in part, and follows (see `link.ts`).
+ *    then on, forgets a message it had in part, and follows (see `link.ts`). A SWITCH
+ *    also says whether the sender's direct route works (`down`): a side follows another
+ *    to the relay only when direct does not work on one of the two, so two sides whose
+ *    SWITCH frames cross on different routes settle instead of swapping forever.
  * No loss: a message leaves the sender's memory only when acknowledged (`ACK(seq)`, sent
  * by the receiver ~20 ms after delivering), and everything unacknowledged is sent again on
  * the new route. No duplicate: the receiver delivers sequence numbers in order, once, and
  * drops a number it has. No reordering: one route at a time is read, in order, and a
  * message cut by the move is received again from its first byte.
  *
- * Control frames are 5 bytes, `[kind][u32]`, kinds `FRAME_KIND.SWITCH` and `.ACK`. The
+ * Control frames are `[kind][u32]` (`FRAME_KIND.ACK`) and `[kind][u32][u8]` (`.SWITCH`). The
  * {@link Handover} owns the link's message stream (an `Outbox` and an `Inbox`) and runs
  * this protocol on whatever lane the link says is in use; the link decides when to move.
  */
@@ -35,8 +38,8 @@ export interface HandoverOptions {
   lane(): Lane | undefined;
   /** A whole message arrived, in order, once. */
   onMessage(data: MessageData, broadcast: boolean): void;
-  /** The peer moved its sending to `route` (a newer epoch). */
-  onSwitch(route: RouteName): void;
+  /** The peer moved its sending to `route` (a newer epoch); `down`: its direct route does not work. */
+  onSwitch(route: RouteName, down: boolean): void;
   /** A message arrived broken (the error names no peer yet). */
   onProblem(error: PeerlaneError): void;
 }
@@ -52,6 +55,8 @@ export class Handover {
   #receivedEpoch = 0;
   #receiving: RouteName | undefined;
   #ackTimer: ReturnType<typeof setTimeout> | undefined;
+  /** When the peer last acknowledged a message, or sending last (re)started. */
+  #progressAt = 0;
 
   constructor(private readonly options: HandoverOptions) {
     this.#inbox = new Inbox(options.maxMessageBytes, (data, broadcast) => {
@@ -65,8 +70,17 @@ export class Handover {
     return this.#outbox.queuedBytes;
   }
 
+  /**
+   * Since when (ms since the epoch) messages have waited for the peer with no
+   * acknowledgement; undefined while none waits. What `stall-watch.ts` reads.
+   */
+  get waitingSince(): number | undefined {
+    return this.#outbox.pending > 0 ? this.#progressAt : undefined;
+  }
+
   /** Queues one message (already checked and encoded) and sends what the lane can take. */
   send(text: boolean, bytes: Uint8Array, broadcast: boolean): void {
+    if (this.#outbox.pending === 0) this.#progressAt = Date.now();
     this.#outbox.push(text, bytes, broadcast);
     this.flush();
   }
@@ -82,11 +96,15 @@ export class Handover {
     }
   }
 
-  /** Sending moved to `route`: a new epoch, SWITCH first, then every unacknowledged message. */
-  announce(route: RouteName): void {
+  /**
+   * Sending moved to `route`: a new epoch, SWITCH first, then every unacknowledged message.
+   * `down`: this side has no working direct route.
+   */
+  announce(route: RouteName, down: boolean): void {
+    this.#progressAt = Date.now();
     this.#outbox.rewind();
     this.#epoch = (this.#epoch + 1) >>> 0;
-    this.#control(FRAME_KIND.SWITCH, this.#epoch);
+    this.#control(FRAME_KIND.SWITCH, this.#epoch, down ? 1 : 0);
     this.flush();
     if (route === 'relay') this.#scheduleAck();
   }
@@ -97,12 +115,13 @@ export class Handover {
     if (kind === FRAME_KIND.SWITCH || kind === FRAME_KIND.ACK) {
       if (frame.byteLength < 5) return;
       const value = new DataView(frame.buffer, frame.byteOffset, 5).getUint32(1);
-      if (kind === FRAME_KIND.ACK) this.#outbox.ack(value);
-      else if (value > this.#receivedEpoch) {
+      if (kind === FRAME_KIND.ACK) {
+        if (this.#outbox.ack(value) > 0) this.#progressAt = Date.now();
+      } else if (value > this.#receivedEpoch) {
         this.#receivedEpoch = value;
         this.#receiving = route;
         this.#inbox.dropPartial();
-        this.options.onSwitch(route);
+        this.options.onSwitch(route, frame[5] === 1);
         // Tell it how far we got, so it forgets what we have.
         this.#scheduleAck();
       }
@@ -128,19 +147,20 @@ export class Handover {
   }
 
   /** A control frame on the lane in use. */
-  #control(kind: number, value: number): void {
+  #control(kind: number, value: number, flag?: number): void {
     try {
-      this.options.lane()?.send(controlFrame(kind, value));
+      this.options.lane()?.send(controlFrame(kind, value, flag));
     } catch {
       // The lane is closing; the next route's SWITCH and acks cover it.
     }
   }
 }
 
-/** A 5-byte control frame: `[kind][u32 value]`. */
-function controlFrame(kind: number, value: number): Uint8Array {
-  const frame = new Uint8Array(5);
+/** A control frame: `[kind][u32 value]`, and `[u8 flag]` when there is one. */
+function controlFrame(kind: number, value: number, flag?: number): Uint8Array {
+  const frame = new Uint8Array(flag === undefined ? 5 : 6);
   frame[0] = kind;
   new DataView(frame.buffer).setUint32(1, value);
+  if (flag !== undefined) frame[5] = flag;
   return frame;
 }

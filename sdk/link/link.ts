@@ -1,26 +1,44 @@
 /**
  * The link to one remote peer: everything that connects this peer to it. It owns the
- * ordered message stream (`message-stream.ts`), which outlives routes, and chooses the
- * route that carries it — `direct` (a WebRTC connection, `direct/`) or `relay` (the
- * server's WebSocket relay, `relay/`). Both routes offer the same two lanes (`lane.ts`),
- * so the link treats them alike; moving between them follows `handover.ts`.
+ * ordered message stream (`handover.ts`), which outlives routes, and chooses the route
+ * that carries it — `direct` (a WebRTC connection, `direct/`) or `relay` (the server's
+ * WebSocket relay, `relay/`). Both routes offer the same two lanes (`lane.ts`), so the
+ * link treats them alike; moving between them follows `handover.ts`.
  *
- * When to move: the relay takes over when the direct route is not open within
- * `relayFallbackMs` (Chromium reports nothing at all when no path exists), when it broke
- * and is not restored within `relayFallbackMs` (the ICE restart goes on meanwhile), or
- * when it fails. While on the relay, the initiator tries a fresh direct route every
- * `directRetryMs`; once one is open, both sides move back to it. File transfers follow
- * the bulk lane of the route in use (`onBulk`).
+ * The rules, where the server relays for this peer (`transport: 'auto'`):
+ * - First message at once: messages and files start on the relay while the first direct
+ *   route is made, and move to it the moment it opens. (Files do not wait for it: the two
+ *   sides would choose at different moments, and the receiver must read where the sender
+ *   writes; a hand-over moves both together.) A first route not open within
+ *   `relayFallbackMs` is given up on: media is reported unavailable, and retries start.
+ * - Failover in seconds: when the direct route stalls (`stall-watch.ts`: data waits and
+ *   nothing moved for `stallMs`) or breaks (ICE `disconnected`, `failed`, or silence),
+ *   messages and files move to the relay at once while the ICE restart goes on, and move
+ *   back when the route is restored.
+ * - Retries: while on the relay with no direct route, the initiator makes a fresh one every
+ *   `directRetryMs` (one still being made is replaced; one being restored is left to finish).
+ * - On the relay the link sends a PING every `KEEPALIVE_MS`; a peer heard on no route for
+ *   `RELAY_SILENCE_MS` makes the link `reconnecting` (its network may be gone).
+ * Without a relay, messages wait for the direct route and the link fails with it.
  *
  * Over 300 lines on purpose: the route choice is one state machine (timers, states, the
  * follow rule), and its transitions are easier to check side by side than across files.
  */
 import type { PeerId, SignalData } from '../../signaling/protocol.js';
-import type { ConnectionState, MessageData, TransportKind, TransportMode } from '../api.js';
+import type {
+  ConnectionState,
+  MediaState,
+  MessageData,
+  TransportKind,
+  TransportMode,
+} from '../api.js';
 import { PeerlaneError } from '../errors.js';
-import type { DirectRoute, DirectRouteOptions } from './direct/direct-route.js';
+import { type DirectRoute, type DirectRouteOptions, KEEPALIVE_MS } from './direct/direct-route.js';
+import { encodePing } from './framing.js';
 import { Handover, type RouteName } from './handover.js';
 import { type Lane, NoLane, type Route } from './lane.js';
+import { mediaState } from './media-state.js';
+import { StallWatch } from './stall-watch.js';
 
 /** What a link needs of a direct route (a fake in unit tests). */
 export type Direct = Pick<
@@ -35,10 +53,14 @@ export type Direct = Pick<
   | 'transportKind'
   | 'stats'
   | 'media'
+  | 'stalled'
 >;
 
 /** What the link hears from a direct route it made. */
-export type DirectHooks = Pick<DirectRouteOptions, 'onState' | 'onFail'>;
+export type DirectHooks = Pick<DirectRouteOptions, 'onState' | 'onFail' | 'onPathChange'>;
+
+/** A peer heard on no route for this long, while on the relay: the link is `reconnecting`. */
+export const RELAY_SILENCE_MS = 3 * KEEPALIVE_MS;
 
 /** Options of a {@link Link}. */
 export interface LinkOptions {
@@ -49,6 +71,7 @@ export interface LinkOptions {
   maxMessageBytes: number;
   relayFallbackMs: number;
   directRetryMs: number;
+  stallMs: number;
   /** The relay route to the peer, or undefined when the server does not relay for us. */
   relay: Route | undefined;
   /** Makes a direct route (a new RTCPeerConnection) reporting to `hooks`. */
@@ -57,6 +80,7 @@ export interface LinkOptions {
   onState(state: ConnectionState): void;
   onError(error: PeerlaneError): void;
   onTransport(transport: TransportKind): void;
+  onMedia(media: MediaState): void;
   /** The bulk lane changed: file transfers move to it. */
   onBulk(lane: Lane): void;
 }
@@ -67,13 +91,20 @@ const NO_LANE = new NoLane();
 export class Link {
   readonly #stream: Handover;
   readonly #relay: Route | undefined;
+  readonly #stall: StallWatch;
   #direct: Direct | undefined;
   #sending: RouteName | undefined;
+  /** Until the first direct route opens or is given up on (`relayFallbackMs`). */
+  #early: boolean;
   #bulk: Lane | undefined;
   #state: ConnectionState = 'connecting';
   #transport: TransportKind | undefined;
+  #media: MediaState;
+  /** When a frame last came from the peer, on any route. */
+  #heardAt = Date.now();
   #fallbackTimer: ReturnType<typeof setTimeout> | undefined;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
+  #keepalive: ReturnType<typeof setInterval> | undefined;
   #closed = false;
   readonly #onRelayFrame = (frame: Uint8Array) => this.#receive(frame, 'relay');
   readonly #onRelayDrain = () => this.#stream.flush();
@@ -83,11 +114,19 @@ export class Link {
       maxMessageBytes: options.maxMessageBytes,
       lane: () => this.#lane(),
       onMessage: options.onMessage,
-      onSwitch: (route) => this.#followed(route),
+      onSwitch: (route, down) => this.#followed(route, down),
       onProblem: (error) => options.onError(this.#about(error)),
+    });
+    this.#stall = new StallWatch({
+      stallMs: options.stallMs,
+      waitingSince: () => this.#stream.waitingSince,
+      lanes: () => this.#watchedLanes(),
+      onStall: () => this.#onStall(),
     });
     this.#relay = options.relay;
     this.#relay?.message.on('frame', this.#onRelayFrame).on('drain', this.#onRelayDrain);
+    this.#early = options.mode !== 'relay';
+    this.#media = mediaState(options.mode, undefined, this.#early);
     if (options.mode === 'relay') {
       this.#bulk = this.#relay?.bulk;
       // After the constructor: the room hands the bulk lane to transfers made after this.
@@ -98,8 +137,11 @@ export class Link {
       return;
     }
     this.#newDirect();
-    this.#bulk = this.#direct?.bulk;
-    this.#armFallback();
+    this.#bulk = this.#relay?.bulk ?? this.#direct?.bulk;
+    if (!this.#relay) return;
+    // Messages and files start on the relay at once, while the direct route is made.
+    queueMicrotask(() => this.#use('relay'));
+    this.#fallbackTimer = setTimeout(() => this.#giveUpEarly(), options.relayFallbackMs);
   }
 
   get state(): ConnectionState {
@@ -109,6 +151,11 @@ export class Link {
   /** What carries the messages now; undefined until the first route is up. */
   get transport(): TransportKind | undefined {
     return this.#transport;
+  }
+
+  /** Whether audio and video can reach the peer now (see `MediaState`). */
+  get media(): MediaState {
+    return this.#media;
   }
 
   /** The direct route now, if there is one (for media and statistics). */
@@ -147,7 +194,7 @@ export class Link {
   /** Signaling is back: a stalled ICE restart may go on, and relay frames may have been lost. */
   signalingRestored(): void {
     this.#direct?.signalingRestored();
-    if (this.#sending === 'relay') this.#stream.announce('relay');
+    if (this.#sending === 'relay') this.#announce('relay');
   }
 
   /** Closes every route for good; no state event follows. */
@@ -157,6 +204,8 @@ export class Link {
     this.#state = 'closed';
     clearTimeout(this.#fallbackTimer);
     clearTimeout(this.#retryTimer);
+    clearInterval(this.#keepalive);
+    this.#stall.stop();
     this.#relay?.message.off('frame', this.#onRelayFrame).off('drain', this.#onRelayDrain);
     this.#stream.clear();
     this.#direct?.close();
@@ -167,6 +216,9 @@ export class Link {
     const created: Direct = this.options.createDirect({
       onState: (state) => this.#onDirectState(created, state),
       onFail: (reason, cause) => this.#onDirectFail(created, reason, cause),
+      onPathChange: () => {
+        if (created === this.#direct) this.#updateTransport();
+      },
     });
     created.message
       .on('frame', (frame) => {
@@ -181,18 +233,19 @@ export class Link {
   #onDirectState(direct: Direct, state: ConnectionState): void {
     if (this.#closed || direct !== this.#direct) return;
     if (state === 'connected') {
+      this.#early = false;
       clearTimeout(this.#fallbackTimer);
       clearTimeout(this.#retryTimer);
       if (this.#sending !== 'direct') this.#use('direct');
       else {
-        // Restored after a break (its path may have changed, e.g. onto TURN), or a new
-        // direct route replaced a failed one: transfers move to its bulk lane.
-        this.#setBulk(direct.bulk);
+        // A new direct route replaced a failed one while messages waited for it.
+        this.#updateBulk();
         this.#updateTransport();
         this.#stream.flush();
       }
-    } else if (state === 'reconnecting' && this.#sending === 'direct') {
-      this.#armFallback();
+    } else if (state === 'reconnecting' && this.#relay) {
+      // Broken: the relay carries on while the ICE restart goes on.
+      this.#use('relay');
     }
     this.#updateState();
   }
@@ -202,26 +255,28 @@ export class Link {
     if (this.#closed || direct !== this.#direct) return;
     if (this.#relay) {
       this.#direct = undefined;
+      this.#early = false;
+      clearTimeout(this.#fallbackTimer);
       this.#use('relay');
       this.#scheduleRetry();
+      this.#updateState();
       return;
     }
     this.#fail(reason, cause);
   }
 
-  /** The relay takes over unless the direct route is up by then. */
-  #armFallback(): void {
-    clearTimeout(this.#fallbackTimer);
-    if (!this.#relay) return;
-    this.#fallbackTimer = setTimeout(() => {
-      if (this.#direct?.state !== 'connected' || this.#sending !== 'direct') {
-        this.#use('relay');
-        this.#scheduleRetry();
-      }
-    }, this.options.relayFallbackMs);
+  /** relayFallbackMs passed and the first direct route is not open: retries start. */
+  #giveUpEarly(): void {
+    if (this.#closed || !this.#early) return;
+    this.#early = false;
+    this.#scheduleRetry();
+    this.#updateState();
   }
 
-  /** Initiator, on the relay: a fresh direct route every `directRetryMs`. */
+  /**
+   * Initiator, on the relay: a fresh direct route every `directRetryMs` — unless the one
+   * there is open (then use it) or being restored (left to finish).
+   */
   #scheduleRetry(): void {
     if (!this.options.initiator || this.options.mode === 'relay') return;
     clearTimeout(this.#retryTimer);
@@ -230,10 +285,21 @@ export class Link {
       const state = this.#direct?.state;
       // Open here while the other side moved away from it: offer it again.
       if (state === 'connected') this.#use('direct');
-      // A route still trying (ICE restart, or a first connection) is left to finish.
-      else if (state !== 'connecting' && state !== 'reconnecting') this.#newDirect();
+      else if (state !== 'reconnecting') this.#newDirect();
       this.#scheduleRetry();
     }, this.options.directRetryMs);
+  }
+
+  /** The route in use moved no data for stallMs. */
+  #onStall(): void {
+    if (this.#sending === 'direct') {
+      // Restart ICE; the direct route goes `reconnecting`, and the relay takes over.
+      this.#direct?.stalled();
+    } else if (this.#sending === 'relay') {
+      // Frames lost on the way (e.g. before the peer knew us), or acknowledgements sent
+      // where we do not read: announce again, which also asks the peer to follow.
+      this.#announce('relay');
+    }
   }
 
   /** Sends on `route` from now on (`handover.ts`). */
@@ -241,32 +307,67 @@ export class Link {
     if (this.#closed || this.#sending === route) return;
     if (route === 'relay' && !this.#relay) return;
     if (route === 'direct' && this.#direct?.state !== 'connected') return;
-    clearTimeout(this.#fallbackTimer);
     this.#sending = route;
-    this.#stream.announce(route);
-    const bulk = route === 'relay' ? this.#relay?.bulk : this.#direct?.bulk;
-    if (bulk) this.#setBulk(bulk);
+    this.#announce(route);
+    this.#stall.start();
+    clearInterval(this.#keepalive);
+    this.#keepalive = undefined;
+    if (route === 'relay') {
+      this.#keepalive = setInterval(() => this.#relayKeepalive(), KEEPALIVE_MS);
+    }
+    this.#updateBulk();
     this.#updateState();
     this.#updateTransport();
   }
 
-  #setBulk(bulk: Lane): void {
-    if (bulk === this.#bulk) return;
+  /** Files use the route messages use. */
+  #updateBulk(): void {
+    const useRelay = this.#sending === 'relay';
+    const bulk = useRelay ? this.#relay?.bulk : (this.#direct?.bulk ?? this.#relay?.bulk);
+    if (!bulk || bulk === this.#bulk) return;
     this.#bulk = bulk;
     this.options.onBulk(bulk);
   }
 
+  /** On the relay: keep the peer hearing from us, and notice when it has gone silent. */
+  #relayKeepalive(): void {
+    try {
+      this.#relay?.message.send(encodePing());
+    } catch {
+      // The relay is closing with the room.
+    }
+    this.#updateState();
+  }
+
   #receive(frame: Uint8Array, route: RouteName): void {
-    if (!this.#closed) this.#stream.receive(frame, route);
+    if (this.#closed) return;
+    this.#heardAt = Date.now();
+    if (this.#state === 'reconnecting') this.#updateState();
+    this.#stream.receive(frame, route);
+  }
+
+  /** SWITCH to `route` (`handover.ts`), saying whether direct works here. */
+  #announce(route: RouteName): void {
+    this.#stream.announce(route, this.#direct?.state !== 'connected');
   }
 
   /**
-   * The other side moved to `route`: follow it, preferring direct. To direct once it is
-   * open here (#use checks); to the relay unless direct works here. Following only towards
-   * what works here keeps two sides that switched at the same moment from swapping forever.
+   * The other side moved to `route`: follow it. To direct once it is open here (#use
+   * checks). To the relay when direct does not work on one side or the other (`down`):
+   * our acknowledgements and file credit must then reach the peer there. A peer that
+   * merely chose the relay while direct works on both sides (its SWITCH crossed ours) is
+   * not followed, so two sides never swap forever.
    */
-  #followed(route: RouteName): void {
-    if (route === 'direct' || this.#direct?.state !== 'connected') this.#use(route);
+  #followed(route: RouteName, down: boolean): void {
+    if (route === 'direct' || down || this.#direct?.state !== 'connected') this.#use(route);
+  }
+
+  /** The lanes the stall watch looks at: the route in use (the relay's bulk lane is paced). */
+  #watchedLanes(): Lane[] {
+    if (this.#sending === 'direct' && this.#direct)
+      return [this.#direct.message, this.#direct.bulk];
+    if (this.#sending === 'relay' && this.#relay) return [this.#relay.message];
+    return [];
   }
 
   /** The message lane of the route in use, if it can take frames now. */
@@ -282,11 +383,21 @@ export class Link {
     if (this.#closed || this.#state === 'failed') return;
     const direct = this.#direct?.state;
     let state: ConnectionState;
-    if (this.#sending === 'relay') state = 'connected';
-    else if (this.#sending === 'direct')
+    if (this.#sending === 'relay') {
+      const silent = Date.now() - this.#heardAt >= RELAY_SILENCE_MS;
+      state = silent && direct !== 'connected' ? 'reconnecting' : 'connected';
+    } else if (this.#sending === 'direct')
       state = direct === 'connected' || direct === 'reconnecting' ? direct : 'failed';
     else state = 'connecting';
     this.#setState(state);
+    this.#updateMedia();
+  }
+
+  #updateMedia(): void {
+    const media = mediaState(this.options.mode, this.#direct?.state, this.#early);
+    if (media === this.#media) return;
+    this.#media = media;
+    this.options.onMedia(media);
   }
 
   /** `relay` at once; for direct, the selected candidate pair says `direct` or `turn`. */
@@ -296,7 +407,7 @@ export class Link {
       return;
     }
     const direct = this.#direct;
-    if (!direct) return;
+    if (!direct || this.#sending !== 'direct') return;
     direct.transportKind().then((kind) => {
       if (this.#sending === 'direct' && this.#direct === direct) this.#setTransport(kind);
     });
@@ -319,6 +430,8 @@ export class Link {
     if (this.#closed || this.#state === 'failed') return;
     const dropped = this.#stream.clear();
     const unsent = dropped ? `; ${dropped} queued message(s) were not sent` : '';
+    this.#stall.stop();
+    clearInterval(this.#keepalive);
     this.#setState('failed');
     this.options.onError(
       this.#about(new PeerlaneError('PEER_UNREACHABLE', `${reason}${unsent}`, { cause })),

@@ -106,8 +106,13 @@ export class Outbox {
     }
   }
 
-  /** The receiver has every message up to `seq`: forget them. */
-  ack(seq: number): void {
+  /** Messages queued or sent and not yet acknowledged (with `retain`). */
+  get pending(): number {
+    return this.#queue.length + this.#unacked.length;
+  }
+
+  /** The receiver has every message up to `seq`: forget them. Returns how many were forgotten. */
+  ack(seq: number): number {
     let done = 0;
     // Wrap-aware: a message is acknowledged when it is at most half the number space behind.
     while (
@@ -116,6 +121,7 @@ export class Outbox {
     )
       done += 1;
     if (done > 0) this.#unacked.splice(0, done);
+    return done;
   }
 
   /**

@@ -56,6 +56,8 @@ export class PeerMedia {
   /** The stream as the application last heard of it (`onStream`), if it did. */
   #announced: MediaStream | undefined;
   #announce: ReturnType<typeof setTimeout> | undefined;
+  /** The connection has been up: until then the application hears of no stream. */
+  #open = false;
   #closed = false;
   readonly #activity = new SenderActivity();
 
@@ -71,9 +73,19 @@ export class PeerMedia {
     this.#apply();
   }
 
-  /** The remote peer's media, while it sends any. */
+  /** The remote peer's media, while it sends any (once the connection is up). */
   get stream(): MediaStream | undefined {
-    return this.#remote;
+    return this.#open ? this.#remote : undefined;
+  }
+
+  /**
+   * The connection is up: the application hears of the remote media from now on. Tracks
+   * of a connection that never connects carry nothing, so they are never announced.
+   */
+  open(): void {
+    if (this.#open || this.#closed) return;
+    this.#open = true;
+    if (this.#remote) this.#changed();
   }
 
   /** What this peer sends changed: apply it, and renegotiate if the other side must know. */
@@ -216,6 +228,7 @@ export class PeerMedia {
   }
 
   #tell(): void {
+    if (!this.#open) return;
     const announced = this.#announced;
     this.#announced = this.#remote;
     if (announced && announced !== this.#remote) this.options.onStreamEnded(announced);

@@ -4,7 +4,7 @@
  * room asks for a link; it never assembles one.
  */
 import type { ClientFrame, PeerId } from '../../signaling/protocol.js';
-import type { ConnectionState, MessageData, TransportKind } from '../api.js';
+import type { ConnectionState, MediaState, MessageData, TransportKind } from '../api.js';
 import type { PeerlaneError } from '../errors.js';
 import { DirectRoute } from '../link/direct/direct-route.js';
 import { RtcConnection, resolveWebRtc } from '../link/direct/rtc-connection.js';
@@ -19,6 +19,7 @@ export interface LinkEvents {
   message(peer: PeerHandle, data: MessageData, broadcast: boolean): void;
   state(peer: PeerHandle, state: ConnectionState): void;
   transport(peer: PeerHandle, transport: TransportKind): void;
+  media(peer: PeerHandle, media: MediaState): void;
   stream(peer: PeerHandle, stream: MediaStream): void;
   streamEnded(peer: PeerHandle, stream: MediaStream): void;
   error(error: PeerlaneError): void;
@@ -53,11 +54,13 @@ export class LinkFactory {
       maxMessageBytes: settings.maxMessageBytes,
       relayFallbackMs: settings.relayFallbackMs,
       directRetryMs: settings.directRetryMs,
+      stallMs: settings.stallMs,
       relay: relay.route(peer.id),
       createDirect: (hooks) => this.#direct(peer, initiator, hooks),
       onMessage: (data, broadcast) => events.message(peer, data, broadcast),
       onState: (state) => events.state(peer, state),
       onTransport: (transport) => events.transport(peer, transport),
+      onMedia: (media) => events.media(peer, media),
       onError: (error) => events.error(error),
       onBulk: (lane) => peer.files.attach(lane),
     });

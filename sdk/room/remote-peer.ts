@@ -3,6 +3,7 @@ import type {
   ConnectionState,
   FileSource,
   FileTransfer,
+  MediaState,
   PeerStats,
   RemotePeer,
   SendData,
@@ -126,6 +127,10 @@ export class PeerHandle implements RemotePeer {
 
   get stream(): MediaStream | undefined {
     return this.#ended ? undefined : this.link.direct?.media?.stream;
+  }
+
+  get media(): MediaState {
+    return this.link.media;
   }
 
   async getStats(): Promise<PeerStats> {

@@ -317,6 +317,9 @@ export class Room extends Emitter<RoomEvents> {
       transport: (peer, transport) => {
         if (current(peer)) this.emit('transport-change', peer, transport);
       },
+      media: (peer, media) => {
+        if (current(peer)) this.emit('media-change', peer, media);
+      },
       stream: (peer, stream) => this.emit('stream', stream, peer),
       streamEnded: (peer, stream) => this.emit('stream-ended', stream, peer),
       error: (error) => this.emit('error', error),

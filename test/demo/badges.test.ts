@@ -28,8 +28,13 @@ const base: StatusInput = {
   state: 'connected',
   stats: stats({}),
   presence: 'live',
-  receivingVideo: true,
+  media: { state: 'available' },
 };
+const noDirectPath = {
+  state: 'unavailable',
+  reason: 'NO_DIRECT_PATH',
+  message: 'no direct connection could be made; the relay carries messages and files only',
+} as const;
 const status = (change: Partial<StatusInput>) => statusFor({ ...base, ...change });
 
 describe('a person’s connection status', () => {
@@ -48,13 +53,18 @@ describe('a person’s connection status', () => {
   });
 
   it('explains the relay on the tile itself: chat and files only, no video', () => {
-    expect(status({ stats: relayStats(), receivingVideo: false })).toEqual({
+    expect(status({ stats: relayStats(), media: noDirectPath })).toEqual({
       kind: 'relay',
       text: 'Relay',
       detail: 'Through the server: chat and files only, no video',
     });
-    // Video arriving anyway (a direct media path beside a relayed message stream): no warning.
-    expect(status({ stats: relayStats(), receivingVideo: true }).detail).toBe('');
+    // Media can flow (the relay carries messages only for a moment): no warning.
+    expect(status({ stats: relayStats() }).detail).toBe('');
+    // The first seconds: chat already on the relay while the direct connection is made.
+    expect(status({ stats: relayStats(), media: { state: 'connecting' } })).toMatchObject({
+      kind: 'connecting',
+      text: 'Connecting…',
+    });
   });
 
   it('says "Connection lost — waiting for Bob" when the connection breaks or Bob goes silent', () => {

@@ -141,6 +141,33 @@ describe('SDK media in Chromium (fake camera, microphone and screen)', {
     expect((await flow(other, initiatorId, 600)).videoFrames).toBeGreaterThan(3);
   });
 
+  it('on the relay: no stream from connection attempts that never connect, and media says why', async () => {
+    const room = e2e.room();
+    const one = await e2e.openPage('media', { name: 'one' });
+    const two = await e2e.openPage('media', { name: 'two' });
+    // Relay-only ICE and no TURN: no direct path, ever. Retries every second make
+    // several attempts in the test's time, each with its offer, answer and tracks.
+    const sdk = {
+      iceTransportPolicy: 'relay',
+      relayFallbackMs: 500,
+      directRetryMs: 1000,
+      peerConnectTimeoutMs: 900,
+    };
+    const a = await one.api.join(room, { publish: true, sdk });
+    const b = await two.api.join(room, { publish: true, sdk });
+    await new Promise((resolve) => setTimeout(resolve, 5000));
+    for (const [page, other] of [
+      [one, b.selfId],
+      [two, a.selfId],
+    ] as const) {
+      expect(await page.api.streamEvents()).toEqual([]);
+      expect(await page.api.media(other)).toMatchObject({
+        state: 'unavailable',
+        reason: 'NO_DIRECT_PATH',
+      });
+    }
+  });
+
   it('gives a late joiner what is already published', async () => {
     const { room, initiator, other, initiatorId, otherId } = await pair(e2e, true);
     await other.api.waitForMedia(initiatorId, 1, 1);

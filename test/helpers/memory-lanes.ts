@@ -49,6 +49,14 @@ export class MemoryLane extends Emitter<LaneEvents> implements Lane {
     this.#schedule();
   }
 
+  /** Delivers the oldest waiting frame now, even while paused (a path that trickles). */
+  deliverOne(): void {
+    const frame = this.#queue.shift();
+    if (!frame || !this.#open) return;
+    this.#buffered -= frame.byteLength;
+    this.peer?.emit('frame', frame);
+  }
+
   openNow(): void {
     this.#open = true;
     this.emit('open');

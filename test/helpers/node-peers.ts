@@ -104,6 +104,22 @@ export function meshConnected(rooms: Room[]): boolean {
   );
 }
 
+/**
+ * True when every room has a WebRTC connection (`direct` or `turn`) to every other one:
+ * messages start on the relay at once, so `connected` alone may mean the relay.
+ */
+export function meshDirect(rooms: Room[]): boolean {
+  return rooms.every((room) =>
+    rooms.every((other) => {
+      if (other === room) return true;
+      const peer = room.peer(other.selfId);
+      return (
+        peer?.state === 'connected' && (peer.transport === 'direct' || peer.transport === 'turn')
+      );
+    }),
+  );
+}
+
 /** Every message a room receives, with the sender's id, in arrival order. */
 export function recordMessages(room: Room): Array<{ data: MessageData; from: string }> {
   const received: Array<{ data: MessageData; from: string }> = [];

@@ -78,6 +78,7 @@ function setup(initiator = true) {
   const states: ConnectionState[] = [];
   const failures: string[] = [];
   const signals: unknown[] = [];
+  let pathChanges = 0;
   let signalingUp = true;
   const route = new DirectRoute({
     connection,
@@ -88,6 +89,9 @@ function setup(initiator = true) {
     sendSignal: (data) => signals.push(data),
     onState: (state) => states.push(state),
     onFail: (reason) => failures.push(reason),
+    onPathChange: () => {
+      pathChanges += 1;
+    },
   });
   return {
     connection,
@@ -95,6 +99,7 @@ function setup(initiator = true) {
     states,
     failures,
     signals,
+    pathChanges: () => pathChanges,
     setSignaling: (up: boolean) => {
       signalingUp = up;
     },
@@ -221,5 +226,53 @@ describe('DirectRoute (fake clock, fake connection)', () => {
     route.signal({ type: 'offer', sdp: offer('111') });
     expect(route.isNewSession(offer('111'))).toBe(false);
     expect(route.isNewSession(offer('222'))).toBe(true);
+  });
+
+  it('after a stall, restarts ICE and is restored only by data, not by ICE saying "connected"', async () => {
+    const { connection, route, states } = setup();
+    connection.up();
+    // The link saw data wait with nothing moving; ICE still says connected.
+    route.stalled();
+    expect(route.state).toBe('reconnecting');
+    expect(connection.restartIce).toHaveBeenCalledTimes(1);
+    connection.fire('negotiated'); // the restart's answer came back
+    connection.ice('connected');
+    expect(route.state).toBe('reconnecting'); // ICE believed in the old path all along
+    // A frame from the remote side proves the path works again.
+    connection.remote.message.send(new Uint8Array([FRAME_KIND.PING]));
+    await vi.advanceTimersByTimeAsync(1);
+    expect(route.state).toBe('connected');
+    expect(states).toEqual(['connected', 'reconnecting', 'connected']);
+  });
+
+  it('after a stall, is restored when its buffered data drains', async () => {
+    const { connection, route } = setup();
+    connection.up();
+    connection.bulk.paused = true;
+    connection.bulk.send(new Uint8Array(1000));
+    route.stalled();
+    expect(route.state).toBe('reconnecting');
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(route.state).toBe('reconnecting');
+    connection.bulk.resume(); // the restart found a path: the buffer drains
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(route.state).toBe('connected');
+  });
+
+  it('keeps pinging while reconnecting, so the other side hears it once a path works', async () => {
+    const { connection } = setup();
+    connection.up();
+    connection.ice('failed');
+    const before = connection.pingsReceived();
+    await vi.advanceTimersByTimeAsync(KEEPALIVE_MS * 2);
+    expect(connection.pingsReceived()).toBeGreaterThan(before);
+  });
+
+  it('tells the link when ICE reports a (new) connected path while connected', () => {
+    const { connection, pathChanges } = setup();
+    connection.up();
+    const before = pathChanges();
+    connection.ice('completed');
+    expect(pathChanges()).toBe(before + 1);
   });
 });

@@ -23,7 +23,7 @@ import {
 } from '../helpers/files.js';
 import {
   controlledWebSocket,
-  meshConnected,
+  meshDirect,
   nextEvent,
   recordingWrtc,
   recordMessages,
@@ -67,7 +67,7 @@ describe('file transfer between Node peers', () => {
     const server = await start();
     const a = await join(server.url, options);
     const b = await join(server.url, options);
-    await waitUntil(() => meshConnected([a, b]), 'a and b are connected');
+    await waitUntil(() => meshDirect([a, b]), 'a and b are connected');
     const toB = a.peer(b.selfId);
     const toA = b.peer(a.selfId);
     if (!toB || !toA) throw new Error('peers missing');
@@ -286,7 +286,7 @@ describe('file transfer between Node peers', () => {
       await join(server.url, { iceRestartTimeoutMs: 1000, ...sockets[0], wrtc: wrtcs[0] }),
       await join(server.url, { iceRestartTimeoutMs: 1000, ...sockets[1], wrtc: wrtcs[1] }),
     ] as const;
-    await waitUntil(() => meshConnected([...rooms]), 'the pair is connected');
+    await waitUntil(() => meshDirect([...rooms]), 'the pair is connected');
     // The peer with the smaller id makes the offers, and so the new link.
     const first = rooms[0].selfId < rooms[1].selfId ? 0 : 1;
     const [a, b] = [rooms[first], rooms[1 - first]] as [Room, Room];
@@ -327,7 +327,7 @@ describe('file transfer between Node peers', () => {
     const options = { relayFallbackMs: 500, iceRestartTimeoutMs: 1000 };
     const a = await join(server.url, { ...options, wrtc: wrtcA });
     const b = await join(server.url, options);
-    await waitUntil(() => meshConnected([a, b]), 'a and b are connected');
+    await waitUntil(() => meshDirect([a, b]), 'a and b are connected');
     const transports: string[] = [];
     a.on('transport-change', (_peer, transport) => transports.push(transport));
     const sink = hashingSink();

@@ -4,14 +4,21 @@
  * reads as a story of what the link does; the whole file runs in milliseconds.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { ConnectionState, MessageData, TransportKind } from '../../sdk/api.js';
+import type { ConnectionState, MediaState, MessageData, TransportKind } from '../../sdk/api.js';
 import type { PeerlaneError } from '../../sdk/errors.js';
 import type { Lane } from '../../sdk/link/lane.js';
-import { type Direct, type DirectHooks, Link, type LinkOptions } from '../../sdk/link/link.js';
+import {
+  type Direct,
+  type DirectHooks,
+  Link,
+  type LinkOptions,
+  RELAY_SILENCE_MS,
+} from '../../sdk/link/link.js';
 import { type MemoryLane, memoryLanePair } from '../helpers/memory-lanes.js';
 
 const FALLBACK_MS = 5000;
 const RETRY_MS = 15_000;
+const STALL_MS = 2000;
 
 /** A direct route whose state the test sets; its lanes are paired by {@link Net.connect}. */
 class FakeDirect implements Direct {
@@ -20,6 +27,7 @@ class FakeDirect implements Direct {
   bulk: MemoryLane;
   media = undefined;
   closed = false;
+  stalls = 0;
   constructor(
     readonly hooks: DirectHooks,
     lanes: { message: MemoryLane; bulk: MemoryLane },
@@ -29,6 +37,11 @@ class FakeDirect implements Direct {
   }
   signal(): void {}
   signalingRestored(): void {}
+  /** As the real route: a connected one goes `reconnecting` (and restarts ICE). */
+  stalled(): void {
+    this.stalls += 1;
+    if (this.state === 'connected') this.set('reconnecting');
+  }
   isNewSession(): boolean {
     return false;
   }
@@ -59,6 +72,7 @@ interface Side {
   transports: TransportKind[];
   states: ConnectionState[];
   errors: PeerlaneError[];
+  media: MediaState[];
   bulks: Lane[];
   directs: FakeDirect[];
 }
@@ -126,6 +140,7 @@ class Net {
       transports: [],
       states: [],
       errors: [],
+      media: [],
       bulks: [],
       directs: [],
     } as unknown as Side;
@@ -136,6 +151,7 @@ class Net {
       maxMessageBytes: 1024 * 1024,
       relayFallbackMs: FALLBACK_MS,
       directRetryMs: RETRY_MS,
+      stallMs: STALL_MS,
       relay:
         relay === false
           ? undefined
@@ -151,6 +167,7 @@ class Net {
       onState: (state) => side.states.push(state),
       onTransport: (transport) => side.transports.push(transport),
       onError: (error) => side.errors.push(error),
+      onMedia: (media) => side.media.push(media),
       onBulk: (lane) => side.bulks.push(lane),
       ...options,
     });
@@ -175,70 +192,165 @@ describe('Link (fake clock, in-memory lanes)', () => {
   beforeEach(() => vi.useFakeTimers());
   afterEach(() => vi.useRealTimers());
 
-  it('uses the direct route when it opens in time, and never the relay', async () => {
+  it('starts messages on the relay at once and moves them to direct the moment it opens', async () => {
     const net = new Net();
-    sendNumbers(net.alice, 0, 3); // queued while connecting
-    await vi.advanceTimersByTimeAsync(300);
-    net.connect();
+    sendNumbers(net.alice, 0, 3);
     await settle();
-    expect(numbers(net.bob)).toEqual([1, 2, 3]);
+    expect(numbers(net.bob)).toEqual([1, 2, 3]); // no wait for ICE
     expect(net.alice.link.state).toBe('connected');
-    expect(net.alice.transports).toEqual(['direct']);
-    await vi.advanceTimersByTimeAsync(FALLBACK_MS * 2);
-    expect(net.alice.transports).toEqual(['direct']);
-    expect(net.relayMessage[0].sent).toHaveLength(0);
-  });
-
-  it('moves to the relay exactly at relayFallbackMs when no direct route opens', async () => {
-    const net = new Net();
-    sendNumbers(net.alice, 0, 5);
-    await vi.advanceTimersByTimeAsync(FALLBACK_MS - 1);
-    expect(net.alice.link.transport).toBeUndefined();
-    expect(net.alice.link.state).toBe('connecting');
-    await vi.advanceTimersByTimeAsync(1);
     expect(net.alice.link.transport).toBe('relay');
-    expect(net.bob.link.transport).toBe('relay');
+    expect(net.alice.link.media).toEqual({ state: 'connecting' });
+    expect(net.alice.link.bulk).toBe(net.relayBulk[0]); // files too
+    await vi.advanceTimersByTimeAsync(250);
+    net.connect();
+    const sent = sendNumbers(net.alice, 3, 3);
     await settle();
-    expect(numbers(net.bob)).toEqual(oneToN(5));
-    expect(net.alice.bulks.at(-1)).toBe(net.relayBulk[0]);
+    expect(numbers(net.bob)).toEqual(oneToN(sent));
+    expect(net.alice.transports).toEqual(['relay', 'direct']);
+    expect(net.bob.link.transport).toBe('direct');
+    expect(net.alice.link.bulk).toBe(net.alice.directs[0]?.bulk);
+    expect(net.bob.link.bulk).toBe(net.bob.directs[0]?.bulk);
+    expect(net.alice.media).toEqual([{ state: 'available' }]);
+    // Nothing more on the relay once direct is open.
+    const onRelay = net.relayMessage[0].sent.length;
+    sendNumbers(net.alice, sent, 10);
+    await vi.advanceTimersByTimeAsync(FALLBACK_MS * 2);
+    expect(net.relayMessage[0].sent).toHaveLength(onRelay);
+  });
+
+  it('gives up on the first direct route at relayFallbackMs: media is unavailable, the relay carries on', async () => {
+    const net = new Net();
+    await vi.advanceTimersByTimeAsync(FALLBACK_MS - 1);
+    expect(net.alice.link.media.state).toBe('connecting');
+    await vi.advanceTimersByTimeAsync(1);
+    expect(net.alice.link.bulk).toBe(net.relayBulk[0]);
+    expect(net.bob.link.bulk).toBe(net.relayBulk[1]);
+    expect(net.alice.link.media).toEqual({
+      state: 'unavailable',
+      reason: 'NO_DIRECT_PATH',
+      message: 'no direct connection could be made; the relay carries messages and files only',
+    });
     expect(net.alice.link.state).toBe('connected');
   });
 
-  it('stays direct when a broken route is restored before relayFallbackMs', async () => {
-    const net = new Net();
-    net.connect();
-    await settle();
-    net.cut('reconnecting');
-    expect(net.alice.link.state).toBe('reconnecting');
-    let sent = sendNumbers(net.alice, 0, 4); // queued while reconnecting
-    await vi.advanceTimersByTimeAsync(FALLBACK_MS - 100);
-    net.restore();
-    sent = sendNumbers(net.alice, sent, 2);
-    await vi.advanceTimersByTimeAsync(FALLBACK_MS);
-    expect(net.alice.transports).toEqual(['direct']);
-    expect(net.alice.states).toEqual(['connected', 'reconnecting', 'connected']);
-    expect(numbers(net.bob)).toEqual(oneToN(sent));
-  });
-
-  it('moves to the relay when a broken route is not restored within relayFallbackMs, and back when it is', async () => {
+  it('moves to the relay at once when a direct route breaks, and back when it is restored', async () => {
     const net = new Net();
     net.connect();
     let sent = sendNumbers(net.alice, 0, 10);
     await settle();
     net.cut('reconnecting');
-    sent = sendNumbers(net.alice, sent, 10);
-    await vi.advanceTimersByTimeAsync(FALLBACK_MS);
     expect(net.alice.link.transport).toBe('relay');
-    expect(net.alice.link.state).toBe('connected'); // messages flow again
+    expect(net.alice.link.bulk).toBe(net.relayBulk[0]);
+    expect(net.alice.link.state).toBe('connected'); // messages flow on
+    expect(net.alice.link.media.state).toBe('connecting'); // the ICE restart goes on
+    sent = sendNumbers(net.alice, sent, 10);
     await settle();
     expect(numbers(net.bob)).toEqual(oneToN(sent));
-    // The restart succeeds later: both move back at once.
     net.restore();
     sent = sendNumbers(net.alice, sent, 10);
     await settle();
-    expect(net.alice.transports).toEqual(['direct', 'relay', 'direct']);
+    expect(net.alice.transports).toEqual(['relay', 'direct', 'relay', 'direct']);
     expect(net.bob.link.transport).toBe('direct');
+    expect(net.alice.link.bulk).toBe(net.alice.directs[0]?.bulk);
     expect(numbers(net.bob)).toEqual(oneToN(sent));
+  });
+
+  it('notices a direct route whose data stopped moving within stallMs, and hands over to the relay', async () => {
+    const net = new Net();
+    net.connect();
+    let sent = sendNumbers(net.alice, 0, 5);
+    await settle();
+    // The path dies silently: frames vanish, ICE says nothing.
+    const direct = net.alice.directs[0];
+    if (!direct) throw new Error('no direct route');
+    direct.message.filter = () => false;
+    direct.bulk.paused = true;
+    direct.bulk.send(new Uint8Array(10_000)); // a file chunk stuck in the buffer
+    sent = sendNumbers(net.alice, sent, 5);
+    await vi.advanceTimersByTimeAsync(STALL_MS - 300);
+    expect(direct.stalls).toBe(0);
+    await vi.advanceTimersByTimeAsync(600); // the watch looks every stallMs / 8
+    expect(direct.stalls).toBe(1);
+    expect(net.alice.link.transport).toBe('relay');
+    await settle();
+    expect(net.bob.link.transport).toBe('relay'); // it follows: its acks must reach us
+    expect(numbers(net.bob)).toEqual(oneToN(sent));
+  });
+
+  it('does not call a slow route stalled while its buffer drains', async () => {
+    const net = new Net();
+    net.connect();
+    await settle();
+    const direct = net.alice.directs[0];
+    if (!direct) throw new Error('no direct route');
+    direct.bulk.paused = true;
+    for (let i = 0; i < 40; i += 1) direct.bulk.send(new Uint8Array(1000));
+    // One frame at a time trickles out, every half stallMs, for much longer than stallMs.
+    for (let i = 0; i < 10; i += 1) {
+      await vi.advanceTimersByTimeAsync(STALL_MS / 2);
+      direct.bulk.deliverOne();
+    }
+    expect(direct.stalls).toBe(0);
+    expect(net.alice.link.transport).toBe('direct');
+  });
+
+  it('without a relay, a stall restarts ICE and messages wait for the restored route', async () => {
+    const net = new Net({ relay: false });
+    net.connect();
+    await settle();
+    const direct = net.alice.directs[0];
+    if (!direct) throw new Error('no direct route');
+    direct.message.paused = true;
+    const sent = sendNumbers(net.alice, 0, 3);
+    await vi.advanceTimersByTimeAsync(STALL_MS * 1.5);
+    expect(direct.stalls).toBe(1);
+    expect(net.alice.link.state).toBe('reconnecting');
+    direct.message.resume();
+    net.restore();
+    await settle();
+    expect(net.alice.link.state).toBe('connected');
+    expect(numbers(net.bob)).toEqual(oneToN(sent));
+  });
+
+  it('on the relay, says reconnecting when the peer is heard on no route, and connected when it is again', async () => {
+    const net = new Net();
+    await settle();
+    expect(net.alice.link.transport).toBe('relay');
+    // Both ping each other on the relay: nobody is silent.
+    await vi.advanceTimersByTimeAsync(RELAY_SILENCE_MS * 2);
+    expect(net.alice.link.state).toBe('connected');
+    // Bob's network vanishes: nothing from him reaches alice any more.
+    net.relayMessage[1].filter = () => false;
+    await vi.advanceTimersByTimeAsync(RELAY_SILENCE_MS + 2500);
+    expect(net.alice.link.state).toBe('reconnecting');
+    net.relayMessage[1].filter = () => true;
+    await vi.advanceTimersByTimeAsync(3000);
+    expect(net.alice.link.state).toBe('connected');
+    expect(net.alice.states).toEqual(['connected', 'reconnecting', 'connected']);
+  });
+
+  it('on the relay, sends again what the peer never acknowledged (frames lost before it knew us)', async () => {
+    const net = new Net();
+    net.relayMessage[0].filter = () => false; // the first frames are lost
+    sendNumbers(net.alice, 0, 3);
+    await settle();
+    expect(numbers(net.bob)).toEqual([]);
+    net.relayMessage[0].filter = () => true;
+    await vi.advanceTimersByTimeAsync(STALL_MS * 1.5);
+    expect(numbers(net.bob)).toEqual([1, 2, 3]);
+  });
+
+  it('makes a fresh direct attempt every directRetryMs, replacing one still under way', async () => {
+    const net = new Net();
+    await vi.advanceTimersByTimeAsync(FALLBACK_MS); // no direct route opened
+    expect(net.alice.directs).toHaveLength(1);
+    for (let attempts = 2; attempts <= 4; attempts += 1) {
+      await vi.advanceTimersByTimeAsync(RETRY_MS);
+      expect(net.alice.directs).toHaveLength(attempts);
+      expect(net.alice.directs.at(-2)?.closed).toBe(true);
+    }
+    // Media stays unavailable throughout: no notice flickering with each attempt.
+    expect(net.alice.media.map((m) => m.state)).toEqual(['unavailable']);
   });
 
   it('tries a fresh direct route every directRetryMs while on the relay (the initiator only)', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PeerlaneError } from '../../sdk/index.js';
 import {
-  meshConnected,
+  meshDirect,
   nextEvent,
   recordingWrtc,
   recordMessages,
@@ -19,7 +19,7 @@ describe('mesh of Node peers', () => {
     const a = await join(server.url, { meta: { name: 'a' } });
     const b = await join(server.url, { meta: { name: 'b' } });
     expect(b.peers.map((p) => [p.id, p.meta])).toEqual([[a.selfId, { name: 'a' }]]);
-    await waitUntil(() => meshConnected([a, b]), 'a and b are connected');
+    await waitUntil(() => meshDirect([a, b]), 'a and b are connected');
     const atA = recordMessages(a);
     const atB = recordMessages(b);
     a.peer(b.selfId)?.send('hello b');
@@ -46,7 +46,7 @@ describe('mesh of Node peers', () => {
     const wrtcB = recordingWrtc();
     const a = await join(server.url, { wrtc: wrtcA });
     const b = await join(server.url, { wrtc: wrtcB });
-    await waitUntil(() => meshConnected([a, b]), 'a and b are connected');
+    await waitUntil(() => meshDirect([a, b]), 'a and b are connected');
     const [low, high] = a.selfId < b.selfId ? [wrtcA, wrtcB] : [wrtcB, wrtcA];
     expect(low.offers.length).toBe(1);
     expect(high.offers).toEqual([]);
@@ -54,30 +54,34 @@ describe('mesh of Node peers', () => {
     expect(wrtcB.connections.length).toBe(1);
   });
 
-  it('delivers messages sent before the connection is up, in order', async () => {
-    const server = await start();
+  it.each([
+    ['on the relay while the direct connection is made', true],
+    ['queued until the direct connection is up, with no relay on the server', false],
+  ])('delivers messages sent at once after joining, in order: %s', async (_, relay) => {
+    const server = await start({ relay });
     const a = await join(server.url);
     const atA = recordMessages(a);
     const joined = nextEvent(a, 'peer-joined');
     const b = await join(server.url);
     const atB = recordMessages(b);
     const aAtB = b.peer(a.selfId);
-    expect(aAtB?.state).toBe('connecting');
+    // With the relay, messages flow at once; without, they wait in the queue.
+    expect(aAtB?.state).toBe(relay ? 'connected' : 'connecting');
     aAtB?.send('early from b');
     aAtB?.send(new Uint8Array([7]));
     const [bAtA] = await joined;
-    expect(bAtA.state).toBe('connecting');
     bAtA.send('early from a');
-    expect(bAtA.bufferedAmount).toBe('early from a'.length);
-    await waitUntil(() => atA.length === 2 && atB.length === 1, 'the queued messages arrived');
+    if (!relay) expect(bAtA.bufferedAmount).toBe('early from a'.length);
+    await waitUntil(() => atA.length === 2 && atB.length === 1, 'the early messages arrived');
     expect(atA.map((m) => m.data)).toEqual(['early from b', new Uint8Array([7])]);
     expect(atB.map((m) => m.data)).toEqual(['early from a']);
+    await waitUntil(() => meshDirect([a, b]), 'a and b are connected directly');
   });
 
   it('broadcasts to three peers and keeps each sender’s order', async () => {
     const server = await start();
     const rooms = [await join(server.url), await join(server.url), await join(server.url)];
-    await waitUntil(() => meshConnected(rooms), 'all three are connected');
+    await waitUntil(() => meshDirect(rooms), 'all three are connected');
     const received = rooms.map(recordMessages);
     const count = 200;
     for (let i = 0; i < count; i++) {
@@ -129,7 +133,7 @@ describe('mesh of Node peers', () => {
     const server = await start();
     const a = await join(server.url);
     const b = await join(server.url);
-    await waitUntil(() => meshConnected([a, b]), 'a and b are connected');
+    await waitUntil(() => meshDirect([a, b]), 'a and b are connected');
     const bAtA = a.peer(b.selfId);
     const left = nextEvent(a, 'peer-left', undefined, 1000);
     const closed = nextEvent(b, 'signaling-state');
@@ -168,7 +172,7 @@ describe('mesh of Node peers', () => {
     const [fromWelcome, fromOptions] = [recordingWrtc(), recordingWrtc()];
     const a = await join(server.url, { wrtc: fromWelcome });
     const b = await join(server.url, { wrtc: fromOptions, iceServers: [] });
-    await waitUntil(() => meshConnected([a, b]), 'a and b are connected (host candidates)');
+    await waitUntil(() => meshDirect([a, b]), 'a and b are connected (host candidates)');
     expect(fromWelcome.connections[0]?.getConfiguration().iceServers).toEqual([
       expect.objectContaining(welcomeServers[0]),
     ]);
@@ -204,7 +208,7 @@ describe('mesh of Node peers', () => {
     const server = await start();
     const a = await join(server.url);
     const b = await join(server.url);
-    await waitUntil(() => meshConnected([a, b]), 'a and b are connected');
+    await waitUntil(() => meshDirect([a, b]), 'a and b are connected');
     expect(Object.getOwnPropertyNames(globalThis).sort()).toEqual(before);
     expect('RTCPeerConnection' in globalThis).toBe(false);
   });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Room } from '../../sdk/index.js';
 import {
   controlledWebSocket,
-  meshConnected,
+  meshDirect,
   nextEvent,
   recordingWrtc,
   recordMessages,
@@ -33,7 +33,7 @@ describe('signaling reconnect with live peer connections', () => {
     const wrtcA = recordingWrtc();
     const a = await join(first.url, { ...fastReconnect, wrtc: wrtcA, meta: { name: 'a' } });
     const b = await join(first.url, { ...fastReconnect, meta: { name: 'b' } });
-    await waitUntil(() => meshConnected([a, b]), 'a and b are connected');
+    await waitUntil(() => meshDirect([a, b]), 'a and b are connected');
     const [ids, atA, atB] = [[a.selfId, b.selfId], recordMessages(a), recordMessages(b)];
     const [eventsA, eventsB] = [recordEvents(a), recordEvents(b)];
 
@@ -55,7 +55,7 @@ describe('signaling reconnect with live peer connections', () => {
     expect([a.selfId, b.selfId]).toEqual(ids);
     await waitUntil(() => second.stats().peers === 2, 'the new server has both peers');
     // Both still hold the other, connected over the same RTCPeerConnection.
-    expect(meshConnected([a, b])).toBe(true);
+    expect(meshDirect([a, b])).toBe(true);
     expect(wrtcA.connections.length).toBe(1);
     const newcomer = await connect(second);
     const welcome = await newcomer.join('test-room');
@@ -81,7 +81,7 @@ describe('signaling reconnect with live peer connections', () => {
     const socket = controlledWebSocket();
     const a = await join(server.url, { ...fastReconnect, WebSocket: socket.WebSocket });
     const b = await join(server.url);
-    await waitUntil(() => meshConnected([a, b]), 'a and b are connected');
+    await waitUntil(() => meshDirect([a, b]), 'a and b are connected');
     const atB = recordMessages(b);
     const [eventsA, eventsB] = [recordEvents(a), recordEvents(b)];
     socket.sockets[0]?.terminate(); // an abnormal drop, like a lost network
@@ -99,7 +99,7 @@ describe('signaling reconnect with live peer connections', () => {
     const wrtcA = recordingWrtc();
     const a = await join(server.url, { wrtc: wrtcA });
     const b = await join(server.url, { ...fastReconnect, WebSocket: socketB.WebSocket });
-    await waitUntil(() => meshConnected([a, b]), 'a and b are connected');
+    await waitUntil(() => meshDirect([a, b]), 'a and b are connected');
     const eventsA = recordEvents(a);
     const atA = recordMessages(a);
     socketB.control.refuse = true;
@@ -117,7 +117,7 @@ describe('signaling reconnect with live peer connections', () => {
     await nextEvent(a, 'peer-updated', (peer) => peer.id === b.selfId);
     expect(eventsA).toEqual([]);
     expect(wrtcA.connections.length).toBe(1);
-    expect(meshConnected([a, b])).toBe(true);
+    expect(meshDirect([a, b])).toBe(true);
   });
 
   it('reports a peer that does not come back within presenceGraceMs as missing', async () => {
@@ -125,7 +125,7 @@ describe('signaling reconnect with live peer connections', () => {
     const socketB = controlledWebSocket();
     const a = await join(first.url, { ...fastReconnect, presenceGraceMs: 300 });
     const b = await join(first.url, { ...fastReconnect, WebSocket: socketB.WebSocket });
-    await waitUntil(() => meshConnected([a, b]), 'a and b are connected');
+    await waitUntil(() => meshDirect([a, b]), 'a and b are connected');
     const eventsA = recordEvents(a);
     socketB.control.refuse = true; // b's network stays down: it keeps trying
     await first.close();

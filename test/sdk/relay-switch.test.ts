@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { Room, TransportKind } from '../../sdk/index.js';
 import {
-  meshConnected,
+  meshDirect,
   nextEvent,
   recordingWrtc,
   recordMessages,
@@ -31,7 +31,7 @@ describe('switching between direct and the relay (Node)', () => {
     const options = { relayFallbackMs: 400, directRetryMs: 1500, iceRestartTimeoutMs: 1500 };
     const a = await join(server.url, { ...options, wrtc });
     const b = await join(server.url, options);
-    await waitUntil(() => meshConnected([a, b]), 'connected directly');
+    await waitUntil(() => meshDirect([a, b]), 'connected directly');
     await waitUntil(() => a.peer(b.selfId)?.transport === 'direct', 'a reports direct');
     const transportsAtA = recordTransports(a);
     const atB = recordMessages(b);
@@ -69,7 +69,7 @@ describe('switching between direct and the relay (Node)', () => {
     const options = { relayFallbackMs: 400, directRetryMs: 60_000, iceRestartTimeoutMs: 1500 };
     const a = await join(server.url, { ...options, wrtc });
     const b = await join(server.url, options);
-    await waitUntil(() => meshConnected([a, b]), 'connected directly');
+    await waitUntil(() => meshDirect([a, b]), 'connected directly');
     const file = randomBytes(24 * MiB);
     const received = new Promise<Blob>((resolve, reject) => {
       b.on('incoming-file', (incoming) => incoming.accept().done.then(resolve, reject));

@@ -103,6 +103,22 @@ describe('SDK over the WebSocket relay (Node)', () => {
     expect(a.peer(b.selfId)?.state).toBe('connected');
   });
 
+  it('carries a file sent right after joining when no direct path exists (both sides read where it is written)', async () => {
+    const server = await start();
+    const options = { iceTransportPolicy: 'relay' as const, relayFallbackMs: 1000 };
+    const a = await join(server.url, options);
+    const b = await join(server.url, options);
+    const file = randomBytes(3 * MiB);
+    const received = new Promise<Blob>((resolve, reject) => {
+      b.on('incoming-file', (incoming) => incoming.accept().done.then(resolve, reject));
+    });
+    await waitUntil(() => a.peer(b.selfId) !== undefined, 'a sees b');
+    await a.peer(b.selfId)?.sendFile(new Blob([file]), { name: 'early.bin' }).done;
+    const blob = await received;
+    expect(sha256(new Uint8Array(await blob.arrayBuffer()))).toBe(sha256(file));
+    expect(a.peer(b.selfId)?.media).toMatchObject({ state: 'connecting' });
+  });
+
   it('keeps a relay-less server as before: PEER_UNREACHABLE in relay mode', async () => {
     const server = await start({ relay: false });
     const a = await join(server.url, { transport: 'relay' });

@@ -8,11 +8,14 @@
  * RTCPeerConnection, so data channels and media tracks survive) → `failed` (not made, or not
  * restored, in time) or `closed` (closed on purpose).
  *
- * ICE restart: on ICE `disconnected` for `iceRestartDelayMs`, at once on `failed`, or when
- * nothing (not even the 2.5 s keepalive PING) was heard for 10 s, the route goes
- * `reconnecting`. The initiator offers fresh ICE credentials; the other side asks it to
+ * ICE restart: on ICE `disconnected` for `iceRestartDelayMs`, at once on `failed`, when
+ * nothing (not even the 2.5 s keepalive PING) was heard for 10 s, or when the link saw its
+ * data stall (`stalled()`), the route goes `reconnecting`. The initiator offers fresh ICE credentials; the other side asks it to
  * with a `renegotiate` signal. Attempts repeat (2 s, 4 s, 8 s… apart) while signaling is
- * up, until the path works again or `iceRestartTimeoutMs` passes and the route fails.
+ * up, until the path works again or `iceRestartTimeoutMs` passes and the route fails. The
+ * path works again when a frame arrives, or — unless the restart began with a stall, which
+ * ICE may not have noticed at all — when ICE says `connected` after a negotiation. PINGs go
+ * out while reconnecting too, so each side soon hears the other once a path works.
  *
  * The route carries no messages of its own: the link (`../link.ts`) sends on its lanes.
  *
@@ -60,6 +63,8 @@ export interface DirectRouteOptions extends DirectTiming {
   onState(state: ConnectionState): void;
   /** The route failed: not made or not restored in time, or the connection closed. */
   onFail(reason: string, cause?: unknown): void;
+  /** The selected candidate pair may have changed (the transport kind may differ). */
+  onPathChange(): void;
 }
 
 /** First retry of an ICE restart after this long; each later one waits twice as long. */
@@ -97,6 +102,10 @@ export class DirectRoute implements Route {
   #lastPing = 0;
   /** simple-peer said `connect` (its own channel is open). */
   #peerConnected = false;
+  /** A restart began with a stall: only data (a frame heard, a buffer drained) proves the path. */
+  #needsProof = false;
+  /** Bytes the lanes buffered when the stall was seen. */
+  #stalledBuffered = 0;
   /** Answerer: the SDP session id of the remote RTCPeerConnection this route talks to. */
   #remoteSession: string | undefined;
   readonly #stats: StatsSampler;
@@ -177,6 +186,17 @@ export class DirectRoute implements Route {
     this.options.connection.signal(data);
   }
 
+  /**
+   * The link saw data wait with nothing moving for its `stallMs`: the path is presumed
+   * broken even though ICE has not said so (yet). Restarts ICE, as for `disconnected`.
+   */
+  stalled(): void {
+    if (this.#state !== 'connected') return;
+    this.#needsProof = true;
+    this.#stalledBuffered = this.#buffered();
+    this.#startRestart();
+  }
+
   /** Signaling is back: a stalled ICE restart may proceed at once. */
   signalingRestored(): void {
     if (this.#state === 'reconnecting') this.#attemptRestart(true);
@@ -196,16 +216,41 @@ export class DirectRoute implements Route {
     this.#connectedOnce = true;
     this.#clearTimers();
     this.#lastHeard = Date.now();
-    this.#liveness = setInterval(() => this.#checkLiveness(), 1000);
+    this.#liveness = setInterval(() => this.#checkLiveness(), 500);
+    this.#watchSelectedPair();
     this.#setState('connected');
+    this.options.media?.open();
   }
 
   /** Keeps the other side hearing from us, and notices when we stop hearing from it. */
   #checkLiveness(): void {
-    if (this.#state !== 'connected') return;
+    if (this.#state !== 'connected' && this.#state !== 'reconnecting') return;
     const now = Date.now();
-    if (now - this.#lastHeard >= SILENCE_MS) this.#startRestart();
-    else if (now - this.#lastPing >= KEEPALIVE_MS) this.#ping();
+    if (this.#state === 'connected' && now - this.#lastHeard >= SILENCE_MS) {
+      this.#startRestart();
+      return;
+    }
+    // After a stall, a buffer that drains proves the path as well as a frame heard.
+    if (this.#needsProof && this.#buffered() < this.#stalledBuffered) this.#restored();
+    if (now - this.#lastPing >= KEEPALIVE_MS) this.#ping();
+  }
+
+  /** Bytes both lanes buffer now. */
+  #buffered(): number {
+    return this.message.bufferedAmount + this.bulk.bufferedAmount;
+  }
+
+  /**
+   * Tells the link when the selected candidate pair changes (the path may move onto TURN
+   * without any ICE state change). Where RTCIceTransport is missing, ICE state changes and
+   * restorations still tell it.
+   */
+  #watchSelectedPair(): void {
+    const ice = this.options.connection.peerConnection?.sctp?.transport?.iceTransport;
+    if (typeof ice?.addEventListener !== 'function') return;
+    ice.addEventListener('selectedcandidatepairchange', () => {
+      if (this.#state === 'connected') this.options.onPathChange();
+    });
   }
 
   #onIceState(state: RTCIceConnectionState): void {
@@ -214,6 +259,7 @@ export class DirectRoute implements Route {
       if (this.#state === 'connected') {
         clearTimeout(this.#timer);
         this.#timer = undefined;
+        this.options.onPathChange();
       }
       this.#checkRestored();
     } else if (state === 'disconnected') {
@@ -236,6 +282,7 @@ export class DirectRoute implements Route {
    * connection that still worked on this side may leave the state at 'connected' throughout.
    */
   #checkRestored(): void {
+    if (this.#needsProof) return;
     const ice = this.options.connection.iceConnectionState;
     if (ice === 'connected' || ice === 'completed') this.#restored();
   }
@@ -244,6 +291,7 @@ export class DirectRoute implements Route {
   #restored(): void {
     if (this.#state !== 'reconnecting' || !this.message.open) return;
     this.#clearTimers();
+    this.#needsProof = false;
     this.#lastHeard = Date.now();
     this.#setState('connected');
     this.#ping();

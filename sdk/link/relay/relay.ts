@@ -23,7 +23,9 @@ export class Relay {
   readonly #poll = new DrainPoll();
 
   constructor(private readonly socket: RelaySocket) {
-    socket.on('relay-data', (from, payload) => this.#routes.get(from)?.receive(payload));
+    // Made on first use from either side: the peer may relay to us before our link to it
+    // exists (it heard of us first), and its credit must come back all the same.
+    socket.on('relay-data', (from, payload) => this.route(from)?.receive(payload));
     socket.on('relay-credit', (from, bytes) => this.#routes.get(from)?.credit(bytes));
     socket.on('refused', (ref, code) => {
       // A grant the server dropped (frame rate): grant those bytes again, later.

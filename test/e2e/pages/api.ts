@@ -117,8 +117,16 @@ export interface MediaCounts {
  * logged with `console.error` (failing the test unless allowed).
  */
 export interface MediaPageApi {
-  /** Joins `room`; with `publish`, captures the fake camera and microphone and publishes them first. */
-  join(room: string, options?: { publish?: boolean }): Promise<{ selfId: string }>;
+  /**
+   * Joins `room`; with `publish`, captures the fake camera and microphone and publishes
+   * them first; `sdk`: more `joinRoom` options (`iceTransportPolicy`, `directRetryMs`…).
+   */
+  join(
+    room: string,
+    options?: { publish?: boolean; sdk?: Record<string, unknown> },
+  ): Promise<{ selfId: string }>;
+  /** `peer.media` of `peerId` now (whether audio/video can reach it, and why not). */
+  media(peerId: string): { state: string; reason?: string };
   /** Captures camera and microphone (`getUserMedia`) and publishes them. */
   publish(): Promise<void>;
   unpublish(): void;

@@ -51,8 +51,13 @@ async function publish(): Promise<void> {
 }
 
 const api: MediaPageApi = {
+  media: (id) => {
+    const media = room?.peer(id)?.media;
+    if (!media) throw new Error(`peer ${id} is not in the room`);
+    return { ...media };
+  },
   async join(name, options = {}) {
-    const joining = await joinRoom({ url: signalingUrl(), room: name });
+    const joining = await joinRoom({ url: signalingUrl(), room: name, ...options.sdk });
     room = joining;
     const record = (kind: string, remote: Peerlane.RemotePeer) => {
       events.push([kind, remote.id]);

@@ -23,6 +23,14 @@ export interface RelayPageApi {
   peer(peerId: string): { transport: string | null; state: string };
   /** Waits until `peerId` is carried by `transport`; resolves with when it moved (page clock, ms). */
   waitForTransport(peerId: string, transport: string, timeoutMs?: number): Promise<number>;
+  /** Waits until `peer.media.state` of `peerId` is `state`; resolves with `peer.media`. */
+  waitForMediaState(
+    peerId: string,
+    state: string,
+    timeoutMs?: number,
+  ): Promise<{ state: string; reason?: string; message?: string }>;
+  /** Every `media-change` seen, in order, as `peerId state[ reason]`. */
+  mediaChanges(): string[];
   /** RTCPeerConnections the SDK made (the page passes it counting WebRTC classes). */
   peerConnections(): number;
   /** Closes every RTCPeerConnection of this page that is not closed yet (cuts the direct link). */

@@ -16,6 +16,7 @@ const STREAM_MARK = '#';
 const texts = new Inbox<{ from: string; text: string; at: number }>();
 const files = new Inbox<Peerlane.IncomingFile>();
 const changes: Array<{ text: string; at: number }> = [];
+const mediaChanges: string[] = [];
 const connections: RTCPeerConnection[] = [];
 const iceErrors: number[] = [];
 const gathered: string[] = [];
@@ -83,6 +84,11 @@ const api: RelayPageApi = {
     joined.on('transport-change', (remote, transport) =>
       changes.push({ text: `${remote.id} ${transport}`, at: now() }),
     );
+    joined.on('media-change', (remote, media) =>
+      mediaChanges.push(
+        `${remote.id} ${media.state}${media.state === 'unavailable' ? ` ${media.reason}` : ''}`,
+      ),
+    );
     joined.on('incoming-file', (incoming) => files.push(incoming));
     joined.on('error', (error) => console.error(`peerlane error ${error.code}: ${error.message}`));
     return { selfId: joined.selfId, startedAt };
@@ -101,6 +107,11 @@ const api: RelayPageApi = {
     return change?.at ?? now();
   },
   transportChanges: () => changes.map((c) => c.text),
+  async waitForMediaState(id, state, timeoutMs = 10_000) {
+    await untilTrue(() => room?.peer(id)?.media.state === state, `media ${state}`, timeoutMs);
+    return { ...peer(id).media };
+  },
+  mediaChanges: () => [...mediaChanges],
   peerConnections: () => connections.length,
   closePeerConnections() {
     const open = connections.filter((pc) => pc.connectionState !== 'closed');
