@@ -73,11 +73,13 @@ describe.skipIf(unavailable !== undefined)('connectivity on the network-namespac
         `transport a ${report.a.transport} (${report.a.stats.pairType}/${report.a.stats.relayProtocol}), ` +
         `b ${report.b.transport}; changes a [${report.a.changes}] b [${report.b.changes}]; ` +
         `2 MiB at ${report.fileMiBps.toFixed(1)} MiB/s` +
+        `; media a ${report.a.media.state} [${report.a.mediaChanges}]` +
         (report.call ? `; call: ${report.call.frames} frames, [${report.call.streamEvents}]` : '') +
         (report.dies
           ? `; UDP died at ${(report.dies.droppedAtBytes / 1048576).toFixed(1)} MiB: longest stall ` +
             `${report.dies.file.longestStallMs} ms, then ${report.dies.transport} ` +
-            `(${report.dies.stats.pairType}/${report.dies.stats.relayProtocol}), changes [${report.dies.changes}]`
+            `(${report.dies.stats.pairType}/${report.dies.stats.relayProtocol}), changes [${report.dies.changes}], ` +
+            `media ${report.dies.media.state}, a message each way ${report.dies.messageAfterMs} ms`
           : ''),
     );
 

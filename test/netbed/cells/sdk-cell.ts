@@ -26,6 +26,9 @@ export interface SideReport {
   stats: PathStats;
   /** Every `transport-change`, `transport@ms since this side joined`. */
   changes: string[];
+  /** `peer.media` once settled, and every `media-change` (`state reason@ms`). */
+  media: { state: string; reason: string | null };
+  mediaChanges: string[];
   /** The file this side received, and the one it sent, as each side hashed it. */
   received: BytesSummary;
   sent: BytesSummary;
@@ -52,6 +55,7 @@ export interface CellReport {
     transport: string | null;
     stats: PathStats;
     changes: string[];
+    media: { state: string; reason: string | null };
     /** A message each way after the fault: ms until it arrived. */
     messageAfterMs: number;
   };
@@ -108,6 +112,8 @@ export async function runSdkCell(
       transport: (await api.peer(peerId)).transport,
       stats: await api.pathStats(peerId),
       changes: await api.transportChanges(),
+      media: await api.media(peerId),
+      mediaChanges: await api.mediaChanges(),
       received,
       sent,
     });
@@ -182,6 +188,7 @@ async function dieMidTransfer(
     transport: (await b.peer(idOfA)).transport,
     stats: await b.pathStats(idOfA),
     changes: await b.transportChanges(),
+    media: await b.media(idOfA),
     messageAfterMs: Math.round(late.at - before),
   };
 }

@@ -71,6 +71,10 @@ export interface NetbedPageApi {
   publishCamera(): Promise<void>;
   /** Every `stream` / `stream-ended` event: `stream peerId @ms since join`. */
   streamEvents(): string[];
+  /** `peer.media`: whether audio and video can reach `peerId`, and why not. */
+  media(peerId: string): { state: string; reason: string | null };
+  /** Every `media-change`, as `state reason@ms since join`. */
+  mediaChanges(): string[];
   /** Video frames decoded from `peerId` so far (`getStats().inbound.video.frames`). */
   framesFrom(peerId: string): Promise<number>;
   /** What this page's RTCPeerConnections did: ICE servers, candidates, errors, states. */

@@ -16,6 +16,7 @@ const files = new Inbox<Peerlane.IncomingFile>();
 const peers = new Inbox<string>();
 const changes: string[] = [];
 const streams: string[] = [];
+const mediaChanges: string[] = [];
 /** What the page's RTCPeerConnections did, for failure messages: candidates, errors, states. */
 const iceLog: string[] = [];
 const peerConnections: RTCPeerConnection[] = [];
@@ -95,6 +96,9 @@ const api: NetbedPageApi = {
     joining.on('incoming-file', (incoming) => files.push(incoming));
     joining.on('stream', (_, remote) => streams.push(`stream ${remote.id} @${since()}`));
     joining.on('stream-ended', (_, remote) => streams.push(`ended ${remote.id} @${since()}`));
+    joining.on('media-change', (_, media) =>
+      mediaChanges.push(`${media.state}${'reason' in media ? ` ${media.reason}` : ''}@${since()}`),
+    );
     joining.on('error', (error) => console.warn(`peerlane error ${error.code}: ${error.message}`));
     for (const remote of joining.peers) greet(remote);
     return { selfId: joining.selfId, startedAt };
@@ -195,6 +199,11 @@ const api: NetbedPageApi = {
     joined().media.publish(stream);
   },
   streamEvents: () => [...streams],
+  media(id) {
+    const media = peer(id).media;
+    return { state: media.state, reason: 'reason' in media ? media.reason : null };
+  },
+  mediaChanges: () => [...mediaChanges],
   async framesFrom(id) {
     return (await peer(id).getStats()).inbound.video?.frames ?? 0;
   },
