@@ -43,14 +43,32 @@ describe.skipIf(unavailable !== undefined)('connectivity on the network-namespac
    * The path each side reports (`peer.transport` and `getStats()`). Through TURN over UDP a
    * side may send straight to the other's relay address (its local candidate is then
    * `prflx`/`srflx`), so one side at least must use its own TURN allocation; over TCP both
-   * must (no UDP leaves either NAT).
+   * must (no UDP leaves either NAT). The last `transport-change` and `peer.media` must
+   * agree with the path.
    */
   const expectPath = (
-    sides: Array<{ transport: string | null; stats: PathStats }>,
+    sides: Array<{
+      transport: string | null;
+      stats: PathStats;
+      changes: string[];
+      media: CellReport['a']['media'];
+    }>,
     want: ExpectedPath,
   ) => {
     for (const side of sides) {
       expect.soft(side.transport).toBe(want.transport);
+      // The app that listens to `transport-change` knows it too: the last one names it.
+      expect
+        .soft(side.changes.at(-1)?.split('@')[0], `changes ${side.changes}`)
+        .toBe(want.transport);
+      // What the app is told about media: only a WebRTC connection (direct or TURN) carries it.
+      expect
+        .soft(side.media)
+        .toEqual(
+          want.transport === 'relay'
+            ? { state: 'unavailable', reason: 'NO_DIRECT_PATH' }
+            : { state: 'available', reason: null },
+        );
       if (want.transport === 'relay') {
         expect.soft(side.stats.transport).toBe('relay');
         continue;
