@@ -153,9 +153,11 @@ export async function runConnectivityBenchmark(argv: readonly string[]): Promise
 
 function chromiumVersion(): string {
   try {
-    return execFileSync('/usr/bin/chromium', ['--version'], { encoding: 'utf8' })
-      .trim()
-      .replace(/^Chromium\s*/, '');
+    const text = execFileSync('/usr/bin/chromium', ['--version'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    return /\d+(\.\d+)+/.exec(text)?.[0] ?? '?';
   } catch {
     return '?';
   }
