@@ -47,10 +47,10 @@ function link(peerId: string, initiator: boolean): SimplePeerType.Instance {
     connected.push(peerId);
     peer.send(greeting);
   });
-  peer.on('data', (data: Uint8Array) => {
-    if (data.byteLength > 0 && data[0] === 0x01) {
-      arrivals.push([now(), (arrivals.at(-1)?.[1] ?? 0) + data.byteLength]);
-    } else texts.push({ from: peerId, text: new TextDecoder().decode(data), at: now() });
+  // Strings arrive as strings (the SDK's browser stand-ins), bytes as Uint8Array views.
+  peer.on('data', (data: string | Uint8Array | ArrayBuffer) => {
+    if (typeof data === 'string') texts.push({ from: peerId, text: data, at: now() });
+    else arrivals.push([now(), (arrivals.at(-1)?.[1] ?? 0) + data.byteLength]);
   });
   peer.on('error', (error) => console.warn(`simple-peer ${peerId}: ${error.message}`));
   return peer;
@@ -89,7 +89,6 @@ const api: SimplePeerPageApi = {
     const peer = links.get(peerId);
     if (!peer) throw new Error(`no connection to ${peerId}`);
     const chunk = new Uint8Array(CHUNK).fill(7);
-    chunk[0] = 0x01;
     let left = byteLength;
     const pump = () => {
       while (left > 0) {
