@@ -27,7 +27,7 @@ describe.skipIf(unavailable !== undefined)('connectivity on the network-namespac
 
   beforeAll(async () => {
     session = await startSession();
-  }, 90_000);
+  }, 180_000);
 
   afterAll(async () => {
     await session?.close();

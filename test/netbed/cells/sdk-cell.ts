@@ -188,7 +188,12 @@ async function dieMidTransfer(
     transport: (await b.peer(idOfA)).transport,
     stats: await b.pathStats(idOfA),
     changes: await b.transportChanges(),
-    media: await b.media(idOfA),
+    // ICE restarts for a while after the fault (`connecting`); then media must settle.
+    media: await b.waitForMedia(
+      idOfA,
+      after.transport === 'relay' ? 'unavailable' : 'available',
+      SETTLE_MS,
+    ),
     messageAfterMs: Math.round(late.at - before),
   };
 }

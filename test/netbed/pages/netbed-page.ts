@@ -204,6 +204,12 @@ const api: NetbedPageApi = {
     return { state: media.state, reason: 'reason' in media ? media.reason : null };
   },
   mediaChanges: () => [...mediaChanges],
+  async waitForMedia(id, state, timeoutMs) {
+    await untilTrue(() => room?.peer(id)?.media.state === state, `media ${state}`, timeoutMs).catch(
+      () => {},
+    );
+    return api.media(id);
+  },
   async framesFrom(id) {
     return (await peer(id).getStats()).inbound.video?.frames ?? 0;
   },
