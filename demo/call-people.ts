@@ -52,6 +52,8 @@ export class People {
   readonly #overflow = new Set<string>();
   #labels = new Map<string, string>();
   #beat: ReturnType<typeof setInterval> | undefined;
+  /** Safety numbers (calls with a room secret), once known. */
+  readonly #safety = new Map<string, string>();
 
   constructor(
     private readonly room: Room,
@@ -72,6 +74,7 @@ export class People {
         peer,
         status: this.status(peer),
         stats: this.badges.latest(id),
+        safety: this.#safety.get(id),
       };
     });
   }
@@ -184,6 +187,10 @@ export class People {
   }
 
   async #refresh(peer: RemotePeer): Promise<void> {
+    // Known once the handshake is done both ways; a new connection brings a new one.
+    const safety = await peer.safetyNumber();
+    if (safety) this.#safety.set(peer.id, safety);
+    else this.#safety.delete(peer.id);
     await this.badges.refresh(peer);
     this.#noticeFor(peer);
     this.panel.refresh();

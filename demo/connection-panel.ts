@@ -12,8 +12,12 @@ export function connectionRows(
   peer: Pick<RemotePeer, 'state' | 'transport'>,
   status: PersonStatus,
   stats: PeerStats | undefined,
+  /** With a room secret: the pair's safety number, to compare out of band. */
+  safety?: string,
 ): Array<[string, string]> {
   const rows: Array<[string, string]> = [['Status', status.detail || status.text]];
+  if (safety)
+    rows.push(['Safety number', `${safety} — the same on both screens: no one in between`]);
   const kbps = (value: number | undefined) =>
     value === undefined
       ? '—'
@@ -70,10 +74,14 @@ export class ConnectionPanel {
 
   constructor(
     private readonly dialog: HTMLDialogElement,
-    private readonly read: (
-      id: string,
-    ) =>
-      | { name: string; peer: RemotePeer; status: PersonStatus; stats: PeerStats | undefined }
+    private readonly read: (id: string) =>
+      | {
+          name: string;
+          peer: RemotePeer;
+          status: PersonStatus;
+          stats: PeerStats | undefined;
+          safety: string | undefined;
+        }
       | undefined,
   ) {
     dialog.addEventListener('close', () => {
@@ -105,7 +113,7 @@ export class ConnectionPanel {
     if (title) title.textContent = `Connection to ${now.name}`;
     const list = this.dialog.querySelector('dl');
     list?.replaceChildren(
-      ...connectionRows(now.peer, now.status, now.stats).flatMap(([label, value]) => [
+      ...connectionRows(now.peer, now.status, now.stats, now.safety).flatMap(([label, value]) => [
         el('dt', { text: label }),
         el('dd', { text: value }),
       ]),

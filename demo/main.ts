@@ -27,7 +27,8 @@ const RELAY_KEY = 'peerlane:relay-only';
 /** Chat starts open where there is room for it beside the videos. */
 const WIDE = window.matchMedia('(min-width: 900px)');
 
-const roomName = currentRoom();
+const place = currentRoom();
+const roomName = place.room;
 const notices = new Notices(byId('notices', HTMLElement));
 const lobby = byId('lobby', HTMLElement);
 const callView = byId('call', HTMLElement);
@@ -46,7 +47,7 @@ window.addEventListener('hashchange', () => location.reload());
 // ── copy link ──────────────────────────────────────────────────────────────────
 /** Copies the invite link; `label` says "Copied!" for 2 s, or a notice shows the link. */
 async function copyLink(label: Element | null, idle: string): Promise<void> {
-  const link = inviteLink(roomName);
+  const link = inviteLink(place);
   try {
     await navigator.clipboard.writeText(link);
     if (label) label.textContent = 'Copied!';
@@ -64,7 +65,7 @@ copyButton.addEventListener(
 );
 const emptyCopy = byId('empty-copy', HTMLButtonElement);
 emptyCopy.addEventListener('click', () => void copyLink(emptyCopy, 'Copy link'));
-fillEmptyState(byId('empty', HTMLElement), inviteLink(roomName));
+fillEmptyState(byId('empty', HTMLElement), inviteLink(place));
 
 // ── lobby ──────────────────────────────────────────────────────────────────────
 nameInput.value = localStorage.getItem(NAME_KEY) ?? '';
@@ -176,6 +177,7 @@ async function join(rejoining = false): Promise<void> {
       room: roomName,
       meta: { name, audio: hasAudio, video: hasVideo, screen: false },
       transport: relayOnly.checked ? 'relay' : 'auto',
+      ...(place.secret ? { e2ee: { secret: place.secret } } : {}),
     });
   } catch (error) {
     showLobby(joinFailure(error));

@@ -1,6 +1,7 @@
 /**
  * Where the call happens: the room comes from the URL's hash (`/#team-standup`), a fresh
- * random one when there is none; the signaling server is the page's own origin at `/ws`,
+ * random one when there is none — then with a random room secret after a `/`
+ * (`#sunny-otter-4821/<secret>`), which end-to-end encrypts the call; the signaling server is the page's own origin at `/ws`,
  * unless `?signal=ws://host:port/ws` says otherwise (development against another server).
  */
 
@@ -58,7 +59,7 @@ export function randomRoomName(): string {
  * `A–Z a–z 0–9 _ . ~ -`), or undefined when there is none.
  */
 export function roomFromHash(hash: string): string | undefined {
-  let raw = hash.replace(/^#/, '');
+  let raw = hash.replace(/^#/, '').split('/')[0] ?? '';
   try {
     raw = decodeURIComponent(raw);
   } catch {
@@ -72,15 +73,45 @@ export function roomFromHash(hash: string): string | undefined {
   return name || undefined;
 }
 
-/** The room of this page, writing a new random one into the URL when there is none. */
-export function currentRoom(): string {
+/**
+ * The room secret in `hash` (`#name/secret`: the fragment never reaches the server), or
+ * undefined when there is none or it is not 16–128 base64url characters.
+ */
+export function secretFromHash(hash: string): string | undefined {
+  const secret = hash.replace(/^#/, '').split('/')[1];
+  return secret && /^[A-Za-z0-9_-]{16,128}$/.test(secret) ? secret : undefined;
+}
+
+/** A new room secret: 16 random bytes, base64url (22 characters). */
+export function randomSecret(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '');
+}
+
+/** This page's room and, for end-to-end encryption, its secret. */
+export interface CallPlace {
+  room: string;
+  /** Undefined for a link without one (`#name`): the call is then not end-to-end encrypted. */
+  secret: string | undefined;
+}
+
+/**
+ * The room (and secret) of this page. A page without a room starts a new call: a random
+ * name and a random secret, written into the URL (`#sunny-otter-4821/<secret>`).
+ */
+export function currentRoom(): CallPlace {
   const named = roomFromHash(location.hash);
   if (named) {
-    if (`#${named}` !== location.hash) history.replaceState(null, '', `#${named}`);
-    return named;
+    const secret = secretFromHash(location.hash);
+    const hash = secret ? `#${named}/${secret}` : `#${named}`;
+    if (hash !== location.hash) history.replaceState(null, '', hash);
+    return { room: named, secret };
   }
-  const fresh = randomRoomName();
-  history.replaceState(null, '', `#${fresh}`);
+  const fresh = { room: randomRoomName(), secret: randomSecret() };
+  history.replaceState(null, '', `#${fresh.room}/${fresh.secret}`);
   return fresh;
 }
 
@@ -92,10 +123,10 @@ export function signalingUrl(): string {
   return `${scheme}//${location.host}/ws`;
 }
 
-/** The link others open to join this room. */
-export function inviteLink(room: string): string {
+/** The link others open to join this room (with its secret, in the fragment). */
+export function inviteLink(place: CallPlace): string {
   const url = new URL(location.href);
-  url.hash = room;
+  url.hash = place.secret ? `${place.room}/${place.secret}` : place.room;
   return url.toString();
 }
 

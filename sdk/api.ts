@@ -100,6 +100,14 @@ export interface RemotePeer {
    */
   readonly media: MediaState;
   /**
+   * With `e2ee`: a 12-digit code computed from the room secret, both peer ids and the DTLS
+   * fingerprints of the handshake, alike on both sides; two people who read the same code
+   * to each other (out of band) know no one sits between them. Undefined without `e2ee`,
+   * and until the handshake is done both ways (with `transport: 'relay'`, from the ids
+   * alone); a new connection (a retry) brings a new code.
+   */
+  safetyNumber(): Promise<string | undefined>;
+  /**
    * A snapshot of the connection to this peer: which path it takes (`host`, `srflx`,
    * `relay`), round-trip time, bitrates since the previous call, RTP counters per kind —
    * or, while the peer is reached through the server's relay, `transport: 'relay'`.

@@ -24,7 +24,9 @@ export const SDK_ERROR_CODES = {
   MESSAGE_TOO_LARGE:
     'A message is larger than `maxMessageBytes`: refused when sending, dropped when receiving.',
   INVALID_DATA:
-    'A peer sent data-channel bytes that are not a valid Peerlane frame; they were dropped.',
+    'A peer sent data-channel bytes that are not a valid Peerlane frame, or (with `e2ee`) a relayed frame that does not open; they were dropped.',
+  E2EE_MISMATCH:
+    "With `e2ee`: a peer's handshake or relayed data is not sealed with this room's secret (it has another secret or none, or the server tampered); the peer is refused (`failed`).",
   MEDIA_UNAVAILABLE:
     'A camera, microphone or screen could not be captured (permission denied, picker cancelled, no such device, or no `navigator.mediaDevices`); `cause` has the browser error.',
   TRANSFER_CANCELLED: 'The file transfer was cancelled, by this side or by the other.',

@@ -2,6 +2,7 @@ import { type IceServer, PeerMeta, RoomName } from '../signaling/protocol.js';
 import type { ReconnectSettings } from './client/backoff.js';
 import type { SignalingClientOptions, TokenSource } from './client/signaling-client.js';
 import type { WebSocketConstructor } from './client/web-socket.js';
+import { MIN_SECRET_LENGTH } from './e2ee/room-keys.js';
 import { PeerlaneError } from './errors.js';
 import { resolveWebRtc, type WebRtcImplementation } from './link/direct/rtc-connection.js';
 
@@ -105,6 +106,14 @@ export interface JoinRoomOptions {
    * @default 2000
    */
   stallMs?: number;
+  /**
+   * End-to-end encryption with a room secret that never leaves this peer (share it out of
+   * band, e.g. in a link's `#fragment`; at least 16 characters, best random): handshakes
+   * are signed with it, so a server that swaps DTLS fingerprints gets no connection, and
+   * everything relayed (messages, files) is sealed with AES-GCM. Peers with another secret,
+   * or none, are refused with `E2EE_MISMATCH`. See SECURITY.md. @default undefined (off)
+   */
+  e2ee?: { secret: string };
 }
 
 /** {@link JoinRoomOptions} checked and with every default filled in. */
@@ -122,6 +131,7 @@ export interface RoomSettings extends SignalingClientOptions {
   relayFallbackMs: number;
   directRetryMs: number;
   stallMs: number;
+  e2ee: { secret: string } | undefined;
 }
 
 /**
@@ -204,6 +214,15 @@ export function resolveSettings(options: JoinRoomOptions): RoomSettings {
     }
     timing[key] = value;
   }
+  const { e2ee } = options;
+  if (e2ee !== undefined) {
+    const secret = (e2ee as { secret?: unknown } | null)?.secret;
+    if (typeof secret !== 'string' || secret.length < MIN_SECRET_LENGTH) {
+      invalid(
+        `options.e2ee.secret must be a string of at least ${MIN_SECRET_LENGTH} characters (the server sees MACs made with it, so a short one could be guessed)`,
+      );
+    }
+  }
   const WebSocket =
     options.WebSocket ??
     (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket ??
@@ -220,6 +239,7 @@ export function resolveSettings(options: JoinRoomOptions): RoomSettings {
     wrtc: transport === 'relay' ? options.wrtc : resolveWebRtc(options.wrtc),
     WebSocket,
     reconnect: options.reconnect === false ? null : resolveReconnect(options.reconnect ?? {}),
+    e2ee: e2ee === undefined ? undefined : { secret: e2ee.secret },
     ...timing,
   };
 }

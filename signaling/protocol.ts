@@ -152,14 +152,32 @@ function nestsWithin(value: unknown, depth: number): boolean {
 }
 
 /**
+ * With end-to-end encryption: a session description's signature by the room secret
+ * (`nonce.mac`, base64url; `sdk/e2ee/handshake-auth.ts`). The server only forwards it.
+ */
+const SdpAuth = z.optional(z.string().check(z.maxLength(128), z.regex(/^[A-Za-z0-9_.-]*$/)));
+
+/**
  * WebRTC signaling data exchanged between two peers, as simple-peer emits it:
  * session descriptions, trickled ICE candidates and renegotiation requests.
  * The server checks the shape and size and forwards it untouched.
  */
 export const SignalData = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('offer'), sdp: z.string().check(z.maxLength(MAX_SDP)) }),
-  z.object({ type: z.literal('answer'), sdp: z.string().check(z.maxLength(MAX_SDP)) }),
-  z.object({ type: z.literal('pranswer'), sdp: z.string().check(z.maxLength(MAX_SDP)) }),
+  z.object({
+    type: z.literal('offer'),
+    sdp: z.string().check(z.maxLength(MAX_SDP)),
+    auth: SdpAuth,
+  }),
+  z.object({
+    type: z.literal('answer'),
+    sdp: z.string().check(z.maxLength(MAX_SDP)),
+    auth: SdpAuth,
+  }),
+  z.object({
+    type: z.literal('pranswer'),
+    sdp: z.string().check(z.maxLength(MAX_SDP)),
+    auth: SdpAuth,
+  }),
   z.object({
     type: z.literal('rollback'),
     sdp: z.optional(z.string().check(z.maxLength(MAX_SDP))),

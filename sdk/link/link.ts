@@ -197,6 +197,19 @@ export class Link {
     if (this.#sending === 'relay') this.#announce('relay');
   }
 
+  /**
+   * The peer cannot be trusted (with `e2ee`: its handshake or relayed data is not sealed
+   * with the room's secret): the link fails with `E2EE_MISMATCH`, and its direct route is
+   * closed. Later calls change nothing.
+   */
+  refuse(reason: string): void {
+    if (this.#closed || this.#state === 'failed') return;
+    clearTimeout(this.#fallbackTimer);
+    clearTimeout(this.#retryTimer);
+    this.#direct?.close();
+    this.#fail(reason, undefined, 'E2EE_MISMATCH');
+  }
+
   /** Closes every route for good; no state event follows. */
   close(): void {
     if (this.#closed) return;
@@ -426,16 +439,18 @@ export class Link {
   }
 
   /** No route where one is needed: the peer is unreachable; queued messages are dropped. */
-  #fail(reason: string, cause?: unknown): void {
+  #fail(
+    reason: string,
+    cause?: unknown,
+    code: 'PEER_UNREACHABLE' | 'E2EE_MISMATCH' = 'PEER_UNREACHABLE',
+  ): void {
     if (this.#closed || this.#state === 'failed') return;
     const dropped = this.#stream.clear();
     const unsent = dropped ? `; ${dropped} queued message(s) were not sent` : '';
     this.#stall.stop();
     clearInterval(this.#keepalive);
     this.#setState('failed');
-    this.options.onError(
-      this.#about(new PeerlaneError('PEER_UNREACHABLE', `${reason}${unsent}`, { cause })),
-    );
+    this.options.onError(this.#about(new PeerlaneError(code, `${reason}${unsent}`, { cause })));
   }
 
   /** The same error, naming the peer. */

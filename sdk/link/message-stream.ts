@@ -156,6 +156,8 @@ export class Outbox {
  */
 export class Inbox {
   #expected = 1;
+  /** The message found missing (reported once), if one is. */
+  #gap = 0;
   #lastComplete = 0;
   #parts: Uint8Array[] = [];
   #size = 0;
@@ -189,9 +191,16 @@ export class Inbox {
     if (seq !== this.#expected) {
       // Within half the number space behind what we expect: a message we already have.
       if ((this.#expected - seq) >>> 0 < 0x8000_0000) return undefined;
-      problem = new PeerlaneError('INVALID_DATA', `expected message ${this.#expected}, got ${seq}`);
-      this.#expected = seq;
+      // Ahead: a message in between was lost (a relayed frame dropped as tampered). Nothing
+      // after it is taken until it comes again: the sender, missing its acknowledgement,
+      // sends everything from it again (`stall-watch.ts`). Said once per gap.
+      if (this.#gap === this.#expected) return undefined;
+      this.#gap = this.#expected;
       this.#reset();
+      return new PeerlaneError(
+        'INVALID_DATA',
+        `expected message ${this.#expected}, got ${seq}; waiting for it to be sent again`,
+      );
     }
     if (offset !== this.#size) {
       if (offset === 0)

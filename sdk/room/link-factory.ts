@@ -3,11 +3,15 @@
  * RTCPeerConnection with its media) the link asks for — from the room's settings. The
  * room asks for a link; it never assembles one.
  */
-import type { ClientFrame, PeerId } from '../../signaling/protocol.js';
+import type { ClientFrame, PeerId, SignalData } from '../../signaling/protocol.js';
 import type { ConnectionState, MediaState, MessageData, TransportKind } from '../api.js';
-import type { PeerlaneError } from '../errors.js';
+import { HandshakeAuth } from '../e2ee/handshake-auth.js';
+import type { RoomKeys } from '../e2ee/room-keys.js';
+import { sealRoute } from '../e2ee/sealed-route.js';
+import { PeerlaneError } from '../errors.js';
 import { DirectRoute } from '../link/direct/direct-route.js';
 import { RtcConnection, resolveWebRtc } from '../link/direct/rtc-connection.js';
+import type { Route } from '../link/lane.js';
 import { type DirectHooks, Link } from '../link/link.js';
 import type { Relay } from '../link/relay/relay.js';
 import type { LocalMedia } from '../media/local-media.js';
@@ -37,15 +41,54 @@ export interface LinkFactoryOptions {
   relay: Relay;
   media: LocalMedia;
   events: LinkEvents;
+  /** The room's keys with `e2ee`; undefined without. */
+  keys: RoomKeys | undefined;
+}
+
+/** With `e2ee`: one peer's handshake signatures, and its signals in order through them. */
+interface Guard {
+  auth: HandshakeAuth;
+  /** Outgoing signals, signed one after another. */
+  out: Promise<void>;
+  /** Incoming signals, checked one after another. */
+  in: Promise<void>;
 }
 
 /** Makes links for a room. */
 export class LinkFactory {
+  readonly #guards = new Map<PeerId, Guard>();
+  readonly #sealed = new WeakMap<object, Route>();
+
   constructor(private readonly options: LinkFactoryOptions) {}
+
+  /** Applies signaling data from `peer` (with `e2ee`, once its signature verifies). */
+  signal(peer: PeerHandle, data: SignalData): void {
+    const guard = this.#guard(peer.id);
+    if (!guard) {
+      peer.link.signal(data);
+      return;
+    }
+    guard.in = guard.in.then(async () => {
+      const refused = await guard.auth.check(data);
+      if (refused) peer.link.refuse(refused);
+      else peer.link.signal(data);
+    });
+  }
+
+  /** With `e2ee`: the safety number of the pair this peer and `peer` make. */
+  safetyNumber(peer: PeerHandle): Promise<string | undefined> | undefined {
+    const relayOnly = this.options.settings.transport === 'relay';
+    return this.#guard(peer.id)?.auth.safetyNumber(relayOnly);
+  }
+
+  /** The peer left: forget its signatures. */
+  forget(id: PeerId): void {
+    this.#guards.delete(id);
+  }
 
   /** The link to `peer`; file transfers follow its bulk lane. */
   create(peer: PeerHandle): Link {
-    const { settings, events, relay } = this.options;
+    const { settings, events } = this.options;
     const initiator = this.options.selfId() < peer.id;
     return new Link({
       remoteId: peer.id,
@@ -55,7 +98,7 @@ export class LinkFactory {
       relayFallbackMs: settings.relayFallbackMs,
       directRetryMs: settings.directRetryMs,
       stallMs: settings.stallMs,
-      relay: relay.route(peer.id),
+      relay: this.#relayRoute(peer),
       createDirect: (hooks) => this.#direct(peer, initiator, hooks),
       onMessage: (data, broadcast) => events.message(peer, data, broadcast),
       onState: (state) => events.state(peer, state),
@@ -88,8 +131,58 @@ export class LinkFactory {
       iceRestartTimeoutMs: settings.iceRestartTimeoutMs,
       iceServers: () => this.options.iceServers(),
       canSignal: () => signaling.state === 'connected',
-      sendSignal: (data) => signaling.send({ type: 'signal', to: peer.id, data }),
+      sendSignal: (data) => this.#sendSignal(peer.id, data),
       ...hooks,
     });
+  }
+
+  /** The relay route to `peer`, sealed with `e2ee`; undefined when the server does not relay. */
+  #relayRoute(peer: PeerHandle): Route | undefined {
+    const route = this.options.relay.route(peer.id);
+    const { keys } = this.options;
+    if (!route || !keys) return route;
+    let sealed = this.#sealed.get(route);
+    if (!sealed) {
+      sealed = sealRoute(route, keys, this.options.selfId(), peer.id, {
+        onMismatch: (reason) => peer.link.refuse(`relayed data: ${reason}`),
+        onInvalid: (lane, reason) => {
+          this.options.events.error(
+            new PeerlaneError('INVALID_DATA', `peer ${peer.id}: ${reason}; it was dropped`, {
+              peerId: peer.id,
+            }),
+          );
+          // A file chunk or its answer is lost: transfers resume from the confirmed offset.
+          // (A lost message is sent again by the hand-over when its acknowledgement stalls.)
+          if (lane === 'bulk') peer.files.resync();
+        },
+      });
+      this.#sealed.set(route, sealed);
+    }
+    return sealed;
+  }
+
+  /** Sends a signal to `to` (with `e2ee`, signed, in order). */
+  #sendSignal(to: PeerId, data: SignalData): void {
+    const { signaling } = this.options;
+    const guard = this.#guard(to);
+    if (!guard) {
+      signaling.send({ type: 'signal', to, data });
+      return;
+    }
+    guard.out = guard.out.then(async () => {
+      signaling.send({ type: 'signal', to, data: await guard.auth.sign(data) });
+    });
+  }
+
+  #guard(id: PeerId): Guard | undefined {
+    const { keys } = this.options;
+    if (!keys) return undefined;
+    let guard = this.#guards.get(id);
+    if (!guard) {
+      const auth = new HandshakeAuth(keys, this.options.selfId, id);
+      guard = { auth, out: Promise.resolve(), in: Promise.resolve() };
+      this.#guards.set(id, guard);
+    }
+    return guard;
   }
 }

@@ -96,6 +96,7 @@ export class PeerHandle implements RemotePeer {
     public meta: PeerMeta,
     private readonly maxMessageBytes: number,
     private readonly createLink: (peer: PeerHandle) => Link,
+    private readonly safety: (peer: PeerHandle) => Promise<string | undefined> | undefined,
     files: {
       onIncoming: (incoming: IncomingTransfer) => void;
       onError: (error: PeerlaneError) => void;
@@ -131,6 +132,10 @@ export class PeerHandle implements RemotePeer {
 
   get media(): MediaState {
     return this.link.media;
+  }
+
+  async safetyNumber(): Promise<string | undefined> {
+    return this.safety(this);
   }
 
   async getStats(): Promise<PeerStats> {

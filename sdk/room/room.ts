@@ -21,6 +21,7 @@ import {
   SignalingClient,
   type SignalingState,
 } from '../client/signaling-client.js';
+import { RoomKeys } from '../e2ee/room-keys.js';
 import { Emitter } from '../emitter.js';
 import { PeerlaneError } from '../errors.js';
 import { Relay } from '../link/relay/relay.js';
@@ -58,7 +59,10 @@ export class Room extends Emitter<RoomEvents> {
   #leaving: Promise<void> | undefined;
   #closed = false;
 
-  private constructor(private readonly settings: RoomSettings) {
+  private constructor(
+    private readonly settings: RoomSettings,
+    keys: RoomKeys | undefined,
+  ) {
     super();
     this.name = settings.room;
     this.#client = new SignalingClient(settings);
@@ -71,6 +75,7 @@ export class Room extends Emitter<RoomEvents> {
       relay: this.#relay,
       media: this.media,
       events: this.#linkEvents(),
+      keys,
     });
     this.#client.on('welcome', (welcome) => this.#onWelcome(welcome));
     this.#client.on('frame', (frame) => this.#onFrame(frame));
@@ -83,7 +88,9 @@ export class Room extends Emitter<RoomEvents> {
    * @internal Applications call `joinRoom()`.
    */
   static async open(settings: RoomSettings): Promise<Room> {
-    const room = new Room(settings);
+    const { e2ee } = settings;
+    const keys = e2ee ? await RoomKeys.derive(e2ee.secret, settings.room) : undefined;
+    const room = new Room(settings, keys);
     await room.#client.start();
     return room;
   }
@@ -204,7 +211,7 @@ export class Room extends Emitter<RoomEvents> {
   #onFrame(frame: RoomFrame): void {
     if (frame.type === 'signal') {
       const peer = this.#peers.get(frame.from);
-      if (peer) peer.link.signal(frame.data);
+      if (peer) this.#links.signal(peer, frame.data);
       else this.#early.hold(frame.from, frame.data);
       return;
     }
@@ -239,6 +246,7 @@ export class Room extends Emitter<RoomEvents> {
       info.meta,
       this.settings.maxMessageBytes,
       (handle) => this.#links.create(handle),
+      (handle) => this.#links.safetyNumber(handle),
       {
         onIncoming: (incoming) => {
           if (this.listenerCount('incoming-file') === 0)
@@ -252,7 +260,7 @@ export class Room extends Emitter<RoomEvents> {
     peer.perms = info.perms;
     this.#peers.set(peer.id, peer);
     if (announce) this.emit('peer-joined', peer);
-    for (const data of this.#early.take(peer.id)) peer.link.signal(data);
+    for (const data of this.#early.take(peer.id)) this.#links.signal(peer, data);
   }
 
   /** A known peer is in presence (again): keep its connection, or retry a failed one. */
@@ -291,6 +299,7 @@ export class Room extends Emitter<RoomEvents> {
     this.#peers.delete(peer.id);
     peer.end('PEER_LEFT');
     this.#relay.forget(peer.id);
+    this.#links.forget(peer.id);
     this.emit('peer-left', peer, reason);
   }
 

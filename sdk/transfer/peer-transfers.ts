@@ -21,6 +21,7 @@ import {
   encodeControl,
   MAX_CHUNK_BYTES,
   MAX_TRANSFER_ID,
+  type TransferControl,
 } from './transfer-protocol.js';
 
 /** Finished transfers remembered per direction, to answer a late frame about them. */
@@ -86,6 +87,16 @@ export class PeerTransfers {
     };
     if (lane.open) this.#sync();
     else this.#laneChanged(false);
+  }
+
+  /**
+   * Frames were lost on the lane in use (with `e2ee`, one that did not open): every
+   * transfer, on both sides (a `sync` frame asks the peer), starts again from what its
+   * receiver confirmed, as after a lane change.
+   */
+  resync(): void {
+    this.#sendControl({ t: 'sync' });
+    this.#sync();
   }
 
   /** Starts sending a file (the source is checked by the caller). */
@@ -211,6 +222,10 @@ export class PeerTransfers {
       return;
     }
     const { frame } = decoded;
+    if (frame.t === 'sync') {
+      this.#sync(); // the peer lost frames: both sides start again from what is confirmed
+      return;
+    }
     const incoming = FROM_SENDER.has(frame.t) || (frame.t === 'cancel' && frame.by === 'sender');
     if (incoming) this.#toIncoming(frame);
     else {
@@ -220,7 +235,7 @@ export class PeerTransfers {
     }
   }
 
-  #toIncoming(frame: ControlFrame): void {
+  #toIncoming(frame: TransferControl): void {
     const known = this.#incoming.get(frame.id);
     if (known) {
       known.receive(frame);

@@ -92,8 +92,15 @@ export const ControlFrame = z.discriminatedUnion('t', [
     code: z.enum(CANCEL_CODES),
     reason: Reason,
   }),
+  /**
+   * Frames were lost on this lane (with `e2ee`, one that did not open): start every
+   * transfer again from what its receiver confirmed, as after a lane change.
+   */
+  z.object({ t: z.literal('sync') }),
 ]);
 export type ControlFrame = z.infer<typeof ControlFrame>;
+/** A control frame about one transfer (every kind but `sync`). */
+export type TransferControl = Exclude<ControlFrame, { t: 'sync' }>;
 
 /** A chunk frame, decoded. `payload` is a view into the frame. */
 export interface Chunk {

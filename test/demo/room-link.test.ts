@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { randomRoomName, roomFromHash } from '../../demo/room-link.js';
+import {
+  randomRoomName,
+  randomSecret,
+  roomFromHash,
+  secretFromHash,
+} from '../../demo/room-link.js';
 import { RoomName } from '../../signaling/protocol.js';
 
 describe('the room in the URL', () => {
@@ -25,5 +30,16 @@ describe('the room in the URL', () => {
       expect(name).toMatch(/^[a-z]+-[a-z]+-\d{4}$/);
       expect(RoomName.safeParse(name).success).toBe(true);
     }
+  });
+
+  it('reads the room secret after a slash in the fragment, and makes random ones', () => {
+    expect(roomFromHash('#team-standup/Abc_def-0123456789xyz')).toBe('team-standup');
+    expect(secretFromHash('#team-standup/Abc_def-0123456789xyz')).toBe('Abc_def-0123456789xyz');
+    expect(secretFromHash('#team-standup')).toBeUndefined();
+    expect(secretFromHash('#team-standup/short')).toBeUndefined(); // under 16 characters
+    expect(secretFromHash('#team-standup/not a secret at all!')).toBeUndefined();
+    const secrets = new Set(Array.from({ length: 20 }, randomSecret));
+    expect(secrets.size).toBe(20);
+    for (const secret of secrets) expect(secretFromHash(`#r/${secret}`)).toBe(secret);
   });
 });

@@ -49,6 +49,11 @@ export class MemoryLane extends Emitter<LaneEvents> implements Lane {
     this.#schedule();
   }
 
+  /** Hands `frame` to this end as if it arrived (a test playing a meddling network). */
+  inject(frame: Uint8Array): void {
+    this.emit('frame', frame);
+  }
+
   /** Delivers the oldest waiting frame now, even while paused (a path that trickles). */
   deliverOne(): void {
     const frame = this.#queue.shift();

@@ -29,6 +29,10 @@ export interface RelayPageApi {
     state: string,
     timeoutMs?: number,
   ): Promise<{ state: string; reason?: string; message?: string }>;
+  /** `peer.safetyNumber()` of `peerId` (with `e2ee`), or null without. */
+  safetyNumber(peerId: string): Promise<string | null>;
+  /** Codes of every SDK `error` event so far, as `code peerId`. */
+  errorCodes(): string[];
   /** Every `media-change` seen, in order, as `peerId state[ reason]`. */
   mediaChanges(): string[];
   /** RTCPeerConnections the SDK made (the page passes it counting WebRTC classes). */

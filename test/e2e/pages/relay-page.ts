@@ -17,6 +17,7 @@ const texts = new Inbox<{ from: string; text: string; at: number }>();
 const files = new Inbox<Peerlane.IncomingFile>();
 const changes: Array<{ text: string; at: number }> = [];
 const mediaChanges: string[] = [];
+const errorCodes: string[] = [];
 const connections: RTCPeerConnection[] = [];
 const iceErrors: number[] = [];
 const gathered: string[] = [];
@@ -90,7 +91,10 @@ const api: RelayPageApi = {
       ),
     );
     joined.on('incoming-file', (incoming) => files.push(incoming));
-    joined.on('error', (error) => console.error(`peerlane error ${error.code}: ${error.message}`));
+    joined.on('error', (error) => {
+      errorCodes.push(`${error.code} ${error.peerId}`);
+      console.error(`peerlane error ${error.code}: ${error.message}`);
+    });
     return { selfId: joined.selfId, startedAt };
   },
   peer(id) {
@@ -112,6 +116,10 @@ const api: RelayPageApi = {
     return { ...peer(id).media };
   },
   mediaChanges: () => [...mediaChanges],
+  async safetyNumber(id) {
+    return (await peer(id).safetyNumber()) ?? null;
+  },
+  errorCodes: () => [...errorCodes],
   peerConnections: () => connections.length,
   closePeerConnections() {
     const open = connections.filter((pc) => pc.connectionState !== 'closed');

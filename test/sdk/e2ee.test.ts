@@ -1,0 +1,143 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import type { PeerlaneError } from '../../sdk/index.js';
+import { useHostileProxy } from '../helpers/hostile-proxy.js';
+import {
+  meshDirect,
+  nextEvent,
+  recordMessages,
+  useRooms,
+  waitUntil,
+} from '../helpers/node-peers.js';
+import { useSignaling } from '../helpers/signaling.js';
+
+const MiB = 1024 * 1024;
+const secret = 'correct horse battery staple 42';
+const e2ee = { secret };
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+/** An SDP's fingerprint lines rewritten in lower case: the same certificate, other text. */
+const lowerFingerprints = (frame: string) =>
+  frame.replace(
+    /a=fingerprint:(\S+) ([0-9A-F:]+)/g,
+    (_, alg, hex) => `a=fingerprint:${alg} ${hex.toLowerCase()}`,
+  );
+
+describe('end-to-end encryption with a room secret (Node peers)', () => {
+  const { start } = useSignaling();
+  const { join } = useRooms();
+  const hostile = useHostileProxy();
+
+  it('connects directly with the same secret; both sides compute the same safety number', async () => {
+    const server = await start();
+    const a = await join(server.url, { e2ee });
+    const b = await join(server.url, { e2ee });
+    await waitUntil(() => meshDirect([a, b]), 'a and b are connected directly');
+    const atB = recordMessages(b);
+    a.peer(b.selfId)?.send('hello, privately');
+    await waitUntil(() => atB.length === 1, 'b got it');
+    const [fromA, fromB] = await Promise.all([
+      a.peer(b.selfId)?.safetyNumber(),
+      b.peer(a.selfId)?.safetyNumber(),
+    ]);
+    expect(fromA).toMatch(/^\d{4} \d{4} \d{4}$/);
+    expect(fromB).toBe(fromA);
+  });
+
+  it('refuses a handshake whose fingerprints the server rewrote (and without e2ee the rewrite goes unnoticed)', async () => {
+    const server = await start({ relay: false });
+    const proxy = await hostile(server.url);
+    proxy.tampering.toClient = (frame) =>
+      frame.includes('"signal"') ? lowerFingerprints(frame) : frame;
+    // Without e2ee: the peers take the rewritten SDP and connect — a server could do worse.
+    const plainA = await join(proxy.url, { room: 'plain' });
+    const plainB = await join(proxy.url, { room: 'plain' });
+    await waitUntil(() => meshDirect([plainA, plainB]), 'connected despite the rewrite', 10_000);
+    // With e2ee: refused by whichever side got the rewritten SDP, with the code, naming the peer.
+    const a = await join(proxy.url, { e2ee });
+    const b = await join(proxy.url, { e2ee });
+    const [refuser, [error]] = await Promise.race(
+      [a, b].map((room) =>
+        nextEvent(room, 'error', (e) => e.code === 'E2EE_MISMATCH', 10_000).then(
+          (args) => [room, args] as const,
+        ),
+      ),
+    );
+    const other = refuser === a ? b : a;
+    expect(error.peerId).toBe(other.selfId);
+    expect(error.message).toContain('not signed with this room');
+    expect(refuser.peer(other.selfId)?.state).toBe('failed');
+  });
+
+  it('seals everything relayed: no plaintext at the server; a flipped byte is dropped and the stream goes on', async () => {
+    const server = await start();
+    const proxy = await hostile(server.url);
+    const a = await join(proxy.url, { e2ee, transport: 'relay' });
+    const b = await join(proxy.url, { e2ee, transport: 'relay' });
+    const errors: PeerlaneError[] = [];
+    b.on('error', (error) => errors.push(error));
+    await waitUntil(() => b.peer(a.selfId)?.state === 'connected', 'on the relay');
+    const atB = recordMessages(b);
+    const secretText = 'the launch code is 0000, do not tell the server';
+    a.peer(b.selfId)?.send(secretText);
+    await waitUntil(() => atB.length === 1, 'the message arrived');
+    // From now on the server flips one byte of the 3rd and the 40th frame it relays.
+    let relayed = 0;
+    proxy.tampering.binaryToClient = (frame) => {
+      relayed += 1;
+      if (relayed !== 3 && relayed !== 40) return frame;
+      const out = Buffer.from(frame);
+      out[out.length - 1] = (out[out.length - 1] ?? 0) ^ 0xff;
+      return out;
+    };
+    const file = randomBytes(3 * MiB);
+    const received = new Promise<Blob>((resolve, reject) => {
+      b.on('incoming-file', (incoming) => incoming.accept().done.then(resolve, reject));
+    });
+    for (let i = 0; i < 20; i += 1) a.peer(b.selfId)?.send(`numbered ${i}`);
+    await a.peer(b.selfId)?.sendFile(new Blob([file]), { name: 'secret.bin' }).done;
+    const blob = await received;
+    expect(sha256(new Uint8Array(await blob.arrayBuffer()))).toBe(sha256(file));
+    await waitUntil(() => atB.length === 21, 'every message arrived', 10_000);
+    expect(atB.map((m) => m.data)).toEqual([
+      secretText,
+      ...Array.from({ length: 20 }, (_, i) => `numbered ${i}`),
+    ]);
+    expect(relayed).toBeGreaterThan(40);
+    expect(errors.length).toBeGreaterThan(0);
+    expect(new Set(errors.map((e) => e.code))).toEqual(new Set(['INVALID_DATA']));
+    expect(errors[0]?.message).toContain('did not open');
+    // Nothing the server relayed holds the message or any 32 bytes of the file.
+    const seen = Buffer.concat(proxy.binary);
+    expect(seen.includes(Buffer.from(secretText))).toBe(false);
+    for (const at of [0, MiB, 2 * MiB + 7]) {
+      expect(seen.includes(file.subarray(at, at + 32))).toBe(false);
+    }
+  }, 30_000);
+
+  it('never connects peers with another secret, or none: E2EE_MISMATCH, not a hang', async () => {
+    const server = await start();
+    const a = await join(server.url, { e2ee });
+    const refused = nextEvent(a, 'error', (error) => error.code === 'E2EE_MISMATCH', 10_000);
+    const b = await join(server.url, { e2ee: { secret: 'another secret, 16+ chars' } });
+    const [error] = await refused;
+    expect(error.peerId).toBe(b.selfId);
+    expect(a.peer(b.selfId)?.state).toBe('failed');
+    const none = nextEvent(
+      a,
+      'error',
+      (e) => e.code === 'E2EE_MISMATCH' && e.peerId !== b.selfId,
+      10_000,
+    );
+    const c = await join(server.url);
+    const [noSecret] = await none;
+    expect(noSecret.peerId).toBe(c.selfId);
+  });
+
+  it('refuses a short secret with INVALID_ARGUMENT', async () => {
+    const server = await start();
+    await expect(join(server.url, { e2ee: { secret: 'short' } })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+    });
+  });
+});
