@@ -112,7 +112,12 @@ export async function runSdkCell(
       transport: (await api.peer(peerId)).transport,
       stats: await api.pathStats(peerId),
       changes: await api.transportChanges(),
-      media: await api.media(peerId),
+      // On the relay, media is `connecting` until `relayFallbackMs` gives up on direct.
+      media: await api.waitForMedia(
+        peerId,
+        want === 'relay' ? 'unavailable' : 'available',
+        SETTLE_MS,
+      ),
       mediaChanges: await api.mediaChanges(),
       received,
       sent,
