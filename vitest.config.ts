@@ -21,7 +21,11 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'node', include: ['test/**/*.test.ts'], exclude: ['test/e2e/**'] },
+        test: {
+          name: 'node',
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/e2e/**', 'test/netbed/**'],
+        },
       },
       {
         extends: true,
@@ -49,6 +53,12 @@ export default defineConfig({
           include: ['test/e2e/**/*.firefox.test.ts'],
           globalSetup: ['test/e2e/global-setup.ts'],
         },
+      },
+      {
+        // Network namespaces, NAT routers, coturn and Chromium per client (root only; see
+        // README "Connectivity"). One file: the cells share one bed and run one at a time.
+        extends: true,
+        test: { name: 'netbed', include: ['test/netbed/**/*.netbed.test.ts'] },
       },
     ],
   },

@@ -11,6 +11,7 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   files: async () => (await import('./files/index.js')).runFilesBenchmark,
   cluster: async () => (await import('./cluster/index.js')).runClusterBenchmark,
   relay: async () => (await import('./relay/index.js')).runRelayBenchmark,
+  connectivity: async () => (await import('./connectivity/index.js')).runConnectivityBenchmark,
 };
 
 async function main(): Promise<number> {

@@ -1,0 +1,204 @@
+/**
+ * Runs the SDK through one cell and measures it: join → first message both ways, the
+ * path both sides report, a file both ways, and (where the cell says) a call or UDP dying
+ * mid-transfer. Returns what it saw; the test asserts, the benchmark prints.
+ */
+import type { BytesSummary } from '../../e2e/pages/summary.js';
+import type { NetbedPageApi, PathStats, WatchedFile } from '../pages/netbed-api.js';
+import type { Cell } from './cells.js';
+import { remote } from './remote.js';
+import type { Session } from './session.js';
+
+const MiB = 1024 * 1024;
+/** The file sent both ways in every cell. */
+export const SMALL_FILE_BYTES = 2 * MiB;
+/** The file during which UDP dies. */
+export const LARGE_FILE_BYTES = 32 * MiB;
+/** UDP dies once the receiver has this share of the large file. */
+export const DIE_AT = 0.3;
+
+/** One side of a cell. */
+export interface SideReport {
+  /** ms from the second peer's `joinRoom()` call to the first message arriving here. */
+  joinToFirstMessageMs: number;
+  /** `peer.transport` once settled on the expected one (or what it was when waiting ended). */
+  transport: string | null;
+  stats: PathStats;
+  /** Every `transport-change`, `transport@ms since this side joined`. */
+  changes: string[];
+  /** `peer.media` once settled, and every `media-change` (`state reason@ms`). */
+  media: { state: string; reason: string | null };
+  mediaChanges: string[];
+  /** The file this side received, and the one it sent, as each side hashed it. */
+  received: BytesSummary;
+  sent: BytesSummary;
+}
+
+/** What a cell's run saw. */
+export interface CellReport {
+  a: SideReport;
+  b: SideReport;
+  /** MiB/s of the small file a → b, from send to verified. */
+  fileMiBps: number;
+  /** With `throughputBytes`: MiB/s of that file a → b, first byte to verified. */
+  throughputMiBps?: number;
+  /** With a call: what b saw of a's camera. */
+  call?: { streamEvents: string[]; frames: number };
+  /** With UDP dying mid-transfer. */
+  dies?: {
+    file: WatchedFile;
+    sent: BytesSummary;
+    /** Bytes received when UDP was dropped. */
+    droppedAtBytes: number;
+    /** MiB/s of the whole large file, first byte to done. */
+    MiBps: number;
+    transport: string | null;
+    stats: PathStats;
+    changes: string[];
+    media: { state: string; reason: string | null };
+    /** A message each way after the fault: ms until it arrived. */
+    messageAfterMs: number;
+  };
+}
+
+/** How long a cell may wait for the expected path (the relay fallback is 5 s today). */
+const SETTLE_MS = 20_000;
+
+/** Options of {@link runSdkCell}. */
+export interface SdkCellOptions {
+  /** Also send a file of this size a → b and time it (the benchmark's MiB/s). @default none */
+  throughputBytes?: number;
+}
+
+/** Runs `cell` in `session` with the SDK page; `room` must be unique. */
+export async function runSdkCell(
+  session: Session,
+  cell: Cell,
+  room: string,
+  options: SdkCellOptions = {},
+): Promise<CellReport> {
+  const pair = await session.openCell(cell, 'netbed');
+  try {
+    const a = remote<NetbedPageApi>(pair.a, 'peerlaneNetbed', `${cell.id} a`);
+    const b = remote<NetbedPageApi>(pair.b, 'peerlaneNetbed', `${cell.id} b`);
+    const sdkOptions: Record<string, unknown> = {};
+    if (pair.appIceServers) sdkOptions.iceServers = pair.appIceServers;
+    if (cell.call === 'no-stream') sdkOptions.directRetryMs = 2000; // several retries to watch
+    await a.join(room, sdkOptions, 'hello from a');
+    const joinedB = await b.join(room, sdkOptions, 'hello from b');
+    const [atA, atB] = await Promise.all([a.nextMessage(10_000), b.nextMessage(10_000)]);
+    const idOfB = await a.firstPeer(5000);
+    const idOfA = await b.firstPeer(5000);
+    const want = cell.expect.transport;
+    await Promise.all([
+      a.waitForTransport(idOfB, want, SETTLE_MS).catch(() => {}),
+      b.waitForTransport(idOfA, want, SETTLE_MS).catch(() => {}),
+    ]);
+    const started = Date.now();
+    const [sentA, receivedB, sentB, receivedA] = await Promise.all([
+      a.sendFile(idOfB, SMALL_FILE_BYTES, 1).then((sent) => ({ sent, at: Date.now() })),
+      b.receiveFile(30_000),
+      b.sendFile(idOfA, SMALL_FILE_BYTES, 2),
+      a.receiveFile(30_000),
+    ]);
+    const side = async (
+      api: typeof a,
+      peerId: string,
+      first: { at: number },
+      received: BytesSummary,
+      sent: BytesSummary,
+    ): Promise<SideReport> => ({
+      joinToFirstMessageMs: Math.round(first.at - joinedB.startedAt),
+      transport: (await api.peer(peerId)).transport,
+      stats: await api.pathStats(peerId),
+      changes: await api.transportChanges(),
+      // On the relay, media is `connecting` until `relayFallbackMs` gives up on direct.
+      media: await api.waitForMedia(
+        peerId,
+        want === 'relay' ? 'unavailable' : 'available',
+        SETTLE_MS,
+      ),
+      mediaChanges: await api.mediaChanges(),
+      received,
+      sent,
+    });
+    const report: CellReport = {
+      a: await side(a, idOfB, atA, receivedA, sentA.sent),
+      b: await side(b, idOfA, atB, receivedB, sentB),
+      fileMiBps: SMALL_FILE_BYTES / MiB / ((sentA.at - started) / 1000),
+    };
+    if (options.throughputBytes && !cell.udpDiesMidTransfer) {
+      const watching = b.watchIncoming(10_000);
+      await a.startFile(idOfB, options.throughputBytes, 4);
+      await watching;
+      const [file, sent] = await Promise.all([b.watchedDone(0, 120_000), a.fileDone(120_000)]);
+      if (file.sha256 !== sent.sha256) throw new Error('the throughput file arrived corrupted');
+      report.throughputMiBps = file.byteLength / MiB / ((file.doneAt - file.firstByteAt) / 1000);
+    }
+    if (cell.call) {
+      await Promise.all([a.publishCamera(), b.publishCamera()]);
+      const deadline = Date.now() + 8000;
+      let frames = 0;
+      // Direct: until frames arrive. Relay: the whole window, watching for a stream event.
+      while (Date.now() < deadline) {
+        frames = await b.framesFrom(idOfA).catch(() => 0);
+        if (cell.call === 'frames' && frames > 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      report.call = { streamEvents: await b.streamEvents(), frames };
+    }
+    if (cell.udpDiesMidTransfer)
+      report.dies = await dieMidTransfer(session, a, b, idOfA, idOfB, cell);
+    return report;
+  } catch (error) {
+    throw new Error(`${(error as Error).message}\n${session.logs()}`, { cause: error });
+  } finally {
+    await pair.close();
+  }
+}
+
+async function dieMidTransfer(
+  session: Session,
+  a: ReturnType<typeof remote<NetbedPageApi>>,
+  b: ReturnType<typeof remote<NetbedPageApi>>,
+  idOfA: string,
+  idOfB: string,
+  cell: Cell,
+): Promise<NonNullable<CellReport['dies']>> {
+  const after = cell.udpDiesMidTransfer;
+  if (!after) throw new Error(`${cell.id} has no mid-transfer fault`);
+  const watching = b.watchIncoming(10_000);
+  await a.startFile(idOfB, LARGE_FILE_BYTES, 3);
+  await watching;
+  const deadline = Date.now() + 60_000;
+  let got = await b.watchedBytes();
+  while (got < DIE_AT * LARGE_FILE_BYTES) {
+    if (Date.now() > deadline) throw new Error(`only ${got} bytes of the large file within 60 s`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    got = await b.watchedBytes();
+  }
+  await session.bed.dropUdp();
+  const droppedAt = await b.now();
+  const [file, sent] = await Promise.all([b.watchedDone(droppedAt, 90_000), a.fileDone(90_000)]);
+  await b.waitForTransport(idOfA, after.transport, SETTLE_MS).catch(() => {});
+  const before = await b.now();
+  await a.send(idOfB, 'after the fault from a');
+  await b.send(idOfA, 'after the fault from b');
+  const [late] = await Promise.all([b.nextMessage(15_000), a.nextMessage(15_000)]);
+  return {
+    file,
+    sent,
+    droppedAtBytes: got,
+    MiBps: LARGE_FILE_BYTES / MiB / ((file.doneAt - file.firstByteAt) / 1000),
+    transport: (await b.peer(idOfA)).transport,
+    stats: await b.pathStats(idOfA),
+    changes: await b.transportChanges(),
+    // ICE restarts for a while after the fault (`connecting`); then media must settle.
+    media: await b.waitForMedia(
+      idOfA,
+      after.transport === 'relay' ? 'unavailable' : 'available',
+      SETTLE_MS,
+    ),
+    messageAfterMs: Math.round(late.at - before),
+  };
+}
