@@ -28,7 +28,7 @@ const base: StatusInput = {
   state: 'connected',
   stats: stats({}),
   presence: 'live',
-  media: { state: 'available' },
+  media: { state: 'available', route: 'direct' },
 };
 const noDirectPath = {
   state: 'unavailable',

@@ -1,0 +1,159 @@
+import { describe, expect, it } from 'vitest';
+import { PAGE_CLOSED_RETRY, type TestPage, useE2e } from './harness/index.js';
+import type { MediaPageApi } from './pages/api.js';
+
+type MediaPage = TestPage<MediaPageApi>;
+
+/** What `page` played of `from`'s stream during `ms`: frames rendered, audio samples. */
+async function played(page: MediaPage, from: string, ms = 1000) {
+  const before = await page.api.rendered(from);
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  const after = await page.api.rendered(from);
+  return {
+    videoFrames: after.videoFrames - before.videoFrames,
+    audioSamples: after.audioSamples - before.audioSamples,
+    width: after.width,
+  };
+}
+
+/** What arrived from `from` over the relay during `ms` (getStats: frames as packets). */
+async function relayed(page: MediaPage, from: string, ms = 1000) {
+  const before = await page.api.received(from);
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  const after = await page.api.received(from);
+  return {
+    audioPackets: after.audioPackets - before.audioPackets,
+    videoFrames: after.videoFrames - before.videoFrames,
+  };
+}
+
+const RELAY = { transport: 'relay' };
+
+describe('audio and video over the relay, in Chromium (WebCodecs)', {
+  retry: PAGE_CLOSED_RETRY,
+}, () => {
+  const e2e = useE2e({
+    sdk: true,
+    launchArgs: ['--use-fake-device-for-media-stream=device-count=3'],
+  });
+
+  async function relayPair(publish = true) {
+    const room = e2e.room();
+    const one = await e2e.openPage('media', { name: 'one' });
+    const two = await e2e.openPage('media', { name: 'two' });
+    const a = await one.api.join(room, { publish, sdk: RELAY });
+    const b = await two.api.join(room, { publish, sdk: RELAY });
+    return { room, one, two, oneId: a.selfId, twoId: b.selfId };
+  }
+
+  it('decodes and renders video and plays audio on both sides; media says "relay"', async () => {
+    const { one, two, oneId, twoId } = await relayPair();
+    await one.api.waitForMedia(twoId, 1, 1, 10_000);
+    await two.api.waitForMedia(oneId, 1, 1, 10_000);
+    for (const [page, from] of [
+      [one, twoId],
+      [two, oneId],
+    ] as const) {
+      expect(await page.api.media(from)).toEqual({ state: 'available', route: 'relay' });
+      // The first frames may take a moment more on a loaded machine.
+      await expect
+        .poll(async () => (await played(page, from, 500)).videoFrames, { timeout: 10_000 })
+        .toBeGreaterThan(0);
+      const got = await played(page, from, 1500);
+      expect(got.videoFrames).toBeGreaterThan(5); // the fake camera gives ~20 fps
+      expect(got.width).toBe(640);
+      expect(got.audioSamples).toBeGreaterThan(24_000); // 48 kHz: over half of 1.5 s
+      const stats = await relayed(page, from);
+      expect(stats.audioPackets).toBeGreaterThan(20); // Opus: 50 packets/s
+      expect((await page.api.path(from)).transport).toBe('relay');
+      expect(await page.api.streamEvents()).toEqual([['stream', from]]);
+    }
+  });
+
+  it('mutes without ending the stream: nothing arrives until unmuted', async () => {
+    const { one, two, oneId } = await relayPair();
+    await two.api.waitForMedia(oneId, 1, 1, 10_000);
+    await expect
+      .poll(async () => (await relayed(two, oneId, 500)).videoFrames, { timeout: 10_000 })
+      .toBeGreaterThan(0);
+    await one.api.setVideoEnabled(false);
+    await one.api.setAudioEnabled(false);
+    await new Promise((resolve) => setTimeout(resolve, 300)); // frames already on the way
+    expect(await relayed(two, oneId)).toEqual({ audioPackets: 0, videoFrames: 0 });
+    expect(await two.api.remoteMedia(oneId)).toMatchObject({ audio: 1, video: 1 });
+
+    await one.api.setVideoEnabled(true);
+    await one.api.setAudioEnabled(true);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const unmuted = await relayed(two, oneId);
+    expect(unmuted.videoFrames).toBeGreaterThan(5);
+    expect(unmuted.audioPackets).toBeGreaterThan(20);
+    expect(await two.api.streamEvents()).toEqual([['stream', oneId]]);
+  });
+
+  it('shares the screen and switches camera in the same stream', async () => {
+    const { one, two, oneId } = await relayPair();
+    await two.api.waitForMedia(oneId, 1, 1, 10_000);
+    await one.api.shareScreen();
+    // The fake screen is 1280×720, the fake camera 640×480.
+    await expect
+      .poll(async () => (await played(two, oneId, 300)).width, { timeout: 10_000 })
+      .toBe(1280);
+    expect((await played(two, oneId, 800)).videoFrames).toBeGreaterThan(3);
+    await one.api.stopScreenShare();
+    await expect
+      .poll(async () => (await played(two, oneId, 300)).width, { timeout: 10_000 })
+      .toBe(640);
+    expect(await one.api.switchCamera(2)).toMatch(/^fake_device_2/);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect((await played(two, oneId, 1000)).videoFrames).toBeGreaterThan(5);
+    expect(await two.api.streamEvents()).toEqual([['stream', oneId]]);
+  });
+
+  it('publishing later and unpublishing start and end the stream', async () => {
+    const { one, two, oneId } = await relayPair(false);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(await two.api.streamEvents()).toEqual([]);
+    expect(await two.api.media(oneId)).toEqual({ state: 'available', route: 'relay' });
+    await one.api.publish();
+    await two.api.waitForMedia(oneId, 1, 1, 10_000);
+    await expect
+      .poll(async () => (await played(two, oneId, 500)).videoFrames, { timeout: 10_000 })
+      .toBeGreaterThan(0);
+    await one.api.unpublish();
+    await two.api.waitForMedia(oneId, 0, 0, 5000);
+    expect(await two.api.streamEvents()).toEqual([
+      ['stream', oneId],
+      ['ended', oneId],
+    ]);
+  });
+
+  it('a room of three: one relay-only peer, two direct; everyone sees everyone', async () => {
+    const room = e2e.room();
+    const pages = await Promise.all(['a', 'b', 'c'].map((name) => e2e.openPage('media', { name })));
+    const [a, b, c] = pages as [MediaPage, MediaPage, MediaPage];
+    const idA = (await a.api.join(room, { publish: true })).selfId;
+    const idB = (await b.api.join(room, { publish: true })).selfId;
+    const idC = (await c.api.join(room, { publish: true, sdk: RELAY })).selfId;
+    const want = [
+      [a, idB, 'direct'],
+      [b, idA, 'direct'],
+      [a, idC, 'relay'],
+      [b, idC, 'relay'],
+      [c, idA, 'relay'],
+      [c, idB, 'relay'],
+    ] as const;
+    for (const [page, from, route] of want) {
+      await page.api.waitForMedia(from, 1, 1, 15_000);
+      await expect
+        .poll(() => page.api.media(from), { timeout: 10_000 })
+        .toEqual({
+          state: 'available',
+          route,
+        });
+      await expect
+        .poll(async () => (await played(page, from, 500)).videoFrames, { timeout: 10_000 })
+        .toBeGreaterThan(2);
+    }
+  });
+});
