@@ -19,7 +19,7 @@ export const MEDIA_STATES = {
 
 /** The states of relayed media (`RelayMediaControl.media`). */
 export const RELAYED_MEDIA = {
-  connecting: { state: 'connecting' },
+  connecting: MEDIA_STATES.connecting,
   available: { state: 'available', route: 'relay' },
   off: {
     state: 'unavailable',
