@@ -91,7 +91,8 @@ export function captureAudio(track: MediaStreamTrack, onData: (data: AudioData) 
   if (typeof (globalThis as Record<string, unknown>).MediaStreamTrackProcessor === 'function') {
     return fromProcessor<AudioData>(track, onData);
   }
-  const context = new AudioContext();
+  // 48 kHz: the rate Opus encodes at (Firefox's encoder takes no other rate from 44.1 kHz).
+  const context = new AudioContext({ sampleRate: 48_000 });
   let stopped = false;
   let timestamp = 0;
   const url = URL.createObjectURL(new Blob([WORKLET], { type: 'text/javascript' }));
