@@ -161,4 +161,53 @@ describe('audio and video over the relay, in Chromium (WebCodecs)', {
         .toBeGreaterThan(2);
     }
   }, 60_000);
+
+  it('moves mid-call: direct cut → relayed media within seconds → direct again, nothing to re-attach', async () => {
+    const room = e2e.room();
+    const one = await e2e.openPage('media', { name: 'one' });
+    const two = await e2e.openPage('media', { name: 'two' });
+    const sdk = { relayFallbackMs: 1000, directRetryMs: 4000, iceRestartTimeoutMs: 1500 };
+    const a = await one.api.join(room, { publish: true, sdk });
+    const b = await two.api.join(room, { publish: true, sdk });
+    await two.api.waitForMedia(a.selfId, 1, 1, 10_000);
+    await expect
+      .poll(() => two.api.media(a.selfId), { timeout: 10_000 })
+      .toEqual({
+        state: 'available',
+        route: 'direct',
+      });
+    expect(await one.api.closePeerConnections()).toBeGreaterThan(0);
+    const cutAt = Date.now();
+    await expect
+      .poll(() => two.api.media(a.selfId), { timeout: 10_000 })
+      .toEqual({
+        state: 'available',
+        route: 'relay',
+      });
+    // The page shows each stream it is given (a `stream` event), as an app does.
+    await expect
+      .poll(async () => (await played(two, a.selfId, 500)).videoFrames, { timeout: 10_000 })
+      .toBeGreaterThan(2);
+    console.log(`direct cut → relayed video playing: ${Date.now() - cutAt} ms`);
+    // The initiator retries direct every directRetryMs: media goes back to WebRTC.
+    await expect
+      .poll(() => two.api.media(a.selfId), { timeout: 20_000 })
+      .toEqual({
+        state: 'available',
+        route: 'direct',
+      });
+    await expect
+      .poll(async () => (await played(two, a.selfId, 500)).videoFrames, { timeout: 10_000 })
+      .toBeGreaterThan(2);
+    expect(await two.api.remoteMedia(a.selfId)).toMatchObject({ audio: 1, video: 1 });
+    // Each move: the old stream ended, the new one announced.
+    expect(await two.api.streamEvents()).toEqual([
+      ['stream', a.selfId],
+      ['ended', a.selfId],
+      ['stream', a.selfId],
+      ['ended', a.selfId],
+      ['stream', a.selfId],
+    ]);
+    expect(await one.api.media(b.selfId)).toEqual({ state: 'available', route: 'direct' });
+  }, 60_000);
 });

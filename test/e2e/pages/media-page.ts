@@ -11,6 +11,15 @@ const BUNDLE_URL = '/peerlane.js';
 const { joinRoom } = (await import(BUNDLE_URL)) as typeof Peerlane;
 
 let room: Peerlane.Room | undefined;
+/** Every RTCPeerConnection the SDK made here, so a test can cut them. */
+const connections: RTCPeerConnection[] = [];
+class RecordedPeerConnection extends RTCPeerConnection {
+  constructor(config?: RTCConfiguration) {
+    super(config);
+    connections.push(this);
+  }
+}
+const wrtc = { RTCPeerConnection: RecordedPeerConnection, RTCSessionDescription, RTCIceCandidate };
 /** What was played of each peer's streams (see `rendered()`). */
 const played = new Map<string, { videoFrames: number; width: number; audioSamples: number }>();
 const players = new Map<string, { video: HTMLVideoElement; stop: () => void }>();
@@ -110,7 +119,7 @@ const api: MediaPageApi = {
     return { ...media };
   },
   async join(name, options = {}) {
-    const joining = await joinRoom({ url: signalingUrl(), room: name, ...options.sdk });
+    const joining = await joinRoom({ url: signalingUrl(), room: name, wrtc, ...options.sdk });
     room = joining;
     const record = (kind: string, remote: Peerlane.RemotePeer) => {
       events.push([kind, remote.id]);
@@ -180,6 +189,11 @@ const api: MediaPageApi = {
     };
   },
   streamEvents: () => events,
+  closePeerConnections() {
+    const open = connections.filter((pc) => pc.connectionState !== 'closed');
+    for (const pc of open) pc.close();
+    return open.length;
+  },
   rendered: (peerId) => ({
     ...(played.get(peerId) ?? { videoFrames: 0, width: 0, audioSamples: -1 }),
   }),
