@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { RELAY_LANE, RELAY_MORE_PIECES } from '../../signaling/protocol.js';
+import { RawClient } from '../helpers/raw-client.js';
 import { PAGE_CLOSED_RETRY, type TestPage, useE2e } from './harness/index.js';
 import type { MediaPageApi } from './pages/api.js';
 
@@ -210,4 +212,39 @@ describe('audio and video over the relay, in Chromium (WebCodecs)', {
     ]);
     expect(await one.api.media(b.selfId)).toEqual({ state: 'available', route: 'direct' });
   }, 60_000);
+
+  it('drops a malformed or oversized media frame with INVALID_DATA naming the peer; the call goes on', async () => {
+    const { room, one, oneId, twoId } = await relayPair();
+    await one.api.waitForMedia(twoId, 1, 1, 10_000);
+    // A third peer that speaks the wire protocol by hand sends `one` bad media frames.
+    const raw = await RawClient.connect(e2e.signaling.url);
+    e2e.defer(() => raw.close());
+    const { peerId } = await raw.join(room);
+    await new Promise((resolve) => setTimeout(resolve, 500)); // one hears of it
+    const errors = () => one.unexpectedErrors().filter((line) => line.includes('INVALID_DATA'));
+    raw.relay(oneId, Uint8Array.of(RELAY_LANE.MEDIA, 2, 0, 1)); // a video frame of 3 bytes
+    await expect
+      .poll(errors, { timeout: 5000 })
+      .toEqual([
+        expect.stringContaining(
+          `INVALID_DATA: peer ${peerId} sent a bad media frame, dropped: media frame of 3 bytes is too short`,
+        ),
+      ]);
+    await new Promise((resolve) => setTimeout(resolve, 1100)); // errors: one per second per peer
+    // 7 pieces of 60 KiB that never end: more than a media frame may be.
+    const piece = new Uint8Array(1 + 60 * 1024);
+    piece[0] = RELAY_LANE.MEDIA | RELAY_MORE_PIECES;
+    for (let i = 0; i < 6; i += 1) raw.relay(oneId, piece);
+    raw.relay(oneId, Uint8Array.of(RELAY_LANE.MEDIA, 1));
+    await expect.poll(() => errors().length, { timeout: 5000 }).toBe(2);
+    expect(errors()[1]).toMatch(
+      new RegExp(
+        `peer ${peerId} sent a bad media frame, dropped: a media frame of \\d+ bytes \\(limit 327680\\)`,
+      ),
+    );
+    one.allowErrors(/INVALID_DATA/);
+    // The call goes on.
+    expect((await played(one, twoId, 1000)).videoFrames).toBeGreaterThan(3);
+    expect(await one.api.media(twoId)).toEqual({ state: 'available', route: 'relay' });
+  });
 });
