@@ -45,8 +45,10 @@ class FakeDirect implements Direct {
   isNewSession(): boolean {
     return false;
   }
+  /** What the selected candidate pair goes through (a test may move it onto TURN). */
+  kind: 'direct' | 'turn' = 'direct';
   async transportKind() {
-    return 'direct' as const;
+    return this.kind;
   }
   async stats() {
     return undefined;
@@ -338,6 +340,19 @@ describe('Link (fake clock, in-memory lanes)', () => {
     net.relayMessage[0].filter = () => true;
     await vi.advanceTimersByTimeAsync(STALL_MS * 1.5);
     expect(numbers(net.bob)).toEqual([1, 2, 3]);
+  });
+
+  it('follows the path actually used: a selected pair that moves onto TURN makes the transport turn', async () => {
+    const net = new Net();
+    net.connect();
+    await settle();
+    expect(net.alice.link.transport).toBe('direct');
+    const direct = net.alice.directs[0];
+    if (!direct) throw new Error('no direct route');
+    direct.kind = 'turn';
+    direct.hooks.onPathChange();
+    await settle();
+    expect(net.alice.transports).toEqual(['relay', 'direct', 'turn']);
   });
 
   it('makes a fresh direct attempt every directRetryMs, replacing one still under way', async () => {

@@ -54,43 +54,28 @@ describe('mesh of Node peers', () => {
     expect(wrtcB.connections.length).toBe(1);
   });
 
-  it('delivers messages sent at once after joining, in order, on the relay first', async () => {
-    const server = await start();
+  it.each([
+    ['on the relay while the direct connection is made', true],
+    ['queued until the direct connection is up, with no relay on the server', false],
+  ])('delivers messages sent at once after joining, in order: %s', async (_, relay) => {
+    const server = await start({ relay });
     const a = await join(server.url);
     const atA = recordMessages(a);
     const joined = nextEvent(a, 'peer-joined');
     const b = await join(server.url);
     const atB = recordMessages(b);
     const aAtB = b.peer(a.selfId);
+    // With the relay, messages flow at once; without, they wait in the queue.
+    expect(aAtB?.state).toBe(relay ? 'connected' : 'connecting');
     aAtB?.send('early from b');
     aAtB?.send(new Uint8Array([7]));
     const [bAtA] = await joined;
     bAtA.send('early from a');
+    if (!relay) expect(bAtA.bufferedAmount).toBe('early from a'.length);
     await waitUntil(() => atA.length === 2 && atB.length === 1, 'the early messages arrived');
     expect(atA.map((m) => m.data)).toEqual(['early from b', new Uint8Array([7])]);
     expect(atB.map((m) => m.data)).toEqual(['early from a']);
-    // Then the direct connection takes over.
     await waitUntil(() => meshDirect([a, b]), 'a and b are connected directly');
-  });
-
-  it('without a relay, queues messages sent before the connection is up and delivers them in order', async () => {
-    const server = await start({ relay: false });
-    const a = await join(server.url);
-    const atA = recordMessages(a);
-    const joined = nextEvent(a, 'peer-joined');
-    const b = await join(server.url);
-    const atB = recordMessages(b);
-    const aAtB = b.peer(a.selfId);
-    expect(aAtB?.state).toBe('connecting');
-    aAtB?.send('early from b');
-    aAtB?.send(new Uint8Array([7]));
-    const [bAtA] = await joined;
-    expect(bAtA.state).toBe('connecting');
-    bAtA.send('early from a');
-    expect(bAtA.bufferedAmount).toBe('early from a'.length);
-    await waitUntil(() => atA.length === 2 && atB.length === 1, 'the queued messages arrived');
-    expect(atA.map((m) => m.data)).toEqual(['early from b', new Uint8Array([7])]);
-    expect(atB.map((m) => m.data)).toEqual(['early from a']);
   });
 
   it('broadcasts to three peers and keeps each sender’s order', async () => {
