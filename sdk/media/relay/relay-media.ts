@@ -14,7 +14,7 @@ import type { MediaState, PeerStats, RtpCounts } from '../../api.js';
 import { PeerlaneError } from '../../errors.js';
 import type { RelayMediaControl } from '../../link/media-state.js';
 import { RELAYED_MEDIA } from '../../link/media-state.js';
-import type { RelayRoute } from '../../link/relay/relay-route.js';
+import type { MediaEnd, RelayRoute } from '../../link/relay/relay-route.js';
 import type { MediaKind, SendState } from '../peer-media.js';
 import { type MediaStateBits, readMediaFrame, writeKeyRequest, writeState } from './media-wire.js';
 import { mayMediaGo } from './pacing.js';
@@ -59,6 +59,11 @@ export class RelayMedia implements RelayMediaControl {
   #remoteAt = 0;
   #timer: ReturnType<typeof setInterval> | undefined;
   readonly #unwatch: () => void;
+  /** Where the route hands this peer's media frames. */
+  readonly #end: MediaEnd = {
+    frame: (bytes) => this.#onFrame(bytes),
+    invalid: (reason) => this.#invalid(reason),
+  };
   #lastError = Number.NEGATIVE_INFINITY;
   #quietErrors = 0;
   #media: MediaState = RELAYED_MEDIA.connecting;
@@ -73,10 +78,7 @@ export class RelayMedia implements RelayMediaControl {
         requestKey: () => this.#send(writeKeyRequest(), 'control'),
       });
     }
-    route.media = {
-      frame: (bytes) => this.#onFrame(bytes),
-      invalid: (reason) => this.#invalid(reason),
-    };
+    route.media = this.#end;
     this.#unwatch = options.local.watch(() => this.#localChanged());
   }
 
@@ -149,7 +151,8 @@ export class RelayMedia implements RelayMediaControl {
     this.#closed = true;
     clearInterval(this.#timer);
     this.#unwatch();
-    this.options.route.media = undefined;
+    // A link that replaced this one may have taken the route's media already.
+    if (this.options.route.media === this.#end) this.options.route.media = undefined;
     this.#receiver?.close();
   }
 
