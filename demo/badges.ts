@@ -26,7 +26,7 @@ export interface StatusInput {
   stats: PeerStats | undefined;
   /** The demo's own liveness test (presence.ts). */
   presence: Presence;
-  /** Whether audio and video can reach them (`peer.media`: a relay carries none). */
+  /** Whether audio and video can reach them, and by which route (`peer.media`). */
   media: MediaState;
 }
 
@@ -51,15 +51,7 @@ export function statusFor(input: StatusInput): PersonStatus {
     // Chat starts on the relay at once while the direct connection is made: not news.
     if (input.media.state === 'connecting')
       return { kind: 'connecting', text: 'Connecting…', detail: '' };
-    return {
-      kind: 'relay',
-      text: 'Relay',
-      // The relay carries messages and files; audio and video need a WebRTC path.
-      detail:
-        input.media.state === 'unavailable'
-          ? 'Through the server: chat and files only, no video'
-          : '',
-    };
+    return { kind: 'relay', text: 'Relay · via server', detail: relayDetail(input.media) };
   }
   if (state === 'connecting' || !stats || stats.pairType === 'unknown') {
     return { kind: 'connecting', text: 'Connecting…', detail: '' };
@@ -67,6 +59,20 @@ export function statusFor(input: StatusInput): PersonStatus {
   const rtt = stats.rttMs === undefined ? '' : ` · ${Math.round(stats.rttMs)} ms`;
   if (stats.pairType === 'turn') return { kind: 'turn', text: `TURN${rtt}`, detail: '' };
   return { kind: 'direct', text: `Direct${rtt}`, detail: '' };
+}
+
+/** The line on a relayed person's tile: what goes through the server, and why. */
+export function relayDetail(media: MediaState): string {
+  if (media.state !== 'unavailable') {
+    return 'No direct path: video, audio and chat go through the server (a little more delay)';
+  }
+  if (media.reason === 'NO_WEBCODECS') {
+    return 'Through the server: chat and files only — a browser here cannot relay video';
+  }
+  if (media.reason === 'RELAY_MEDIA_OFF') {
+    return 'Through the server: chat and files only — this server relays no video';
+  }
+  return 'Through the server: chat and files only, no video';
 }
 
 /** What one person's tile needs to show a status. */

@@ -9,7 +9,7 @@ import { el } from './dom.js';
 
 /** What the panel shows, one row each (label, value). */
 export function connectionRows(
-  peer: Pick<RemotePeer, 'state' | 'transport'>,
+  peer: Pick<RemotePeer, 'state' | 'transport' | 'media'>,
   status: PersonStatus,
   stats: PeerStats | undefined,
   /** With a room secret: the pair's safety number, to compare out of band. */
@@ -25,10 +25,24 @@ export function connectionRows(
         ? `${(value / 1000).toFixed(1)} Mbit/s`
         : `${value} kbit/s`;
   if (peer.transport === 'relay' || stats?.transport === 'relay') {
+    const relayed = peer.media.state === 'available' && peer.media.route === 'relay';
     rows.push(
       ['Path', 'Relay: through the signaling server (WebSocket)'],
-      ['Works', 'Chat and files; no audio or video'],
+      [
+        'Works',
+        relayed
+          ? 'Chat, files, audio and video (encoded in the browser, relayed by the server)'
+          : 'Chat and files; no audio or video',
+      ],
     );
+    const video = stats?.inbound.video;
+    if (relayed && video) {
+      const size = video.frameWidth ? ` at ${video.frameWidth}×${video.frameHeight}` : '';
+      rows.push([
+        'Video in',
+        `${video.frames ?? 0} frames${size}, ${video.packetsLost ?? 0} dropped`,
+      ]);
+    }
     return rows;
   }
   const path =

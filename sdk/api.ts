@@ -33,23 +33,34 @@ export type TransportMode = 'auto' | 'relay';
 
 /**
  * Whether audio and video can reach a remote peer now, and if not, why:
- * - `connecting`: the connection that carries media is being made or restored;
- * - `available`: it is up: what either side publishes flows (a `stream` event brings the
- *   peer's media once it sends any);
- * - `unavailable`: no route to the peer carries media now; `reason` says why and
+ * - `connecting`: the connection that carries media is being made or restored (or, on the
+ *   relay, the peer has not yet said it can play relayed media);
+ * - `available`: media flows: what either side publishes reaches the other (a `stream`
+ *   event brings the peer's media once it sends any). `route` says how: `direct`, a WebRTC
+ *   connection (possibly through TURN); or `relay`, the signaling server's WebSocket
+ *   relay: each side encodes its tracks with WebCodecs (VP8, Opus) and the other decodes
+ *   them into a normal MediaStream — more delay than WebRTC, and the bitrate follows what
+ *   the relay carries;
+ * - `unavailable`: no route carries media to the peer now; `reason` says why and
  *   `message` says it in words an application may show:
- *   - `NO_DIRECT_PATH`: no WebRTC connection could be made (the peer is reached through the
- *     server's relay, which carries messages and files only); the SDK keeps trying
- *     every `directRetryMs`, and media comes back with the connection;
- *   - `RELAY_ONLY`: the room uses `transport: 'relay'`.
+ *   - `NO_DIRECT_PATH`: no WebRTC connection could be made and no relay carries media
+ *     either; the SDK keeps trying every `directRetryMs`;
+ *   - `NO_WEBCODECS`: the peer is reached through the relay, but this runtime or the
+ *     peer's has no WebCodecs (Node, older browsers) to carry media there;
+ *   - `RELAY_MEDIA_OFF`: the peer is reached through the relay, and the server's operator
+ *     switched relayed media off (`relayMedia: false`).
  */
 export type MediaState =
-  | { readonly state: 'connecting' | 'available' }
+  | { readonly state: 'connecting' }
+  | { readonly state: 'available'; readonly route: 'direct' | 'relay' }
   | {
       readonly state: 'unavailable';
-      readonly reason: 'NO_DIRECT_PATH' | 'RELAY_ONLY';
+      readonly reason: MediaUnavailableReason;
       readonly message: string;
     };
+
+/** Why media cannot reach a peer now (see {@link MediaState}). */
+export type MediaUnavailableReason = 'NO_DIRECT_PATH' | 'NO_WEBCODECS' | 'RELAY_MEDIA_OFF';
 
 /** What an application sends and receives: a string stays a string, bytes arrive as bytes. */
 export type MessageData = string | Uint8Array;

@@ -314,6 +314,13 @@ export const SETTINGS: readonly Setting[] = [
     help: 'carry peer data over the WebSocket relay when direct fails (default true)',
   },
   {
+    flag: 'relay-media',
+    env: 'PEERLANE_RELAY_MEDIA',
+    key: 'relayMedia',
+    parse: boolean,
+    help: 'let the relay carry audio and video too, not only messages and files (default true)',
+  },
+  {
     flag: 'relay-window',
     env: 'PEERLANE_RELAY_WINDOW',
     key: 'relayWindow',

@@ -2,6 +2,7 @@ import type { FrameRejection } from './frames.js';
 import type { LocalPeer, LocalPeers } from './local-peers.js';
 import type { ResolvedOptions } from './options.js';
 import {
+  isMediaTag,
   type LeaveReason,
   type PeerId,
   RELAY_HEADER_BYTES,
@@ -10,7 +11,7 @@ import {
   type ServerFrame,
   type SignalFrame,
 } from './protocol.js';
-import { Relay, type RelaySettings } from './relay.js';
+import { Relay, type RelayKind, type RelaySettings } from './relay.js';
 import {
   type MemberRecord,
   peerInfo,
@@ -27,6 +28,7 @@ type DeliveryOptions = Pick<
   | 'maxPendingSignals'
   | 'maxPendingBytes'
   | 'relay'
+  | 'relayMedia'
   | 'relayWindow'
   | 'relayRoomRateLimit'
   | 'relayNodeRateLimit'
@@ -60,8 +62,8 @@ export class Delivery implements StoreListener {
     private readonly options: DeliveryOptions,
     private readonly store: RoomStore,
     private readonly local: LocalPeers,
-    /** Called with the payload bytes of every relayed frame. */
-    onRelayed: (bytes: number) => void = () => {},
+    /** Called with the payload bytes of every relayed frame, and what they carry. */
+    onRelayed: (bytes: number, kind: RelayKind) => void = () => {},
   ) {
     local.whenForgotten((peer) => this.#release(peer));
     const nodeRate = options.relayNodeRateLimit;
@@ -70,6 +72,7 @@ export class Delivery implements StoreListener {
     const settings = {
       window: options.relayWindow,
       maxChunk: options.maxPayload - RELAY_HEADER_BYTES,
+      media: options.relayMedia,
     };
     const relay = new Relay(settings, {
       member: (room, id) => local.views.get(room)?.members.get(id),
@@ -128,6 +131,12 @@ export class Delivery implements StoreListener {
    */
   relay(peer: LocalPeer, frame: Buffer): FrameRejection | number {
     if (!this.#relay || peer.record.perms?.relay === false) return RELAY_DISABLED;
+    if (peer.record.perms?.publish === false && isMediaTag(frame[RELAY_HEADER_BYTES])) {
+      return {
+        code: 'FORBIDDEN',
+        message: 'your room token does not allow publishing audio or video',
+      };
+    }
     const interNode = this.#relay.fromClient(peer.record, frame);
     if (typeof interNode !== 'number') return interNode;
     const view = this.local.views.get(peer.record.room);

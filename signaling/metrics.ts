@@ -23,8 +23,8 @@ export class Metrics {
   readonly #errors: Counter<'code'>;
   readonly #joins: Counter<'result'>;
   readonly #joinSeconds: Histogram;
-  /** Bytes carried by the WebSocket relay. */
-  readonly relayBytes: Counter;
+  /** Bytes carried by the WebSocket relay, by `kind`: `media` (audio/video) or `data`. */
+  readonly relayBytes: Counter<'kind'>;
 
   constructor(nodeId: string, sources: MetricSources) {
     const registers = [this.registry];
@@ -104,7 +104,8 @@ export class Metrics {
     });
     this.relayBytes = new Counter({
       name: 'peerlane_relay_bytes_total',
-      help: 'Bytes of peer data carried by the WebSocket relay',
+      help: 'Bytes of peer data carried by the WebSocket relay, by kind: media (audio/video) or data (messages, files)',
+      labelNames: ['kind'],
       registers,
     });
   }

@@ -78,6 +78,11 @@ export interface SignalingServerOptions {
   turn?: TurnOptions;
   /** Carry peer data over the WebSocket relay for peers that cannot connect directly. @default true */
   relay?: boolean;
+  /**
+   * Let the relay carry audio and video too (WebCodecs frames from the SDK), not only
+   * messages and files. Peers learn it from their welcome (`relay.media`). @default true
+   */
+  relayMedia?: boolean;
   /** Relay bytes a sender may have in flight to one receiver (the credit window). @default 524288 */
   relayWindow?: number;
   /** Relay bytes per second one connection may send; beyond it the server stops reading it a while. @default 8388608 */
@@ -174,6 +179,7 @@ export const DEFAULT_OPTIONS: Omit<ResolvedOptions, Unset> = {
   nodeTtlMs: 10_000,
   redisPrefix: 'peerlane:',
   relay: true,
+  relayMedia: true,
   relayWindow: 512 * 1024,
   relayRateLimit: 8 * 1024 * 1024,
   relayRoomRateLimit: 32 * 1024 * 1024,

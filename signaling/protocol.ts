@@ -46,6 +46,8 @@ export const ERROR_CODES = {
   UNAVAILABLE: 'The server cannot reach its shared state (Redis) right now; try again shortly.',
   RELAY_DISABLED: 'The relay is off on this server, or your room token does not allow it.',
   RELAY_NO_CREDIT: 'A relay frame exceeded the credit its receiver granted; it was dropped.',
+  RELAY_MEDIA_DISABLED:
+    'This server relays messages and files only (`relayMedia: false`); an audio/video relay frame was dropped.',
   INTERNAL_ERROR: 'The server failed to handle the frame; this is a server bug.',
 } as const;
 
@@ -347,6 +349,11 @@ export const WelcomeFrame = z.object({
       window: z.int().check(z.positive()),
       /** Largest payload of one relay frame, in bytes. */
       maxChunk: z.int().check(z.positive()),
+      /**
+       * Whether the relay carries audio and video (frames on the {@link RELAY_LANE}`.MEDIA`
+       * lane); false when the operator switched it off (`relayMedia: false`).
+       */
+      media: z.boolean(),
     }),
   ),
   ref: Ref,
@@ -411,3 +418,20 @@ export type ErrorFrame = z.infer<typeof ErrorFrame>;
 export const RELAY_HEADER_BYTES = 23;
 /** The kind byte of a relay data frame. */
 export const RELAY_DATA = 0x01;
+
+/**
+ * The first payload byte of every relay frame is the SDK's lane tag: bits 0–6 the lane,
+ * bit 7 ({@link RELAY_MORE_PIECES}) "the lane's frame continues in the next relay frame".
+ * The server reads it only to count bytes by kind and to gate media (`relayMedia`,
+ * `perms.publish`); the rest of the payload stays opaque to it.
+ */
+export const RELAY_LANE = { MESSAGE: 1, BULK: 2, MEDIA: 3 } as const;
+/** One of the {@link RELAY_LANE} tags. */
+export type RelayLaneTag = (typeof RELAY_LANE)[keyof typeof RELAY_LANE];
+/** Bit 7 of a lane tag: the frame continues in the next piece. */
+export const RELAY_MORE_PIECES = 0x80;
+
+/** Whether a relay payload whose first byte is `tag` carries audio or video. */
+export function isMediaTag(tag: number | undefined): boolean {
+  return tag !== undefined && (tag & ~RELAY_MORE_PIECES) === RELAY_LANE.MEDIA;
+}

@@ -1,6 +1,7 @@
 import type { FrameRejection } from './frames.js';
 import { innerMap } from './nested-map.js';
 import {
+  isMediaTag,
   PEER_ID_PATTERN,
   type PeerId,
   RELAY_DATA,
@@ -15,7 +16,12 @@ export interface RelaySettings {
   window: number;
   /** Largest payload of one relay frame. */
   maxChunk: number;
+  /** Whether media frames (the SDK's media lane) are relayed too. */
+  media: boolean;
 }
+
+/** What a relayed payload carries, for the metrics: audio/video, or messages and files. */
+export type RelayKind = 'media' | 'data';
 
 /** What the relay needs from delivery: the routing table and delivery. */
 export interface RelayHost {
@@ -33,8 +39,8 @@ export interface RelayHost {
    * pause for the link between the nodes to stay within its rate (0: none).
    */
   sendRelay(node: string, to: PeerId, frame: Buffer): number;
-  /** Counts relayed payload bytes. */
-  counted(bytes: number): void;
+  /** Counts relayed payload bytes of one kind. */
+  counted(bytes: number, kind: RelayKind): void;
   /** The room of a peer on this node. */
   roomOf(id: PeerId): string | undefined;
 }
@@ -75,6 +81,12 @@ export class Relay {
       return {
         code: 'FRAME_TOO_LARGE',
         message: `relay payload is ${payload} bytes; the limit is ${this.settings.maxChunk}`,
+      };
+    }
+    if (isMediaTag(frame[RELAY_HEADER_BYTES]) && !this.settings.media) {
+      return {
+        code: 'RELAY_MEDIA_DISABLED',
+        message: 'this server relays messages and files only; the audio/video frame was dropped',
       };
     }
     const to = frame.toString('latin1', 1, RELAY_HEADER_BYTES);
@@ -118,7 +130,7 @@ export class Relay {
       return { code: 'PEER_NOT_FOUND', message: `peer ${to} is not reachable` };
     }
     granted.set(from, left - payload);
-    this.host.counted(payload);
+    this.host.counted(payload, isMediaTag(frame[RELAY_HEADER_BYTES]) ? 'media' : 'data');
     return undefined;
   }
 

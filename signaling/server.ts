@@ -82,7 +82,9 @@ export async function createSignalingServer(
       })
     : createMemoryStore(config.nodeId);
   const local = new LocalPeers(store);
-  const delivery = new Delivery(config, store, local, (bytes) => metrics.relayBytes.inc(bytes));
+  const delivery = new Delivery(config, store, local, (bytes, kind) =>
+    metrics.relayBytes.labels(kind).inc(bytes),
+  );
   const membership = new Membership(config, store, local, delivery);
   const log = (options.logger ?? silentLogger).child({ node: store.nodeId });
   const metrics = new Metrics(store.nodeId, {

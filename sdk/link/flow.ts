@@ -18,7 +18,20 @@ export const WATER_MARKS = {
   laneLow: 512 * 1024,
   /** Relay frames wait while the signaling socket buffers more than this. */
   socket: 1024 * 1024,
+  /** Relay media: a video frame is dropped while the socket buffers more than this. */
+  videoSocket: 128 * 1024,
+  /** Relay media: an audio frame is dropped while the socket buffers more than this. */
+  audioSocket: 512 * 1024,
+  /** While relay media flows, file pieces wait while the socket buffers more than this. */
+  bulkWithMedia: 64 * 1024,
 } as const;
+
+/**
+ * Relay credit kept back, as a fraction of the window: a video frame goes only if this
+ * much credit is left after it (for audio and messages), and while media flows file
+ * pieces go only if twice this much is left (so media finds credit when it comes).
+ */
+export const MEDIA_CREDIT_RESERVE = 1 / 8;
 
 /** How often to look at a buffer where no event says it drained (wrtc, WebSockets). */
 export const DRAIN_POLL_MS = 5;

@@ -29,6 +29,7 @@ import type {
   ConnectionState,
   MediaState,
   MessageData,
+  PeerStats,
   TransportKind,
   TransportMode,
 } from '../api.js';
@@ -37,7 +38,7 @@ import { type DirectRoute, type DirectRouteOptions, KEEPALIVE_MS } from './direc
 import { encodePing } from './framing.js';
 import { Handover, type RouteName } from './handover.js';
 import { type Lane, NoLane, type Route } from './lane.js';
-import { mediaState } from './media-state.js';
+import { mediaState, type RelayMediaControl } from './media-state.js';
 import { StallWatch } from './stall-watch.js';
 
 /** What a link needs of a direct route (a fake in unit tests). */
@@ -74,6 +75,11 @@ export interface LinkOptions {
   stallMs: number;
   /** The relay route to the peer, or undefined when the server does not relay for us. */
   relay: Route | undefined;
+  /**
+   * Makes the relayed media of this link (with a relay route); `onChange`: its `media`
+   * may have changed. Without it, media never takes the relay.
+   */
+  relayMedia?: (onChange: () => void) => RelayMediaControl;
   /** Makes a direct route (a new RTCPeerConnection) reporting to `hooks`. */
   createDirect(hooks: DirectHooks): Direct;
   onMessage(data: MessageData, broadcast: boolean): void;
@@ -91,6 +97,7 @@ const NO_LANE = new NoLane();
 export class Link {
   readonly #stream: Handover;
   readonly #relay: Route | undefined;
+  readonly #relayMedia: RelayMediaControl | undefined;
   readonly #stall: StallWatch;
   #direct: Direct | undefined;
   #sending: RouteName | undefined;
@@ -125,9 +132,10 @@ export class Link {
       onStall: () => this.#onStall(),
     });
     this.#relay = options.relay;
+    this.#relayMedia = options.relay ? options.relayMedia?.(() => this.#updateMedia()) : undefined;
     this.#relay?.message.on('frame', this.#onRelayFrame).on('drain', this.#onRelayDrain);
     this.#early = options.mode !== 'relay';
-    this.#media = mediaState(options.mode, undefined, this.#early);
+    this.#media = mediaState(options.mode, undefined, this.#early, undefined);
     if (options.mode === 'relay') {
       this.#bulk = this.#relay?.bulk;
       // In a task of its own: the room hands the bulk lane to transfers made after this, and
@@ -161,6 +169,11 @@ export class Link {
   /** Whether audio and video can reach the peer now (see `MediaState`). */
   get media(): MediaState {
     return this.#media;
+  }
+
+  /** Relayed audio and video so far, as `getStats()` counts them on the relay. */
+  relayMediaStats(): Pick<PeerStats, 'inbound' | 'outbound'> {
+    return this.#relayMedia?.stats() ?? { inbound: {}, outbound: {} };
   }
 
   /** The direct route now, if there is one (for media and statistics). */
@@ -226,6 +239,7 @@ export class Link {
     clearInterval(this.#keepalive);
     this.#stall.stop();
     this.#relay?.message.off('frame', this.#onRelayFrame).off('drain', this.#onRelayDrain);
+    this.#relayMedia?.close();
     this.#stream.clear();
     this.#direct?.close();
   }
@@ -412,8 +426,28 @@ export class Link {
     this.#updateMedia();
   }
 
+  /**
+   * Media takes the relay while messages do and no direct route carries it: with
+   * `transport: 'relay'`, once the first direct route was given up on, or while a broken
+   * one is restored. Not in the first `relayFallbackMs`: a direct route usually opens
+   * within them, and the stream would flip from relay to direct at once.
+   */
+  #relayMediaWanted(): boolean {
+    if (!this.#relayMedia || this.#closed || this.#sending !== 'relay') return false;
+    if (this.#direct?.state === 'connected') return false;
+    return this.options.mode === 'relay' || !this.#early;
+  }
+
   #updateMedia(): void {
-    const media = mediaState(this.options.mode, this.#direct?.state, this.#early);
+    if (this.#closed) return;
+    const relayed = this.#relayMediaWanted();
+    this.#relayMedia?.setActive(relayed);
+    const media = mediaState(
+      this.options.mode,
+      this.#direct?.state,
+      this.#early,
+      relayed ? this.#relayMedia?.media : undefined,
+    );
     if (media === this.#media) return;
     this.#media = media;
     this.options.onMedia(media);

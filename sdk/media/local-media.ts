@@ -175,7 +175,7 @@ export class LocalMedia extends Emitter<LocalMediaEvents> {
    * @internal The room calls it for each direct route (each RTCPeerConnection).
    */
   attach(connection: RtcConnection, callbacks: PeerMediaCallbacks): PeerMedia {
-    const media = new PeerMedia({ connection, local: () => this.#sendState(), ...callbacks });
+    const media = new PeerMedia({ connection, local: () => this.sendState(), ...callbacks });
     this.#peers.add(media);
     connection.on('closed', () => this.#peers.delete(media));
     return media;
@@ -198,7 +198,11 @@ export class LocalMedia extends Emitter<LocalMediaEvents> {
     this.#peers.clear();
   }
 
-  #sendState(): Record<MediaKind, SendState> {
+  /**
+   * What this peer sends now, per kind (the relay's media reads it too).
+   * @internal
+   */
+  sendState(): Record<MediaKind, SendState> {
     return {
       audio: { published: this.#audio !== null, track: this.#audio, active: this.#audioEnabled },
       video: {

@@ -15,6 +15,7 @@ import type { Route } from '../link/lane.js';
 import { type DirectHooks, Link } from '../link/link.js';
 import type { Relay } from '../link/relay/relay.js';
 import type { LocalMedia } from '../media/local-media.js';
+import { RelayMedia } from '../media/relay/relay-media.js';
 import type { RoomSettings } from '../options.js';
 import type { PeerHandle } from './remote-peer.js';
 
@@ -24,8 +25,6 @@ export interface LinkEvents {
   state(peer: PeerHandle, state: ConnectionState): void;
   transport(peer: PeerHandle, transport: TransportKind): void;
   media(peer: PeerHandle, media: MediaState): void;
-  stream(peer: PeerHandle, stream: MediaStream): void;
-  streamEnded(peer: PeerHandle, stream: MediaStream): void;
   error(error: PeerlaneError): void;
 }
 
@@ -90,6 +89,8 @@ export class LinkFactory {
   create(peer: PeerHandle): Link {
     const { settings, events } = this.options;
     const initiator = this.options.selfId() < peer.id;
+    const route = this.options.relay.route(peer.id);
+    const media = this.options.media;
     return new Link({
       remoteId: peer.id,
       initiator,
@@ -99,6 +100,29 @@ export class LinkFactory {
       directRetryMs: settings.directRetryMs,
       stallMs: settings.stallMs,
       relay: this.#relayRoute(peer),
+      // Relayed media is not sealed yet: with e2ee, audio and video need a WebRTC path.
+      ...(this.options.keys
+        ? {}
+        : {
+            relayMedia: (onChange: () => void) => {
+              if (!route) throw new Error('relayed media needs a relay route');
+              return new RelayMedia({
+                peerId: peer.id,
+                route,
+                local: {
+                  sendState: () => media.sendState(),
+                  watch: (listener) => {
+                    media.on('change', listener);
+                    return () => media.off('change', listener);
+                  },
+                },
+                onStream: (stream) => peer.streams.relay(stream),
+                onStreamEnded: (stream) => peer.streams.relayEnded(stream),
+                onError: (error) => events.error(error),
+                onChange,
+              });
+            },
+          }),
       createDirect: (hooks) => this.#direct(peer, initiator, hooks),
       onMessage: (data, broadcast) => events.message(peer, data, broadcast),
       onState: (state) => events.state(peer, state),
@@ -111,7 +135,7 @@ export class LinkFactory {
 
   /** A direct route to `peer`: a new RTCPeerConnection, with this room's media on it. */
   #direct(peer: PeerHandle, initiator: boolean, hooks: DirectHooks): DirectRoute {
-    const { settings, events, signaling } = this.options;
+    const { settings, signaling } = this.options;
     const connection = new RtcConnection({
       initiator,
       iceServers: this.options.iceServers(),
@@ -119,8 +143,8 @@ export class LinkFactory {
       wrtc: settings.wrtc ?? resolveWebRtc(undefined),
     });
     const media = this.options.media.attach(connection, {
-      onStream: (stream) => events.stream(peer, stream),
-      onStreamEnded: (stream) => events.streamEnded(peer, stream),
+      onStream: (stream) => peer.streams.direct(stream),
+      onStreamEnded: (stream) => peer.streams.directEnded(stream),
     });
     return new DirectRoute({
       connection,

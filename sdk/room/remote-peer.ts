@@ -14,6 +14,7 @@ import { PeerlaneError } from '../errors.js';
 import { relayStats } from '../link/direct/stats.js';
 import type { Link } from '../link/link.js';
 import { toBytes } from '../link/message-stream.js';
+import { StreamSwitch } from '../media/stream-switch.js';
 import { isNode } from '../runtime.js';
 import type { IncomingTransfer } from '../transfer/file-receiver.js';
 import { sourceKind } from '../transfer/file-source.js';
@@ -86,6 +87,8 @@ export class PeerHandle implements RemotePeer {
   link: Link;
   /** File transfers with this peer; they outlive links (the room attaches each new one). */
   readonly files: PeerTransfers;
+  /** The peer's media as the application sees it: from the direct route, or relayed. */
+  readonly streams = new StreamSwitch();
   /** What the peer's room token lets it do (servers that check tokens); undefined otherwise. */
   perms: PeerPerms | undefined = undefined;
   /** Who the peer's room token says it is (servers that check tokens); undefined otherwise. */
@@ -127,7 +130,7 @@ export class PeerHandle implements RemotePeer {
   }
 
   get stream(): MediaStream | undefined {
-    return this.#ended ? undefined : this.link.direct?.media?.stream;
+    return this.#ended ? undefined : this.streams.current;
   }
 
   get media(): MediaState {
@@ -139,7 +142,9 @@ export class PeerHandle implements RemotePeer {
   }
 
   async getStats(): Promise<PeerStats> {
-    if (!this.#ended && this.transport === 'relay') return relayStats();
+    if (!this.#ended && this.transport === 'relay') {
+      return { ...relayStats(), ...this.link.relayMediaStats() };
+    }
     const stats = this.#ended ? undefined : await this.link.direct?.stats();
     if (stats) return stats;
     if (this.#ended) {

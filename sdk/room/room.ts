@@ -256,6 +256,9 @@ export class Room extends Emitter<RoomEvents> {
         onError: (error) => this.emit('error', error),
       },
     );
+    peer.streams
+      .on('stream', (stream) => this.emit('stream', stream, peer))
+      .on('ended', (stream) => this.emit('stream-ended', stream, peer));
     peer.identity = info.identity;
     peer.perms = info.perms;
     this.#peers.set(peer.id, peer);
@@ -329,8 +332,6 @@ export class Room extends Emitter<RoomEvents> {
       media: (peer, media) => {
         if (current(peer)) this.emit('media-change', peer, media);
       },
-      stream: (peer, stream) => this.emit('stream', stream, peer),
-      streamEnded: (peer, stream) => this.emit('stream-ended', stream, peer),
       error: (error) => this.emit('error', error),
     };
   }

@@ -28,12 +28,12 @@ const base: StatusInput = {
   state: 'connected',
   stats: stats({}),
   presence: 'live',
-  media: { state: 'available' },
+  media: { state: 'available', route: 'direct' },
 };
 const noDirectPath = {
   state: 'unavailable',
   reason: 'NO_DIRECT_PATH',
-  message: 'no direct connection could be made; the relay carries messages and files only',
+  message: 'no direct connection could be made, and no relay carries audio and video',
 } as const;
 const status = (change: Partial<StatusInput>) => statusFor({ ...base, ...change });
 
@@ -52,14 +52,25 @@ describe('a person’s connection status', () => {
     expect(status({ stats: stats({ rttMs: undefined }) }).text).toBe('Direct');
   });
 
-  it('explains the relay on the tile itself: chat and files only, no video', () => {
+  it('explains the relay on the tile itself: "Relay · via server", with what goes through it', () => {
+    expect(status({ stats: relayStats(), media: { state: 'available', route: 'relay' } })).toEqual({
+      kind: 'relay',
+      text: 'Relay · via server',
+      detail: 'No direct path: video, audio and chat go through the server (a little more delay)',
+    });
     expect(status({ stats: relayStats(), media: noDirectPath })).toEqual({
       kind: 'relay',
-      text: 'Relay',
+      text: 'Relay · via server',
       detail: 'Through the server: chat and files only, no video',
     });
-    // Media can flow (the relay carries messages only for a moment): no warning.
-    expect(status({ stats: relayStats() }).detail).toBe('');
+    const without = (reason: 'NO_WEBCODECS' | 'RELAY_MEDIA_OFF') =>
+      status({ stats: relayStats(), media: { state: 'unavailable', reason, message: '' } }).detail;
+    expect(without('NO_WEBCODECS')).toBe(
+      'Through the server: chat and files only — a browser here cannot relay video',
+    );
+    expect(without('RELAY_MEDIA_OFF')).toBe(
+      'Through the server: chat and files only — this server relays no video',
+    );
     // The first seconds: chat already on the relay while the direct connection is made.
     expect(status({ stats: relayStats(), media: { state: 'connecting' } })).toMatchObject({
       kind: 'connecting',

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { chatLines, expectTiles, joinCall, screenshot, sendChat, tile } from './demo-kit.js';
+import {
+  chatLines,
+  expectTiles,
+  expectVideoPlaying,
+  joinCall,
+  screenshot,
+  sendChat,
+  tile,
+} from './demo-kit.js';
 import { launchFreezableChromium } from './harness/freezable-chromium.js';
 import {
   CONTEXT_OPTIONS,
@@ -26,7 +34,7 @@ describe('the demo page says what state each connection is in', {
 }, () => {
   const e2e = useE2e({ demo: true });
 
-  it('relay only (the lobby toggle): both see "Relay" and what works on it; the panel says how', async () => {
+  it('relay only (the lobby toggle): both see "Relay · via server", each other\'s video, and the panel says how', async () => {
     const room = e2e.room();
     const alice = await e2e.openDemo(room, { name: 'alice' });
     const bob = await e2e.openDemo(room, { name: 'bob' });
@@ -35,35 +43,43 @@ describe('the demo page says what state each connection is in', {
     const a = await joinCall(alice, 'Alice');
     const b = await joinCall(bob, 'Bob');
     const relayed = {
-      badge: 'Relay',
+      badge: 'Relay · via server',
       kind: 'relay',
-      detail: 'Through the server: chat and files only, no video',
+      detail: 'No direct path: video, audio and chat go through the server (a little more delay)',
     };
     // Alice goes to the relay at once; Bob, whose direct offer gets no answer, after
     // relayFallbackMs (5 s).
     await expect.poll(() => statusOf(alice, b), { timeout: 15_000 }).toEqual(relayed);
     await expect.poll(() => statusOf(bob, a), { timeout: 15_000 }).toEqual(relayed);
+    // Each sees the other's video, relayed (WebCodecs through the server).
+    await expectVideoPlaying(alice, b);
+    await expectVideoPlaying(bob, a);
     await sendChat(alice, 'through the server');
     await expect
       .poll(() => chatLines(bob), { timeout: 5000 })
       .toEqual(['Alice: through the server']);
 
     // The badge is a button: the connection panel, from the keyboard.
-    const badge = bob.page.getByRole('button', { name: 'Connection to Alice: Relay. Details' });
+    const badge = bob.page.getByRole('button', {
+      name: 'Connection to Alice: Relay · via server. Details',
+    });
     await badge.focus();
     await bob.page.keyboard.press('Enter');
     const panel = bob.page.getByRole('dialog', { name: 'Connection to Alice' });
     await panel.waitFor();
-    expect(await panel.locator('dd').allTextContents()).toEqual([
-      'Through the server: chat and files only, no video',
-      'Relay: through the signaling server (WebSocket)',
-      'Chat and files; no audio or video',
-    ]);
+    await expect
+      .poll(() => panel.locator('dd').allTextContents(), { timeout: 5000 })
+      .toEqual([
+        'No direct path: video, audio and chat go through the server (a little more delay)',
+        'Relay: through the signaling server (WebSocket)',
+        'Chat, files, audio and video (encoded in the browser, relayed by the server)',
+        expect.stringMatching(/^\d+ frames at \d+×\d+, \d+ dropped$/),
+      ]);
     await screenshot(bob, 'demo-relay-panel.png');
     await bob.page.keyboard.press('Escape');
     await panel.waitFor({ state: 'hidden' });
     expect(await badge.evaluate((button) => button === document.activeElement)).toBe(true);
-  });
+  }, 60_000);
 
   it('shows a direct connection’s path, candidates, RTT, bitrates, packet loss and the safety number in the panel', async () => {
     // A link with a room secret in its fragment: the call is end-to-end encrypted.

@@ -212,7 +212,7 @@ describe('Link (fake clock, in-memory lanes)', () => {
     expect(net.bob.link.transport).toBe('direct');
     expect(net.alice.link.bulk).toBe(net.alice.directs[0]?.bulk);
     expect(net.bob.link.bulk).toBe(net.bob.directs[0]?.bulk);
-    expect(net.alice.media).toEqual([{ state: 'available' }]);
+    expect(net.alice.media).toEqual([{ state: 'available', route: 'direct' }]);
     // Nothing more on the relay once direct is open.
     const onRelay = net.relayMessage[0].sent.length;
     sendNumbers(net.alice, sent, 10);
@@ -230,7 +230,7 @@ describe('Link (fake clock, in-memory lanes)', () => {
     expect(net.alice.link.media).toEqual({
       state: 'unavailable',
       reason: 'NO_DIRECT_PATH',
-      message: 'no direct connection could be made; the relay carries messages and files only',
+      message: 'no direct connection could be made, and no relay carries audio and video',
     });
     expect(net.alice.link.state).toBe('connected');
   });
@@ -455,5 +455,87 @@ describe('Link (fake clock, in-memory lanes)', () => {
     expect(net.alice.directs).toHaveLength(0);
     expect(net.alice.link.transport).toBe('relay');
     expect(numbers(net.bob)).toEqual([1, 2, 3]);
+  });
+});
+
+/** Relayed media as the link drives it: records each on/off, reports what the test sets. */
+class FakeRelayMedia {
+  active: boolean[] = [];
+  media: MediaState = { state: 'connecting' };
+  closed = false;
+  onChange: () => void = () => {};
+  setActive(active: boolean): void {
+    if (this.active.at(-1) !== active) this.active.push(active);
+  }
+  stats() {
+    return { inbound: {}, outbound: {} };
+  }
+  close(): void {
+    this.closed = true;
+  }
+}
+
+describe('Link: relayed media', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  function net(mode: 'auto' | 'relay' = 'auto') {
+    const made: FakeRelayMedia[] = [];
+    const result = new Net({
+      mode,
+      relayMedia: (onChange) => {
+        const media = new FakeRelayMedia();
+        media.onChange = onChange;
+        made.push(media);
+        return media;
+      },
+    });
+    return { net: result, alice: made[0] as FakeRelayMedia, bob: made[1] as FakeRelayMedia };
+  }
+
+  it('is off while the first direct route is expected, on once it is given up on', async () => {
+    const { net: n, alice } = net();
+    await settle();
+    expect(alice.active.filter(Boolean)).toEqual([]);
+    expect(n.alice.link.media).toEqual({ state: 'connecting' });
+    await vi.advanceTimersByTimeAsync(FALLBACK_MS);
+    expect(alice.active.at(-1)).toBe(true);
+    // The link reports what relayed media says, and follows its changes.
+    expect(n.alice.link.media).toEqual({ state: 'connecting' });
+    alice.media = { state: 'available', route: 'relay' };
+    alice.onChange();
+    expect(n.alice.link.media).toEqual({ state: 'available', route: 'relay' });
+    expect(n.alice.media.at(-1)).toEqual({ state: 'available', route: 'relay' });
+  });
+
+  it('is off once a direct route opens, and on again while a broken one is restored', async () => {
+    const { net: n, alice } = net();
+    await vi.advanceTimersByTimeAsync(FALLBACK_MS);
+    alice.media = { state: 'available', route: 'relay' };
+    n.connect();
+    await settle();
+    expect(alice.active).toEqual([false, true, false]);
+    expect(n.alice.link.media).toEqual({ state: 'available', route: 'direct' });
+    n.cut('reconnecting');
+    await settle();
+    expect(alice.active.at(-1)).toBe(true);
+    expect(n.alice.link.media).toEqual({ state: 'available', route: 'relay' });
+    n.restore();
+    await settle();
+    expect(alice.active.at(-1)).toBe(false);
+    expect(n.alice.link.media).toEqual({ state: 'available', route: 'direct' });
+  });
+
+  it("is on from the start with transport 'relay', and closes with the link", async () => {
+    const { net: n, alice, bob } = net('relay');
+    await settle();
+    expect(alice.active).toEqual([true]);
+    expect(bob.active).toEqual([true]);
+    n.alice.link.close();
+    expect(alice.closed).toBe(true);
   });
 });

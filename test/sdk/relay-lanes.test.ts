@@ -27,7 +27,7 @@ describe('RelayLane', () => {
     let pollsAsked = 0;
     const peer = new RelayRoute(
       'b'.repeat(22),
-      { window: 64 * 1024 * KiB, maxChunk: 64 * KiB - RELAY_HEADER_BYTES },
+      { window: 64 * 1024 * KiB, maxChunk: 64 * KiB - RELAY_HEADER_BYTES, media: true },
       client as unknown as SignalingClient,
       () => {
         pollsAsked += 1;

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RELAY_HEADER_BYTES } from '../../signaling/protocol.js';
+import { RELAY_HEADER_BYTES, RELAY_LANE, RELAY_MORE_PIECES } from '../../signaling/protocol.js';
 import { createRoomToken } from '../../signaling/tokens.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { type ServerProcess, startServerProcess } from '../helpers/server-process.js';
@@ -22,7 +22,11 @@ describe('createSignalingServer', () => {
   describe('relay', () => {
     it('carries binary frames between peers of a room, stamped with the sender', async () => {
       const { a, b, wa, wb } = await pair();
-      expect(wa.relay).toEqual({ window: 512 * KiB, maxChunk: 64 * KiB - RELAY_HEADER_BYTES });
+      expect(wa.relay).toEqual({
+        window: 512 * KiB,
+        maxChunk: 64 * KiB - RELAY_HEADER_BYTES,
+        media: true,
+      });
       const payloads = [
         randomBytes(1),
         randomBytes(1000),
@@ -123,6 +127,54 @@ describe('createSignalingServer', () => {
       expect(await c.next('error')).toMatchObject({ code: 'RELAY_DISABLED' });
       c.send({ type: 'relay-credit', to: wd.peerId, bytes: 1 });
       expect(await c.next('error')).toMatchObject({ code: 'RELAY_DISABLED' });
+    });
+
+    it('carries media frames and counts relay bytes by kind (media, data)', async () => {
+      const { server, a, b, wb } = await pair();
+      const media = Buffer.concat([Buffer.from([RELAY_LANE.MEDIA]), randomBytes(999)]);
+      const more = Buffer.concat([
+        Buffer.from([RELAY_LANE.MEDIA | RELAY_MORE_PIECES]),
+        randomBytes(99),
+      ]);
+      const data = Buffer.concat([Buffer.from([RELAY_LANE.MESSAGE]), randomBytes(49)]);
+      a.relay(wb.peerId, media);
+      a.relay(wb.peerId, more);
+      a.relay(wb.peerId, data);
+      expect(await b.relayed(3)).toHaveLength(3);
+      const text = await server.metrics();
+      expect(text).toMatch(/peerlane_relay_bytes_total\{kind="media",node="[^"]+"\} 1100/);
+      expect(text).toMatch(/peerlane_relay_bytes_total\{kind="data",node="[^"]+"\} 50/);
+    });
+
+    it('relays no media with relayMedia: false (peers are told in the welcome), nor from tokens without publish', async () => {
+      const { a, b, wa, wb } = await pair({ relayMedia: false });
+      expect(wa.relay).toMatchObject({ media: false });
+      a.relay(wb.peerId, Buffer.from([RELAY_LANE.MEDIA, 1, 2, 3]));
+      expect(await a.next('error')).toEqual({
+        type: 'error',
+        code: 'RELAY_MEDIA_DISABLED',
+        message: 'this server relays messages and files only; the audio/video frame was dropped',
+      });
+      // Messages and files still cross.
+      a.relay(wb.peerId, Buffer.from([RELAY_LANE.BULK, 4]));
+      expect((await b.relayed(1))[0]?.subarray(RELAY_HEADER_BYTES)).toEqual(
+        Buffer.from([RELAY_LANE.BULK, 4]),
+      );
+
+      const secret = 'relay-test-secret-relay-test-secret';
+      const server = await start({ auth: { secret } });
+      const [c, d] = await Promise.all([connect(server), connect(server)]);
+      await c.join('r', {
+        token: await createRoomToken({ secret, room: 'r', perms: { publish: false } }),
+      });
+      const wd = await d.join('r', { token: await createRoomToken({ secret, room: 'r' }) });
+      c.relay(wd.peerId, Buffer.from([RELAY_LANE.MEDIA, 1]));
+      expect(await c.next('error')).toMatchObject({
+        code: 'FORBIDDEN',
+        message: 'your room token does not allow publishing audio or video',
+      });
+      c.relay(wd.peerId, Buffer.from([RELAY_LANE.MESSAGE, 1]));
+      expect(await d.relayed(1)).toHaveLength(1);
     });
 
     it('slows a sender to its byte rate instead of dropping data', async () => {

@@ -11,7 +11,7 @@
  */
 import type { PeerId } from '../../../signaling/protocol.js';
 import { RELAY_HEADER_BYTES } from '../../../signaling/protocol.js';
-import { WATER_MARKS } from '../flow.js';
+import { MEDIA_CREDIT_RESERVE, WATER_MARKS } from '../flow.js';
 import type { Route } from '../lane.js';
 import { RelayLane } from './relay-lane.js';
 import type { RelaySocket } from './relay-socket.js';
@@ -27,7 +27,22 @@ import {
 export interface RelayTerms {
   window: number;
   maxChunk: number;
+  /** Whether the server relays audio and video. */
+  media: boolean;
 }
+
+/** Relay media (audio and video) as the route carries it, to the peer and from it. */
+export interface MediaEnd {
+  /** One whole media frame from the peer (`media-wire.ts` reads it). */
+  frame(bytes: Uint8Array): void;
+  /** The peer sent media the route could not put back together (too large). */
+  invalid(reason: string): void;
+}
+
+/** Media is "flowing" for this long after its last frame: files keep credit back meanwhile. */
+const MEDIA_ACTIVE_MS = 1000;
+/** The largest media frame put back together from pieces (`MAX_MEDIA_FRAME_BYTES`, with room). */
+const MAX_MEDIA_REASSEMBLY = 320 * 1024;
 
 /** At most one grant per peer per this many ms (unless half the window is waiting). */
 const GRANT_GAP_MS = 25;
@@ -46,6 +61,13 @@ export class RelayRoute implements Route {
   readonly pieceBytes: number;
   readonly #header: Uint8Array;
   #closed = false;
+  /** Where media from the peer goes; undefined: it is dropped (no one plays it). */
+  media: MediaEnd | undefined;
+  #mediaParts: Uint8Array[] = [];
+  #mediaPartBytes = 0;
+  #mediaOverflow = false;
+  /** When this side last sent a media frame. */
+  #mediaSentAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     readonly id: PeerId,
@@ -60,6 +82,39 @@ export class RelayRoute implements Route {
     this.#header = relayFrameHeader(id);
     this.message = new RelayLane(this, RELAY_LANE.MESSAGE);
     this.bulk = new RelayLane(this, RELAY_LANE.BULK);
+  }
+
+  /** Whether the server relays audio and video (the welcome's `relay.media`). */
+  get mediaAllowed(): boolean {
+    return this.terms.media;
+  }
+
+  /** What media may spend now: credit, window and the socket (see `media/relay/pacing.ts`). */
+  get mediaRoom(): { credit: number; window: number; socketBuffered: number; open: boolean } {
+    return {
+      credit: this.#closed ? 0 : this.#credit,
+      window: this.terms.window,
+      socketBuffered: this.socket.bufferedAmount,
+      open: !this.#closed && this.socket.canRelay,
+    };
+  }
+
+  /**
+   * Sends one media frame now, ahead of anything queued: the caller checked that credit
+   * and the socket allow it (`mayMediaGo`); media is never queued. False: it was not sent.
+   */
+  sendMedia(frame: Uint8Array): boolean {
+    if (this.#closed) return false;
+    const pieces = this.pieces(RELAY_LANE.MEDIA, frame);
+    const cost = pieces.reduce((sum, piece) => sum + piece.byteLength - RELAY_HEADER_BYTES, 0);
+    if (cost > this.#credit) return false;
+    for (const piece of pieces) {
+      // Only the first can fail (the socket is down); then nothing was sent.
+      if (!this.socket.sendRelay(piece)) return false;
+      this.#credit -= piece.byteLength - RELAY_HEADER_BYTES;
+    }
+    this.#mediaSentAt = Date.now();
+    return true;
   }
 
   /** Bytes the socket holds (shared by every peer). */
@@ -85,16 +140,26 @@ export class RelayRoute implements Route {
     }
   }
 
-  /** Sends queued pieces, message lane first, while credit and the socket allow. */
+  /**
+   * Sends queued pieces while credit and the socket allow: the message lane first, then
+   * the bulk lane. Media is never queued (`sendMedia` sends at once), so it goes before
+   * both; while it flows, file pieces leave it room: they keep
+   * 2 × {@link MEDIA_CREDIT_RESERVE} of the window back and stop at
+   * `WATER_MARKS.bulkWithMedia` in the socket (retried by the poll).
+   */
   pump(): void {
     if (this.#closed) return;
+    const mediaFlows = Date.now() - this.#mediaSentAt < MEDIA_ACTIVE_MS;
     for (;;) {
       const lane = this.message.queued > 0 ? this.message : this.bulk;
       const piece = lane.peek();
       // Credit counts the payload: the tag byte and the piece.
       const cost = (piece?.byteLength ?? 0) - RELAY_HEADER_BYTES;
-      if (!piece || cost > this.#credit) break;
-      if (this.socket.bufferedAmount >= WATER_MARKS.socket) {
+      const held = mediaFlows && lane === this.bulk;
+      const reserve = held ? 2 * MEDIA_CREDIT_RESERVE * this.terms.window : 0;
+      if (!piece || cost + reserve > this.#credit) break;
+      const mark = held ? WATER_MARKS.bulkWithMedia : WATER_MARKS.socket;
+      if (this.socket.bufferedAmount >= mark) {
         this.startPoll();
         break;
       }
@@ -124,8 +189,44 @@ export class RelayRoute implements Route {
     this.#consumed += payload.byteLength;
     this.#maybeGrant();
     const tag = payload[0] ?? 0;
+    if ((tag & ~MORE_PIECES) === RELAY_LANE.MEDIA) {
+      this.#mediaPiece(payload.subarray(1), (tag & MORE_PIECES) !== 0);
+      return;
+    }
     const lane = (tag & ~MORE_PIECES) === RELAY_LANE.BULK ? this.bulk : this.message;
     lane.piece(payload.subarray(1), (tag & MORE_PIECES) !== 0);
+  }
+
+  /** A piece of a media frame: whole frames go to {@link media}, at most a bounded size. */
+  #mediaPiece(bytes: Uint8Array, more: boolean): void {
+    if (!more && this.#mediaParts.length === 0 && !this.#mediaOverflow) {
+      this.media?.frame(bytes);
+      return;
+    }
+    if (!this.#mediaOverflow) {
+      this.#mediaPartBytes += bytes.byteLength;
+      if (this.#mediaPartBytes > MAX_MEDIA_REASSEMBLY) {
+        this.#mediaOverflow = true;
+        this.#mediaParts = [];
+      } else this.#mediaParts.push(bytes.slice());
+    }
+    if (more) return;
+    const parts = this.#mediaParts;
+    const size = this.#mediaPartBytes;
+    this.#mediaParts = [];
+    this.#mediaPartBytes = 0;
+    if (this.#mediaOverflow) {
+      this.#mediaOverflow = false;
+      this.media?.invalid(`a media frame of ${size} bytes (limit ${MAX_MEDIA_REASSEMBLY})`);
+      return;
+    }
+    const frame = new Uint8Array(size);
+    let at = 0;
+    for (const part of parts) {
+      frame.set(part, at);
+      at += part.byteLength;
+    }
+    this.media?.frame(frame);
   }
 
   /** A grant of `bytes` the server refused: give them back to the next grant. */

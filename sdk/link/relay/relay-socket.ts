@@ -20,6 +20,8 @@ export interface RelaySocket {
   on<K extends keyof RelaySocketEvents>(event: K, listener: RelaySocketEvents[K]): unknown;
   /** Bytes the socket holds, not yet on the wire (shared by every peer). */
   readonly bufferedAmount: number;
+  /** True while {@link sendRelay} can send (the socket is up and in the room). */
+  readonly canRelay: boolean;
   /** Sends one binary relay frame now; false (nothing sent) while it cannot. */
   sendRelay(frame: Uint8Array<ArrayBuffer>): boolean;
   /** Sends a text frame (the relay's `relay-credit` grants). */

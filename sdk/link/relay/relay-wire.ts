@@ -3,22 +3,28 @@
  * `signaling/protocol.ts`): `[RELAY_DATA][22-byte peer id][payload]`. Inside the payload
  * the SDK puts one tag byte before each piece of a lane's frame:
  *
- * | bits | meaning                                                                |
- * |-----:|------------------------------------------------------------------------|
- * |  0–6 | the lane: {@link RELAY_LANE}`.MESSAGE` or `.BULK`                      |
- * |    7 | more pieces of the same frame follow (a frame larger than one payload) |
+ * | bits | meaning                                                                  |
+ * |-----:|--------------------------------------------------------------------------|
+ * |  0–6 | the lane: {@link RELAY_LANE}`.MESSAGE`, `.BULK` or `.MEDIA` (audio/video) |
+ * |    7 | more pieces of the same frame follow (a frame larger than one payload)   |
+ *
+ * The tags are defined in `signaling/protocol.ts`: the server reads them to count media.
  *
  * Pieces of one lane's frame travel in order (one WebSocket, one server path per pair);
  * pieces of the two lanes may interleave.
  */
-import { RELAY_DATA, RELAY_HEADER_BYTES } from '../../../signaling/protocol.js';
+import {
+  RELAY_DATA,
+  RELAY_HEADER_BYTES,
+  RELAY_LANE,
+  RELAY_MORE_PIECES,
+  type RelayLaneTag,
+} from '../../../signaling/protocol.js';
 
-/** The lanes multiplexed over the relay to one peer. */
-export const RELAY_LANE = { MESSAGE: 1, BULK: 2 } as const;
-export type RelayLaneTag = (typeof RELAY_LANE)[keyof typeof RELAY_LANE];
+export { RELAY_LANE, type RelayLaneTag };
 
 /** Bit 7 of the tag: the frame continues in the next piece. */
-export const MORE_PIECES = 0x80;
+export const MORE_PIECES = RELAY_MORE_PIECES;
 
 /** `ref` prefix of the SDK's `relay-credit` frames, so a refused grant can be sent again. */
 export const RELAY_CREDIT_REF = 'relay-credit:';

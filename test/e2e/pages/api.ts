@@ -165,6 +165,15 @@ export interface MediaPageApi {
   }>;
   /** Every `stream` / `stream-ended` event so far: `['stream' | 'ended', peerId]`. */
   streamEvents(): Array<[string, string]>;
+  /** Closes every open RTCPeerConnection of the page (a direct link cut); returns how many. */
+  closePeerConnections(): number;
+  /**
+   * What the page played of `peerId`'s streams so far: video frames a `<video>` showing it
+   * rendered (`requestVideoFrameCallback`) and its last width, and audio samples its audio
+   * track delivered (a `MediaStreamTrackProcessor`; -1 where the browser has none). Each
+   * `stream` event attaches the stream anew, as an app would.
+   */
+  rendered(peerId: string): { videoFrames: number; width: number; audioSamples: number };
   leave(): Promise<void>;
 }
 

@@ -11,6 +11,68 @@ const BUNDLE_URL = '/peerlane.js';
 const { joinRoom } = (await import(BUNDLE_URL)) as typeof Peerlane;
 
 let room: Peerlane.Room | undefined;
+/** Every RTCPeerConnection the SDK made here, so a test can cut them. */
+const connections: RTCPeerConnection[] = [];
+class RecordedPeerConnection extends RTCPeerConnection {
+  constructor(config?: RTCConfiguration) {
+    super(config);
+    connections.push(this);
+  }
+}
+const wrtc = { RTCPeerConnection: RecordedPeerConnection, RTCSessionDescription, RTCIceCandidate };
+/** What was played of each peer's streams (see `rendered()`). */
+const played = new Map<string, { videoFrames: number; width: number; audioSamples: number }>();
+const players = new Map<string, { video: HTMLVideoElement; stop: () => void }>();
+
+/** Shows `stream` in a `<video>` as an app would, counting frames and audio samples. */
+function play(peerId: string, stream: MediaStream): void {
+  players.get(peerId)?.stop();
+  const counts = played.get(peerId) ?? { videoFrames: 0, width: 0, audioSamples: -1 };
+  played.set(peerId, counts);
+  const video = document.createElement('video');
+  video.muted = true;
+  video.autoplay = true;
+  video.srcObject = stream;
+  document.body.append(video);
+  let stopped = false;
+  const onFrame = () => {
+    if (stopped) return;
+    counts.videoFrames += 1;
+    counts.width = video.videoWidth;
+    video.requestVideoFrameCallback(onFrame);
+  };
+  video.requestVideoFrameCallback(onFrame);
+  video.play().catch(() => {});
+  const Processor = (globalThis as Record<string, unknown>).MediaStreamTrackProcessor as
+    | (new (init: {
+        track: MediaStreamTrack;
+      }) => { readable: ReadableStream<AudioData> })
+    | undefined;
+  const audio = stream.getAudioTracks()[0];
+  let reader: ReadableStreamDefaultReader<AudioData> | undefined;
+  if (Processor && audio) {
+    if (counts.audioSamples < 0) counts.audioSamples = 0;
+    const samples = new Processor({ track: audio }).readable.getReader();
+    reader = samples;
+    const read = async (): Promise<void> => {
+      for (let i = 0; i < 1e6 && !stopped; i += 1) {
+        const { done, value } = await samples.read();
+        if (done) return;
+        counts.audioSamples += value.numberOfFrames;
+        value.close();
+      }
+    };
+    read().catch(() => {});
+  }
+  players.set(peerId, {
+    video,
+    stop: () => {
+      stopped = true;
+      reader?.cancel().catch(() => {});
+      video.remove();
+    },
+  });
+}
 const events: Array<[string, string]> = [];
 /** Called after every stream event, to wake waiters. */
 const wakers = new Set<() => void>();
@@ -57,13 +119,16 @@ const api: MediaPageApi = {
     return { ...media };
   },
   async join(name, options = {}) {
-    const joining = await joinRoom({ url: signalingUrl(), room: name, ...options.sdk });
+    const joining = await joinRoom({ url: signalingUrl(), room: name, wrtc, ...options.sdk });
     room = joining;
     const record = (kind: string, remote: Peerlane.RemotePeer) => {
       events.push([kind, remote.id]);
       for (const wake of [...wakers]) wake();
     };
-    joining.on('stream', (_, remote) => record('stream', remote));
+    joining.on('stream', (stream, remote) => {
+      play(remote.id, stream);
+      record('stream', remote);
+    });
     joining.on('stream-ended', (_, remote) => record('ended', remote));
     joining.on('peer-joined', () => {
       for (const wake of [...wakers]) wake();
@@ -124,6 +189,14 @@ const api: MediaPageApi = {
     };
   },
   streamEvents: () => events,
+  closePeerConnections() {
+    const open = connections.filter((pc) => pc.connectionState !== 'closed');
+    for (const pc of open) pc.close();
+    return open.length;
+  },
+  rendered: (peerId) => ({
+    ...(played.get(peerId) ?? { videoFrames: 0, width: 0, audioSamples: -1 }),
+  }),
   leave: () => joined().leave(),
 };
 

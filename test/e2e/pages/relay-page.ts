@@ -87,7 +87,7 @@ const api: RelayPageApi = {
     );
     joined.on('media-change', (remote, media) =>
       mediaChanges.push(
-        `${remote.id} ${media.state}${media.state === 'unavailable' ? ` ${media.reason}` : ''}`,
+        `${remote.id} ${media.state} ${media.state === 'unavailable' ? media.reason : media.state === 'available' ? media.route : ''}`.trim(),
       ),
     );
     joined.on('incoming-file', (incoming) => files.push(incoming));

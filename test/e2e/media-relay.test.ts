@@ -1,0 +1,260 @@
+import { describe, expect, it } from 'vitest';
+import { RELAY_LANE, RELAY_MORE_PIECES } from '../../signaling/protocol.js';
+import { RawClient } from '../helpers/raw-client.js';
+import { PAGE_CLOSED_RETRY, type TestPage, useE2e } from './harness/index.js';
+import type { MediaPageApi } from './pages/api.js';
+
+type MediaPage = TestPage<MediaPageApi>;
+
+/** What `page` played of `from`'s stream during `ms`: frames rendered, audio samples. */
+async function played(page: MediaPage, from: string, ms = 1000) {
+  const before = await page.api.rendered(from);
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  const after = await page.api.rendered(from);
+  return {
+    videoFrames: after.videoFrames - before.videoFrames,
+    audioSamples: after.audioSamples - before.audioSamples,
+    width: after.width,
+  };
+}
+
+/** What arrived from `from` over the relay during `ms` (getStats: frames as packets). */
+async function relayed(page: MediaPage, from: string, ms = 1000) {
+  const before = await page.api.received(from);
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  const after = await page.api.received(from);
+  return {
+    audioPackets: after.audioPackets - before.audioPackets,
+    videoFrames: after.videoFrames - before.videoFrames,
+  };
+}
+
+const RELAY = { transport: 'relay' };
+
+describe('audio and video over the relay, in Chromium (WebCodecs)', {
+  retry: PAGE_CLOSED_RETRY,
+}, () => {
+  const e2e = useE2e({
+    sdk: true,
+    launchArgs: ['--use-fake-device-for-media-stream=device-count=3'],
+  });
+
+  async function relayPair(publish = true) {
+    const room = e2e.room();
+    const one = await e2e.openPage('media', { name: 'one' });
+    const two = await e2e.openPage('media', { name: 'two' });
+    const a = await one.api.join(room, { publish, sdk: RELAY });
+    const b = await two.api.join(room, { publish, sdk: RELAY });
+    return { room, one, two, oneId: a.selfId, twoId: b.selfId };
+  }
+
+  it('decodes and renders video and plays audio on both sides; media says "relay"', async () => {
+    const { one, two, oneId, twoId } = await relayPair();
+    await one.api.waitForMedia(twoId, 1, 1, 10_000);
+    await two.api.waitForMedia(oneId, 1, 1, 10_000);
+    for (const [page, from] of [
+      [one, twoId],
+      [two, oneId],
+    ] as const) {
+      expect(await page.api.media(from)).toEqual({ state: 'available', route: 'relay' });
+      // The first frames may take a moment more on a loaded machine.
+      await expect
+        .poll(async () => (await played(page, from, 500)).videoFrames, { timeout: 10_000 })
+        .toBeGreaterThan(0);
+      const sentBefore = await (page === one ? two : one).api.sent(page === one ? oneId : twoId);
+      const decodedBefore = await page.api.received(from);
+      const got = await played(page, from, 1500);
+      const sentAfter = await (page === one ? two : one).api.sent(page === one ? oneId : twoId);
+      const decodedAfter = await page.api.received(from);
+      console.log(
+        `relayed video over 1.5 s: ${sentAfter.videoFrames - sentBefore.videoFrames} sent, ` +
+          `${decodedAfter.videoFrames - decodedBefore.videoFrames} decoded, ${got.videoFrames} rendered`,
+      );
+      expect(got.videoFrames).toBeGreaterThan(5); // the fake camera gives ~20 fps
+      expect(got.width).toBe(640);
+      expect(got.audioSamples).toBeGreaterThan(24_000); // 48 kHz: over half of 1.5 s
+      const stats = await relayed(page, from);
+      expect(stats.audioPackets).toBeGreaterThan(20); // Opus: 50 packets/s
+      expect((await page.api.path(from)).transport).toBe('relay');
+      expect(await page.api.streamEvents()).toEqual([['stream', from]]);
+    }
+    // Its waits add up to ~15 s by design (both sides, 1.5 s windows): room for a loaded machine.
+  }, 40_000);
+
+  it('mutes without ending the stream: nothing arrives until unmuted', async () => {
+    const { one, two, oneId } = await relayPair();
+    await two.api.waitForMedia(oneId, 1, 1, 10_000);
+    await expect
+      .poll(async () => (await relayed(two, oneId, 500)).videoFrames, { timeout: 10_000 })
+      .toBeGreaterThan(0);
+    await one.api.setVideoEnabled(false);
+    await one.api.setAudioEnabled(false);
+    // Frames already on the way still arrive (the relay's delay, on a loaded machine); then
+    // nothing does.
+    await expect
+      .poll(() => relayed(two, oneId, 700), { timeout: 5000 })
+      .toEqual({ audioPackets: 0, videoFrames: 0 });
+    expect(await two.api.remoteMedia(oneId)).toMatchObject({ audio: 1, video: 1 });
+
+    await one.api.setVideoEnabled(true);
+    await one.api.setAudioEnabled(true);
+    await expect
+      .poll(async () => (await relayed(two, oneId)).videoFrames, { timeout: 10_000 })
+      .toBeGreaterThan(5);
+    expect((await relayed(two, oneId)).audioPackets).toBeGreaterThan(20);
+    expect(await two.api.streamEvents()).toEqual([['stream', oneId]]);
+  });
+
+  it('shares the screen and switches camera in the same stream', async () => {
+    const { one, two, oneId } = await relayPair();
+    await two.api.waitForMedia(oneId, 1, 1, 10_000);
+    await one.api.shareScreen();
+    // The fake screen is 1280×720, the fake camera 640×480.
+    await expect
+      .poll(async () => (await played(two, oneId, 300)).width, { timeout: 10_000 })
+      .toBe(1280);
+    // 1280×720 in software VP8: on the loaded 2-core machine a few frames a second.
+    expect((await played(two, oneId, 1500)).videoFrames).toBeGreaterThan(1);
+    await one.api.stopScreenShare();
+    await expect
+      .poll(async () => (await played(two, oneId, 300)).width, { timeout: 10_000 })
+      .toBe(640);
+    expect(await one.api.switchCamera(2)).toMatch(/^fake_device_2/);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect((await played(two, oneId, 1000)).videoFrames).toBeGreaterThan(5);
+    expect(await two.api.streamEvents()).toEqual([['stream', oneId]]);
+  });
+
+  it('publishing later and unpublishing start and end the stream', async () => {
+    const { one, two, oneId } = await relayPair(false);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(await two.api.streamEvents()).toEqual([]);
+    expect(await two.api.media(oneId)).toEqual({ state: 'available', route: 'relay' });
+    await one.api.publish();
+    await two.api.waitForMedia(oneId, 1, 1, 10_000);
+    await expect
+      .poll(async () => (await played(two, oneId, 500)).videoFrames, { timeout: 10_000 })
+      .toBeGreaterThan(0);
+    await one.api.unpublish();
+    await two.api.waitForMedia(oneId, 0, 0, 5000);
+    expect(await two.api.streamEvents()).toEqual([
+      ['stream', oneId],
+      ['ended', oneId],
+    ]);
+  });
+
+  it('a room of three: one relay-only peer, two direct; everyone sees everyone', async () => {
+    const room = e2e.room();
+    const pages = await Promise.all(['a', 'b', 'c'].map((name) => e2e.openPage('media', { name })));
+    const [a, b, c] = pages as [MediaPage, MediaPage, MediaPage];
+    // A and B give up on a direct route to C after 2 s (C never answers offers).
+    const auto = { relayFallbackMs: 2000 };
+    const idA = (await a.api.join(room, { publish: true, sdk: auto })).selfId;
+    const idB = (await b.api.join(room, { publish: true, sdk: auto })).selfId;
+    const idC = (await c.api.join(room, { publish: true, sdk: RELAY })).selfId;
+    const want = [
+      [a, idB, 'direct'],
+      [b, idA, 'direct'],
+      [a, idC, 'relay'],
+      [b, idC, 'relay'],
+      [c, idA, 'relay'],
+      [c, idB, 'relay'],
+    ] as const;
+    for (const [page, from, route] of want) {
+      await page.api.waitForMedia(from, 1, 1, 15_000);
+      await expect
+        .poll(() => page.api.media(from), { timeout: 10_000 })
+        .toEqual({
+          state: 'available',
+          route,
+        });
+      await expect
+        .poll(async () => (await played(page, from, 500)).videoFrames, { timeout: 10_000 })
+        .toBeGreaterThan(2);
+    }
+  }, 60_000);
+
+  it('moves mid-call: direct cut → relayed media within seconds → direct again, nothing to re-attach', async () => {
+    const room = e2e.room();
+    const one = await e2e.openPage('media', { name: 'one' });
+    const two = await e2e.openPage('media', { name: 'two' });
+    const sdk = { relayFallbackMs: 1000, directRetryMs: 4000, iceRestartTimeoutMs: 1500 };
+    const a = await one.api.join(room, { publish: true, sdk });
+    const b = await two.api.join(room, { publish: true, sdk });
+    await two.api.waitForMedia(a.selfId, 1, 1, 10_000);
+    await expect
+      .poll(() => two.api.media(a.selfId), { timeout: 10_000 })
+      .toEqual({
+        state: 'available',
+        route: 'direct',
+      });
+    expect(await one.api.closePeerConnections()).toBeGreaterThan(0);
+    const cutAt = Date.now();
+    await expect
+      .poll(() => two.api.media(a.selfId), { timeout: 10_000 })
+      .toEqual({
+        state: 'available',
+        route: 'relay',
+      });
+    // The page shows each stream it is given (a `stream` event), as an app does.
+    await expect
+      .poll(async () => (await played(two, a.selfId, 500)).videoFrames, { timeout: 10_000 })
+      .toBeGreaterThan(2);
+    console.log(`direct cut → relayed video playing: ${Date.now() - cutAt} ms`);
+    // The initiator retries direct every directRetryMs: media goes back to WebRTC.
+    await expect
+      .poll(() => two.api.media(a.selfId), { timeout: 20_000 })
+      .toEqual({
+        state: 'available',
+        route: 'direct',
+      });
+    await expect
+      .poll(async () => (await played(two, a.selfId, 500)).videoFrames, { timeout: 10_000 })
+      .toBeGreaterThan(2);
+    expect(await two.api.remoteMedia(a.selfId)).toMatchObject({ audio: 1, video: 1 });
+    // Each move: the old stream ended, the new one announced.
+    expect(await two.api.streamEvents()).toEqual([
+      ['stream', a.selfId],
+      ['ended', a.selfId],
+      ['stream', a.selfId],
+      ['ended', a.selfId],
+      ['stream', a.selfId],
+    ]);
+    expect(await one.api.media(b.selfId)).toEqual({ state: 'available', route: 'direct' });
+  }, 60_000);
+
+  it('drops a malformed or oversized media frame with INVALID_DATA naming the peer; the call goes on', async () => {
+    const { room, one, oneId, twoId } = await relayPair();
+    await one.api.waitForMedia(twoId, 1, 1, 10_000);
+    // A third peer that speaks the wire protocol by hand sends `one` bad media frames.
+    const raw = await RawClient.connect(e2e.signaling.url);
+    e2e.defer(() => raw.close());
+    const { peerId } = await raw.join(room);
+    await new Promise((resolve) => setTimeout(resolve, 500)); // one hears of it
+    const errors = () => one.unexpectedErrors().filter((line) => line.includes('INVALID_DATA'));
+    raw.relay(oneId, Uint8Array.of(RELAY_LANE.MEDIA, 2, 0, 1)); // a video frame of 3 bytes
+    await expect
+      .poll(errors, { timeout: 5000 })
+      .toEqual([
+        expect.stringContaining(
+          `INVALID_DATA: peer ${peerId} sent a bad media frame, dropped: media frame of 3 bytes is too short`,
+        ),
+      ]);
+    await new Promise((resolve) => setTimeout(resolve, 1100)); // errors: one per second per peer
+    // 7 pieces of 60 KiB that never end: more than a media frame may be.
+    const piece = new Uint8Array(1 + 60 * 1024);
+    piece[0] = RELAY_LANE.MEDIA | RELAY_MORE_PIECES;
+    for (let i = 0; i < 6; i += 1) raw.relay(oneId, piece);
+    raw.relay(oneId, Uint8Array.of(RELAY_LANE.MEDIA, 1));
+    await expect.poll(() => errors().length, { timeout: 5000 }).toBe(2);
+    expect(errors()[1]).toMatch(
+      new RegExp(
+        `peer ${peerId} sent a bad media frame, dropped: a media frame of \\d+ bytes \\(limit 327680\\)`,
+      ),
+    );
+    one.allowErrors(/INVALID_DATA/);
+    // The call goes on.
+    expect((await played(one, twoId, 1000)).videoFrames).toBeGreaterThan(3);
+    expect(await one.api.media(twoId)).toEqual({ state: 'available', route: 'relay' });
+  });
+});

@@ -1,0 +1,266 @@
+/**
+ * The pure parts of relayed media (`sdk/media/relay/`): the wire format and its checks,
+ * the drop rule and the bitrate on a fake clock, the audio jitter buffer, which stream the
+ * app sees, and the route's media lane (bounded reassembly, never queued).
+ */
+import { describe, expect, it } from 'vitest';
+import { WATER_MARKS } from '../../sdk/link/flow.js';
+import { RelayRoute } from '../../sdk/link/relay/relay-route.js';
+import type { RelaySocket } from '../../sdk/link/relay/relay-socket.js';
+import { JitterBuffer } from '../../sdk/media/relay/jitter-buffer.js';
+import {
+  MAX_AUDIO_BYTES,
+  MAX_VIDEO_BYTES,
+  readMediaFrame,
+  writeAudio,
+  writeKeyRequest,
+  writeState,
+  writeVideo,
+} from '../../sdk/media/relay/media-wire.js';
+import {
+  BitrateControl,
+  CALM_MS,
+  DECREASE_GAP_MS,
+  mayMediaGo,
+} from '../../sdk/media/relay/pacing.js';
+import { relayMediaSupport } from '../../sdk/media/relay/support.js';
+import { StreamSwitch } from '../../sdk/media/stream-switch.js';
+import { RELAY_HEADER_BYTES, RELAY_LANE, RELAY_MORE_PIECES } from '../../signaling/protocol.js';
+
+const KiB = 1024;
+const bytes = (n: number, fill = 7) => new Uint8Array(n).fill(fill);
+
+describe('media wire format', () => {
+  it('reads back what it writes', () => {
+    expect(readMediaFrame(writeVideo(41, 1_700_000_000_123.5, true, bytes(900)))).toEqual({
+      ok: true,
+      frame: {
+        kind: 'video',
+        seq: 41,
+        captureMs: 1_700_000_000_123.5,
+        key: true,
+        data: bytes(900),
+      },
+    });
+    expect(readMediaFrame(writeAudio(2 ** 32 - 1, 5, 2, bytes(80)))).toEqual({
+      ok: true,
+      frame: { kind: 'audio', seq: 2 ** 32 - 1, captureMs: 5, channels: 2, data: bytes(80) },
+    });
+    expect(readMediaFrame(writeKeyRequest())).toEqual({ ok: true, frame: { kind: 'key-request' } });
+    const state = { audio: true, video: false, audioOn: true, videoOn: false, decodes: true };
+    expect(readMediaFrame(writeState(state))).toEqual({
+      ok: true,
+      frame: { kind: 'state', ...state },
+    });
+  });
+
+  it('refuses malformed and oversized frames with a reason, never throwing', () => {
+    const refused = (frame: Uint8Array) => {
+      const read = readMediaFrame(frame);
+      expect(read.ok).toBe(false);
+      return read.ok ? '' : read.reason;
+    };
+    expect(refused(new Uint8Array())).toMatch(/unknown media frame kind/);
+    expect(refused(Uint8Array.of(9, 0, 0))).toMatch(/unknown media frame kind 9/);
+    expect(refused(writeVideo(1, 1, false, bytes(0)))).toMatch(/too short/);
+    expect(refused(writeVideo(1, 1, false, bytes(MAX_VIDEO_BYTES + 1)))).toMatch(/limit 262144/);
+    expect(refused(writeAudio(1, 1, 1, bytes(MAX_AUDIO_BYTES + 1)))).toMatch(/limit 4096/);
+    expect(refused(writeAudio(1, 1, 3, bytes(10)))).toMatch(/3 channels/);
+    const badCodec = writeVideo(1, 1, false, bytes(10));
+    badCodec[14] = 9;
+    expect(refused(badCodec)).toMatch(/codec 9/);
+    const badTime = writeVideo(1, 1, false, bytes(10));
+    new DataView(badTime.buffer).setFloat64(6, Number.NaN);
+    expect(refused(badTime)).toMatch(/capture time/);
+    expect(refused(Uint8Array.of(3, 2))).toMatch(/bad control frame/);
+    expect(refused(Uint8Array.of(3, 2, 200))).toMatch(/bad control frame/);
+    expect(refused(Uint8Array.of(3, 1, 0))).toMatch(/bad control frame/);
+  });
+});
+
+describe('the drop rule (media is sent now or never)', () => {
+  const room = { credit: 512 * KiB, window: 512 * KiB, socketBuffered: 0, open: true };
+
+  it('sends audio and video while credit and the socket allow', () => {
+    expect(mayMediaGo('audio', 200, room)).toBeUndefined();
+    expect(mayMediaGo('video', 30 * KiB, room)).toBeUndefined();
+  });
+
+  it('keeps an eighth of the window back from video, for audio and chat', () => {
+    const low = { ...room, credit: 64 * KiB + 10 * KiB };
+    expect(mayMediaGo('video', 10 * KiB, low)).toBeUndefined();
+    expect(mayMediaGo('video', 10 * KiB + 1, low)).toBe('credit');
+    expect(mayMediaGo('audio', 70 * KiB, low)).toBeUndefined();
+    expect(mayMediaGo('audio', 200, { ...room, credit: 100 })).toBe('credit');
+  });
+
+  it('drops video first when the socket backs up, audio only much later', () => {
+    const backed = { ...room, socketBuffered: WATER_MARKS.videoSocket + 1 };
+    expect(mayMediaGo('video', 1000, backed)).toBe('socket');
+    expect(mayMediaGo('audio', 200, backed)).toBeUndefined();
+    expect(mayMediaGo('audio', 200, { ...room, socketBuffered: WATER_MARKS.audioSocket + 1 })).toBe(
+      'socket',
+    );
+    expect(mayMediaGo('control', 3, { ...room, open: false })).toBe('closed');
+  });
+});
+
+describe('the video bitrate (fake clock)', () => {
+  it('backs off on drops, once per burst, and climbs back after a calm spell', () => {
+    let now = 0;
+    const rate = new BitrateControl({
+      startKbps: 500,
+      minKbps: 100,
+      maxKbps: 1000,
+      now: () => now,
+    });
+    rate.dropped();
+    expect(rate.kbps).toBe(350);
+    now += DECREASE_GAP_MS - 1;
+    rate.dropped(); // the same congestion event
+    expect(rate.kbps).toBe(350);
+    now += 1;
+    rate.dropped();
+    expect(rate.kbps).toBe(245);
+    now += CALM_MS - 1;
+    rate.sent();
+    expect(rate.kbps).toBe(245);
+    now += 1;
+    rate.sent();
+    expect(rate.kbps).toBe(282);
+    rate.sent(); // at most one step a second
+    expect(rate.kbps).toBe(282);
+    for (let i = 0; i < 20; i += 1) {
+      now += 1000;
+      rate.sent();
+    }
+    expect(rate.kbps).toBe(1000);
+  });
+
+  it('never goes below the floor, and halves the frame rate near it', () => {
+    let now = 0;
+    const rate = new BitrateControl({ startKbps: 500, minKbps: 100, now: () => now });
+    expect(rate.frameGapMs).toBe(0);
+    for (let i = 0; i < 20; i += 1) {
+      now += DECREASE_GAP_MS;
+      rate.dropped();
+    }
+    expect(rate.kbps).toBe(100);
+    expect(rate.frameGapMs).toBeGreaterThan(0);
+  });
+});
+
+describe('the audio jitter buffer (fake clock)', () => {
+  it('plays a run back to back, target ms behind its first chunk', () => {
+    const buffer = new JitterBuffer({ targetMs: 60, maxMs: 250 });
+    expect(buffer.schedule(1000, 20)).toBe(1060);
+    expect(buffer.schedule(1005, 20)).toBe(1080); // a burst: queued behind
+    expect(buffer.schedule(1006, 20)).toBe(1100);
+    expect(buffer.schedule(1070, 20)).toBe(1120); // late arrival, still in time
+    expect(buffer.gaps).toBe(0);
+  });
+
+  it('counts a gap when its slot has passed, and restarts the run', () => {
+    const buffer = new JitterBuffer({ targetMs: 60 });
+    buffer.schedule(0, 20); // plays 60–80
+    expect(buffer.schedule(200, 20)).toBe(260);
+    expect(buffer.gaps).toBe(1);
+    expect(buffer.longestGapMs).toBe(180); // silent from 80 to 260
+  });
+
+  it('drops what would play more than maxMs ahead: a burst cannot build up latency', () => {
+    const buffer = new JitterBuffer({ targetMs: 60, maxMs: 250 });
+    const starts = Array.from({ length: 30 }, () => buffer.schedule(0, 20));
+    expect(starts.filter((s) => s !== undefined)).toHaveLength(10); // 60…260 ms
+    expect(buffer.dropped).toBe(20);
+    expect(buffer.aheadMs(0)).toBeLessThanOrEqual(270);
+  });
+});
+
+describe('which stream the app sees', () => {
+  const stream = (id: string) => ({ id }) as unknown as MediaStream;
+
+  it('shows the relayed stream while there is one, then the direct one again', () => {
+    const seen: string[] = [];
+    const streams = new StreamSwitch()
+      .on('stream', (s) => seen.push(`stream ${s.id}`))
+      .on('ended', (s) => seen.push(`ended ${s.id}`));
+    const direct = stream('direct');
+    const relayed = stream('relayed');
+    streams.direct(direct);
+    streams.direct(direct); // tracks changed: told again
+    streams.relay(relayed); // the direct link broke: relayed media takes over
+    streams.direct(direct); // the direct stream changes in the background: not told
+    streams.relayEnded(relayed); // direct is back
+    streams.directEnded(direct);
+    expect(seen).toEqual([
+      'stream direct',
+      'stream direct',
+      'ended direct',
+      'stream relayed',
+      'ended relayed',
+      'stream direct',
+      'ended direct',
+    ]);
+    expect(streams.current).toBeUndefined();
+  });
+});
+
+/** A relay socket that records what is sent. */
+function fakeSocket(buffered = 0) {
+  const sent: Uint8Array[] = [];
+  const socket = {
+    on: () => socket,
+    bufferedAmount: buffered,
+    canRelay: true,
+    sendRelay: (frame: Uint8Array) => {
+      sent.push(frame.slice());
+      return true;
+    },
+    send: () => {},
+  };
+  return { socket: socket as unknown as RelaySocket, sent };
+}
+
+describe('the relay route’s media lane', () => {
+  const terms = { window: 512 * KiB, maxChunk: 64 * KiB, media: true };
+
+  it('sends a media frame at once, in pieces when large, and spends credit', () => {
+    const { socket, sent } = fakeSocket();
+    const route = new RelayRoute('b'.repeat(22), terms, socket, () => {});
+    expect(route.sendMedia(bytes(100 * KiB))).toBe(true);
+    expect(sent).toHaveLength(2);
+    expect(sent[0]?.[RELAY_HEADER_BYTES]).toBe(RELAY_LANE.MEDIA | RELAY_MORE_PIECES);
+    expect(sent[1]?.[RELAY_HEADER_BYTES]).toBe(RELAY_LANE.MEDIA);
+    expect(route.mediaRoom.credit).toBe(terms.window - 100 * KiB - 2);
+  });
+
+  it('puts pieces back together, and refuses one frame too large (INVALID_DATA upstream)', () => {
+    const { socket } = fakeSocket();
+    const route = new RelayRoute('b'.repeat(22), terms, socket, () => {});
+    const frames: number[] = [];
+    const invalid: string[] = [];
+    route.media = { frame: (f) => frames.push(f.byteLength), invalid: (r) => invalid.push(r) };
+    const piece = (size: number, more: boolean) => {
+      const payload = new Uint8Array(size + 1);
+      payload[0] = RELAY_LANE.MEDIA | (more ? RELAY_MORE_PIECES : 0);
+      route.receive(payload);
+    };
+    piece(60 * KiB, true);
+    piece(10 * KiB, false);
+    for (let i = 0; i < 6; i += 1) piece(60 * KiB, true); // 360 KiB: over the bound
+    piece(1, false);
+    piece(500, false); // the next frame is fine again
+    expect(frames).toEqual([70 * KiB, 500]);
+    expect(invalid).toHaveLength(1);
+    expect(invalid[0]).toMatch(/a media frame of \d+ bytes \(limit 327680\)/);
+  });
+});
+
+describe('feature detection', () => {
+  it('says what is missing in Node: no WebCodecs, so no relayed media', () => {
+    const support = relayMediaSupport();
+    expect(support.webCodecs).toBe(false);
+    expect(support.missing).toMatch(/no WebCodecs \(VideoEncoder, VideoDecoder, AudioEncoder/);
+  });
+});
