@@ -27,7 +27,7 @@ export interface SideReport {
   /** Every `transport-change`, `transport@ms since this side joined`. */
   changes: string[];
   /** `peer.media` once settled, and every `media-change` (`state reason@ms`). */
-  media: { state: string; reason: string | null };
+  media: { state: string; reason: string | null; route: string | null };
   mediaChanges: string[];
   /** The file this side received, and the one it sent, as each side hashed it. */
   received: BytesSummary;
@@ -55,7 +55,7 @@ export interface CellReport {
     transport: string | null;
     stats: PathStats;
     changes: string[];
-    media: { state: string; reason: string | null };
+    media: { state: string; reason: string | null; route: string | null };
     /** A message each way after the fault: ms until it arrived. */
     messageAfterMs: number;
   };
@@ -83,7 +83,8 @@ export async function runSdkCell(
     const b = remote<NetbedPageApi>(pair.b, 'peerlaneNetbed', `${cell.id} b`);
     const sdkOptions: Record<string, unknown> = {};
     if (pair.appIceServers) sdkOptions.iceServers = pair.appIceServers;
-    if (cell.call === 'no-stream') sdkOptions.directRetryMs = 2000; // several retries to watch
+    // Several direct retries within the call's window: none may bring a stream of its own.
+    if (cell.expect.transport === 'relay') sdkOptions.directRetryMs = 2000;
     await a.join(room, sdkOptions, 'hello from a');
     const joinedB = await b.join(room, sdkOptions, 'hello from b');
     const [atA, atB] = await Promise.all([a.nextMessage(10_000), b.nextMessage(10_000)]);
@@ -112,12 +113,9 @@ export async function runSdkCell(
       transport: (await api.peer(peerId)).transport,
       stats: await api.pathStats(peerId),
       changes: await api.transportChanges(),
-      // On the relay, media is `connecting` until `relayFallbackMs` gives up on direct.
-      media: await api.waitForMedia(
-        peerId,
-        want === 'relay' ? 'unavailable' : 'available',
-        SETTLE_MS,
-      ),
+      // On the relay, media is `connecting` until `relayFallbackMs` gives up on direct;
+      // then the relay carries it (WebCodecs).
+      media: await api.waitForMedia(peerId, 'available', SETTLE_MS),
       mediaChanges: await api.mediaChanges(),
       received,
       sent,
@@ -139,10 +137,10 @@ export async function runSdkCell(
       await Promise.all([a.publishCamera(), b.publishCamera()]);
       const deadline = Date.now() + 8000;
       let frames = 0;
-      // Direct: until frames arrive. Relay: the whole window, watching for a stream event.
+      // Until frames arrive, through WebRTC or (relayed, WebCodecs) through the relay.
       while (Date.now() < deadline) {
         frames = await b.framesFrom(idOfA).catch(() => 0);
-        if (cell.call === 'frames' && frames > 0) break;
+        if (frames > 0) break;
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
       report.call = { streamEvents: await b.streamEvents(), frames };

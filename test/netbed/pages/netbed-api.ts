@@ -72,13 +72,13 @@ export interface NetbedPageApi {
   /** Every `stream` / `stream-ended` event: `stream peerId @ms since join`. */
   streamEvents(): string[];
   /** `peer.media`: whether audio and video can reach `peerId`, and why not. */
-  media(peerId: string): { state: string; reason: string | null };
+  media(peerId: string): { state: string; reason: string | null; route: string | null };
   /** Waits (up to `timeoutMs`, never failing) for `peer.media.state` to be `state`; returns `peer.media`. */
   waitForMedia(
     peerId: string,
     state: string,
     timeoutMs: number,
-  ): Promise<{ state: string; reason: string | null }>;
+  ): Promise<{ state: string; reason: string | null; route: string | null }>;
   /** Every `media-change`, as `state reason@ms since join`. */
   mediaChanges(): string[];
   /** Video frames decoded from `peerId` so far (`getStats().inbound.video.frames`). */

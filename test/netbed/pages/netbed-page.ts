@@ -201,7 +201,11 @@ const api: NetbedPageApi = {
   streamEvents: () => [...streams],
   media(id) {
     const media = peer(id).media;
-    return { state: media.state, reason: 'reason' in media ? media.reason : null };
+    return {
+      state: media.state,
+      reason: 'reason' in media ? media.reason : null,
+      route: 'route' in media ? media.route : null,
+    };
   },
   mediaChanges: () => [...mediaChanges],
   async waitForMedia(id, state, timeoutMs) {
