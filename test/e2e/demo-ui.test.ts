@@ -131,9 +131,10 @@ describe('the demo page: keyboard, dialogs, rejoining, names, the empty room', {
     await logo.click();
     await dialog.getByRole('button', { name: 'Leave and start a new call' }).click();
     await alice.page.getByRole('button', { name: 'Join call' }).waitFor();
+    // A new call: a fresh room, with a fresh room secret (end-to-end encrypted).
     await expect
       .poll(() => alice.page.evaluate(() => location.hash))
-      .toMatch(/^#[a-z]+-[a-z]+-\d{4}$/);
+      .toMatch(/^#[a-z]+-[a-z]+-\d{4}\/[A-Za-z0-9_-]{22}$/);
   });
 
   it('Rejoin returns to the same call with its chat', async () => {

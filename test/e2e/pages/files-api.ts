@@ -40,7 +40,10 @@ export interface FilesPageApi {
   breakConnections(): number;
   /** Every `transport-change` so far, as `peerId transport`. */
   transportChanges(): string[];
-  /** The connection to `peerId` once `connected`. */
+  /**
+   * The WebRTC connection to `peerId` once open (`transport` `direct` or `turn`: messages
+   * and files start on the relay before it).
+   */
   waitForOpen(peerId: string, timeoutMs?: number): Promise<void>;
   /**
    * Sends `patternBytes(size, seed)` as a File to `peerId` (to everyone when null, with

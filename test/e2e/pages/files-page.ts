@@ -60,11 +60,9 @@ const api: FilesPageApi = {
       ...options,
       wrtc: { RTCPeerConnection: RecordingPeerConnection, RTCSessionDescription, RTCIceCandidate },
     });
-    room.on('transport-change', (peer, transport) =>
-      transportChanges.push(`${peer.id} ${transport}`),
-    );
-    room.on('connection-state', (peer, state) => {
-      if (state === 'connected') opens.push(peer.id);
+    room.on('transport-change', (peer, transport) => {
+      transportChanges.push(`${peer.id} ${transport}`);
+      if (transport !== 'relay') opens.push(peer.id);
     });
     room.on('incoming-file', (incoming) => offers.push(incoming));
     room.on('error', (error) => console.error(`peerlane error ${error.code}: ${error.message}`));
@@ -76,7 +74,8 @@ const api: FilesPageApi = {
   },
   transportChanges: () => [...transportChanges],
   async waitForOpen(peerId, timeoutMs = 10_000) {
-    if (joined().peer(peerId)?.state === 'connected') return;
+    const peer = joined().peer(peerId);
+    if (peer?.state === 'connected' && peer.transport !== 'relay') return;
     await opens.first(`the connection to ${peerId} to open`, timeoutMs, (id) => id === peerId);
   },
   sendPattern(peerId, size, seed, options = {}) {
