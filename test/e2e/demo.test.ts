@@ -33,6 +33,9 @@ const expectDirect = (demo: DemoPage, peerId: string) =>
 
 describe('the demo page: a video call in real Chromium (fake camera, microphone, screen)', {
   retry: PAGE_CLOSED_RETRY,
+  // Two or three pages with fake camera and microphone on two shared cores: 10–20 s each
+  // when other test files run beside them (~10 s on a quiet machine).
+  timeout: 40_000,
 }, () => {
   const e2e = useE2e({ demo: true });
 
