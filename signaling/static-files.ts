@@ -12,13 +12,15 @@ import { brotliCompress, constants, gzip } from 'node:zlib';
 
 /**
  * The demo's policy: its own scripts and styles only (plus compiling WebAssembly: file
- * transfers hash with hash-wasm), media and images also from `blob:` and `data:`,
+ * transfers hash with hash-wasm; and `blob:` scripts, which only this page can make: the
+ * SDK's audio worklet for relayed media, where the browser has no track processor —
+ * Firefox), media and images also from `blob:` and `data:`,
  * WebSockets to any host (`?signal=` may name another server), and reading back its own
  * `blob:` URLs (received files).
  */
 export const DEMO_CSP = [
   "default-src 'self'",
-  "script-src 'self' 'wasm-unsafe-eval'",
+  "script-src 'self' 'wasm-unsafe-eval' blob:",
   "style-src 'self'",
   "img-src 'self' data: blob:",
   "media-src 'self' blob:",
