@@ -103,7 +103,7 @@ describe('the demo page says what state each connection is in', {
           ),
       );
     // Bitrates need two samples (2 s apart); the panel refreshes with the badges.
-    await expect.poll(async () => (await rows()).Receiving, { timeout: 8000 }).toMatch(/bit\/s$/);
+    await expect.poll(async () => (await rows()).Receiving, { timeout: 15_000 }).toMatch(/bit\/s$/);
     expect(await rows()).toMatchObject({
       Status: expect.stringMatching(/^Direct · \d+ ms$/),
       Path: 'Direct, on the local network',
@@ -118,7 +118,7 @@ describe('the demo page says what state each connection is in', {
     expect((await rows())['Safety number']).toContain(atBob);
     await panel.getByRole('button', { name: 'Close' }).click();
     await panel.waitFor({ state: 'hidden' });
-  });
+  }, 45_000);
 
   it('a person whose network vanishes: "Connection lost — waiting for Bob", then removed within 20 s of silence', async () => {
     const room = e2e.room();
