@@ -14,6 +14,7 @@ import { RtcConnection, resolveWebRtc } from '../link/direct/rtc-connection.js';
 import type { Route } from '../link/lane.js';
 import { type DirectHooks, Link } from '../link/link.js';
 import type { Relay } from '../link/relay/relay.js';
+import type { RelayRoute } from '../link/relay/relay-route.js';
 import type { LocalMedia } from '../media/local-media.js';
 import { RelayMedia } from '../media/relay/relay-media.js';
 import type { RoomSettings } from '../options.js';
@@ -56,7 +57,7 @@ interface Guard {
 /** Makes links for a room. */
 export class LinkFactory {
   readonly #guards = new Map<PeerId, Guard>();
-  readonly #sealed = new WeakMap<object, Route>();
+  readonly #sealedRoutes = new WeakMap<object, Route>();
 
   constructor(private readonly options: LinkFactoryOptions) {}
 
@@ -99,7 +100,7 @@ export class LinkFactory {
       relayFallbackMs: settings.relayFallbackMs,
       directRetryMs: settings.directRetryMs,
       stallMs: settings.stallMs,
-      relay: this.#relayRoute(peer),
+      relay: this.#sealed(route, peer),
       // Relayed media is not sealed yet: with e2ee, audio and video need a WebRTC path.
       ...(this.options.keys
         ? {}
@@ -160,12 +161,11 @@ export class LinkFactory {
     });
   }
 
-  /** The relay route to `peer`, sealed with `e2ee`; undefined when the server does not relay. */
-  #relayRoute(peer: PeerHandle): Route | undefined {
-    const route = this.options.relay.route(peer.id);
+  /** `route` (the relay route to `peer`), sealed with `e2ee`; as it is without. */
+  #sealed(route: RelayRoute | undefined, peer: PeerHandle): Route | undefined {
     const { keys } = this.options;
     if (!route || !keys) return route;
-    let sealed = this.#sealed.get(route);
+    let sealed = this.#sealedRoutes.get(route);
     if (!sealed) {
       sealed = sealRoute(route, keys, this.options.selfId(), peer.id, {
         onMismatch: (reason) => peer.link.refuse(`relayed data: ${reason}`),
@@ -180,7 +180,7 @@ export class LinkFactory {
           if (lane === 'bulk') peer.files.resync();
         },
       });
-      this.#sealed.set(route, sealed);
+      this.#sealedRoutes.set(route, sealed);
     }
     return sealed;
   }
