@@ -1,12 +1,21 @@
 /**
  * The pure parts of relayed media (`sdk/media/relay/`): the wire format and its checks,
- * the drop rule and the bitrate on a fake clock, the audio jitter buffer, which stream the
+ * the drop rule, the bitrate and the encoded size on a fake clock, the audio jitter buffer, which stream the
  * app sees, and the route's media lane (bounded reassembly, never queued).
  */
 import { describe, expect, it } from 'vitest';
 import { WATER_MARKS } from '../../sdk/link/flow.js';
 import { RelayRoute } from '../../sdk/link/relay/relay-route.js';
 import type { RelaySocket } from '../../sdk/link/relay/relay-socket.js';
+import {
+  DOWN_GAP_MS,
+  EncoderLoad,
+  LOAD_SAMPLES,
+  OVERUSE_MS,
+  SCALE_STEPS,
+  UNDERUSE_MS,
+  UP_CALM_MS,
+} from '../../sdk/media/relay/encoder-load.js';
 import { JitterBuffer } from '../../sdk/media/relay/jitter-buffer.js';
 import {
   MAX_AUDIO_BYTES,
@@ -147,6 +156,68 @@ describe('the video bitrate (fake clock)', () => {
     }
     expect(rate.kbps).toBe(100);
     expect(rate.frameGapMs).toBeGreaterThan(0);
+  });
+});
+
+describe('the encoded size follows the encoder (fake clock)', () => {
+  /** Feeds `count` frames `gapMs` apart, each taking `encodeMs`; returns the scale after. */
+  function feed(load: EncoderLoad, clock: { t: number }, count: number, encodeMs: number) {
+    for (let i = 0; i < count; i++) {
+      clock.t += 33;
+      load.encoded(encodeMs);
+    }
+    return load.scale;
+  }
+
+  it('steps the size down while encoding is slow, one step per second at most', () => {
+    const clock = { t: 0 };
+    const load = new EncoderLoad({ now: () => clock.t });
+    expect(load.scale).toBe(1);
+    // Fewer samples than it looks at: no decision yet.
+    expect(feed(load, clock, LOAD_SAMPLES - 1, 2000)).toBe(1);
+    expect(feed(load, clock, 1, 2000)).toBe(SCALE_STEPS[1]);
+    // Slow again at once: not before DOWN_GAP_MS.
+    expect(feed(load, clock, LOAD_SAMPLES, 2000)).toBe(SCALE_STEPS[1]);
+    clock.t += DOWN_GAP_MS;
+    expect(feed(load, clock, LOAD_SAMPLES, 2000)).toBe(SCALE_STEPS[2]);
+    // Never below the smallest step.
+    for (let i = 0; i < 10; i++) {
+      clock.t += DOWN_GAP_MS;
+      feed(load, clock, LOAD_SAMPLES, 2000);
+    }
+    expect(load.scale).toBe(SCALE_STEPS.at(-1));
+  });
+
+  it('takes the median: one stalled frame among fast ones is not load', () => {
+    const clock = { t: 0 };
+    const load = new EncoderLoad({ now: () => clock.t });
+    for (let i = 0; i < 50; i++) {
+      feed(load, clock, LOAD_SAMPLES - 1, 5);
+      feed(load, clock, 1, 900);
+    }
+    expect(load.scale).toBe(1);
+  });
+
+  it('steps back up after a calm spell, and waits longer after a step up that failed', () => {
+    const clock = { t: 0 };
+    const load = new EncoderLoad({ now: () => clock.t });
+    feed(load, clock, LOAD_SAMPLES, OVERUSE_MS + 50);
+    expect(load.scale).toBe(SCALE_STEPS[1]);
+    // Between the thresholds: neither up nor down.
+    feed(load, clock, Math.ceil(UP_CALM_MS / 33) + 10, (OVERUSE_MS + UNDERUSE_MS) / 2);
+    expect(load.scale).toBe(SCALE_STEPS[1]);
+    // Fast for UP_CALM_MS: one step up.
+    feed(load, clock, Math.ceil(UP_CALM_MS / 33) + 10, 5);
+    expect(load.scale).toBe(1);
+    // That size is too much again: down (once the new size had a second), and the next try
+    // waits twice as long.
+    clock.t += DOWN_GAP_MS;
+    feed(load, clock, LOAD_SAMPLES, OVERUSE_MS + 50);
+    expect(load.scale).toBe(SCALE_STEPS[1]);
+    feed(load, clock, Math.ceil((1.5 * UP_CALM_MS) / 33), 5);
+    expect(load.scale).toBe(SCALE_STEPS[1]);
+    feed(load, clock, Math.ceil((0.6 * UP_CALM_MS) / 33), 5);
+    expect(load.scale).toBe(1);
   });
 });
 

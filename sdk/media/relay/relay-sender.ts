@@ -3,10 +3,13 @@
  * (`capture.ts`), encodes them with WebCodecs (VP8, Opus) and hands each frame to the
  * route at once — or drops it (`pacing.ts`). After a dropped video frame the decoder on
  * the other side could not use the frames that follow, so they are not sent either until
- * a key frame, which is asked of the encoder at once. The bitrate follows the drops.
+ * a key frame, which is asked of the encoder at once. The bitrate follows the drops; the
+ * encoded size follows how long the encoder takes (`encoder-load.ts`), and at most one
+ * frame waits for the encoder.
  */
 import type { MediaKind, SendState } from '../peer-media.js';
 import { type Capture, captureAudio, captureVideo } from './capture.js';
+import { EncoderLoad } from './encoder-load.js';
 import { writeAudio, writeVideo } from './media-wire.js';
 import { BitrateControl } from './pacing.js';
 
@@ -30,7 +33,7 @@ const MAX_SIDE = 1280;
 /** A key frame at least this often, so a receiver that lost one recovers on its own. */
 const KEY_INTERVAL_MS = 5000;
 /** Frames waiting in the encoder beyond this: the machine cannot keep up, drop. */
-const MAX_ENCODE_QUEUE = 2;
+const MAX_ENCODE_QUEUE = 1;
 
 const captureTime = (): number => performance.timeOrigin + performance.now();
 
@@ -54,6 +57,10 @@ export class RelaySender {
   #audioSeq = 0;
   /** Encoder timestamp (µs) → capture time (ms since the epoch). */
   readonly #captured = new Map<number, number>();
+  /** Encoder timestamp (µs) → when it was handed to the encoder (`performance.now()`). */
+  readonly #encodeStarted = new Map<number, number>();
+  /** The encoded size follows how long the encoder takes (`encoder-load.ts`). */
+  readonly #load = new EncoderLoad();
   readonly #bitrate = new BitrateControl();
   #closed = false;
   readonly counts: SentCounts = {
@@ -126,12 +133,17 @@ export class RelaySender {
     }
     this.#captured.set(frame.timestamp, captureTime());
     if (this.#captured.size > 64) this.#captured.delete(this.#captured.keys().next().value ?? 0);
+    this.#encodeStarted.set(frame.timestamp, now);
+    if (this.#encodeStarted.size > 64) {
+      this.#encodeStarted.delete(this.#encodeStarted.keys().next().value ?? 0);
+    }
     encoder.encode(frame, { keyFrame: key });
     frame.close();
   }
 
   #videoEncoderFor(frame: VideoFrame): VideoEncoder | undefined {
-    const scale = Math.min(1, MAX_SIDE / Math.max(frame.displayWidth, frame.displayHeight));
+    const scale =
+      Math.min(1, MAX_SIDE / Math.max(frame.displayWidth, frame.displayHeight)) * this.#load.scale;
     // VP8 wants even sizes.
     const width = Math.max(2, Math.round((frame.displayWidth * scale) / 2) * 2);
     const height = Math.max(2, Math.round((frame.displayHeight * scale) / 2) * 2);
@@ -172,6 +184,9 @@ export class RelaySender {
     const key = chunk.type === 'key';
     const captured = this.#captured.get(chunk.timestamp) ?? captureTime();
     this.#captured.delete(chunk.timestamp);
+    const started = this.#encodeStarted.get(chunk.timestamp);
+    this.#encodeStarted.delete(chunk.timestamp);
+    if (started !== undefined) this.#load.encoded(performance.now() - started);
     if (this.#awaitKey && !key) return;
     const data = new Uint8Array(chunk.byteLength);
     chunk.copyTo(data);
