@@ -22,6 +22,7 @@ import {
   MAX_VIDEO_BYTES,
   readMediaFrame,
   writeAudio,
+  writeDelay,
   writeKeyRequest,
   writeState,
   writeVideo,
@@ -32,6 +33,12 @@ import {
   DECREASE_GAP_MS,
   mayMediaGo,
 } from '../../sdk/media/relay/pacing.js';
+import {
+  CONFIRM_MS,
+  QueueDelay,
+  REPORT_GAP_MS,
+  REPORT_OVER_MS,
+} from '../../sdk/media/relay/queue-delay.js';
 import { relayMediaSupport } from '../../sdk/media/relay/support.js';
 import { StreamSwitch } from '../../sdk/media/stream-switch.js';
 import { RELAY_HEADER_BYTES, RELAY_LANE, RELAY_MORE_PIECES } from '../../signaling/protocol.js';
@@ -56,6 +63,14 @@ describe('media wire format', () => {
       frame: { kind: 'audio', seq: 2 ** 32 - 1, captureMs: 5, channels: 2, data: bytes(80) },
     });
     expect(readMediaFrame(writeKeyRequest())).toEqual({ ok: true, frame: { kind: 'key-request' } });
+    expect(readMediaFrame(writeDelay(1234))).toEqual({
+      ok: true,
+      frame: { kind: 'delay', queuedMs: 1234 },
+    });
+    expect(readMediaFrame(writeDelay(1e9))).toEqual({
+      ok: true,
+      frame: { kind: 'delay', queuedMs: 65_535 },
+    });
     const state = { audio: true, video: false, audioOn: true, videoOn: false, decodes: true };
     expect(readMediaFrame(writeState(state))).toEqual({
       ok: true,
@@ -83,6 +98,7 @@ describe('media wire format', () => {
     expect(refused(badTime)).toMatch(/capture time/);
     expect(refused(Uint8Array.of(3, 2))).toMatch(/bad control frame/);
     expect(refused(Uint8Array.of(3, 2, 200))).toMatch(/bad control frame/);
+    expect(refused(Uint8Array.of(3, 3, 1))).toMatch(/bad control frame/);
     expect(refused(Uint8Array.of(3, 1, 0))).toMatch(/bad control frame/);
   });
 });
@@ -218,6 +234,50 @@ describe('the encoded size follows the encoder (fake clock)', () => {
     expect(load.scale).toBe(SCALE_STEPS[1]);
     feed(load, clock, Math.ceil((0.6 * UP_CALM_MS) / 33), 5);
     expect(load.scale).toBe(1);
+  });
+});
+
+describe('the queue relayed frames wait in (receiver side)', () => {
+  /** Frames every 20 ms from `from`, with `transit(i)` ms on the way; the reports made. */
+  function run(queue: QueueDelay, from: number, count: number, transit: (i: number) => number) {
+    const reports: Array<[number, number]> = [];
+    for (let i = 0; i < count; i++) {
+      const capture = from + i * 20;
+      const report = queue.arrived(capture, capture + transit(i));
+      if (report !== undefined) reports.push([i, report]);
+    }
+    return reports;
+  }
+
+  it('says nothing while frames take their usual time, whatever the clocks’ offset', () => {
+    // The receiver's clock 5 s ahead, transit 30–50 ms.
+    expect(run(new QueueDelay(), 1e12, 1000, (i) => 5030 + (i % 3) * 10)).toEqual([]);
+  });
+
+  it('reports a growing queue, at most every REPORT_GAP_MS', () => {
+    const queue = new QueueDelay();
+    run(queue, 0, 100, () => 40);
+    // The link carries less than is sent: each frame 5 ms later than the one before.
+    const reports = run(queue, 2000, 200, (i) => 40 + 5 * i);
+    const first = reports[0];
+    expect(first?.[1]).toBeGreaterThan(REPORT_OVER_MS);
+    // Reported once frames kept arriving that late for CONFIRM_MS (a frame every 25 ms).
+    expect(first?.[0]).toBeLessThanOrEqual(Math.ceil(REPORT_OVER_MS / 5 + CONFIRM_MS / 25) + 1);
+    for (let i = 1; i < reports.length; i++) {
+      const gapMs = ((reports[i]?.[0] ?? 0) - (reports[i - 1]?.[0] ?? 0)) * 25;
+      expect(gapMs).toBeGreaterThanOrEqual(REPORT_GAP_MS);
+    }
+  });
+
+  it('takes no stall of a page for a queue: the last frames of its burst are on time', () => {
+    const queue = new QueueDelay();
+    run(queue, 0, 100, () => 40);
+    // Frames captured during a 600 ms stall are handled together at its end.
+    const stalled = (i: number) => (i < 30 ? 40 + (30 - i) * 20 : 40);
+    expect(run(queue, 2000, 100, stalled)).toEqual([]);
+    // Every stall of a second, over and over: still no queue.
+    const stalls = (i: number) => 40 + (50 - (i % 50)) * 20;
+    expect(run(queue, 4000, 500, stalls)).toEqual([]);
   });
 });
 

@@ -8,19 +8,20 @@
  * | ------- | ----------------------------------------------------------------------------------- |
  * | AUDIO   | `[1][flags u8][seq u32][captureMs f64][channels u8][Opus packet]`                   |
  * | VIDEO   | `[2][flags u8][seq u32][captureMs f64][codec u8][VP8 frame]` (flags bit 0: key)     |
- * | CONTROL | `[3][what u8]…`: `KEY_REQUEST` `[3][1]`; `STATE` `[3][2][bits u8]`                  |
+ * | CONTROL | `[3][what u8]…`: `KEY_REQUEST` `[3][1]`; `STATE` `[3][2][bits u8]`; `DELAY` `[3][3][ms u16]` |
  *
  * `seq` counts the frames of one kind (a gap means frames were dropped); `captureMs` is
  * when the sender captured it, in ms since the epoch (`performance.timeOrigin + now()`).
  * STATE bits: 0 audio published, 1 video published, 2 audio on (not muted), 3 video on,
- * 4 this side can decode (has WebCodecs). Anything else — an unknown kind, a short or
+ * 4 this side can decode (has WebCodecs). DELAY: the receiver's frames queue this many ms
+ * on the way (`queue-delay.ts`); the sender slows down. Anything else — an unknown kind, a short or
  * oversized frame, a bad field — is refused with a reason, never thrown.
  */
 
 /** The kind byte of a media frame. */
 export const MEDIA_KIND = { AUDIO: 1, VIDEO: 2, CONTROL: 3 } as const;
 /** What a CONTROL frame says. */
-export const CONTROL = { KEY_REQUEST: 1, STATE: 2 } as const;
+export const CONTROL = { KEY_REQUEST: 1, STATE: 2, DELAY: 3 } as const;
 /** The only video codec on the wire so far (`codec` byte). */
 export const VIDEO_CODEC_VP8 = 1;
 
@@ -60,6 +61,7 @@ export type MediaFrame =
       data: Uint8Array;
     }
   | { kind: 'key-request' }
+  | { kind: 'delay'; queuedMs: number }
   | ({ kind: 'state' } & MediaStateBits);
 
 /** What {@link readMediaFrame} answers: the frame, or why it was refused. */
@@ -94,6 +96,12 @@ export function writeVideo(
 /** Writes a key-frame request (the receiver lost frames, or cannot decode). */
 export function writeKeyRequest(): Uint8Array {
   return Uint8Array.of(MEDIA_KIND.CONTROL, CONTROL.KEY_REQUEST);
+}
+
+/** Writes a DELAY report: frames from the peer queue `queuedMs` on the way (capped at 65535). */
+export function writeDelay(queuedMs: number): Uint8Array {
+  const ms = Math.max(0, Math.min(0xffff, Math.round(queuedMs)));
+  return Uint8Array.of(MEDIA_KIND.CONTROL, CONTROL.DELAY, ms >> 8, ms & 0xff);
 }
 
 /** Writes a STATE frame: what this side sends, and whether it can decode. */
@@ -156,6 +164,9 @@ function readControl(bytes: Uint8Array): ReadResult {
     return { ok: true, frame: { kind: 'key-request' } };
   }
   const value = bytes[2] ?? 0;
+  if (what === CONTROL.DELAY && bytes.byteLength === 4) {
+    return { ok: true, frame: { kind: 'delay', queuedMs: (value << 8) | (bytes[3] ?? 0) } };
+  }
   if (what === CONTROL.STATE && bytes.byteLength === 3 && value < 32) {
     return {
       ok: true,

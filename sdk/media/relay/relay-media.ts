@@ -16,7 +16,13 @@ import type { RelayMediaControl } from '../../link/media-state.js';
 import { RELAYED_MEDIA } from '../../link/media-state.js';
 import type { MediaEnd, RelayRoute } from '../../link/relay/relay-route.js';
 import type { MediaKind, SendState } from '../peer-media.js';
-import { type MediaStateBits, readMediaFrame, writeKeyRequest, writeState } from './media-wire.js';
+import {
+  type MediaStateBits,
+  readMediaFrame,
+  writeDelay,
+  writeKeyRequest,
+  writeState,
+} from './media-wire.js';
 import { mayMediaGo } from './pacing.js';
 import { RelayReceiver } from './relay-receiver.js';
 import { RelaySender } from './relay-sender.js';
@@ -76,6 +82,7 @@ export class RelayMedia implements RelayMediaControl {
         onStream: options.onStream,
         onStreamEnded: options.onStreamEnded,
         requestKey: () => this.#send(writeKeyRequest(), 'control'),
+        reportDelay: (queuedMs) => this.#send(writeDelay(queuedMs), 'control'),
       });
     }
     route.media = this.#end;
@@ -235,6 +242,7 @@ export class RelayMedia implements RelayMediaControl {
       if (first || this.#active) this.#updateSender();
       this.#updateMedia();
     } else if (frame.kind === 'key-request') this.#sender?.keyRequested();
+    else if (frame.kind === 'delay') this.#sender?.delayReported(frame.queuedMs);
     else this.#receiver?.frame(frame);
   }
 

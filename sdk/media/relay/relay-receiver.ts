@@ -8,6 +8,7 @@
  */
 import type { MediaFrame, MediaStateBits } from './media-wire.js';
 import { type AudioOutput, audioOutput, type TrackOutput, videoOutput } from './output.js';
+import { QueueDelay } from './queue-delay.js';
 
 /** At most one key-frame request per this many ms. */
 export const KEY_REQUEST_GAP_MS = 300;
@@ -36,6 +37,8 @@ export interface RelayReceiverOptions {
   onStreamEnded(stream: MediaStream): void;
   /** Ask the sender for a key frame. */
   requestKey(): void;
+  /** Tell the sender its frames queue this many ms on the way (`queue-delay.ts`). */
+  reportDelay(queuedMs: number): void;
 }
 
 /** One peer's relayed media, decoded into a MediaStream (see the file's comment). */
@@ -52,6 +55,7 @@ export class RelayReceiver {
   #lastKeyRequest = Number.NEGATIVE_INFINITY;
   /** Decoder timestamp (µs) → capture time (ms since the epoch). */
   readonly #captured = new Map<number, number>();
+  readonly #queue = new QueueDelay();
   #closed = false;
   readonly counts: ReceivedCounts = {
     audioFrames: 0,
@@ -108,6 +112,13 @@ export class RelayReceiver {
   /** One audio or video frame from the peer. */
   frame(frame: MediaFrame): void {
     if (this.#closed) return;
+    if (frame.kind === 'audio' || frame.kind === 'video') {
+      const queued = this.#queue.arrived(
+        frame.captureMs,
+        performance.timeOrigin + performance.now(),
+      );
+      if (queued !== undefined) this.options.reportDelay(queued);
+    }
     if (frame.kind === 'video') this.#onVideo(frame);
     else if (frame.kind === 'audio') this.#onAudio(frame);
   }

@@ -32,6 +32,10 @@ export interface SentCounts {
 const MAX_SIDE = 1280;
 /** A key frame at least this often, so a receiver that lost one recovers on its own. */
 const KEY_INTERVAL_MS = 5000;
+/** The receiver reports a queue over this (ms): video pauses while it drains. */
+const PAUSE_OVER_MS = 250;
+/** The longest one report pauses video for, ms. */
+const MAX_PAUSE_MS = 1000;
 /** Frames waiting in the encoder beyond this: the machine cannot keep up, drop. */
 const MAX_ENCODE_QUEUE = 1;
 
@@ -53,6 +57,8 @@ export class RelaySender {
   #awaitKey = false;
   #lastKeyAt = 0;
   #lastEncodeAt = 0;
+  /** No video until then (`performance.now()`): a queue on the way drains first. */
+  #pausedUntil = 0;
   #videoSeq = 0;
   #audioSeq = 0;
   /** Encoder timestamp (µs) → capture time (ms since the epoch). */
@@ -100,6 +106,18 @@ export class RelaySender {
     }
   }
 
+  /**
+   * The receiver's frames queue `queuedMs` on the way: the link carries less than is sent.
+   * The bitrate backs off as for a drop, and a long queue pauses video until it drained
+   * (audio goes on).
+   */
+  delayReported(queuedMs: number): void {
+    this.#bitrate.dropped();
+    if (queuedMs > PAUSE_OVER_MS) {
+      this.#pausedUntil = performance.now() + Math.min(queuedMs, MAX_PAUSE_MS);
+    }
+  }
+
   /** The receiver lost frames or could not decode: the next frame is a key frame. */
   keyRequested(): void {
     this.#needKey = true;
@@ -119,7 +137,7 @@ export class RelaySender {
     const now = performance.now();
     const encoder =
       this.#closed || !this.#state.video.active ? undefined : this.#videoEncoderFor(frame);
-    const tooSoon = now - this.#lastEncodeAt < this.#bitrate.frameGapMs;
+    const tooSoon = now - this.#lastEncodeAt < this.#bitrate.frameGapMs || now < this.#pausedUntil;
     if (!encoder || tooSoon || encoder.encodeQueueSize > MAX_ENCODE_QUEUE) {
       if (encoder && !tooSoon) this.counts.videoDropped += 1;
       frame.close();

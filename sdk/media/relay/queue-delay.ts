@@ -1,0 +1,55 @@
+/**
+ * How much later than usual relayed frames arrive: the receiver's congestion signal (a
+ * pure function of the times it is given, unit tested). Over TCP a link that carries less
+ * than the sender sends loses nothing — the bytes queue in socket buffers and routers, and
+ * every frame comes later than the one before — so drops come too late to steer by. Each
+ * frame carries its capture time (the sender's clock); arrival minus capture is the transit
+ * time plus the clocks' offset, whose minimum over the last {@link BASELINE_SECONDS} is the
+ * path without a queue. The excess over that minimum is the queue. It counts only once
+ * frames have kept arriving late for {@link CONFIRM_MS}: a page that stalled hands over
+ * the frames that came meanwhile all at once — late, but within a few ms — and the next
+ * ones are on time again.
+ */
+
+/** The baseline is the least transit time of this many most recent seconds. */
+export const BASELINE_SECONDS = 30;
+/** How long frames must keep arriving late (each over {@link REPORT_OVER_MS}) to count, ms. */
+export const CONFIRM_MS = 150;
+/** The receiver tells the sender when frames queue longer than this, ms. */
+export const REPORT_OVER_MS = 120;
+/** At most one report per this many ms. */
+export const REPORT_GAP_MS = 250;
+
+/** The queue relayed frames wait in (see the file's comment). All times in ms. */
+export class QueueDelay {
+  /** The least transit time of each recent second: `[second, ms]`. */
+  #minima: Array<[number, number]> = [];
+  /** When the frames arriving late began (undefined: the last one was on time). */
+  #lateSince: number | undefined;
+  #lastReport = Number.NEGATIVE_INFINITY;
+
+  /**
+   * A frame captured at `captureMs` (the sender's clock) arrived at `arrivalMs` (this one).
+   * Returns the queue to report to the sender (ms), or undefined when there is nothing to say.
+   */
+  arrived(captureMs: number, arrivalMs: number): number | undefined {
+    const transit = arrivalMs - captureMs;
+    if (!Number.isFinite(transit)) return undefined;
+    const second = Math.floor(arrivalMs / 1000);
+    const last = this.#minima.at(-1);
+    if (last && last[0] === second) last[1] = Math.min(last[1], transit);
+    else this.#minima.push([second, transit]);
+    while ((this.#minima[0]?.[0] ?? second) <= second - BASELINE_SECONDS) this.#minima.shift();
+    const base = Math.min(...this.#minima.map(([, ms]) => ms));
+    const queued = transit - base;
+    if (queued <= REPORT_OVER_MS) {
+      this.#lateSince = undefined;
+      return undefined;
+    }
+    this.#lateSince ??= arrivalMs;
+    if (arrivalMs - this.#lateSince < CONFIRM_MS) return undefined;
+    if (arrivalMs - this.#lastReport < REPORT_GAP_MS) return undefined;
+    this.#lastReport = arrivalMs;
+    return Math.round(queued);
+  }
+}
