@@ -31,8 +31,16 @@ export interface Cell {
   expect: ExpectedPath;
   /** All UDP dies at both routers at 30 % of a large file; then the path must become this. */
   udpDiesMidTransfer?: ExpectedPath;
-  /** Both publish the fake camera: video frames must arrive (through WebRTC or the relay). */
+  /**
+   * Both publish the fake camera and microphone: on both sides the tile must render video
+   * frames and the audio track deliver samples (through WebRTC or the relay).
+   */
   call?: 'frames';
+  /**
+   * With `call`: all UDP dies at both routers mid-call; then the path must become this, and
+   * the receiver's tile must render new frames again (its longest gap is measured).
+   */
+  udpDiesMidCall?: ExpectedPath;
 }
 
 export const CELLS: readonly Cell[] = [
@@ -99,5 +107,24 @@ export const CELLS: readonly Cell[] = [
     appStun: true,
     expect: { transport: 'direct', pairType: 'srflx' },
     udpDiesMidTransfer: { transport: 'relay' },
+  },
+  {
+    id: 'call-udp-dies-turn-tcp',
+    title: 'cone NATs, a call, UDP dies mid-call, TURN/tcp available',
+    policy: { kind: 'cone' },
+    server: 'turn',
+    expect: { transport: 'direct', pairType: 'srflx' },
+    call: 'frames',
+    udpDiesMidCall: { transport: 'turn', pairType: 'turn', relayProtocol: 'tcp' },
+  },
+  {
+    id: 'call-udp-dies-no-turn',
+    title: 'cone NATs + STUN, a call, UDP dies mid-call, no TURN',
+    policy: { kind: 'cone' },
+    server: 'plain',
+    appStun: true,
+    expect: { transport: 'direct', pairType: 'srflx' },
+    call: 'frames',
+    udpDiesMidCall: { transport: 'relay' },
   },
 ];

@@ -5,6 +5,7 @@
  */
 import type { BytesSummary } from '../../e2e/pages/summary.js';
 import type { NetbedPageApi, PathStats, WatchedFile } from '../pages/netbed-api.js';
+import type { TileFigures } from '../pages/tile-watch.js';
 import type { Cell } from './cells.js';
 import { remote } from './remote.js';
 import type { Session } from './session.js';
@@ -42,8 +43,22 @@ export interface CellReport {
   fileMiBps: number;
   /** With `throughputBytes`: MiB/s of that file a → b, first byte to verified. */
   throughputMiBps?: number;
-  /** With a call: what b saw of a's camera. */
-  call?: { streamEvents: string[]; frames: number };
+  /**
+   * With a call: b's stream events and video frames decoded from a (`getStats()`), and what
+   * each side's tile of the other played (rendered frames, audio samples).
+   */
+  call?: { streamEvents: string[]; frames: number; a: TileFigures; b: TileFigures };
+  /** With UDP dying mid-call: the path afterwards and b's tile of a from the fault on. */
+  callDies?: {
+    transport: string | null;
+    stats: PathStats;
+    changes: string[];
+    media: { state: string; reason: string | null; route: string | null };
+    /** b's tile from just before the fault: its longest gap in rendered frames. */
+    tile: TileFigures;
+    /** Frames b's tile rendered once the path had settled (over {@link AFTER_SETTLE_MS}). */
+    framesAfterSettle: number;
+  };
   /** With UDP dying mid-transfer. */
   dies?: {
     file: WatchedFile;
@@ -135,16 +150,22 @@ export async function runSdkCell(
     }
     if (cell.call) {
       await Promise.all([a.publishCamera(), b.publishCamera()]);
-      const deadline = Date.now() + 8000;
-      let frames = 0;
-      // Until frames arrive, through WebRTC or (relayed, WebCodecs) through the relay.
-      while (Date.now() < deadline) {
-        frames = await b.framesFrom(idOfA).catch(() => 0);
-        if (frames > 0) break;
+      const deadline = Date.now() + 15_000;
+      // Until both tiles render frames and get audio samples, through WebRTC or (relayed,
+      // WebCodecs) through the relay.
+      let tiles = await Promise.all([a.tile(idOfB), b.tile(idOfA)]);
+      while (Date.now() < deadline && !tiles.every((t) => t.frames > 0 && t.audioSamples > 0)) {
         await new Promise((resolve) => setTimeout(resolve, 200));
+        tiles = await Promise.all([a.tile(idOfB), b.tile(idOfA)]);
       }
-      report.call = { streamEvents: await b.streamEvents(), frames };
+      report.call = {
+        streamEvents: await b.streamEvents(),
+        frames: await b.framesFrom(idOfA).catch(() => 0),
+        a: tiles[0],
+        b: tiles[1],
+      };
     }
+    if (cell.udpDiesMidCall) report.callDies = await dieMidCall(session, b, idOfA, cell);
     if (cell.udpDiesMidTransfer)
       report.dies = await dieMidTransfer(session, a, b, idOfA, idOfB, cell);
     return report;
@@ -153,6 +174,44 @@ export async function runSdkCell(
   } finally {
     await pair.close();
   }
+}
+
+/** How long a settled path must carry the call after UDP died. */
+const AFTER_SETTLE_MS = 3000;
+
+async function dieMidCall(
+  session: Session,
+  b: ReturnType<typeof remote<NetbedPageApi>>,
+  idOfA: string,
+  cell: Cell,
+): Promise<NonNullable<CellReport['callDies']>> {
+  const after = cell.udpDiesMidCall;
+  if (!after) throw new Error(`${cell.id} has no mid-call fault`);
+  // The call runs a while on the direct path, then UDP dies at both routers.
+  await b.resetTile(idOfA);
+  await new Promise((resolve) => setTimeout(resolve, 2000));
+  await session.bed.dropUdp();
+  await b.waitForTransport(idOfA, after.transport, SETTLE_MS).catch(() => {});
+  // ICE restarts for a while after the fault (`connecting`); then media must settle on
+  // the route the path names (WebRTC for TURN, else the relay).
+  const route = after.transport === 'relay' ? 'relay' : 'direct';
+  const deadline = Date.now() + SETTLE_MS;
+  let media = await b.media(idOfA);
+  while (Date.now() < deadline && (media.state !== 'available' || media.route !== route)) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    media = await b.media(idOfA);
+  }
+  const settled = (await b.tile(idOfA)).frames;
+  await new Promise((resolve) => setTimeout(resolve, AFTER_SETTLE_MS));
+  const tile = await b.tile(idOfA);
+  return {
+    transport: (await b.peer(idOfA)).transport,
+    stats: await b.pathStats(idOfA),
+    changes: await b.transportChanges(),
+    media,
+    tile,
+    framesAfterSettle: tile.frames - settled,
+  };
 }
 
 async function dieMidTransfer(

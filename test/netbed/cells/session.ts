@@ -148,6 +148,7 @@ export async function startSession(): Promise<Session> {
 const GLOBALS: Record<SitePage, string> = {
   netbed: 'peerlaneNetbed',
   'simple-peer': 'simplePeerNetbed',
+  'media-bench': 'peerlaneMediaBench',
 };
 
 async function openSitePage(

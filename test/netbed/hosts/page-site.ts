@@ -11,12 +11,15 @@ import { dirname, join } from 'node:path';
 import { ROOT } from '../../e2e/harness/sdk-bundle.js';
 
 /** A page kind: `/<kind>.html` runs `test/netbed/pages/<kind>-page.ts`. */
-export type SitePage = 'netbed' | 'simple-peer';
+export type SitePage = 'netbed' | 'simple-peer' | 'media-bench';
 
 /** TypeScript sources the pages are made of, relative to the repository. */
 const SOURCES = [
   'test/netbed/pages/netbed-page.ts',
   'test/netbed/pages/simple-peer-page.ts',
+  'test/netbed/pages/media-bench-page.ts',
+  'test/netbed/pages/frame-stamp.ts',
+  'test/netbed/pages/tile-watch.ts',
   'test/e2e/pages/page-kit.ts',
   'test/e2e/pages/pattern.ts',
 ];
@@ -45,7 +48,7 @@ export async function buildPageSite(): Promise<PageSite> {
     await mkdir(dirname(out), { recursive: true });
     await writeFile(out, code);
   }
-  for (const kind of ['netbed', 'simple-peer'] satisfies SitePage[]) {
+  for (const kind of ['netbed', 'simple-peer', 'media-bench'] satisfies SitePage[]) {
     await writeFile(join(dir, `${kind}.html`), shell(kind));
   }
   await copyFile(join(ROOT, 'dist/browser/peerlane.js'), join(dir, 'peerlane.js'));

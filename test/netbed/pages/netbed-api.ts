@@ -1,5 +1,6 @@
 /** What the bed's SDK page (`netbed-page.ts`) exposes as `window.peerlaneNetbed`. */
 import type { BytesSummary } from '../../e2e/pages/summary.js';
+import type { TileFigures } from './tile-watch.js';
 
 /** A received text message and when it arrived (ms since the epoch, sub-ms precise). */
 export interface Arrival {
@@ -81,6 +82,14 @@ export interface NetbedPageApi {
   ): Promise<{ state: string; reason: string | null; route: string | null }>;
   /** Every `media-change`, as `state reason@ms since join`. */
   mediaChanges(): string[];
+  /**
+   * What this page's tile of `peerId` played (`tile-watch.ts`: every `stream` event's stream
+   * in a `<video>`; rendered frames, the longest time without a new one, audio samples),
+   * since `resetTile(peerId)` or its first stream.
+   */
+  tile(peerId: string): TileFigures;
+  /** Starts the tile's figures again from now. */
+  resetTile(peerId: string): void;
   /** Video frames decoded from `peerId` so far (`getStats().inbound.video.frames`). */
   framesFrom(peerId: string): Promise<number>;
   /** What this page's RTCPeerConnections did: ICE servers, candidates, errors, states. */

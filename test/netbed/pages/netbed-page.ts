@@ -7,6 +7,7 @@ import type * as Peerlane from '../../../sdk/index.js';
 import { Inbox, now, sha256Hex, within } from '../../e2e/pages/page-kit.js';
 import { patternBytes } from '../../e2e/pages/pattern.js';
 import type { Arrival, NetbedPageApi, WatchedFile } from './netbed-api.js';
+import { TileWatch } from './tile-watch.js';
 
 const BUNDLE_URL = '/peerlane.js';
 const { joinRoom } = (await import(BUNDLE_URL)) as typeof Peerlane;
@@ -17,6 +18,16 @@ const peers = new Inbox<string>();
 const changes: string[] = [];
 const streams: string[] = [];
 const mediaChanges: string[] = [];
+/** Each remote peer's tile, as an app shows it: every `stream` event's stream in a `<video>`. */
+const tiles = new Map<string, TileWatch>();
+function tileOf(peerId: string): TileWatch {
+  let found = tiles.get(peerId);
+  if (!found) {
+    found = new TileWatch({ stamps: false });
+    tiles.set(peerId, found);
+  }
+  return found;
+}
 /** What the page's RTCPeerConnections did, for failure messages: candidates, errors, states. */
 const iceLog: string[] = [];
 const peerConnections: RTCPeerConnection[] = [];
@@ -94,7 +105,10 @@ const api: NetbedPageApi = {
     });
     joining.on('transport-change', (_, transport) => changes.push(`${transport}@${since()}`));
     joining.on('incoming-file', (incoming) => files.push(incoming));
-    joining.on('stream', (_, remote) => streams.push(`stream ${remote.id} @${since()}`));
+    joining.on('stream', (stream, remote) => {
+      streams.push(`stream ${remote.id} @${since()}`);
+      tileOf(remote.id).attach(stream);
+    });
     joining.on('stream-ended', (_, remote) => streams.push(`ended ${remote.id} @${since()}`));
     joining.on('media-change', (_, media) =>
       mediaChanges.push(`${media.state}${'reason' in media ? ` ${media.reason}` : ''}@${since()}`),
@@ -213,6 +227,10 @@ const api: NetbedPageApi = {
       () => {},
     );
     return api.media(id);
+  },
+  tile: (id) => tileOf(id).figures(),
+  resetTile(id) {
+    tileOf(id).reset();
   },
   async framesFrom(id) {
     return (await peer(id).getStats()).inbound.video?.frames ?? 0;

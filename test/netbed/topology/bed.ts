@@ -13,6 +13,7 @@
  */
 import { DROP_UDP, type RouterPolicy, routerRules } from './firewall.js';
 import { addNamespace, bedStem, removeNamespaces, sweepStaleNamespaces } from './namespaces.js';
+import { type LinkShape, shapeRouter } from './shaping.js';
 import { inNamespace, run } from './shell.js';
 
 /** The bed's fixed addresses (namespaces are private, so every bed may use the same). */
@@ -40,6 +41,8 @@ export interface Bed {
   setPolicy(policy: RouterPolicy): Promise<void>;
   /** Drops every forwarded UDP packet at both routers from now on (a path dying mid-transfer). */
   dropUdp(): Promise<void>;
+  /** Shapes both routers' links (`shaping.ts`); `undefined` takes the shape off again. */
+  shape(shape: LinkShape | undefined): Promise<void>;
   /** Kills every process in the bed's namespaces and deletes them. Idempotent, never throws. */
   remove(): void;
 }
@@ -87,6 +90,9 @@ export async function buildBed(): Promise<Bed> {
     },
     async dropUdp() {
       await Promise.all([iptables(ns.routerA, DROP_UDP), iptables(ns.routerB, DROP_UDP)]);
+    },
+    async shape(shape) {
+      await Promise.all([shapeRouter(ns.routerA, shape), shapeRouter(ns.routerB, shape)]);
     },
     remove: () => removeNamespaces(all),
   };
