@@ -31,6 +31,7 @@ import {
   BitrateControl,
   CALM_MS,
   DECREASE_GAP_MS,
+  LIMIT_MEMORY_MS,
   mayMediaGo,
 } from '../../sdk/media/relay/pacing.js';
 import {
@@ -160,6 +161,25 @@ describe('the video bitrate (fake clock)', () => {
       rate.sent();
     }
     expect(rate.kbps).toBe(1000);
+  });
+
+  it('climbs slowly near the rate it last backed off from, for a while', () => {
+    let now = 0;
+    const rate = new BitrateControl({ startKbps: 800, maxKbps: 1000, now: () => now });
+    rate.dropped(); // the path gave out at 800
+    expect(rate.kbps).toBe(560);
+    const steps: number[] = [];
+    for (let i = 0; i < 8; i += 1) {
+      now += 1000;
+      rate.sent();
+      steps.push(rate.kbps);
+    }
+    // 15 %/s up to 85 % of 800, then 3 %/s.
+    expect(steps.slice(0, 4)).toEqual([560, 644, 663, 683]);
+    now += LIMIT_MEMORY_MS;
+    const before = rate.kbps;
+    rate.sent();
+    expect(rate.kbps).toBe(Math.round(before * 1.15)); // forgotten: the path may have changed
   });
 
   it('never goes below the floor, and halves the frame rate near it', () => {

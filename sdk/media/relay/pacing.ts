@@ -62,11 +62,17 @@ export const DECREASE_GAP_MS = 500;
 export const CALM_MS = 2000;
 /** At most one increase per this many ms. */
 export const INCREASE_GAP_MS = 1000;
+/** Near the rate at which the path last gave out (above this share of it), climb slowly. */
+export const NEAR_LIMIT = 0.85;
+/** How long that rate is remembered after the last back-off (paths change), ms. */
+export const LIMIT_MEMORY_MS = 10_000;
 
 /**
  * The video bitrate target, following what the relay actually carries: each drop (no
- * credit, full socket) cuts it to 70 % (at most once per {@link DECREASE_GAP_MS}); after
- * {@link CALM_MS} without a drop it grows by 15 % a second, up to the maximum. Below
+ * credit, full socket) or queue report cuts it to 70 % (at most once per
+ * {@link DECREASE_GAP_MS}); after {@link CALM_MS} without one it grows by 15 % a second, up to
+ * the maximum — but only 3 % a second near the rate it last had to back off from (for
+ * {@link LIMIT_MEMORY_MS}), so it does not overshoot the same link again and again. Below
  * 200 kbit/s the frame rate is halved too (`frameGapMs`), so each frame keeps some quality.
  */
 export class BitrateControl {
@@ -76,6 +82,8 @@ export class BitrateControl {
   #kbps: number;
   #lastDrop = Number.NEGATIVE_INFINITY;
   #lastChange = Number.NEGATIVE_INFINITY;
+  /** The rate the last back-off was from (where the path gave out). */
+  #limit = Number.POSITIVE_INFINITY;
 
   constructor(options: BitrateOptions = {}) {
     this.#min = options.minKbps ?? 100;
@@ -99,6 +107,7 @@ export class BitrateControl {
     const now = this.#now();
     this.#lastDrop = now;
     if (now - this.#lastChange < DECREASE_GAP_MS) return;
+    this.#limit = this.#kbps;
     this.#set(Math.max(this.#min, Math.round(this.#kbps * 0.7)), now);
   }
 
@@ -106,7 +115,10 @@ export class BitrateControl {
   sent(): void {
     const now = this.#now();
     if (now - this.#lastDrop < CALM_MS || now - this.#lastChange < INCREASE_GAP_MS) return;
-    this.#set(Math.min(this.#max, Math.round(this.#kbps * 1.15)), now);
+    const near =
+      now - this.#lastDrop < LIMIT_MEMORY_MS && this.#kbps * 1.15 > NEAR_LIMIT * this.#limit;
+    const factor = near ? 1.03 : 1.15;
+    this.#set(Math.min(this.#max, Math.max(this.#kbps + 1, Math.round(this.#kbps * factor))), now);
   }
 
   #set(kbps: number, now: number): void {

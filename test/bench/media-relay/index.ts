@@ -242,7 +242,8 @@ export async function runMediaRelayBenchmark(argv: readonly string[]): Promise<n
   ];
   for (const { row, result } of measured) {
     if (!result.ok) {
-      table.push([row.label, result.why]);
+      // What stopped it goes last, so the figures' columns stay narrow.
+      table.push([row.label, '–', ...Array<string>(10).fill(''), result.why]);
       continue;
     }
     const f = figures(result);
