@@ -5,6 +5,7 @@
  * opens a Firefox page next to a Chromium one, so the time limits are above Vitest's 20 s.
  */
 import { describe, expect, it } from 'vitest';
+import { SCALE_STEPS } from '../../sdk/media/relay/encoder-load.js';
 import {
   type BrowserName,
   PAGE_CLOSED_RETRY,
@@ -299,7 +300,11 @@ describe('Firefox ↔ Chromium', { retry: PAGE_CLOSED_RETRY }, () => {
       const after = await page.api.rendered(from);
       if (page === fox) expect(got.audioPackets, `audio frames ${who}`).toBeGreaterThan(20);
       expect(after.videoFrames - before.videoFrames, `frames rendered ${who}`).toBeGreaterThan(5);
-      expect(after.width, who).toBe(640);
+      // 640 px, or a step of it when the encoder fell behind (`encoder-load.ts`).
+      expect(
+        SCALE_STEPS.map((share) => 640 * share),
+        who,
+      ).toContain(after.width);
     }
   }, 60_000);
 });

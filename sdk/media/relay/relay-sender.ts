@@ -65,8 +65,8 @@ export class RelaySender {
   readonly #captured = new Map<number, number>();
   /** Encoder timestamp (µs) → when it was handed to the encoder (`performance.now()`). */
   readonly #encodeStarted = new Map<number, number>();
-  /** The encoded size follows how long the encoder takes (`encoder-load.ts`). */
-  readonly #load = new EncoderLoad();
+  /** The encoded size follows how long the encoder takes (`encoder-load.ts`); per track. */
+  #load = new EncoderLoad();
   readonly #bitrate = new BitrateControl();
   #closed = false;
   readonly counts: SentCounts = {
@@ -97,6 +97,8 @@ export class RelaySender {
       this.#videoTrack = video;
       this.#video = video ? captureVideo(video, (frame) => this.#onVideo(frame)) : undefined;
       this.#needKey = true;
+      // Another source (a screen share, another camera) starts at its own size.
+      this.#load = new EncoderLoad();
     }
     const audio = local.audio.published ? local.audio.track : null;
     if (audio !== this.#audioTrack) {

@@ -169,11 +169,16 @@ export interface MediaPageApi {
   closePeerConnections(): number;
   /**
    * What the page played of `peerId`'s streams so far: video frames a `<video>` showing it
-   * rendered (`requestVideoFrameCallback`) and its last width, and audio samples its audio
+   * rendered (`requestVideoFrameCallback`) and its last size, and audio samples its audio
    * track delivered (a `MediaStreamTrackProcessor`; -1 where the browser has none). Each
    * `stream` event attaches the stream anew, as an app would.
    */
-  rendered(peerId: string): { videoFrames: number; width: number; audioSamples: number };
+  rendered(peerId: string): {
+    videoFrames: number;
+    width: number;
+    height: number;
+    audioSamples: number;
+  };
   leave(): Promise<void>;
 }
 

@@ -21,13 +21,16 @@ class RecordedPeerConnection extends RTCPeerConnection {
 }
 const wrtc = { RTCPeerConnection: RecordedPeerConnection, RTCSessionDescription, RTCIceCandidate };
 /** What was played of each peer's streams (see `rendered()`). */
-const played = new Map<string, { videoFrames: number; width: number; audioSamples: number }>();
+const played = new Map<
+  string,
+  { videoFrames: number; width: number; height: number; audioSamples: number }
+>();
 const players = new Map<string, { video: HTMLVideoElement; stop: () => void }>();
 
 /** Shows `stream` in a `<video>` as an app would, counting frames and audio samples. */
 function play(peerId: string, stream: MediaStream): void {
   players.get(peerId)?.stop();
-  const counts = played.get(peerId) ?? { videoFrames: 0, width: 0, audioSamples: -1 };
+  const counts = played.get(peerId) ?? { videoFrames: 0, width: 0, height: 0, audioSamples: -1 };
   played.set(peerId, counts);
   const video = document.createElement('video');
   video.muted = true;
@@ -39,6 +42,7 @@ function play(peerId: string, stream: MediaStream): void {
     if (stopped) return;
     counts.videoFrames += 1;
     counts.width = video.videoWidth;
+    counts.height = video.videoHeight;
     video.requestVideoFrameCallback(onFrame);
   };
   video.requestVideoFrameCallback(onFrame);
@@ -195,7 +199,7 @@ const api: MediaPageApi = {
     return open.length;
   },
   rendered: (peerId) => ({
-    ...(played.get(peerId) ?? { videoFrames: 0, width: 0, audioSamples: -1 }),
+    ...(played.get(peerId) ?? { videoFrames: 0, width: 0, height: 0, audioSamples: -1 }),
   }),
   leave: () => joined().leave(),
 };
