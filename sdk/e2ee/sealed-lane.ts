@@ -18,14 +18,7 @@
 import { Emitter } from '../emitter.js';
 import { WATER_MARKS } from '../link/flow.js';
 import type { Lane, LaneEvents } from '../link/lane.js';
-import { randomBytes, toBase64Url } from './room-keys.js';
-
-const VERSION = 1;
-const KEY_ID_BYTES = 8;
-const HEADER_BYTES = 1 + KEY_ID_BYTES + 8;
-const TAG_BYTES = 16;
-/** Bytes a sealed frame adds to the frame it carries. */
-export const SEAL_OVERHEAD = HEADER_BYTES + TAG_BYTES;
+import { openFrame, readSealedHeader, SEAL_OVERHEAD, sealFrame } from './sealed-frame.js';
 
 /** Keys of one direction pair of one lane. */
 export interface LaneKeys {
@@ -49,13 +42,13 @@ export interface SealProblems {
 
 /** One lane of a sealed route (see the file's comment). */
 export class SealedLane extends Emitter<LaneEvents> implements Lane {
-  #seq = 0n;
+  #seq = 0;
   #pending = 0;
   #sending: Promise<void> = Promise.resolve();
   #receiving: Promise<void> = Promise.resolve();
   #drainWanted = false;
-  /** The last sequence number opened under each key id seen; retired ids map to -1n. */
-  readonly #last = new Map<string, bigint>();
+  /** The last sequence number opened under each key id seen; retired ids map to -1. */
+  readonly #last = new Map<string, number>();
   #current: string | undefined;
 
   constructor(
@@ -85,7 +78,7 @@ export class SealedLane extends Emitter<LaneEvents> implements Lane {
   send(frame: Uint8Array): void {
     if (!this.inner.open) throw new Error('the lane is closed');
     const seq = this.#seq;
-    this.#seq += 1n;
+    this.#seq += 1;
     const bytes = frame.byteLength;
     this.#pending += bytes;
     // Sealing starts now (frames are sealed side by side); they go out in order.
@@ -102,20 +95,8 @@ export class SealedLane extends Emitter<LaneEvents> implements Lane {
     });
   }
 
-  async #seal(seq: bigint, plain: Uint8Array<ArrayBuffer>): Promise<Uint8Array> {
-    const header = new Uint8Array(HEADER_BYTES);
-    header[0] = VERSION;
-    header.set(this.keys.keyId, 1);
-    new DataView(header.buffer).setBigUint64(1 + KEY_ID_BYTES, seq);
-    const sealed = await crypto.subtle.encrypt(
-      { name: 'AES-GCM', iv: iv(seq), additionalData: header },
-      await this.keys.seal,
-      plain,
-    );
-    const out = new Uint8Array(HEADER_BYTES + sealed.byteLength);
-    out.set(header);
-    out.set(new Uint8Array(sealed), HEADER_BYTES);
-    return out;
+  async #seal(seq: number, plain: Uint8Array): Promise<Uint8Array> {
+    return sealFrame(await this.keys.seal, this.keys.keyId, seq, plain);
   }
 
   awaitDrain(): void {
@@ -143,22 +124,11 @@ export class SealedLane extends Emitter<LaneEvents> implements Lane {
 
   /** Decrypts one frame; no state is read or changed here (frames open out of order). */
   async #open(frame: Uint8Array): Promise<Opened | string> {
-    if (frame.byteLength < SEAL_OVERHEAD || frame[0] !== VERSION) {
-      return `a relayed frame of ${frame.byteLength} bytes is not sealed`;
-    }
-    const header = frame.slice(0, HEADER_BYTES);
-    const keyId = toBase64Url(header.subarray(1, 1 + KEY_ID_BYTES));
-    const seq = new DataView(header.buffer).getBigUint64(1 + KEY_ID_BYTES);
-    try {
-      const plain = await crypto.subtle.decrypt(
-        { name: 'AES-GCM', iv: iv(seq), additionalData: header },
-        await this.keys.open(keyId),
-        frame.subarray(HEADER_BYTES) as Uint8Array<ArrayBuffer>,
-      );
-      return { keyId, seq, plain: new Uint8Array(plain) };
-    } catch {
-      return 'a relayed frame did not open with this room secret';
-    }
+    const header = readSealedHeader(frame);
+    if (typeof header === 'string') return header;
+    const plain = await openFrame(await this.keys.open(header.keyId), frame, header);
+    if (!plain) return 'a relayed frame did not open with this room secret';
+    return { ...header, plain };
   }
 
   /** Takes an opened frame, in arrival order: no replay, no retired key id. */
@@ -169,7 +139,7 @@ export class SealedLane extends Emitter<LaneEvents> implements Lane {
     }
     const { keyId, seq, plain } = opened;
     const last = this.#last.get(keyId);
-    if (last === -1n) {
+    if (last === -1) {
       this.#refuse('a relayed frame under a key the peer no longer uses (a replay)');
       return;
     }
@@ -179,7 +149,7 @@ export class SealedLane extends Emitter<LaneEvents> implements Lane {
     }
     if (this.#current !== keyId) {
       // A new key id of the peer (a reload, a new link): the old one is never taken again.
-      if (this.#current !== undefined) this.#last.set(this.#current, -1n);
+      if (this.#current !== undefined) this.#last.set(this.#current, -1);
       this.#current = keyId;
     }
     this.#last.set(keyId, seq);
@@ -193,21 +163,9 @@ export class SealedLane extends Emitter<LaneEvents> implements Lane {
   }
 }
 
-/** The 12-byte AES-GCM nonce of frame `seq`: four zero bytes, then the number. */
-function iv(seq: bigint): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(12);
-  new DataView(out.buffer).setBigUint64(4, seq);
-  return out;
-}
-
 /** A frame that opened. */
 interface Opened {
   keyId: string;
-  seq: bigint;
+  seq: number;
   plain: Uint8Array;
-}
-
-/** A fresh key id for a sealed route. */
-export function newKeyId(): Uint8Array {
-  return randomBytes(KEY_ID_BYTES);
 }
