@@ -12,6 +12,7 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   cluster: async () => (await import('./cluster/index.js')).runClusterBenchmark,
   relay: async () => (await import('./relay/index.js')).runRelayBenchmark,
   connectivity: async () => (await import('./connectivity/index.js')).runConnectivityBenchmark,
+  'e2ee-media': async () => (await import('./e2ee-media/index.js')).runE2eeMediaBenchmark,
 };
 
 async function main(): Promise<number> {
