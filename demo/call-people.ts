@@ -233,6 +233,8 @@ export class People {
       }
       this.#noticeFor(peer);
     }
+    // The open panel follows the figures (read on the tick before: bitrates need two).
+    this.panel.refresh();
   }
 
   #sendBeat(): void {

@@ -120,7 +120,7 @@ export interface RemotePeer {
   safetyNumber(): Promise<string | undefined>;
   /**
    * A snapshot of the connection to this peer: which path it takes (`host`, `srflx`,
-   * `relay`), round-trip time, bitrates since the previous call, RTP counters per kind —
+   * `relay`), round-trip time, bitrates over the last ≥ 0.5 s, RTP counters per kind —
    * or, while the peer is reached through the server's relay, `transport: 'relay'`.
    * @throws PeerlaneError (as a rejection) `PEER_LEFT`, `LEFT_ROOM`, or `PEER_UNREACHABLE`
    * when there is no connection to measure.
@@ -267,7 +267,9 @@ export interface PeerStats {
   rttMs: number | undefined;
   /**
    * Incoming and outgoing bitrate of everything on the connection (data and media), in
-   * kbit/s, since the previous `getStats()` of this peer; undefined on the first call.
+   * kbit/s, between the last two `getStats()` calls of this peer at least 0.5 s apart
+   * (calls closer than that, from any caller, answer the same rate); undefined until
+   * there are two.
    */
   bitrateInKbps: number | undefined;
   bitrateOutKbps: number | undefined;

@@ -1,4 +1,4 @@
-import type { FrameRejection } from './frames.js';
+import { errorFrame, type FrameRejection } from './frames.js';
 import type { LocalPeer, LocalPeers } from './local-peers.js';
 import type { ResolvedOptions } from './options.js';
 import {
@@ -113,7 +113,7 @@ export class Delivery implements StoreListener {
     // Built by hand so the SDP is serialized once, with `from` first and never from the client.
     const text = `{"type":"signal","from":"${peer.record.id}","data":${JSON.stringify(frame.data)}}`;
     if (target.node !== this.store.nodeId) {
-      this.store.send(target.node, target.id, text);
+      this.#sendRemote(peer, frame, target, text);
       return undefined;
     }
     if (this.deliverLocal(target.id, text)) return undefined;
@@ -122,6 +122,22 @@ export class Delivery implements StoreListener {
       code: 'PEER_NOT_FOUND',
       message: `peer ${frame.to} is reconnecting and has ${waiting} signals waiting already`,
     };
+  }
+
+  /**
+   * Publishes a signal to the node holding its target without waiting (the sender's next
+   * frames do not queue behind Redis), and answers the sender with an error if no node
+   * took it: the target's node is not listening, e.g. while its Redis connection recovers.
+   */
+  #sendRemote(peer: LocalPeer, frame: SignalFrame, target: MemberRecord, text: string): void {
+    void Promise.resolve(this.store.send(target.node, target.id, text)).then((taken) => {
+      if (taken) return;
+      const message = `peer ${frame.to} is on a server node that is not taking frames now (reconnecting to its shared state); send the signal again shortly`;
+      this.deliverLocal(
+        peer.record.id,
+        JSON.stringify(errorFrame('UNAVAILABLE', message, frame.ref)),
+      );
+    });
   }
 
   /**

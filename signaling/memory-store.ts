@@ -72,6 +72,7 @@ export function createMemoryStore(nodeId = randomBytes(6).toString('base64url'))
     },
     send(_node, peerId, text) {
       listener?.deliver(peerId, text);
+      return listener !== undefined;
     },
     sendRelay(_node, peerId, frame) {
       listener?.deliverRelay(peerId, frame);

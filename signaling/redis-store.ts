@@ -311,7 +311,11 @@ export function createRedisStore(options: RedisStoreOptions): RoomStore {
       return result ? snapshotOf(result[0], result[1]) : undefined;
     },
     send(node, peerId, text) {
-      void redis.publish(key.nodeChannel(node), `${peerId}${text}`).catch(() => {});
+      // PUBLISH answers how many subscribers got it: 0 when that node's subscriber is away.
+      return redis.publish(key.nodeChannel(node), `${peerId}${text}`).then(
+        (receivers) => receivers > 0,
+        () => false,
+      );
     },
     sendRelay(node, peerId, frame) {
       const message = Buffer.concat([Buffer.from(peerId, 'latin1'), frame]);

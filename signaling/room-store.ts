@@ -83,8 +83,11 @@ export interface RoomStore {
    * the room as it now is; undefined if the member is gone.
    */
   claim(room: RoomName, id: PeerId): Awaitable<RoomSnapshot | undefined>;
-  /** Sends a frame to a peer on another node. */
-  send(node: string, peerId: PeerId, text: string): void;
+  /**
+   * Sends a frame to a peer on another node; answers false when no node took it (that
+   * node is not listening, e.g. while it reconnects to Redis), so it is not lost unsaid.
+   */
+  send(node: string, peerId: PeerId, text: string): Awaitable<boolean>;
   /** Sends a relay frame to a peer on another node. */
   sendRelay(node: string, peerId: PeerId, frame: Buffer): void;
   /**

@@ -1,21 +1,32 @@
 /**
  * A relay route sealed end to end: its message and bulk lanes wrapped in
- * {@link SealedLane}s, keyed for this pair of peers. One per relay route (a peer's relay
+ * {@link SealedLane}s and its media in a {@link SealedMedia}, keyed for this pair of peers. One per relay route (a peer's relay
  * route lives as long as the peer is in the room), so its key id, sequence numbers and
  * replay records outlive links.
  */
 import type { PeerId } from '../../signaling/protocol.js';
 import type { Route } from '../link/lane.js';
+import type { MediaRoute } from '../link/relay/relay-route.js';
 import type { RoomKeys } from './room-keys.js';
 import { toBase64Url } from './room-keys.js';
-import { type LaneKeys, newKeyId, SealedLane, type SealProblems } from './sealed-lane.js';
+import { newKeyId } from './sealed-frame.js';
+import { type LaneKeys, SealedLane, type SealProblems } from './sealed-lane.js';
+import { SealedMedia } from './sealed-media.js';
+
+/** A sealed relay route: its lanes, and its media when the route carries media. */
+export interface SealedRoute extends Route {
+  readonly mediaRoute: SealedMedia | undefined;
+}
 
 /** Key ids of the peer kept derived (it changes its id only when it reloads). */
 const MAX_KEY_IDS = 4;
 
-/** Seals `route` (the relay route to `remoteId`) under the room's keys. */
+/**
+ * Seals `route` (the relay route to `remoteId`) under the room's keys: its lanes, and its
+ * media when it is a {@link MediaRoute} too.
+ */
 export function sealRoute(
-  route: Route,
+  route: Route & Partial<MediaRoute>,
   keys: RoomKeys,
   selfId: PeerId,
   remoteId: PeerId,
@@ -24,7 +35,7 @@ export function sealRoute(
     /** A frame of `lane` was dropped. */
     onInvalid(lane: 'message' | 'bulk', reason: string): void;
   },
-): Route {
+): SealedRoute {
   const keyId = newKeyId();
   const laneKeys = (lane: string): LaneKeys => {
     const opened = new Map<string, Promise<CryptoKey>>();
@@ -52,5 +63,12 @@ export function sealRoute(
   return {
     message: new SealedLane(route.message, laneKeys('message'), on('message')),
     bulk: new SealedLane(route.bulk, laneKeys('bulk'), on('bulk')),
+    mediaRoute: isMediaRoute(route)
+      ? new SealedMedia(route, laneKeys('media'), { trust, onMismatch: problems.onMismatch })
+      : undefined,
   };
+}
+
+function isMediaRoute(route: Partial<MediaRoute>): route is MediaRoute {
+  return typeof route.sendMedia === 'function';
 }

@@ -7,11 +7,10 @@ import type { ClientFrame, PeerId, SignalData } from '../../signaling/protocol.j
 import type { ConnectionState, MediaState, MessageData, TransportKind } from '../api.js';
 import { HandshakeAuth } from '../e2ee/handshake-auth.js';
 import type { RoomKeys } from '../e2ee/room-keys.js';
-import { sealRoute } from '../e2ee/sealed-route.js';
+import { type SealedRoute, sealRoute } from '../e2ee/sealed-route.js';
 import { PeerlaneError } from '../errors.js';
 import { DirectRoute } from '../link/direct/direct-route.js';
 import { RtcConnection, resolveWebRtc } from '../link/direct/rtc-connection.js';
-import type { Route } from '../link/lane.js';
 import { type DirectHooks, Link } from '../link/link.js';
 import type { Relay } from '../link/relay/relay.js';
 import type { RelayRoute } from '../link/relay/relay-route.js';
@@ -57,7 +56,7 @@ interface Guard {
 /** Makes links for a room. */
 export class LinkFactory {
   readonly #guards = new Map<PeerId, Guard>();
-  readonly #sealedRoutes = new WeakMap<object, Route>();
+  readonly #sealedRoutes = new WeakMap<object, SealedRoute>();
 
   constructor(private readonly options: LinkFactoryOptions) {}
 
@@ -91,6 +90,7 @@ export class LinkFactory {
     const { settings, events } = this.options;
     const initiator = this.options.selfId() < peer.id;
     const route = this.options.relay.route(peer.id);
+    const sealed = this.#sealed(route, peer);
     const media = this.options.media;
     return new Link({
       remoteId: peer.id,
@@ -100,30 +100,27 @@ export class LinkFactory {
       relayFallbackMs: settings.relayFallbackMs,
       directRetryMs: settings.directRetryMs,
       stallMs: settings.stallMs,
-      relay: this.#sealed(route, peer),
-      // Relayed media is not sealed yet: with e2ee, audio and video need a WebRTC path.
-      ...(this.options.keys
-        ? {}
-        : {
-            relayMedia: (onChange: () => void) => {
-              if (!route) throw new Error('relayed media needs a relay route');
-              return new RelayMedia({
-                peerId: peer.id,
-                route,
-                local: {
-                  sendState: () => media.sendState(),
-                  watch: (listener) => {
-                    media.on('change', listener);
-                    return () => media.off('change', listener);
-                  },
-                },
-                onStream: (stream) => peer.streams.relay(stream),
-                onStreamEnded: (stream) => peer.streams.relayEnded(stream),
-                onError: (error) => events.error(error),
-                onChange,
-              });
+      relay: sealed ?? route,
+      relayMedia: (onChange: () => void) => {
+        // With e2ee, media is sealed like the lanes (`e2ee/sealed-media.ts`).
+        const mediaRoute = sealed ? sealed.mediaRoute : route;
+        if (!mediaRoute) throw new Error('relayed media needs a relay route');
+        return new RelayMedia({
+          peerId: peer.id,
+          route: mediaRoute,
+          local: {
+            sendState: () => media.sendState(),
+            watch: (listener) => {
+              media.on('change', listener);
+              return () => media.off('change', listener);
             },
-          }),
+          },
+          onStream: (stream) => peer.streams.relay(stream),
+          onStreamEnded: (stream) => peer.streams.relayEnded(stream),
+          onError: (error) => events.error(error),
+          onChange,
+        });
+      },
       createDirect: (hooks) => this.#direct(peer, initiator, hooks),
       onMessage: (data, broadcast) => events.message(peer, data, broadcast),
       onState: (state) => events.state(peer, state),
@@ -161,10 +158,10 @@ export class LinkFactory {
     });
   }
 
-  /** `route` (the relay route to `peer`), sealed with `e2ee`; as it is without. */
-  #sealed(route: RelayRoute | undefined, peer: PeerHandle): Route | undefined {
+  /** `route` (the relay route to `peer`) sealed, with `e2ee`; undefined without. */
+  #sealed(route: RelayRoute | undefined, peer: PeerHandle): SealedRoute | undefined {
     const { keys } = this.options;
-    if (!route || !keys) return route;
+    if (!route || !keys) return undefined;
     let sealed = this.#sealedRoutes.get(route);
     if (!sealed) {
       sealed = sealRoute(route, keys, this.options.selfId(), peer.id, {

@@ -13,6 +13,7 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   relay: async () => (await import('./relay/index.js')).runRelayBenchmark,
   connectivity: async () => (await import('./connectivity/index.js')).runConnectivityBenchmark,
   'media-relay': async () => (await import('./media-relay/index.js')).runMediaRelayBenchmark,
+  'e2ee-media': async () => (await import('./e2ee-media/index.js')).runE2eeMediaBenchmark,
 };
 
 async function main(): Promise<number> {

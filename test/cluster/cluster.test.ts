@@ -172,6 +172,10 @@ describe('createSignalingServer with redisUrl', { timeout: 40_000 }, () => {
     await a.next('peer-joined');
     const killed = Date.now();
     await nodes[1]?.kill();
+    // Until then b is still in the room, on a node nobody hears: a signal to it is
+    // answered with UNAVAILABLE, not dropped unsaid.
+    a.send({ type: 'signal', to: wb.peerId, data: { type: 'offer', sdp: 'x' }, ref: 'to b' });
+    expect(await a.next('error', 5000)).toMatchObject({ code: 'UNAVAILABLE', ref: 'to b' });
     const left = await a.next('peer-left', NODE_TTL_MS * 2 + GRACE_MS + 3000);
     expect(left).toEqual({ type: 'peer-left', peerId: wb.peerId, reason: 'disconnected' });
     const took = Date.now() - killed;
@@ -237,9 +241,21 @@ describe('createSignalingServer with redisUrl', { timeout: 40_000 }, () => {
       code: 'UNAVAILABLE',
       ref: 'during outage',
     });
+    // A signal to a peer on another node cannot cross: its sender hears so, with the ref.
+    a.send({
+      type: 'signal',
+      to: wb.peerId,
+      data: { type: 'offer', sdp: 'during the outage' },
+      ref: 'crossing',
+    });
+    expect(await a.next('error', 10_000)).toMatchObject({ code: 'UNAVAILABLE', ref: 'crossing' });
 
     await redis.restart();
-    await expect.poll(async () => (await node1.status()).ready, { timeout: 10_000 }).toBe(true);
+    // Every node reconnects on its own backoff; b's must listen again before a signal to b
+    // can reach it (one sent earlier is answered with UNAVAILABLE, as above).
+    for (const node of nodes.slice(0, 2)) {
+      await expect.poll(async () => (await node.status()).ready, { timeout: 10_000 }).toBe(true);
+    }
     expect(metric((await node1.status()).metrics, 'peerlane_store_up')).toBe(1);
     // Give the nodes their moment to write their peers back, then check the room is whole.
     await expect

@@ -81,11 +81,12 @@ describe('the demo page says what state each connection is in', {
     expect(await badge.evaluate((button) => button === document.activeElement)).toBe(true);
   }, 60_000);
 
-  it('shows a direct connection’s path, candidates, RTT, bitrates and packet loss in the panel', async () => {
-    const room = e2e.room();
+  it('shows a direct connection’s path, candidates, RTT, bitrates, packet loss and the safety number in the panel', async () => {
+    // A link with a room secret in its fragment: the call is end-to-end encrypted.
+    const room = `${e2e.room()}/Abcdefghijklmnop_0123`;
     const alice = await e2e.openDemo(room, { name: 'alice' });
     const bob = await e2e.openDemo(room, { name: 'bob' });
-    await joinCall(alice, 'Alice');
+    const a = await joinCall(alice, 'Alice');
     const b = await joinCall(bob, 'Bob');
     await expect
       .poll(async () => (await statusOf(alice, b)).kind, { timeout: 10_000 })
@@ -110,7 +111,11 @@ describe('the demo page says what state each connection is in', {
       'Round trip': expect.stringMatching(/^\d+ ms$/),
       Sending: expect.stringMatching(/bit\/s$/),
       'Packet loss': expect.stringMatching(/^\d+\.\d % \(\d+ of \d+ packets\)$/),
+      'Safety number': expect.stringMatching(/^\d{4} \d{4} \d{4} — /),
     });
+    // Bob's page computes the same number for the pair.
+    const atBob = await bob.page.evaluate((id) => window.peerlaneRoom?.peer(id)?.safetyNumber(), a);
+    expect((await rows())['Safety number']).toContain(atBob);
     await panel.getByRole('button', { name: 'Close' }).click();
     await panel.waitFor({ state: 'hidden' });
   }, 45_000);

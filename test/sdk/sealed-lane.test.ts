@@ -1,11 +1,13 @@
 /**
  * A sealed relay lane over in-memory lanes (real WebCrypto, real timers: sealing is
- * asynchronous): frames arrive in order and open; the bytes waiting to be sealed count as
+ * asynchronous): frames arrive in order and open, sealed in batches when sent together; the bytes waiting to be sealed count as
  * buffered, and `drain` comes once everything is down to the low-water mark; replays and
  * frames under a retired key id are refused; a peer with another secret is a mismatch.
  */
 import { describe, expect, it } from 'vitest';
-import { RoomKeys } from '../../sdk/e2ee/room-keys.js';
+import { RoomKeys, toBase64Url } from '../../sdk/e2ee/room-keys.js';
+import { SEAL_OVERHEAD, sealFrame } from '../../sdk/e2ee/sealed-frame.js';
+import { MAX_BATCH_BYTES } from '../../sdk/e2ee/sealed-lane.js';
 import { sealRoute } from '../../sdk/e2ee/sealed-route.js';
 import { WATER_MARKS } from '../../sdk/link/flow.js';
 import type { Lane } from '../../sdk/link/lane.js';
@@ -46,6 +48,37 @@ describe('SealedLane (WebCrypto, in-memory lanes)', () => {
     expect(got).toEqual(Array.from({ length: 50 }, (_, i) => Array(8).fill(i)));
     const onWire = wire.aMessage.sent.map((frame) => [...frame.subarray(17, 25)]);
     expect(onWire.some((bytes) => bytes.every((x) => x === 7))).toBe(false);
+  });
+
+  it('seals frames sent together in batches (few AES-GCM calls); each arrives as it was sent', async () => {
+    const { a, b, wire } = await pair();
+    const got = received(b.bulk);
+    const frames = Array.from({ length: 40 }, (_, i) => new Uint8Array(60_000).fill(i));
+    for (const frame of frames) a.bulk.send(frame);
+    frames[0]?.fill(99); // the sender may reuse its buffer once send() returned
+    await until(() => got.length === 40);
+    expect(got.map((frame) => [frame.length, frame[0], frame[59_999]])).toEqual(
+      frames.map((_, i) => [60_000, i, i]),
+    );
+    // 2.4 MB in batches of at most MAX_BATCH_BYTES (256 KiB): ten sealed frames, not forty.
+    expect(wire.aBulk.sent.length).toBe(Math.ceil((40 * 60_004) / MAX_BATCH_BYTES));
+    // A lone frame (chat) is sealed at once, alone.
+    a.message.send(new Uint8Array([7]));
+    await until(() => wire.aMessage.sent.length === 1);
+    expect(wire.aMessage.sent[0]?.byteLength).toBe(1 + 4 + SEAL_OVERHEAD);
+  });
+
+  it('refuses a sealed batch whose framing is malformed (only a secret holder could make one)', async () => {
+    const { b, problems, wire } = await pair();
+    const keys = await RoomKeys.derive(SECRET, 'room');
+    const keyId = new Uint8Array(8).fill(5);
+    const key = await keys.relayKey('alice', 'bob', 'message', toBase64Url(keyId));
+    const got = received(b.message);
+    wire.bMessage.inject(await sealFrame(key, keyId, 0, Uint8Array.of(0, 0, 0, 1, 42)));
+    wire.bMessage.inject(await sealFrame(key, keyId, 1, Uint8Array.of(0, 0, 0, 9, 42)));
+    await until(() => problems.b.length === 1);
+    expect(got).toEqual([[42]]);
+    expect(problems.b).toEqual(['invalid message: a sealed batch of frames is malformed']);
   });
 
   it('counts bytes waiting to be sealed as buffered, and says drain once all is low', async () => {

@@ -237,6 +237,27 @@ describe('peer stats', () => {
     expect(await sampler.sample()).toMatchObject({ bitrateInKbps: 1000, bitrateOutKbps: 500 });
   });
 
+  it('answers several callers the rate of the last window of ≥ 0.5 s, also from a cached report', async () => {
+    const samples = [
+      report({ local: 'host', remote: 'host', at: 1000, received: 0, sent: 0 }),
+      report({ local: 'host', remote: 'host', at: 3000, received: 250_000, sent: 125_000 }),
+      // A second caller at once: the browser answers from the same cached report.
+      report({ local: 'host', remote: 'host', at: 3000, received: 250_000, sent: 125_000 }),
+      // Another 20 ms later: too short a window to measure, so the last rate stands.
+      report({ local: 'host', remote: 'host', at: 3020, received: 250_100, sent: 125_000 }),
+      // 1 s after the window's start: 125 000 bytes more in 1 s = 1000 kbit/s in.
+      report({ local: 'host', remote: 'host', at: 4000, received: 375_000, sent: 125_000 }),
+    ];
+    const pc = { getStats: async () => samples.shift() } as unknown as RTCPeerConnection;
+    const sampler = new StatsSampler(() => pc);
+    await sampler.sample();
+    const rates = { bitrateInKbps: 1000, bitrateOutKbps: 500 };
+    expect(await sampler.sample()).toMatchObject(rates);
+    expect(await sampler.sample()).toMatchObject(rates);
+    expect(await sampler.sample()).toMatchObject({ ...rates, bytesReceived: 250_100 });
+    expect(await sampler.sample()).toMatchObject({ bitrateInKbps: 1000, bitrateOutKbps: 0 });
+  });
+
   it('has nothing to say about a closed connection', async () => {
     expect(await new StatsSampler(() => undefined).sample()).toBeUndefined();
   });

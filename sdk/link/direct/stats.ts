@@ -10,12 +10,20 @@ const num = (value: unknown): number | undefined =>
   typeof value === 'number' && Number.isFinite(value) ? value : undefined;
 const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 
+/** Bitrates are measured over at least this long; a call sooner answers the last ones. */
+export const MIN_RATE_WINDOW_MS = 500;
+
 /**
- * Takes {@link PeerStats} snapshots of one connection, remembering the previous one for
- * the bitrates.
+ * Takes {@link PeerStats} snapshots of one connection, with bitrates measured between
+ * samples at least {@link MIN_RATE_WINDOW_MS} apart: several callers (an app's badge and
+ * its panel) each get the rate of the last such window, not of the few ms between their
+ * calls — or nothing when the browser answered two calls from one cached report.
  */
 export class StatsSampler {
-  #previous: { timestamp: number; bytesReceived: number; bytesSent: number } | undefined;
+  /** The start of the window being measured. */
+  #base: { timestamp: number; bytesReceived: number; bytesSent: number } | undefined;
+  /** The rates of the last window measured. */
+  #rates: Pick<PeerStats, 'bitrateInKbps' | 'bitrateOutKbps'> | undefined;
 
   constructor(private readonly connection: () => RTCPeerConnection | undefined) {}
 
@@ -28,21 +36,24 @@ export class StatsSampler {
       reports.set(report.id, report);
     });
     const stats = summarize(reports);
-    const previous = this.#previous;
-    if (previous && stats.timestamp > previous.timestamp) {
-      const ms = stats.timestamp - previous.timestamp;
+    const base = this.#base;
+    const ms = base ? stats.timestamp - base.timestamp : 0;
+    if (base && ms < MIN_RATE_WINDOW_MS && ms >= 0) return { ...stats, ...this.#rates };
+    if (base && ms > 0) {
       // bits per ms = kbit/s; a counter that went back (new transport) gives no rate.
       const rate = (now: number, then: number) =>
         now >= then ? Math.round(((now - then) * 8) / ms) : undefined;
-      stats.bitrateInKbps = rate(stats.bytesReceived, previous.bytesReceived);
-      stats.bitrateOutKbps = rate(stats.bytesSent, previous.bytesSent);
+      this.#rates = {
+        bitrateInKbps: rate(stats.bytesReceived, base.bytesReceived),
+        bitrateOutKbps: rate(stats.bytesSent, base.bytesSent),
+      };
     }
-    this.#previous = {
+    this.#base = {
       timestamp: stats.timestamp,
       bytesReceived: stats.bytesReceived,
       bytesSent: stats.bytesSent,
     };
-    return stats;
+    return { ...stats, ...this.#rates };
   }
 }
 

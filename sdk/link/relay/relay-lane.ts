@@ -114,7 +114,9 @@ export class RelayLane extends Emitter<LaneEvents> implements Lane {
   /** @internal One received piece; the frame is emitted with its last piece. */
   piece(bytes: Uint8Array, more: boolean): void {
     if (more || this.#parts.length > 0) {
-      this.#parts.push(bytes.slice());
+      // A view, not a copy: each relay payload has a buffer of its own (one WebSocket
+      // message), which nothing changes; the frame is copied once, whole, below.
+      this.#parts.push(bytes);
       if (more) return;
       const size = this.#parts.reduce((sum, part) => sum + part.byteLength, 0);
       const frame = new Uint8Array(size);

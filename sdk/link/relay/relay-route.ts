@@ -39,6 +39,23 @@ export interface MediaEnd {
   invalid(reason: string): void;
 }
 
+/**
+ * What relayed media (`media/relay/relay-media.ts`) needs of its route: a {@link RelayRoute},
+ * or the same sealed end to end (`e2ee/sealed-media.ts`).
+ */
+export interface MediaRoute {
+  /** Where media from the peer goes; undefined: it is dropped (no one plays it). */
+  media: MediaEnd | undefined;
+  /** Whether the server relays audio and video (the welcome's `relay.media`). */
+  readonly mediaAllowed: boolean;
+  /** What media may spend now: credit, window and the socket (see `media/relay/pacing.ts`). */
+  readonly mediaRoom: { credit: number; window: number; socketBuffered: number; open: boolean };
+  /** Bytes of a media frame one relay frame carries (a frame costs a tag byte per piece). */
+  readonly pieceBytes: number;
+  /** Sends one media frame now, never queued. False: it was not sent. */
+  sendMedia(frame: Uint8Array): boolean;
+}
+
 /** Media is "flowing" for this long after its last frame: files keep credit back meanwhile. */
 const MEDIA_ACTIVE_MS = 1000;
 /** The largest media frame put back together from pieces (`MAX_MEDIA_FRAME_BYTES`, with room). */
@@ -48,7 +65,7 @@ const MAX_MEDIA_REASSEMBLY = 320 * 1024;
 const GRANT_GAP_MS = 25;
 
 /** The two relay lanes to one remote peer and the credit between them. */
-export class RelayRoute implements Route {
+export class RelayRoute implements Route, MediaRoute {
   readonly message: RelayLane;
   readonly bulk: RelayLane;
   /** Bytes this side may still send the peer. */

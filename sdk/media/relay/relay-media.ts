@@ -14,7 +14,7 @@ import type { MediaState, PeerStats, RtpCounts } from '../../api.js';
 import { PeerlaneError } from '../../errors.js';
 import type { RelayMediaControl } from '../../link/media-state.js';
 import { RELAYED_MEDIA } from '../../link/media-state.js';
-import type { MediaEnd, RelayRoute } from '../../link/relay/relay-route.js';
+import type { MediaEnd, MediaRoute } from '../../link/relay/relay-route.js';
 import type { MediaKind, SendState } from '../peer-media.js';
 import {
   type MediaStateBits,
@@ -46,7 +46,8 @@ export interface LocalSource {
 /** Options of a {@link RelayMedia}. */
 export interface RelayMediaOptions {
   peerId: string;
-  route: RelayRoute;
+  /** The relay route to the peer (sealed end to end with `e2ee`). */
+  route: MediaRoute;
   local: LocalSource;
   onStream(stream: MediaStream): void;
   onStreamEnded(stream: MediaStream): void;

@@ -9,6 +9,7 @@ export const BENCH_LIMITS = {
   rateLimit: 1_000_000,
   rateBurst: 1_000_000,
   maxConnectionsPerIp: 1_000_000,
+  maxRoomsPerIp: 1_000_000,
   joinRateLimit: 1_000_000,
   joinRateBurst: 1_000_000,
 } as const satisfies SignalingServerOptions;

@@ -100,7 +100,8 @@ function describeRun(options: BenchOptions, meanBytes: number | null): string[] 
       ? `server alone in a process on CPU ${SERVER_CPU}, load generator on CPU ${LOAD_CPU} (taskset); loopback`
       : 'processes NOT pinned to cores; loopback',
     'limits raised so they are not what is measured: Peerlane rateLimit, rateBurst,',
-    '  maxConnectionsPerIp, joinRateLimit, joinRateBurst = 1e6 (defaults 100/s, 300, 100, 5/s, 20);',
+    '  maxConnectionsPerIp, maxRoomsPerIp, joinRateLimit, joinRateBurst = 1e6',
+    '  (defaults 100/s, 300, 100, 20, 5/s, 20);',
     '  PeerServer concurrent_limit 1e6 (default 5000), alive_timeout 1 h (default 90 s)',
     `memory: (VmRSS with N joined idle sockets − VmRSS with none) / N, gc() twice ${options.settleMs} ms`,
     '  apart before each reading; baseline after opening and closing min(1000, N₁) sockets;',

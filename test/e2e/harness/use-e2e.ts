@@ -22,6 +22,11 @@ export interface PagePlacement<B extends BrowserName> {
   isolated?: boolean;
   /** The browser to open it in; it must be in `useE2e({ browsers })`. @default 'chromium' */
   browser?: B;
+  /**
+   * The WebSocket URL the page connects to instead of this test's signaling server (a
+   * `HostileProxy` in front of it, say). `openPage` only. @default `e2e.signaling.url`
+   */
+  signalingUrl?: string;
 }
 
 /** Options of {@link useE2e}. */
@@ -216,12 +221,12 @@ export function useE2e(options: E2eOptions = {}): E2e {
     },
     async openPage<K extends PageKind, B extends BrowserName = 'chromium'>(
       kind: K,
-      { name, isolated = false, browser: which }: PagePlacement<B> = {},
+      { name, isolated = false, browser: which, signalingUrl }: PagePlacement<B> = {},
     ) {
       const target = await pageTarget(which ?? 'chromium', isolated);
       const page = await openTestPage<K, B>(target as PageTarget & { browser: B }, kind, {
         pagesUrl: need(pages, 'e2e.openPage').url,
-        signalingUrl: (demo?.signaling ?? need(signaling, 'e2e.openPage')).url,
+        signalingUrl: signalingUrl ?? (demo?.signaling ?? need(signaling, 'e2e.openPage')).url,
         name: name ?? `${kind}-${open.length + 1}`,
       });
       open.push(page);
