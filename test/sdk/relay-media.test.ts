@@ -156,7 +156,8 @@ describe('the video bitrate (fake clock)', () => {
     expect(rate.kbps).toBe(282);
     rate.sent(); // at most one step a second
     expect(rate.kbps).toBe(282);
-    for (let i = 0; i < 20; i += 1) {
+    // Slowly near where it backed off, for LIMIT_MEMORY_MS; then at 15 %/s again.
+    for (let i = 0; i < LIMIT_MEMORY_MS / 1000 + 15; i += 1) {
       now += 1000;
       rate.sent();
     }

@@ -65,7 +65,7 @@ export const INCREASE_GAP_MS = 1000;
 /** Near the rate at which the path last gave out (above this share of it), climb slowly. */
 export const NEAR_LIMIT = 0.85;
 /** How long that rate is remembered after the last back-off (paths change), ms. */
-export const LIMIT_MEMORY_MS = 10_000;
+export const LIMIT_MEMORY_MS = 30_000;
 
 /**
  * The video bitrate target, following what the relay actually carries: each drop (no

@@ -16,7 +16,7 @@ export const BASELINE_SECONDS = 30;
 /** How long frames must keep arriving late (each over {@link REPORT_OVER_MS}) to count, ms. */
 export const CONFIRM_MS = 150;
 /** The receiver tells the sender when frames queue longer than this, ms. */
-export const REPORT_OVER_MS = 120;
+export const REPORT_OVER_MS = 80;
 /** At most one report per this many ms. */
 export const REPORT_GAP_MS = 250;
 
