@@ -56,7 +56,7 @@ export interface CellReport {
     media: { state: string; reason: string | null; route: string | null };
     /** b's tile from just before the fault: its longest gap in rendered frames. */
     tile: TileFigures;
-    /** Frames b's tile rendered once the path had settled (over {@link AFTER_SETTLE_MS}). */
+    /** Frames b's tile rendered once media had settled on the new path (bounded wait). */
     framesAfterSettle: number;
   };
   /** With UDP dying mid-transfer. */
@@ -176,8 +176,10 @@ export async function runSdkCell(
   }
 }
 
-/** How long a settled path must carry the call after UDP died. */
+/** How long the call is watched once frames render again after UDP died. */
 const AFTER_SETTLE_MS = 3000;
+/** How long the tile may wait for its first frame once media settled on the new path. */
+const RESUME_MS = 15_000;
 
 async function dieMidCall(
   session: Session,
@@ -201,7 +203,13 @@ async function dieMidCall(
     await new Promise((resolve) => setTimeout(resolve, 200));
     media = await b.media(idOfA);
   }
+  // Then the tile must render again (WebRTC over a new path may take seconds to send video
+  // again: bounded), and keep rendering for a while.
   const settled = (await b.tile(idOfA)).frames;
+  const resumeBy = Date.now() + RESUME_MS;
+  while (Date.now() < resumeBy && (await b.tile(idOfA)).frames === settled) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
   await new Promise((resolve) => setTimeout(resolve, AFTER_SETTLE_MS));
   const tile = await b.tile(idOfA);
   return {
