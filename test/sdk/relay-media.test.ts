@@ -15,6 +15,7 @@ import {
   SCALE_STEPS,
   UNDERUSE_MS,
   UP_CALM_MS,
+  WARM_UP_MS,
 } from '../../sdk/media/relay/encoder-load.js';
 import { JitterBuffer } from '../../sdk/media/relay/jitter-buffer.js';
 import {
@@ -223,6 +224,17 @@ describe('the encoded size follows the encoder (fake clock)', () => {
       feed(load, clock, LOAD_SAMPLES, 2000);
     }
     expect(load.scale).toBe(SCALE_STEPS.at(-1));
+  });
+
+  it("does not count an encoder's first second at a size (set-up and key frame)", () => {
+    const clock = { t: 0 };
+    const load = new EncoderLoad({ now: () => clock.t });
+    load.started();
+    // Slow first frames, as every encoder's are: no step.
+    expect(feed(load, clock, Math.floor(WARM_UP_MS / 33), 400)).toBe(1);
+    expect(feed(load, clock, LOAD_SAMPLES, 5)).toBe(1);
+    // Slow once warm: load.
+    expect(feed(load, clock, LOAD_SAMPLES, 400)).toBe(SCALE_STEPS[1]);
   });
 
   it('takes the median: one stalled frame among fast ones is not load', () => {

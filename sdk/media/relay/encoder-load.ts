@@ -21,6 +21,12 @@ export const DOWN_GAP_MS = 1000;
 export const UP_CALM_MS = 10_000;
 /** The longest the calm before a step up grows to (it doubles after each failed try). */
 export const MAX_UP_CALM_MS = 120_000;
+/**
+ * Encode times in this long after an encoder starts at a size do not count: its first
+ * frames (set-up, the key frame, the frames that waited for them) take hundreds of ms on
+ * an idle machine too, and counted they stepped every call down at once.
+ */
+export const WARM_UP_MS = 1000;
 
 /** Options of an {@link EncoderLoad}. */
 export interface EncoderLoadOptions {
@@ -39,6 +45,8 @@ export class EncoderLoad {
   #upCalm = UP_CALM_MS;
   /** When the last step up was made (a step down soon after: that size is too much). */
   #lastUp = Number.NEGATIVE_INFINITY;
+  /** Encode times before this do not count ({@link WARM_UP_MS}). */
+  #warmUntil = Number.NEGATIVE_INFINITY;
 
   constructor(options: EncoderLoadOptions = {}) {
     this.#now = options.now ?? (() => performance.now());
@@ -50,9 +58,16 @@ export class EncoderLoad {
     return SCALE_STEPS[this.#step] ?? 1;
   }
 
+  /** An encoder starts at a (new) size: its first second's times are not load. */
+  started(): void {
+    this.#warmUntil = this.#now() + WARM_UP_MS;
+    this.#samples = [];
+  }
+
   /** A frame took `ms` from `encode()` to its output. */
   encoded(ms: number): void {
     const now = this.#now();
+    if (now < this.#warmUntil) return;
     this.#samples.push(ms);
     if (this.#samples.length > LOAD_SAMPLES) this.#samples.shift();
     if (this.#samples.length < LOAD_SAMPLES) return;

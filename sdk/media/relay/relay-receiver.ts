@@ -90,6 +90,7 @@ export class RelayReceiver {
     let changed = false;
     if (bits.video && !this.#video) {
       this.#video = videoOutput();
+      this.#shownSize = undefined;
       this.#awaitKey = true;
       changed = true;
     } else if (!bits.video && this.#video) {
@@ -180,6 +181,9 @@ export class RelayReceiver {
     }
   }
 
+  /** The size the video track shows (see {@link #atShownSize}). */
+  #shownSize: { width: number; height: number } | undefined;
+
   #videoDecoderNow(): VideoDecoder {
     if (this.#videoDecoder && this.#videoDecoder.state !== 'closed') return this.#videoDecoder;
     const decoder = new VideoDecoder({
@@ -192,7 +196,7 @@ export class RelayReceiver {
         this.counts.videoDecoded += 1;
         this.counts.width = image.displayWidth;
         this.counts.height = image.displayHeight;
-        if (this.#video) this.#video.write(image);
+        if (this.#video) this.#video.write(this.#atShownSize(image));
         else image.close();
       },
       error: () => this.#resetVideo(),
@@ -200,6 +204,31 @@ export class RelayReceiver {
     decoder.configure({ codec: 'vp8', optimizeForLatency: true });
     this.#videoDecoder = decoder;
     return decoder;
+  }
+
+  /**
+   * `image` shown at the size the track shows when it has the same shape: the sender steps
+   * the encoded size down and up with its encoder's load (`encoder-load.ts`, starting at
+   * full size), and a `<video>` whose track changes size in Chromium renders about one
+   * frame a second from then on (measured: 30 decoded, 1 rendered in 1.5 s). Scaling happens
+   * where the frame is drawn (a display size, no copy). A picture of another shape (a screen
+   * share) is shown at its own size.
+   */
+  #atShownSize(image: VideoFrame): VideoFrame {
+    const shown = this.#shownSize;
+    const { displayWidth: width, displayHeight: height } = image;
+    const sameShape = shown && Math.abs(width * shown.height - height * shown.width) <= shown.width;
+    if (!shown || !sameShape) {
+      this.#shownSize = { width, height };
+      return image;
+    }
+    if (width === shown.width) return image;
+    const scaled = new VideoFrame(image, {
+      displayWidth: shown.width,
+      displayHeight: shown.height,
+    });
+    image.close();
+    return scaled;
   }
 
   /** The decoder failed (bad data, a lost reference): start again from a key frame. */

@@ -195,7 +195,10 @@ export class RelaySender {
     this.#videoConfig = next;
     this.counts.width = width;
     this.counts.height = height;
-    if (resized) this.#needKey = true;
+    if (resized) {
+      this.#needKey = true;
+      this.#load.started();
+    }
     return this.#videoEncoder;
   }
 
