@@ -7,14 +7,19 @@
  * the longest stall when UDP dies mid-transfer. Needs root (network namespaces). Printed,
  * never asserted: the assertions are in `test/netbed/connectivity.netbed.test.ts`.
  */
-import { execFileSync } from 'node:child_process';
-import { uptime } from 'node:os';
 import { CELLS } from '../../netbed/cells/cells.js';
 import { type CellReport, runSdkCell } from '../../netbed/cells/sdk-cell.js';
 import { startSession } from '../../netbed/cells/session.js';
 import { type BaselineReport, runBaselineCell } from '../../netbed/cells/simple-peer-cell.js';
 import { netbedUnavailable } from '../../netbed/topology/support.js';
-import { machine, packageVersion, thisPeerlane, utcMinute } from '../shared/run-info.js';
+import {
+  chromiumVersion,
+  loadLine,
+  machine,
+  packageVersion,
+  thisPeerlane,
+  utcMinute,
+} from '../shared/run-info.js';
 import { textTable } from '../shared/text-table.js';
 
 const MiB = 1024 * 1024;
@@ -39,15 +44,6 @@ function parse(argv: readonly string[]): Options {
     } else throw new Error(`unknown flag ${flag}; flags: --cells id,id… --mib N`);
   }
   return options;
-}
-
-/** `uptime`'s load averages, as the README quotes them. */
-function load(): string {
-  try {
-    return execFileSync('uptime', { encoding: 'utf8' }).trim();
-  } catch {
-    return `up ${Math.round(uptime() / 60)} min`;
-  }
 }
 
 const ms = (value: number | undefined) => (value === undefined ? '–' : `${value}`);
@@ -105,7 +101,7 @@ export async function runConnectivityBenchmark(argv: readonly string[]): Promise
   const header = [
     `npm run bench connectivity -- --mib ${options.mib}: ${utcMinute()}`,
     `${machine()}; ${thisPeerlane()}; Chromium ${chromiumVersion()}; simple-peer ${packageVersion('simple-peer')}`,
-    `load before: ${load()}`,
+    `load before: ${loadLine()}`,
   ];
   process.stdout.write(`${header.join('\n')}\n`);
   const session = await startSession();
@@ -155,18 +151,6 @@ export async function runConnectivityBenchmark(argv: readonly string[]): Promise
       `stall: the longest time with no new byte once UDP is dropped at both NATs at 30 % (target ≤ ${TARGET.stallMs})`,
     ],
   );
-  process.stdout.write(`${table}\nload after: ${load()}\n`);
+  process.stdout.write(`${table}\nload after: ${loadLine()}\n`);
   return 0;
-}
-
-function chromiumVersion(): string {
-  try {
-    const text = execFileSync('/usr/bin/chromium', ['--version'], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
-    return /\d+(\.\d+)+/.exec(text)?.[0] ?? '?';
-  } catch {
-    return '?';
-  }
 }

@@ -11,13 +11,12 @@
  * canvas read) — both pages run on this machine's clock — and times the audio chunks that
  * carry sound. Printed, never asserted. Needs root (namespaces).
  */
-import { execFileSync } from 'node:child_process';
 import type { Cell } from '../../netbed/cells/cells.js';
 import { startSession } from '../../netbed/cells/session.js';
 import type { MediaCounters } from '../../netbed/pages/media-bench-page.js';
 import { netbedUnavailable } from '../../netbed/topology/support.js';
 import { median } from '../shared/median.js';
-import { machine, thisPeerlane, utcMinute } from '../shared/run-info.js';
+import { chromiumVersion, loadLine, machine, thisPeerlane, utcMinute } from '../shared/run-info.js';
 import { textTable } from '../shared/text-table.js';
 import { type CallResult, type CallSetup, measureCall } from './call.js';
 
@@ -174,14 +173,6 @@ function figures(result: Extract<CallResult, { ok: true }>): Figures {
 const mark = (ok: boolean) => (ok ? '✓' : '✗');
 const whole = (value: number) => (Number.isFinite(value) ? `${Math.round(value)}` : '–');
 
-function load(): string {
-  try {
-    return execFileSync('uptime', { encoding: 'utf8' }).trim();
-  } catch {
-    return '?';
-  }
-}
-
 export async function runMediaRelayBenchmark(argv: readonly string[]): Promise<number> {
   const options = parse(argv);
   if (!options) {
@@ -195,7 +186,7 @@ export async function runMediaRelayBenchmark(argv: readonly string[]): Promise<n
   }
   const command = `npm run bench media-relay${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}`;
   process.stdout.write(
-    `${command}: ${utcMinute()}\n${machine()}; ${thisPeerlane()}; Chromium ${chromiumVersion()}\nload before: ${load()}\n`,
+    `${command}: ${utcMinute()}\n${machine()}; ${thisPeerlane()}; Chromium ${chromiumVersion()}\nload before: ${loadLine()}\n`,
   );
   const session = await startSession();
   const measured: Array<{ row: Row; result: CallResult }> = [];
@@ -280,18 +271,6 @@ export async function runMediaRelayBenchmark(argv: readonly string[]): Promise<n
     "audio gap: the longest silence in the received audio as played (the sender sends a steady tone; an AudioWorklet on the receiver's received track finds runs of 128-sample blocks with RMS ≤ 0.01, on the audio thread and clock)",
     `(c): tc tbf ${options.kbit} kbit/s on both egresses of both routers, queue ≤ ${options.queueMs} ms, cone NATs; (a), (b): the same bed unshaped, open routing`,
   ];
-  process.stdout.write(`${textTable(table, notes)}\nload after: ${load()}\n`);
+  process.stdout.write(`${textTable(table, notes)}\nload after: ${loadLine()}\n`);
   return 0;
-}
-
-function chromiumVersion(): string {
-  try {
-    const text = execFileSync('/usr/bin/chromium', ['--version'], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
-    return /\d+(\.\d+)+/.exec(text)?.[0] ?? '?';
-  } catch {
-    return '?';
-  }
 }

@@ -4,7 +4,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { availableParallelism, release } from 'node:os';
+import { availableParallelism, release, uptime } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -43,5 +43,27 @@ export function thisPeerlane(): string {
     return `Peerlane from this checkout, git ${git('rev-parse', '--short', 'HEAD')}${dirty ? ' + uncommitted changes in signaling/' : ''}`;
   } catch {
     return 'Peerlane from this checkout';
+  }
+}
+
+/** `uptime`'s line with the load averages, as the README quotes them. */
+export function loadLine(): string {
+  try {
+    return execFileSync('uptime', { encoding: 'utf8' }).trim();
+  } catch {
+    return `up ${Math.round(uptime() / 60)} min`;
+  }
+}
+
+/** The version of Debian's Chromium the browser benchmarks drive; `?` when unknown. */
+export function chromiumVersion(): string {
+  try {
+    const text = execFileSync('/usr/bin/chromium', ['--version'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    return /\d+(\.\d+)+/.exec(text)?.[0] ?? '?';
+  } catch {
+    return '?';
   }
 }
