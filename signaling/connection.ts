@@ -49,8 +49,12 @@ export class Connection implements Session, SocketOwner {
   /** The socket's life: sending, heartbeat, pausing, ending. */
   readonly socket: ClientSocket;
   readonly #limits: FrameLimits;
-  /** Frames waiting their turn while an asynchronous frame (join, meta, leave) finishes. */
-  #held: ClientFrame[] | undefined;
+  /**
+   * Frames waiting their turn while an asynchronous frame (join, meta, leave) finishes, and
+   * the refusals of frames that came after them: a kick for too many refusals must not
+   * overtake the accepted frames before it.
+   */
+  #held: Array<ClientFrame | { refusal: ServerFrame }> | undefined;
   #pumping = false;
   /** Made on first use: most connections never relay. */
   #pacing: RelayPacing | undefined;
@@ -180,9 +184,10 @@ export class Connection implements Session, SocketOwner {
     this.socket.pause();
     try {
       await busy;
-      for (let frame = this.#held?.shift(); frame; frame = this.#held?.shift()) {
+      for (let next = this.#held?.shift(); next; next = this.#held?.shift()) {
         if (!this.socket.open) break;
-        await this.#handle(frame);
+        if ('refusal' in next) this.#violationNow(next.refusal);
+        else await this.#handle(next);
       }
     } finally {
       this.#held = undefined;
@@ -291,7 +296,18 @@ export class Connection implements Session, SocketOwner {
   }
 
   /** Answers a bad frame; a client that keeps sending them is closed with 1008. */
+  /** Refuses a frame that broke the rules, in order with the frames held before it. */
   #violation(frame: ServerFrame): void {
+    if (this.#pumping) {
+      this.#held ??= [];
+      this.#held.push({ refusal: frame });
+      return;
+    }
+    this.#violationNow(frame);
+  }
+
+  /** Answers a refusal and counts it; too many close the connection. */
+  #violationNow(frame: ServerFrame): void {
     this.#reply(frame);
     if (!this.#limits.tolerate()) {
       this.socket.end(

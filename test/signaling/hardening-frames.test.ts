@@ -123,4 +123,16 @@ describe('hardening: frames (issue #16)', () => {
       await others.check();
     });
   });
+
+  it('a kick for refused frames does not overtake the frames accepted before them', async () => {
+    // The join finishes asynchronously, so the frames behind it wait their turn; a
+    // refusal among them (here the one that kicks) takes effect in order, after the join.
+    const server = await start({ ...LIMITS, maxViolations: 1 });
+    const client = await connect(server);
+    client.send({ type: 'join', room: 'r', ref: 'join' });
+    client.send({ type: 'no-such-frame', ref: 'bad 1' });
+    client.send({ type: 'no-such-frame', ref: 'bad 2' });
+    expect((await client.closed).code).toBe(CLOSE_CODES.POLICY_VIOLATION);
+    expect(client.frames.map((f) => f.type)).toEqual(['welcome', 'error', 'error']);
+  });
 });
