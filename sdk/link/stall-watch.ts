@@ -7,6 +7,8 @@
  *
  * A slow route is not a stalled one: a large message or file on a slow path keeps draining
  * its lane, which counts as progress, so only a route where nothing at all moves is reported.
+ * Nor is a busy thread: time in which the watch could not look (this page's own thread was
+ * blocked, e.g. hashing a file or making its bytes) does not count towards a stall.
  */
 import type { Lane } from './lane.js';
 
@@ -32,16 +34,15 @@ export class StallWatch {
   #buffered = new Map<Lane, number>();
   /** The last time a lane's buffer shrank, nothing waited, or the count (re)started. */
   #movedAt = 0;
+  /** When the watch last looked. */
+  #lookedAt = 0;
 
   constructor(private readonly options: StallWatchOptions) {}
 
   /** Starts watching (again): the count starts now. */
   start(): void {
     this.#reset();
-    this.#timer ??= setInterval(
-      () => this.#look(),
-      Math.max(1, Math.floor(this.options.stallMs / LOOKS_PER_STALL)),
-    );
+    this.#timer ??= setInterval(() => this.#look(), this.#every());
   }
 
   stop(): void {
@@ -49,13 +50,22 @@ export class StallWatch {
     this.#timer = undefined;
   }
 
+  #every(): number {
+    return Math.max(1, Math.floor(this.options.stallMs / LOOKS_PER_STALL));
+  }
+
   #reset(): void {
     this.#buffered.clear();
     this.#movedAt = Date.now();
+    this.#lookedAt = this.#movedAt;
   }
 
   #look(): void {
     const now = Date.now();
+    // Looking late by more than a look's time: the thread was blocked that long, not watching.
+    const blocked = now - this.#lookedAt - 2 * this.#every();
+    if (blocked > 0) this.#movedAt += blocked;
+    this.#lookedAt = now;
     const seen = new Map<Lane, number>();
     let buffered = false;
     for (const lane of this.options.lanes()) {

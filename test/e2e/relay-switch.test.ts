@@ -30,6 +30,7 @@ describe('switching between direct and the relay in Chromium', { retry: PAGE_CLO
       if (Date.now() > deadline) throw new Error('2 MiB not confirmed directly within 20 s');
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
+    const beforeCut = await alice.api.transportChanges();
     expect(await alice.api.closePeerConnections()).toBeGreaterThan(0);
     const cutAt = await alice.api.fileProgress();
     expect(cutAt).toBeLessThan(size);
@@ -40,10 +41,12 @@ describe('switching between direct and the relay in Chromium', { retry: PAGE_CLO
     console.log(`cut after ${(cutAt / MiB).toFixed(1)} MiB confirmed; rest over the relay`);
     expect(await alice.api.peer(b.selfId)).toEqual({ transport: 'relay', state: 'connected' });
     expect(await bob.api.peer(a.selfId)).toEqual({ transport: 'relay', state: 'connected' });
-    // The relay first (messages start there while ICE runs), direct, then the relay again.
-    expect(await alice.api.transportChanges()).toEqual([
-      `${b.selfId} relay`,
-      `${b.selfId} direct`,
+    // The relay first (messages start there while ICE runs), then direct. Before the cut a
+    // loaded machine may have seen the transfer stall and gone to the relay and back; after
+    // it, only the relay, once.
+    expect(beforeCut.slice(0, 2)).toEqual([`${b.selfId} relay`, `${b.selfId} direct`]);
+    expect(beforeCut.at(-1)).toBe(`${b.selfId} direct`);
+    expect((await alice.api.transportChanges()).slice(beforeCut.length)).toEqual([
       `${b.selfId} relay`,
     ]);
   }, 90_000);
@@ -53,8 +56,10 @@ describe('switching between direct and the relay in Chromium', { retry: PAGE_CLO
     const { alice, bob, a, b } = await connectedPair(options);
     // 10 messages every 10 ms, every 50th 64 KiB (several frames on either lane).
     await alice.api.startStream(b.selfId, 10, 64 * 1024);
+    let beforeCut: string[] = [];
     try {
       await bob.api.waitForStream(300, 10_000);
+      beforeCut = await alice.api.transportChanges();
       expect(await alice.api.closePeerConnections()).toBeGreaterThan(0);
       const relayAt = await alice.api.waitForTransport(b.selfId, 'relay', 10_000);
       const onRelay = (await bob.api.streamReceived()).received;
@@ -71,9 +76,10 @@ describe('switching between direct and the relay in Chromium', { retry: PAGE_CLO
     const sent = await alice.api.stopStream();
     const got = await bob.api.waitForStream(sent, 15_000);
     expect(got).toEqual({ received: sent, outOfPlace: [] });
-    expect(await alice.api.transportChanges()).toEqual([
-      `${b.selfId} relay`,
-      `${b.selfId} direct`,
+    // As in the test above: relay, direct, perhaps a stall's round trip; then the cut.
+    expect(beforeCut.slice(0, 2)).toEqual([`${b.selfId} relay`, `${b.selfId} direct`]);
+    expect(beforeCut.at(-1)).toBe(`${b.selfId} direct`);
+    expect((await alice.api.transportChanges()).slice(beforeCut.length)).toEqual([
       `${b.selfId} relay`,
       `${b.selfId} direct`,
     ]);

@@ -297,6 +297,24 @@ describe('Link (fake clock, in-memory lanes)', () => {
     expect(net.alice.link.transport).toBe('direct');
   });
 
+  it('does not count time its own thread was blocked towards a stall', async () => {
+    const net = new Net();
+    net.connect();
+    await settle();
+    const direct = net.alice.directs[0];
+    if (!direct) throw new Error('no direct route');
+    direct.bulk.paused = true;
+    direct.bulk.send(new Uint8Array(10_000));
+    await vi.advanceTimersByTimeAsync(STALL_MS / 4);
+    // The page's thread is busy for 3 s (e.g. making a file's bytes): no look runs meanwhile.
+    vi.setSystemTime(Date.now() + 3000);
+    await vi.advanceTimersByTimeAsync(STALL_MS / 4);
+    expect(direct.stalls).toBe(0);
+    // Nothing moves after it either: a stall once stallMs of watched time add up.
+    await vi.advanceTimersByTimeAsync(STALL_MS / 2);
+    expect(direct.stalls).toBe(1);
+  });
+
   it('without a relay, a stall restarts ICE and messages wait for the restored route', async () => {
     const net = new Net({ relay: false });
     net.connect();
