@@ -20,10 +20,12 @@
  */
 
 /**
- * Frame kinds. 0 is never used, so a zeroed buffer is not a valid frame. A PING is the one
- * byte `2`: it carries nothing; it keeps an idle link audible and tells the other side
- * that frames flow (again) after a break. FILE_CHUNK and FILE_CONTROL travel on the bulk
- * lane only (`transfer/transfer-protocol.ts`).
+ * Frame kinds. 0 is never used, so a zeroed buffer is not a valid frame. A PING keeps an
+ * idle link audible and tells the other side that frames flow (again) after a break: the
+ * byte `2`, optionally followed by one byte saying how often the sender pings now, in
+ * 100 ms units (so the other side knows how soon silence means trouble; see
+ * {@link pingInterval}). FILE_CHUNK and FILE_CONTROL travel on the bulk lane only
+ * (`transfer/transfer-protocol.ts`).
  */
 export const FRAME_KIND = {
   MESSAGE: 1,
@@ -88,9 +90,16 @@ export function encodeFragment(fragment: Fragment): Uint8Array {
   return frame;
 }
 
-/** The PING frame. */
-export function encodePing(): Uint8Array {
-  return new Uint8Array([FRAME_KIND.PING]);
+/** The PING frame; with `everyMs`, saying the sender pings that often now (≤ 25.5 s). */
+export function encodePing(everyMs?: number): Uint8Array {
+  if (everyMs === undefined) return new Uint8Array([FRAME_KIND.PING]);
+  return new Uint8Array([FRAME_KIND.PING, Math.min(255, Math.max(1, Math.round(everyMs / 100)))]);
+}
+
+/** How often the sender of `frame` pings, in ms, if it is a PING that says so. */
+export function pingInterval(frame: Uint8Array): number | undefined {
+  if (frame[0] !== FRAME_KIND.PING || frame.byteLength < 2) return undefined;
+  return (frame[1] ?? 0) * 100 || undefined;
 }
 
 /** What {@link decodeFrame} found: a fragment, a ping, a frame of a kind to ignore, or garbage. */

@@ -79,6 +79,17 @@ export class PeerMedia {
   }
 
   /**
+   * True while a call runs on this connection: this peer sends an unmuted track, or the
+   * remote peer's stream has tracks. The route then watches the path more closely.
+   */
+  get live(): boolean {
+    if (this.#closed) return false;
+    const local = this.options.local();
+    const sending = KINDS.some((kind) => local[kind].published && local[kind].active);
+    return sending || (this.#remote?.getTracks().length ?? 0) > 0;
+  }
+
+  /**
    * The connection is up: the application hears of the remote media from now on. Tracks
    * of a connection that never connects carry nothing, so they are never announced.
    */

@@ -30,6 +30,7 @@ async function flow(page: MediaPage, from: string, ms = 1000): Promise<MediaCoun
     videoPackets: after.videoPackets - before.videoPackets,
     videoFrames: after.videoFrames - before.videoFrames,
     videoWidth: after.videoWidth,
+    videoHeight: after.videoHeight,
   };
 }
 

@@ -86,17 +86,23 @@ describe('SDK media in Chromium (fake camera, microphone and screen)', {
 
     await initiator.api.shareScreen();
     expect(await initiator.api.publishedVideoLabel()).toMatch(/^screen:/);
-    // The fake screen is 1280×720, the fake camera 640×480.
-    await expect
-      .poll(async () => (await other.api.received(initiatorId)).videoWidth, { timeout: 5000 })
-      .toBe(1280);
+    // The fake screen is 1280×720 (16:9), the fake camera 640×480 (4:3). WebRTC may send
+    // either smaller when the machine is loaded, so the shape tells them apart.
+    const shape = async () => {
+      const { videoWidth: width, videoHeight: height } = await other.api.received(initiatorId);
+      if (!width || !height) return 'none';
+      return width * 9 === height * 16
+        ? '16:9'
+        : width * 3 === height * 4
+          ? '4:3'
+          : `${width}×${height}`;
+    };
+    await expect.poll(shape, { timeout: 5000 }).toBe('16:9');
     expect((await flow(other, initiatorId, 500)).videoFrames).toBeGreaterThan(3);
 
     await initiator.api.stopScreenShare();
     expect(await initiator.api.publishedVideoLabel()).toMatch(/^fake_device_0/);
-    await expect
-      .poll(async () => (await other.api.received(initiatorId)).videoWidth, { timeout: 5000 })
-      .toBe(640);
+    await expect.poll(shape, { timeout: 5000 }).toBe('4:3');
     expect((await flow(other, initiatorId, 500)).videoFrames).toBeGreaterThan(3);
     expect(await other.api.remoteMedia(initiatorId)).toMatchObject({ audio: 1, video: 1 });
     expect(await other.api.streamEvents()).toEqual([['stream', initiatorId]]);

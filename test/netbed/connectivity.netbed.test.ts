@@ -21,13 +21,13 @@ const FIRST_MESSAGE_CEILING_MS = 2000;
 const LONGEST_STALL_CEILING_MS = 5000;
 /**
  * A call whose UDP dies: the longest time the receiver's tile went without a new rendered
- * frame. A ceiling that tells failover from its absence (without it the tile stays frozen
- * for good), not a target: the figure is printed. Measured 5.8–7.5 s (to TURN/tcp) and
- * 8.3–9.0 s (to the relay), four runs each at load ~4–11 on two shared cores: a call alone sends no data the stall watch
- * waits on, so the link moves when ICE says `disconnected` (6–8 s in Chromium), not after
- * `stallMs` as a file transfer does.
+ * frame. A ceiling that tells fast failover from its absence, not a target: the figure is
+ * printed. A call alone sends no data the stall watch waits on; its PINGs every second
+ * (`direct-route.ts`) notice the silence in 3 s. Measured 2.6–3.7 s (to TURN/tcp) and
+ * 2.9–3.1 s (to the relay), three runs each at load ~4. Without the call's PINGs the link
+ * waited for ICE `disconnected` (6–8 s in Chromium): 5.8–7.5 and 8.3–9.0 s.
  */
-const CALL_GAP_CEILING_MS = 12_000;
+const CALL_GAP_CEILING_MS = 6000;
 
 const unavailable = await netbedUnavailable();
 if (unavailable) {

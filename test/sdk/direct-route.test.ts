@@ -6,14 +6,17 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ConnectionState } from '../../sdk/api.js';
 import { Emitter } from '../../sdk/emitter.js';
 import {
+  CALL_KEEPALIVE_MS,
   CLOSE_GRACE_MS,
   type DirectConnection,
   DirectRoute,
   KEEPALIVE_MS,
   SILENCE_MS,
+  SILENT_PINGS,
 } from '../../sdk/link/direct/direct-route.js';
 import type { RtcConnectionEvents } from '../../sdk/link/direct/rtc-connection.js';
 import { FRAME_KIND } from '../../sdk/link/framing.js';
+import type { PeerMedia } from '../../sdk/media/peer-media.js';
 import { type MemoryLane, memoryLanePair } from '../helpers/memory-lanes.js';
 
 const TIMING = {
@@ -73,7 +76,7 @@ class FakeConnection extends Emitter<RtcConnectionEvents> implements DirectConne
   }
 }
 
-function setup(initiator = true) {
+function setup(initiator = true, media?: { live: boolean }) {
   const connection = new FakeConnection();
   const states: ConnectionState[] = [];
   const failures: string[] = [];
@@ -83,6 +86,8 @@ function setup(initiator = true) {
   const route = new DirectRoute({
     connection,
     initiator,
+    // The route reads only `live` and calls `open()`.
+    ...(media && { media: Object.assign(media, { open() {} }) as unknown as PeerMedia }),
     ...TIMING,
     iceServers: () => [],
     canSignal: () => signalingUp,
@@ -128,7 +133,7 @@ describe('DirectRoute (fake clock, fake connection)', () => {
     expect(failures).toEqual(['could not connect within 15000 ms']);
   });
 
-  it('pings every 2.5 s while connected, and restarts ICE after 10 s of silence', async () => {
+  it('pings every 2.5 s while connected, and restarts ICE after 7.5 s of silence', async () => {
     const { connection, route, states } = setup();
     connection.up();
     await vi.advanceTimersByTimeAsync(KEEPALIVE_MS * 3);
@@ -138,6 +143,52 @@ describe('DirectRoute (fake clock, fake connection)', () => {
     expect(route.state).toBe('reconnecting');
     expect(states).toEqual(['connected', 'reconnecting']);
     expect(connection.restartIce).toHaveBeenCalled();
+  });
+
+  it('in a call pings every second, says so, and restarts ICE after 3 s of silence', async () => {
+    const media = { live: true };
+    const { connection, route, states } = setup(true, media);
+    connection.up();
+    // The peer is in the call too: its PINGs say 1 s (10 × 100 ms).
+    connection.remote.message.send(new Uint8Array([FRAME_KIND.PING, 10]));
+    await vi.advanceTimersByTimeAsync(2500);
+    const pings = connection.message.sent.filter((f) => f[0] === FRAME_KIND.PING);
+    expect(pings.length).toBeGreaterThanOrEqual(2);
+    expect([...(pings.at(-1) ?? [])]).toEqual([FRAME_KIND.PING, CALL_KEEPALIVE_MS / 100]);
+    expect(route.state).toBe('connected');
+    await vi.advanceTimersByTimeAsync(SILENT_PINGS * CALL_KEEPALIVE_MS - 2500);
+    expect(states).toEqual(['connected', 'reconnecting']);
+    // ICE had not noticed: its "connected" after the restart's round proves nothing.
+    connection.fire('negotiated');
+    connection.ice('connected');
+    expect(route.state).toBe('reconnecting');
+    connection.remote.message.send(new Uint8Array([FRAME_KIND.PING, 10]));
+    await vi.advanceTimersByTimeAsync(1);
+    expect(route.state).toBe('connected');
+  });
+
+  it('keeps the idle silence for a peer whose PINGs say nothing (older code) or 2.5 s', async () => {
+    for (const ping of [[FRAME_KIND.PING], [FRAME_KIND.PING, 25]]) {
+      const { connection, route } = setup(true, { live: true });
+      connection.up();
+      connection.remote.message.send(new Uint8Array(ping));
+      await vi.advanceTimersByTimeAsync(SILENCE_MS - 500);
+      expect(route.state).toBe('connected');
+      await vi.advanceTimersByTimeAsync(500);
+      expect(route.state).toBe('reconnecting');
+      route.close();
+    }
+  });
+
+  it('says a slower interval at once when the call ends', async () => {
+    const media = { live: true };
+    const { connection } = setup(true, media);
+    connection.up();
+    await vi.advanceTimersByTimeAsync(1000);
+    media.live = false;
+    await vi.advanceTimersByTimeAsync(500);
+    const last = connection.message.sent.at(-1);
+    expect([...(last ?? [])]).toEqual([FRAME_KIND.PING, KEEPALIVE_MS / 100]);
   });
 
   it('stays connected while frames arrive, whatever the clock says', async () => {
@@ -257,6 +308,22 @@ describe('DirectRoute (fake clock, fake connection)', () => {
     connection.bulk.resume(); // the restart found a path: the buffer drains
     await vi.advanceTimersByTimeAsync(1000);
     expect(route.state).toBe('connected');
+  });
+
+  it('after a stall, is not restored by the buffers of a connection closed under it, and fails', async () => {
+    const { connection, route, states, failures } = setup();
+    connection.up();
+    connection.bulk.paused = true;
+    connection.bulk.send(new Uint8Array(1000));
+    route.stalled();
+    // RTCPeerConnection.close() from outside: no event, the lanes still look open, and
+    // their buffers empty (as Chromium's do).
+    connection.signalingState = 'closed';
+    connection.iceConnectionState = 'closed';
+    connection.bulk.resume();
+    await vi.advanceTimersByTimeAsync(500 + CLOSE_GRACE_MS);
+    expect(states).toEqual(['connected', 'reconnecting']);
+    expect(failures).toEqual(['the connection closed']);
   });
 
   it('keeps pinging while reconnecting, so the other side hears it once a path works', async () => {

@@ -9,6 +9,7 @@ import {
   HEADER_BYTES,
   MAX_FRAGMENT_BYTES,
   MAX_FRAME_BYTES,
+  pingInterval,
 } from '../../sdk/link/framing.js';
 import { type FrameSink, Inbox, Outbox, toBytes } from '../../sdk/link/message-stream.js';
 
@@ -78,6 +79,16 @@ describe('framing', () => {
     expect(decodeFrame(broadcast)).toMatchObject({
       fragment: { broadcast: true, text: false, final: true },
     });
+  });
+
+  it('a PING may say how often its sender pings; older one-byte PINGs say nothing', () => {
+    expect([...encodePing(1000)]).toEqual([2, 10]);
+    expect(decodeFrame(encodePing(1000))).toEqual({ kind: 'ping' });
+    expect(pingInterval(encodePing(1000))).toBe(1000);
+    expect(pingInterval(encodePing(99_999))).toBe(25_500);
+    expect(pingInterval(encodePing())).toBeUndefined();
+    expect(pingInterval(new Uint8Array([2, 0]))).toBeUndefined();
+    expect(pingInterval(new Uint8Array([1, 10]))).toBeUndefined();
   });
 
   it('rejects garbage and skips kinds it does not know', () => {

@@ -8,13 +8,19 @@
  * RTCPeerConnection, so data channels and media tracks survive) → `failed` (not made, or not
  * restored, in time) or `closed` (closed on purpose).
  *
- * ICE restart: on ICE `disconnected` for `iceRestartDelayMs`, at once on `failed`, when
- * nothing (not even the 2.5 s keepalive PING) was heard for 10 s, or when the link saw its
- * data stall (`stalled()`), the route goes `reconnecting`. The initiator offers fresh ICE credentials; the other side asks it to
+ * Liveness: a PING goes out every {@link KEEPALIVE_MS}, or every {@link CALL_KEEPALIVE_MS}
+ * while a call runs on the connection (`PeerMedia.live`: a call sends no data the link's
+ * stall watch could see), and says which; nothing heard from the peer for
+ * {@link SILENT_PINGS} of *its* intervals means the path is gone (10 s, or 3 s in a call).
+ *
+ * ICE restart: on ICE `disconnected` for `iceRestartDelayMs`, at once on `failed`, on
+ * silence (above), or when the link saw its data stall (`stalled()`), the route goes
+ * `reconnecting`. The initiator offers fresh ICE credentials; the other side asks it to
  * with a `renegotiate` signal. Attempts repeat (2 s, 4 s, 8 s… apart) while signaling is
  * up, until the path works again or `iceRestartTimeoutMs` passes and the route fails. The
- * path works again when a frame arrives, or — unless the restart began with a stall, which
- * ICE may not have noticed at all — when ICE says `connected` after a negotiation. PINGs go
+ * path works again when a frame arrives, or — unless the restart began with a stall or
+ * silence, which ICE may not have noticed at all — when ICE says `connected` after a
+ * negotiation. PINGs go
  * out while reconnecting too, so each side soon hears the other once a path works.
  *
  * The route carries no messages of its own: the link (`../link.ts`) sends on its lanes.
@@ -25,7 +31,7 @@
 import type { SignalData } from '../../../signaling/protocol.js';
 import type { ConnectionState, PeerStats } from '../../api.js';
 import type { PeerMedia } from '../../media/peer-media.js';
-import { encodePing } from '../framing.js';
+import { encodePing, pingInterval } from '../framing.js';
 import type { Lane, Route } from '../lane.js';
 import type { RtcConnection, RtcConnectionEvents } from './rtc-connection.js';
 import { StatsSampler, selectedTransport } from './stats.js';
@@ -76,11 +82,16 @@ const STALE_OFFER_MS = 5000;
 const MIN_OFFER_GAP_MS = 1000;
 /** While connected, a PING goes out this often, so the other side always hears something. */
 export const KEEPALIVE_MS = 2500;
+/** The same while a call runs on the connection: a lost path must be noticed in seconds. */
+export const CALL_KEEPALIVE_MS = 1000;
 /**
- * Nothing heard for this long while connected: the path is presumed broken even if ICE
- * says otherwise (it may report late, or, in some implementations, on one side only).
+ * Nothing heard for this many of the peer's ping intervals while connected: the path is
+ * presumed broken even if ICE says otherwise (it may report late — 6–8 s after a path dies
+ * in Chromium — or, in some implementations, on one side only).
  */
-export const SILENCE_MS = 10_000;
+export const SILENT_PINGS = 3;
+/** The silence that breaks an idle connection (the peer pings every {@link KEEPALIVE_MS}). */
+export const SILENCE_MS = SILENT_PINGS * KEEPALIVE_MS;
 /**
  * How long a connection that closed is given before the route fails: when the remote peer
  * leaves, the server's `peer-left` usually arrives first, and the route should then be
@@ -100,12 +111,21 @@ export class DirectRoute implements Route {
   #lastOfferAt = Number.NEGATIVE_INFINITY;
   #lastHeard = 0;
   #lastPing = 0;
+  /** How often this side pings now. */
+  #pingEvery = KEEPALIVE_MS;
+  /** How often the peer said it pings (older peers do not say: the default). */
+  #peerPingEvery = KEEPALIVE_MS;
   /** simple-peer said `connect` (its own channel is open). */
   #peerConnected = false;
-  /** A restart began with a stall: only data (a frame heard, a buffer drained) proves the path. */
+  /**
+   * A restart began without ICE noticing (a stall, or silence): ICE saying `connected`
+   * proves nothing then — only data does (a frame heard, a buffer drained).
+   */
   #needsProof = false;
-  /** Bytes the lanes buffered when the stall was seen. */
+  /** Bytes the lanes buffered when the restart began. */
   #stalledBuffered = 0;
+  /** The connection closed (said so, or found closed): nothing restores this route. */
+  #gone = false;
   /** Answerer: the SDP session id of the remote RTCPeerConnection this route talks to. */
   #remoteSession: string | undefined;
   readonly #stats: StatsSampler;
@@ -126,7 +146,11 @@ export class DirectRoute implements Route {
       this.#lastHeard = Date.now();
       if (this.#state === 'reconnecting') this.#restored();
     };
-    connection.message.on('frame', heard).on('open', () => this.#onConnect());
+    const heardMessage = (frame: Uint8Array) => {
+      this.#peerPingEvery = pingInterval(frame) ?? this.#peerPingEvery;
+      heard();
+    };
+    connection.message.on('frame', heardMessage).on('open', () => this.#onConnect());
     connection.bulk.on('frame', heard);
     this.#timer = setTimeout(
       () => this.#fail(`could not connect within ${options.peerConnectTimeoutMs} ms`),
@@ -191,10 +215,7 @@ export class DirectRoute implements Route {
    * broken even though ICE has not said so (yet). Restarts ICE, as for `disconnected`.
    */
   stalled(): void {
-    if (this.#state !== 'connected') return;
-    this.#needsProof = true;
-    this.#stalledBuffered = this.#buffered();
-    this.#startRestart();
+    this.#startRestart(true);
   }
 
   /** Signaling is back: a stalled ICE restart may proceed at once. */
@@ -225,14 +246,28 @@ export class DirectRoute implements Route {
   /** Keeps the other side hearing from us, and notices when we stop hearing from it. */
   #checkLiveness(): void {
     if (this.#state !== 'connected' && this.#state !== 'reconnecting') return;
+    // Closed under the route: RTCPeerConnection.close() fires no event, and its channels
+    // keep looking open while their buffers empty — which must not pass for a working path.
+    if (!this.#gone && this.options.connection.signalingState === 'closed') {
+      this.#onConnectionClose(undefined);
+      return;
+    }
     const now = Date.now();
-    if (this.#state === 'connected' && now - this.#lastHeard >= SILENCE_MS) {
-      this.#startRestart();
+    if (
+      this.#state === 'connected' &&
+      now - this.#lastHeard >= SILENT_PINGS * this.#peerPingEvery
+    ) {
+      this.#startRestart(true);
       return;
     }
     // After a stall, a buffer that drains proves the path as well as a frame heard.
     if (this.#needsProof && this.#buffered() < this.#stalledBuffered) this.#restored();
-    if (now - this.#lastPing >= KEEPALIVE_MS) this.#ping();
+    const every = this.options.media?.live ? CALL_KEEPALIVE_MS : KEEPALIVE_MS;
+    // A new interval is said at once: the peer must not wait out the old one.
+    if (every !== this.#pingEvery || now - this.#lastPing >= every) {
+      this.#pingEvery = every;
+      this.#ping();
+    }
   }
 
   /** Bytes both lanes buffer now. */
@@ -289,7 +324,7 @@ export class DirectRoute implements Route {
 
   /** The path works again: say so to the other side (a PING). */
   #restored(): void {
-    if (this.#state !== 'reconnecting' || !this.message.open) return;
+    if (this.#state !== 'reconnecting' || this.#gone || !this.message.open) return;
     this.#clearTimers();
     this.#needsProof = false;
     this.#lastHeard = Date.now();
@@ -299,15 +334,18 @@ export class DirectRoute implements Route {
 
   #ping(): void {
     try {
-      this.message.send(encodePing());
+      this.message.send(encodePing(this.#pingEvery));
       this.#lastPing = Date.now();
     } catch {
       // The channel is closing; the connection's 'close' decides what happens next.
     }
   }
 
-  #startRestart(): void {
+  /** Restarts ICE; `unnoticed`: ICE has not seen the path break (see `#needsProof`). */
+  #startRestart(unnoticed = false): void {
     if (this.#state !== 'connected') return;
+    this.#needsProof = unnoticed;
+    this.#stalledBuffered = unnoticed ? this.#buffered() : 0;
     this.#clearTimers();
     this.#setState('reconnecting');
     this.#attempt = 0;
@@ -345,7 +383,8 @@ export class DirectRoute implements Route {
   }
 
   #onConnectionClose(error: Error | undefined): void {
-    if (this.#state === 'closed' || this.#state === 'failed') return;
+    if (this.#state === 'closed' || this.#state === 'failed' || this.#gone) return;
+    this.#gone = true;
     this.#clearTimers();
     this.#timer = setTimeout(
       () => this.#fail(`the connection closed${error ? ` (${error.message})` : ''}`, error),

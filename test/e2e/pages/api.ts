@@ -109,6 +109,8 @@ export interface MediaCounts {
   videoFrames: number;
   /** Width of the last video frame, or null. */
   videoWidth: number | null;
+  /** Height of the last video frame, or null. */
+  videoHeight: number | null;
 }
 
 /**

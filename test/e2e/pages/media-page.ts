@@ -108,6 +108,7 @@ function counts(side: Peerlane.PeerStats['inbound']): MediaCounts {
     videoPackets: side.video?.packets ?? 0,
     videoFrames: side.video?.frames ?? 0,
     videoWidth: side.video?.frameWidth ?? null,
+    videoHeight: side.video?.frameHeight ?? null,
   };
 }
 
