@@ -93,6 +93,11 @@ export function createRedisStore(options: RedisStoreOptions): RoomStore {
   const relayPublisher = new Redis(options.url, commandOptions);
   const relaySubscriber = new Redis(options.url, subscriberOptions);
   const connections = [redis, subscriber, relayPublisher, relaySubscriber];
+  /** The subscriber's channels are live at Redis (not just its socket: see its 'ready'). */
+  let listening = false;
+  subscriber.on('close', () => {
+    listening = false;
+  });
   /** The last heartbeat failed (e.g. timed out): not ready, even if the socket is up. */
   let stalled = false;
   redis.defineCommand('plAdd', { numberOfKeys: 4, lua: ADD });
@@ -189,13 +194,14 @@ export function createRedisStore(options: RedisStoreOptions): RoomStore {
     get ready() {
       // The relay's connections do not count: a subscriber Redis cut for a relay flood
       // must not turn joins away (relay frames meanwhile are lost, like on a dropped link).
-      return connectedOnce && !stalled && redis.status === 'ready' && subscriber.status === 'ready';
+      return connectedOnce && !stalled && redis.status === 'ready' && listening;
     },
     async start(l) {
       listener = l;
       // This node's channels, its first liveness beat, then recovery on every later 'ready'.
       const setUp = async (): Promise<void> => {
         await subscriber.subscribe(key.nodeChannel(nodeId));
+        listening = true;
         await relaySubscriber.subscribe(key.relayChannel(nodeId));
         await beat();
         if (closed) return;
@@ -219,8 +225,17 @@ export function createRedisStore(options: RedisStoreOptions): RoomStore {
         });
         // Room events published while the subscriber was away (Redis cut it, or the network
         // did) are lost: rebuild presence from the shared state once it is back.
+        // ioredis reports 'ready' before its SUBSCRIBEs of the lost connection are answered;
+        // a PING queued behind them comes back once they are, and only then does a signal
+        // published to this node reach it (until then senders get UNAVAILABLE).
         subscriber.on('ready', () => {
-          if (!closed && redis.status === 'ready') listener?.recovered('events');
+          void subscriber.ping().then(
+            () => {
+              listening = subscriber.status === 'ready';
+              if (!closed && redis.status === 'ready') listener?.recovered('events');
+            },
+            () => {},
+          );
         });
       };
       const connected = await Promise.all(connections.map((c) => c.connect())).then(
