@@ -239,14 +239,16 @@ describe('audio and video over the relay, in Chromium (WebCodecs)', {
       .poll(async () => (await played(two, a.selfId, 500)).videoFrames, { timeout: 10_000 })
       .toBeGreaterThan(2);
     expect(await two.api.remoteMedia(a.selfId)).toMatchObject({ audio: 1, video: 1 });
-    // Each move: the old stream ended, the new one announced.
-    expect(await two.api.streamEvents()).toEqual([
-      ['stream', a.selfId],
-      ['ended', a.selfId],
-      ['stream', a.selfId],
-      ['ended', a.selfId],
-      ['stream', a.selfId],
-    ]);
+    // Each move: the old stream ended, the new one announced — at least the two moves made
+    // here (to the relay and back); a loaded machine may add a round trip (a peer's thread
+    // stalled past the call's 3 s of silence), never a stream without its end.
+    const events = await two.api.streamEvents();
+    console.log(`stream events: ${events.map(([event]) => event).join(' ')}`);
+    expect(events.length).toBeGreaterThanOrEqual(5);
+    expect(events.length % 2).toBe(1);
+    events.forEach(([event, from], i) => {
+      expect([event, from]).toEqual([i % 2 === 0 ? 'stream' : 'ended', a.selfId]);
+    });
     expect(await one.api.media(b.selfId)).toEqual({ state: 'available', route: 'direct' });
   }, 60_000);
 

@@ -167,6 +167,20 @@ describe('DirectRoute (fake clock, fake connection)', () => {
     expect(route.state).toBe('connected');
   });
 
+  it('does not take the time its own thread was blocked for silence', async () => {
+    const { connection, route } = setup(true, { live: true });
+    connection.up();
+    connection.remote.message.send(new Uint8Array([FRAME_KIND.PING, 10]));
+    await vi.advanceTimersByTimeAsync(1000);
+    // The page is busy for 5 s: no check runs, and the peer's frames wait undispatched.
+    vi.setSystemTime(Date.now() + 5000);
+    await vi.advanceTimersByTimeAsync(500);
+    expect(route.state).toBe('connected');
+    connection.remote.message.send(new Uint8Array([FRAME_KIND.PING, 10]));
+    await vi.advanceTimersByTimeAsync(2500);
+    expect(route.state).toBe('connected');
+  });
+
   it('keeps the idle silence for a peer whose PINGs say nothing (older code) or 2.5 s', async () => {
     for (const ping of [[FRAME_KIND.PING], [FRAME_KIND.PING, 25]]) {
       const { connection, route } = setup(true, { live: true });
