@@ -17,7 +17,13 @@ import {
   UP_CALM_MS,
   WARM_UP_MS,
 } from '../../sdk/media/relay/encoder-load.js';
-import { JitterBuffer } from '../../sdk/media/relay/jitter-buffer.js';
+import {
+  FAST_RATE,
+  JitterBuffer,
+  ON_TARGET_MS,
+  RESTART_LEAD_MS,
+  SLOW_RATE,
+} from '../../sdk/media/relay/jitter-buffer.js';
 import {
   MAX_AUDIO_BYTES,
   MAX_VIDEO_BYTES,
@@ -38,6 +44,7 @@ import {
 import {
   CONFIRM_MS,
   QueueDelay,
+  RECENT_SECONDS,
   REPORT_GAP_MS,
   REPORT_OVER_MS,
 } from '../../sdk/media/relay/queue-delay.js';
@@ -312,32 +319,92 @@ describe('the queue relayed frames wait in (receiver side)', () => {
     const stalls = (i: number) => 40 + (50 - (i % 50)) * 20;
     expect(run(queue, 4000, 500, stalls)).toEqual([]);
   });
+
+  it('remembers the longest recent queue for RECENT_SECONDS (how much audio to hold)', () => {
+    const queue = new QueueDelay();
+    run(queue, 0, 100, () => 40);
+    expect(queue.recentMaxMs).toBe(0);
+    run(queue, 2000, 10, (i) => (i === 5 ? 240 : 40)); // one frame 200 ms late
+    expect(queue.recentMaxMs).toBe(200);
+    run(queue, 2200, (RECENT_SECONDS * 1000) / 20, () => 40);
+    expect(queue.recentMaxMs).toBe(0);
+  });
 });
 
 describe('the audio jitter buffer (fake clock)', () => {
-  it('plays a run back to back, target ms behind its first chunk', () => {
-    const buffer = new JitterBuffer({ targetMs: 60, maxMs: 250 });
-    expect(buffer.schedule(1000, 20)).toBe(1060);
-    expect(buffer.schedule(1005, 20)).toBe(1080); // a burst: queued behind
-    expect(buffer.schedule(1006, 20)).toBe(1100);
-    expect(buffer.schedule(1070, 20)).toBe(1120); // late arrival, still in time
+  /** Feeds 20 ms chunks arriving every 20 ms from `from` for `ms`; returns the slots. */
+  const steady = (buffer: JitterBuffer, from: number, ms: number) => {
+    const slots = [];
+    for (let now = from; now < from + ms; now += 20) slots.push(buffer.schedule(now, 20));
+    return slots;
+  };
+
+  it('plays chunks back to back from the target ahead, at normal speed on a steady link', () => {
+    const buffer = new JitterBuffer({ targetMs: 60 });
+    expect(buffer.schedule(1000, 20)).toEqual({ at: 1060, rate: 1 });
+    expect(buffer.schedule(1020, 20)).toEqual({ at: 1080, rate: 1 });
+    const slots = steady(buffer, 1040, 10_000);
+    expect(slots.every((slot) => slot?.rate === 1)).toBe(true);
+    expect(buffer.gaps).toBe(0);
+    expect(buffer.aheadMs(11_040)).toBe(60);
+  });
+
+  it('after a gap restarts at once, raises the target by the lateness, and grows the queue by playing slower', () => {
+    const buffer = new JitterBuffer({ targetMs: 60, maxTargetMs: 400 });
+    steady(buffer, 0, 1000); // queue 60 ms; the last chunk ends at 1060
+    // Nothing for 200 ms: the next chunk comes 140 ms after its slot.
+    expect(buffer.schedule(1200, 20)).toEqual({ at: 1200 + RESTART_LEAD_MS, rate: SLOW_RATE });
+    expect(buffer.gaps).toBe(1);
+    expect(buffer.longestGapMs).toBe(140 + RESTART_LEAD_MS);
+    expect(buffer.targetMs).toBe(200);
+    // A steady link from then on: slower until the queue reaches the target, then normal.
+    const slots = steady(buffer, 1220, 8000);
+    expect(slots[0]?.rate).toBe(SLOW_RATE);
+    expect(slots.at(-1)?.rate).toBe(1);
+    expect(buffer.aheadMs(9220)).toBeGreaterThanOrEqual(200 - ON_TARGET_MS);
+    // The same hiccup again is absorbed: no new gap.
+    steady(buffer, 9400, 1000);
+    expect(buffer.gaps).toBe(1);
+    // Never past maxTargetMs.
+    buffer.schedule(20_000, 20);
+    expect(buffer.targetMs).toBe(400);
+  });
+
+  it('after a calm spell lowers the target, and shrinks the queue by playing faster', () => {
+    const buffer = new JitterBuffer({ targetMs: 60, maxTargetMs: 400 });
+    steady(buffer, 0, 1000);
+    buffer.schedule(1300, 20); // 240 late: target 300
+    steady(buffer, 1320, 12_000); // the queue grows to ~300
+    const grown = buffer.aheadMs(13_320);
+    const slots = steady(buffer, 13_320, 60_000);
+    expect(slots.some((slot) => slot?.rate === FAST_RATE)).toBe(true);
+    expect(buffer.targetMs).toBe(60);
+    expect(buffer.aheadMs(73_320)).toBeLessThan(grown);
+    expect(buffer.aheadMs(73_320)).toBeLessThanOrEqual(60 + ON_TARGET_MS + 20);
+    expect(buffer.gaps).toBe(1);
+  });
+
+  it('holds at least the queue seen on the route, up to maxTargetMs', () => {
+    const buffer = new JitterBuffer({ targetMs: 100, maxTargetMs: 400 });
+    steady(buffer, 0, 1000);
+    buffer.keepAtLeast(250);
+    expect(buffer.targetMs).toBe(250);
+    const slots = steady(buffer, 1000, 6000);
+    expect(slots[0]?.rate).toBe(SLOW_RATE);
+    expect(buffer.aheadMs(7000)).toBeGreaterThanOrEqual(250 - ON_TARGET_MS);
+    buffer.keepAtLeast(900);
+    expect(buffer.targetMs).toBe(400);
+    buffer.keepAtLeast(0);
+    expect(buffer.targetMs).toBe(100);
     expect(buffer.gaps).toBe(0);
   });
 
-  it('counts a gap when its slot has passed, and restarts the run', () => {
-    const buffer = new JitterBuffer({ targetMs: 60 });
-    buffer.schedule(0, 20); // plays 60–80
-    expect(buffer.schedule(200, 20)).toBe(260);
-    expect(buffer.gaps).toBe(1);
-    expect(buffer.longestGapMs).toBe(180); // silent from 80 to 260
-  });
-
-  it('drops what would play more than maxMs ahead: a burst cannot build up latency', () => {
-    const buffer = new JitterBuffer({ targetMs: 60, maxMs: 250 });
-    const starts = Array.from({ length: 30 }, () => buffer.schedule(0, 20));
-    expect(starts.filter((s) => s !== undefined)).toHaveLength(10); // 60…260 ms
-    expect(buffer.dropped).toBe(20);
-    expect(buffer.aheadMs(0)).toBeLessThanOrEqual(270);
+  it('drops what would play more than slackMs beyond the target: a burst cannot build up latency', () => {
+    const buffer = new JitterBuffer({ targetMs: 60, slackMs: 190 });
+    const slots = Array.from({ length: 30 }, () => buffer.schedule(0, 20));
+    expect(slots.filter((slot) => slot !== undefined).length).toBeLessThan(15);
+    expect(buffer.dropped).toBeGreaterThan(15);
+    expect(buffer.aheadMs(0)).toBeLessThanOrEqual(60 + 190 + 21);
   });
 });
 

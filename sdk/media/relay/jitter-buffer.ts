@@ -1,35 +1,92 @@
 /**
- * The audio jitter buffer of relayed media: when each decoded chunk should play. Chunks
- * arrive in order (one WebSocket) but in bursts; playing each at `target` ms after the
- * first of a run smooths them out. A chunk that arrives after its slot has passed starts
- * a new run (an audible gap, counted); one that would play more than `max` ms ahead is
- * dropped, so a burst after a stall cannot build up lasting latency.
+ * The audio jitter buffer of relayed media: when, and how fast, each decoded chunk plays.
+ * Chunks arrive in order (one WebSocket) but unevenly — in bursts, and late whenever the
+ * sender's thread or a video frame ahead of them on the same TCP stream holds them up.
+ * Each chunk plays right after the one before, so the audio queued ahead of the clock is
+ * what absorbs the next hiccup.
+ *
+ * How much is queued follows a target that adapts, as a WebRTC receiver's does. A chunk
+ * that arrives after its slot has passed is an audible gap (counted): the run restarts
+ * {@link RESTART_LEAD_MS} ahead — a longer silence would only make the gap longer — and the
+ * target rises by how late the chunk was (up to `maxTargetMs`), so the same hiccup is
+ * absorbed next time. The queue grows to the target by playing a little slower
+ * ({@link SLOW_RATE}) and shrinks to it by playing a little faster ({@link FAST_RATE}):
+ * no silence is added to build it, and no sound cut to shed it. After {@link CALM_MS}
+ * without a gap the target comes down a step. It never goes below the longest queue the
+ * route's frames were seen in lately ({@link JitterBuffer.keepAtLeast}): video shows a
+ * queue on the link before the audio behind it is late. A chunk that would play more than
+ * `slackMs` beyond the target is dropped: a burst after a stall cannot build up lasting
+ * latency.
  */
 
 /** Options of a {@link JitterBuffer}. */
 export interface JitterBufferOptions {
-  /** How far ahead of now a new run starts, in ms. @default 60 */
+  /** The queue to keep at first, in ms; the target never goes lower. @default 100 */
   targetMs?: number;
-  /** Chunks that would start further ahead than this are dropped, in ms. @default 250 */
-  maxMs?: number;
+  /** The target never grows past this, in ms. @default 400 */
+  maxTargetMs?: number;
+  /** Chunks that would start more than this beyond the target are dropped, in ms. @default 190 */
+  slackMs?: number;
 }
+
+/** When and how fast one chunk plays. */
+export interface Slot {
+  /** When it starts, on the caller's clock (ms). */
+  at: number;
+  /** Its playback rate: 1, or a little off it while the queue moves to its target. */
+  rate: number;
+}
+
+/** A run restarts this far ahead after a gap, in ms. */
+export const RESTART_LEAD_MS = 30;
+/** Playback rate while the queue is short of its target (5 % slower: +50 ms a second). */
+export const SLOW_RATE = 0.95;
+/** Playback rate while the queue is over its target. */
+export const FAST_RATE = 1.05;
+/** The queue counts as on target within this, in ms. */
+export const ON_TARGET_MS = 20;
+/** Without a gap for this long, the target comes down a step. */
+export const CALM_MS = 5000;
+/** The step, in ms. */
+export const STEP_DOWN_MS = 20;
 
 /** Plays chunks back to back, each at its slot (see the file's comment). All times in ms. */
 export class JitterBuffer {
-  readonly #target: number;
-  readonly #max: number;
+  readonly #minTarget: number;
+  readonly #maxTarget: number;
+  readonly #slack: number;
+  #target: number;
+  /** The least target, from the queue seen on the route ({@link keepAtLeast}). */
+  #floor = 0;
   /** When the next chunk should start; undefined before the first. */
   #next: number | undefined;
+  /** When the target last changed or a gap happened. */
+  #calmSince = 0;
   /** Runs restarted after an underrun (each is a gap in the sound). */
   gaps = 0;
   /** The longest silence between two runs, in ms. */
   longestGapMs = 0;
-  /** Chunks dropped because they would play too late. */
+  /** Chunks dropped: a burst beyond the slack. */
   dropped = 0;
 
   constructor(options: JitterBufferOptions = {}) {
-    this.#target = options.targetMs ?? 60;
-    this.#max = options.maxMs ?? 250;
+    this.#minTarget = options.targetMs ?? 100;
+    this.#maxTarget = Math.max(this.#minTarget, options.maxTargetMs ?? 400);
+    this.#slack = options.slackMs ?? 190;
+    this.#target = this.#minTarget;
+  }
+
+  /** The queue the buffer aims for now, in ms. */
+  get targetMs(): number {
+    return Math.max(this.#target, this.#floor);
+  }
+
+  /**
+   * Frames on this route were seen queued up to `ms` lately (video shows a queue before
+   * audio suffers from it): keep at least that much audio queued, up to `maxTargetMs`.
+   */
+  keepAtLeast(ms: number): void {
+    this.#floor = Math.min(this.#maxTarget, Math.max(0, ms));
   }
 
   /** How far ahead of `now` audio is queued. */
@@ -38,26 +95,45 @@ export class JitterBuffer {
   }
 
   /**
-   * A chunk of `durationMs` arrived at `now`: when it should start, or undefined to drop it.
+   * A chunk of `durationMs` arrived at `now`: when and how fast it should play, or
+   * undefined to drop it.
    */
-  schedule(now: number, durationMs: number): number | undefined {
-    let start = this.#next;
-    if (start === undefined || start < now) {
-      if (start !== undefined) {
-        this.gaps += 1;
-        this.longestGapMs = Math.max(this.longestGapMs, now + this.#target - start);
-      }
-      start = now + this.#target;
-    } else if (start - now > this.#max) {
+  schedule(now: number, durationMs: number): Slot | undefined {
+    const slot = this.#next;
+    if (slot === undefined) {
+      this.#calmSince = now;
+      return this.#play(now + this.targetMs, durationMs, 1);
+    }
+    if (slot < now) {
+      // Late by `now - slot`: keep that much more queued from now on.
+      this.#target = Math.min(this.#maxTarget, this.#target + (now - slot));
+      this.#calmSince = now;
+      this.gaps += 1;
+      this.longestGapMs = Math.max(this.longestGapMs, now + RESTART_LEAD_MS - slot);
+      return this.#play(now + RESTART_LEAD_MS, durationMs, SLOW_RATE);
+    }
+    const ahead = slot - now;
+    const target = this.targetMs;
+    if (ahead > target + this.#slack) {
       this.dropped += 1;
       return undefined;
     }
-    this.#next = start + durationMs;
-    return start;
+    if (now - this.#calmSince >= CALM_MS && this.#target > this.#minTarget) {
+      this.#target = Math.max(this.#minTarget, this.#target - STEP_DOWN_MS);
+      this.#calmSince = now;
+    }
+    const rate =
+      ahead < target - ON_TARGET_MS ? SLOW_RATE : ahead > target + ON_TARGET_MS ? FAST_RATE : 1;
+    return this.#play(slot, durationMs, rate);
   }
 
   /** Forget the run (the stream paused on purpose, e.g. the peer muted). */
   reset(): void {
     this.#next = undefined;
+  }
+
+  #play(at: number, durationMs: number, rate: number): Slot {
+    this.#next = at + durationMs / rate;
+    return { at, rate };
   }
 }

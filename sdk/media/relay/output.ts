@@ -1,8 +1,8 @@
 /**
- * Decoded frames into tracks of a normal MediaStream: `MediaStreamTrackGenerator` where
- * the browser has it (Chromium); elsewhere a canvas `captureStream()` for video and an
- * AudioContext's `MediaStreamAudioDestinationNode` for audio (Firefox). Audio goes
- * through the {@link JitterBuffer} either way, so a burst cannot build up latency.
+ * Decoded frames into tracks of a normal MediaStream. Video: `MediaStreamTrackGenerator`
+ * where the browser has it (Chromium), else a canvas `captureStream()` (Firefox). Audio:
+ * an AudioContext's `MediaStreamAudioDestinationNode`, played through the
+ * {@link JitterBuffer} (see {@link audioOutput}).
  */
 import { JitterBuffer } from './jitter-buffer.js';
 
@@ -14,28 +14,24 @@ export interface TrackOutput<T> {
 }
 
 interface Generator extends MediaStreamTrack {
-  readonly writable: WritableStream<VideoFrame | AudioData>;
+  readonly writable: WritableStream<VideoFrame>;
 }
-type GeneratorClass = new (init: { kind: 'audio' | 'video' }) => Generator;
+type GeneratorClass = new (init: { kind: 'video' }) => Generator;
 
 function generatorClass(): GeneratorClass | undefined {
   const found = (globalThis as Record<string, unknown>).MediaStreamTrackGenerator;
   return typeof found === 'function' ? (found as GeneratorClass) : undefined;
 }
 
-/** A generator track: frames are written as they come (a write still pending: dropped). */
-function generatorOutput<T extends VideoFrame | AudioData>(
-  Generator: GeneratorClass,
-  kind: 'audio' | 'video',
-  accept: (frame: T) => boolean = () => true,
-): TrackOutput<T> {
-  const track = new Generator({ kind });
+/** A generator track: frames are written as they come. */
+function generatorOutput(Generator: GeneratorClass): TrackOutput<VideoFrame> {
+  const track = new Generator({ kind: 'video' });
   const writer = track.writable.getWriter();
   let closed = false;
   return {
     track,
     write(frame) {
-      if (closed || !accept(frame)) {
+      if (closed) {
         frame.close();
         return;
       }
@@ -53,7 +49,7 @@ function generatorOutput<T extends VideoFrame | AudioData>(
 /** The remote video as a track. */
 export function videoOutput(): TrackOutput<VideoFrame> {
   const Generator = generatorClass();
-  if (Generator) return generatorOutput<VideoFrame>(Generator, 'video');
+  if (Generator) return generatorOutput(Generator);
   const canvas = document.createElement('canvas');
   canvas.width = 640;
   canvas.height = 480;
@@ -79,27 +75,47 @@ export interface AudioOutput extends TrackOutput<AudioData> {
   readonly jitter: JitterBuffer;
 }
 
-/** The remote audio as a track. */
+/** User gestures that let a suspended AudioContext start (browsers' autoplay policies). */
+const GESTURES = ['pointerdown', 'keydown'] as const;
+
+/**
+ * The remote audio as a track: each chunk is scheduled on an AudioContext's clock at the
+ * slot the {@link JitterBuffer} gives it, into a `MediaStreamAudioDestinationNode`. The
+ * audio thread plays what is scheduled whatever the page's main thread is doing, and the
+ * buffer's delay follows the link. (A `MediaStreamTrackGenerator` plays each chunk the
+ * moment it is written: every late chunk was a gap.) Where the browser's autoplay policy
+ * holds the context back, it starts at the page's next click or key press — as any sound
+ * the page plays would.
+ */
 export function audioOutput(): AudioOutput {
   const jitter = new JitterBuffer();
-  const Generator = generatorClass();
-  if (Generator) {
-    // The generator's sink plays what it is given at once: the buffer only bounds latency.
-    const now = () => performance.now();
-    const output = generatorOutput<AudioData>(Generator, 'audio', (data) => {
-      return jitter.schedule(now(), (data.numberOfFrames / data.sampleRate) * 1000) !== undefined;
-    });
-    return { ...output, jitter };
-  }
   const context = new AudioContext({ latencyHint: 'interactive' });
   const destination = context.createMediaStreamDestination();
   const track = destination.stream.getAudioTracks()[0];
   if (!track) throw new Error('no audio track from an AudioContext destination');
-  context.resume().catch(() => {});
+  // Held back by an autoplay policy: the next gesture on the page starts it.
+  const target = globalThis.document;
+  const resume = () => {
+    if (context.state === 'suspended') context.resume().catch(() => {});
+  };
+  const forget = () => {
+    for (const type of GESTURES) target?.removeEventListener(type, resume, true);
+  };
+  context.addEventListener('statechange', () => {
+    if (context.state !== 'suspended') forget();
+  });
+  resume();
+  if (context.state === 'suspended') {
+    for (const type of GESTURES) target?.addEventListener(type, resume, true);
+  }
   return {
     track,
     jitter,
     write(data) {
+      if (context.state !== 'running') {
+        data.close(); // nothing plays yet: queueing it would only add delay
+        return;
+      }
       const frames = data.numberOfFrames;
       const buffer = context.createBuffer(data.numberOfChannels, frames, data.sampleRate);
       for (let c = 0; c < data.numberOfChannels; c += 1) {
@@ -108,17 +124,16 @@ export function audioOutput(): AudioOutput {
         buffer.copyToChannel(plane, c);
       }
       data.close();
-      const start = jitter.schedule(
-        context.currentTime * 1000,
-        (frames / buffer.sampleRate) * 1000,
-      );
-      if (start === undefined) return;
+      const slot = jitter.schedule(context.currentTime * 1000, (frames / buffer.sampleRate) * 1000);
+      if (!slot) return;
       const source = context.createBufferSource();
       source.buffer = buffer;
+      source.playbackRate.value = slot.rate;
       source.connect(destination);
-      source.start(start / 1000);
+      source.start(slot.at / 1000);
     },
     close() {
+      forget();
       track.stop();
       context.close().catch(() => {});
     },

@@ -19,14 +19,26 @@ export const CONFIRM_MS = 150;
 export const REPORT_OVER_MS = 80;
 /** At most one report per this many ms. */
 export const REPORT_GAP_MS = 250;
+/** {@link QueueDelay.recentMaxMs} looks back this many seconds. */
+export const RECENT_SECONDS = 10;
 
 /** The queue relayed frames wait in (see the file's comment). All times in ms. */
 export class QueueDelay {
   /** The least transit time of each recent second: `[second, ms]`. */
   #minima: Array<[number, number]> = [];
+  /** The longest queue of each recent second: `[second, ms]`. */
+  #maxima: Array<[number, number]> = [];
   /** When the frames arriving late began (undefined: the last one was on time). */
   #lateSince: number | undefined;
   #lastReport = Number.NEGATIVE_INFINITY;
+
+  /**
+   * The longest any frame queued in the last {@link RECENT_SECONDS}, in ms: how late a
+   * frame may come, so how much audio the receiver should hold to play through it.
+   */
+  get recentMaxMs(): number {
+    return Math.max(0, ...this.#maxima.map(([, ms]) => ms));
+  }
 
   /**
    * A frame captured at `captureMs` (the sender's clock) arrived at `arrivalMs` (this one).
@@ -42,6 +54,10 @@ export class QueueDelay {
     while ((this.#minima[0]?.[0] ?? second) <= second - BASELINE_SECONDS) this.#minima.shift();
     const base = Math.min(...this.#minima.map(([, ms]) => ms));
     const queued = transit - base;
+    const top = this.#maxima.at(-1);
+    if (top && top[0] === second) top[1] = Math.max(top[1], queued);
+    else this.#maxima.push([second, queued]);
+    while ((this.#maxima[0]?.[0] ?? second) <= second - RECENT_SECONDS) this.#maxima.shift();
     if (queued <= REPORT_OVER_MS) {
       this.#lateSince = undefined;
       return undefined;

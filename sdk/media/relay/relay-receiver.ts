@@ -119,6 +119,7 @@ export class RelayReceiver {
         performance.timeOrigin + performance.now(),
       );
       if (queued !== undefined) this.options.reportDelay(queued);
+      this.#audio?.jitter.keepAtLeast(this.#queue.recentMaxMs);
     }
     if (frame.kind === 'video') this.#onVideo(frame);
     else if (frame.kind === 'audio') this.#onAudio(frame);
