@@ -30,8 +30,12 @@ export interface SentCounts {
 
 /** The largest side a relayed video is encoded at (a screen share is scaled down to it). */
 const MAX_SIDE = 1280;
-/** A key frame at least this often, so a receiver that lost one recovers on its own. */
-const KEY_INTERVAL_MS = 5000;
+/**
+ * A key frame at least this often, so a receiver that lost one recovers on its own. Rare:
+ * the relay loses nothing, receivers ask after a gap, and on a slow link each key frame
+ * is a burst that delays the audio behind it on the same TCP stream.
+ */
+const KEY_INTERVAL_MS = 20_000;
 /** The receiver reports a queue over this (ms): video pauses while it drains. */
 const PAUSE_OVER_MS = 250;
 /** The longest one report pauses video for, ms. */
