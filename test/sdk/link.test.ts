@@ -190,6 +190,17 @@ function sendNumbers(side: Side, from: number, count: number): number {
 const numbers = (side: Side) => side.received.map((m) => Number(m));
 const oneToN = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
 
+/** Alice and Bob connected directly; Alice's bulk lane holds what is sent on it. */
+async function pausedBulk() {
+  const net = new Net();
+  net.connect();
+  await settle();
+  const direct = net.alice.directs[0];
+  if (!direct) throw new Error('no direct route');
+  direct.bulk.paused = true;
+  return { net, direct };
+}
+
 describe('Link (fake clock, in-memory lanes)', () => {
   beforeEach(() => vi.useFakeTimers());
   afterEach(() => vi.useRealTimers());
@@ -281,12 +292,7 @@ describe('Link (fake clock, in-memory lanes)', () => {
   });
 
   it('does not call a slow route stalled while its buffer drains', async () => {
-    const net = new Net();
-    net.connect();
-    await settle();
-    const direct = net.alice.directs[0];
-    if (!direct) throw new Error('no direct route');
-    direct.bulk.paused = true;
+    const { net, direct } = await pausedBulk();
     for (let i = 0; i < 40; i += 1) direct.bulk.send(new Uint8Array(1000));
     // One frame at a time trickles out, every half stallMs, for much longer than stallMs.
     for (let i = 0; i < 10; i += 1) {
@@ -298,12 +304,7 @@ describe('Link (fake clock, in-memory lanes)', () => {
   });
 
   it('does not count time its own thread was blocked towards a stall', async () => {
-    const net = new Net();
-    net.connect();
-    await settle();
-    const direct = net.alice.directs[0];
-    if (!direct) throw new Error('no direct route');
-    direct.bulk.paused = true;
+    const { direct } = await pausedBulk();
     direct.bulk.send(new Uint8Array(10_000));
     await vi.advanceTimersByTimeAsync(STALL_MS / 4);
     // The page's thread is busy for 3 s (e.g. making a file's bytes): no look runs meanwhile.
