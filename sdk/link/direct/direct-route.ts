@@ -11,7 +11,7 @@
  * Liveness: a PING goes out every {@link KEEPALIVE_MS}, or every {@link CALL_KEEPALIVE_MS}
  * while a call runs on the connection (`PeerMedia.live`: a call sends no data the link's
  * stall watch could see), and says which; nothing heard from the peer for
- * {@link SILENT_PINGS} of *its* intervals means the path is gone (10 s, or 3 s in a call).
+ * {@link SILENT_PINGS} of *its* intervals means the path is gone (7.5 s, or 3 s in a call).
  *
  * ICE restart: on ICE `disconnected` for `iceRestartDelayMs`, at once on `failed`, on
  * silence (above), or when the link saw its data stall (`stalled()`), the route goes
@@ -20,8 +20,8 @@
  * up, until the path works again or `iceRestartTimeoutMs` passes and the route fails. The
  * path works again when a frame arrives, or — unless the restart began with a stall or
  * silence, which ICE may not have noticed at all — when ICE says `connected` after a
- * negotiation. PINGs go
- * out while reconnecting too, so each side soon hears the other once a path works.
+ * negotiation. PINGs go out while reconnecting too, so each side soon hears the other once
+ * a path works.
  *
  * The route carries no messages of its own: the link (`../link.ts`) sends on its lanes.
  *
