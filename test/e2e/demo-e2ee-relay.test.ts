@@ -3,7 +3,7 @@
  * "Use the relay only" — both people see each other's video through the server, sealed.
  */
 import { describe, expect, it } from 'vitest';
-import { chatLines, expectVideoPlaying, joinCall, sendChat, tile } from './demo-kit.js';
+import { chatLines, expectVideoPlaying, relayOnlyCall, sendChat, tile } from './demo-kit.js';
 import { PAGE_CLOSED_RETRY, useE2e } from './harness/index.js';
 
 describe('the demo relays an end-to-end encrypted call with video', {
@@ -13,12 +13,7 @@ describe('the demo relays an end-to-end encrypted call with video', {
 
   it('relay only, with a room secret: each sees the other’s video and chat', async () => {
     const room = `${e2e.room()}/Abcdefghijklmnop_0123`; // the secret after the room name
-    const alice = await e2e.openDemo(room, { name: 'alice' });
-    const bob = await e2e.openDemo(room, { name: 'bob' });
-    await alice.page.getByText('Connection settings').click();
-    await alice.page.getByRole('checkbox', { name: 'Use the relay only' }).check();
-    const a = await joinCall(alice, 'Alice');
-    const b = await joinCall(bob, 'Bob');
+    const { alice, bob, a, b } = await relayOnlyCall(e2e, room);
     // Alice goes to the relay at once; Bob after relayFallbackMs (5 s).
     for (const [demo, peer] of [
       [alice, b],

@@ -39,6 +39,23 @@ export async function twoInACall(
   return { alice, bob, a, b };
 }
 
+/**
+ * Alice (who ticks "Use the relay only" in the lobby) and Bob join `room` through the
+ * lobby. `a` and `b` are their peer ids.
+ */
+export async function relayOnlyCall(
+  e2e: Pick<E2e, 'openDemo'>,
+  room: string,
+): Promise<{ alice: DemoPage; bob: DemoPage; a: string; b: string }> {
+  const alice = await e2e.openDemo(room, { name: 'alice' });
+  const bob = await e2e.openDemo(room, { name: 'bob' });
+  await alice.page.getByText('Connection settings').click();
+  await alice.page.getByRole('checkbox', { name: 'Use the relay only' }).check();
+  const a = await joinCall(alice, 'Alice');
+  const b = await joinCall(bob, 'Bob');
+  return { alice, bob, a, b };
+}
+
 /** The tile of `peerId` on `demo`. */
 export function tile(demo: DemoPage, peerId: string) {
   return demo.page.locator(`#grid .tile[data-peer="${peerId}"]`);

@@ -4,6 +4,7 @@ import {
   expectTiles,
   expectVideoPlaying,
   joinCall,
+  relayOnlyCall,
   screenshot,
   sendChat,
   tile,
@@ -36,12 +37,7 @@ describe('the demo page says what state each connection is in', {
 
   it('relay only (the lobby toggle): both see "Relay · via server", each other\'s video, and the panel says how', async () => {
     const room = e2e.room();
-    const alice = await e2e.openDemo(room, { name: 'alice' });
-    const bob = await e2e.openDemo(room, { name: 'bob' });
-    await alice.page.getByText('Connection settings').click();
-    await alice.page.getByRole('checkbox', { name: 'Use the relay only' }).check();
-    const a = await joinCall(alice, 'Alice');
-    const b = await joinCall(bob, 'Bob');
+    const { alice, bob, a, b } = await relayOnlyCall(e2e, room);
     const relayed = {
       badge: 'Relay · via server',
       kind: 'relay',
