@@ -3,22 +3,10 @@ import { SCALE_STEPS } from '../../sdk/media/relay/encoder-load.js';
 import { RELAY_LANE, RELAY_MORE_PIECES } from '../../signaling/protocol.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { PAGE_CLOSED_RETRY, type TestPage, useE2e } from './harness/index.js';
+import { flow, played, relayedWindow } from './media-kit.js';
 import type { MediaPageApi } from './pages/api.js';
 
 type MediaPage = TestPage<MediaPageApi>;
-
-/** What `page` played of `from`'s stream during `ms`: frames rendered, audio samples. */
-async function played(page: MediaPage, from: string, ms = 1000) {
-  const before = await page.api.rendered(from);
-  await new Promise((resolve) => setTimeout(resolve, ms));
-  const after = await page.api.rendered(from);
-  return {
-    videoFrames: after.videoFrames - before.videoFrames,
-    audioSamples: after.audioSamples - before.audioSamples,
-    width: after.width,
-    height: after.height,
-  };
-}
 
 /**
  * Waits (bounded) until `page` renders `from`'s video at one size for two windows in a row:
@@ -38,17 +26,6 @@ async function steadySize(page: MediaPage, from: string) {
 /** Whether `got` is the fake camera (4:3) rather than the fake screen (16:9), at any size. */
 const isCamera = (got: { width: number; height: number }) =>
   got.height > 0 && Math.abs(got.width / got.height - 4 / 3) < 0.02;
-
-/** What arrived from `from` over the relay during `ms` (getStats: frames as packets). */
-async function relayed(page: MediaPage, from: string, ms = 1000) {
-  const before = await page.api.received(from);
-  await new Promise((resolve) => setTimeout(resolve, ms));
-  const after = await page.api.received(from);
-  return {
-    audioPackets: after.audioPackets - before.audioPackets,
-    videoFrames: after.videoFrames - before.videoFrames,
-  };
-}
 
 const RELAY = { transport: 'relay' };
 
@@ -83,20 +60,19 @@ describe('audio and video over the relay, in Chromium (WebCodecs)', {
         .poll(async () => (await played(page, from, 500)).videoFrames, { timeout: 10_000 })
         .toBeGreaterThan(0);
       await steadySize(page, from);
-      const sentBefore = await (page === one ? two : one).api.sent(page === one ? oneId : twoId);
-      const decodedBefore = await page.api.received(from);
-      const got = await played(page, from, 1500);
-      const sentAfter = await (page === one ? two : one).api.sent(page === one ? oneId : twoId);
-      const decodedAfter = await page.api.received(from);
-      console.log(
-        `relayed video over 1.5 s: ${sentAfter.videoFrames - sentBefore.videoFrames} sent, ` +
-          `${decodedAfter.videoFrames - decodedBefore.videoFrames} decoded, ${got.videoFrames} rendered`,
+      const sender = page === one ? two : one;
+      const { got } = await relayedWindow(
+        'relayed video',
+        page,
+        from,
+        sender,
+        page === one ? oneId : twoId,
       );
       expect(got.videoFrames).toBeGreaterThan(5); // the fake camera gives ~20 fps
       // 640 px, or a step of it when the encoder fell behind (`encoder-load.ts`).
       expect(SCALE_STEPS.map((share) => 640 * share)).toContain(got.width);
       expect(got.audioSamples).toBeGreaterThan(24_000); // 48 kHz: over half of 1.5 s
-      const stats = await relayed(page, from);
+      const stats = await flow(page, from);
       expect(stats.audioPackets).toBeGreaterThan(20); // Opus: 50 packets/s
       expect((await page.api.path(from)).transport).toBe('relay');
       expect(await page.api.streamEvents()).toEqual([['stream', from]]);
@@ -108,23 +84,23 @@ describe('audio and video over the relay, in Chromium (WebCodecs)', {
     const { one, two, oneId } = await relayPair();
     await two.api.waitForMedia(oneId, 1, 1, 10_000);
     await expect
-      .poll(async () => (await relayed(two, oneId, 500)).videoFrames, { timeout: 10_000 })
+      .poll(async () => (await flow(two, oneId, 500)).videoFrames, { timeout: 10_000 })
       .toBeGreaterThan(0);
     await one.api.setVideoEnabled(false);
     await one.api.setAudioEnabled(false);
     // Frames already on the way still arrive (the relay's delay, on a loaded machine); then
     // nothing does.
     await expect
-      .poll(() => relayed(two, oneId, 700), { timeout: 5000 })
+      .poll(() => flow(two, oneId, 700), { timeout: 5000 })
       .toEqual({ audioPackets: 0, videoFrames: 0 });
     expect(await two.api.remoteMedia(oneId)).toMatchObject({ audio: 1, video: 1 });
 
     await one.api.setVideoEnabled(true);
     await one.api.setAudioEnabled(true);
     await expect
-      .poll(async () => (await relayed(two, oneId)).videoFrames, { timeout: 10_000 })
+      .poll(async () => (await flow(two, oneId)).videoFrames, { timeout: 10_000 })
       .toBeGreaterThan(5);
-    expect((await relayed(two, oneId)).audioPackets).toBeGreaterThan(20);
+    expect((await flow(two, oneId)).audioPackets).toBeGreaterThan(20);
     expect(await two.api.streamEvents()).toEqual([['stream', oneId]]);
   });
 

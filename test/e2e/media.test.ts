@@ -1,19 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { PAGE_CLOSED_RETRY, type TestPage, useE2e } from './harness/index.js';
-import type { MediaPageApi } from './pages/api.js';
-
-type MediaPage = TestPage<MediaPageApi>;
-
-/** What arrives from `from` at `page` during `ms`: audio packets and video frames decoded. */
-async function flow(page: MediaPage, from: string, ms = 1000) {
-  const before = await page.api.received(from);
-  await new Promise((resolve) => setTimeout(resolve, ms));
-  const after = await page.api.received(from);
-  return {
-    audioPackets: after.audioPackets - before.audioPackets,
-    videoFrames: after.videoFrames - before.videoFrames,
-  };
-}
+import { PAGE_CLOSED_RETRY, useE2e } from './harness/index.js';
+import { flow } from './media-kit.js';
 
 /** Two media pages in one room, connected; `first` made the offers (lower id). */
 async function pair(e2e: ReturnType<typeof useE2e>, publish: boolean) {

@@ -1,0 +1,56 @@
+/**
+ * Reading a media page's counters over a window, for the media tests (`pages/media-page.ts`):
+ * what a page rendered and played of a peer's stream, what arrived (`getStats()`), and the
+ * relayed-video window that compares sent, decoded and rendered frames.
+ */
+import type { TestPage } from './harness/index.js';
+import type { MediaPageApi } from './pages/api.js';
+
+type MediaPage = TestPage<MediaPageApi, unknown>;
+
+const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Video frames `page` rendered of `from`'s stream during `ms`, audio samples it played, and the video's size. */
+export async function played(page: MediaPage, from: string, ms = 1000) {
+  const before = await page.api.rendered(from);
+  await wait(ms);
+  const after = await page.api.rendered(from);
+  return {
+    videoFrames: after.videoFrames - before.videoFrames,
+    audioSamples: after.audioSamples - before.audioSamples,
+    width: after.width,
+    height: after.height,
+  };
+}
+
+/** What arrived from `from` during `ms`, by `peer.getStats()` (on the relay: frames as packets). */
+export async function flow(page: MediaPage, from: string, ms = 1000) {
+  const before = await page.api.received(from);
+  await wait(ms);
+  const after = await page.api.received(from);
+  return {
+    audioPackets: after.audioPackets - before.audioPackets,
+    videoFrames: after.videoFrames - before.videoFrames,
+  };
+}
+
+/**
+ * 1.5 s of `sender`'s relayed video as `page` gets it: frames `sender` sent to `self` (the
+ * id `page` has in the room), frames `page` decoded of `from` (the sender's id), and what
+ * it rendered and played; logged under `label`.
+ */
+export async function relayedWindow(
+  label: string,
+  page: MediaPage,
+  from: string,
+  sender: MediaPage,
+  self: string,
+) {
+  const [sentBefore, decodedBefore] = [await sender.api.sent(self), await page.api.received(from)];
+  const got = await played(page, from, 1500);
+  const [sentAfter, decodedAfter] = [await sender.api.sent(self), await page.api.received(from)];
+  const sent = sentAfter.videoFrames - sentBefore.videoFrames;
+  const decoded = decodedAfter.videoFrames - decodedBefore.videoFrames;
+  console.log(`${label} over 1.5 s: ${sent} sent, ${decoded} decoded, ${got.videoFrames} rendered`);
+  return { sent, decoded, got };
+}
