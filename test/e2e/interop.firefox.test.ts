@@ -13,26 +13,13 @@ import {
   type TestPage,
   useE2e,
 } from './harness/index.js';
-import type { MediaCounts, MediaPageApi } from './pages/api.js';
+import { flow } from './media-kit.js';
+import type { MediaPageApi } from './pages/api.js';
 
 const MiB = 1024 * 1024;
 const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 type MediaPage = TestPage<MediaPageApi, unknown>;
-
-/** What arrives from `from` at `page` during `ms` (RTP counters of `peer.getStats()`). */
-async function flow(page: MediaPage, from: string, ms = 1000): Promise<MediaCounts> {
-  const before = await page.api.received(from);
-  await settle(ms);
-  const after = await page.api.received(from);
-  return {
-    audioPackets: after.audioPackets - before.audioPackets,
-    videoPackets: after.videoPackets - before.videoPackets,
-    videoFrames: after.videoFrames - before.videoFrames,
-    videoWidth: after.videoWidth,
-    videoHeight: after.videoHeight,
-  };
-}
 
 /** What `page` sends to `to` during `ms`. */
 async function sending(page: MediaPage, to: string, ms = 1000) {

@@ -4,7 +4,7 @@
  * relayed-video window that compares sent, decoded and rendered frames.
  */
 import type { TestPage } from './harness/index.js';
-import type { MediaPageApi } from './pages/api.js';
+import type { MediaCounts, MediaPageApi } from './pages/api.js';
 
 type MediaPage = TestPage<MediaPageApi, unknown>;
 
@@ -23,14 +23,20 @@ export async function played(page: MediaPage, from: string, ms = 1000) {
   };
 }
 
-/** What arrived from `from` during `ms`, by `peer.getStats()` (on the relay: frames as packets). */
-export async function flow(page: MediaPage, from: string, ms = 1000) {
+/**
+ * What arrived from `from` during `ms`, by `peer.getStats()` (on the relay: frames as
+ * packets); the size is the last frame's.
+ */
+export async function flow(page: MediaPage, from: string, ms = 1000): Promise<MediaCounts> {
   const before = await page.api.received(from);
   await wait(ms);
   const after = await page.api.received(from);
   return {
     audioPackets: after.audioPackets - before.audioPackets,
+    videoPackets: after.videoPackets - before.videoPackets,
     videoFrames: after.videoFrames - before.videoFrames,
+    videoWidth: after.videoWidth,
+    videoHeight: after.videoHeight,
   };
 }
 
