@@ -10,6 +10,7 @@
  * Nor is a busy thread: time in which the watch could not look (this page's own thread was
  * blocked, e.g. hashing a file or making its bytes) does not count towards a stall.
  */
+import { BlockedTime } from './blocked-time.js';
 import type { Lane } from './lane.js';
 
 /** How often the watch looks, as a fraction of `stallMs`. */
@@ -34,10 +35,12 @@ export class StallWatch {
   #buffered = new Map<Lane, number>();
   /** The last time a lane's buffer shrank, nothing waited, or the count (re)started. */
   #movedAt = 0;
-  /** When the watch last looked. */
-  #lookedAt = 0;
+  /** Time the page's thread was blocked between looks: not watched, so not counted. */
+  readonly #blocked: BlockedTime;
 
-  constructor(private readonly options: StallWatchOptions) {}
+  constructor(private readonly options: StallWatchOptions) {
+    this.#blocked = new BlockedTime(this.#every());
+  }
 
   /** Starts watching (again): the count starts now. */
   start(): void {
@@ -57,15 +60,12 @@ export class StallWatch {
   #reset(): void {
     this.#buffered.clear();
     this.#movedAt = Date.now();
-    this.#lookedAt = this.#movedAt;
+    this.#blocked.start(this.#movedAt);
   }
 
   #look(): void {
     const now = Date.now();
-    // Looking late by more than a look's time: the thread was blocked that long, not watching.
-    const blocked = now - this.#lookedAt - 2 * this.#every();
-    if (blocked > 0) this.#movedAt += blocked;
-    this.#lookedAt = now;
+    this.#movedAt += this.#blocked.since(now);
     const seen = new Map<Lane, number>();
     let buffered = false;
     for (const lane of this.options.lanes()) {

@@ -31,6 +31,7 @@
 import type { SignalData } from '../../../signaling/protocol.js';
 import type { ConnectionState, PeerStats } from '../../api.js';
 import type { PeerMedia } from '../../media/peer-media.js';
+import { BlockedTime } from '../blocked-time.js';
 import { encodePing, pingInterval } from '../framing.js';
 import type { Lane, Route } from '../lane.js';
 import type { RtcConnection, RtcConnectionEvents } from './rtc-connection.js';
@@ -113,8 +114,8 @@ export class DirectRoute implements Route {
   #lastOfferAt = Number.NEGATIVE_INFINITY;
   #lastHeard = 0;
   #lastPing = 0;
-  /** When liveness was last checked. */
-  #checkedAt = 0;
+  /** Time the page's thread was blocked between liveness checks: no proof of silence. */
+  readonly #blocked = new BlockedTime(LIVENESS_CHECK_MS);
   /** How often this side pings now. */
   #pingEvery = KEEPALIVE_MS;
   /** How often the peer said it pings (older peers do not say: the default). */
@@ -241,7 +242,7 @@ export class DirectRoute implements Route {
     this.#connectedOnce = true;
     this.#clearTimers();
     this.#lastHeard = Date.now();
-    this.#checkedAt = Date.now();
+    this.#blocked.start(this.#lastHeard);
     this.#liveness = setInterval(() => this.#checkLiveness(), LIVENESS_CHECK_MS);
     this.#watchSelectedPair();
     this.#setState('connected');
@@ -258,11 +259,7 @@ export class DirectRoute implements Route {
       return;
     }
     const now = Date.now();
-    // A check this late means this page's thread was blocked: frames that arrived meanwhile
-    // may not be dispatched yet, so that time proves no silence.
-    const blocked = now - this.#checkedAt - 2 * LIVENESS_CHECK_MS;
-    if (blocked > 0) this.#lastHeard += blocked;
-    this.#checkedAt = now;
+    this.#lastHeard += this.#blocked.since(now);
     if (
       this.#state === 'connected' &&
       now - this.#lastHeard >= SILENT_PINGS * this.#peerPingEvery

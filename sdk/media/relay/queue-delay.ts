@@ -22,12 +22,35 @@ export const REPORT_GAP_MS = 250;
 /** {@link QueueDelay.recentMaxMs} looks back this many seconds. */
 export const RECENT_SECONDS = 10;
 
+/** One value per second — the one `pick` keeps of those seen in it — for the last `seconds`. */
+class PerSecond {
+  #values: Array<[number, number]> = [];
+
+  constructor(
+    private readonly seconds: number,
+    private readonly pick: (a: number, b: number) => number,
+  ) {}
+
+  /** `value` was seen in `second`; seconds older than the window are forgotten. */
+  add(second: number, value: number): void {
+    const last = this.#values.at(-1);
+    if (last && last[0] === second) last[1] = this.pick(last[1], value);
+    else this.#values.push([second, value]);
+    while ((this.#values[0]?.[0] ?? second) <= second - this.seconds) this.#values.shift();
+  }
+
+  /** The values kept, the oldest first. */
+  values(): number[] {
+    return this.#values.map(([, value]) => value);
+  }
+}
+
 /** The queue relayed frames wait in (see the file's comment). All times in ms. */
 export class QueueDelay {
-  /** The least transit time of each recent second: `[second, ms]`. */
-  #minima: Array<[number, number]> = [];
-  /** The longest queue of each recent second: `[second, ms]`. */
-  #maxima: Array<[number, number]> = [];
+  /** The least transit time of each recent second. */
+  readonly #minima = new PerSecond(BASELINE_SECONDS, Math.min);
+  /** The longest queue of each recent second. */
+  readonly #maxima = new PerSecond(RECENT_SECONDS, Math.max);
   /** When the frames arriving late began (undefined: the last one was on time). */
   #lateSince: number | undefined;
   #lastReport = Number.NEGATIVE_INFINITY;
@@ -37,7 +60,7 @@ export class QueueDelay {
    * frame may come, so how much audio the receiver should hold to play through it.
    */
   get recentMaxMs(): number {
-    return Math.max(0, ...this.#maxima.map(([, ms]) => ms));
+    return Math.max(0, ...this.#maxima.values());
   }
 
   /**
@@ -48,16 +71,9 @@ export class QueueDelay {
     const transit = arrivalMs - captureMs;
     if (!Number.isFinite(transit)) return undefined;
     const second = Math.floor(arrivalMs / 1000);
-    const last = this.#minima.at(-1);
-    if (last && last[0] === second) last[1] = Math.min(last[1], transit);
-    else this.#minima.push([second, transit]);
-    while ((this.#minima[0]?.[0] ?? second) <= second - BASELINE_SECONDS) this.#minima.shift();
-    const base = Math.min(...this.#minima.map(([, ms]) => ms));
-    const queued = transit - base;
-    const top = this.#maxima.at(-1);
-    if (top && top[0] === second) top[1] = Math.max(top[1], queued);
-    else this.#maxima.push([second, queued]);
-    while ((this.#maxima[0]?.[0] ?? second) <= second - RECENT_SECONDS) this.#maxima.shift();
+    this.#minima.add(second, transit);
+    const queued = transit - Math.min(...this.#minima.values());
+    this.#maxima.add(second, queued);
     if (queued <= REPORT_OVER_MS) {
       this.#lateSince = undefined;
       return undefined;
