@@ -6,31 +6,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { SCALE_STEPS } from '../../sdk/media/relay/encoder-load.js';
-import {
-  type BrowserName,
-  PAGE_CLOSED_RETRY,
-  type PageDriver,
-  type TestPage,
-  useE2e,
-} from './harness/index.js';
-import { flow } from './media-kit.js';
-import type { MediaPageApi } from './pages/api.js';
+import { type BrowserName, PAGE_CLOSED_RETRY, type PageDriver, useE2e } from './harness/index.js';
+import { flow, sending } from './media-kit.js';
 
 const MiB = 1024 * 1024;
 const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-type MediaPage = TestPage<MediaPageApi, unknown>;
-
-/** What `page` sends to `to` during `ms`. */
-async function sending(page: MediaPage, to: string, ms = 1000) {
-  const before = await page.api.sent(to);
-  await settle(ms);
-  const after = await page.api.sent(to);
-  return {
-    audioPackets: after.audioPackets - before.audioPackets,
-    videoPackets: after.videoPackets - before.videoPackets,
-  };
-}
 
 /**
  * Video frames the demo's tile of `name` (found by its accessible name) presents during

@@ -1,6 +1,6 @@
 /**
  * Reading a media page's counters over a window, for the media tests (`pages/media-page.ts`):
- * what a page rendered and played of a peer's stream, what arrived (`getStats()`), and the
+ * what a page rendered and played of a peer's stream, what arrived and was sent (`getStats()`), and the
  * relayed-video window that compares sent, decoded and rendered frames.
  */
 import type { TestPage } from './harness/index.js';
@@ -23,14 +23,11 @@ export async function played(page: MediaPage, from: string, ms = 1000) {
   };
 }
 
-/**
- * What arrived from `from` during `ms`, by `peer.getStats()` (on the relay: frames as
- * packets); the size is the last frame's.
- */
-export async function flow(page: MediaPage, from: string, ms = 1000): Promise<MediaCounts> {
-  const before = await page.api.received(from);
+/** The increase of the counters `read` gives over `ms`; the size is the last frame's. */
+async function counted(read: () => Promise<MediaCounts>, ms: number): Promise<MediaCounts> {
+  const before = await read();
   await wait(ms);
-  const after = await page.api.received(from);
+  const after = await read();
   return {
     audioPackets: after.audioPackets - before.audioPackets,
     videoPackets: after.videoPackets - before.videoPackets,
@@ -38,6 +35,17 @@ export async function flow(page: MediaPage, from: string, ms = 1000): Promise<Me
     videoWidth: after.videoWidth,
     videoHeight: after.videoHeight,
   };
+}
+
+/** What arrived from `from` during `ms`, by `peer.getStats()` (on the relay: frames as packets). */
+export function flow(page: MediaPage, from: string, ms = 1000): Promise<MediaCounts> {
+  return counted(() => page.api.received(from), ms);
+}
+
+/** The audio and video packets `page` sent to `to` during `ms`. */
+export async function sending(page: MediaPage, to: string, ms = 1000) {
+  const { audioPackets, videoPackets } = await counted(() => page.api.sent(to), ms);
+  return { audioPackets, videoPackets };
 }
 
 /**
