@@ -55,6 +55,9 @@ export class Delivery implements StoreListener {
   /** Relay bytes this node publishes to the others (`relayNodeRateLimit`). */
   readonly #interNode: TokenBucket;
 
+  /** Set while other nodes may still be writing their members back (see `#settle`). */
+  #settling: NodeJS.Timeout | undefined;
+
   /** Bytes held for reconnecting peers, by the address of the connection they dropped. */
   readonly #pendingByAddress = new Map<string, number>();
 
@@ -247,6 +250,7 @@ export class Delivery implements StoreListener {
       const members = [...view.local].flatMap((id) => this.local.peers.get(id)?.record ?? []);
       rooms.set(room, { seq: view.seq, members });
     }
+    if (lost === 'state') this.#settle();
     const current =
       lost === 'state' ? this.store.restore(rooms) : this.store.read([...rooms.keys()]);
     void Promise.resolve(current)
@@ -254,6 +258,28 @@ export class Delivery implements StoreListener {
         for (const [name, snapshot] of snapshots) this.#resync(name, snapshot);
       })
       .catch(() => {});
+  }
+
+  /** Stops the settling after a state loss (the server is closing). */
+  close(): void {
+    clearTimeout(this.#settling);
+    this.#settling = undefined;
+  }
+
+  // ─── internals ──────────────────────────────────────────────────────────────
+
+  /**
+   * Opens (or extends) the time the other nodes have to write their members back after
+   * the backend lost the rooms, and reads the rooms once more when it ends: a member
+   * still missing then is gone.
+   */
+  #settle(): void {
+    clearTimeout(this.#settling);
+    this.#settling = setTimeout(() => {
+      this.#settling = undefined;
+      this.recovered('events');
+    }, this.store.settleMs);
+    this.#settling.unref();
   }
 
   // ─── internals ──────────────────────────────────────────────────────────────
@@ -315,6 +341,13 @@ export class Delivery implements StoreListener {
     if (!view) return;
     const before = new Map(view.members);
     view.reset(snapshot);
+    if (this.#settling) {
+      // Still being written back by their nodes, which announce them when they have.
+      for (const [id, record] of before) {
+        if (record.node !== this.store.nodeId && !view.members.has(id))
+          view.members.set(id, record);
+      }
+    }
     const changes: ServerFrame[] = [];
     for (const [id] of before) {
       if (!view.members.has(id))

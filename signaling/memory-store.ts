@@ -34,6 +34,7 @@ export function createMemoryStore(nodeId = randomBytes(6).toString('base64url'))
   return {
     nodeId,
     ready: true,
+    settleMs: 0,
     async start(l) {
       listener = l;
     },

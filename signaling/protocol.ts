@@ -359,6 +359,10 @@ export const WelcomeFrame = z.object({
   ref: Ref,
 });
 
+/**
+ * A peer is in the room. It can come again for a peer already known (after the server's
+ * shared state was rebuilt, e.g. Redis restarted): the peer is present, nothing more.
+ */
 export const PeerJoinedFrame = z.object({ type: z.literal('peer-joined'), peer: PeerInfo });
 export const PeerLeftFrame = z.object({
   type: z.literal('peer-left'),

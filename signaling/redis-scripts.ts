@@ -78,16 +78,24 @@ return {next, redis.call('HVALS', KEYS[1])}
 `;
 
 /**
- * KEYS: members, seq, rooms, nodeMembers. ARGV: room, seqHint, then id, value, ref triples.
- * Writes back this node's members after Redis lost them, keeping the sequence monotonic.
+ * KEYS: members, seq, rooms, nodeMembers. ARGV: room, seqHint, channel, then id, value, ref
+ * triples. Writes back this node's members after Redis lost them, keeping the sequence
+ * monotonic, and announces each one the room did not have as `joined`: a node that read
+ * the room before this one wrote it back learns of them (a member it still knows it is
+ * told again, which clients take as "present").
  */
 export const RESTORE = `
 local seq = tonumber(redis.call('GET', KEYS[2]) or '0')
 if tonumber(ARGV[2]) > seq then redis.call('SET', KEYS[2], ARGV[2]) end
 redis.call('PERSIST', KEYS[2])
-for i = 3, #ARGV, 3 do
-  redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+for i = 4, #ARGV, 3 do
   redis.call('SADD', KEYS[4], ARGV[i + 2])
+  if redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) == 1 then
+    local value = ARGV[i + 1]
+    local tab = string.find(value, '\\t', 1, true)
+    local next = redis.call('INCR', KEYS[2])
+    redis.call('PUBLISH', ARGV[3], '{"seq":' .. next .. ',"kind":"joined","node":"' .. string.sub(value, 1, tab - 1) .. '","record":' .. string.sub(value, tab + 1) .. '}')
+  end
 end
 redis.call('SADD', KEYS[3], ARGV[1])
 return 1

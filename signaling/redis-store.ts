@@ -191,6 +191,9 @@ export function createRedisStore(options: RedisStoreOptions): RoomStore {
 
   return {
     nodeId,
+    // A node reconnects on its own backoff, and one that died meanwhile is given up after
+    // the same time as any dead node.
+    settleMs: ttl + grace,
     get ready() {
       // The relay's connections do not count: a subscriber Redis cut for a relay flood
       // must not turn joins away (relay frames meanwhile are lost, like on a dropped link).
@@ -346,6 +349,7 @@ export function createRedisStore(options: RedisStoreOptions): RoomStore {
           key.nodeMembers(nodeId),
           room,
           seq,
+          key.channel(room),
           ...triples,
         );
       }

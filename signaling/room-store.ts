@@ -67,6 +67,12 @@ export interface RoomStore {
   readonly nodeId: string;
   /** True while the store can serve (Redis connected). */
   readonly ready: boolean;
+  /**
+   * After the backend lost the rooms, how long the other nodes may take to write their
+   * members back: until then a member of another node missing from a snapshot is not
+   * taken for gone (it is announced `joined` when its node restores it).
+   */
+  readonly settleMs: number;
   start(listener: StoreListener): Promise<void>;
   /** Starts receiving `room`'s events (before adding to it, so none is missed). */
   watch(room: RoomName): Awaitable<void>;

@@ -175,6 +175,7 @@ export async function createSignalingServer(
         guard.close();
         log.info({ connections: connections.size }, 'shutting down');
         membership.close();
+        delivery.close();
         admission.close();
         const stopped = ownsHttp
           ? new Promise((resolve) => http.close(resolve))

@@ -272,4 +272,38 @@ describe('createSignalingServer with redisUrl', { timeout: 40_000 }, () => {
     a.send({ type: 'signal', to: wb.peerId, data: { type: 'offer', sdp: 'after the outage' } });
     expect((await b.next('signal', 5000)).data).toEqual({ type: 'offer', sdp: 'after the outage' });
   });
+
+  it('keeps a room whole when a node writes its peers back late after Redis restarts', async () => {
+    const [a, b] = await Promise.all([connect(nodes[0]), connect(nodes[1])]);
+    const wa = await a.join('r');
+    const wb = await b.join('r');
+    await a.next('peer-joined');
+    const [node1, node2] = nodes;
+    if (!node1 || !node2) throw new Error('no nodes');
+    await redis.stop();
+    await expect.poll(async () => (await node1.status()).ready, { timeout: 5000 }).toBe(false);
+    // Node 2 sleeps through Redis coming back: node 1 writes its peer back and reads the
+    // room without b, as on a loaded host where node 2's reconnect backoff runs long.
+    node2.child.kill('SIGSTOP');
+    try {
+      await redis.restart();
+      await expect.poll(async () => (await node1.status()).ready, { timeout: 10_000 }).toBe(true);
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+    } finally {
+      node2.child.kill('SIGCONT');
+    }
+    await expect.poll(async () => (await node2.status()).ready, { timeout: 10_000 }).toBe(true);
+    a.send({ type: 'signal', to: wb.peerId, data: { type: 'offer', sdp: 'a to b' } });
+    expect((await b.next('signal', 5000)).data).toEqual({ type: 'offer', sdp: 'a to b' });
+    b.send({ type: 'signal', to: wa.peerId, data: { type: 'answer', sdp: 'b to a' } });
+    expect((await a.next('signal', 5000)).data).toEqual({ type: 'answer', sdp: 'b to a' });
+    // Past the settling time (node TTL + grace): b was never taken for gone.
+    await new Promise((resolve) => setTimeout(resolve, NODE_TTL_MS + GRACE_MS + 500));
+    expect(a.unread('peer-left')).toEqual([]);
+    expect(b.unread('peer-left')).toEqual([]);
+    const probe = await connect(nodes[2]);
+    expect((await probe.join('r')).peers.map((p) => p.id).sort()).toEqual(
+      [wa.peerId, wb.peerId].sort(),
+    );
+  });
 });

@@ -38,11 +38,12 @@ function play(peerId: string, stream: MediaStream): void {
   video.srcObject = stream;
   document.body.append(video);
   let stopped = false;
-  const onFrame = () => {
+  // The frame's own size: the element's videoWidth can read 0 while the track changes size.
+  const onFrame = (_now: number, frame: { width: number; height: number }) => {
     if (stopped) return;
     counts.videoFrames += 1;
-    counts.width = video.videoWidth;
-    counts.height = video.videoHeight;
+    counts.width = frame.width;
+    counts.height = frame.height;
     video.requestVideoFrameCallback(onFrame);
   };
   video.requestVideoFrameCallback(onFrame);
