@@ -36,10 +36,13 @@ import {
 } from '../../sdk/media/relay/media-wire.js';
 import {
   BitrateControl,
+  BUDGET_AHEAD_MS,
   CALM_MS,
   DECREASE_GAP_MS,
+  FrameBudget,
   LIMIT_MEMORY_MS,
   mayMediaGo,
+  OVERRUN_FRAMES,
 } from '../../sdk/media/relay/pacing.js';
 import {
   CONFIRM_MS,
@@ -204,6 +207,73 @@ describe('the video bitrate (fake clock)', () => {
   });
 });
 
+describe('the frame budget holds the encoder to the rate (fake clock)', () => {
+  /** 30 frames a second for `seconds`, each `frameBytes` when encoded: what went out. */
+  function run(
+    budget: FrameBudget,
+    clock: { t: number },
+    kbps: number,
+    frameBytes: number,
+    seconds = 1,
+  ) {
+    let sent = 0;
+    let overruns = 0;
+    for (let i = 0; i < 30 * seconds; i += 1) {
+      clock.t += 1000 / 30;
+      if (budget.allows(kbps)) {
+        budget.spent(frameBytes);
+        sent += 1;
+      }
+      if (budget.overrun) overruns += 1;
+    }
+    return { sent, overruns, kbps: (sent * frameBytes * 8) / 1000 / seconds };
+  }
+
+  it('lets every frame through while the encoder keeps to the rate', () => {
+    const clock = { t: 0 };
+    const budget = new FrameBudget(() => clock.t);
+    // 300 kbit/s at 30 frames/s: 1250 bytes a frame.
+    expect(run(budget, clock, 300, 1200, 5)).toEqual({ sent: 150, overruns: 0, kbps: 288 });
+  });
+
+  it('skips frames while the encoder overshoots: the rate sent stays near the target', () => {
+    const clock = { t: 0 };
+    const budget = new FrameBudget(() => clock.t);
+    // Twice the rate (as measured: ~500 kbit/s against a 246 kbit/s target).
+    const got = run(budget, clock, 250, 2083, 5);
+    expect(got.kbps).toBeGreaterThan(230);
+    expect(got.kbps).toBeLessThanOrEqual(250 + (250 * BUDGET_AHEAD_MS) / 1000 / 5 + 17);
+    expect(got.sent).toBeLessThan(100);
+    // Said once per OVERRUN_FRAMES frames looked at, not per frame.
+    expect(got.overruns).toBe(Math.floor(150 / OVERRUN_FRAMES));
+  });
+
+  it('pays for a key frame with the frames after it, then goes on', () => {
+    const clock = { t: 0 };
+    const budget = new FrameBudget(() => clock.t);
+    clock.t += 33;
+    expect(budget.allows(400)).toBe(true);
+    budget.spent(20_000); // 160 kbit: 400 ms at 400 kbit/s
+    const skipped: number[] = [];
+    for (let i = 0; i < 30; i += 1) {
+      clock.t += 1000 / 30;
+      if (budget.allows(400)) budget.spent(1000);
+      else skipped.push(i);
+    }
+    // Skipped until the burst drained to BUDGET_AHEAD_MS of the rate (300 ms), then none.
+    expect(skipped).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+  });
+
+  it('forgets what was sent on reset (a new source)', () => {
+    const clock = { t: 0 };
+    const budget = new FrameBudget(() => clock.t);
+    budget.spent(100_000);
+    expect(budget.allows(300)).toBe(false);
+    budget.reset();
+    expect(budget.allows(300)).toBe(true);
+  });
+});
+
 describe('the encoded size follows the encoder (fake clock)', () => {
   /** Feeds `count` frames `gapMs` apart, each taking `encodeMs`; returns the scale after. */
   function feed(load: EncoderLoad, clock: { t: number }, count: number, encodeMs: number) {
@@ -252,6 +322,23 @@ describe('the encoded size follows the encoder (fake clock)', () => {
       feed(load, clock, 1, 900);
     }
     expect(load.scale).toBe(1);
+  });
+
+  it('steps down when its frames are too large for the rate, as for a slow encoder', () => {
+    const clock = { t: 0 };
+    const load = new EncoderLoad({ now: () => clock.t });
+    load.oversized();
+    expect(load.scale).toBe(SCALE_STEPS[1]);
+    load.oversized(); // not twice within DOWN_GAP_MS
+    expect(load.scale).toBe(SCALE_STEPS[1]);
+    clock.t += DOWN_GAP_MS;
+    load.oversized();
+    expect(load.scale).toBe(SCALE_STEPS[2]);
+    // A fast encoder does not step back up before UP_CALM_MS after the last overrun.
+    feed(load, clock, Math.floor((UP_CALM_MS - 500) / 33), 5);
+    expect(load.scale).toBe(SCALE_STEPS[2]);
+    feed(load, clock, Math.ceil(1000 / 33), 5);
+    expect(load.scale).toBe(SCALE_STEPS[1]);
   });
 
   it('steps back up after a calm spell, and waits longer after a step up that failed', () => {

@@ -1,6 +1,7 @@
 /**
- * How large relayed video is encoded, following how long the encoder takes (a pure
- * function of the times it is told, unit tested on a fake clock). WebRTC does the same
+ * How large relayed video is encoded, following how long the encoder takes and whether
+ * its frames fit the rate (a pure function of what it is told, unit tested on a fake
+ * clock). WebRTC does the same
  * ("CPU overuse"): when encoding falls behind, the picture gets smaller, not later. Without
  * it a busy machine queues frames in the encoder: on two shared cores at load ~20,
  * Chromium's software VP8 took 0.5–4 s per 640×480 frame (it encodes ≥ 640 px wide with two
@@ -73,13 +74,7 @@ export class EncoderLoad {
     if (this.#samples.length < LOAD_SAMPLES) return;
     const median = [...this.#samples].sort((x, y) => x - y)[LOAD_SAMPLES >> 1] ?? 0;
     if (median > OVERUSE_MS) {
-      this.#calmSince = now;
-      if (now - this.#lastChange < DOWN_GAP_MS || this.#step >= SCALE_STEPS.length - 1) return;
-      // The size just tried cannot be kept up with: wait longer before trying it again.
-      if (now - this.#lastUp < UP_CALM_MS) {
-        this.#upCalm = Math.min(MAX_UP_CALM_MS, this.#upCalm * 2);
-      }
-      this.#change(this.#step + 1, now);
+      this.#stepDown(now);
     } else if (median >= UNDERUSE_MS) {
       this.#calmSince = now;
     } else if (
@@ -90,6 +85,24 @@ export class EncoderLoad {
       this.#lastUp = now;
       this.#change(this.#step - 1, now);
     }
+  }
+
+  /**
+   * Frames at this size carry more bits than the rate allows (the sender's frame budget
+   * skipped too many, `pacing.ts`): step down as for a slow encoder.
+   */
+  oversized(): void {
+    this.#stepDown(this.#now());
+  }
+
+  #stepDown(now: number): void {
+    this.#calmSince = now;
+    if (now - this.#lastChange < DOWN_GAP_MS || this.#step >= SCALE_STEPS.length - 1) return;
+    // The size just tried cannot be kept up with: wait longer before trying it again.
+    if (now - this.#lastUp < UP_CALM_MS) {
+      this.#upCalm = Math.min(MAX_UP_CALM_MS, this.#upCalm * 2);
+    }
+    this.#change(this.#step + 1, now);
   }
 
   #change(step: number, now: number): void {

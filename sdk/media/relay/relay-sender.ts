@@ -5,13 +5,14 @@
  * the other side could not use the frames that follow, so they are not sent either until
  * a key frame, which is asked of the encoder at once. The bitrate follows the drops; the
  * encoded size follows how long the encoder takes (`encoder-load.ts`), and at most one
- * frame waits for the encoder.
+ * frame waits for the encoder. What is encoded is held to the bitrate: a frame beyond it is
+ * not encoded at all (`FrameBudget`), and when many are not, the picture gets smaller.
  */
 import type { MediaKind, SendState } from '../peer-media.js';
 import { type Capture, captureAudio, captureVideo } from './capture.js';
 import { EncoderLoad } from './encoder-load.js';
 import { writeAudio, writeVideo } from './media-wire.js';
-import { BitrateControl } from './pacing.js';
+import { BitrateControl, FrameBudget } from './pacing.js';
 
 /** Where encoded frames go: true when sent, false when dropped. */
 export type MediaSend = (frame: Uint8Array, kind: 'audio' | 'video') => boolean;
@@ -72,6 +73,8 @@ export class RelaySender {
   /** The encoded size follows how long the encoder takes (`encoder-load.ts`); per track. */
   #load = new EncoderLoad();
   readonly #bitrate = new BitrateControl();
+  /** Holds what the encoder makes to the bitrate: frames beyond it are not encoded. */
+  readonly #budget = new FrameBudget();
   #closed = false;
   readonly counts: SentCounts = {
     audioFrames: 0,
@@ -103,6 +106,7 @@ export class RelaySender {
       this.#needKey = true;
       // Another source (a screen share, another camera) starts at its own size.
       this.#load = new EncoderLoad();
+      this.#budget.reset();
     }
     const audio = local.audio.published ? local.audio.track : null;
     if (audio !== this.#audioTrack) {
@@ -146,6 +150,12 @@ export class RelaySender {
     const tooSoon = now - this.#lastEncodeAt < this.#bitrate.frameGapMs || now < this.#pausedUntil;
     if (!encoder || tooSoon || encoder.encodeQueueSize > MAX_ENCODE_QUEUE) {
       if (encoder && !tooSoon) this.counts.videoDropped += 1;
+      frame.close();
+      return;
+    }
+    const fits = this.#budget.allows(this.#bitrate.kbps);
+    if (this.#budget.overrun) this.#load.oversized();
+    if (!fits) {
       frame.close();
       return;
     }
@@ -227,6 +237,7 @@ export class RelaySender {
       return;
     }
     this.#awaitKey = false;
+    this.#budget.spent(frame.byteLength);
     this.#bitrate.sent();
     this.counts.videoFrames += 1;
     this.counts.videoBytes += frame.byteLength;
