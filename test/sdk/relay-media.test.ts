@@ -40,6 +40,7 @@ import {
   CALM_MS,
   DECREASE_GAP_MS,
   FrameBudget,
+  KEY_CHARGE_MS,
   LIMIT_MEMORY_MS,
   mayMediaGo,
   OVERRUN_FRAMES,
@@ -248,7 +249,7 @@ describe('the frame budget holds the encoder to the rate (fake clock)', () => {
     expect(got.overruns).toBe(Math.floor(150 / OVERRUN_FRAMES));
   });
 
-  it('pays for a key frame with the frames after it, then goes on', () => {
+  it('pays for a large frame with the frames after it, then goes on', () => {
     const clock = { t: 0 };
     const budget = new FrameBudget(() => clock.t);
     clock.t += 33;
@@ -262,6 +263,21 @@ describe('the frame budget holds the encoder to the rate (fake clock)', () => {
     }
     // Skipped until the burst drained to BUDGET_AHEAD_MS of the rate (300 ms), then none.
     expect(skipped).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+  });
+
+  it('charges a key frame at most KEY_CHARGE_MS of the rate', () => {
+    const clock = { t: 0 };
+    const budget = new FrameBudget(() => clock.t);
+    expect(budget.allows(400)).toBe(true);
+    budget.spent(100_000, true); // 800 kbit: two seconds at 400 kbit/s
+    let skipped = 0;
+    for (let i = 0; i < 60; i += 1) {
+      clock.t += 1000 / 30;
+      if (budget.allows(400)) break;
+      skipped += 1;
+    }
+    // Paused only until KEY_CHARGE_MS of the rate drained to BUDGET_AHEAD_MS of it.
+    expect(skipped).toBe(Math.ceil((KEY_CHARGE_MS - BUDGET_AHEAD_MS) / (1000 / 30)) - 1);
   });
 
   it('forgets what was sent on reset (a new source)', () => {

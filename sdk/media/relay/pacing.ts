@@ -131,6 +131,12 @@ export class BitrateControl {
 
 /** Encoded video may run this far ahead of the target rate (its bits over this many ms). */
 export const BUDGET_AHEAD_MS = 100;
+/**
+ * A key frame is charged at most this many ms of the rate: the frames after it pause that
+ * long at most (a 1280×720 key frame can be a second's worth; the link's queue it leaves is
+ * the receiver's `DELAY` reports' to handle).
+ */
+export const KEY_CHARGE_MS = 300;
 /** Captured frames looked at per verdict on the encoded size ({@link FrameBudget.overrun}). */
 export const OVERRUN_FRAMES = 30;
 /** More than this share of them skipped: frames at this size are too large for the rate. */
@@ -141,9 +147,10 @@ export const OVERRUN_SHARE = 0.3;
  * the encoder does. A software encoder misses low targets by 2× on a detailed, noisy
  * picture (measured: 490–545 kbit/s sent against a 246 kbit/s target), and a key frame is
  * many frames' worth at once; either way the surplus would queue on the link, and the
- * audio behind it. A leaky bucket fills with every frame sent and drains at the target;
- * while it holds more than {@link BUDGET_AHEAD_MS} of the rate, captured frames are skipped
- * before encoding (the decoder on the other side loses nothing it needs). When it skips
+ * audio behind it. A leaky bucket fills with every frame sent (a key frame with at most
+ * {@link KEY_CHARGE_MS} of the rate) and drains at the target; while it holds more than
+ * {@link BUDGET_AHEAD_MS} of the rate, captured frames are skipped before encoding (the
+ * decoder on the other side loses nothing it needs). When it skips
  * over {@link OVERRUN_SHARE} of {@link OVERRUN_FRAMES} frames, {@link FrameBudget.overrun}
  * says so once: the picture should get smaller.
  */
@@ -155,6 +162,8 @@ export class FrameBudget {
   #looked = 0;
   #skipped = 0;
   #overrun = false;
+  /** The rate last asked about, kbit/s. */
+  #kbps = 0;
 
   constructor(now: () => number = () => performance.now()) {
     this.#now = now;
@@ -164,6 +173,7 @@ export class FrameBudget {
   /** Whether a frame captured now may be encoded at `kbps`; a false counts as a skip. */
   allows(kbps: number): boolean {
     this.#drain(kbps);
+    this.#kbps = kbps;
     const allowed = this.#level <= kbps * BUDGET_AHEAD_MS;
     this.#looked += 1;
     if (!allowed) this.#skipped += 1;
@@ -175,9 +185,10 @@ export class FrameBudget {
     return allowed;
   }
 
-  /** A frame of `bytes` went out. */
-  spent(bytes: number): void {
-    this.#level += bytes * 8;
+  /** A frame of `bytes` went out; `key`: a key frame. */
+  spent(bytes: number, key = false): void {
+    const bits = bytes * 8;
+    this.#level += key ? Math.min(bits, this.#kbps * KEY_CHARGE_MS) : bits;
   }
 
   /** True once after a run of frames that were skipped too often (see the class comment). */

@@ -237,7 +237,7 @@ export class RelaySender {
       return;
     }
     this.#awaitKey = false;
-    this.#budget.spent(frame.byteLength);
+    this.#budget.spent(frame.byteLength, key);
     this.#bitrate.sent();
     this.counts.videoFrames += 1;
     this.counts.videoBytes += frame.byteLength;
