@@ -502,6 +502,19 @@ describe('the audio jitter buffer (fake clock)', () => {
     expect(buffer.gaps).toBe(0);
   });
 
+  it('plays the next chunk after the length the player made of this one', () => {
+    const buffer = new JitterBuffer({ targetMs: 60 });
+    const asked: number[] = [];
+    // The player rounds to whole periods: this 20 ms chunk became 26 ms.
+    const first = buffer.schedule(1000, 20, (rate) => {
+      asked.push(rate);
+      return 26;
+    });
+    expect(first).toEqual({ at: 1060, rate: 1 });
+    expect(buffer.schedule(1020, 20, () => 26)).toEqual({ at: 1086, rate: 1 });
+    expect(asked).toEqual([1]);
+  });
+
   it('drops what would play more than slackMs beyond the target: a burst cannot build up latency', () => {
     const buffer = new JitterBuffer({ targetMs: 60, slackMs: 190 });
     const slots = Array.from({ length: 30 }, () => buffer.schedule(0, 20));

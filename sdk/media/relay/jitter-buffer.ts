@@ -9,9 +9,10 @@
  * that arrives after its slot has passed is an audible gap (counted): the run restarts
  * {@link RESTART_LEAD_MS} ahead — a longer silence would only make the gap longer — and the
  * target rises by how late the chunk was (up to `maxTargetMs`), so the same hiccup is
- * absorbed next time. The queue grows to the target by playing a little slower
- * ({@link SLOW_RATE}) and shrinks to it by playing a little faster ({@link FAST_RATE}):
- * no silence is added to build it, and no sound cut to shed it. After {@link CALM_MS}
+ * absorbed next time. The queue grows to the target by playing slower ({@link SLOW_RATE})
+ * and shrinks to it by playing faster ({@link FAST_RATE}) — the caller says how (the
+ * player stretches the sound, keeping its pitch: `time-stretch.ts`): no silence is added
+ * to build it, and no sound cut to shed it. After {@link CALM_MS}
  * without a gap the target comes down a step. It never goes below the longest queue the
  * route's frames were seen in lately ({@link JitterBuffer.keepAtLeast}): video shows a
  * queue on the link before the audio behind it is late. A chunk that would play more than
@@ -39,10 +40,14 @@ export interface Slot {
 
 /** A run restarts this far ahead after a gap, in ms. */
 export const RESTART_LEAD_MS = 30;
-/** Playback rate while the queue is short of its target (5 % slower: +50 ms a second). */
-export const SLOW_RATE = 0.95;
-/** Playback rate while the queue is over its target. */
-export const FAST_RATE = 1.05;
+/**
+ * Playback rate while the queue is short of its target (15 % slower: +176 ms a second).
+ * Pitch-keeping stretch makes this much inaudible on speech; a playback-rate change would
+ * shift the pitch by over two semitones.
+ */
+export const SLOW_RATE = 0.85;
+/** Playback rate while the queue is over its target (−130 ms a second). */
+export const FAST_RATE = 1.15;
 /** The queue counts as on target within this, in ms. */
 export const ON_TARGET_MS = 20;
 /** Without a gap for this long, the target comes down a step. */
@@ -96,13 +101,24 @@ export class JitterBuffer {
 
   /**
    * A chunk of `durationMs` arrived at `now`: when and how fast it should play, or
-   * undefined to drop it.
+   * undefined to drop it. `play` is how long the chunk will last at the slot's rate, in ms
+   * (the player may round to whole periods); by default `durationMs / rate`.
    */
-  schedule(now: number, durationMs: number): Slot | undefined {
+  schedule(
+    now: number,
+    durationMs: number,
+    play: (rate: number) => number = (rate) => durationMs / rate,
+  ): Slot | undefined {
+    const slot = this.#slot(now);
+    if (slot) this.#next = slot.at + play(slot.rate);
+    return slot;
+  }
+
+  #slot(now: number): Slot | undefined {
     const slot = this.#next;
     if (slot === undefined) {
       this.#calmSince = now;
-      return this.#play(now + this.targetMs, durationMs, 1);
+      return { at: now + this.targetMs, rate: 1 };
     }
     if (slot < now) {
       // Late by `now - slot`: keep that much more queued from now on.
@@ -110,7 +126,7 @@ export class JitterBuffer {
       this.#calmSince = now;
       this.gaps += 1;
       this.longestGapMs = Math.max(this.longestGapMs, now + RESTART_LEAD_MS - slot);
-      return this.#play(now + RESTART_LEAD_MS, durationMs, SLOW_RATE);
+      return { at: now + RESTART_LEAD_MS, rate: SLOW_RATE };
     }
     const ahead = slot - now;
     const target = this.targetMs;
@@ -124,16 +140,11 @@ export class JitterBuffer {
     }
     const rate =
       ahead < target - ON_TARGET_MS ? SLOW_RATE : ahead > target + ON_TARGET_MS ? FAST_RATE : 1;
-    return this.#play(slot, durationMs, rate);
+    return { at: slot, rate };
   }
 
   /** Forget the run (the stream paused on purpose, e.g. the peer muted). */
   reset(): void {
     this.#next = undefined;
-  }
-
-  #play(at: number, durationMs: number, rate: number): Slot {
-    this.#next = at + durationMs / rate;
-    return { at, rate };
   }
 }

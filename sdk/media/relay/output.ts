@@ -5,6 +5,7 @@
  * {@link JitterBuffer} (see {@link audioOutput}).
  */
 import { JitterBuffer } from './jitter-buffer.js';
+import { TimeStretch } from './time-stretch.js';
 
 /** A track fed frame by frame; `write` takes ownership of the frame and closes it. */
 export interface TrackOutput<T> {
@@ -80,7 +81,8 @@ const GESTURES = ['pointerdown', 'keydown'] as const;
 
 /**
  * The remote audio as a track: each chunk is scheduled on an AudioContext's clock at the
- * slot the {@link JitterBuffer} gives it, into a `MediaStreamAudioDestinationNode`. The
+ * slot the {@link JitterBuffer} gives it, into a `MediaStreamAudioDestinationNode`,
+ * stretched to the slot's rate by whole periods ({@link TimeStretch}: the pitch stays). The
  * audio thread plays what is scheduled whatever the page's main thread is doing, and the
  * buffer's delay follows the link. (A `MediaStreamTrackGenerator` plays each chunk the
  * moment it is written: every late chunk was a gap.) Where the browser's autoplay policy
@@ -90,6 +92,7 @@ const GESTURES = ['pointerdown', 'keydown'] as const;
 export function audioOutput(): AudioOutput {
   const jitter = new JitterBuffer();
   const context = new AudioContext({ latencyHint: 'interactive' });
+  const stretcher = new TimeStretch();
   const destination = context.createMediaStreamDestination();
   const track = destination.stream.getAudioTracks()[0];
   if (!track) throw new Error('no audio track from an AudioContext destination');
@@ -117,18 +120,30 @@ export function audioOutput(): AudioOutput {
         return;
       }
       const frames = data.numberOfFrames;
-      const buffer = context.createBuffer(data.numberOfChannels, frames, data.sampleRate);
+      const planes: Float32Array<ArrayBuffer>[] = [];
       for (let c = 0; c < data.numberOfChannels; c += 1) {
         const plane = new Float32Array(frames);
         data.copyTo(plane, { planeIndex: c, format: 'f32-planar' });
-        buffer.copyToChannel(plane, c);
+        planes.push(plane);
       }
+      const { sampleRate } = data;
       data.close();
-      const slot = jitter.schedule(context.currentTime * 1000, (frames / buffer.sampleRate) * 1000);
+      let sound = planes;
+      const slot = jitter.schedule(
+        context.currentTime * 1000,
+        (frames / sampleRate) * 1000,
+        (rate) => {
+          sound = stretcher.apply(planes, sampleRate, rate);
+          return ((sound[0]?.length ?? frames) / sampleRate) * 1000;
+        },
+      );
       if (!slot) return;
+      const length = sound[0]?.length ?? 0;
+      if (length === 0) return;
+      const buffer = context.createBuffer(sound.length, length, sampleRate);
+      for (const [c, plane] of sound.entries()) buffer.copyToChannel(plane, c);
       const source = context.createBufferSource();
       source.buffer = buffer;
-      source.playbackRate.value = slot.rate;
       source.connect(destination);
       source.start(slot.at / 1000);
     },
