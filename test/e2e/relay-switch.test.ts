@@ -30,6 +30,8 @@ describe('switching between direct and the relay in Chromium', { retry: PAGE_CLO
       if (Date.now() > deadline) throw new Error('2 MiB not confirmed directly within 20 s');
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
+    // Cut a direct link, not one a stall moved to the relay for a moment.
+    await alice.api.waitForTransport(b.selfId, 'direct', 10_000);
     const beforeCut = await alice.api.transportChanges();
     expect(await alice.api.closePeerConnections()).toBeGreaterThan(0);
     const cutAt = await alice.api.fileProgress();
@@ -59,6 +61,7 @@ describe('switching between direct and the relay in Chromium', { retry: PAGE_CLO
     let beforeCut: string[] = [];
     try {
       await bob.api.waitForStream(300, 10_000);
+      await alice.api.waitForTransport(b.selfId, 'direct', 10_000);
       beforeCut = await alice.api.transportChanges();
       expect(await alice.api.closePeerConnections()).toBeGreaterThan(0);
       const relayAt = await alice.api.waitForTransport(b.selfId, 'relay', 10_000);
