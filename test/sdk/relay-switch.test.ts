@@ -81,8 +81,13 @@ describe('switching between direct and the relay (Node)', () => {
       10_000,
     );
     expect(transfer?.progress.bytesConfirmed).toBeLessThan(file.byteLength);
+    // Cut a direct link, not one a stall moved to the relay for a moment.
+    const toB = () => a.peer(b.selfId)?.transport;
+    await waitUntil(() => toB() === 'direct', 'direct again before the cut', 10_000);
+    const cutAt = Date.now();
     for (const pc of wrtc.connections) pc.close();
-    await nextEvent(a, 'transport-change', (_p, t) => t === 'relay', 8000);
+    await waitUntil(() => toB() === 'relay', 'on the relay after the cut', 8000);
+    console.log(`on the relay ${Date.now() - cutAt} ms after the cut`);
     await transfer?.done;
     const blob = await received;
     expect(sha256(new Uint8Array(await blob.arrayBuffer()))).toBe(sha256(file));
