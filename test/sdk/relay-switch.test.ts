@@ -3,7 +3,6 @@ import { describe, expect, it } from 'vitest';
 import type { Room, TransportKind } from '../../sdk/index.js';
 import {
   meshDirect,
-  nextEvent,
   recordingWrtc,
   recordMessages,
   useRooms,
