@@ -46,6 +46,7 @@ import {
   OVERRUN_FRAMES,
 } from '../../sdk/media/relay/pacing.js';
 import {
+  AUDIO_FRESH_MS,
   CONFIRM_MS,
   QueueDelay,
   RECENT_SECONDS,
@@ -386,7 +387,7 @@ describe('the queue relayed frames wait in (receiver side)', () => {
     const reports: Array<[number, number]> = [];
     for (let i = 0; i < count; i++) {
       const capture = from + i * 20;
-      const report = queue.arrived(capture, capture + transit(i));
+      const report = queue.arrived('audio', capture, capture + transit(i));
       if (report !== undefined) reports.push([i, report]);
     }
     return reports;
@@ -421,6 +422,28 @@ describe('the queue relayed frames wait in (receiver side)', () => {
     // Every stall of a second, over and over: still no queue.
     const stalls = (i: number) => 40 + (50 - (i % 50)) * 20;
     expect(run(queue, 4000, 500, stalls)).toEqual([]);
+  });
+
+  it('goes by audio (stamped as it leaves the encoder): a slow encoder is not a slow link', () => {
+    const queue = new QueueDelay();
+    run(queue, 0, 100, () => 40);
+    // Video captured 300 ms before it left a busy encoder, audio on time: nothing to say.
+    const reports: number[] = [];
+    for (let i = 0; i < 100; i += 1) {
+      const at = 2000 + i * 20;
+      queue.arrived('audio', at - 40, at);
+      const video = queue.arrived('video', at - 340, at);
+      if (video !== undefined) reports.push(video);
+    }
+    expect(reports).toEqual([]);
+    expect(queue.recentMaxMs).toBe(0);
+    // Audio muted for AUDIO_FRESH_MS: video counts again.
+    for (let i = 0; i < 60; i += 1) {
+      const at = 4000 + AUDIO_FRESH_MS + i * 33;
+      const report = queue.arrived('video', at - 40 - 5 * i, at);
+      if (report !== undefined) reports.push(report);
+    }
+    expect(reports.length).toBeGreaterThan(0);
   });
 
   it('remembers the longest recent queue for RECENT_SECONDS (how much audio to hold)', () => {

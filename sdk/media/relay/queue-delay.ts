@@ -9,6 +9,13 @@
  * frames have kept arriving late for {@link CONFIRM_MS}: a page that stalled hands over
  * the frames that came meanwhile all at once — late, but within a few ms — and the next
  * ones are on time again.
+ *
+ * Audio frames are the ones to go by: they are stamped when they leave the encoder, so
+ * their transit is the way from the sender's encoder to here. A video frame's stamp is its
+ * capture, before an encoder that takes 2–200 ms on a busy machine: counted, a slow
+ * encoder read as a slow link, and the bitrate fell to its floor with the link half empty
+ * (9 frames/s at 74 kbit/s on a 1 Mbit/s link, two pages on two shared cores). Video
+ * counts only while no audio has come for {@link AUDIO_FRESH_MS} (audio muted).
  */
 
 /** The baseline is the least transit time of this many most recent seconds. */
@@ -19,6 +26,8 @@ export const CONFIRM_MS = 150;
 export const REPORT_OVER_MS = 80;
 /** At most one report per this many ms. */
 export const REPORT_GAP_MS = 250;
+/** Video frames count toward the queue only when no audio frame came for this long, ms. */
+export const AUDIO_FRESH_MS = 1000;
 /** {@link QueueDelay.recentMaxMs} looks back this many seconds. */
 export const RECENT_SECONDS = 10;
 
@@ -54,6 +63,8 @@ export class QueueDelay {
   /** When the frames arriving late began (undefined: the last one was on time). */
   #lateSince: number | undefined;
   #lastReport = Number.NEGATIVE_INFINITY;
+  /** When the last audio frame arrived. */
+  #audioAt = Number.NEGATIVE_INFINITY;
 
   /**
    * The longest any frame queued in the last {@link RECENT_SECONDS}, in ms: how late a
@@ -64,10 +75,13 @@ export class QueueDelay {
   }
 
   /**
-   * A frame captured at `captureMs` (the sender's clock) arrived at `arrivalMs` (this one).
-   * Returns the queue to report to the sender (ms), or undefined when there is nothing to say.
+   * A frame of `kind` stamped `captureMs` (the sender's clock) arrived at `arrivalMs` (this
+   * one). Returns the queue to report to the sender (ms), or undefined when there is
+   * nothing to say (or the frame does not count: video while audio comes).
    */
-  arrived(captureMs: number, arrivalMs: number): number | undefined {
+  arrived(kind: 'audio' | 'video', captureMs: number, arrivalMs: number): number | undefined {
+    if (kind === 'audio') this.#audioAt = arrivalMs;
+    else if (arrivalMs - this.#audioAt < AUDIO_FRESH_MS) return undefined;
     const transit = arrivalMs - captureMs;
     if (!Number.isFinite(transit)) return undefined;
     const second = Math.floor(arrivalMs / 1000);

@@ -115,6 +115,7 @@ export class RelayReceiver {
     if (this.#closed) return;
     if (frame.kind === 'audio' || frame.kind === 'video') {
       const queued = this.#queue.arrived(
+        frame.kind,
         frame.captureMs,
         performance.timeOrigin + performance.now(),
       );
