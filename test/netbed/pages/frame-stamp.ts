@@ -14,7 +14,8 @@ const PER_ROW = 12;
 /** Rows of the band: the bits (2), then the same inverted (2). */
 const ROWS = 4;
 /** The band's height as a share of the frame's. */
-const BAND = 0.3;
+export const STAMP_BAND = 0.3;
+const BAND = STAMP_BAND;
 
 /** Draws `ms` (ms since the epoch) across the top of a `width` × `height` canvas. */
 export function drawStamp(
@@ -36,10 +37,13 @@ export function drawStamp(
   }
 }
 
-/** The luminance (0–255) of the middle of one cell of `image` (RGBA, `width` wide). */
-function cellLuma(image: ImageData, row: number, column: number): number {
+/**
+ * The luminance (0–255) of the middle of one cell of `image` (RGBA, `width` wide): the
+ * whole frame, or with `band` only the band across its top.
+ */
+function cellLuma(image: ImageData, row: number, column: number, band: boolean): number {
   const cellWidth = image.width / PER_ROW;
-  const cellHeight = (image.height * BAND) / ROWS;
+  const cellHeight = (image.height * (band ? 1 : BAND)) / ROWS;
   const cx = Math.floor((column + 0.5) * cellWidth);
   const cy = Math.floor((row + 0.5) * cellHeight);
   const r = Math.max(1, Math.floor(Math.min(cellWidth, cellHeight) / 5));
@@ -57,15 +61,16 @@ function cellLuma(image: ImageData, row: number, column: number): number {
 }
 
 /**
- * The stamp in `image` (the whole frame, scaled to any size), or undefined when a cell and
- * its inverted twin do not clearly disagree (a frame too blurred to read, or no stamp).
+ * The stamp in `image` (the whole frame, scaled to any size; with `band`, only its top
+ * {@link STAMP_BAND}, which is cheaper to read back), or undefined when a cell and its
+ * inverted twin do not clearly disagree (a frame too blurred to read, or no stamp).
  */
-export function readStamp(image: ImageData): number | undefined {
+export function readStamp(image: ImageData, band = false): number | undefined {
   let value = 0;
   for (let row = 0; row < 2; row++) {
     for (let column = 0; column < PER_ROW; column++) {
-      const plain = cellLuma(image, row, column);
-      const inverted = cellLuma(image, row + 2, column);
+      const plain = cellLuma(image, row, column, band);
+      const inverted = cellLuma(image, row + 2, column, band);
       if (Math.abs(plain - inverted) < 96) return undefined;
       if (plain > inverted) value |= 1 << (row * PER_ROW + column);
     }
