@@ -60,7 +60,9 @@ export class FrameLimits {
    * rate). A frame that only pretends to be one gets that budget and fails validation.
    */
   #bucketFor(data: Buffer): TokenBucket {
-    if (!data.subarray(0, RELAY_CREDIT_PREFIX.length).equals(RELAY_CREDIT_PREFIX))
+    // Compared in place: a subarray would be one more object per frame.
+    const length = RELAY_CREDIT_PREFIX.length;
+    if (data.length < length || data.compare(RELAY_CREDIT_PREFIX, 0, length, 0, length) !== 0)
       return this.#rate;
     this.#creditRate ??= new TokenBucket(this.options.rateBurst * 10, this.options.rateLimit * 10);
     return this.#creditRate;
