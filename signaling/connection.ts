@@ -59,10 +59,20 @@ export class Connection implements Session, SocketOwner {
   /** Made on first use: most connections never relay. */
   #pacing: RelayPacing | undefined;
 
-  private readonly membership: Membership;
-  private readonly delivery: Delivery;
-  private readonly options: ResolvedOptions;
-  private readonly metrics: Metrics;
+  // Read from the shared context rather than copied into every connection: at tens of
+  // thousands of sockets, each field per connection is memory.
+  private get membership(): Membership {
+    return this.context.membership;
+  }
+  private get delivery(): Delivery {
+    return this.context.delivery;
+  }
+  private get options(): ResolvedOptions {
+    return this.context.options;
+  }
+  private get metrics(): Metrics {
+    return this.context.metrics;
+  }
 
   constructor(
     ws: WebSocket,
@@ -72,11 +82,7 @@ export class Connection implements Session, SocketOwner {
     /** This connection's log, with its id (and its peer id once joined) on every line. */
     private log: Logger,
   ) {
-    const { membership, delivery, options, metrics } = context;
-    this.membership = membership;
-    this.delivery = delivery;
-    this.options = options;
-    this.metrics = metrics;
+    const { options, metrics } = context;
     this.#limits = new FrameLimits(options);
     this.socket = new ClientSocket(ws, this, options, metrics);
   }

@@ -21,7 +21,11 @@ export class FrameLimits {
   // thousands of sockets every object per connection counts.
   #creditRate: TokenBucket | undefined;
   #violations: TokenBucket | undefined;
-  #presence: TokenBucket | undefined;
+  /**
+   * The presence budget; until a second presence change, only the time (ms) of the first:
+   * nearly every connection makes one (its join) and no other, and a bucket is ~100 bytes.
+   */
+  #presence: TokenBucket | number | undefined;
 
   constructor(private readonly options: LimitOptions) {
     this.#rate = new TokenBucket(options.rateBurst, options.rateLimit);
@@ -43,7 +47,20 @@ export class FrameLimits {
    */
   takePresence(): boolean {
     const rate = this.options.metaRateLimit;
-    this.#presence ??= new TokenBucket(rate * META_BURST_SECONDS, rate);
+    const capacity = rate * META_BURST_SECONDS;
+    if (this.#presence === undefined && capacity >= 1) {
+      // A full bucket: this change fits, and the bucket can wait for the next one.
+      this.#presence = Date.now();
+      return true;
+    }
+    if (typeof this.#presence !== 'object') {
+      const bucket = new TokenBucket(capacity, rate);
+      // Made full now, it owes the first change, less what would have refilled since: the
+      // same tokens as a bucket made at the first change.
+      const first = this.#presence;
+      if (first !== undefined) bucket.take(Math.max(0, 1 - ((Date.now() - first) / 1000) * rate));
+      this.#presence = bucket;
+    }
     return this.#presence.take();
   }
 
