@@ -271,15 +271,13 @@ export class Connection implements Session, SocketOwner {
           verdict.ok ? this.membership.join(this, frame, verdict.grant) : verdict.rejection,
         )
       : this.membership.join(this, frame);
-    return this.#joined(joining, frame, started);
+    // In memory a join finishes at once: then so does its frame, and reading goes on.
+    return joining instanceof Promise
+      ? joining.then((peer) => this.#joined(peer, frame, started))
+      : this.#joined(joining, frame, started);
   }
 
-  async #joined(
-    result: JoinResult | Promise<JoinResult>,
-    frame: JoinFrame,
-    started: number,
-  ): Promise<FrameRejection | undefined> {
-    const peer = await result;
+  #joined(peer: JoinResult, frame: JoinFrame, started: number): Outcome {
     if ('code' in peer) {
       this.metrics.joined(peer.code);
       this.log.info({ room: frame.room, code: peer.code }, 'join refused');
@@ -290,8 +288,7 @@ export class Connection implements Session, SocketOwner {
     this.log.info({ room: peer.record.room, resuming: frame.resume !== undefined }, 'joined');
     if (!this.socket.open) {
       // The client left while its join was under way: it is gone, not reconnecting.
-      await this.membership.leave(peer, 'left');
-      return undefined;
+      return this.membership.leave(peer, 'left').then(() => undefined);
     }
     this.#member = peer;
     return undefined;
