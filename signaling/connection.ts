@@ -59,10 +59,20 @@ export class Connection implements Session, SocketOwner {
   /** Made on first use: most connections never relay. */
   #pacing: RelayPacing | undefined;
 
-  private readonly membership: Membership;
-  private readonly delivery: Delivery;
-  private readonly options: ResolvedOptions;
-  private readonly metrics: Metrics;
+  // Read from the shared context rather than copied into every connection: at tens of
+  // thousands of sockets, each field per connection is memory.
+  private get membership(): Membership {
+    return this.context.membership;
+  }
+  private get delivery(): Delivery {
+    return this.context.delivery;
+  }
+  private get options(): ResolvedOptions {
+    return this.context.options;
+  }
+  private get metrics(): Metrics {
+    return this.context.metrics;
+  }
 
   constructor(
     ws: WebSocket,
@@ -72,11 +82,7 @@ export class Connection implements Session, SocketOwner {
     /** This connection's log, with its id (and its peer id once joined) on every line. */
     private log: Logger,
   ) {
-    const { membership, delivery, options, metrics } = context;
-    this.membership = membership;
-    this.delivery = delivery;
-    this.options = options;
-    this.metrics = metrics;
+    const { options, metrics } = context;
     this.#limits = new FrameLimits(options);
     this.socket = new ClientSocket(ws, this, options, metrics);
   }
@@ -265,15 +271,13 @@ export class Connection implements Session, SocketOwner {
           verdict.ok ? this.membership.join(this, frame, verdict.grant) : verdict.rejection,
         )
       : this.membership.join(this, frame);
-    return this.#joined(joining, frame, started);
+    // In memory a join finishes at once: then so does its frame, and reading goes on.
+    return joining instanceof Promise
+      ? joining.then((peer) => this.#joined(peer, frame, started))
+      : this.#joined(joining, frame, started);
   }
 
-  async #joined(
-    result: JoinResult | Promise<JoinResult>,
-    frame: JoinFrame,
-    started: number,
-  ): Promise<FrameRejection | undefined> {
-    const peer = await result;
+  #joined(peer: JoinResult, frame: JoinFrame, started: number): Outcome {
     if ('code' in peer) {
       this.metrics.joined(peer.code);
       this.log.info({ room: frame.room, code: peer.code }, 'join refused');
@@ -284,8 +288,7 @@ export class Connection implements Session, SocketOwner {
     this.log.info({ room: peer.record.room, resuming: frame.resume !== undefined }, 'joined');
     if (!this.socket.open) {
       // The client left while its join was under way: it is gone, not reconnecting.
-      await this.membership.leave(peer, 'left');
-      return undefined;
+      return this.membership.leave(peer, 'left').then(() => undefined);
     }
     this.#member = peer;
     return undefined;

@@ -113,8 +113,10 @@ export class Delivery implements StoreListener {
         message: `peer ${frame.to} is not in room "${peer.record.room}"`,
       };
     }
-    // Built by hand so the SDP is serialized once, with `from` first and never from the client.
-    const text = `{"type":"signal","from":"${peer.record.id}","data":${JSON.stringify(frame.data)}}`;
+    // One JSON.stringify of a fresh object: `from` is ours, never the client's, and the text
+    // comes out flat (a template around JSON.stringify(data) made a rope that ws and the
+    // socket copied flat again: a second copy of every SDP).
+    const text = JSON.stringify({ type: 'signal', from: peer.record.id, data: frame.data });
     if (target.node !== this.store.nodeId) {
       this.#sendRemote(peer, frame, target, text);
       return undefined;

@@ -12,14 +12,13 @@ export function fastSignalFrame(raw: Record<string, unknown>): SignalFrame | und
   const { to, data, ref } = raw;
   if (typeof to !== 'string' || !PEER_ID_PATTERN.test(to)) return undefined;
   if (ref !== undefined && (typeof ref !== 'string' || ref.length > 64)) return undefined;
-  if (!onlyKeys(raw, 3 + (ref === undefined ? 0 : 1), 'type', 'to', 'data', 'ref'))
-    return undefined;
+  if (!onlyKeys(raw, 3 + (ref === undefined ? 0 : 1), FRAME_KEYS)) return undefined;
   if (typeof data !== 'object' || data === null || Array.isArray(data)) return undefined;
   const signal = data as Record<string, unknown>;
   const type = signal.type;
   if (type === 'offer' || type === 'answer') {
     const sdp = signal.sdp;
-    if (typeof sdp !== 'string' || sdp.length > MAX_SDP || !onlyKeys(signal, 2, 'type', 'sdp'))
+    if (typeof sdp !== 'string' || sdp.length > MAX_SDP || !onlyKeys(signal, 2, SDP_KEYS))
       return undefined;
     const frame: SignalFrame = { type: 'signal', to, data: { type, sdp } };
     if (ref !== undefined) frame.ref = ref;
@@ -27,7 +26,7 @@ export function fastSignalFrame(raw: Record<string, unknown>): SignalFrame | und
   }
   if (type === 'candidate') {
     const candidate = signal.candidate;
-    if (!onlyKeys(signal, 2, 'type', 'candidate') || !isCandidate(candidate)) return undefined;
+    if (!onlyKeys(signal, 2, CANDIDATE_KEYS) || !isCandidate(candidate)) return undefined;
     const frame: SignalFrame = { type: 'signal', to, data: { type, candidate } };
     if (ref !== undefined) frame.ref = ref;
     return frame;
@@ -66,8 +65,20 @@ function isCandidate(value: unknown): value is {
   return Object.keys(c).length === keys;
 }
 
-/** True when `object` has exactly `count` own keys, all among `allowed`. */
-function onlyKeys(object: Record<string, unknown>, count: number, ...allowed: string[]): boolean {
-  const keys = Object.keys(object);
-  return keys.length === count && keys.every((key) => allowed.includes(key));
+const FRAME_KEYS: ReadonlySet<string> = new Set(['type', 'to', 'data', 'ref']);
+const SDP_KEYS: ReadonlySet<string> = new Set(['type', 'sdp']);
+const CANDIDATE_KEYS: ReadonlySet<string> = new Set(['type', 'candidate']);
+
+/**
+ * True when `object` has exactly `count` keys, all in `allowed`. A for-in walk allocates
+ * nothing; an inherited enumerable key (a polluted prototype) fails the check, which sends
+ * the frame to the schema.
+ */
+function onlyKeys(object: object, count: number, allowed: ReadonlySet<string>): boolean {
+  let keys = 0;
+  for (const key in object) {
+    if (!allowed.has(key)) return false;
+    keys++;
+  }
+  return keys === count;
 }

@@ -21,7 +21,11 @@ export class FrameLimits {
   // thousands of sockets every object per connection counts.
   #creditRate: TokenBucket | undefined;
   #violations: TokenBucket | undefined;
-  #presence: TokenBucket | undefined;
+  /**
+   * The presence budget; until a second presence change, only the time (ms) of the first:
+   * nearly every connection makes one (its join) and no other, and a bucket is ~100 bytes.
+   */
+  #presence: TokenBucket | number | undefined;
 
   constructor(private readonly options: LimitOptions) {
     this.#rate = new TokenBucket(options.rateBurst, options.rateLimit);
@@ -43,7 +47,20 @@ export class FrameLimits {
    */
   takePresence(): boolean {
     const rate = this.options.metaRateLimit;
-    this.#presence ??= new TokenBucket(rate * META_BURST_SECONDS, rate);
+    const capacity = rate * META_BURST_SECONDS;
+    if (this.#presence === undefined && capacity >= 1) {
+      // A full bucket: this change fits, and the bucket can wait for the next one.
+      this.#presence = Date.now();
+      return true;
+    }
+    if (typeof this.#presence !== 'object') {
+      const bucket = new TokenBucket(capacity, rate);
+      // Made full now, it owes the first change, less what would have refilled since: the
+      // same tokens as a bucket made at the first change.
+      const first = this.#presence;
+      if (first !== undefined) bucket.take(Math.max(0, 1 - ((Date.now() - first) / 1000) * rate));
+      this.#presence = bucket;
+    }
     return this.#presence.take();
   }
 
@@ -60,7 +77,9 @@ export class FrameLimits {
    * rate). A frame that only pretends to be one gets that budget and fails validation.
    */
   #bucketFor(data: Buffer): TokenBucket {
-    if (!data.subarray(0, RELAY_CREDIT_PREFIX.length).equals(RELAY_CREDIT_PREFIX))
+    // Compared in place: a subarray would be one more object per frame.
+    const length = RELAY_CREDIT_PREFIX.length;
+    if (data.length < length || data.compare(RELAY_CREDIT_PREFIX, 0, length, 0, length) !== 0)
       return this.#rate;
     this.#creditRate ??= new TokenBucket(this.options.rateBurst * 10, this.options.rateLimit * 10);
     return this.#creditRate;

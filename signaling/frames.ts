@@ -1,3 +1,4 @@
+import { fastJoinFrame } from './fast-join.js';
 import { fastSignalFrame } from './fast-signal.js';
 import {
   CLIENT_FRAME_TYPES,
@@ -48,8 +49,9 @@ export function parseClientFrame(data: Buffer, maxPayload: number): ParsedFrame 
       ref,
     );
   }
-  if (type === 'signal') {
-    const frame = fastSignalFrame(raw as Record<string, unknown>);
+  if (type === 'signal' || type === 'join') {
+    const fast = raw as Record<string, unknown>;
+    const frame = type === 'signal' ? fastSignalFrame(fast) : fastJoinFrame(fast);
     if (frame) return { ok: true, frame };
   }
   const result = ClientFrame.safeParse(raw);

@@ -27,8 +27,13 @@ export class HandshakeGuard {
   readonly #waiting = new Map<Socket, Waiting>();
   readonly #perAddress = new Map<string, number>();
   readonly #inFlight = new WeakMap<Socket, number>();
-  readonly #watched = new WeakSet<Socket>();
   readonly #event: 'connection' | 'secureConnection';
+  /**
+   * One 'close' listener for every waiting socket (`this` is the socket), removed once it
+   * is past the handshake: a WebSocket lives for hours, and a listener per socket (with
+   * `once`'s wrapper) was a few hundred bytes each.
+   */
+  readonly #onSocketClose: (this: Socket) => void;
 
   constructor(
     private readonly http: HttpServer,
@@ -36,6 +41,10 @@ export class HandshakeGuard {
   ) {
     // On a TLS server the socket that carries requests is the one after the TLS handshake.
     this.#event = http instanceof TlsServer ? 'secureConnection' : 'connection';
+    const settle = (socket: Socket): void => this.#settle(socket);
+    this.#onSocketClose = function (this: Socket) {
+      settle(this);
+    };
     http.on(this.#event, this.#onConnection);
     http.on('request', this.#onRequest);
   }
@@ -84,9 +93,7 @@ export class HandshakeGuard {
     const timer = setTimeout(() => socket.destroy(), this.options.handshakeTimeoutMs);
     timer.unref();
     this.#waiting.set(socket, { address, timer });
-    if (this.#watched.has(socket)) return;
-    this.#watched.add(socket);
-    socket.once('close', () => this.#settle(socket));
+    socket.on('close', this.#onSocketClose);
   }
 
   #settle(socket: Socket): void {
@@ -94,6 +101,7 @@ export class HandshakeGuard {
     if (!waiting) return;
     this.#waiting.delete(socket);
     clearTimeout(waiting.timer);
+    socket.off('close', this.#onSocketClose);
     if (this.options.trustProxy !== false) return;
     const count = (this.#perAddress.get(waiting.address) ?? 1) - 1;
     if (count <= 0) this.#perAddress.delete(waiting.address);

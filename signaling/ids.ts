@@ -1,4 +1,5 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import * as crypto from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 
 /** A peer's identity: a public id and the secret it was derived from. */
 export interface PeerIdentity {
@@ -12,12 +13,33 @@ export interface PeerIdentity {
  * period, after a server restart, or on another node of a cluster.
  */
 function idFromSecret(secret: string): Buffer {
-  return createHash('sha256').update(secret).digest().subarray(0, 16);
+  return sha256(secret).subarray(0, 16);
 }
+
+/** One-shot `crypto.hash` (Node ≥ 20.12) where there is one: a third faster than a Hash object. */
+const sha256: (text: string) => Buffer =
+  typeof crypto.hash === 'function'
+    ? (text) => crypto.hash('sha256', text, 'buffer')
+    : (text) => createHash('sha256').update(text).digest();
+
+const SECRET_BYTES = 32;
+/**
+ * Secrets are cut from a pool of CSPRNG bytes filled 64 at a time (as `crypto.randomUUID`
+ * does): one `randomBytes` call costs ~6 µs whatever its size, most of a join's own work.
+ * Each secret's bytes are zeroed once encoded.
+ */
+const pool = Buffer.alloc(SECRET_BYTES * 64);
+let used = pool.length;
 
 /** Mints a fresh, unguessable peer id with its resume secret. */
 export function createPeerIdentity(): PeerIdentity {
-  const secret = randomBytes(32).toString('base64url');
+  if (used === pool.length) {
+    crypto.randomFillSync(pool);
+    used = 0;
+  }
+  const secret = pool.toString('base64url', used, used + SECRET_BYTES);
+  pool.fill(0, used, used + SECRET_BYTES);
+  used += SECRET_BYTES;
   return { peerId: idFromSecret(secret).toString('base64url'), secret };
 }
 

@@ -1,6 +1,6 @@
 import { innerMap } from './nested-map.js';
 import type { PeerId, RoomName } from './protocol.js';
-import type { MemberRecord, RoomStore } from './room-store.js';
+import type { Awaitable, MemberRecord, RoomStore } from './room-store.js';
 import { RoomView } from './room-view.js';
 
 /** What the server needs of a client connection: a way to send it frames, and to retire it. */
@@ -52,15 +52,17 @@ export class LocalPeers {
     this.#onForget.push(listener);
   }
 
-  /** The view of `room`, made (and the room watched) if this node had none. */
-  async watch(room: RoomName): Promise<RoomView> {
-    let view = this.views.get(room);
-    if (!view) {
-      view = new RoomView();
-      this.views.set(room, view);
-      await this.store.watch(room);
-    }
-    return view;
+  /**
+   * The view of `room`, made (and the room watched) if this node had none: at once when
+   * the store watches at once (in memory), else once it does.
+   */
+  watch(room: RoomName): Awaitable<RoomView> {
+    const known = this.views.get(room);
+    if (known) return known;
+    const view = new RoomView();
+    this.views.set(room, view);
+    const watching = this.store.watch(room);
+    return watching instanceof Promise ? watching.then(() => view) : view;
   }
 
   /** Starts tracking a peer that is joining: frames for it are held until it is active. */

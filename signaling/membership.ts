@@ -14,7 +14,14 @@ import {
   PROTOCOL_VERSION,
   type ServerFrame,
 } from './protocol.js';
-import { type MemberRecord, peerInfo, type RoomSnapshot, type RoomStore } from './room-store.js';
+import {
+  type AddResult,
+  type Awaitable,
+  type MemberRecord,
+  peerInfo,
+  type RoomSnapshot,
+  type RoomStore,
+} from './room-store.js';
 import { turnCredentials } from './turn.js';
 
 type MembershipOptions = Pick<
@@ -172,38 +179,58 @@ export class Membership {
     return this.#add(session, frame, grant, identity);
   }
 
-  async #add(
+  /**
+   * Adds a fresh peer. With the in-memory store every step answers at once, and so does
+   * this: the welcome goes out while the join frame is handled, with no promise between
+   * (and the connection need not stop reading meanwhile). With Redis it finishes later.
+   */
+  #add(
     session: Session,
     frame: JoinFrame,
     grant: Grant | undefined,
     identity: { peerId: PeerId; secret: string },
-  ): Promise<JoinResult> {
+  ): Awaitable<JoinResult> {
     const peer = this.local.register(session, this.#record(frame, grant, identity.peerId));
+    const failed = (error: unknown): never => {
+      this.local.forget(peer);
+      throw error;
+    };
     try {
-      await this.local.watch(frame.room);
       const roomLimit = Math.min(
         this.options.maxPeersPerRoom,
         grant?.maxPeers ?? Number.POSITIVE_INFINITY,
       );
-      const result = await this.store.add(peer.record, {
-        maxRooms: this.options.maxRooms,
-        roomLimit,
-      });
-      if (!result.ok) {
-        this.local.forget(peer);
-        return result.refusal === 'ROOM_FULL'
-          ? { code: 'ROOM_FULL', message: `room "${frame.room}" is full (${roomLimit} peers)` }
-          : {
-              code: 'TOO_MANY_ROOMS',
-              message: `the server holds its maximum of ${this.options.maxRooms} rooms`,
-            };
-      }
-      this.#activate(peer, result, identity.secret, false, frame.ref);
-      return peer;
+      const add = (): Awaitable<AddResult> =>
+        this.store.add(peer.record, { maxRooms: this.options.maxRooms, roomLimit });
+      const watching = this.local.watch(frame.room);
+      const added = watching instanceof Promise ? watching.then(add) : add();
+      const settle = (result: AddResult): JoinResult =>
+        this.#added(peer, frame, identity.secret, roomLimit, result);
+      return added instanceof Promise ? added.then(settle).catch(failed) : settle(added);
     } catch (error) {
-      this.local.forget(peer);
-      throw error;
+      return failed(error);
     }
+  }
+
+  /** The store's answer to an add: the peer welcomed, or why it was refused. */
+  #added(
+    peer: LocalPeer,
+    frame: JoinFrame,
+    secret: string,
+    roomLimit: number,
+    result: AddResult,
+  ): JoinResult {
+    if (!result.ok) {
+      this.local.forget(peer);
+      return result.refusal === 'ROOM_FULL'
+        ? { code: 'ROOM_FULL', message: `room "${frame.room}" is full (${roomLimit} peers)` }
+        : {
+            code: 'TOO_MANY_ROOMS',
+            message: `the server holds its maximum of ${this.options.maxRooms} rooms`,
+          };
+    }
+    this.#activate(peer, result, secret, false, frame.ref);
+    return peer;
   }
 
   #record(frame: JoinFrame, grant: Grant | undefined, id: PeerId): MemberRecord {

@@ -21,7 +21,8 @@ export class Metrics {
   readonly #framesIn: Record<string, number> = {};
   readonly #framesOut: Record<string, number> = {};
   readonly #errors: Counter<'code'>;
-  readonly #joins: Counter<'result'>;
+  /** Joins by result, counted like frames: a join is on the path the welcome waits for. */
+  readonly #joins: Record<string, number> = {};
   readonly #joinSeconds: Histogram;
   /** Bytes carried by the WebSocket relay, by `kind`: `media` (audio/video) or `data`. */
   readonly relayBytes: Counter<'kind'>;
@@ -90,11 +91,15 @@ export class Metrics {
       labelNames: ['code'],
       registers,
     });
-    this.#joins = new Counter({
+    const joins = this.#joins;
+    new Counter({
       name: 'peerlane_joins_total',
       help: 'Joins, by result: ok, resumed, or the error code',
       labelNames: ['result'],
       registers,
+      collect() {
+        copyCounts(this, joins);
+      },
     });
     this.#joinSeconds = new Histogram({
       name: 'peerlane_join_duration_seconds',
@@ -125,12 +130,12 @@ export class Metrics {
   }
 
   joined(result: 'ok' | 'resumed' | ErrorCode, seconds?: number): void {
-    this.#joins.labels(result).inc();
+    this.#joins[result] = (this.#joins[result] ?? 0) + 1;
     if (seconds !== undefined) this.#joinSeconds.observe(seconds);
   }
 }
 
-function copyCounts(counter: Counter<'type'>, counts: Record<string, number>): void {
+function copyCounts<L extends string>(counter: Counter<L>, counts: Record<string, number>): void {
   counter.reset();
   for (const [type, count] of Object.entries(counts)) counter.labels(type).inc(count);
 }

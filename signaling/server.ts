@@ -140,6 +140,8 @@ export async function createSignalingServer(
     socket.once('close', release);
     wss.handleUpgrade(request, socket, head, (ws) => {
       socket.off('close', release);
+      // The WebSocket now listens for the socket's errors itself.
+      socket.off('error', ignore);
       connectionLog.debug({ address }, 'connected');
       connections.add(new Connection(ws, address, context, connectionLog));
     });
