@@ -1,23 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fastJoinFrame } from '../../signaling/fast-join.js';
-import { ClientFrame } from '../../signaling/protocol.js';
+import { expectFastPathAgrees, odd, text } from '../helpers/fast-path.js';
 
-const odd = fc.oneof(
-  fc.integer(),
-  fc.double(),
-  fc.boolean(),
-  fc.constant(null),
-  fc.string({ maxLength: 5 }),
-  fc.array(fc.nat(), { maxLength: 2 }),
-  fc.constant({}),
-);
-/** Strings around a length limit, and short ones with any characters. */
-const text = (max: number) =>
-  fc.oneof(
-    fc.string({ maxLength: 20 }),
-    fc.integer({ min: max - 2, max: max + 2 }).map((n) => 'x'.repeat(n)),
-  );
 const room = fc.oneof(
   fc.stringMatching(/^[A-Za-z0-9_.~-]{1,64}$/),
   text(64),
@@ -84,21 +69,7 @@ const near = fc.record(
 
 describe('fastJoinFrame', () => {
   it('accepts only what the schema accepts, with the same result', () => {
-    let fast = 0;
-    fc.assert(
-      fc.property(fc.oneof(valid, near), (raw) => {
-        const parsed = JSON.parse(JSON.stringify(raw)) as Record<string, unknown>;
-        const result = fastJoinFrame(parsed);
-        if (result === undefined) return;
-        fast++;
-        const schema = ClientFrame.safeParse(parsed);
-        expect(schema.success).toBe(true);
-        expect(result).toEqual(schema.data);
-      }),
-      { numRuns: 20_000 },
-    );
-    // The generator must reach the fast path often enough for the property to mean something.
-    expect(fast).toBeGreaterThan(2000);
+    expectFastPathAgrees(fastJoinFrame, fc.oneof(valid, near), 2000);
   });
 
   it('takes the frames the SDK and the benchmark send', () => {

@@ -1,24 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fastSignalFrame } from '../../signaling/fast-signal.js';
-import { ClientFrame, MAX_SDP } from '../../signaling/protocol.js';
+import { MAX_SDP } from '../../signaling/protocol.js';
+import { expectFastPathAgrees, odd, text } from '../helpers/fast-path.js';
 
 const id = fc.oneof(
   fc.constant('AAAAAAAAAAAAAAAAAAAAAA'),
   fc.stringMatching(/^[A-Za-z0-9_-]{20,24}$/),
-);
-const text = (max: number) =>
-  fc.oneof(
-    fc.string({ maxLength: 20 }),
-    fc.integer({ min: max - 2, max: max + 2 }).map((n) => 'x'.repeat(n)),
-  );
-const odd = fc.oneof(
-  fc.integer(),
-  fc.double(),
-  fc.boolean(),
-  fc.constant(null),
-  fc.string({ maxLength: 5 }),
-  fc.array(fc.nat(), { maxLength: 2 }),
 );
 const candidate = fc.record(
   {
@@ -84,21 +72,7 @@ const frame = fc.oneof(valid, near);
 
 describe('fastSignalFrame', () => {
   it('accepts only what the schema accepts, with the same result', () => {
-    let fast = 0;
-    fc.assert(
-      fc.property(frame, (raw) => {
-        const parsed = JSON.parse(JSON.stringify(raw)) as Record<string, unknown>;
-        const result = fastSignalFrame(parsed);
-        if (result === undefined) return;
-        fast++;
-        const schema = ClientFrame.safeParse(parsed);
-        expect(schema.success).toBe(true);
-        expect(result).toEqual(schema.data);
-      }),
-      { numRuns: 20_000 },
-    );
-    // The generator must reach the fast path often enough for the property to mean something.
-    expect(fast).toBeGreaterThan(500);
+    expectFastPathAgrees(fastSignalFrame, frame, 500);
   });
 
   it('takes the common offer, answer and candidate shapes', () => {
