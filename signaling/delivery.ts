@@ -284,8 +284,6 @@ export class Delivery implements StoreListener {
     this.#settling.unref();
   }
 
-  // ─── internals ──────────────────────────────────────────────────────────────
-
   /**
    * Holds a frame for a peer that is joining or reconnecting, within `maxPendingSignals`
    * frames and `maxPendingBytes` per peer, and 4 × `maxPendingBytes` per address.
