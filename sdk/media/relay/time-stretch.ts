@@ -1,7 +1,7 @@
 /**
  * Relayed audio played a little slower or faster without changing its pitch, as a WebRTC
- * receiver does (NetEq's "preemptive expand" and "accelerate"): a chunk gets one period of
- * its own sound more, or one fewer, joined by a cross-fade where the sound repeats itself.
+ * receiver does (NetEq's "preemptive expand" and "accelerate"): a chunk gets whole periods
+ * of its own sound more, or fewer, joined by a cross-fade where the sound repeats itself.
  * Changing the playback rate instead shifts the pitch with it (5 % is almost a semitone),
  * which is why the jitter buffer could only grow its queue slowly.
  *
