@@ -173,7 +173,13 @@ describe('audio and video over the relay, in Chromium (WebCodecs)', {
       [c, idA, 'relay'],
       [c, idB, 'relay'],
     ] as const;
+    const names = new Map([
+      [idA, 'a'],
+      [idB, 'b'],
+      [idC, 'c'],
+    ]);
     for (const [page, from, route] of want) {
+      const pair = `${page === a ? 'a' : page === b ? 'b' : 'c'} of ${names.get(from)} (${route})`;
       await page.api.waitForMedia(from, 1, 1, 15_000);
       await expect
         .poll(() => page.api.media(from), { timeout: 10_000 })
@@ -182,7 +188,10 @@ describe('audio and video over the relay, in Chromium (WebCodecs)', {
           route,
         });
       await expect
-        .poll(async () => (await played(page, from, 500)).videoFrames, { timeout: 10_000 })
+        .poll(async () => (await played(page, from, 500)).videoFrames, {
+          timeout: 10_000,
+          message: `frames ${pair} rendered in 500 ms`,
+        })
         .toBeGreaterThan(2);
     }
   }, 60_000);
