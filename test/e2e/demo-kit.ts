@@ -110,11 +110,48 @@ export async function tileMedia(demo: DemoPage, peerId: string) {
 }
 
 /** Waits until the tile of `peerId` on `demo` has presented more frames than it has now. */
-export async function expectVideoPlaying(demo: DemoPage, peerId: string): Promise<void> {
+export async function expectVideoPlaying(
+  demo: DemoPage,
+  peerId: string,
+  timeout = 10_000,
+): Promise<void> {
   const start = (await tileMedia(demo, peerId)).frames;
-  await expect
-    .poll(async () => (await tileMedia(demo, peerId)).frames, { timeout: 5000 })
-    .toBeGreaterThan(start + 5);
+  try {
+    await expect
+      .poll(async () => (await tileMedia(demo, peerId)).frames, { timeout })
+      .toBeGreaterThan(start + 5);
+  } catch (error) {
+    // Say what the page had, so a failure in CI can be told from a slow machine.
+    const seen = await videoState(demo, peerId).catch((e: unknown) => String(e));
+    throw new Error(
+      `${demo.name}: the tile of ${peerId} rendered ≤ 5 frames in ${timeout} ms: ${JSON.stringify(seen)}`,
+      { cause: error },
+    );
+  }
+}
+
+/** The `<video>` of `peerId`'s tile and the peer's connection, as the page has them. */
+async function videoState(demo: DemoPage, peerId: string) {
+  return demo.page.evaluate(async (id) => {
+    const video = document.querySelector<HTMLVideoElement>(`#grid .tile[data-peer="${id}"] video`);
+    const stream = video?.srcObject instanceof MediaStream ? video.srcObject : undefined;
+    const peer = window.peerlaneRoom?.peer(id);
+    const stats = await peer?.getStats().catch(() => undefined);
+    return {
+      video: video
+        ? {
+            paused: video.paused,
+            readyState: video.readyState,
+            size: `${video.videoWidth}x${video.videoHeight}`,
+            frames: video.getVideoPlaybackQuality().totalVideoFrames,
+            tracks: stream?.getTracks().map((t) => `${t.kind}:${t.readyState}:${t.muted}`),
+          }
+        : 'no <video>',
+      transport: peer?.transport ?? 'no peer',
+      inbound: stats?.inbound.video ?? null,
+      badge: document.querySelector(`#grid .tile[data-peer="${id}"] .badge`)?.textContent,
+    };
+  }, peerId);
 }
 
 /** Sends a chat message through the chat form. */
