@@ -13,8 +13,9 @@ import {
   LOAD_SAMPLES,
   OVERUSE_MS,
   SCALE_STEPS,
-  UNDERUSE_MS,
+  START_STEP,
   UP_CALM_MS,
+  UP_HEADROOM,
   WARM_UP_MS,
 } from '../../sdk/media/relay/encoder-load.js';
 import {
@@ -301,39 +302,53 @@ describe('the encoded size follows the encoder (fake clock)', () => {
     return load.scale;
   }
 
-  it('steps the size down while encoding is slow, one step per second at most', () => {
+  it('starts a source at half its size and steps up once the encoder shows room', () => {
     const clock = { t: 0 };
     const load = new EncoderLoad({ now: () => clock.t });
+    expect(load.scale).toBe(SCALE_STEPS[START_STEP]);
+    expect(SCALE_STEPS[START_STEP]).toBe(0.5);
+    feed(load, clock, Math.ceil(UP_CALM_MS / 33) + 10, 5);
+    expect(load.scale).toBe(SCALE_STEPS[START_STEP - 1]);
+  });
+
+  it('steps the size down while encoding is slow, as far as the time says, once a second', () => {
+    const clock = { t: 0 };
+    const load = new EncoderLoad({ now: () => clock.t, startStep: 0 });
     expect(load.scale).toBe(1);
     // Fewer samples than it looks at: no decision yet.
-    expect(feed(load, clock, LOAD_SAMPLES - 1, 2000)).toBe(1);
-    expect(feed(load, clock, 1, 2000)).toBe(SCALE_STEPS[1]);
+    expect(feed(load, clock, LOAD_SAMPLES - 1, OVERUSE_MS * 1.5)).toBe(1);
+    // 1.5 × the limit: ¾ of the size has 0.56 of the pixels — one step is enough.
+    expect(feed(load, clock, 1, OVERUSE_MS * 1.5)).toBe(SCALE_STEPS[1]);
     // Slow again at once: not before DOWN_GAP_MS.
     expect(feed(load, clock, LOAD_SAMPLES, 2000)).toBe(SCALE_STEPS[1]);
     clock.t += DOWN_GAP_MS;
-    expect(feed(load, clock, LOAD_SAMPLES, 2000)).toBe(SCALE_STEPS[2]);
-    // Never below the smallest step.
-    for (let i = 0; i < 10; i++) {
-      clock.t += DOWN_GAP_MS;
-      feed(load, clock, LOAD_SAMPLES, 2000);
-    }
-    expect(load.scale).toBe(SCALE_STEPS.at(-1));
+    // Far too slow: straight to the smallest size, in one change.
+    expect(feed(load, clock, LOAD_SAMPLES, 2000)).toBe(SCALE_STEPS.at(-1));
+    clock.t += DOWN_GAP_MS;
+    expect(feed(load, clock, LOAD_SAMPLES, 2000)).toBe(SCALE_STEPS.at(-1));
+  });
+
+  it('steps as far down as it takes for the smaller size to be under the limit', () => {
+    const clock = { t: 0 };
+    const load = new EncoderLoad({ now: () => clock.t, startStep: 0 });
+    // 3 × the limit: ¾ (×0.56) would take 1.7 ×, ½ (×0.25) 0.75 × — two steps.
+    expect(feed(load, clock, LOAD_SAMPLES, OVERUSE_MS * 3)).toBe(SCALE_STEPS[2]);
   });
 
   it("does not count an encoder's first second at a size (set-up and key frame)", () => {
     const clock = { t: 0 };
-    const load = new EncoderLoad({ now: () => clock.t });
+    const load = new EncoderLoad({ now: () => clock.t, startStep: 0 });
     load.started();
     // Slow first frames, as every encoder's are: no step.
     expect(feed(load, clock, Math.floor(WARM_UP_MS / 33), 400)).toBe(1);
     expect(feed(load, clock, LOAD_SAMPLES, 5)).toBe(1);
     // Slow once warm: load.
-    expect(feed(load, clock, LOAD_SAMPLES, 400)).toBe(SCALE_STEPS[1]);
+    expect(feed(load, clock, LOAD_SAMPLES, 400)).toBeLessThan(1);
   });
 
   it('takes the median: one stalled frame among fast ones is not load', () => {
     const clock = { t: 0 };
-    const load = new EncoderLoad({ now: () => clock.t });
+    const load = new EncoderLoad({ now: () => clock.t, startStep: 0 });
     for (let i = 0; i < 50; i++) {
       feed(load, clock, LOAD_SAMPLES - 1, 5);
       feed(load, clock, 1, 900);
@@ -343,7 +358,7 @@ describe('the encoded size follows the encoder (fake clock)', () => {
 
   it('steps down when its frames are too large for the rate, as for a slow encoder', () => {
     const clock = { t: 0 };
-    const load = new EncoderLoad({ now: () => clock.t });
+    const load = new EncoderLoad({ now: () => clock.t, startStep: 0 });
     load.oversized();
     expect(load.scale).toBe(SCALE_STEPS[1]);
     load.oversized(); // not twice within DOWN_GAP_MS
@@ -358,13 +373,16 @@ describe('the encoded size follows the encoder (fake clock)', () => {
     expect(load.scale).toBe(SCALE_STEPS[1]);
   });
 
-  it('steps back up after a calm spell, and waits longer after a step up that failed', () => {
+  it('steps back up after a calm spell with room for the larger size, and waits longer after a step up that failed', () => {
     const clock = { t: 0 };
-    const load = new EncoderLoad({ now: () => clock.t });
-    feed(load, clock, LOAD_SAMPLES, OVERUSE_MS + 50);
+    const load = new EncoderLoad({ now: () => clock.t, startStep: 0 });
+    feed(load, clock, LOAD_SAMPLES, OVERUSE_MS * 1.3);
     expect(load.scale).toBe(SCALE_STEPS[1]);
-    // Between the thresholds: neither up nor down.
-    feed(load, clock, Math.ceil(UP_CALM_MS / 33) + 10, (OVERUSE_MS + UNDERUSE_MS) / 2);
+    // Under the limit, but the full size (1.78 × the pixels) would not leave UP_HEADROOM.
+    const upFrom1 = 1 / (SCALE_STEPS[1] ?? 1) ** 2;
+    const tight = (OVERUSE_MS * UP_HEADROOM) / upFrom1 + 2;
+    expect(tight).toBeLessThan(OVERUSE_MS);
+    feed(load, clock, Math.ceil(UP_CALM_MS / 33) + 10, tight);
     expect(load.scale).toBe(SCALE_STEPS[1]);
     // Fast for UP_CALM_MS: one step up.
     feed(load, clock, Math.ceil(UP_CALM_MS / 33) + 10, 5);
@@ -372,7 +390,7 @@ describe('the encoded size follows the encoder (fake clock)', () => {
     // That size is too much again: down (once the new size had a second), and the next try
     // waits twice as long.
     clock.t += DOWN_GAP_MS;
-    feed(load, clock, LOAD_SAMPLES, OVERUSE_MS + 50);
+    feed(load, clock, LOAD_SAMPLES, OVERUSE_MS * 1.3);
     expect(load.scale).toBe(SCALE_STEPS[1]);
     feed(load, clock, Math.ceil((1.5 * UP_CALM_MS) / 33), 5);
     expect(load.scale).toBe(SCALE_STEPS[1]);

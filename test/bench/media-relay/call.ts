@@ -75,7 +75,10 @@ export async function measureCall(
     const counters = [0, 1].map((i) => {
       const [from, to] = [before[i] as MediaCounters, after[i] as MediaCounters];
       return Object.fromEntries(
-        Object.entries(to).map(([key, value]) => [key, value - from[key as keyof MediaCounters]]),
+        Object.entries(to).map(([key, value]) => [
+          key,
+          key === 'sentVideoWidth' ? value : value - from[key as keyof MediaCounters],
+        ]),
       ) as unknown as MediaCounters;
     }) as [MediaCounters, MediaCounters];
     const route = (await a.media(idB)).route;

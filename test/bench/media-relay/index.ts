@@ -5,7 +5,8 @@
  * (a) direct WebRTC, (b) the relay (`transport: 'relay'`: WebCodecs VP8/Opus over the
  * signaling WebSocket), both on the unshaped bed (open routing), then (c) the relay through
  * 1 Mbit/s access links (`tc` token buckets on both routers, cone NATs). With `--e2ee`, (b)
- * is also run with `e2ee: { secret }`. Each page publishes the fake camera drawn on a canvas
+ * is also run with `e2ee: { secret }`; with `--rounds N` every call N times, in turn (each
+ * figure the median). Each page publishes the fake camera drawn in a Worker
  * with the capture time (`Date.now()`) drawn into every frame, and a steady tone; the other
  * page reads the time back from each frame it renders (`requestVideoFrameCallback`, then a
  * canvas read) — both pages run on this machine's clock — and times the audio chunks that
@@ -28,6 +29,8 @@ interface Options {
   e2ee: boolean;
   /** Only these calls: `a`, `b`, `c`. */
   only: string[];
+  /** Rounds of every call; each figure is the median over them. */
+  rounds: number;
 }
 
 const HELP = `Usage: npm run bench media-relay -- [flags]
@@ -38,6 +41,8 @@ const HELP = `Usage: npm run bench media-relay -- [flags]
   --queue-ms N  the routers' queue on the constrained links, ms (default 200)
   --e2ee        also run the relay with e2ee: { secret }
   --only a,c    run only these calls (the ratio needs a)
+  --rounds N    run every call N times, in turn (a, b, c, a, b, c, …); each figure
+                is the median of the rounds (default 1)
 `;
 
 function parse(argv: readonly string[]): Options | undefined {
@@ -48,12 +53,14 @@ function parse(argv: readonly string[]): Options | undefined {
     queueMs: 200,
     e2ee: false,
     only: ['a', 'b', 'c'],
+    rounds: 1,
   };
   const numbers = {
     '--seconds': 'seconds',
     '--warmup': 'warmup',
     '--kbit': 'kbit',
     '--queue-ms': 'queueMs',
+    '--rounds': 'rounds',
   } as const;
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i] ?? '';
@@ -133,6 +140,8 @@ interface Figures {
   unreadable: number;
   audioGap: number;
   width: number;
+  /** The width video was sent at by the window's end (the smaller side's). */
+  sentWidth: number;
   /** Per second, median of the two directions: frames the sender sent, arrived, decoded. */
   sentFps: number;
   arrivedFps: number;
@@ -163,10 +172,31 @@ function figures(result: Extract<CallResult, { ok: true }>): Figures {
     unreadable: result.sides.reduce((sum, side) => sum + side.unreadable, 0),
     audioGap: Math.max(...result.sides.map((side) => side.longestAudioGapMs)),
     width: Math.min(...result.sides.map((side) => side.width)),
+    sentWidth: Math.min(...result.counters.map((c) => c.sentVideoWidth)),
     sentFps: perSecond((c) => c.sentVideoFrames),
     arrivedFps: perSecond((c) => c.receivedVideoPackets),
     decodedFps: perSecond((c) => c.decodedVideoFrames),
     videoKbps: perSecond((c) => (c.sentVideoBytes * 8) / 1000),
+  };
+}
+
+/** Each figure's median over rounds (the route: the first round's). */
+function medianFigures(rounds: readonly Figures[]): Figures {
+  const of = (pick: (f: Figures) => number) => median(rounds.map(pick));
+  return {
+    route: rounds[0]?.route ?? null,
+    p50: of((f) => f.p50),
+    p95: of((f) => f.p95),
+    growth: of((f) => f.growth),
+    fps: of((f) => f.fps),
+    unreadable: of((f) => f.unreadable),
+    audioGap: of((f) => f.audioGap),
+    width: of((f) => f.width),
+    sentWidth: of((f) => f.sentWidth),
+    sentFps: of((f) => f.sentFps),
+    arrivedFps: of((f) => f.arrivedFps),
+    decodedFps: of((f) => f.decodedFps),
+    videoKbps: of((f) => f.videoKbps),
   };
 }
 
@@ -189,31 +219,56 @@ export async function runMediaRelayBenchmark(argv: readonly string[]): Promise<n
     `${command}: ${utcMinute()}\n${machine()}; ${thisPeerlane()}; Chromium ${chromiumVersion()}\nload before: ${loadLine()}\n`,
   );
   const session = await startSession();
-  const measured: Array<{ row: Row; result: CallResult }> = [];
+  const chosen = rows(options).filter((r) => options.only.includes(r.label[1] ?? ''));
+  /** Per row, in `chosen`'s order: each round's figures, or why a round has none. */
+  const measured = chosen.map((row) => ({ row, rounds: [] as Array<Figures | string> }));
   let room = 0;
   try {
-    for (const row of rows(options).filter((r) => options.only.includes(r.label[1] ?? ''))) {
-      process.stderr.write(`${row.label}…\n`);
-      const result = await measureCall(
-        session,
-        { ...row.setup, warmupMs: options.warmup * 1000, windowMs: options.seconds * 1000 },
-        `media-bench-${process.pid}-${++room}`,
-      ).catch(
-        (error: unknown): CallResult => ({
-          ok: false,
-          why: `error: ${(error as Error).message.split('\n')[0]}`,
-        }),
-      );
-      if (result.ok && result.errors.length > 0) {
-        process.stderr.write(`  SDK errors: ${result.errors.slice(0, 5).join('; ')}\n`);
+    for (let round = 1; round <= options.rounds; round++) {
+      for (const entry of measured) {
+        const { row } = entry;
+        process.stderr.write(`${row.label}${options.rounds > 1 ? `, round ${round}` : ''}…\n`);
+        const result = await measureCall(
+          session,
+          { ...row.setup, warmupMs: options.warmup * 1000, windowMs: options.seconds * 1000 },
+          `media-bench-${process.pid}-${++room}`,
+        ).catch(
+          (error: unknown): CallResult => ({
+            ok: false,
+            why: `error: ${(error as Error).message.split('\n')[0]}`,
+          }),
+        );
+        if (!result.ok) {
+          process.stderr.write(`  ${result.why}\n`);
+          entry.rounds.push(result.why);
+          continue;
+        }
+        // Each direction on its own: a page whose thread was starved shows here.
+        for (const [name, side] of [
+          ['b → a', result.sides[0]],
+          ['a → b', result.sides[1]],
+        ] as const) {
+          const p50 = whole(percentile(side.latencies, 50));
+          const p95 = whole(percentile(side.latencies, 95));
+          const fps = (side.frames / (side.windowMs / 1000)).toFixed(1);
+          process.stderr.write(
+            `  ${name}: p50 ${p50} p95 ${p95} ms, ${fps} frames/s, audio gap ${whole(side.longestAudioGapMs)} ms\n`,
+          );
+        }
+        if (result.errors.length > 0) {
+          process.stderr.write(`  SDK errors: ${result.errors.slice(0, 5).join('; ')}\n`);
+        }
+        entry.rounds.push(figures(result));
       }
-      measured.push({ row, result });
     }
   } finally {
     await session.close();
   }
-  const direct = measured.find((m) => m.row.kind === 'direct')?.result;
-  const directP95 = direct?.ok ? figures(direct).p95 : Number.NaN;
+  const summaries = measured.map(({ row, rounds }) => {
+    const ok = rounds.filter((r): r is Figures => typeof r !== 'string');
+    return { row, figures: ok.length > 0 ? medianFigures(ok) : undefined, rounds };
+  });
+  const directP95 = summaries.find((s) => s.row.kind === 'direct')?.figures?.p95 ?? Number.NaN;
   const table: string[][] = [
     [
       'call',
@@ -225,19 +280,18 @@ export async function runMediaRelayBenchmark(argv: readonly string[]): Promise<n
       'frames/s',
       'sent/arrived/decoded/s',
       'video kbit/s',
-      'width',
+      'width sent/shown',
       'unread',
       'audio gap ms',
       'targets',
     ],
   ];
-  for (const { row, result } of measured) {
-    if (!result.ok) {
+  for (const { row, figures: f, rounds } of summaries) {
+    if (!f) {
       // What stopped it goes last, so the figures' columns stay narrow.
-      table.push([row.label, '–', ...Array<string>(10).fill(''), result.why]);
+      table.push([row.label, '–', ...Array<string>(10).fill(''), String(rounds[0])]);
       continue;
     }
-    const f = figures(result);
     const ratio = f.p95 / directP95;
     const targets: string[] = [];
     if (row.kind === 'relay')
@@ -248,6 +302,8 @@ export async function runMediaRelayBenchmark(argv: readonly string[]): Promise<n
       targets.push(`p95 < ${TARGET.constrainedP95Ms} ${mark(f.p95 < TARGET.constrainedP95Ms)}`);
       targets.push(`audio gap ≤ ${TARGET.audioGapMs} ${mark(f.audioGap <= TARGET.audioGapMs)}`);
     }
+    const failed = rounds.length - rounds.filter((r) => typeof r !== 'string').length;
+    if (failed > 0) targets.push(`${failed} of ${rounds.length} rounds failed`);
     table.push([
       row.label,
       f.route ?? '–',
@@ -258,16 +314,16 @@ export async function runMediaRelayBenchmark(argv: readonly string[]): Promise<n
       f.fps.toFixed(1),
       [f.sentFps, f.arrivedFps, f.decodedFps].map((v) => v.toFixed(0)).join('/'),
       whole(f.videoKbps),
-      `${f.width}`,
+      `${f.sentWidth}/${f.width}`,
       `${f.unreadable}`,
       whole(f.audioGap),
       targets.join(', '),
     ]);
   }
   const notes = [
-    `latency: capture (Date.now() drawn into the frame on the sender's canvas) → rendered (requestVideoFrameCallback on the receiver, stamp read back from a canvas); both directions pooled, ${options.seconds} s window after ${options.warmup} s`,
+    `latency: capture (Date.now() drawn into the frame by the sender's camera worker) → rendered (requestVideoFrameCallback on the receiver, stamp read back from a canvas); both directions pooled, ${options.seconds} s window after ${options.warmup} s; ${options.rounds > 1 ? `every figure the median of ${options.rounds} rounds (the ratio: of the medians)` : 'one round'}`,
     "growth: median latency of the window's last quarter minus its first (a growing queue shows here); the larger of the two directions",
-    "frames/s: frames rendered per second (median of the two directions); sent/arrived/decoded: video frames per second by the SDK's getStats (WebRTC: arrived counts RTP packets); video kbit/s: sent; width: of the rendered video (the smaller side's); unread: rendered frames whose stamp was too blurred to read",
+    "frames/s: frames rendered per second (median of the two directions); sent/arrived/decoded: video frames per second by the SDK's getStats (WebRTC: arrived counts RTP packets); video kbit/s: sent; width: sent at the window's end / of the rendered video (the smaller side's; relayed video is shown at the size it started with); unread: rendered frames whose stamp was too blurred to read",
     "audio gap: the longest silence in the received audio as played (the sender sends a steady tone; an AudioWorklet on the receiver's received track finds runs of 128-sample blocks with RMS ≤ 0.01, on the audio thread and clock)",
     `(c): tc tbf ${options.kbit} kbit/s on both egresses of both routers, queue ≤ ${options.queueMs} ms, cone NATs; (a), (b): the same bed unshaped, open routing`,
   ];

@@ -18,6 +18,7 @@ const SOURCES = [
   'test/netbed/pages/netbed-page.ts',
   'test/netbed/pages/simple-peer-page.ts',
   'test/netbed/pages/media-bench-page.ts',
+  'test/netbed/pages/camera-worker.ts',
   'test/netbed/pages/frame-stamp.ts',
   'test/netbed/pages/tile-watch.ts',
   'test/e2e/pages/page-kit.ts',

@@ -19,7 +19,7 @@ const BAND = STAMP_BAND;
 
 /** Draws `ms` (ms since the epoch) across the top of a `width` × `height` canvas. */
 export function drawStamp(
-  context: CanvasRenderingContext2D,
+  context: CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D,
   ms: number,
   width: number,
   height: number,

@@ -1,14 +1,15 @@
 /**
  * The media benchmark's page (`npm run bench media-relay`): publishes a stamped camera —
- * the fake camera drawn on a canvas at 30 fps under moving noise (as a real camera's sensor
- * gives), with the capture time drawn into each frame (`frame-stamp.ts`) — and a continuous
+ * the fake camera drawn at 30 fps under moving noise (as a real camera's sensor gives),
+ * with the capture time drawn into each frame (`frame-stamp.ts`), in a Worker
+ * (`camera-worker.ts`) — and a continuous
  * 440 Hz tone as its microphone, and watches the other
  * peer's tile (`tile-watch.ts`): latency of every rendered frame, frames, audio gaps.
  * Served by the Peerlane server on the bed; runs in the browser.
  */
 import type * as Peerlane from '../../../sdk/index.js';
 import { Inbox, within } from '../../e2e/pages/page-kit.js';
-import { drawStamp } from './frame-stamp.js';
+import type { CameraStart } from './camera-worker.js';
 import { type TileFigures, TileWatch } from './tile-watch.js';
 
 const BUNDLE_URL = '/peerlane.js';
@@ -39,54 +40,44 @@ function tile(peerId: string): TileWatch {
   return found;
 }
 
-/** A canvas of random grey pixels, made once. */
-function noise(width: number, height: number): HTMLCanvasElement {
-  const canvas = document.createElement('canvas');
-  canvas.width = width;
-  canvas.height = height;
-  const context = canvas.getContext('2d');
-  if (!context) throw new Error('no 2d canvas');
-  const image = context.createImageData(width, height);
-  for (let i = 0; i < image.data.length; i += 4) {
-    const grey = Math.floor(Math.random() * 256);
-    image.data[i] = grey;
-    image.data[i + 1] = grey;
-    image.data[i + 2] = grey;
-    image.data[i + 3] = 255;
+interface TrackProcessor {
+  readonly readable: ReadableStream<VideoFrame>;
+}
+interface TrackGenerator extends MediaStreamTrack {
+  readonly writable: WritableStream<VideoFrame>;
+}
+/** Chromium's track processor and generator, which the camera worker needs. */
+function trackStreams() {
+  const scope = globalThis as unknown as {
+    MediaStreamTrackProcessor?: new (init: { track: MediaStreamTrack }) => TrackProcessor;
+    MediaStreamTrackGenerator?: new (init: { kind: 'video' }) => TrackGenerator;
+  };
+  const { MediaStreamTrackProcessor: Processor, MediaStreamTrackGenerator: Generator } = scope;
+  if (!Processor || !Generator) {
+    throw new Error('the media benchmark needs MediaStreamTrackProcessor and …Generator');
   }
-  context.putImageData(image, 0, 0);
-  return canvas;
+  return { Processor, Generator };
 }
 
 /**
- * The fake camera with sensor noise and a stamp, as a canvas track; and a steady tone as
- * audio.
+ * The fake camera under sensor noise with a stamp, drawn in a Worker (`camera-worker.ts`:
+ * a real camera costs the page's main thread nothing); and a steady tone as audio.
  */
 async function stampedCall(): Promise<MediaStream> {
+  const { Processor, Generator } = trackStreams();
   const camera = await navigator.mediaDevices.getUserMedia({ video: true });
-  const source = document.createElement('video');
-  source.muted = true;
-  source.srcObject = camera;
-  await source.play();
-  const canvas = document.createElement('canvas');
-  canvas.width = WIDTH;
-  canvas.height = HEIGHT;
-  const context = canvas.getContext('2d');
-  if (!context) throw new Error('no 2d canvas');
-  const grain = noise(WIDTH * 2, HEIGHT * 2);
-  const draw = () => {
-    context.drawImage(source, 0, 0, WIDTH, HEIGHT);
-    // A camera's sensor noise, new in every frame: the encoder must spend its bitrate (the
-    // fake camera's flat picture alone needs ~130 kbit/s of VP8 and would fill no link).
-    context.globalAlpha = 0.2;
-    context.drawImage(grain, -Math.random() * WIDTH, -Math.random() * HEIGHT);
-    context.globalAlpha = 1;
-    drawStamp(context, Date.now(), WIDTH, HEIGHT);
+  const [cameraTrack] = camera.getVideoTracks();
+  if (!cameraTrack) throw new Error('the fake camera gave no track');
+  const video = new Generator({ kind: 'video' });
+  const worker = new Worker(new URL('./camera-worker.js', import.meta.url), { type: 'module' });
+  const start: CameraStart = {
+    camera: new Processor({ track: cameraTrack }).readable,
+    out: video.writable,
+    width: WIDTH,
+    height: HEIGHT,
+    fps: FPS,
   };
-  draw();
-  const timer = setInterval(draw, 1000 / FPS);
-  const video = canvas.captureStream(FPS).getVideoTracks()[0];
-  if (!video) throw new Error('the canvas gave no track');
+  worker.postMessage(start, [start.camera, start.out]);
   const audioContext = new AudioContext({ sampleRate: 48_000 });
   await audioContext.resume();
   const tone = new OscillatorNode(audioContext, { frequency: 440 });
@@ -97,7 +88,8 @@ async function stampedCall(): Promise<MediaStream> {
   const audio = out.stream.getAudioTracks()[0];
   if (!audio) throw new Error('the AudioContext gave no track');
   stopCamera = () => {
-    clearInterval(timer);
+    worker.terminate();
+    video.stop();
     for (const track of camera.getTracks()) track.stop();
     audioContext.close().catch(() => {});
   };
@@ -112,6 +104,8 @@ export interface MediaCounters {
   receivedVideoPackets: number;
   decodedVideoFrames: number;
   receivedAudioPackets: number;
+  /** The width video is sent at now (relay: encoded; WebRTC: the encoder's), not a count. */
+  sentVideoWidth: number;
 }
 
 /** What `window.peerlaneMediaBench` offers the benchmark. */
@@ -191,6 +185,7 @@ const api: MediaBenchApi = {
       receivedVideoPackets: stats?.inbound.video?.packets ?? 0,
       decodedVideoFrames: stats?.inbound.video?.frames ?? 0,
       receivedAudioPackets: stats?.inbound.audio?.packets ?? 0,
+      sentVideoWidth: stats?.outbound.video?.frameWidth ?? 0,
     };
   },
   errors: () => [...errors],
