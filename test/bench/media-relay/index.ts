@@ -181,23 +181,12 @@ function figures(result: Extract<CallResult, { ok: true }>): Figures {
 }
 
 /** Each figure's median over rounds (the route: the first round's). */
-function medianFigures(rounds: readonly Figures[]): Figures {
-  const of = (pick: (f: Figures) => number) => median(rounds.map(pick));
-  return {
-    route: rounds[0]?.route ?? null,
-    p50: of((f) => f.p50),
-    p95: of((f) => f.p95),
-    growth: of((f) => f.growth),
-    fps: of((f) => f.fps),
-    unreadable: of((f) => f.unreadable),
-    audioGap: of((f) => f.audioGap),
-    width: of((f) => f.width),
-    sentWidth: of((f) => f.sentWidth),
-    sentFps: of((f) => f.sentFps),
-    arrivedFps: of((f) => f.arrivedFps),
-    decodedFps: of((f) => f.decodedFps),
-    videoKbps: of((f) => f.videoKbps),
-  };
+function medianFigures(rounds: readonly [Figures, ...Figures[]]): Figures {
+  const result = { ...rounds[0] };
+  for (const key of Object.keys(result) as Array<keyof Figures>) {
+    if (key !== 'route') result[key] = median(rounds.map((f) => f[key]));
+  }
+  return result;
 }
 
 const mark = (ok: boolean) => (ok ? '✓' : '✗');
@@ -266,7 +255,8 @@ export async function runMediaRelayBenchmark(argv: readonly string[]): Promise<n
   }
   const summaries = measured.map(({ row, rounds }) => {
     const ok = rounds.filter((r): r is Figures => typeof r !== 'string');
-    return { row, figures: ok.length > 0 ? medianFigures(ok) : undefined, rounds };
+    const [first, ...rest] = ok;
+    return { row, figures: first ? medianFigures([first, ...rest]) : undefined, rounds };
   });
   const directP95 = summaries.find((s) => s.row.kind === 'direct')?.figures?.p95 ?? Number.NaN;
   const table: string[][] = [
