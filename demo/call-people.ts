@@ -7,7 +7,7 @@
 import type { RemotePeer, Room } from '../sdk/index.js';
 import { ConnectionBadges, type PersonStatus, statusFor } from './badges.js';
 import type { CallGrid, Tile, TileState } from './call-grid.js';
-import { ConnectionPanel } from './connection-panel.js';
+import { ConnectionPanel, type SafetySeen } from './connection-panel.js';
 import { el } from './dom.js';
 import { nameOf, uniqueNames } from './names.js';
 import type { Notices } from './notices.js';
@@ -52,8 +52,8 @@ export class People {
   readonly #overflow = new Set<string>();
   #labels = new Map<string, string>();
   #beat: ReturnType<typeof setInterval> | undefined;
-  /** Safety numbers (calls with a room secret), once known. */
-  readonly #safety = new Map<string, string>();
+  /** Safety numbers (calls with a room secret) as seen: this connection's, and the one before. */
+  readonly #safety = new Map<string, SafetySeen>();
 
   constructor(
     private readonly room: Room,
@@ -188,9 +188,14 @@ export class People {
 
   async #refresh(peer: RemotePeer): Promise<void> {
     // Known once the handshake is done both ways; a new connection brings a new one.
-    const safety = await peer.safetyNumber();
-    if (safety) this.#safety.set(peer.id, safety);
-    else this.#safety.delete(peer.id);
+    const now = await peer.safetyNumber();
+    const seen = this.#safety.get(peer.id);
+    if (now !== seen?.now) {
+      // A number that vanishes or changes is a new connection's: compare again. The one
+      // shown before stays until the new one is known.
+      const before = seen?.now ?? seen?.before;
+      this.#safety.set(peer.id, { now, before: before === now ? undefined : before });
+    }
     await this.badges.refresh(peer);
     this.#noticeFor(peer);
     this.panel.refresh();

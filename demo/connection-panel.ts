@@ -7,17 +7,39 @@ import type { PeerStats, RemotePeer } from '../sdk/index.js';
 import type { PersonStatus } from './badges.js';
 import { el } from './dom.js';
 
+/**
+ * A person's safety numbers as the page saw them (calls with a room secret): the current
+ * connection's, once its handshake is done on both sides, and the one shown before it when
+ * the connection was renewed since (a new connection has a new number).
+ */
+export interface SafetySeen {
+  now: string | undefined;
+  before: string | undefined;
+}
+
+/** The safety number's row, if there is one to show (see {@link SafetySeen}). */
+export function safetyText(safety: SafetySeen | undefined): string | undefined {
+  if (safety?.now === undefined) {
+    return safety?.before === undefined
+      ? undefined
+      : 'being agreed for a new connection — compare it again once it shows';
+  }
+  return safety.before === undefined
+    ? `${safety.now} — the same on both screens: no one in between`
+    : `${safety.now} — a new connection, a new number: compare it again (the same on both screens: no one in between)`;
+}
+
 /** What the panel shows, one row each (label, value). */
 export function connectionRows(
   peer: Pick<RemotePeer, 'state' | 'transport' | 'media'>,
   status: PersonStatus,
   stats: PeerStats | undefined,
-  /** With a room secret: the pair's safety number, to compare out of band. */
-  safety?: string,
+  /** With a room secret: the pair's safety numbers, to compare out of band. */
+  safety?: SafetySeen,
 ): Array<[string, string]> {
   const rows: Array<[string, string]> = [['Status', status.detail || status.text]];
-  if (safety)
-    rows.push(['Safety number', `${safety} — the same on both screens: no one in between`]);
+  const safetyRow = safetyText(safety);
+  if (safetyRow) rows.push(['Safety number', safetyRow]);
   const kbps = (value: number | undefined) =>
     value === undefined
       ? '—'
@@ -94,7 +116,7 @@ export class ConnectionPanel {
           peer: RemotePeer;
           status: PersonStatus;
           stats: PeerStats | undefined;
-          safety: string | undefined;
+          safety: SafetySeen | undefined;
         }
       | undefined,
   ) {
