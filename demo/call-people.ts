@@ -7,7 +7,7 @@
 import type { RemotePeer, Room } from '../sdk/index.js';
 import { ConnectionBadges, type PersonStatus, statusFor } from './badges.js';
 import type { CallGrid, Tile, TileState } from './call-grid.js';
-import { ConnectionPanel, type SafetySeen } from './connection-panel.js';
+import { ConnectionPanel, type SafetySeen, seeSafety } from './connection-panel.js';
 import { el } from './dom.js';
 import { nameOf, uniqueNames } from './names.js';
 import type { Notices } from './notices.js';
@@ -188,14 +188,7 @@ export class People {
 
   async #refresh(peer: RemotePeer): Promise<void> {
     // Known once the handshake is done both ways; a new connection brings a new one.
-    const now = await peer.safetyNumber();
-    const seen = this.#safety.get(peer.id);
-    if (now !== seen?.now) {
-      // A number that vanishes or changes is a new connection's: compare again. The one
-      // shown before stays until the new one is known.
-      const before = seen?.now ?? seen?.before;
-      this.#safety.set(peer.id, { now, before: before === now ? undefined : before });
-    }
+    this.#safety.set(peer.id, seeSafety(this.#safety.get(peer.id), await peer.safetyNumber()));
     await this.badges.refresh(peer);
     this.#noticeFor(peer);
     this.panel.refresh();

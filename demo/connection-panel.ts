@@ -17,6 +17,18 @@ export interface SafetySeen {
   before: string | undefined;
 }
 
+/**
+ * What the page has seen once a person's safety number is read again (`now`: undefined
+ * until the connection's handshake is done on both sides). A number that vanishes or
+ * changes is a new connection's: the one shown before is kept, to ask for a new comparison,
+ * unless the new number is that same one.
+ */
+export function seeSafety(seen: SafetySeen | undefined, now: string | undefined): SafetySeen {
+  if (seen && now === seen.now) return seen;
+  const before = seen?.now ?? seen?.before;
+  return { now, before: before === now ? undefined : before };
+}
+
 /** The safety number's row, if there is one to show (see {@link SafetySeen}). */
 export function safetyText(safety: SafetySeen | undefined): string | undefined {
   if (safety?.now === undefined) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { safetyText } from '../../demo/connection-panel.js';
+import { safetyText, seeSafety } from '../../demo/connection-panel.js';
 
 describe("the connection panel's safety number", () => {
   it('shows nothing without a room secret or before the first number is known', () => {
@@ -20,5 +20,16 @@ describe("the connection panel's safety number", () => {
     expect(safetyText({ now: '4321 8765 2109', before: '1234 5678 9012' })).toMatch(
       /^4321 8765 2109 — a new connection, a new number: compare it again/,
     );
+  });
+
+  it('remembers the number shown before across a renewed connection, and forgets it when the new one is the same', () => {
+    const first = seeSafety(undefined, 'A');
+    expect(first).toEqual({ now: 'A', before: undefined });
+    expect(seeSafety(first, 'A')).toBe(first);
+    const renewing = seeSafety(first, undefined);
+    expect(renewing).toEqual({ now: undefined, before: 'A' });
+    expect(seeSafety(renewing, 'B')).toEqual({ now: 'B', before: 'A' });
+    expect(seeSafety(renewing, 'A')).toEqual({ now: 'A', before: undefined });
+    expect(seeSafety(seeSafety(first, 'B'), 'C')).toEqual({ now: 'C', before: 'B' });
   });
 });

@@ -66,22 +66,25 @@ export function stretch(
     if (by === 1) {
       // x[0, s+P) · fade(x[s+P, s+2P) → x[s, s+P)) · x[s+P, N)
       y.set(x.subarray(0, s + p), 0);
-      for (let k = 0; k < p; k += 1) {
-        const w = (k + 1) / (p + 1);
-        y[s + p + k] = (x[s + p + k] ?? 0) * (1 - w) + (x[s + k] ?? 0) * w;
-      }
+      crossFade(y, s + p, x.subarray(s + p, s + 2 * p), x.subarray(s, s + p));
       y.set(x.subarray(s + p), s + 2 * p);
     } else {
       // x[0, s) · fade(x[s, s+P) → x[s+P, s+2P)) · x[s+2P, N)
       y.set(x.subarray(0, s), 0);
-      for (let k = 0; k < p; k += 1) {
-        const w = (k + 1) / (p + 1);
-        y[s + k] = (x[s + k] ?? 0) * (1 - w) + (x[s + p + k] ?? 0) * w;
-      }
+      crossFade(y, s, x.subarray(s, s + p), x.subarray(s + p, s + 2 * p));
       y.set(x.subarray(s + 2 * p), s + p);
     }
     return y;
   });
+}
+
+/** Writes into `y` from `at` a linear cross-fade from `from` to `to` (the same length). */
+function crossFade(y: Float32Array, at: number, from: Float32Array, to: Float32Array): void {
+  const p = from.length;
+  for (let k = 0; k < p; k += 1) {
+    const w = (k + 1) / (p + 1);
+    y[at + k] = (from[k] ?? 0) * (1 - w) + (to[k] ?? 0) * w;
+  }
 }
 
 /**

@@ -256,7 +256,8 @@ export async function runMediaRelayBenchmark(argv: readonly string[]): Promise<n
   const summaries = measured.map(({ row, rounds }) => {
     const ok = rounds.filter((r): r is Figures => typeof r !== 'string');
     const [first, ...rest] = ok;
-    return { row, figures: first ? medianFigures([first, ...rest]) : undefined, rounds };
+    const failed = rounds.length - ok.length;
+    return { row, figures: first ? medianFigures([first, ...rest]) : undefined, rounds, failed };
   });
   const directP95 = summaries.find((s) => s.row.kind === 'direct')?.figures?.p95 ?? Number.NaN;
   const table: string[][] = [
@@ -276,7 +277,7 @@ export async function runMediaRelayBenchmark(argv: readonly string[]): Promise<n
       'targets',
     ],
   ];
-  for (const { row, figures: f, rounds } of summaries) {
+  for (const { row, figures: f, rounds, failed } of summaries) {
     if (!f) {
       // What stopped it goes last, so the figures' columns stay narrow.
       table.push([row.label, '–', ...Array<string>(10).fill(''), String(rounds[0])]);
@@ -292,7 +293,6 @@ export async function runMediaRelayBenchmark(argv: readonly string[]): Promise<n
       targets.push(`p95 < ${TARGET.constrainedP95Ms} ${mark(f.p95 < TARGET.constrainedP95Ms)}`);
       targets.push(`audio gap ≤ ${TARGET.audioGapMs} ${mark(f.audioGap <= TARGET.audioGapMs)}`);
     }
-    const failed = rounds.length - rounds.filter((r) => typeof r !== 'string').length;
     if (failed > 0) targets.push(`${failed} of ${rounds.length} rounds failed`);
     table.push([
       row.label,

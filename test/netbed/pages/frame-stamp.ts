@@ -15,7 +15,6 @@ const PER_ROW = 12;
 const ROWS = 4;
 /** The band's height as a share of the frame's. */
 export const STAMP_BAND = 0.3;
-const BAND = STAMP_BAND;
 
 /** Draws `ms` (ms since the epoch) across the top of a `width` × `height` canvas. */
 export function drawStamp(
@@ -26,7 +25,7 @@ export function drawStamp(
 ): void {
   const value = Math.floor(ms) % WRAP;
   const cellWidth = width / PER_ROW;
-  const cellHeight = (height * BAND) / ROWS;
+  const cellHeight = (height * STAMP_BAND) / ROWS;
   for (let row = 0; row < ROWS; row++) {
     for (let column = 0; column < PER_ROW; column++) {
       const bit = (value >>> ((row % 2) * PER_ROW + column)) & 1;
@@ -43,7 +42,7 @@ export function drawStamp(
  */
 function cellLuma(image: ImageData, row: number, column: number, band: boolean): number {
   const cellWidth = image.width / PER_ROW;
-  const cellHeight = (image.height * (band ? 1 : BAND)) / ROWS;
+  const cellHeight = (image.height * (band ? 1 : STAMP_BAND)) / ROWS;
   const cx = Math.floor((column + 0.5) * cellWidth);
   const cy = Math.floor((row + 0.5) * cellHeight);
   const r = Math.max(1, Math.floor(Math.min(cellWidth, cellHeight) / 5));
