@@ -42,6 +42,24 @@ export function flow(page: MediaPage, from: string, ms = 1000): Promise<MediaCou
   return counted(() => page.api.received(from), ms);
 }
 
+/**
+ * What arrived from `from` in the first window of `ms` in which more than `frames` video
+ * frames were decoded, trying for `timeoutMs`; the last window if none had. The checks are
+ * about media flowing, not how soon: on two loaded cores a first key frame, or an encoder
+ * turned back on, can take seconds.
+ */
+export async function flowing(
+  page: MediaPage,
+  from: string,
+  { frames = 0, ms = 1000, timeoutMs = 10_000 } = {},
+): Promise<MediaCounts> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const got = await flow(page, from, ms);
+    if (got.videoFrames > frames || Date.now() + ms > deadline) return got;
+  }
+}
+
 /** The audio and video packets `page` sent to `to` during `ms`. */
 export async function sending(page: MediaPage, to: string, ms = 1000) {
   const { audioPackets, videoPackets } = await counted(() => page.api.sent(to), ms);

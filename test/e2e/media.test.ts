@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PAGE_CLOSED_RETRY, useE2e } from './harness/index.js';
-import { flow } from './media-kit.js';
+import { flow, flowing } from './media-kit.js';
 
 /** Two media pages in one room, connected; `first` made the offers (lower id). */
 async function pair(e2e: ReturnType<typeof useE2e>, publish: boolean) {
@@ -28,8 +28,8 @@ describe('SDK media in Chromium (fake camera, microphone and screen)', {
     const { initiator, other, initiatorId, otherId } = await pair(e2e, true);
     await initiator.api.waitForMedia(otherId, 1, 1);
     await other.api.waitForMedia(initiatorId, 1, 1);
-    const atOther = await flow(other, initiatorId);
-    const atInitiator = await flow(initiator, otherId);
+    const atOther = await flowing(other, initiatorId, { frames: 5 });
+    const atInitiator = await flowing(initiator, otherId, { frames: 5 });
     for (const got of [atOther, atInitiator]) {
       expect(got.videoFrames).toBeGreaterThan(5); // ~20 fps
       expect(got.audioPackets).toBeGreaterThan(20); // 50 packets/s
@@ -45,9 +45,7 @@ describe('SDK media in Chromium (fake camera, microphone and screen)', {
     const { initiator, other, initiatorId } = await pair(e2e, true);
     await other.api.waitForMedia(initiatorId, 1, 1);
     // The tracks are there; the first frames may take a moment more on a loaded machine.
-    await expect
-      .poll(async () => (await flow(other, initiatorId, 500)).videoFrames, { timeout: 10_000 })
-      .toBeGreaterThan(0);
+    expect((await flowing(other, initiatorId, { ms: 500 })).videoFrames).toBeGreaterThan(0);
 
     await initiator.api.setVideoEnabled(false);
     await initiator.api.setAudioEnabled(false);
@@ -59,8 +57,7 @@ describe('SDK media in Chromium (fake camera, microphone and screen)', {
 
     await initiator.api.setVideoEnabled(true);
     await initiator.api.setAudioEnabled(true);
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    const unmuted = await flow(other, initiatorId);
+    const unmuted = await flowing(other, initiatorId, { frames: 5 });
     expect(unmuted.videoFrames).toBeGreaterThan(5);
     expect(unmuted.audioPackets).toBeGreaterThan(20);
     expect(await other.api.streamEvents()).toEqual([['stream', initiatorId]]);
@@ -85,12 +82,16 @@ describe('SDK media in Chromium (fake camera, microphone and screen)', {
           : `${width}×${height}`;
     };
     await expect.poll(shape, { timeout: 5000 }).toBe('16:9');
-    expect((await flow(other, initiatorId, 500)).videoFrames).toBeGreaterThan(3);
+    expect((await flowing(other, initiatorId, { frames: 3, ms: 500 })).videoFrames).toBeGreaterThan(
+      3,
+    );
 
     await initiator.api.stopScreenShare();
     expect(await initiator.api.publishedVideoLabel()).toMatch(/^fake_device_0/);
     await expect.poll(shape, { timeout: 5000 }).toBe('4:3');
-    expect((await flow(other, initiatorId, 500)).videoFrames).toBeGreaterThan(3);
+    expect((await flowing(other, initiatorId, { frames: 3, ms: 500 })).videoFrames).toBeGreaterThan(
+      3,
+    );
     expect(await other.api.remoteMedia(initiatorId)).toMatchObject({ audio: 1, video: 1 });
     expect(await other.api.streamEvents()).toEqual([['stream', initiatorId]]);
   });
@@ -100,7 +101,9 @@ describe('SDK media in Chromium (fake camera, microphone and screen)', {
     await other.api.waitForMedia(initiatorId, 1, 1);
     expect(await initiator.api.switchCamera(2)).toMatch(/^fake_device_2/);
     expect(await initiator.api.publishedVideoLabel()).toMatch(/^fake_device_2/);
-    expect((await flow(other, initiatorId, 800)).videoFrames).toBeGreaterThan(5);
+    expect((await flowing(other, initiatorId, { frames: 5, ms: 800 })).videoFrames).toBeGreaterThan(
+      5,
+    );
     expect(await other.api.streamEvents()).toEqual([['stream', initiatorId]]);
   });
 
@@ -108,7 +111,9 @@ describe('SDK media in Chromium (fake camera, microphone and screen)', {
     const { initiator, other, otherId } = await pair(e2e, false);
     await other.api.publish();
     await initiator.api.waitForMedia(otherId, 1, 1);
-    expect((await flow(initiator, otherId, 600)).videoFrames).toBeGreaterThan(3);
+    expect((await flowing(initiator, otherId, { frames: 3, ms: 600 })).videoFrames).toBeGreaterThan(
+      3,
+    );
     await other.api.unpublish();
     await initiator.api.waitForMedia(otherId, 0, 0);
     expect(await initiator.api.streamEvents()).toEqual([
@@ -131,7 +136,9 @@ describe('SDK media in Chromium (fake camera, microphone and screen)', {
     await other.api.unpublish();
     await initiator.api.waitForMedia(otherId, 0, 0, 10_000);
     await other.api.waitForMedia(initiatorId, 1, 1, 10_000);
-    expect((await flow(other, initiatorId, 600)).videoFrames).toBeGreaterThan(3);
+    expect((await flowing(other, initiatorId, { frames: 3, ms: 600 })).videoFrames).toBeGreaterThan(
+      3,
+    );
   });
 
   it('on the relay: no stream from connection attempts that never connect; media takes the relay', async () => {
@@ -168,7 +175,9 @@ describe('SDK media in Chromium (fake camera, microphone and screen)', {
     await late.api.waitForMedia(otherId, 1, 1);
     await initiator.api.waitForMedia(selfId, 1, 1);
     await other.api.waitForMedia(selfId, 1, 1);
-    expect((await flow(late, initiatorId, 600)).videoFrames).toBeGreaterThan(3);
+    expect((await flowing(late, initiatorId, { frames: 3, ms: 600 })).videoFrames).toBeGreaterThan(
+      3,
+    );
     await late.api.leave();
     await initiator.api.waitForMedia(selfId, 0, 0);
   });
