@@ -16,13 +16,22 @@
  * its row says how it compares with the same contender without (target ≥ 0.9×).
  * Printed, never asserted; the target is SDK ≥ 0.8 × floor.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import type { Browser, Page } from 'playwright-core';
 import { createSignalingServer } from '../../../signaling/server.js';
 import { ensureSdkBundle, launchChromium, servePages } from '../../e2e/harness/index.js';
 import type { RelayBenchApi } from '../../e2e/pages/relay-api.js';
 import { median } from '../shared/median.js';
+import {
+  type CpuProfile,
+  profileLines,
+  saveProfile,
+  sourceMapNamer,
+  startProfile,
+  summarize,
+} from '../shared/page-profile.js';
+import { type CpuByProcess, cpuByProcess, cpuSpent, totalCpu } from '../shared/process-cpu.js';
 import { machine, thisPeerlane, utcMinute } from '../shared/run-info.js';
 import { textTable } from '../shared/text-table.js';
 import { createBareBinaryRelay } from './bare-binary-relay.js';
@@ -37,6 +46,8 @@ const MESSAGES_HIGH_WATER_MARK = 4 * MiB;
 /** Relay bytes per second, per connection and per room: far above what one pair moves. */
 const LIFTED_RATE = 1024 * MiB;
 const TARGET_RATIO = 0.8;
+/** Where `--profile` saves the pages' profiles. */
+const PROFILE_DIR = 'test-results/profiles';
 
 interface Options {
   mib: number;
@@ -45,6 +56,8 @@ interface Options {
   windows: number[];
   /** Also run each SDK contender with end-to-end encryption. */
   e2ee: boolean;
+  /** Profile both pages of each SDK contender in the last round. */
+  profile: boolean;
 }
 
 /** One way of moving the bytes. */
@@ -61,6 +74,10 @@ interface Contender {
 interface Sample {
   mibps: number;
   cpuSeconds: number | undefined;
+  /** CPU seconds by process (`process-cpu.ts`). */
+  cpu?: CpuByProcess | undefined;
+  /** With `--profile`: the sending and the receiving page's main thread. */
+  profiles?: { sender: CpuProfile; receiver: CpuProfile } | undefined;
 }
 
 const HELP = `Usage: npm run bench relay -- [flags]
@@ -73,10 +90,19 @@ and one sendFile (SHA-256 on both sides); same run.
   --rounds=N       rounds; each runs every contender once, the median is reported (default 1)
   --window=K[,K…]  the server's relayWindow in KiB, one pair of SDK contenders each (default 512,4096)
   --e2ee           also run each SDK contender with end-to-end encryption (e2ee), compared with it off
+  --profile        in the last round, profile both pages of each SDK contender: print CPU by
+                   process and each page's busiest functions; save the profiles in
+                   test-results/profiles/ (open them in Chromium's DevTools)
 `;
 
 function parseArgs(argv: readonly string[]): Options | null {
-  const options: Options = { mib: 128, rounds: 1, windows: [512, 4096], e2ee: false };
+  const options: Options = {
+    mib: 128,
+    rounds: 1,
+    windows: [512, 4096],
+    e2ee: false,
+    profile: false,
+  };
   for (const arg of argv) {
     const [flag = '', value = ''] = arg.split('=', 2);
     const int = (text: string, min: number, max: number): number => {
@@ -87,6 +113,7 @@ function parseArgs(argv: readonly string[]): Options | null {
     };
     if (flag === '--help' || flag === '-h') return null;
     else if (flag === '--e2ee') options.e2ee = true;
+    else if (flag === '--profile') options.profile = true;
     else if (flag === '--mib') options.mib = int(value, 1, 4096);
     else if (flag === '--rounds') options.rounds = int(value, 1, 20);
     else if (flag === '--window') options.windows = value.split(',').map((k) => int(k, 64, 65_536));
@@ -142,48 +169,32 @@ interface RunContext {
   total: number;
   timeoutMs: number;
   problems: string[];
-}
-
-/**
- * CPU seconds used so far by this process (which hosts the relays) and every Chromium
- * process; undefined where /proc cannot tell.
- */
-function cpuSeconds(): number | undefined {
-  try {
-    const ticksPerSecond = 100; // USER_HZ on every Linux the bench runs on
-    let ticks = 0;
-    for (const pid of readdirSync('/proc')) {
-      if (!/^\d+$/.test(pid)) continue;
-      let stat: string;
-      try {
-        stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      } catch {
-        continue; // gone meanwhile
-      }
-      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      if (!comm.startsWith('chrom')) continue;
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime
-    }
-    const own = process.cpuUsage();
-    return ticks / ticksPerSecond + (own.user + own.system) / 1e6;
-  } catch {
-    return undefined;
-  }
+  /** Profile the pages of SDK contenders in this round. */
+  profile: boolean;
 }
 
 /** Times `run` (which resolves with its start and end, page clock) and the CPU it took. */
 async function measured(
   total: number,
   run: () => Promise<{ startedAt: number; finishedAt: number }>,
+  profiled?: { sender: Page; receiver: Page },
 ): Promise<Sample> {
-  const cpuBefore = cpuSeconds();
+  const stops =
+    profiled &&
+    (await Promise.all([startProfile(profiled.sender), startProfile(profiled.receiver)]));
+  const cpuBefore = cpuByProcess();
   const { startedAt, finishedAt } = await run();
-  const cpuAfter = cpuSeconds();
+  const cpuAfter = cpuByProcess();
+  const cpu = cpuBefore && cpuAfter ? cpuSpent(cpuBefore, cpuAfter) : undefined;
+  const profiles = stops && (await Promise.all(stops.map((stop) => stop())));
   return {
     mibps: total / MiB / ((finishedAt - startedAt) / 1000),
-    cpuSeconds:
-      cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore,
+    cpuSeconds: cpu && totalCpu(cpu),
+    cpu,
+    profiles: profiles && {
+      sender: profiles[0] as CpuProfile,
+      receiver: profiles[1] as CpuProfile,
+    },
   };
 }
 
@@ -230,25 +241,29 @@ async function sdkRun(run: RunContext, contender: Contender): Promise<Sample> {
     const idA = await call(a, 'sdkJoin', signaling.url, room, secret);
     const idB = await call(b, 'sdkJoin', signaling.url, room, secret);
     await call(a, 'sdkWaitRelay', idB, 10_000);
-    const sample = await measured(run.total, async () => {
-      if (contender.kind === 'file') {
-        const received = call(b, 'sdkReceive', run.timeoutMs);
-        const times = await call(a, 'sdkSend', idB, run.total, run.timeoutMs);
-        await received;
-        return times;
-      }
-      const received = call(b, 'sdkReceiveMessages', run.total, run.timeoutMs);
-      const { startedAt } = await call(
-        a,
-        'sdkSendMessages',
-        idB,
-        run.total,
-        MESSAGE_BYTES,
-        MESSAGES_HIGH_WATER_MARK,
-        run.timeoutMs,
-      );
-      return { startedAt, finishedAt: (await received).finishedAt };
-    });
+    const sample = await measured(
+      run.total,
+      async () => {
+        if (contender.kind === 'file') {
+          const received = call(b, 'sdkReceive', run.timeoutMs);
+          const times = await call(a, 'sdkSend', idB, run.total, run.timeoutMs);
+          await received;
+          return times;
+        }
+        const received = call(b, 'sdkReceiveMessages', run.total, run.timeoutMs);
+        const { startedAt } = await call(
+          a,
+          'sdkSendMessages',
+          idB,
+          run.total,
+          MESSAGE_BYTES,
+          MESSAGES_HIGH_WATER_MARK,
+          run.timeoutMs,
+        );
+        return { startedAt, finishedAt: (await received).finishedAt };
+      },
+      run.profile ? { sender: a, receiver: b } : undefined,
+    );
     for (const [page, id] of [
       [a, idA],
       [b, idB],
@@ -302,9 +317,12 @@ export async function runRelayBenchmark(argv: readonly string[]): Promise<number
     total,
     timeoutMs: Math.max(60_000, options.mib * 1000), // ≥ 1 MiB/s or give up
     problems,
+    profile: false,
   };
+  let report: string[] = [];
   try {
     for (let round = 1; round <= options.rounds; round++) {
+      run.profile = options.profile && round === options.rounds;
       for (const contender of contenders) {
         const { label } = contender;
         try {
@@ -319,6 +337,8 @@ export async function runRelayBenchmark(argv: readonly string[]): Promise<number
         }
       }
     }
+    // Before the pages' server closes: the profiles are named by its source maps.
+    if (options.profile) report = await profileReport(contenders, results);
   } finally {
     await browser.close();
     await pages.close();
@@ -374,6 +394,35 @@ export async function runRelayBenchmark(argv: readonly string[]): Promise<number
       ? 'no RATE_LIMITED, 1008 close or other page error seen'
       : `page errors (${problems.length}):\n  ${[...new Set(problems)].slice(0, 10).join('\n  ')}`,
   ];
+  if (report.length > 0) lines.push('', ...report);
   process.stdout.write(`${lines.join('\n')}\n`);
   return failures.size > 0 ? 1 : 0;
+}
+
+/**
+ * For each profiled contender (its last sample): CPU seconds by process, and each page's
+ * busiest functions; the profiles are saved in `PROFILE_DIR`.
+ */
+async function profileReport(
+  contenders: Contender[],
+  results: Map<string, Sample[]>,
+): Promise<string[]> {
+  mkdirSync(PROFILE_DIR, { recursive: true });
+  const lines = [`profiles (last round; saved in ${PROFILE_DIR}):`];
+  for (const { label } of contenders) {
+    const sample = results.get(label)?.at(-1);
+    if (!sample?.profiles) continue;
+    const cpu = [...(sample.cpu ?? [])].sort((x, y) => y[1] - x[1]);
+    lines.push(
+      '',
+      `${label}: ${sample.mibps.toFixed(1)} MiB/s; CPU s by process: ${cpu.map(([p, s]) => `${p} ${s.toFixed(2)}`).join(', ')}`,
+    );
+    const name = await sourceMapNamer(sample.profiles.sender, sample.profiles.receiver);
+    for (const side of ['sender', 'receiver'] as const) {
+      const profile = sample.profiles[side];
+      saveProfile(profile, `${PROFILE_DIR}/relay-${label.replace(/ /g, '-')}-${side}.cpuprofile`);
+      lines.push(...profileLines(side, summarize(profile, 12, name)));
+    }
+  }
+  return lines;
 }
