@@ -12,7 +12,7 @@ import {
   type CancelCode,
   type ControlFrame,
   cancelError,
-  MAX_CHUNK_BYTES,
+  MIN_WINDOW_BYTES,
 } from './transfer-protocol.js';
 
 export const DEFAULT_WINDOW_BYTES = 4 * 1024 * 1024;
@@ -72,10 +72,10 @@ export class IncomingTransfer implements IncomingFile {
   accept(options: AcceptOptions = {}): FileTransfer<Blob | undefined> {
     if (this.#handle) return this.#handle;
     const { writable, windowBytes = DEFAULT_WINDOW_BYTES } = options;
-    if (!Number.isInteger(windowBytes) || windowBytes < MAX_CHUNK_BYTES || windowBytes > 1 << 30) {
+    if (!Number.isInteger(windowBytes) || windowBytes < MIN_WINDOW_BYTES || windowBytes > 1 << 30) {
       throw new PeerlaneError(
         'INVALID_ARGUMENT',
-        `accept(): windowBytes must be an integer from ${MAX_CHUNK_BYTES} to 2^30`,
+        `accept(): windowBytes must be an integer from ${MIN_WINDOW_BYTES} to 2^30`,
       );
     }
     if (writable !== undefined && typeof writable?.getWriter !== 'function') {
@@ -215,6 +215,9 @@ export class IncomingTransfer implements IncomingFile {
         if (this.#written - this.#lastAck >= Math.min(this.#window / 4, 1024 * 1024)) this.#ack();
         this.#handle?.update(this.#expected, this.#written);
       }
+      // Everything that came is written: confirm the rest too, or a sender whose credit
+      // is too small for its next chunk (a window near one chunk) would wait for ever.
+      if (this.#written > this.#lastAck) this.#ack();
       if (this.#end && this.#written === this.#end.size) await this.#verify(this.#end.sha256);
       else if (this.#end && this.#expected > this.#end.size) {
         this.#violation(`got ${this.#expected} bytes, the end says ${this.#end.size}`);

@@ -6,6 +6,7 @@
  */
 import type { FileSource, RemotePeer, SendFileOptions } from '../api.js';
 import { PeerlaneError } from '../errors.js';
+import { nextTask } from '../runtime.js';
 import type { ChunkReader } from './file-source.js';
 import { describeSource, openSource } from './file-source.js';
 import { TransferHandle } from './file-transfer.js';
@@ -21,6 +22,11 @@ import {
 
 /** The sender's most: however large a window the receiver grants. */
 const MAX_WINDOW_BYTES = 64 * 1024 * 1024;
+/**
+ * Reading ahead (a copy and SHA-256 of each chunk) runs for at most this long in one task
+ * of the event loop; a task of 50 ms is a long one (the page stops answering).
+ */
+const SLICE_MS = 10;
 
 /** What an {@link OutgoingTransfer} needs from its `PeerTransfers`. */
 export interface OutgoingContext {
@@ -230,17 +236,29 @@ export class OutgoingTransfer {
     this.#finish(undefined, { t: 'verified', id: this.id });
   }
 
-  /** Reads ahead while the receiver's credit allows: at most `window` bytes past `acked`. */
+  /**
+   * Reads ahead while the receiver's credit allows: at most `window` bytes past `acked`.
+   * Reading copies and hashes each chunk on this thread, so after {@link SLICE_MS} of it
+   * the loop goes on in a new task: a window of megabytes is never one long task.
+   */
   #fill(): void {
     if (this.#reading || this.#digest !== undefined || this.#phase !== 'sending') return;
     this.#reading = true;
     void (async () => {
       try {
+        let sliceStart = performance.now();
         while (this.#phase === 'sending' && this.#digest === undefined) {
           const chunk = this.context.chunkBytes();
           const room = this.#acked + this.#window - this.#readEnd;
-          if (room < Math.min(chunk, this.#window)) break;
+          // Less than a chunk is read only to finish the file (a chunk of what is left,
+          // or the check that a source of that size ends there).
+          const left = this.handle.size === undefined ? chunk : this.handle.size - this.#readEnd;
+          if (room < Math.min(chunk, this.#window, left) || room <= 0) break;
           await this.#readChunk(Math.min(room, chunk));
+          if (performance.now() - sliceStart >= SLICE_MS) {
+            await nextTask();
+            sliceStart = performance.now();
+          }
         }
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(error);

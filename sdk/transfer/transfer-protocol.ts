@@ -38,12 +38,17 @@
  */
 import * as z from 'zod/mini';
 import { PeerlaneError } from '../errors.js';
-import { FRAME_KIND, MAX_FRAME_BYTES } from '../link/framing.js';
+import { FRAME_KIND, MAX_FRAME_BYTES, SAFE_FRAME_BYTES } from '../link/framing.js';
 
 /** Bytes of a chunk frame's header. */
 export const CHUNK_HEADER_BYTES = 13;
-/** Largest payload of one chunk frame. */
+/** Largest payload of one chunk frame (a lane's frames may be smaller: `Lane.maxFrameBytes`). */
 export const MAX_CHUNK_BYTES = MAX_FRAME_BYTES - CHUNK_HEADER_BYTES;
+/**
+ * The smallest receive window: one chunk of a frame every channel takes. A sender never
+ * sends past the window, so a chunk is cut to what is left of it.
+ */
+export const MIN_WINDOW_BYTES = SAFE_FRAME_BYTES - CHUNK_HEADER_BYTES;
 /** Largest transfer id (ids are unsigned 32-bit). */
 export const MAX_TRANSFER_ID = 0xffff_ffff;
 
@@ -74,7 +79,7 @@ export const ControlFrame = z.discriminatedUnion('t', [
     t: z.literal('accept'),
     id: Id,
     offset: Offset,
-    window: z.int().check(z.gte(MAX_CHUNK_BYTES), z.lte(1 << 30)),
+    window: z.int().check(z.gte(MIN_WINDOW_BYTES), z.lte(1 << 30)),
   }),
   z.object({ t: z.literal('reject'), id: Id, reason: Reason }),
   z.object({ t: z.literal('ack'), id: Id, offset: Offset }),

@@ -257,7 +257,7 @@ describe('file transfer between Node peers', () => {
   });
 
   it('detects a chunk corrupted after hashing: INTEGRITY_FAILED on both sides, the sink aborted', async () => {
-    // The sender's data channels flip a bit of the chunk at this offset, after hashing.
+    // The sender’s data channels flip a bit of the byte at this offset, after hashing.
     const target = { offset: 3 * 65_523 };
     const base = wrtc.RTCPeerConnection as typeof RTCPeerConnection;
     const RTCPeerConnection = corruptingPeerConnection(base, target);

@@ -5,7 +5,7 @@
  */
 import { Emitter } from '../../emitter.js';
 import { DrainPoll, WATER_MARKS } from '../flow.js';
-import { MAX_FRAME_BYTES } from '../framing.js';
+import { MAX_FRAME_BYTES, SAFE_FRAME_BYTES } from '../framing.js';
 import type { Lane, LaneEvents } from '../lane.js';
 
 /**
@@ -17,14 +17,23 @@ export const LANE_CHANNEL_IDS = { bulk: 1000, message: 1002 } as const;
 
 /** A {@link Lane} over one RTCDataChannel. */
 export class DataChannelLane extends Emitter<LaneEvents> implements Lane {
-  readonly maxFrameBytes = MAX_FRAME_BYTES;
   readonly #drainPoll = new DrainPoll();
+  /** The channel's limit, read once the connection has negotiated it. */
+  #maxFrameBytes: number | undefined;
   #lowEvents = false;
   /** Kept from events: in @roamhq/wrtc every read of `readyState` is a slow native call. */
   #open: boolean;
   #closed = false;
 
-  constructor(private readonly channel: RTCDataChannel) {
+  /**
+   * @param channel the lane's data channel.
+   * @param sctp the connection's SCTP transport once negotiated (`RTCPeerConnection.sctp`):
+   *   its `maxMessageSize` is the largest message both ends take.
+   */
+  constructor(
+    private readonly channel: RTCDataChannel,
+    private readonly sctp: () => { maxMessageSize: number } | null | undefined = () => undefined,
+  ) {
     super();
     channel.binaryType = 'arraybuffer';
     if (typeof channel.bufferedAmountLowThreshold === 'number') {
@@ -50,6 +59,18 @@ export class DataChannelLane extends Emitter<LaneEvents> implements Lane {
 
   get open(): boolean {
     return this.#open && !this.#closed;
+  }
+
+  /**
+   * The largest message both ends take (at most {@link MAX_FRAME_BYTES}); until the
+   * connection has negotiated it, or where the runtime does not tell, {@link SAFE_FRAME_BYTES}.
+   */
+  get maxFrameBytes(): number {
+    if (this.#maxFrameBytes !== undefined) return this.#maxFrameBytes;
+    const size = this.sctp()?.maxMessageSize;
+    if (!(typeof size === 'number' && size > 0)) return SAFE_FRAME_BYTES;
+    this.#maxFrameBytes = Math.min(MAX_FRAME_BYTES, size);
+    return this.#maxFrameBytes;
   }
 
   get bufferedAmount(): number {

@@ -126,6 +126,7 @@ export class RtcConnection extends Emitter<RtcConnectionEvents> implements Route
     const lane = (name: keyof typeof LANE_CHANNEL_IDS) =>
       new DataChannelLane(
         pc.createDataChannel(`peerlane-${name}`, { negotiated: true, id: LANE_CHANNEL_IDS[name] }),
+        () => (this.#closed ? undefined : pc.sctp),
       );
     this.message = lane('message');
     this.bulk = lane('bulk');

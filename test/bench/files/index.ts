@@ -1,20 +1,26 @@
 /**
  * `npm run bench files`: 256 MiB between two pages (Chromium, or the browsers named by
  * `--browsers=SENDER,RECEIVER`, e.g. `firefox,chromium`), three ways, in one run:
- * - raw: one RTCDataChannel, 64 KiB messages, bufferedAmount back-pressure (2 MiB high,
- *   512 KiB low, as the SDK's lane) — the floor for this machine;
- * - SDK: `peer.sendFile` from a stream into a WritableStream, through the signaling server
+ * - raw: one RTCDataChannel sending one buffer again and again (no copy), with
+ *   bufferedAmount back-pressure, in 64 KiB and in 256 KiB messages (`RAW`): the faster
+ *   is the floor for this machine;
+ * - SDK: `peer.sendFile` of a Blob (as a picked or dropped File) into a WritableStream, through the signaling server
  *   (offer, accept, credit, SHA-256 on both sides, timed until the receiver verified);
  * - PeerJS 1.5 (`peer` PeerServer on loopback, no ICE servers): the same 64 KiB chunks as
  *   ArrayBuffers with its default binary serialization, with the same back-pressure.
- * Each is timed from the first byte sent to the last received. Printed, never asserted;
- * the target is SDK ≥ 0.9 × raw and ahead of PeerJS.
+ * Each is timed from the first byte sent to the last received; with Chromium on both ends
+ * each also gets its CPU time per MiB (every Chromium process and this one) and the
+ * sender page's long tasks (≥ 50 ms). Printed, never asserted; the targets are SDK ≥ 0.9 ×
+ * the floor, ahead of PeerJS, and no long task.
+ *
+ * `--profile` saves both pages' profiles of each contender's last run (Chromium).
  */
 
 import { fork } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
+import type { Page } from 'playwright-core';
 import { createSignalingServer } from '../../../signaling/server.js';
 import {
   type BrowserName,
@@ -28,6 +34,15 @@ import {
 } from '../../e2e/harness/index.js';
 import { ROOT } from '../../e2e/harness/sdk-bundle.js';
 import { median } from '../shared/median.js';
+import {
+  type CpuProfile,
+  profileLines,
+  saveProfile,
+  sourceMapNamer,
+  startProfile,
+  summarize,
+} from '../shared/page-profile.js';
+import { type CpuByProcess, cpuByProcess, cpuSpent, totalCpu } from '../shared/process-cpu.js';
 import { packageVersion } from '../shared/run-info.js';
 
 const MiB = 1024 * 1024;
@@ -38,7 +53,35 @@ interface Options {
   rounds: number;
   /** The sender's browser, then the receiver's. */
   browsers: [BrowserName, BrowserName];
+  /** Profile both pages of each contender in the last round (Chromium). */
+  profile: boolean;
 }
+
+/**
+ * The raw floor, tuned: one data channel sending one buffer again and again, in 64 KiB
+ * messages (what the SDK and PeerJS send) and in 256 KiB ones (Chromium's largest), each
+ * with the water marks that suit it. The faster is the floor.
+ */
+const RAW = [
+  { name: 'raw64', chunk: 64 * 1024, highWater: 2 * MiB },
+  { name: 'raw256', chunk: 256 * 1024, highWater: 8 * MiB },
+] as const;
+
+type Contender = (typeof RAW)[number]['name'] | 'sdk' | 'peerjs';
+
+/** What one transfer of a contender measured. */
+interface Sample {
+  mibps: number;
+  /** CPU seconds by process (`process-cpu.ts`); Chromium only. */
+  cpu: CpuByProcess | undefined;
+  /** The sender page's tasks of 50 ms or more (Chromium reports them). */
+  longTasks: { count: number; longestMs: number };
+  /** With `--profile`, in the last round: the sending and the receiving page's main thread. */
+  profiles: { sender: CpuProfile; receiver: CpuProfile } | undefined;
+}
+
+/** Where `--profile` saves the pages' profiles. */
+const PROFILE_DIR = 'test-results/profiles';
 
 const BROWSERS: readonly BrowserName[] = ['chromium', 'firefox'];
 
@@ -50,15 +93,28 @@ const HELP = `Usage: npm run bench files -- [flags]
   --rounds=N         rounds; each runs the three in turn, the median is reported (default 1)
   --browsers=A,B     the sender's and the receiver's browser: chromium or firefox
                      (default chromium,chromium; Firefox is /usr/bin/firefox-esr)
+  --profile          in the last round, profile both pages of each contender (Chromium):
+                     print each page's busiest functions; save the profiles in
+                     test-results/profiles/ (open them in Chromium's DevTools)
+
+Raw sends one 64 KiB buffer again and again (a data channel copies what it is given), with
+2 MiB / 512 KiB water marks. With two Chromium pages each row also gives the CPU time of
+every Chromium process and this one per MiB, and the sender's longest main-thread task.
 `;
 
 function parseArgs(argv: readonly string[]): Options | null {
-  const options: Options = { mib: 256, rounds: 1, browsers: ['chromium', 'chromium'] };
+  const options: Options = {
+    mib: 256,
+    rounds: 1,
+    browsers: ['chromium', 'chromium'],
+    profile: false,
+  };
   for (const arg of argv) {
     const [flag = '', value = ''] = arg.split('=', 2);
     const n = Number(value);
     if (flag === '--help' || flag === '-h') return null;
-    if (flag === '--mib' && Number.isInteger(n) && n >= 1 && n <= 4096) options.mib = n;
+    if (flag === '--profile') options.profile = true;
+    else if (flag === '--mib' && Number.isInteger(n) && n >= 1 && n <= 4096) options.mib = n;
     else if (flag === '--rounds' && Number.isInteger(n) && n >= 1 && n <= 20) options.rounds = n;
     else if (flag === '--browsers') options.browsers = parseBrowsers(value);
     else throw new Error(`bad flag ${arg} (see --help)`);
@@ -115,6 +171,7 @@ export async function runFilesBenchmark(argv: readonly string[]): Promise<number
     return 0;
   }
   const total = options.mib * MiB;
+  const loadBefore = loadavg()[0] ?? 0;
   const timeoutMs = Math.max(60_000, (total / MiB) * 1000); // ≥ 1 MiB/s or give up
   log('building the SDK browser bundle (if sdk/ changed)…');
   await ensureSdkBundle();
@@ -127,7 +184,10 @@ export async function runFilesBenchmark(argv: readonly string[]): Promise<number
     startPeerServer(),
   ]);
   const versions = [chromium && `Chromium ${chromium.version()}`, firefox?.version].filter(Boolean);
-  const results: Record<'raw' | 'sdk' | 'peerjs', number[]> = { raw: [], sdk: [], peerjs: [] };
+  const results: Record<Contender, Sample[]> = { raw64: [], raw256: [], sdk: [], peerjs: [] };
+  /** CPU by process says something only when every page is Chromium's. */
+  const chromiumOnly = options.browsers.every((name) => name === 'chromium');
+  let report: string[] = [];
   const peerjsScript = readFileSync(join(ROOT, 'node_modules/peerjs/dist/peerjs.min.js'), 'utf8');
   try {
     const target = (name: BrowserName): PageTarget =>
@@ -138,12 +198,15 @@ export async function runFilesBenchmark(argv: readonly string[]): Promise<number
       `${pages.url}/bench-files.html?${new URLSearchParams({ signaling: signaling.url })}#${name}`;
     for (let round = 1; round <= options.rounds; round += 1) {
       const opened: PageDriver[] = [];
+      /** The Chromium pages (for their profiles), by role. */
+      const native: Array<Page | undefined> = [];
       for (const [role, browser] of [
         ['sender', options.browsers[0]],
         ['receiver', options.browsers[1]],
       ] as const) {
-        const { driver } = await openBrowserPage(target(browser));
+        const { page, driver } = await openBrowserPage(target(browser));
         opened.push(driver);
+        native.push(browser === 'chromium' ? (page as Page) : undefined);
         driver.onConsole((type, text) => {
           if (type === 'error') log(`${role} page: ${text}`);
         });
@@ -174,38 +237,81 @@ export async function runFilesBenchmark(argv: readonly string[]): Promise<number
           { method: method as string, args: args as unknown[] },
         ) as Promise<Awaited<ReturnType<Api[K]>>>;
 
-      // Raw: the floor.
+      /**
+       * Runs one contender's transfer (resolving with its start and end, page clock):
+       * throughput, CPU by process (Chromium) and the sender's long tasks; in the last
+       * round with `--profile`, both pages' profiles.
+       */
+      const measure = async (
+        name: Contender,
+        transfer: () => Promise<{ startedAt: number; finishedAt: number }>,
+      ) => {
+        const profiled = options.profile && round === options.rounds && native[0] && native[1];
+        const stops = profiled
+          ? await Promise.all(native.map((page) => startProfile(page as Page)))
+          : undefined;
+        await call(a, 'longTasks');
+        const cpuBefore = cpuByProcess();
+        const { startedAt, finishedAt } = await transfer();
+        const cpuAfter = cpuByProcess();
+        const profiles = stops && (await Promise.all(stops.map((stop) => stop())));
+        const sample: Sample = {
+          mibps: total / MiB / ((finishedAt - startedAt) / 1000),
+          cpu: chromiumOnly && cpuBefore && cpuAfter ? cpuSpent(cpuBefore, cpuAfter) : undefined,
+          longTasks: await call(a, 'longTasks'),
+          profiles: profiles && {
+            sender: profiles[0] as CpuProfile,
+            receiver: profiles[1] as CpuProfile,
+          },
+        };
+        results[name].push(sample);
+        const cpu = sample.cpu
+          ? `, ${((1000 * totalCpu(sample.cpu)) / (total / MiB)).toFixed(0)} ms CPU/MiB`
+          : '';
+        log(`round ${round}: ${name} ${sample.mibps.toFixed(1)} MiB/s${cpu}`);
+      };
+
+      // Raw: the floor, each way of sending on one channel in turn.
       const offer = await call(a, 'rawOffer');
       await call(a, 'rawAccept', await call(b, 'rawAnswer', offer));
-      const [rawSent, rawGot] = await Promise.all([
-        call(a, 'rawSend', total, CHUNK, timeoutMs),
-        call(b, 'rawReceive', total, timeoutMs),
-      ]);
-      results.raw.push(total / MiB / ((rawGot.finishedAt - rawSent.startedAt) / 1000));
-      log(`round ${round}: raw ${results.raw.at(-1)?.toFixed(1)} MiB/s`);
+      let received = 0;
+      for (const { name, chunk, highWater } of RAW) {
+        await measure(name, async () => {
+          received += total;
+          const [sent, got] = await Promise.all([
+            call(a, 'rawSend', total, chunk, highWater, timeoutMs),
+            call(b, 'rawReceive', received, timeoutMs),
+          ]);
+          return { startedAt: sent.startedAt, finishedAt: got.finishedAt };
+        });
+      }
 
       // The SDK.
       const room = `bench-files-${round}`;
-      const idA = await call(a, 'sdkJoin', room);
+      await call(a, 'sdkJoin', room);
       const idB = await call(b, 'sdkJoin', room);
       await call(a, 'sdkWaitOpen', idB, 10_000);
-      const [sdkSent] = await Promise.all([
-        call(a, 'sdkSend', idB, total, timeoutMs),
-        call(b, 'sdkReceive', timeoutMs),
-      ]);
-      results.sdk.push(total / MiB / ((sdkSent.finishedAt - sdkSent.startedAt) / 1000));
-      log(`round ${round}: sdk ${results.sdk.at(-1)?.toFixed(1)} MiB/s (${idA} → ${idB})`);
+      await measure('sdk', async () => {
+        const [sent] = await Promise.all([
+          call(a, 'sdkSend', idB, total, timeoutMs),
+          call(b, 'sdkReceive', timeoutMs),
+        ]);
+        return sent;
+      });
 
       // PeerJS.
       await call(a, 'peerjsOpen', peerServer.port, `a${round}x${process.pid}`, 10_000);
       await call(b, 'peerjsOpen', peerServer.port, `b${round}x${process.pid}`, 10_000);
       await call(a, 'peerjsConnect', `b${round}x${process.pid}`, 10_000);
-      const [pjSent, pjGot] = await Promise.all([
-        call(a, 'peerjsSend', total, CHUNK, timeoutMs),
-        call(b, 'peerjsReceive', total, timeoutMs),
-      ]);
-      results.peerjs.push(total / MiB / ((pjGot.finishedAt - pjSent.startedAt) / 1000));
-      log(`round ${round}: peerjs ${results.peerjs.at(-1)?.toFixed(1)} MiB/s`);
+      await measure('peerjs', async () => {
+        const [sent, got] = await Promise.all([
+          call(a, 'peerjsSend', total, CHUNK, timeoutMs),
+          call(b, 'peerjsReceive', total, timeoutMs),
+        ]);
+        return { startedAt: sent.startedAt, finishedAt: got.finishedAt };
+      });
+      // Before the pages' server closes: the profiles are named by its source maps.
+      if (options.profile && round === options.rounds) report = await profileReport(results);
 
       await Promise.all([call(a, 'close'), call(b, 'close')]);
       await Promise.all([a.close(), b.close()]);
@@ -218,33 +324,76 @@ export async function runFilesBenchmark(argv: readonly string[]): Promise<number
     await peerServer.close();
   }
 
-  const raw = median(results.raw);
-  const sdk = median(results.sdk);
-  const peerjs = median(results.peerjs);
-  const rows = [
-    ['raw RTCDataChannel (floor)', raw, '1.00', '—'],
-    [
-      'Peerlane sendFile',
-      sdk,
-      (sdk / raw).toFixed(2),
-      sdk >= 0.9 * raw ? 'met (≥ 0.9)' : 'missed (≥ 0.9)',
-    ],
-    [`PeerJS ${packageVersion('peerjs')} (binary)`, peerjs, (peerjs / raw).toFixed(2), '—'],
-  ] as const;
+  const rate = (name: Contender) => median(results[name].map((sample) => sample.mibps));
+  /** Median CPU ms per MiB, or undefined without CPU figures. */
+  const cpuPerMiB = (name: Contender) => {
+    const values = results[name].flatMap((sample) =>
+      sample.cpu ? [(1000 * totalCpu(sample.cpu)) / options.mib] : [],
+    );
+    return values.length > 0 ? median(values) : undefined;
+  };
+  /** The floor: the faster way of sending raw. */
+  const floor: Contender = rate('raw64') >= rate('raw256') ? 'raw64' : 'raw256';
+  const raw = rate(floor);
+  const sdk = rate('sdk');
+  const peerjs = rate('peerjs');
+  const names: Record<Contender, string> = {
+    raw64: 'raw RTCDataChannel, 64 KiB messages, 2 MiB buffered',
+    raw256: 'raw RTCDataChannel, 256 KiB messages, 8 MiB buffered',
+    sdk: 'Peerlane sendFile',
+    peerjs: `PeerJS ${packageVersion('peerjs')} (binary)`,
+  };
+  const rows = (Object.keys(names) as Contender[]).map((name) => {
+    const cpu = cpuPerMiB(name);
+    const rawCpu = cpuPerMiB(floor);
+    const longest = Math.max(...results[name].map((sample) => sample.longTasks.longestMs));
+    const tasks = results[name].reduce((sum, sample) => sum + sample.longTasks.count, 0);
+    return [
+      `${names[name]}${name === floor ? ' (floor)' : ''}`,
+      rate(name).toFixed(1),
+      (rate(name) / raw).toFixed(2),
+      cpu === undefined ? 'n/a' : cpu.toFixed(0),
+      cpu === undefined || rawCpu === undefined ? '' : (cpu / rawCpu).toFixed(2),
+      `${tasks} / ${longest.toFixed(0)} ms`,
+      name === 'sdk' ? (sdk >= 0.9 * raw ? 'met (≥ 0.9)' : 'missed (≥ 0.9)') : '—',
+    ];
+  });
   const lines = [
     `# bench files: ${options.mib} MiB from a ${options.browsers[0]} page to a ${options.browsers[1]} page, ${options.rounds} round(s), median`,
-    `# ${availableParallelism()} CPUs, load ${loadavg()[0]?.toFixed(2)}, ${versions.join(', ')}`,
+    `# ${availableParallelism()} CPUs, load ${loadBefore.toFixed(2)} before / ${loadavg()[0]?.toFixed(2)} after, ${versions.join(', ')}`,
+    "# CPU: every Chromium process and this one (servers), ms per MiB moved; long tasks: the sender page's tasks ≥ 50 ms, all rounds / the longest",
     '',
-    '| contender | MiB/s | × raw | target |',
-    '|---|---:|---:|---|',
-    ...rows.map(
-      ([name, rate, ratio, target]) => `| ${name} | ${rate.toFixed(1)} | ${ratio} | ${target} |`,
-    ),
+    '| contender | MiB/s | × floor | CPU ms/MiB | × floor | long tasks | target |',
+    '|---|---:|---:|---:|---:|---:|---|',
+    ...rows.map((cells) => `| ${cells.join(' | ')} |`),
     '',
     `SDK ÷ PeerJS: ${(sdk / peerjs).toFixed(2)} (target > 1: ${sdk > peerjs ? 'met' : 'missed'})`,
+    ...(report.length > 0 ? ['', ...report] : []),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
   return 0;
+}
+
+/** Each contender's profiled sample (the last round): its pages' busiest functions; the profiles are saved. */
+async function profileReport(results: Record<Contender, Sample[]>): Promise<string[]> {
+  mkdirSync(PROFILE_DIR, { recursive: true });
+  const lines = [`profiles (last round; saved in ${PROFILE_DIR}):`];
+  for (const [name, samples] of Object.entries(results)) {
+    const sample = samples.at(-1);
+    if (!sample?.profiles) continue;
+    const cpu = [...(sample.cpu ?? [])].sort((x, y) => y[1] - x[1]);
+    lines.push(
+      '',
+      `${name}: ${sample.mibps.toFixed(1)} MiB/s; CPU s by process: ${cpu.map(([p, s]) => `${p} ${s.toFixed(2)}`).join(', ')}`,
+    );
+    const label = await sourceMapNamer(sample.profiles.sender, sample.profiles.receiver);
+    for (const side of ['sender', 'receiver'] as const) {
+      const profile = sample.profiles[side];
+      saveProfile(profile, `${PROFILE_DIR}/files-${name}-${side}.cpuprofile`);
+      lines.push(...profileLines(side, summarize(profile, 12, label)));
+    }
+  }
+  return lines;
 }
 
 function need<T>(value: T | undefined): T {

@@ -1,6 +1,6 @@
 /**
  * A broken path, for the integrity tests: wraps a data channel's `send` so that the file
- * chunk starting at a chosen offset goes out with one bit flipped — after the sender
+ * chunk holding a chosen byte goes out with that byte's low bit flipped — after the sender
  * hashed it, as a faulty network or middlebox would. Used through the SDK's `wrtc` option
  * (no SDK hook, no patched global), by Node tests and by the files page alike.
  *
@@ -10,12 +10,15 @@
 const FILE_CHUNK = 3;
 const HEADER_BYTES = 13;
 
-/** Where to corrupt: the chunk at `offset`, once; `undefined` corrupts nothing. */
+/**
+ * Where to corrupt: the byte at `offset` of the file, once (whatever size the chunks
+ * are); `undefined` corrupts nothing.
+ */
 export interface CorruptTarget {
   offset: number | undefined;
 }
 
-/** Makes `channel.send` flip one payload bit of the chunk at `target.offset`, once. */
+/** Makes `channel.send` flip the low bit of the file's byte at `target.offset`, once. */
 export function corruptChunks(channel: RTCDataChannel, target: CorruptTarget): void {
   const send = channel.send.bind(channel) as (data: ArrayBufferView) => void;
   channel.send = ((data: ArrayBufferView) => {
@@ -23,10 +26,11 @@ export function corruptChunks(channel: RTCDataChannel, target: CorruptTarget): v
     if (target.offset !== undefined && frame[0] === FILE_CHUNK && frame.byteLength > HEADER_BYTES) {
       const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
       const offset = view.getUint32(5) * 2 ** 32 + view.getUint32(9);
-      if (offset === target.offset) {
+      const at = target.offset - offset;
+      if (at >= 0 && at < frame.byteLength - HEADER_BYTES) {
         target.offset = undefined;
         const copy = frame.slice();
-        copy[HEADER_BYTES] = (copy[HEADER_BYTES] ?? 0) ^ 1;
+        copy[HEADER_BYTES + at] = (copy[HEADER_BYTES + at] ?? 0) ^ 1;
         send(copy);
         return;
       }
@@ -35,7 +39,7 @@ export function corruptChunks(channel: RTCDataChannel, target: CorruptTarget): v
   }) as RTCDataChannel['send'];
 }
 
-/** An RTCPeerConnection class whose data channels corrupt the chunk at `target.offset`. */
+/** An RTCPeerConnection class whose data channels corrupt the file's byte at `target.offset`. */
 export function corruptingPeerConnection(
   Base: typeof RTCPeerConnection,
   target: CorruptTarget,

@@ -48,7 +48,7 @@ export interface FilesPageApi {
   /**
    * Sends `patternBytes(size, seed)` as a File to `peerId` (to everyone when null, with
    * `room.sendFile`); returns the transfer numbers. `corruptOffset`: flips one bit of the
-   * chunk at that offset after it was hashed (the internal test hook).
+   * file's byte at that offset after it was hashed (`corrupt-chunk.ts`).
    */
   sendPattern(
     peerId: string | null,
@@ -81,13 +81,22 @@ export interface BenchFilesPageApi {
   /** Raw: answers `offer`; resolves with the whole answer. */
   rawAnswer(offer: string): Promise<string>;
   rawAccept(answer: string): Promise<void>;
-  /** Raw: sends `total` bytes in `chunkBytes` messages with bufferedAmount back-pressure. */
-  rawSend(total: number, chunkBytes: number, timeoutMs: number): Promise<{ startedAt: number }>;
+  /**
+   * Raw: sends `total` bytes in `chunkBytes` messages (one buffer, no copy), waiting while
+   * `bufferedAmount` is over `highWater` until it is down to a quarter of it.
+   */
+  rawSend(
+    total: number,
+    chunkBytes: number,
+    highWater: number,
+    timeoutMs: number,
+  ): Promise<{ startedAt: number }>;
   /** Raw: resolves once `total` bytes arrived. */
   rawReceive(total: number, timeoutMs: number): Promise<{ finishedAt: number }>;
   sdkJoin(room: string): Promise<string>;
+  /** SDK: resolves once the link to `peerId` is direct (a link may start on the relay). */
   sdkWaitOpen(peerId: string, timeoutMs: number): Promise<void>;
-  /** SDK: `peer.sendFile` of `total` bytes from a stream; resolves once verified. */
+  /** SDK: `peer.sendFile` of a Blob of `total` bytes; resolves once verified. */
   sdkSend(
     peerId: string,
     total: number,
@@ -101,5 +110,10 @@ export interface BenchFilesPageApi {
   /** PeerJS: sends `total` bytes as `chunkBytes` ArrayBuffers (binary serialization), with back-pressure. */
   peerjsSend(total: number, chunkBytes: number, timeoutMs: number): Promise<{ startedAt: number }>;
   peerjsReceive(total: number, timeoutMs: number): Promise<{ finishedAt: number }>;
+  /**
+   * Main-thread tasks of 50 ms or more since the last call (Chromium's `longtask` entries;
+   * none where the browser does not report them): how many, and the longest.
+   */
+  longTasks(): { count: number; longestMs: number };
   close(): Promise<void>;
 }

@@ -19,7 +19,7 @@ let room: Peerlane.Room | undefined;
 const connections: RTCPeerConnection[] = [];
 const transportChanges: string[] = [];
 
-/** Set by `sendPattern({ corruptOffset })`: the chunk the page's connections corrupt. */
+/** Set by `sendPattern({ corruptOffset })`: the file byte the page’s connections corrupt. */
 const corrupt: CorruptTarget = { offset: undefined };
 
 /**
