@@ -27,6 +27,8 @@ const MAX_WINDOW_BYTES = 64 * 1024 * 1024;
  * of the event loop; a task of 50 ms is a long one (the page stops answering).
  */
 const SLICE_MS = 10;
+/** Confirmed frames kept for reuse (a window's worth of chunks is read ahead at most). */
+const MAX_SPARE_FRAMES = 16;
 
 /** What an {@link OutgoingTransfer} needs from its `PeerTransfers`. */
 export interface OutgoingContext {
@@ -50,6 +52,12 @@ export class OutgoingTransfer {
   #hash: Sha256 | undefined;
   /** Chunk frames of [acked, readEnd), in order: what the receiver has not confirmed. */
   #frames: Array<{ offset: number; frame: Uint8Array }> = [];
+  /**
+   * Frames the receiver confirmed, to be written over by the next chunks: every lane
+   * copies a frame when it is sent, and a fresh buffer per chunk cost here 28× the time
+   * of reusing one (new memory is zeroed and mapped in).
+   */
+  #spare: Uint8Array[] = [];
   /** Index in #frames of the next frame to send. */
   #next = 0;
   #acked = 0;
@@ -219,7 +227,9 @@ export class OutgoingTransfer {
     }
     let drop = 0;
     while (drop < this.#frames.length && (this.#frames[drop]?.offset ?? 0) < offset) drop += 1;
-    this.#frames.splice(0, drop);
+    for (const { frame } of this.#frames.splice(0, drop)) {
+      if (this.#spare.length < MAX_SPARE_FRAMES) this.#spare.push(frame);
+    }
     this.#next = Math.max(0, this.#next - drop);
     this.#acked = offset;
     this.handle.update(this.#maxSent, this.#acked);
@@ -283,7 +293,7 @@ export class OutgoingTransfer {
       return this.#ended();
     }
     const offset = this.#readEnd;
-    const frame = allocateChunk(this.id, offset, wanted);
+    const frame = allocateChunk(this.id, offset, wanted, this.#spare.pop());
     const got = await reader.read(frame.subarray(CHUNK_HEADER_BYTES));
     if (this.#phase !== 'sending') return;
     if (got > 0) {
@@ -319,6 +329,7 @@ export class OutgoingTransfer {
     if (this.#phase === 'over') return;
     this.#phase = 'over';
     this.#frames = [];
+    this.#spare = [];
     void this.#reader?.close();
     this.context.finished(last);
     if (error) this.handle.fail(error);

@@ -122,11 +122,18 @@ export type DecodedTransferFrame =
 
 /**
  * A chunk frame with room for `payloadBytes` bytes at {@link CHUNK_HEADER_BYTES}: the
- * caller fills the payload in place (one copy from the source, none more).
+ * caller fills the payload in place (one copy from the source, none more). `spare`, a
+ * frame no longer needed of exactly that size, is written over instead of allocating one.
  */
-export function allocateChunk(id: number, offset: number, payloadBytes: number): Uint8Array {
-  const frame = new Uint8Array(CHUNK_HEADER_BYTES + payloadBytes);
-  const view = new DataView(frame.buffer);
+export function allocateChunk(
+  id: number,
+  offset: number,
+  payloadBytes: number,
+  spare?: Uint8Array,
+): Uint8Array {
+  const size = CHUNK_HEADER_BYTES + payloadBytes;
+  const frame = spare?.byteLength === size ? spare : new Uint8Array(size);
+  const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
   view.setUint8(0, FRAME_KIND.FILE_CHUNK);
   view.setUint32(1, id);
   view.setUint32(5, Math.floor(offset / 2 ** 32));

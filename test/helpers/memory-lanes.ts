@@ -32,9 +32,11 @@ export class MemoryLane extends Emitter<LaneEvents> implements Lane {
 
   send(frame: Uint8Array): void {
     if (!this.#open) throw new Error('lane not open');
-    this.sent.push(frame);
-    if (!this.filter(frame)) return;
-    this.#queue.push(frame.slice());
+    // Copies, as a data channel's send makes one: the sender may write over `frame` after.
+    const copy = frame.slice();
+    this.sent.push(copy);
+    if (!this.filter(copy)) return;
+    this.#queue.push(copy);
     this.#buffered += frame.byteLength;
     this.#schedule();
   }
