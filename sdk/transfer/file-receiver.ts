@@ -215,9 +215,6 @@ export class IncomingTransfer implements IncomingFile {
         if (this.#written - this.#lastAck >= Math.min(this.#window / 4, 1024 * 1024)) this.#ack();
         this.#handle?.update(this.#expected, this.#written);
       }
-      // Everything that came is written: confirm the rest too, or a sender whose credit
-      // is too small for its next chunk (a window near one chunk) would wait for ever.
-      if (this.#written > this.#lastAck) this.#ack();
       if (this.#end && this.#written === this.#end.size) await this.#verify(this.#end.sha256);
       else if (this.#end && this.#expected > this.#end.size) {
         this.#violation(`got ${this.#expected} bytes, the end says ${this.#end.size}`);

@@ -258,7 +258,12 @@ export class OutgoingTransfer {
       try {
         let sliceStart = performance.now();
         while (this.#phase === 'sending' && this.#digest === undefined) {
-          const chunk = this.context.chunkBytes();
+          // At most a quarter window: the receiver confirms in quarter windows, so credit
+          // for a whole chunk always comes back (a window near one chunk waited for ever).
+          const chunk = Math.min(
+            this.context.chunkBytes(),
+            Math.max(1, Math.floor(this.#window / 4)),
+          );
           const room = this.#acked + this.#window - this.#readEnd;
           // Less than a chunk is read only to finish the file (a chunk of what is left,
           // or the check that a source of that size ends there).

@@ -12,7 +12,7 @@ function fakeClient() {
   const client = {
     bufferedAmount: 0,
     sendRelay(frame: Uint8Array) {
-      sent.push(frame);
+      sent.push(frame.slice()); // a WebSocket copies what it sends; the route reuses frames
       client.bufferedAmount += frame.byteLength;
       return true;
     },

@@ -139,13 +139,15 @@ describe('transfer protocol', () => {
     await waitUntil(() => offers.length === 3, 'three offers arrived');
     // A window well below the file size, so that the first transfer accepted cannot finish
     // before the others are accepted (on a loaded machine the accepts arrive apart).
-    const receiving = offers.map((offer) => offer.accept({ windowBytes: 256 * 1024 }));
+    const windowBytes = 256 * 1024;
+    const receiving = offers.map((offer) => offer.accept({ windowBytes }));
     await Promise.all([...sending.map((t) => t.done), ...receiving.map((t) => t.done)]);
     const ids = (lanes[0]?.[0]?.sent ?? []).flatMap((frame) => {
       const decoded = decodeTransferFrame(frame);
       return decoded.kind === 'chunk' ? [decoded.chunk.id] : [];
     });
-    const perFile = Math.ceil(size / MAX_CHUNK_BYTES);
+    // A chunk is at most a quarter of the receiver's window.
+    const perFile = Math.ceil(size / Math.min(MAX_CHUNK_BYTES, windowBytes / 4));
     expect(ids.length).toBe(3 * perFile);
     // Once all three send, no transfer gets two turns in a row while another waits: until
     // the first ends, every three consecutive chunks are one of each.

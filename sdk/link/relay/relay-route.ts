@@ -58,6 +58,8 @@ export interface MediaRoute {
 
 /** Media is "flowing" for this long after its last frame: files keep credit back meanwhile. */
 const MEDIA_ACTIVE_MS = 1000;
+/** Sent relay frames kept to be written over: what a default credit window holds (8 × 64 KiB). */
+const MAX_SPARE_PIECES = 8;
 /** The largest media frame put back together from pieces (`MAX_MEDIA_FRAME_BYTES`, with room). */
 const MAX_MEDIA_REASSEMBLY = 320 * 1024;
 
@@ -77,6 +79,10 @@ export class RelayRoute implements Route, MediaRoute {
   /** Bytes of a lane's frame that one relay frame carries (after the tag byte). */
   readonly pieceBytes: number;
   readonly #header: Uint8Array;
+  /** The length of a relay frame carrying a full piece. */
+  readonly #fullPiece: number;
+  /** Full relay frames already sent, to be written over (`#sent`). */
+  readonly #spare: Uint8Array<ArrayBuffer>[] = [];
   #closed = false;
   /** Where media from the peer goes; undefined: it is dropped (no one plays it). */
   media: MediaEnd | undefined;
@@ -97,6 +103,7 @@ export class RelayRoute implements Route, MediaRoute {
     // One tag byte per piece; a piece must fit in a quarter window, or credit could stall.
     this.pieceBytes = Math.min(terms.maxChunk, Math.floor(terms.window / 4)) - 1;
     this.#header = relayFrameHeader(id);
+    this.#fullPiece = RELAY_HEADER_BYTES + 1 + this.pieceBytes;
     this.message = new RelayLane(this, RELAY_LANE.MESSAGE);
     this.bulk = new RelayLane(this, RELAY_LANE.BULK);
   }
@@ -129,6 +136,7 @@ export class RelayRoute implements Route, MediaRoute {
       // Only the first can fail (the socket is down); then nothing was sent.
       if (!this.socket.sendRelay(piece)) return false;
       this.#credit -= piece.byteLength - RELAY_HEADER_BYTES;
+      this.#sent(piece);
     }
     this.#mediaSentAt = Date.now();
     return true;
@@ -141,14 +149,16 @@ export class RelayRoute implements Route, MediaRoute {
 
   /**
    * Cuts a lane's frame into relay frames to this peer, ready for the socket: each is the
-   * header, a tag byte and one piece (one copy of the bytes, made here).
+   * header, a tag byte and one piece (one copy of the bytes, made here). Full pieces are
+   * written into relay frames already sent where there are some (see {@link #sent}).
    */
   pieces(tag: RelayLaneTag, frame: Uint8Array): Uint8Array<ArrayBuffer>[] {
     const size = this.pieceBytes;
     const out: Uint8Array<ArrayBuffer>[] = [];
     for (let at = 0; ; at += size) {
       const end = Math.min(at + size, frame.byteLength);
-      const piece = new Uint8Array(RELAY_HEADER_BYTES + 1 + end - at);
+      const length = RELAY_HEADER_BYTES + 1 + end - at;
+      const piece = (length === this.#fullPiece && this.#spare.pop()) || new Uint8Array(length);
       piece.set(this.#header);
       piece[RELAY_HEADER_BYTES] = tag | (end < frame.byteLength ? MORE_PIECES : 0);
       piece.set(frame.subarray(at, end), RELAY_HEADER_BYTES + 1);
@@ -183,9 +193,21 @@ export class RelayRoute implements Route, MediaRoute {
       if (!this.socket.sendRelay(piece)) break;
       this.#credit -= cost;
       lane.shift();
+      this.#sent(piece);
     }
     this.message.checkDrain();
     this.bulk.checkDrain();
+  }
+
+  /**
+   * A relay frame went to the socket, which copied it (a browser's WebSocket, and `ws`
+   * when it masks a client's frame): a full one is kept to be written over. A new buffer
+   * per piece cost here 28× the time of reusing one (new memory is zeroed and mapped in).
+   */
+  #sent(piece: Uint8Array<ArrayBuffer>): void {
+    if (piece.byteLength === this.#fullPiece && this.#spare.length < MAX_SPARE_PIECES) {
+      this.#spare.push(piece);
+    }
   }
 
   /** Called by the poll: pump, and say whether a lane still waits for the socket. */
