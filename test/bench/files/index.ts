@@ -17,7 +17,7 @@
  */
 
 import { fork } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -34,14 +34,7 @@ import {
 } from '../../e2e/harness/index.js';
 import { ROOT } from '../../e2e/harness/sdk-bundle.js';
 import { median } from '../shared/median.js';
-import {
-  type CpuProfile,
-  profileLines,
-  saveProfile,
-  sourceMapNamer,
-  startProfile,
-  summarize,
-} from '../shared/page-profile.js';
+import { type CpuProfile, profileReport, startProfile } from '../shared/page-profile.js';
 import { type CpuByProcess, cpuByProcess, cpuSpent, totalCpu } from '../shared/process-cpu.js';
 import { packageVersion } from '../shared/run-info.js';
 
@@ -79,9 +72,6 @@ interface Sample {
   /** With `--profile`, in the last round: the sending and the receiving page's main thread. */
   profiles: { sender: CpuProfile; receiver: CpuProfile } | undefined;
 }
-
-/** Where `--profile` saves the pages' profiles. */
-const PROFILE_DIR = 'test-results/profiles';
 
 const BROWSERS: readonly BrowserName[] = ['chromium', 'firefox'];
 
@@ -311,7 +301,17 @@ export async function runFilesBenchmark(argv: readonly string[]): Promise<number
         return { startedAt: sent.startedAt, finishedAt: got.finishedAt };
       });
       // Before the pages' server closes: the profiles are named by its source maps.
-      if (options.profile && round === options.rounds) report = await profileReport(results);
+      if (options.profile && round === options.rounds) {
+        report = await profileReport(
+          'files',
+          Object.entries(results).flatMap(([label, samples]) => {
+            const last = samples.at(-1);
+            return last?.profiles
+              ? [{ label, mibps: last.mibps, cpu: last.cpu, profiles: last.profiles }]
+              : [];
+          }),
+        );
+      }
 
       await Promise.all([call(a, 'close'), call(b, 'close')]);
       await Promise.all([a.close(), b.close()]);
@@ -372,28 +372,6 @@ export async function runFilesBenchmark(argv: readonly string[]): Promise<number
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
   return 0;
-}
-
-/** Each contender's profiled sample (the last round): its pages' busiest functions; the profiles are saved. */
-async function profileReport(results: Record<Contender, Sample[]>): Promise<string[]> {
-  mkdirSync(PROFILE_DIR, { recursive: true });
-  const lines = [`profiles (last round; saved in ${PROFILE_DIR}):`];
-  for (const [name, samples] of Object.entries(results)) {
-    const sample = samples.at(-1);
-    if (!sample?.profiles) continue;
-    const cpu = [...(sample.cpu ?? [])].sort((x, y) => y[1] - x[1]);
-    lines.push(
-      '',
-      `${name}: ${sample.mibps.toFixed(1)} MiB/s; CPU s by process: ${cpu.map(([p, s]) => `${p} ${s.toFixed(2)}`).join(', ')}`,
-    );
-    const label = await sourceMapNamer(sample.profiles.sender, sample.profiles.receiver);
-    for (const side of ['sender', 'receiver'] as const) {
-      const profile = sample.profiles[side];
-      saveProfile(profile, `${PROFILE_DIR}/files-${name}-${side}.cpuprofile`);
-      lines.push(...profileLines(side, summarize(profile, 12, label)));
-    }
-  }
-  return lines;
 }
 
 function need<T>(value: T | undefined): T {

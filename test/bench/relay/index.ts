@@ -1,36 +1,10 @@
-/**
- * `npm run bench relay`: 128 MiB between two Chromium pages through a WebSocket relay on
- * loopback, in one run:
- * - floor: a bare binary relay (`bare-binary-relay.ts`: forwards each binary message to
- *   the room's other socket as is); the sender writes 64 KiB messages and keeps the
- *   socket's `bufferedAmount` under 1 MiB (the SDK's own high-water mark);
- * - SDK messages: `transport: 'relay'`, `peer.send()` of 1 MiB Uint8Arrays, the sender
- *   keeping `peer.bufferedAmount` under 4 MiB — the relay transport itself;
- * - SDK file: `transport: 'relay'`, one `peer.sendFile` of a 128 MiB Blob into a
- *   WritableStream that keeps nothing, timed until the sender's `done` (the receiver
- *   verified the SHA-256): what a user of file transfer waits for.
- * The SDK runs through the Peerlane signaling server (relay rate limits lifted, credit
- * window `--window`). Each contender's CPU time (the browser's processes and this one,
- * which hosts both servers) is printed too: on a small machine the relay is CPU-bound.
- * With `--e2ee`, every SDK contender also runs with end-to-end encryption (`e2ee`), and
- * its row says how it compares with the same contender without (target ≥ 0.9×).
- * Printed, never asserted; the target is SDK ≥ 0.8 × floor.
- */
-import { mkdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import type { Browser, Page } from 'playwright-core';
 import { createSignalingServer } from '../../../signaling/server.js';
 import { ensureSdkBundle, launchChromium, servePages } from '../../e2e/harness/index.js';
 import type { RelayBenchApi } from '../../e2e/pages/relay-api.js';
 import { median } from '../shared/median.js';
-import {
-  type CpuProfile,
-  profileLines,
-  saveProfile,
-  sourceMapNamer,
-  startProfile,
-  summarize,
-} from '../shared/page-profile.js';
+import { type CpuProfile, profileReport, startProfile } from '../shared/page-profile.js';
 import { type CpuByProcess, cpuByProcess, cpuSpent, totalCpu } from '../shared/process-cpu.js';
 import { machine, thisPeerlane, utcMinute } from '../shared/run-info.js';
 import { textTable } from '../shared/text-table.js';
@@ -46,8 +20,6 @@ const MESSAGES_HIGH_WATER_MARK = 4 * MiB;
 /** Relay bytes per second, per connection and per room: far above what one pair moves. */
 const LIFTED_RATE = 1024 * MiB;
 const TARGET_RATIO = 0.8;
-/** Where `--profile` saves the pages' profiles. */
-const PROFILE_DIR = 'test-results/profiles';
 
 interface Options {
   mib: number;
@@ -338,7 +310,17 @@ export async function runRelayBenchmark(argv: readonly string[]): Promise<number
       }
     }
     // Before the pages' server closes: the profiles are named by its source maps.
-    if (options.profile) report = await profileReport(contenders, results);
+    if (options.profile) {
+      report = await profileReport(
+        'relay',
+        contenders.flatMap(({ label }) => {
+          const last = results.get(label)?.at(-1);
+          return last?.profiles
+            ? [{ label, mibps: last.mibps, cpu: last.cpu, profiles: last.profiles }]
+            : [];
+        }),
+      );
+    }
   } finally {
     await browser.close();
     await pages.close();
@@ -397,32 +379,4 @@ export async function runRelayBenchmark(argv: readonly string[]): Promise<number
   if (report.length > 0) lines.push('', ...report);
   process.stdout.write(`${lines.join('\n')}\n`);
   return failures.size > 0 ? 1 : 0;
-}
-
-/**
- * For each profiled contender (its last sample): CPU seconds by process, and each page's
- * busiest functions; the profiles are saved in `PROFILE_DIR`.
- */
-async function profileReport(
-  contenders: Contender[],
-  results: Map<string, Sample[]>,
-): Promise<string[]> {
-  mkdirSync(PROFILE_DIR, { recursive: true });
-  const lines = [`profiles (last round; saved in ${PROFILE_DIR}):`];
-  for (const { label } of contenders) {
-    const sample = results.get(label)?.at(-1);
-    if (!sample?.profiles) continue;
-    const cpu = [...(sample.cpu ?? [])].sort((x, y) => y[1] - x[1]);
-    lines.push(
-      '',
-      `${label}: ${sample.mibps.toFixed(1)} MiB/s; CPU s by process: ${cpu.map(([p, s]) => `${p} ${s.toFixed(2)}`).join(', ')}`,
-    );
-    const name = await sourceMapNamer(sample.profiles.sender, sample.profiles.receiver);
-    for (const side of ['sender', 'receiver'] as const) {
-      const profile = sample.profiles[side];
-      saveProfile(profile, `${PROFILE_DIR}/relay-${label.replace(/ /g, '-')}-${side}.cpuprofile`);
-      lines.push(...profileLines(side, summarize(profile, 12, name)));
-    }
-  }
-  return lines;
 }

@@ -4,9 +4,13 @@
  * bundles' source maps (the SDK's bundle is minified). The raw profile can be saved as a
  * `.cpuprofile` and opened in Chromium's DevTools (Performance panel).
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { originalPositionFor, TraceMap } from '@jridgewell/trace-mapping';
 import type { Page } from 'playwright-core';
+import type { CpuByProcess } from './process-cpu.js';
+
+/** Where the benchmarks' `--profile` saves the pages' profiles. */
+export const PROFILE_DIR = 'test-results/profiles';
 
 /** A V8 CPU profile (`Profiler.stop`'s result), the fields read here. */
 export interface CpuProfile {
@@ -133,4 +137,39 @@ export function profileLines(label: string, summary: ProfileSummary): string[] {
         `  ${selfMs.toFixed(0).padStart(6)} ms ${((100 * selfMs) / busyMs).toFixed(1).padStart(5)} %  ${where}`,
     ),
   ];
+}
+
+/** One profiled transfer of a benchmark contender. */
+export interface ProfiledRun {
+  label: string;
+  mibps: number;
+  /** CPU seconds by process during the transfer. */
+  cpu: CpuByProcess | undefined;
+  profiles: { sender: CpuProfile; receiver: CpuProfile };
+}
+
+/**
+ * The `--profile` report of benchmark `bench`: for each run, CPU seconds by process and
+ * each page's busiest functions (named by the pages' source maps, so call it while their
+ * server is up); the profiles are saved in {@link PROFILE_DIR}.
+ */
+export async function profileReport(bench: string, runs: ProfiledRun[]): Promise<string[]> {
+  mkdirSync(PROFILE_DIR, { recursive: true });
+  const lines = [`profiles (last round; saved in ${PROFILE_DIR}):`];
+  for (const { label, mibps, cpu, profiles } of runs) {
+    const byProcess = [...(cpu ?? [])].sort((x, y) => y[1] - x[1]);
+    lines.push(
+      '',
+      `${label}: ${mibps.toFixed(1)} MiB/s; CPU s by process: ${byProcess.map(([p, s]) => `${p} ${s.toFixed(2)}`).join(', ')}`,
+    );
+    const name = await sourceMapNamer(profiles.sender, profiles.receiver);
+    for (const side of ['sender', 'receiver'] as const) {
+      saveProfile(
+        profiles[side],
+        `${PROFILE_DIR}/${bench}-${label.replace(/ /g, '-')}-${side}.cpuprofile`,
+      );
+      lines.push(...profileLines(side, summarize(profiles[side], 12, name)));
+    }
+  }
+  return lines;
 }
