@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join as joinPath } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { FileSource, RemotePeer, SendFileOptions } from '../../sdk/index.js';
 import { type OutgoingContext, OutgoingTransfer } from '../../sdk/transfer/file-sender.js';
 import type { ControlFrame } from '../../sdk/transfer/transfer-protocol.js';
@@ -76,5 +76,35 @@ describe('a sent file is described from its first moment', () => {
     expect(named.transfer.handle.size).toBe(0);
     unnamed.transfer.abort('TRANSFER_CANCELLED', 'test over', false);
     named.transfer.abort('TRANSFER_CANCELLED', 'test over', false);
+  });
+});
+
+describe('reading ahead leaves the page its turn', () => {
+  it('goes on in a new task after 10 ms of reading and hashing (a window is not one long task)', async () => {
+    let pulled = 0;
+    async function* source() {
+      for (let i = 0; i < 512; i += 1) {
+        pulled += 16 * 1024;
+        yield new Uint8Array(16 * 1024);
+      }
+    }
+    const { transfer, sent } = sender(source());
+    await expect.poll(() => sent.length).toBe(1); // offered: the source is open
+    // A slow machine: every reading of the clock is 4 ms later than the one before.
+    let clock = 0;
+    const now = vi.spyOn(performance, 'now').mockImplementation(() => (clock += 4));
+    try {
+      transfer.receive({ t: 'accept', id: 1, offset: 0, window: 4 * 1024 * 1024 });
+      // A task queued now runs once reading yields, not after the whole window is read.
+      const atNextTask = await new Promise<number>((resolve) =>
+        setImmediate(() => resolve(pulled)),
+      );
+      expect(atNextTask).toBeGreaterThan(0);
+      expect(atNextTask).toBeLessThanOrEqual(4 * 16 * 1024);
+      await expect.poll(() => pulled).toBe(4 * 1024 * 1024); // and then it reads on
+    } finally {
+      now.mockRestore();
+      transfer.abort('TRANSFER_CANCELLED', 'test over', false);
+    }
   });
 });
