@@ -71,6 +71,13 @@ export class SealedLane extends Emitter<LaneEvents> implements Lane {
   /** The last sequence number opened under each key id seen; retired ids map to -1. */
   readonly #last = new Map<string, number>();
   #current: string | undefined;
+  /** The key this side seals with, once derived: a batch is then sealed at once. */
+  #sealKey: CryptoKey | undefined;
+  /**
+   * A batch buffer to fill again: WebCrypto copies what it seals when called, so once a
+   * batch is handed to it its buffer is free (a new one per batch cost a new allocation).
+   */
+  #spareBatch: Uint8Array | undefined;
 
   constructor(
     private readonly inner: Lane,
@@ -78,6 +85,12 @@ export class SealedLane extends Emitter<LaneEvents> implements Lane {
     private readonly problems: SealProblems,
   ) {
     super();
+    keys.seal.then(
+      (key) => {
+        this.#sealKey = key;
+      },
+      () => {}, // sealing fails where it is awaited (`#seal`)
+    );
     inner.on('open', () => this.emit('open'));
     inner.on('close', () => this.emit('close'));
     inner.on('drain', () => this.#maybeDrain());
@@ -115,6 +128,10 @@ export class SealedLane extends Emitter<LaneEvents> implements Lane {
    * once, to what a batch holds, when frames keep coming (few copies, no doubling).
    */
   #reserve(bytes: number): void {
+    if (!this.#batch && this.#spareBatch) {
+      this.#batch = this.#spareBatch;
+      this.#spareBatch = undefined;
+    }
     const size = this.#batch?.byteLength ?? 0;
     if (this.#batchAt + bytes <= size) return;
     const grown = new Uint8Array(
@@ -146,7 +163,15 @@ export class SealedLane extends Emitter<LaneEvents> implements Lane {
     const seq = this.#seq;
     this.#seq += 1;
     this.#sealsInFlight += 1;
-    const sealing = this.keys.seal.then((key) => sealFrame(key, this.keys.keyId, seq, plain));
+    const key = this.#sealKey;
+    let sealing: Promise<Uint8Array>;
+    if (key) {
+      // Called now, WebCrypto has its copy of `plain` when this returns: the buffer is free.
+      sealing = sealFrame(key, this.keys.keyId, seq, plain);
+      this.#spareBatch = batch;
+    } else {
+      sealing = this.keys.seal.then((k) => sealFrame(k, this.keys.keyId, seq, plain));
+    }
     this.#sending = this.#sending.then(async () => {
       const out = await sealing;
       this.#sealsInFlight -= 1;

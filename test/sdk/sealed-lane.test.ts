@@ -68,6 +68,20 @@ describe('SealedLane (WebCrypto, in-memory lanes)', () => {
     expect(wire.aMessage.sent[0]?.byteLength).toBe(1 + 4 + SEAL_OVERHEAD);
   });
 
+  it('fills its batch buffer again once sealed: bursts after the key is ready arrive intact', async () => {
+    const { a, b } = await pair();
+    const got = received(b.bulk);
+    a.bulk.send(new Uint8Array([1]));
+    await until(() => got.length === 1); // the sealing key is derived: batches seal at once
+    for (let burst = 0; burst < 3; burst += 1) {
+      for (let i = 0; i < 20; i += 1) a.bulk.send(new Uint8Array(60_000).fill(burst * 20 + i));
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+    await until(() => got.length === 61);
+    const firstAndLast = got.slice(1).map((frame) => [frame.length, frame[0], frame[59_999]]);
+    expect(firstAndLast).toEqual(Array.from({ length: 60 }, (_, i) => [60_000, i, i]));
+  });
+
   it('refuses a sealed batch whose framing is malformed (only a secret holder could make one)', async () => {
     const { b, problems, wire } = await pair();
     const keys = await RoomKeys.derive(SECRET, 'room');
