@@ -268,7 +268,7 @@ export class OutgoingTransfer {
           // Less than a chunk is read only to finish the file (a chunk of what is left,
           // or the check that a source of that size ends there).
           const left = this.handle.size === undefined ? chunk : this.handle.size - this.#readEnd;
-          if (room < Math.min(chunk, this.#window, left) || room <= 0) break;
+          if (room < Math.min(chunk, left) || room <= 0) break;
           await this.#readChunk(Math.min(room, chunk));
           if (performance.now() - sliceStart >= SLICE_MS) {
             await nextTask();

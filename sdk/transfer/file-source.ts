@@ -86,13 +86,12 @@ const BLOB_SLICE_BYTES = 1024 * 1024;
  * Where `Blob.stream()` has no BYOB reader, slices.
  */
 function blobReader(blob: Blob): ChunkReader {
-  let reader: ReadableStreamBYOBReader | undefined;
+  let byob: ReadableStreamBYOBReader;
   try {
-    reader = blob.stream().getReader({ mode: 'byob' });
+    byob = blob.stream().getReader({ mode: 'byob' });
   } catch {
     return blobSliceReader(blob);
   }
-  const byob = reader;
   let buffer = new ArrayBuffer(Math.min(BLOB_SLICE_BYTES, Math.max(1, blob.size)));
   return piecesReader(
     async () => {
@@ -101,10 +100,7 @@ function blobReader(blob: Blob): ChunkReader {
       buffer = value.buffer; // the same memory, handed back: the next read fills it again
       return value;
     },
-    async () => {
-      await byob.cancel();
-      byob.releaseLock();
-    },
+    () => cancelReader(byob),
   );
 }
 
@@ -171,11 +167,14 @@ function streamPieces(reader: ReadableStreamDefaultReader<Uint8Array>): ChunkRea
       const { done, value } = await reader.read();
       return done ? undefined : value;
     },
-    async () => {
-      await reader.cancel();
-      reader.releaseLock();
-    },
+    () => cancelReader(reader),
   );
+}
+
+/** Cancels a stream's reader (the source is not read to its end) and lets the stream go. */
+async function cancelReader(reader: ReadableStreamGenericReader & { releaseLock(): void }) {
+  await reader.cancel();
+  reader.releaseLock();
 }
 
 function iterablePieces(iterator: AsyncIterator<Uint8Array>): ChunkReader {
