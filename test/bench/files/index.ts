@@ -33,9 +33,10 @@ import {
   servePages,
 } from '../../e2e/harness/index.js';
 import { ROOT } from '../../e2e/harness/sdk-bundle.js';
+import { type MeasuredTransfer, measureTransfer } from '../shared/measured-transfer.js';
 import { median } from '../shared/median.js';
-import { type CpuProfile, profileReport, startProfile } from '../shared/page-profile.js';
-import { type CpuByProcess, cpuByProcess, cpuSpent, totalCpu } from '../shared/process-cpu.js';
+import { profileReport } from '../shared/page-profile.js';
+import { totalCpu } from '../shared/process-cpu.js';
 import { packageVersion } from '../shared/run-info.js';
 
 const MiB = 1024 * 1024;
@@ -63,14 +64,9 @@ const RAW = [
 type Contender = (typeof RAW)[number]['name'] | 'sdk' | 'peerjs';
 
 /** What one transfer of a contender measured. */
-interface Sample {
-  mibps: number;
-  /** CPU seconds by process (`process-cpu.ts`); Chromium only. */
-  cpu: CpuByProcess | undefined;
+interface Sample extends MeasuredTransfer {
   /** The sender page's tasks of 50 ms or more (Chromium reports them). */
   longTasks: { count: number; longestMs: number };
-  /** With `--profile`, in the last round: the sending and the receiving page's main thread. */
-  profiles: { sender: CpuProfile; receiver: CpuProfile } | undefined;
 }
 
 const BROWSERS: readonly BrowserName[] = ['chromium', 'firefox'];
@@ -236,23 +232,18 @@ export async function runFilesBenchmark(argv: readonly string[]): Promise<number
         name: Contender,
         transfer: () => Promise<{ startedAt: number; finishedAt: number }>,
       ) => {
-        const profiled = options.profile && round === options.rounds && native[0] && native[1];
-        const stops = profiled
-          ? await Promise.all(native.map((page) => startProfile(page as Page)))
-          : undefined;
+        const [sender, receiver] = native;
+        const profiled = options.profile && round === options.rounds && sender && receiver;
         await call(a, 'longTasks');
-        const cpuBefore = cpuByProcess();
-        const { startedAt, finishedAt } = await transfer();
-        const cpuAfter = cpuByProcess();
-        const profiles = stops && (await Promise.all(stops.map((stop) => stop())));
+        const measured = await measureTransfer(
+          total,
+          transfer,
+          profiled ? { sender, receiver } : undefined,
+        );
         const sample: Sample = {
-          mibps: total / MiB / ((finishedAt - startedAt) / 1000),
-          cpu: chromiumOnly && cpuBefore && cpuAfter ? cpuSpent(cpuBefore, cpuAfter) : undefined,
+          ...measured,
+          cpu: chromiumOnly ? measured.cpu : undefined, // other browsers' processes are not read
           longTasks: await call(a, 'longTasks'),
-          profiles: profiles && {
-            sender: profiles[0] as CpuProfile,
-            receiver: profiles[1] as CpuProfile,
-          },
         };
         results[name].push(sample);
         const cpu = sample.cpu

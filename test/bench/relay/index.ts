@@ -3,9 +3,10 @@ import type { Browser, Page } from 'playwright-core';
 import { createSignalingServer } from '../../../signaling/server.js';
 import { ensureSdkBundle, launchChromium, servePages } from '../../e2e/harness/index.js';
 import type { RelayBenchApi } from '../../e2e/pages/relay-api.js';
+import { type MeasuredTransfer, measureTransfer } from '../shared/measured-transfer.js';
 import { median } from '../shared/median.js';
-import { type CpuProfile, profileReport, startProfile } from '../shared/page-profile.js';
-import { type CpuByProcess, cpuByProcess, cpuSpent, totalCpu } from '../shared/process-cpu.js';
+import { profileReport } from '../shared/page-profile.js';
+import { totalCpu } from '../shared/process-cpu.js';
 import { machine, thisPeerlane, utcMinute } from '../shared/run-info.js';
 import { textTable } from '../shared/text-table.js';
 import { createBareBinaryRelay } from './bare-binary-relay.js';
@@ -43,13 +44,9 @@ interface Contender {
 }
 
 /** What one run of a contender measured. */
-interface Sample {
-  mibps: number;
+interface Sample extends MeasuredTransfer {
+  /** All of `cpu`'s seconds. */
   cpuSeconds: number | undefined;
-  /** CPU seconds by process (`process-cpu.ts`). */
-  cpu?: CpuByProcess | undefined;
-  /** With `--profile`: the sending and the receiving page's main thread. */
-  profiles?: { sender: CpuProfile; receiver: CpuProfile } | undefined;
 }
 
 const HELP = `Usage: npm run bench relay -- [flags]
@@ -151,23 +148,8 @@ async function measured(
   run: () => Promise<{ startedAt: number; finishedAt: number }>,
   profiled?: { sender: Page; receiver: Page },
 ): Promise<Sample> {
-  const stops =
-    profiled &&
-    (await Promise.all([startProfile(profiled.sender), startProfile(profiled.receiver)]));
-  const cpuBefore = cpuByProcess();
-  const { startedAt, finishedAt } = await run();
-  const cpuAfter = cpuByProcess();
-  const cpu = cpuBefore && cpuAfter ? cpuSpent(cpuBefore, cpuAfter) : undefined;
-  const profiles = stops && (await Promise.all(stops.map((stop) => stop())));
-  return {
-    mibps: total / MiB / ((finishedAt - startedAt) / 1000),
-    cpuSeconds: cpu && totalCpu(cpu),
-    cpu,
-    profiles: profiles && {
-      sender: profiles[0] as CpuProfile,
-      receiver: profiles[1] as CpuProfile,
-    },
-  };
+  const transfer = await measureTransfer(total, run, profiled);
+  return { ...transfer, cpuSeconds: transfer.cpu && totalCpu(transfer.cpu) };
 }
 
 /** Floor: the bare binary relay. */

@@ -25,14 +25,14 @@ export interface CpuProfile {
 }
 
 /** One function's self time in a profile. */
-export interface ProfileRow {
+interface ProfileRow {
   /** `name (file:line)`; V8's own entries as it names them: `(garbage collector)`, `(program)`. */
   where: string;
   selfMs: number;
 }
 
 /** A profile summed up: busy time (all but idle), and the functions that took most of it. */
-export interface ProfileSummary {
+interface ProfileSummary {
   /** The profile's length. */
   spanMs: number;
   /** Time the thread was not idle. */
@@ -67,7 +67,7 @@ export async function startProfile(
 type Namer = (url: string, line: number, column: number) => string | undefined;
 
 /** A {@link Namer} for the scripts of `profiles`, their maps fetched over HTTP. */
-export async function sourceMapNamer(...profiles: CpuProfile[]): Promise<Namer> {
+async function sourceMapNamer(...profiles: CpuProfile[]): Promise<Namer> {
   const maps = new Map<string, TraceMap | undefined>();
   for (const profile of profiles) {
     for (const { callFrame } of profile.nodes) {
@@ -93,7 +93,7 @@ export async function sourceMapNamer(...profiles: CpuProfile[]): Promise<Namer> 
 }
 
 /** The `count` functions of `profile` with the most self time, and its busy time. */
-export function summarize(profile: CpuProfile, count = 10, name?: Namer): ProfileSummary {
+function summarize(profile: CpuProfile, count = 10, name?: Namer): ProfileSummary {
   const byNode = new Map(profile.nodes.map((node) => [node.id, node]));
   const selfUs = new Map<string, number>();
   const samples = profile.samples ?? [];
@@ -123,12 +123,12 @@ export function summarize(profile: CpuProfile, count = 10, name?: Namer): Profil
 }
 
 /** Writes `profile` to `path` (a `.cpuprofile` DevTools opens). */
-export function saveProfile(profile: CpuProfile, path: string): void {
+function saveProfile(profile: CpuProfile, path: string): void {
   writeFileSync(path, JSON.stringify(profile));
 }
 
 /** `summary` as indented lines: busy time, then each function's self time and share of it. */
-export function profileLines(label: string, summary: ProfileSummary): string[] {
+function profileLines(label: string, summary: ProfileSummary): string[] {
   const { spanMs, busyMs, top } = summary;
   return [
     `${label}: main thread busy ${busyMs.toFixed(0)} of ${spanMs.toFixed(0)} ms (${((100 * busyMs) / spanMs).toFixed(0)} %)`,

@@ -5,7 +5,7 @@
  */
 import type * as Peerlane from '../../../sdk/index.js';
 import type { BenchFilesPageApi } from './files-api.js';
-import { Inbox, now, signalingUrl, within } from './page-kit.js';
+import { Inbox, now, signalingUrl, untilTrue, within } from './page-kit.js';
 
 const BUNDLE_URL = '/peerlane.js';
 const { joinRoom } = (await import(BUNDLE_URL)) as typeof Peerlane;
@@ -189,11 +189,11 @@ const api: BenchFilesPageApi = {
   },
   async sdkWaitOpen(peerId, timeoutMs) {
     // Direct, not the relay a link may start on: the benchmark is about data channels.
-    const deadline = Date.now() + timeoutMs;
-    while (joined().peer(peerId)?.transport !== 'direct') {
-      if (Date.now() > deadline) throw new Error(`no direct connection to ${peerId}`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    await untilTrue(
+      () => joined().peer(peerId)?.transport === 'direct',
+      `a direct connection to ${peerId}`,
+      timeoutMs,
+    );
   },
   async sdkSend(peerId, total, timeoutMs) {
     const remote = joined().peer(peerId);

@@ -27,6 +27,19 @@ export function within<T>(promise: Promise<T>, timeoutMs: number, what: string):
   return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }
 
+/** Resolves once `check()` is true (read every 20 ms), or rejects after `timeoutMs` naming `what`. */
+export async function untilTrue(
+  check: () => boolean,
+  what: string,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = now() + timeoutMs;
+  while (!check()) {
+    if (now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 /**
  * Events as they happen, for tests that wait for them: `push` records one, `take` removes
  * and returns the first that matches (waiting for it), `first` returns it without removing.

@@ -3,7 +3,7 @@
  * relay (the floor) and through the SDK's relay transport. Runs in the browser.
  */
 import type * as Peerlane from '../../../sdk/index.js';
-import { Inbox, now, within } from './page-kit.js';
+import { Inbox, now, untilTrue, within } from './page-kit.js';
 import { patternBytes } from './pattern.js';
 import type { RelayBenchApi } from './relay-api.js';
 
@@ -100,11 +100,11 @@ const api: RelayBenchApi = {
     return room.selfId;
   },
   async sdkWaitRelay(id, timeoutMs) {
-    const deadline = now() + timeoutMs;
-    while (room?.peer(id)?.transport !== 'relay') {
-      if (now() > deadline) throw new Error(`peer ${id} not on the relay within ${timeoutMs} ms`);
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    await untilTrue(
+      () => room?.peer(id)?.transport === 'relay',
+      `peer ${id} on the relay`,
+      timeoutMs,
+    );
   },
   async sdkSend(id, total, timeoutMs) {
     const blob = new Blob([patternBytes(total, 2)]);

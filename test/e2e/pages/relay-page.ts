@@ -4,7 +4,7 @@
  * numbered message streams. Runs in the browser.
  */
 import type * as Peerlane from '../../../sdk/index.js';
-import { Inbox, now, sha256Hex, signalingUrl, within } from './page-kit.js';
+import { Inbox, now, sha256Hex, signalingUrl, untilTrue, within } from './page-kit.js';
 import { patternBytes } from './pattern.js';
 import type { RelayPageApi, StreamSummary } from './relay-api.js';
 
@@ -60,14 +60,6 @@ function summary(): StreamSummary {
     if (stream[i] !== i + 1) outOfPlace.push(`${i}: ${stream[i]}`);
   }
   return { received: stream.length, outOfPlace };
-}
-
-async function untilTrue(check: () => boolean, what: string, timeoutMs: number): Promise<void> {
-  const deadline = now() + timeoutMs;
-  while (!check()) {
-    if (now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 const api: RelayPageApi = {

@@ -1,0 +1,44 @@
+/**
+ * One timed transfer of a browser benchmark: its throughput, the CPU every process used
+ * meanwhile (`process-cpu.ts`), and, when asked, both pages' profiles (`page-profile.ts`).
+ */
+import type { Page } from 'playwright-core';
+import { type CpuProfile, startProfile } from './page-profile.js';
+import { type CpuByProcess, cpuByProcess, cpuSpent } from './process-cpu.js';
+
+const MiB = 1024 * 1024;
+
+/** What {@link measureTransfer} measured. */
+export interface MeasuredTransfer {
+  mibps: number;
+  /** CPU seconds by process during the transfer; undefined where /proc cannot tell. */
+  cpu: CpuByProcess | undefined;
+  /** The sending and the receiving page's main thread, when profiled. */
+  profiles: { sender: CpuProfile; receiver: CpuProfile } | undefined;
+}
+
+/**
+ * Times `run`, a transfer of `bytes` that resolves with its start and end (page clock),
+ * reading CPU by process around it and profiling the pages of `profiled` when given.
+ */
+export async function measureTransfer(
+  bytes: number,
+  run: () => Promise<{ startedAt: number; finishedAt: number }>,
+  profiled?: { sender: Page; receiver: Page },
+): Promise<MeasuredTransfer> {
+  const stops =
+    profiled &&
+    (await Promise.all([startProfile(profiled.sender), startProfile(profiled.receiver)]));
+  const cpuBefore = cpuByProcess();
+  const { startedAt, finishedAt } = await run();
+  const cpuAfter = cpuByProcess();
+  const profiles = stops && (await Promise.all(stops.map((stop) => stop())));
+  return {
+    mibps: bytes / MiB / ((finishedAt - startedAt) / 1000),
+    cpu: cpuBefore && cpuAfter ? cpuSpent(cpuBefore, cpuAfter) : undefined,
+    profiles: profiles && {
+      sender: profiles[0] as CpuProfile,
+      receiver: profiles[1] as CpuProfile,
+    },
+  };
+}
