@@ -51,6 +51,10 @@ describe('file transfer between Chromium pages', { retry: PAGE_CLOSED_RETRY }, (
       expect(atBob.sha256).toBe(await alice.api.patternSha256(size, seed + 1));
       if (size > 0) expect(atBob.progressEvents).toBeGreaterThan(0);
     }
+    // Two Chromiums take 256 KiB data-channel messages, and file chunks fill them (they
+    // were 64 KiB): the bulk channel's messages average well above 64 KiB.
+    const bulk = await alice.api.bulkSent();
+    expect(bulk.bytes / bulk.messages, JSON.stringify(bulk)).toBeGreaterThan(200 * 1024);
   }, 120_000);
 
   it('sends to everyone with room.sendFile, several files at once', async () => {

@@ -41,6 +41,11 @@ export interface FilesPageApi {
   /** Every `transport-change` so far, as `peerId transport`. */
   transportChanges(): string[];
   /**
+   * Messages and bytes sent so far on the bulk data channel (`peerlane-bulk`, the files'
+   * lane) of every connection the page made, from the connections' `data-channel` stats.
+   */
+  bulkSent(): Promise<{ messages: number; bytes: number }>;
+  /**
    * The WebRTC connection to `peerId` once open (`transport` `direct` or `turn`: messages
    * and files start on the relay before it).
    */

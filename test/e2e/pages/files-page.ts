@@ -73,6 +73,17 @@ const api: FilesPageApi = {
     return connections.length;
   },
   transportChanges: () => [...transportChanges],
+  async bulkSent() {
+    const sent = { messages: 0, bytes: 0 };
+    for (const connection of connections) {
+      for (const report of (await connection.getStats()).values()) {
+        if (report.type !== 'data-channel' || report.label !== 'peerlane-bulk') continue;
+        sent.messages += report.messagesSent ?? 0;
+        sent.bytes += report.bytesSent ?? 0;
+      }
+    }
+    return sent;
+  },
   async waitForOpen(peerId, timeoutMs = 10_000) {
     const peer = joined().peer(peerId);
     if (peer?.state === 'connected' && peer.transport !== 'relay') return;
