@@ -23,6 +23,12 @@ export interface SealedHeader {
   seq: number;
 }
 
+/** A sealed frame as sealing makes it, in two parts: its header and the ciphertext (with the tag). */
+export interface SealedParts {
+  header: Uint8Array;
+  body: Uint8Array;
+}
+
 /** Seals `plain` (not kept) as frame `seq` under `key`, the sender's key of `keyId`. */
 export async function sealFrame(
   key: CryptoKey,
@@ -30,18 +36,37 @@ export async function sealFrame(
   seq: number,
   plain: Uint8Array,
 ): Promise<Uint8Array> {
+  return joinSealed(await sealParts(key, keyId, seq, plain));
+}
+
+/**
+ * Seals `plain` like {@link sealFrame}, and leaves the two parts apart: a sender that
+ * hands frames to a lane that copies them joins them into a buffer it reuses.
+ */
+export async function sealParts(
+  key: CryptoKey,
+  keyId: Uint8Array,
+  seq: number,
+  plain: Uint8Array,
+): Promise<SealedParts> {
   const header = new Uint8Array(HEADER_BYTES);
   header[0] = VERSION;
   header.set(keyId, 1);
   writeSeq(header, 1 + KEY_ID_BYTES, seq);
-  const sealed = await crypto.subtle.encrypt(
+  const body = await crypto.subtle.encrypt(
     { name: 'AES-GCM', iv: nonce(seq), additionalData: header },
     key,
     plain as Uint8Array<ArrayBuffer>,
   );
-  const out = new Uint8Array(HEADER_BYTES + sealed.byteLength);
+  return { header, body: new Uint8Array(body) };
+}
+
+/** The sealed frame of `parts`: written at the start of `into` when it has room, else new. */
+export function joinSealed({ header, body }: SealedParts, into?: Uint8Array): Uint8Array {
+  const length = header.byteLength + body.byteLength;
+  const out = into && into.byteLength >= length ? into.subarray(0, length) : new Uint8Array(length);
   out.set(header);
-  out.set(new Uint8Array(sealed), HEADER_BYTES);
+  out.set(body, header.byteLength);
   return out;
 }
 

@@ -18,12 +18,23 @@
  * (chat) is sealed at once, alone; a stream of frames (a file, a large message) gets large
  * batches (not larger: a batch opens only once all of it arrived, and transfers wait for
  * what opened). Sealed frames are handed on in order through one queue per direction; the bytes
- * waiting count in `bufferedAmount` (back-pressure is unchanged).
+ * waiting count in `bufferedAmount` (back-pressure is unchanged). Large buffers are reused
+ * rather than made anew (new memory is what costs most here): the batch, the buffer sealed
+ * frames are joined in for the inner lane, and, on the receiving side, the inner relay
+ * lane's buffer for frames put back together from pieces (lent: see `Lane.lendFrames`).
  */
 import { Emitter } from '../emitter.js';
 import { WATER_MARKS } from '../link/flow.js';
 import type { Lane, LaneEvents } from '../link/lane.js';
-import { openFrame, readSealedHeader, SEAL_OVERHEAD, sealFrame } from './sealed-frame.js';
+import {
+  joinSealed,
+  openFrame,
+  readSealedHeader,
+  SEAL_OVERHEAD,
+  type SealedHeader,
+  type SealedParts,
+  sealParts,
+} from './sealed-frame.js';
 
 /** The most plaintext bytes sealed in one batch (one AES-GCM call). */
 export const MAX_BATCH_BYTES = 256 * 1024;
@@ -78,6 +89,13 @@ export class SealedLane extends Emitter<LaneEvents> implements Lane {
    * batch is handed to it its buffer is free (a new one per batch cost a new allocation).
    */
   #spareBatch: Uint8Array | undefined;
+  /**
+   * Where sealed frames are put together for the inner lane, which copies what it is sent:
+   * one buffer for every frame (a new one per frame cost a new allocation). Grows like a batch.
+   */
+  #wire: Uint8Array | undefined;
+  /** The key the peer seals with under its current key id, once derived. */
+  #openKey: { keyId: string; key: CryptoKey } | undefined;
 
   constructor(
     private readonly inner: Lane,
@@ -95,6 +113,8 @@ export class SealedLane extends Emitter<LaneEvents> implements Lane {
     inner.on('close', () => this.emit('close'));
     inner.on('drain', () => this.#maybeDrain());
     inner.on('frame', (frame) => this.#receive(frame));
+    // Each frame is handed to WebCrypto (which copies it) or copied before its event returns.
+    inner.lendFrames?.();
   }
 
   get open(): boolean {
@@ -141,6 +161,15 @@ export class SealedLane extends Emitter<LaneEvents> implements Lane {
     this.#batch = grown;
   }
 
+  /** The buffer to join `parts` in: {@link #wire}, grown to a full batch's frame if need be. */
+  #wireFor({ header, body }: SealedParts): Uint8Array {
+    const length = header.byteLength + body.byteLength;
+    if (this.#wire && this.#wire.byteLength >= length) return this.#wire;
+    const usual = this.#wire || length > FIRST_BATCH_BYTES ? MAX_BATCH_BYTES : FIRST_BATCH_BYTES;
+    this.#wire = new Uint8Array(Math.max(length, usual + SEAL_OVERHEAD));
+    return this.#wire;
+  }
+
   /** Seals the batch after this task (frames sent in it join), unless enough seals are under way. */
   #queueFlush(): void {
     if (this.#flushQueued || this.#sealsInFlight >= MAX_SEALS_IN_FLIGHT) return;
@@ -164,20 +193,21 @@ export class SealedLane extends Emitter<LaneEvents> implements Lane {
     this.#seq += 1;
     this.#sealsInFlight += 1;
     const key = this.#sealKey;
-    let sealing: Promise<Uint8Array>;
+    let sealing: Promise<SealedParts>;
     if (key) {
       // Called now, WebCrypto has its copy of `plain` when this returns: the buffer is free.
-      sealing = sealFrame(key, this.keys.keyId, seq, plain);
+      sealing = sealParts(key, this.keys.keyId, seq, plain);
       this.#spareBatch = batch;
     } else {
-      sealing = this.keys.seal.then((k) => sealFrame(k, this.keys.keyId, seq, plain));
+      sealing = this.keys.seal.then((k) => sealParts(k, this.keys.keyId, seq, plain));
     }
     this.#sending = this.#sending.then(async () => {
-      const out = await sealing;
+      const parts = await sealing;
       this.#sealsInFlight -= 1;
       this.#pending -= bytes;
       try {
-        this.inner.send(out);
+        // Joined here, in order, and sent at once: the next frame may use the buffer again.
+        this.inner.send(joinSealed(parts, this.#wireFor(parts)));
       } catch {
         // The lane closed meanwhile; its route decides what happens next.
       }
@@ -209,13 +239,22 @@ export class SealedLane extends Emitter<LaneEvents> implements Lane {
     this.#receiving = this.#receiving.then(async () => this.#take(await opening));
   }
 
-  /** Decrypts one frame; no state is read or changed here (frames open out of order). */
-  async #open(frame: Uint8Array): Promise<Opened | string> {
+  /**
+   * Decrypts one frame; frames open out of order, so no state but the cached opening key is
+   * read or changed here. With that key at hand, WebCrypto is called (and has its copy of
+   * the frame) before this returns; otherwise the frame is copied first. Either way the
+   * inner lane may reuse the frame's buffer (see `Lane.lendFrames`).
+   */
+  #open(frame: Uint8Array): Promise<Opened | string> {
     const header = readSealedHeader(frame);
-    if (typeof header === 'string') return header;
-    const plain = await openFrame(await this.keys.open(header.keyId), frame, header);
-    if (!plain) return 'a relayed frame did not open with this room secret';
-    return { ...header, plain };
+    if (typeof header === 'string') return Promise.resolve(header);
+    const known = this.#openKey;
+    if (known?.keyId === header.keyId) return opened(known.key, frame, header);
+    const copy = frame.slice();
+    return this.keys.open(header.keyId).then((key) => {
+      this.#openKey = { keyId: header.keyId, key };
+      return opened(key, copy, header);
+    });
   }
 
   /** Takes an opened frame, in arrival order: no replay, no retired key id. */
@@ -253,6 +292,16 @@ export class SealedLane extends Emitter<LaneEvents> implements Lane {
     if (this.problems.trust.opened) this.problems.onInvalid(reason);
     else this.problems.onMismatch(reason);
   }
+}
+
+/** `frame` opened under `key`, or why not. */
+async function opened(
+  key: CryptoKey,
+  frame: Uint8Array,
+  header: SealedHeader,
+): Promise<Opened | string> {
+  const plain = await openFrame(key, frame, header);
+  return plain ? { ...header, plain } : 'a relayed frame did not open with this room secret';
 }
 
 /** The frames of a batch (`[u32 length][frame]…`, views on it), or undefined if malformed. */

@@ -36,10 +36,22 @@ export interface Lane extends Emitter<LaneEvents> {
    * frames still arrive whole, but cost more: the relay cuts them in two.
    */
   readonly maxFrameBytes: number;
-  /** Sends one frame (at most `MAX_FRAME_BYTES`). Throws when the lane is not open. */
+  /**
+   * Sends one frame (at most `MAX_FRAME_BYTES`). The lane copies what it keeps before this
+   * returns (a data channel does; the relay cuts the frame into pieces), so the caller may
+   * write over `frame` next. Throws when the lane is not open.
+   */
   send(frame: Uint8Array): void;
   /** Emits `drain` once `bufferedAmount` is down to the low-water mark. */
   awaitDrain(): void;
+  /**
+   * Where a lane puts frames together from pieces (the relay): from now on it may lend
+   * them — a `frame` is then valid only until its listeners return, and the lane writes
+   * the next one over it. For a lane's one listener that copies each frame at once (a
+   * sealed lane hands it to WebCrypto, which does). Frames are the listeners' to keep
+   * unless this was called.
+   */
+  lendFrames?(): void;
 }
 
 /** The two lanes of a route to one peer. */

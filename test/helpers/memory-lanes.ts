@@ -6,7 +6,9 @@ import type { Lane, LaneEvents } from '../../sdk/link/lane.js';
  * One end of an in-memory lane pair: frames sent on one end arrive at the other on a later
  * macrotask, in order. `bufferedAmount` counts frames not yet delivered, and deliveries
  * can be paused, so back-pressure is real. `cut()` ends both ends at once, losing every
- * frame still in flight, as a dying data channel would.
+ * frame still in flight, as a dying data channel would. An end asked to lend its frames
+ * (`lendFrames`) emits each in one shared buffer and scribbles over it once the listeners
+ * returned, so a listener that keeps a lent frame reads garbage.
  */
 export class MemoryLane extends Emitter<LaneEvents> implements Lane {
   peer: MemoryLane | undefined;
@@ -19,6 +21,9 @@ export class MemoryLane extends Emitter<LaneEvents> implements Lane {
   readonly sent: Uint8Array[] = [];
   /** While true, frames wait in this end's buffer. */
   paused = false;
+  /** Set by `lendFrames()`: frames are emitted in `#lent`, scribbled over after. */
+  lending = false;
+  #lent = new Uint8Array(0);
   /** Called on each frame before it is sent; return false to drop it silently. */
   filter: (frame: Uint8Array) => boolean = () => true;
 
@@ -51,9 +56,21 @@ export class MemoryLane extends Emitter<LaneEvents> implements Lane {
     this.#schedule();
   }
 
+  lendFrames(): void {
+    this.lending = true;
+  }
+
   /** Hands `frame` to this end as if it arrived (a test playing a meddling network). */
   inject(frame: Uint8Array): void {
-    this.emit('frame', frame);
+    if (!this.lending) {
+      this.emit('frame', frame);
+      return;
+    }
+    if (this.#lent.byteLength < frame.byteLength) this.#lent = new Uint8Array(frame.byteLength);
+    const lent = this.#lent.subarray(0, frame.byteLength);
+    lent.set(frame);
+    this.emit('frame', lent);
+    lent.fill(0xee);
   }
 
   /** Delivers the oldest waiting frame now, even while paused (a path that trickles). */
@@ -61,7 +78,7 @@ export class MemoryLane extends Emitter<LaneEvents> implements Lane {
     const frame = this.#queue.shift();
     if (!frame || !this.#open) return;
     this.#buffered -= frame.byteLength;
-    this.peer?.emit('frame', frame);
+    this.peer?.inject(frame);
   }
 
   openNow(): void {
@@ -88,7 +105,7 @@ export class MemoryLane extends Emitter<LaneEvents> implements Lane {
       const frames = this.#queue.splice(0, 32);
       for (const frame of frames) {
         this.#buffered -= frame.byteLength;
-        this.peer?.emit('frame', frame);
+        this.peer?.inject(frame);
       }
       this.emit('drain');
       if (this.#queue.length > 0) this.#schedule();

@@ -76,3 +76,38 @@ describe('RelayLane', () => {
     expect(pollsAsked).toBeGreaterThan(0);
   });
 });
+
+describe('RelayLane, receiving', () => {
+  const route = () =>
+    new RelayRoute(
+      'b'.repeat(22),
+      { window: 512 * KiB, maxChunk: 64 * KiB - RELAY_HEADER_BYTES, media: true },
+      fakeClient().client as unknown as SignalingClient,
+      () => {},
+    );
+  /** Two frames of three pieces each; what each `frame` event saw, and its buffer. */
+  const receiveTwo = (lane: RelayRoute['bulk']) => {
+    const seen: { bytes: number[]; buffer: ArrayBufferLike }[] = [];
+    lane.on('frame', (frame) => seen.push({ bytes: [...frame], buffer: frame.buffer }));
+    for (const fill of [1, 2]) {
+      lane.piece(new Uint8Array([fill, fill]), true);
+      lane.piece(new Uint8Array([fill]), true);
+      lane.piece(new Uint8Array([fill, fill, fill]), false);
+    }
+    return seen;
+  };
+
+  it('puts a frame together from its pieces in a buffer of its own, for its listener to keep', () => {
+    const seen = receiveTwo(route().bulk);
+    expect(seen.map((s) => s.bytes)).toEqual([Array(6).fill(1), Array(6).fill(2)]);
+    expect(seen[0]?.buffer).not.toBe(seen[1]?.buffer);
+  });
+
+  it('lends frames from one buffer once asked to (lendFrames): no new buffer per frame', () => {
+    const lane = route().bulk;
+    lane.lendFrames();
+    const seen = receiveTwo(lane);
+    expect(seen.map((s) => s.bytes)).toEqual([Array(6).fill(1), Array(6).fill(2)]);
+    expect(seen[0]?.buffer).toBe(seen[1]?.buffer);
+  });
+});

@@ -27,6 +27,9 @@ export class RelayLane extends Emitter<LaneEvents> implements Lane {
   #head = 0;
   #queued = 0;
   #parts: Uint8Array[] = [];
+  /** Set by {@link lendFrames}: frames put together from pieces are written into `#assembly`. */
+  #lending = false;
+  #assembly: Uint8Array | undefined;
   #awaitingDrain = false;
   #closed = false;
 
@@ -111,6 +114,11 @@ export class RelayLane extends Emitter<LaneEvents> implements Lane {
     }
   }
 
+  /** See {@link Lane.lendFrames}: one buffer puts every frame together (a new one each cost an allocation). */
+  lendFrames(): void {
+    this.#lending = true;
+  }
+
   /** @internal One received piece; the frame is emitted with its last piece. */
   piece(bytes: Uint8Array, more: boolean): void {
     if (more || this.#parts.length > 0) {
@@ -119,7 +127,7 @@ export class RelayLane extends Emitter<LaneEvents> implements Lane {
       this.#parts.push(bytes);
       if (more) return;
       const size = this.#parts.reduce((sum, part) => sum + part.byteLength, 0);
-      const frame = new Uint8Array(size);
+      const frame = this.#lending ? this.#assemble(size) : new Uint8Array(size);
       let at = 0;
       for (const part of this.#parts) {
         frame.set(part, at);
@@ -132,6 +140,12 @@ export class RelayLane extends Emitter<LaneEvents> implements Lane {
     this.emit('frame', bytes);
   }
 
+  /** The first `size` bytes of the lent assembly buffer, grown if need be. */
+  #assemble(size: number): Uint8Array {
+    if (!this.#assembly || this.#assembly.byteLength < size) this.#assembly = new Uint8Array(size);
+    return this.#assembly.subarray(0, size);
+  }
+
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
@@ -139,6 +153,7 @@ export class RelayLane extends Emitter<LaneEvents> implements Lane {
     this.#head = 0;
     this.#queued = 0;
     this.#parts = [];
+    this.#assembly = undefined;
     this.#awaitingDrain = false;
     this.emit('close');
   }
