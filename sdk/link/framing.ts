@@ -81,10 +81,15 @@ export interface Fragment {
   payload: Uint8Array;
 }
 
-/** Encodes one fragment into a frame (header + a copy of the payload). */
-export function encodeFragment(fragment: Fragment): Uint8Array {
-  const frame = new Uint8Array(HEADER_BYTES + fragment.payload.byteLength);
-  const view = new DataView(frame.buffer);
+/**
+ * Encodes one fragment into a frame (header + a copy of the payload): at the start of
+ * `into` when it has room, else in a new buffer.
+ */
+export function encodeFragment(fragment: Fragment, into?: Uint8Array): Uint8Array {
+  const length = HEADER_BYTES + fragment.payload.byteLength;
+  const frame =
+    into && into.byteLength >= length ? into.subarray(0, length) : new Uint8Array(length);
+  const view = new DataView(frame.buffer, frame.byteOffset, length);
   view.setUint8(0, FRAME_KIND.MESSAGE);
   view.setUint8(
     1,

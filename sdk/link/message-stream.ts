@@ -9,7 +9,7 @@ export interface FrameSink {
   readonly bufferedAmount: number;
   /** The largest frame it carries in one piece. @default MAX_FRAME_BYTES */
   readonly maxFrameBytes?: number;
-  /** Sends one frame. */
+  /** Sends one frame, copying what it keeps before it returns (as a `Lane` does). */
   send(frame: Uint8Array): void;
 }
 
@@ -50,6 +50,11 @@ export class Outbox {
   #unacked: Outgoing[] = [];
   #nextSeq = 1;
   #queuedBytes = 0;
+  /**
+   * Frames are encoded here, sent, and written over by the next (the sink copies what it
+   * keeps): a new buffer per frame cost a new allocation. As large as the largest frame sent.
+   */
+  #frame: Uint8Array | undefined;
 
   /**
    * @param retain keep each sent message until {@link ack} confirms it, so {@link rewind}
@@ -87,15 +92,20 @@ export class Outbox {
       if (!message) return true;
       if (sink.bufferedAmount >= WATER_MARKS.message) return false;
       const end = Math.min(message.sent + fragment, message.bytes.byteLength);
+      const length = HEADER_BYTES + end - message.sent;
+      if (!this.#frame || this.#frame.byteLength < length) this.#frame = new Uint8Array(length);
       sink.send(
-        encodeFragment({
-          seq: message.seq,
-          text: message.text,
-          broadcast: message.broadcast,
-          final: end === message.bytes.byteLength,
-          offset: message.sent,
-          payload: message.bytes.subarray(message.sent, end),
-        }),
+        encodeFragment(
+          {
+            seq: message.seq,
+            text: message.text,
+            broadcast: message.broadcast,
+            final: end === message.bytes.byteLength,
+            offset: message.sent,
+            payload: message.bytes.subarray(message.sent, end),
+          },
+          this.#frame,
+        ),
       );
       this.#queuedBytes -= end - message.sent;
       message.sent = end;

@@ -23,7 +23,7 @@ function sink(buffered = 0): FrameSink & { frames: Uint8Array[]; buffered: numbe
       return this.buffered;
     },
     send(frame) {
-      frames.push(frame);
+      frames.push(frame.slice()); // a lane copies what it keeps: the outbox writes over `frame`
     },
   };
 }
@@ -185,7 +185,7 @@ describe('framing', () => {
     const out = sink();
     let sent = 0;
     out.send = (frame) => {
-      out.frames.push(frame);
+      out.frames.push(frame.slice());
       out.buffered += frame.byteLength;
       sent += frame.byteLength - HEADER_BYTES;
     };
