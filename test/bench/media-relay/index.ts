@@ -5,7 +5,9 @@
  * (a) direct WebRTC, (b) the relay (`transport: 'relay'`: WebCodecs VP8/Opus over the
  * signaling WebSocket), both on the unshaped bed (open routing), then (c) the relay through
  * 1 Mbit/s access links (`tc` token buckets on both routers, cone NATs). With `--e2ee`, (b)
- * is also run with `e2ee: { secret }`; with `--rounds N` every call N times, in turn (each
+ * is also run with `e2ee: { secret }`; with `--file N`, (d) the direct call while page a
+ * sends page b an N MiB file, and (e) that file alone, no call (what the call costs the
+ * file, and the file the call); with `--rounds N` every call N times, in turn (each
  * figure the median). Each page publishes the fake camera drawn in a Worker
  * with the capture time (`Date.now()`) drawn into every frame, and a steady tone; the other
  * page reads the time back from each frame it renders (`requestVideoFrameCallback`, then a
@@ -31,6 +33,8 @@ interface Options {
   only: string[];
   /** Rounds of every call; each figure is the median over them. */
   rounds: number;
+  /** MiB of the file of calls (d) and (e); 0: no such calls. */
+  file: number;
 }
 
 const HELP = `Usage: npm run bench media-relay -- [flags]
@@ -40,6 +44,8 @@ const HELP = `Usage: npm run bench media-relay -- [flags]
   --kbit N      the constrained links' rate, kbit/s (default 1000)
   --queue-ms N  the routers' queue on the constrained links, ms (default 200)
   --e2ee        also run the relay with e2ee: { secret }
+  --file N      also (d) the direct call while a sends b an N MiB file (from before the
+                warm-up; what it moves in the window is counted), and (e) that file alone
   --only a,c    run only these calls (the ratio needs a)
   --rounds N    run every call N times, in turn (a, b, c, a, b, c, …); each figure
                 is the median of the rounds (default 1)
@@ -52,8 +58,9 @@ function parse(argv: readonly string[]): Options | undefined {
     kbit: 1000,
     queueMs: 200,
     e2ee: false,
-    only: ['a', 'b', 'c'],
+    only: ['a', 'b', 'c', 'd', 'e'],
     rounds: 1,
+    file: 0,
   };
   const numbers = {
     '--seconds': 'seconds',
@@ -61,6 +68,7 @@ function parse(argv: readonly string[]): Options | undefined {
     '--kbit': 'kbit',
     '--queue-ms': 'queueMs',
     '--rounds': 'rounds',
+    '--file': 'file',
   } as const;
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i] ?? '';
@@ -93,7 +101,7 @@ const CONE: Cell = {
 
 interface Row {
   label: string;
-  kind: 'direct' | 'relay' | 'constrained';
+  kind: 'direct' | 'relay' | 'constrained' | 'call-and-file' | 'file';
   setup: Omit<CallSetup, 'warmupMs' | 'windowMs'>;
 }
 
@@ -118,6 +126,20 @@ function rows(options: Options): Row[] {
       kind: 'constrained',
       setup: { cell: CONE, sdk: relay, shape },
     },
+    ...(options.file > 0
+      ? ([
+          {
+            label: `(d) direct WebRTC, a ${options.file} MiB file a → b during it`,
+            kind: 'call-and-file',
+            setup: { cell: OPEN, sdk: {}, file: options.file },
+          },
+          {
+            label: `(e) the ${options.file} MiB file alone, no call`,
+            kind: 'file',
+            setup: { cell: OPEN, sdk: {}, file: options.file, media: false },
+          },
+        ] satisfies Row[])
+      : []),
   ];
 }
 
@@ -148,35 +170,57 @@ interface Figures {
   decodedFps: number;
   /** Video kbit/s sent, median of the two directions. */
   videoKbps: number;
+  /** MiB/s the call's file moved in the window (NaN: no file). */
+  fileMibPerSecond: number;
 }
 
+/** A call without media: its figures are NaN (shown as –). */
+const NO_CALL = {
+  p50: Number.NaN,
+  p95: Number.NaN,
+  growth: Number.NaN,
+  fps: Number.NaN,
+  unreadable: Number.NaN,
+  audioGap: Number.NaN,
+  width: Number.NaN,
+  sentWidth: Number.NaN,
+  sentFps: Number.NaN,
+  arrivedFps: Number.NaN,
+  decodedFps: Number.NaN,
+  videoKbps: Number.NaN,
+};
+
 function figures(result: Extract<CallResult, { ok: true }>): Figures {
-  const all = result.sides.flatMap((side) => side.latencies);
+  const fileMibPerSecond = result.file?.mibPerSecond ?? Number.NaN;
+  const call = result.call;
+  if (!call) return { ...NO_CALL, route: result.route, fileMibPerSecond };
+  const all = call.sides.flatMap((side) => side.latencies);
   const growth = Math.max(
-    ...result.sides.map((side) => {
+    ...call.sides.map((side) => {
       const quarter = Math.max(1, Math.floor(side.latencies.length / 4));
       return median(side.latencies.slice(-quarter)) - median(side.latencies.slice(0, quarter));
     }),
   );
-  const fps = median(result.sides.map((side) => side.frames / (side.windowMs / 1000)));
-  const seconds = (result.sides[0].windowMs + result.sides[1].windowMs) / 2000;
+  const fps = median(call.sides.map((side) => side.frames / (side.windowMs / 1000)));
+  const seconds = (call.sides[0].windowMs + call.sides[1].windowMs) / 2000;
   // Counters at a are about b: what a sent to b is what b received (the other side's view).
   const perSecond = (pick: (c: MediaCounters) => number) =>
-    median(result.counters.map((c) => pick(c) / seconds));
+    median(call.counters.map((c) => pick(c) / seconds));
   return {
     route: result.route,
     p50: percentile(all, 50),
     p95: percentile(all, 95),
     growth,
     fps,
-    unreadable: result.sides.reduce((sum, side) => sum + side.unreadable, 0),
-    audioGap: Math.max(...result.sides.map((side) => side.longestAudioGapMs)),
-    width: Math.min(...result.sides.map((side) => side.width)),
-    sentWidth: Math.min(...result.counters.map((c) => c.sentVideoWidth)),
+    unreadable: call.sides.reduce((sum, side) => sum + side.unreadable, 0),
+    audioGap: Math.max(...call.sides.map((side) => side.longestAudioGapMs)),
+    width: Math.min(...call.sides.map((side) => side.width)),
+    sentWidth: Math.min(...call.counters.map((c) => c.sentVideoWidth)),
     sentFps: perSecond((c) => c.sentVideoFrames),
     arrivedFps: perSecond((c) => c.receivedVideoPackets),
     decodedFps: perSecond((c) => c.decodedVideoFrames),
     videoKbps: perSecond((c) => (c.sentVideoBytes * 8) / 1000),
+    fileMibPerSecond,
   };
 }
 
@@ -233,15 +277,23 @@ export async function runMediaRelayBenchmark(argv: readonly string[]): Promise<n
           continue;
         }
         // Each direction on its own: a page whose thread was starved shows here.
+        const sides = result.call?.sides ?? [];
         for (const [name, side] of [
-          ['b → a', result.sides[0]],
-          ['a → b', result.sides[1]],
+          ['b → a', sides[0]],
+          ['a → b', sides[1]],
         ] as const) {
+          if (!side) continue;
           const p50 = whole(percentile(side.latencies, 50));
           const p95 = whole(percentile(side.latencies, 95));
           const fps = (side.frames / (side.windowMs / 1000)).toFixed(1);
           process.stderr.write(
             `  ${name}: p50 ${p50} p95 ${p95} ms, ${fps} frames/s, audio gap ${whole(side.longestAudioGapMs)} ms\n`,
+          );
+        }
+        if (result.file) {
+          const { mibPerSecond, error } = result.file;
+          process.stderr.write(
+            `  file: ${mibPerSecond.toFixed(1)} MiB/s in the window${error ? `; it ended: ${error}` : ''}\n`,
           );
         }
         if (result.errors.length > 0) {
@@ -278,6 +330,7 @@ export async function runMediaRelayBenchmark(argv: readonly string[]): Promise<n
     ],
   ];
   for (const { row, figures: f, rounds, failed } of summaries) {
+    if (row.kind === 'file') continue; // no call: in the files' table below
     if (!f) {
       // What stopped it goes last, so the figures' columns stay narrow.
       table.push([row.label, '–', ...Array<string>(10).fill(''), String(rounds[0])]);
@@ -317,6 +370,26 @@ export async function runMediaRelayBenchmark(argv: readonly string[]): Promise<n
     "audio gap: the longest silence in the received audio as played (the sender sends a steady tone; an AudioWorklet on the receiver's received track finds runs of 128-sample blocks with RMS ≤ 0.01, on the audio thread and clock)",
     `(c): tc tbf ${options.kbit} kbit/s on both egresses of both routers, queue ≤ ${options.queueMs} ms, cone NATs; (a), (b): the same bed unshaped, open routing`,
   ];
-  process.stdout.write(`${textTable(table, notes)}\nload after: ${loadLine()}\n`);
+  process.stdout.write(`${textTable(table, notes)}\n`);
+  const withFile = summaries.filter((s) => s.row.setup.file);
+  if (withFile.length > 0) {
+    const alone = withFile.find((s) => s.row.kind === 'file')?.figures?.fileMibPerSecond;
+    const files: string[][] = [['file', 'route', 'MiB/s', '× alone']];
+    for (const { row, figures: f, rounds } of withFile) {
+      const rate = f?.fileMibPerSecond ?? Number.NaN;
+      const ratio = alone === undefined ? Number.NaN : rate / alone;
+      files.push([
+        row.label,
+        f?.route ?? String(rounds[0] ?? '–'),
+        Number.isFinite(rate) ? rate.toFixed(1) : '–',
+        row.kind === 'file' || !Number.isFinite(ratio) ? '' : `${ratio.toFixed(2)}×`,
+      ]);
+    }
+    const fileNotes = [
+      `MiB/s: what page a's file moved in the window (bytes the receiver confirmed), ${options.rounds > 1 ? 'median of the rounds' : 'one round'}; sent with peer.sendFile from a Blob (SHA-256 on both sides), accepted into a sink that keeps nothing; the file starts before the warm-up and is cancelled when the call ends`,
+    ];
+    process.stdout.write(`\n${textTable(files, fileNotes)}\n`);
+  }
+  process.stdout.write(`load after: ${loadLine()}\n`);
   return 0;
 }

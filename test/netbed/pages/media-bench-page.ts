@@ -25,6 +25,8 @@ const tiles = new Map<string, TileWatch>();
 const streams = new Inbox<string>();
 const errors: string[] = [];
 let stopCamera = () => {};
+/** The file this page sends during a call (`startFile`), if any. */
+let outgoing: Peerlane.FileTransfer | undefined;
 
 function joined(): Peerlane.Room {
   if (!room) throw new Error('call join() first');
@@ -132,10 +134,22 @@ export interface MediaBenchApi {
   figures(peerId: string): TileFigures;
   /** `peer.getStats()`'s media counters of `peerId`, both directions. */
   counters(peerId: string): Promise<MediaCounters>;
+  /**
+   * Starts sending `peerId` a file of `mib` MiB (a Blob, made first, as a dropped file is)
+   * and returns at once; the other page accepts it into a sink that keeps nothing.
+   */
+  startFile(peerId: string, mib: number): Promise<void>;
+  /** Bytes of that file the receiver confirmed so far; how it ended, if it has. */
+  fileProgress(): { bytes: number; done: boolean; error: string | null };
+  /** `peer.transport` of `peerId`: how data reaches it. */
+  transport(peerId: string): string | null;
   /** Errors the SDK reported. */
   errors(): string[];
   leave(): Promise<void>;
 }
+
+let fileError: string | null = null;
+let fileDone = false;
 
 const api: MediaBenchApi = {
   async join(name, options) {
@@ -147,6 +161,10 @@ const api: MediaBenchApi = {
       streams.push(remote.id);
     });
     joining.on('error', (error) => errors.push(`${error.code}: ${error.message}`));
+    joining.on('incoming-file', (incoming) => {
+      const sink = new WritableStream<Uint8Array>({ write() {} });
+      incoming.accept({ writable: sink }).done.catch(() => {});
+    });
     for (const remote of joining.peers) peers.push(remote.id);
     return joining.selfId;
   },
@@ -188,11 +206,36 @@ const api: MediaBenchApi = {
       sentVideoWidth: stats?.outbound.video?.frameWidth ?? 0,
     };
   },
+  async startFile(peerId, mib) {
+    const remote = joined().peer(peerId);
+    if (!remote) throw new Error(`no peer ${peerId}`);
+    const chunk = new Uint8Array(1024 * 1024).map((_, i) => i);
+    const file = new Blob(Array.from({ length: mib }, () => chunk));
+    outgoing = remote.sendFile(file, { name: 'during-the-call.bin' });
+    outgoing.done.then(
+      () => {
+        fileDone = true;
+      },
+      (error: Error) => {
+        // Cancelled by leave() at the end of the call: not an error of the measurement.
+        if (room) fileError = error.message;
+      },
+    );
+  },
+  transport: (peerId) => joined().peer(peerId)?.transport ?? null,
+  fileProgress: () => ({
+    bytes: outgoing?.progress.bytesConfirmed ?? 0,
+    done: fileDone,
+    error: fileError,
+  }),
   errors: () => [...errors],
   async leave() {
+    const leaving = room;
+    room = undefined;
+    outgoing?.cancel('the call ended');
     stopCamera();
     for (const watch of tiles.values()) watch.close();
-    await room?.leave();
+    await leaving?.leave();
   },
 };
 
