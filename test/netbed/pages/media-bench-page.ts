@@ -25,8 +25,10 @@ const tiles = new Map<string, TileWatch>();
 const streams = new Inbox<string>();
 const errors: string[] = [];
 let stopCamera = () => {};
-/** The file this page sends during a call (`startFile`), if any. */
+/** The file this page sends during a call (`startFile`), if any, and how it ended. */
 let outgoing: Peerlane.FileTransfer | undefined;
+let fileDone = false;
+let fileError: string | null = null;
 
 function joined(): Peerlane.Room {
   if (!room) throw new Error('call join() first');
@@ -147,9 +149,6 @@ export interface MediaBenchApi {
   errors(): string[];
   leave(): Promise<void>;
 }
-
-let fileError: string | null = null;
-let fileDone = false;
 
 const api: MediaBenchApi = {
   async join(name, options) {
