@@ -298,8 +298,10 @@ export class Connection implements Session, SocketOwner {
     this.send(JSON.stringify(frame));
   }
 
-  /** Answers a bad frame; a client that keeps sending them is closed with 1008. */
-  /** Refuses a frame that broke the rules, in order with the frames held before it. */
+  /**
+   * Refuses a frame that broke the rules, in order with the frames held before it; a client
+   * that keeps sending them is closed with 1008.
+   */
   #violation(frame: ServerFrame): void {
     if (this.#pumping) {
       this.#held ??= [];

@@ -6,8 +6,8 @@
  * signaling WebSocket), both on the unshaped bed (open routing), then (c) the relay through
  * 1 Mbit/s access links (`tc` token buckets on both routers, cone NATs). With `--e2ee`, (b)
  * is also run with `e2ee: { secret }`; with `--file N`, (d) the direct call while page a
- * sends page b an N MiB file, and (e) that file alone, no call (what the call costs the
- * file, and the file the call); with `--rounds N` every call N times, in turn (each
+ * sends page b an N MiB file, (e) that file alone, no call (what the call costs the
+ * file, and the file the call), and (f) the relayed call with the file; with `--rounds N` every call N times, in turn (each
  * figure the median). Each page publishes the fake camera drawn in a Worker
  * with the capture time (`Date.now()`) drawn into every frame, and a steady tone; the other
  * page reads the time back from each frame it renders (`requestVideoFrameCallback`, then a
@@ -45,7 +45,8 @@ const HELP = `Usage: npm run bench media-relay -- [flags]
   --queue-ms N  the routers' queue on the constrained links, ms (default 200)
   --e2ee        also run the relay with e2ee: { secret }
   --file N      also (d) the direct call while a sends b an N MiB file (from before the
-                warm-up; what it moves in the window is counted), and (e) that file alone
+                warm-up; what it moves in the window is counted), (e) that file alone,
+                and (f) the relayed call (b) with the file
   --only a,c    run only these calls (the ratio needs a)
   --rounds N    run every call N times, in turn (a, b, c, a, b, c, …); each figure
                 is the median of the rounds (default 1)
@@ -137,6 +138,11 @@ function rows(options: Options): Row[] {
             label: `(e) the ${options.file} MiB file alone, no call`,
             kind: 'file',
             setup: { cell: OPEN, sdk: {}, file: options.file, media: false },
+          },
+          {
+            label: `(f) relay, the ${options.file} MiB file a → b during it`,
+            kind: 'call-and-file',
+            setup: { cell: OPEN, sdk: relay, file: options.file },
           },
         ] satisfies Row[])
       : []),
