@@ -293,15 +293,7 @@ export async function runFilesBenchmark(argv: readonly string[]): Promise<number
       });
       // Before the pages' server closes: the profiles are named by its source maps.
       if (options.profile && round === options.rounds) {
-        report = await profileReport(
-          'files',
-          Object.entries(results).flatMap(([label, samples]) => {
-            const last = samples.at(-1);
-            return last?.profiles
-              ? [{ label, mibps: last.mibps, cpu: last.cpu, profiles: last.profiles }]
-              : [];
-          }),
-        );
+        report = await profileReport('files', Object.entries(results));
       }
 
       await Promise.all([call(a, 'close'), call(b, 'close')]);

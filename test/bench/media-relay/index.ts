@@ -7,8 +7,8 @@
  * 1 Mbit/s access links (`tc` token buckets on both routers, cone NATs). With `--e2ee`, (b)
  * is also run with `e2ee: { secret }`; with `--file N`, (d) the direct call while page a
  * sends page b an N MiB file, (e) that file alone, no call (what the call costs the
- * file, and the file the call), and (f) the relayed call with the file; with `--rounds N` every call N times, in turn (each
- * figure the median). Each page publishes the fake camera drawn in a Worker
+ * file, and the file the call), and (f) the relayed call with the file; with
+ * `--rounds N` every call N times, in turn (each figure the median). Each page publishes the fake camera drawn in a Worker
  * with the capture time (`Date.now()`) drawn into every frame, and a steady tone; the other
  * page reads the time back from each frame it renders (`requestVideoFrameCallback`, then a
  * canvas read) — both pages run on this machine's clock — and times the audio chunks that
@@ -33,7 +33,7 @@ interface Options {
   only: string[];
   /** Rounds of every call; each figure is the median over them. */
   rounds: number;
-  /** MiB of the file of calls (d) and (e); 0: no such calls. */
+  /** MiB of the file of calls (d), (e) and (f); 0: no such calls. */
   file: number;
 }
 
@@ -59,7 +59,7 @@ function parse(argv: readonly string[]): Options | undefined {
     kbit: 1000,
     queueMs: 200,
     e2ee: false,
-    only: ['a', 'b', 'c', 'd', 'e'],
+    only: ['a', 'b', 'c', 'd', 'e', 'f'],
     rounds: 1,
     file: 0,
   };

@@ -3,19 +3,13 @@
  * meanwhile (`process-cpu.ts`), and, when asked, both pages' profiles (`page-profile.ts`).
  */
 import type { Page } from 'playwright-core';
-import { type CpuProfile, startProfile } from './page-profile.js';
-import { type CpuByProcess, cpuByProcess, cpuSpent } from './process-cpu.js';
+import { type CpuProfile, type ProfiledRun, startProfile } from './page-profile.js';
+import { cpuByProcess, cpuSpent } from './process-cpu.js';
 
 const MiB = 1024 * 1024;
 
-/** What {@link measureTransfer} measured. */
-export interface MeasuredTransfer {
-  mibps: number;
-  /** CPU seconds by process during the transfer; undefined where /proc cannot tell. */
-  cpu: CpuByProcess | undefined;
-  /** The sending and the receiving page's main thread, when profiled. */
-  profiles: { sender: CpuProfile; receiver: CpuProfile } | undefined;
-}
+/** What {@link measureTransfer} measured: what a `--profile` report reads. */
+export type MeasuredTransfer = ProfiledRun;
 
 /**
  * Times `run`, a transfer of `bytes` that resolves with its start and end (page clock),

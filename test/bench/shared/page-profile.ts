@@ -139,24 +139,31 @@ function profileLines(label: string, summary: ProfileSummary): string[] {
   ];
 }
 
-/** One profiled transfer of a benchmark contender. */
+/** One measured transfer of a benchmark contender; `profiles` when it was profiled. */
 export interface ProfiledRun {
-  label: string;
   mibps: number;
-  /** CPU seconds by process during the transfer. */
+  /** CPU seconds by process during the transfer; undefined where /proc cannot tell. */
   cpu: CpuByProcess | undefined;
-  profiles: { sender: CpuProfile; receiver: CpuProfile };
+  /** The sending and the receiving page's main thread, when profiled. */
+  profiles: { sender: CpuProfile; receiver: CpuProfile } | undefined;
 }
 
 /**
- * The `--profile` report of benchmark `bench`: for each run, CPU seconds by process and
- * each page's busiest functions (named by the pages' source maps, so call it while their
- * server is up); the profiles are saved in {@link PROFILE_DIR}.
+ * The `--profile` report of benchmark `bench`, from each contender's runs (label, runs):
+ * for the last one, if it was profiled, CPU seconds by process and each page's busiest
+ * functions (named by the pages' source maps, so call it while their server is up); the
+ * profiles are saved in {@link PROFILE_DIR}.
  */
-export async function profileReport(bench: string, runs: ProfiledRun[]): Promise<string[]> {
+export async function profileReport(
+  bench: string,
+  contenders: ReadonlyArray<readonly [label: string, runs: readonly ProfiledRun[]]>,
+): Promise<string[]> {
   mkdirSync(PROFILE_DIR, { recursive: true });
   const lines = [`profiles (last round; saved in ${PROFILE_DIR}):`];
-  for (const { label, mibps, cpu, profiles } of runs) {
+  for (const [label, runs] of contenders) {
+    const last = runs.at(-1);
+    if (!last?.profiles) continue;
+    const { mibps, cpu, profiles } = last;
     const byProcess = [...(cpu ?? [])].sort((x, y) => y[1] - x[1]);
     lines.push(
       '',
