@@ -101,9 +101,9 @@ export interface JoinRoomOptions {
   directRetryMs?: number;
   /**
    * With `transport: 'auto'`: how long data may wait on a direct connection with nothing
-   * moving (no acknowledgement, no buffer draining) before messages and files move to the
-   * relay and an ICE restart begins, in ms. Seconds sooner than ICE notices a dead path.
-   * @default 2000
+   * moving (no acknowledgement, no buffer draining) and nothing heard from the peer there
+   * before messages and files move to the relay and an ICE restart begins, in ms. Seconds
+   * sooner than ICE notices a dead path. @default 2000
    */
   stallMs?: number;
   /**

@@ -12,7 +12,7 @@
  *   writes; a hand-over moves both together.) A first route not open within
  *   `relayFallbackMs` is given up on: media is reported unavailable, and retries start.
  * - Failover in seconds: when the direct route stalls (`stall-watch.ts`: data waits and
- *   nothing moved for `stallMs`) or breaks (ICE `disconnected`, `failed`, or silence),
+ *   nothing moved for `stallMs`, and the peer was not heard there either) or breaks (ICE `disconnected`, `failed`, or silence),
  *   messages and files move to the relay at once while the ICE restart goes on, and move
  *   back when the route is restored.
  * - Retries: while on the relay with no direct route, the initiator makes a fresh one every
@@ -129,7 +129,7 @@ export class Link {
       stallMs: options.stallMs,
       waitingSince: () => this.#stream.waitingSince,
       lanes: () => this.#watchedLanes(),
-      onStall: () => this.#onStall(),
+      onStall: (since) => this.#onStall(since),
     });
     this.#relay = options.relay;
     this.#relayMedia = options.relay ? options.relayMedia?.(() => this.#updateMedia()) : undefined;
@@ -323,11 +323,13 @@ export class Link {
     }, this.options.directRetryMs);
   }
 
-  /** The route in use moved no data for stallMs. */
-  #onStall(): void {
+  /** The route in use moved no data since `since` (for stallMs). */
+  #onStall(since: number): void {
     if (this.#sending === 'direct') {
-      // Restart ICE; the direct route goes `reconnecting`, and the relay takes over.
-      this.#direct?.stalled();
+      // Unless the peer was heard there well after the data stopped — frames already on
+      // their way when a path dies land just after, so a quarter of stallMs later — restart
+      // ICE; the direct route goes `reconnecting`, and the relay takes over.
+      this.#direct?.stalled(since + this.options.stallMs / 4);
     } else if (this.#sending === 'relay') {
       // Frames lost on the way (e.g. before the peer knew us), or acknowledgements sent
       // where we do not read: announce again, which also asks the peer to follow.

@@ -24,8 +24,11 @@ export interface StallWatchOptions {
   waitingSince(): number | undefined;
   /** The lanes to watch (the route in use). */
   lanes(): readonly Lane[];
-  /** The route stalled; the watch starts counting afresh. */
-  onStall(): void;
+  /**
+   * The route stalled: nothing moved since `since` (ms, `Date.now()`'s clock). The watch
+   * starts counting afresh.
+   */
+  onStall(since: number): void;
 }
 
 /** Watches the route in use while it is started (see the file's comment). */
@@ -85,6 +88,6 @@ export class StallWatch {
     const progress = Math.max(this.#movedAt, waitingSince ?? 0);
     if (now - progress < this.options.stallMs) return;
     this.#reset();
-    this.options.onStall();
+    this.options.onStall(progress);
   }
 }

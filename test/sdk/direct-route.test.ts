@@ -19,6 +19,9 @@ import { FRAME_KIND } from '../../sdk/link/framing.js';
 import type { PeerMedia } from '../../sdk/media/peer-media.js';
 import { type MemoryLane, memoryLanePair } from '../helpers/memory-lanes.js';
 
+/** The link's `stallMs` in these tests. */
+const STALL_MS = 2000;
+
 const TIMING = {
   peerConnectTimeoutMs: 15_000,
   iceRestartDelayMs: 1000,
@@ -297,7 +300,7 @@ describe('DirectRoute (fake clock, fake connection)', () => {
     const { connection, route, states } = setup();
     connection.up();
     // The link saw data wait with nothing moving; ICE still says connected.
-    route.stalled();
+    route.stalled(Date.now() - STALL_MS);
     expect(route.state).toBe('reconnecting');
     expect(connection.restartIce).toHaveBeenCalledTimes(1);
     connection.fire('negotiated'); // the restart's answer came back
@@ -310,12 +313,31 @@ describe('DirectRoute (fake clock, fake connection)', () => {
     expect(states).toEqual(['connected', 'reconnecting', 'connected']);
   });
 
+  it('is not restarted by a stall while the peer is heard on it (its data waits on the peer)', async () => {
+    const { connection, route, states } = setup();
+    connection.up();
+    const stopped = Date.now(); // the data stops moving
+    await vi.advanceTimersByTimeAsync(STALL_MS - 100);
+    // Heard after that: the peer's PING (a busy receiver still pings).
+    connection.remote.message.send(new Uint8Array([FRAME_KIND.PING]));
+    await vi.advanceTimersByTimeAsync(100);
+    route.stalled(stopped);
+    expect(route.state).toBe('connected');
+    expect(connection.restartIce).not.toHaveBeenCalled();
+    // Unheard since the data stopped moving (the PING came before): presumed broken.
+    await vi.advanceTimersByTimeAsync(1);
+    route.stalled(Date.now());
+    expect(route.state).toBe('reconnecting');
+    expect(connection.restartIce).toHaveBeenCalledTimes(1);
+    expect(states).toEqual(['connected', 'reconnecting']);
+  });
+
   it('after a stall, is restored when its buffered data drains', async () => {
     const { connection, route } = setup();
     connection.up();
     connection.bulk.paused = true;
     connection.bulk.send(new Uint8Array(1000));
-    route.stalled();
+    route.stalled(Date.now() - STALL_MS);
     expect(route.state).toBe('reconnecting');
     await vi.advanceTimersByTimeAsync(2000);
     expect(route.state).toBe('reconnecting');
@@ -329,7 +351,7 @@ describe('DirectRoute (fake clock, fake connection)', () => {
     connection.up();
     connection.bulk.paused = true;
     connection.bulk.send(new Uint8Array(1000));
-    route.stalled();
+    route.stalled(Date.now() - STALL_MS);
     // RTCPeerConnection.close() from outside: no event, the lanes still look open, and
     // their buffers empty (as Chromium's do).
     connection.signalingState = 'closed';

@@ -28,6 +28,8 @@ class FakeDirect implements Direct {
   media = undefined;
   closed = false;
   stalls = 0;
+  /** The `since` of the last stall: the peer heard after it means the path works. */
+  stalledSince: number | undefined;
   constructor(
     readonly hooks: DirectHooks,
     lanes: { message: MemoryLane; bulk: MemoryLane },
@@ -37,9 +39,10 @@ class FakeDirect implements Direct {
   }
   signal(): void {}
   signalingRestored(): void {}
-  /** As the real route: a connected one goes `reconnecting` (and restarts ICE). */
-  stalled(): void {
+  /** As the real route with the peer unheard: a connected one goes `reconnecting`. */
+  stalled(since: number): void {
     this.stalls += 1;
+    this.stalledSince = since;
     if (this.state === 'connected') this.set('reconnecting');
   }
   isNewSession(): boolean {
@@ -281,10 +284,14 @@ describe('Link (fake clock, in-memory lanes)', () => {
     direct.bulk.paused = true;
     direct.bulk.send(new Uint8Array(10_000)); // a file chunk stuck in the buffer
     sent = sendNumbers(net.alice, sent, 5);
+    const stopped = Date.now();
     await vi.advanceTimersByTimeAsync(STALL_MS - 300);
     expect(direct.stalls).toBe(0);
     await vi.advanceTimersByTimeAsync(600); // the watch looks every stallMs / 8
     expect(direct.stalls).toBe(1);
+    // The route restarts unless the peer was heard well after the data stopped moving.
+    expect(direct.stalledSince).toBeGreaterThanOrEqual(stopped + STALL_MS / 4);
+    expect(direct.stalledSince).toBeLessThan(stopped + STALL_MS / 4 + STALL_MS / 8);
     expect(net.alice.link.transport).toBe('relay');
     await settle();
     expect(net.bob.link.transport).toBe('relay'); // it follows: its acks must reach us

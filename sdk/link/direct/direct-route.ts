@@ -113,6 +113,8 @@ export class DirectRoute implements Route {
   #attempt = 0;
   #lastOfferAt = Number.NEGATIVE_INFINITY;
   #lastHeard = 0;
+  /** When the peer was last heard on this route (`#lastHeard` moves on for blocked time). */
+  #heardAt = 0;
   #lastPing = 0;
   /** Time the page's thread was blocked between liveness checks: no proof of silence. */
   readonly #blocked = new BlockedTime(LIVENESS_CHECK_MS);
@@ -148,7 +150,8 @@ export class DirectRoute implements Route {
     connection.on('close', (error) => this.#onConnectionClose(error));
     // Frames arriving prove the path works, whatever ICE state events said (or did not).
     const heard = () => {
-      this.#lastHeard = Date.now();
+      this.#heardAt = Date.now();
+      this.#lastHeard = this.#heardAt;
       if (this.#state === 'reconnecting') this.#restored();
     };
     const heardMessage = (frame: Uint8Array) => {
@@ -216,10 +219,17 @@ export class DirectRoute implements Route {
   }
 
   /**
-   * The link saw data wait with nothing moving for its `stallMs`: the path is presumed
-   * broken even though ICE has not said so (yet). Restarts ICE, as for `disconnected`.
+   * The link saw data wait with nothing moving for its `stallMs`: unless the peer was heard
+   * on this route after `since` (ms, `Date.now()`'s clock; the link picks a moment after
+   * the data stopped), the path is presumed broken even though ICE has not said so (yet),
+   * and ICE restarts, as for `disconnected`. A peer heard since (its PINGs, every second in
+   * a call; its acknowledgements and file credit) means the path works: the data waits on
+   * the peer — a busy page that reads slowly, a full receive window — and moving to the
+   * relay would only slow it further. A path that dies one way only is noticed by the side
+   * that stops hearing (silence, above), which asks for the restart.
    */
-  stalled(): void {
+  stalled(since: number): void {
+    if (this.#heardAt > since) return;
     this.#startRestart(true);
   }
 

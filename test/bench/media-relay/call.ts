@@ -49,6 +49,11 @@ export type CallResult =
         sides: [TileFigures, TileFigures];
         /** Counter increases over the window at a (about b) and at b (about a). */
         counters: [MediaCounters, MediaCounters];
+        /**
+         * Each page's route changes during the window (`transport-change`), as `route +s`
+         * from the window's start: a fall-back to the relay and back shows here.
+         */
+        routeChanges: [string[], string[]];
       };
       file?: FileFigures;
       errors: string[];
@@ -124,6 +129,7 @@ async function startCall(a: Page, b: Page, idA: string, idB: string): Promise<st
 /** The call's measuring window: each side's view of the other, and the file's bytes at its start. */
 async function measureWindow(a: Page, b: Page, idA: string, idB: string, windowMs: number) {
   await Promise.all([a.reset(idB), b.reset(idA)]);
+  const routesBefore = await Promise.all([a.routeChanges(), b.routeChanges()]);
   const before = await Promise.all([a.counters(idB), b.counters(idA)]);
   const fileAtStart = (await a.fileProgress()).bytes;
   await new Promise((resolve) => setTimeout(resolve, windowMs));
@@ -138,5 +144,13 @@ async function measureWindow(a: Page, b: Page, idA: string, idB: string, windowM
       ]),
     ) as unknown as MediaCounters;
   }) as [MediaCounters, MediaCounters];
-  return { call: { sides, counters }, fileAtStart };
+  const routesAfter = await Promise.all([a.routeChanges(), b.routeChanges()]);
+  const routeChanges = [0, 1].map((i) => {
+    const { at, changes } = routesBefore[i] as { at: number; changes: string[] };
+    return (routesAfter[i]?.changes ?? []).slice(changes.length).map((change) => {
+      const [route, ms] = change.split('@');
+      return `${route} +${((Number(ms) - at) / 1000).toFixed(1)} s`;
+    });
+  }) as [string[], string[]];
+  return { call: { sides, counters, routeChanges }, fileAtStart };
 }

@@ -178,6 +178,8 @@ interface Figures {
   videoKbps: number;
   /** MiB/s the call's file moved in the window (NaN: no file). */
   fileMibPerSecond: number;
+  /** Route changes in the window (`transport-change`), the page with more. */
+  routeChanges: number;
 }
 
 /** A call without media: its figures are NaN (shown as –). */
@@ -194,6 +196,7 @@ const NO_CALL = {
   arrivedFps: Number.NaN,
   decodedFps: Number.NaN,
   videoKbps: Number.NaN,
+  routeChanges: Number.NaN,
 };
 
 function figures(result: Extract<CallResult, { ok: true }>): Figures {
@@ -227,6 +230,7 @@ function figures(result: Extract<CallResult, { ok: true }>): Figures {
     decodedFps: perSecond((c) => c.decodedVideoFrames),
     videoKbps: perSecond((c) => (c.sentVideoBytes * 8) / 1000),
     fileMibPerSecond,
+    routeChanges: Math.max(...call.routeChanges.map((changes) => changes.length)),
   };
 }
 
@@ -296,6 +300,14 @@ export async function runMediaRelayBenchmark(argv: readonly string[]): Promise<n
             `  ${name}: p50 ${p50} p95 ${p95} ms, ${fps} frames/s, audio gap ${whole(side.longestAudioGapMs)} ms\n`,
           );
         }
+        for (const [name, changes] of [
+          ['a', result.call?.routeChanges[0] ?? []],
+          ['b', result.call?.routeChanges[1] ?? []],
+        ] as const) {
+          if (changes.length > 0) {
+            process.stderr.write(`  ${name}'s route changed: ${changes.join(', ')}\n`);
+          }
+        }
         if (result.file) {
           const { mibPerSecond, error } = result.file;
           process.stderr.write(
@@ -332,6 +344,7 @@ export async function runMediaRelayBenchmark(argv: readonly string[]): Promise<n
       'width sent/shown',
       'unread',
       'audio gap ms',
+      'route changes',
       'targets',
     ],
   ];
@@ -339,7 +352,7 @@ export async function runMediaRelayBenchmark(argv: readonly string[]): Promise<n
     if (row.kind === 'file') continue; // no call: in the files' table below
     if (!f) {
       // What stopped it goes last, so the figures' columns stay narrow.
-      table.push([row.label, '–', ...Array<string>(10).fill(''), String(rounds[0])]);
+      table.push([row.label, '–', ...Array<string>(11).fill(''), String(rounds[0])]);
       continue;
     }
     const ratio = f.p95 / directP95;
@@ -366,6 +379,7 @@ export async function runMediaRelayBenchmark(argv: readonly string[]): Promise<n
       `${f.sentWidth}/${f.width}`,
       `${f.unreadable}`,
       whole(f.audioGap),
+      whole(f.routeChanges),
       targets.join(', '),
     ]);
   }
@@ -373,7 +387,8 @@ export async function runMediaRelayBenchmark(argv: readonly string[]): Promise<n
     `latency: capture (Date.now() drawn into the frame by the sender's camera worker) → rendered (requestVideoFrameCallback on the receiver, stamp read back from a canvas); both directions pooled, ${options.seconds} s window after ${options.warmup} s; ${options.rounds > 1 ? `every figure the median of ${options.rounds} rounds (the ratio: of the medians)` : 'one round'}`,
     "growth: median latency of the window's last quarter minus its first (a growing queue shows here); the larger of the two directions",
     "frames/s: frames rendered per second (median of the two directions); sent/arrived/decoded: video frames per second by the SDK's getStats (WebRTC: arrived counts RTP packets); video kbit/s: sent; width: sent at the window's end / of the rendered video (the smaller side's; relayed video is shown at the size it started with); unread: rendered frames whose stamp was too blurred to read",
-    "audio gap: the longest silence in the received audio as played (the sender sends a steady tone; an AudioWorklet on the receiver's received track finds runs of 128-sample blocks with RMS ≤ 0.01, on the audio thread and clock)",
+    "audio gap: the longest silence in the received audio as played (the sender sends a steady tone; an AudioWorklet on the receiver's received track finds runs of 128-sample blocks with RMS ≤ 0.01, on the audio thread and clock), counted across a change of stream (e.g. relay → direct)",
+    "route changes: transport-change events in the window, the page with more (a fall-back to the relay and back is 2); each round's are listed as it runs",
     `(c): tc tbf ${options.kbit} kbit/s on both egresses of both routers, queue ≤ ${options.queueMs} ms, cone NATs; (a), (b): the same bed unshaped, open routing`,
   ];
   process.stdout.write(`${textTable(table, notes)}\n`);

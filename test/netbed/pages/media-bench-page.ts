@@ -24,6 +24,8 @@ const peers = new Inbox<string>();
 const tiles = new Map<string, TileWatch>();
 const streams = new Inbox<string>();
 const errors: string[] = [];
+/** Every `transport-change`, as `route@ms` since the page loaded. */
+const routeChanges: string[] = [];
 let stopCamera = () => {};
 /** The file this page sends during a call (`startFile`), if any, and how it ended. */
 let outgoing: Peerlane.FileTransfer | undefined;
@@ -147,6 +149,8 @@ export interface MediaBenchApi {
   transport(peerId: string): string | null;
   /** Errors the SDK reported. */
   errors(): string[];
+  /** Every `transport-change` so far, as `route@ms` (`performance.now()` of this page). */
+  routeChanges(): { at: number; changes: string[] };
   leave(): Promise<void>;
 }
 
@@ -160,6 +164,9 @@ const api: MediaBenchApi = {
       streams.push(remote.id);
     });
     joining.on('error', (error) => errors.push(`${error.code}: ${error.message}`));
+    joining.on('transport-change', (_, transport) => {
+      routeChanges.push(`${transport}@${Math.round(performance.now())}`);
+    });
     joining.on('incoming-file', (incoming) => {
       const sink = new WritableStream<Uint8Array>({ write() {} });
       incoming.accept({ writable: sink }).done.catch(() => {});
@@ -228,6 +235,7 @@ const api: MediaBenchApi = {
     error: fileError,
   }),
   errors: () => [...errors],
+  routeChanges: () => ({ at: performance.now(), changes: [...routeChanges] }),
   async leave() {
     const leaving = room;
     room = undefined;

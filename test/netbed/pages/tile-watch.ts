@@ -155,14 +155,19 @@ export class TileWatch {
   }
 }
 
-/** The worklet: the longest run of silent 128-sample blocks since the last reset, in ms. */
+/**
+ * The worklet: the longest run of silent 128-sample blocks since the last reset, in ms,
+ * posted with the number of resets it has seen (a figure posted before a reset arrives
+ * after it).
+ */
 const GAP_WORKLET = `registerProcessor('peerlane-gap-meter', class extends AudioWorkletProcessor {
   constructor() {
     super();
     this.silent = 0;
     this.longest = 0;
     this.blocks = 0;
-    this.port.onmessage = () => { this.silent = 0; this.longest = 0; };
+    this.resets = 0;
+    this.port.onmessage = () => { this.silent = 0; this.longest = 0; this.resets++; };
   }
   process(inputs) {
     const channel = inputs[0] && inputs[0][0];
@@ -172,46 +177,57 @@ const GAP_WORKLET = `registerProcessor('peerlane-gap-meter', class extends Audio
     if (channel && Math.sqrt(energy / n) > 0.01) this.silent = 0;
     else this.silent += n;
     if (this.silent > this.longest) this.longest = this.silent;
-    if (++this.blocks % 16 === 0) this.port.postMessage((this.longest / sampleRate) * 1000);
+    if (++this.blocks % 16 === 0) {
+      this.port.postMessage([this.resets, (this.longest / sampleRate) * 1000]);
+    }
     return true;
   }
 });`;
 
-/** Plays an audio track into a worklet that measures silences (see {@link GAP_WORKLET}). */
+/**
+ * Plays an audio track into a worklet that measures silences (see {@link GAP_WORKLET}).
+ * One worklet node for the tile's life; a new track only replaces the source in front of
+ * it, so the silence between two streams counts as the gap it is. (A node per track does
+ * not work: a disconnected worklet node keeps running with no input and reported an
+ * ever-longer silence after the first switch of streams.)
+ */
 class GapMeter {
   readonly #context = new AudioContext({ sampleRate: 48_000 });
-  readonly #ready: Promise<void>;
-  #node: AudioWorkletNode | undefined;
+  readonly #node: Promise<AudioWorkletNode>;
   #source: MediaStreamAudioSourceNode | undefined;
+  #resets = 0;
   longestMs = 0;
 
   constructor() {
     const url = URL.createObjectURL(new Blob([GAP_WORKLET], { type: 'text/javascript' }));
-    this.#ready = this.#context.audioWorklet.addModule(url).then(() => this.#context.resume());
+    this.#node = this.#context.audioWorklet.addModule(url).then(async () => {
+      const node = new AudioWorkletNode(this.#context, 'peerlane-gap-meter');
+      node.port.onmessage = (event: MessageEvent<[number, number]>) => {
+        const [resets, longestMs] = event.data;
+        if (resets === this.#resets) this.longestMs = Math.max(this.longestMs, longestMs);
+      };
+      // Pulled, not heard: a silent gain into the destination keeps the worklet running.
+      node.connect(new GainNode(this.#context, { gain: 0 })).connect(this.#context.destination);
+      await this.#context.resume();
+      return node;
+    });
+    this.#node.catch(() => {});
   }
 
   listen(track: MediaStreamTrack): void {
-    this.#ready
-      .then(() => {
+    this.#node
+      .then((node) => {
         this.#source?.disconnect();
-        this.#node?.disconnect();
-        const node = new AudioWorkletNode(this.#context, 'peerlane-gap-meter');
-        node.port.onmessage = (event: MessageEvent<number>) => {
-          this.longestMs = Math.max(this.longestMs, event.data);
-        };
-        const source = this.#context.createMediaStreamSource(new MediaStream([track]));
-        // Pulled, not heard: a silent gain into the destination keeps the worklet running.
-        const mute = new GainNode(this.#context, { gain: 0 });
-        source.connect(node).connect(mute).connect(this.#context.destination);
-        this.#source = source;
-        this.#node = node;
+        this.#source = this.#context.createMediaStreamSource(new MediaStream([track]));
+        this.#source.connect(node);
       })
       .catch(() => {});
   }
 
   reset(): void {
     this.longestMs = 0;
-    this.#node?.port.postMessage('reset');
+    this.#resets += 1;
+    this.#node.then((node) => node.port.postMessage('reset')).catch(() => {});
   }
 
   close(): void {
