@@ -107,6 +107,15 @@ export interface JoinRoomOptions {
    */
   stallMs?: number;
   /**
+   * The most file transfers may take on a direct connection while a call runs on it, in
+   * bytes per second: calls first. Less while the call's packets queue (the round-trip time
+   * the peer reports rises 50 ms above the call's lowest: the pace halves, down to 32 KiB/s,
+   * and grows back by a quarter a second). Without a call, or over the relay (which keeps
+   * its own room for media), files go as fast as the route takes them. Raise it where files
+   * matter more than the call's smoothness. @default 262144 (256 KiB/s)
+   */
+  callFilePace?: number;
+  /**
    * End-to-end encryption with a room secret that never leaves this peer (share it out of
    * band, e.g. in a link's `#fragment`; at least 16 characters, best random): handshakes
    * are signed with it, so a server that swaps DTLS fingerprints gets no connection, and
@@ -131,6 +140,7 @@ export interface RoomSettings extends SignalingClientOptions {
   relayFallbackMs: number;
   directRetryMs: number;
   stallMs: number;
+  callFilePace: number;
   e2ee: { secret: string } | undefined;
 }
 
@@ -152,6 +162,7 @@ export const SDK_DEFAULTS = {
   relayFallbackMs: 5_000,
   directRetryMs: 15_000,
   stallMs: 2_000,
+  callFilePace: 256 * 1024,
   reconnect: {
     initialDelayMs: 250,
     maxDelayMs: 10_000,
@@ -173,6 +184,7 @@ const TIMING_KEYS = [
   'relayFallbackMs',
   'directRetryMs',
   'stallMs',
+  'callFilePace',
 ] as const;
 
 /** Checks options and fills in defaults; throws a PeerlaneError naming the bad option. */

@@ -45,6 +45,12 @@ export interface Lane extends Emitter<LaneEvents> {
   /** Emits `drain` once `bufferedAmount` is down to the low-water mark. */
   awaitDrain(): void;
   /**
+   * The pace, in bytes per second, that file transfers keep to on this lane, set by its
+   * route (a direct route while a call runs on it: `direct/call-pace.ts`). Undefined: as
+   * fast as the lane drains.
+   */
+  pace?: number | undefined;
+  /**
    * Where a lane puts frames together from pieces (the relay): from now on it may lend
    * them — a `frame` is then valid only until its listeners return, and the lane writes
    * the next one over it. For a lane's one listener that copies each frame at once (a

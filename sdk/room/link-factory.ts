@@ -148,6 +148,7 @@ export class LinkFactory {
       connection,
       initiator,
       media,
+      callFilePace: settings.callFilePace,
       peerConnectTimeoutMs: settings.peerConnectTimeoutMs,
       iceRestartDelayMs: settings.iceRestartDelayMs,
       iceRestartTimeoutMs: settings.iceRestartTimeoutMs,

@@ -6,6 +6,11 @@
  * Fairness: the scheduler takes one chunk from each sending transfer in turn while the
  * lane's buffer is below `WATER_MARKS.bulk` (`link/flow.ts`), so concurrent transfers share
  * the lane evenly; chat messages have a lane of their own and never wait behind chunks.
+ *
+ * Pace: while the lane has one (`Lane.pace`: a call runs on a direct route), chunks go no
+ * faster than it, at most {@link PACE_BURST_MS} ahead, and are no larger than that much of
+ * it (at least {@link PACED_CHUNK_MIN} bytes), so a file never queues a burst before the
+ * call's packets.
  */
 
 import type { FileSource, FileTransfer, RemotePeer, SendFileOptions } from '../api.js';
@@ -23,6 +28,11 @@ import {
   MAX_TRANSFER_ID,
   type TransferControl,
 } from './transfer-protocol.js';
+
+/** A paced lane is sent at most this far ahead of its pace, ms. */
+export const PACE_BURST_MS = 100;
+/** The smallest chunk on a paced lane, bytes. */
+export const PACED_CHUNK_MIN = 16 * 1024;
 
 /** Finished transfers remembered per direction, to answer a late frame about them. */
 const REMEMBERED = 256;
@@ -63,6 +73,10 @@ export class PeerTransfers {
   #buffered = 0;
   /** The lane was full: nothing is sent until its `drain`. */
   #waiting = false;
+  /** On a paced lane: when what was sent so far is paid for at the pace (`performance.now()`). */
+  #paidUntil = 0;
+  /** On a paced lane: the pump waits for the pace. */
+  #paceTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly options: PeerTransfersOptions) {}
 
@@ -73,6 +87,8 @@ export class PeerTransfers {
     this.#lane = lane;
     this.#buffered = 0;
     this.#waiting = false;
+    clearTimeout(this.#paceTimer);
+    this.#paceTimer = undefined;
     const onOpen = () => this.#sync();
     const onFrame = (frame: Uint8Array) => this.#onFrame(frame);
     const onDrain = () => {
@@ -107,11 +123,7 @@ export class PeerTransfers {
       peer: this.options.peer,
       sendControl: (frame) => this.#sendControl(frame),
       wake: () => this.#pump(),
-      // Chunks fill the lane's frames: the relay would cut a larger one in two.
-      chunkBytes: () =>
-        this.#lane
-          ? Math.max(1, Math.min(MAX_CHUNK_BYTES, this.#lane.maxFrameBytes - CHUNK_HEADER_BYTES))
-          : MAX_CHUNK_BYTES,
+      chunkBytes: () => this.#chunkBytes(),
       finished: (last) => this.#finish('out', id, last),
     });
     this.#outgoing.set(id, transfer);
@@ -130,6 +142,20 @@ export class PeerTransfers {
     }
     this.#unsubscribe?.();
     this.#lane = undefined;
+    clearTimeout(this.#paceTimer);
+  }
+
+  /**
+   * Chunks fill the lane's frames (the relay would cut a larger one in two); on a paced
+   * lane they are no larger than {@link PACE_BURST_MS} of the pace.
+   */
+  #chunkBytes(): number {
+    const lane = this.#lane;
+    if (!lane) return MAX_CHUNK_BYTES;
+    const frame = Math.max(1, Math.min(MAX_CHUNK_BYTES, lane.maxFrameBytes - CHUNK_HEADER_BYTES));
+    if (lane.pace === undefined) return frame;
+    const paced = Math.max(PACED_CHUNK_MIN, Math.floor((lane.pace * PACE_BURST_MS) / 1000));
+    return Math.min(frame, paced);
   }
 
   /** A lane opened: every transfer picks up where the receiver says it is. */
@@ -156,10 +182,13 @@ export class PeerTransfers {
     for (const transfer of this.#incoming.values()) transfer.laneChanged(open);
   }
 
-  /** Sends chunks round-robin until the lane is full or no transfer has one ready. */
+  /**
+   * Sends chunks round-robin until the lane is full, its pace says wait, or no transfer
+   * has one ready.
+   */
   #pump(): void {
     const lane = this.#lane;
-    if (!lane?.open || this.#waiting || this.#outgoing.size === 0) return;
+    if (!lane?.open || this.#waiting || this.#paceTimer || this.#outgoing.size === 0) return;
     const senders = [...this.#outgoing.values()];
     let idle = 0;
     try {
@@ -168,12 +197,18 @@ export class PeerTransfers {
           this.#buffered = lane.bufferedAmount;
           if (this.#buffered >= WATER_MARKS.bulk) break;
         }
+        const { pace } = lane;
+        if (pace !== undefined && this.#aheadOfPace()) return;
         this.#cursor %= senders.length;
         const frame = senders[this.#cursor]?.nextFrame();
         this.#cursor += 1;
         if (frame) {
           lane.send(frame);
           this.#buffered += frame.byteLength;
+          if (pace !== undefined) {
+            const from = Math.max(this.#paidUntil, performance.now());
+            this.#paidUntil = from + (frame.byteLength * 1000) / pace;
+          }
           idle = 0;
         } else if (++idle >= senders.length) return;
       }
@@ -182,6 +217,17 @@ export class PeerTransfers {
     } catch {
       // The lane is closing; a new one resumes from the receiver's offset.
     }
+  }
+
+  /** More than {@link PACE_BURST_MS} was sent ahead of the pace: the pump waits it out. */
+  #aheadOfPace(): boolean {
+    const ahead = this.#paidUntil - performance.now();
+    if (ahead <= PACE_BURST_MS) return false;
+    this.#paceTimer = setTimeout(() => {
+      this.#paceTimer = undefined;
+      this.#pump();
+    }, ahead - PACE_BURST_MS);
+    return true;
   }
 
   #sendControl(frame: ControlFrame): void {

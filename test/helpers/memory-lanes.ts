@@ -13,6 +13,8 @@ import type { Lane, LaneEvents } from '../../sdk/link/lane.js';
 export class MemoryLane extends Emitter<LaneEvents> implements Lane {
   peer: MemoryLane | undefined;
   maxFrameBytes = MAX_FRAME_BYTES;
+  /** As a route sets it on its bulk lane (`Lane.pace`). */
+  pace: number | undefined;
   #queue: Uint8Array[] = [];
   #buffered = 0;
   #open = false;

@@ -5,6 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ConnectionState } from '../../sdk/api.js';
 import { Emitter } from '../../sdk/emitter.js';
+import { PACE } from '../../sdk/link/direct/call-pace.js';
 import {
   CALL_KEEPALIVE_MS,
   CLOSE_GRACE_MS,
@@ -22,6 +23,9 @@ import { type MemoryLane, memoryLanePair } from '../helpers/memory-lanes.js';
 /** The link's `stallMs` in these tests. */
 const STALL_MS = 2000;
 
+/** `callFilePace` in these tests, bytes per second. */
+const CALL_FILE_PACE = 256 * 1024;
+
 const TIMING = {
   peerConnectTimeoutMs: 15_000,
   iceRestartDelayMs: 1000,
@@ -36,7 +40,8 @@ class FakeConnection extends Emitter<RtcConnectionEvents> implements DirectConne
   readonly remote: { message: MemoryLane; bulk: MemoryLane };
   iceConnectionState: RTCIceConnectionState = 'new';
   signalingState: RTCSignalingState = 'stable';
-  readonly peerConnection = undefined;
+  /** None, unless a test gives one (its `getStats()`). */
+  peerConnection: RTCPeerConnection | undefined = undefined;
   readonly signal = vi.fn();
   readonly restartIce = vi.fn(async () => {
     this.signalingState = 'have-local-offer';
@@ -92,6 +97,7 @@ function setup(initiator = true, media?: { live: boolean }) {
     // The route reads only `live` and calls `open()`.
     ...(media && { media: Object.assign(media, { open() {} }) as unknown as PeerMedia }),
     ...TIMING,
+    callFilePace: CALL_FILE_PACE,
     iceServers: () => [],
     canSignal: () => signalingUp,
     sendSignal: (data) => signals.push(data),
@@ -294,6 +300,32 @@ describe('DirectRoute (fake clock, fake connection)', () => {
     route.signal({ type: 'offer', sdp: offer('111') });
     expect(route.isNewSession(offer('111'))).toBe(false);
     expect(route.isNewSession(offer('222'))).toBe(true);
+  });
+
+  it('paces its bulk lane while a call runs on it, from the connection’s statistics', async () => {
+    const media = { live: false };
+    const { connection } = setup(true, media);
+    let rtt = 0.02; // seconds, as RTCP reports it
+    connection.peerConnection = {
+      async getStats() {
+        const entry = { id: 'r', type: 'remote-inbound-rtp', roundTripTime: rtt };
+        return new Map([[entry.id, { ...entry, timestamp: Date.now() }]]);
+      },
+    } as unknown as RTCPeerConnection;
+    connection.up();
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(connection.bulk.pace).toBeUndefined(); // no call: files as fast as the lane drains
+    media.live = true;
+    await vi.advanceTimersByTimeAsync(500);
+    expect(connection.bulk.pace).toBe(CALL_FILE_PACE);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(connection.bulk.pace).toBe(CALL_FILE_PACE); // read: the call's packets do not queue
+    rtt = 0.02 + (PACE.queueMs + 10) / 1000;
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(connection.bulk.pace).toBe(CALL_FILE_PACE / 2);
+    media.live = false; // the call ended
+    await vi.advanceTimersByTimeAsync(500);
+    expect(connection.bulk.pace).toBeUndefined();
   });
 
   it('after a stall, restarts ICE and is restored only by data, not by ICE saying "connected"', async () => {

@@ -1,7 +1,11 @@
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import type { RemotePeer } from '../../sdk/api.js';
 import type { IncomingTransfer } from '../../sdk/transfer/file-receiver.js';
-import { PeerTransfers } from '../../sdk/transfer/peer-transfers.js';
+import {
+  PACE_BURST_MS,
+  PACED_CHUNK_MIN,
+  PeerTransfers,
+} from '../../sdk/transfer/peer-transfers.js';
 import {
   allocateChunk,
   CHUNK_HEADER_BYTES,
@@ -165,6 +169,39 @@ describe('transfer protocol', () => {
     expect(firstEnd - start).toBeGreaterThan(2 * perFile);
     // A source that is not ready when its turn comes is skipped: allow a few such turns.
     expect(unfair / (firstEnd - start)).toBeLessThan(0.1);
+  });
+
+  it('keeps to the lane’s pace, in chunks of at most 100 ms of it, and speeds up when it ends', async () => {
+    const { sender, offers, connect } = hubPair();
+    const [out] = connect();
+    if (!out) throw new Error('no lane');
+    const pace = 128 * 1024;
+    out.pace = pace; // a call runs on the route
+    const size = 4 * MiB;
+    const sink = hashingSink();
+    const sending = sender.send(patternChunks(size, 5), { name: 'paced', size });
+    await waitUntil(() => offers.length === 1, 'the offer arrived');
+    const started = performance.now();
+    const receiving = offers[0]?.accept({ writable: sink.writable });
+    if (!receiving) throw new Error('no transfer');
+    // Never ahead of the pace by more than its burst (100 ms) and one chunk, however
+    // the machine's load delays the pump (it can only fall behind).
+    const chunk = Math.max(PACED_CHUNK_MIN, (pace * PACE_BURST_MS) / 1000);
+    for (let i = 0; i < 8; i += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const allowed = (pace * (performance.now() - started + PACE_BURST_MS)) / 1000 + chunk;
+      expect(chunkBytes(out)).toBeLessThanOrEqual(allowed);
+    }
+    expect(chunkBytes(out)).toBeGreaterThan(0);
+    const sizes = out.sent
+      .filter((frame) => decodeTransferFrame(frame).kind === 'chunk')
+      .map((frame) => frame.byteLength - CHUNK_HEADER_BYTES);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(chunk);
+    // The call ended: the rest goes as fast as the lane takes it, whole.
+    out.pace = undefined;
+    await Promise.all([sending.done, receiving.done]);
+    expect(sink.result.sha256).toBe(await patternSha256(size, 5));
+    expect(performance.now() - started).toBeLessThan((size / pace) * 1000);
   });
 
   it('resumes on a new lane from the receiver’s offset after frames in flight were lost', async () => {

@@ -24,6 +24,8 @@ export class DataChannelLane extends Emitter<LaneEvents> implements Lane {
   /** Kept from events: in @roamhq/wrtc every read of `readyState` is a slow native call. */
   #open: boolean;
   #closed = false;
+  /** Set by the direct route while a call runs on it (`call-pace.ts`). */
+  pace: number | undefined;
 
   /**
    * @param channel the lane's data channel.

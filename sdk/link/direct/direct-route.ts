@@ -34,6 +34,7 @@ import type { PeerMedia } from '../../media/peer-media.js';
 import { BlockedTime } from '../blocked-time.js';
 import { encodePing, pingInterval } from '../framing.js';
 import type { Lane, Route } from '../lane.js';
+import { CallPace, PACE, readCallSample, type StatsEntry } from './call-pace.js';
 import type { RtcConnection, RtcConnectionEvents } from './rtc-connection.js';
 import { StatsSampler, selectedTransport } from './stats.js';
 
@@ -61,6 +62,8 @@ export interface DirectRouteOptions extends DirectTiming {
   initiator: boolean;
   /** The media sent and received on this connection, if the room made any. */
   media?: PeerMedia;
+  /** The most files may take while a call runs here, bytes per second (`call-pace.ts`). */
+  callFilePace: number;
   /** The ICE servers to use now (they may change after a signaling reconnect). */
   iceServers(): RTCIceServer[];
   /** True while signaling can carry a signal to the remote peer. */
@@ -136,6 +139,10 @@ export class DirectRoute implements Route {
   /** Answerer: the SDP session id of the remote RTCPeerConnection this route talks to. */
   #remoteSession: string | undefined;
   readonly #stats: StatsSampler;
+  /** While a call runs on the connection: the pace of its files (`call-pace.ts`). */
+  #pace: CallPace | undefined;
+  #paceReadAt = Number.NEGATIVE_INFINITY;
+  #paceReading = false;
 
   constructor(private readonly options: DirectRouteOptions) {
     const { connection } = options;
@@ -279,12 +286,50 @@ export class DirectRoute implements Route {
     }
     // After a stall, a buffer that drains proves the path as well as a frame heard.
     if (this.#needsProof && this.#buffered() < this.#stalledBuffered) this.#restored();
+    this.#updatePace(now);
     const every = this.options.media?.live ? CALL_KEEPALIVE_MS : KEEPALIVE_MS;
     // A new interval is said at once: the peer must not wait out the old one.
     if (every !== this.#pingEvery || now - this.#lastPing >= every) {
       this.#pingEvery = every;
       this.#ping();
     }
+  }
+
+  /**
+   * While a call runs on the connection, paces its files (`call-pace.ts`): the pace is read
+   * again every {@link PACE.everyMs} from the connection's statistics. Without a call, or
+   * while reconnecting (files are on the relay then), the bulk lane is not paced.
+   */
+  #updatePace(now: number): void {
+    const bulk = this.options.connection.bulk;
+    if (!this.options.media?.live || this.#state !== 'connected') {
+      this.#pace = undefined;
+      bulk.pace = undefined;
+      return;
+    }
+    if (!this.#pace) {
+      this.#pace = new CallPace(this.options.callFilePace);
+      bulk.pace = this.#pace.bytesPerSecond;
+      this.#paceReadAt = now;
+    }
+    const pc = this.options.connection.peerConnection;
+    if (!pc || this.#paceReading || now - this.#paceReadAt < PACE.everyMs) return;
+    this.#paceReading = true;
+    this.#paceReadAt = now;
+    pc.getStats()
+      .then((report) => {
+        const pace = this.#pace;
+        if (!pace) return; // the call ended meanwhile
+        const reports = new Map<string, StatsEntry>();
+        report.forEach((entry: StatsEntry) => {
+          reports.set(entry.id, entry);
+        });
+        bulk.pace = pace.update(readCallSample(reports));
+      })
+      .catch(() => {}) // closing: the next check ends the pace
+      .finally(() => {
+        this.#paceReading = false;
+      });
   }
 
   /** Bytes both lanes buffer now. */
