@@ -107,12 +107,12 @@ export interface JoinRoomOptions {
    */
   stallMs?: number;
   /**
-   * The most file transfers may take on a direct connection while a call runs on it, in
-   * bytes per second: calls first. Less while the call's packets queue (the round-trip time
-   * the peer reports rises 50 ms above the call's lowest: the pace halves, down to 32 KiB/s,
-   * and grows back by a quarter a second). Without a call, or over the relay (which keeps
-   * its own room for media), files go as fast as the route takes them. Raise it where files
-   * matter more than the call's smoothness. @default 262144 (256 KiB/s)
+   * The most file transfers to a peer may take while a call with it runs, in bytes per
+   * second: calls first. On a direct connection less while the call's packets queue (the
+   * round-trip time the peer reports rises 50 ms above the call's lowest: the pace halves,
+   * down to 32 KiB/s, and grows back by a quarter a second); over the relay this ceiling.
+   * Without a call files go as fast as the route takes them. Raise it where files matter
+   * more than the call's smoothness. @default 262144 (256 KiB/s)
    */
   callFilePace?: number;
   /**

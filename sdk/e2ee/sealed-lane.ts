@@ -67,6 +67,8 @@ export interface SealProblems {
 
 /** One lane of a sealed route (see the file's comment). */
 export class SealedLane extends Emitter<LaneEvents> implements Lane {
+  /** Set by the link while a call runs over the relay (`callFilePace`). */
+  pace: number | undefined;
   #seq = 0;
   /** Plaintext bytes sent and not yet sealed and handed to the inner lane. */
   #pending = 0;

@@ -73,6 +73,8 @@ export interface LinkOptions {
   relayFallbackMs: number;
   directRetryMs: number;
   stallMs: number;
+  /** The most files may take over the relay while a call runs there, bytes per second. */
+  callFilePace: number;
   /** The relay route to the peer, or undefined when the server does not relay for us. */
   relay: Route | undefined;
   /**
@@ -444,6 +446,11 @@ export class Link {
     if (this.#closed) return;
     const relayed = this.#relayMediaWanted();
     this.#relayMedia?.setActive(relayed);
+    // Calls first over the relay too: its files keep to `callFilePace` while a call runs
+    // there (a direct route paces its own: `direct/call-pace.ts`).
+    if (this.#relay) {
+      this.#relay.bulk.pace = this.#relayMedia?.live ? this.options.callFilePace : undefined;
+    }
     const media = mediaState(
       this.options.mode,
       this.#direct?.state,

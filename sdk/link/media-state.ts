@@ -38,10 +38,12 @@ export const RELAYED_MEDIA = {
  * on while the link is on the relay with no direct route carrying media, off otherwise.
  */
 export interface RelayMediaControl {
-  /** On (true): send this peer's media on the relay; off: stop. */
+  /** On (true): send this peer's media on the relay; off: stop. `onChange` tells of `live` too. */
   setActive(active: boolean): void;
   /** What `peer.media` says while it is on. */
   readonly media: MediaState;
+  /** A call runs over the relay: it is on, and media flows one way or both. */
+  readonly live: boolean;
   /** Frames relayed each way so far, as `getStats()` shows them on the relay. */
   stats(): Pick<PeerStats, 'inbound' | 'outbound'>;
   /** Stops for good (the link closed). */

@@ -100,6 +100,7 @@ export class LinkFactory {
       relayFallbackMs: settings.relayFallbackMs,
       directRetryMs: settings.directRetryMs,
       stallMs: settings.stallMs,
+      callFilePace: settings.callFilePace,
       relay: sealed ?? route,
       relayMedia: (onChange: () => void) => {
         // With e2ee, media is sealed like the lanes (`e2ee/sealed-media.ts`).

@@ -19,6 +19,7 @@ import { type MemoryLane, memoryLanePair } from '../helpers/memory-lanes.js';
 const FALLBACK_MS = 5000;
 const RETRY_MS = 15_000;
 const STALL_MS = 2000;
+const CALL_FILE_PACE = 256 * 1024;
 
 /** A direct route whose state the test sets; its lanes are paired by {@link Net.connect}. */
 class FakeDirect implements Direct {
@@ -157,6 +158,7 @@ class Net {
       relayFallbackMs: FALLBACK_MS,
       directRetryMs: RETRY_MS,
       stallMs: STALL_MS,
+      callFilePace: CALL_FILE_PACE,
       relay:
         relay === false
           ? undefined
@@ -488,6 +490,8 @@ describe('Link (fake clock, in-memory lanes)', () => {
 class FakeRelayMedia {
   active: boolean[] = [];
   media: MediaState = { state: 'connecting' };
+  /** Media flows over the relay (the test says when). */
+  live = false;
   closed = false;
   onChange: () => void = () => {};
   setActive(active: boolean): void {
@@ -554,6 +558,19 @@ describe('Link: relayed media', () => {
     await settle();
     expect(alice.active.at(-1)).toBe(false);
     expect(n.alice.link.media).toEqual({ state: 'available', route: 'direct' });
+  });
+
+  it('paces files over the relay while a call runs there, and not otherwise', async () => {
+    const { net: n, alice } = net('relay');
+    await settle();
+    const bulk = n.relayBulk[0];
+    expect(bulk.pace).toBeUndefined(); // relayed media is on, but nothing flows
+    alice.live = true; // a call starts
+    alice.onChange();
+    expect(bulk.pace).toBe(CALL_FILE_PACE);
+    alice.live = false;
+    alice.onChange();
+    expect(bulk.pace).toBeUndefined();
   });
 
   it("is on from the start with transport 'relay', and closes with the link", async () => {

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { WATER_MARKS } from '../../sdk/link/flow.js';
-import { RelayRoute } from '../../sdk/link/relay/relay-route.js';
+import { type MediaRoute, RelayRoute } from '../../sdk/link/relay/relay-route.js';
 import type { RelaySocket } from '../../sdk/link/relay/relay-socket.js';
 import {
   DOWN_GAP_MS,
@@ -54,6 +54,7 @@ import {
   REPORT_GAP_MS,
   REPORT_OVER_MS,
 } from '../../sdk/media/relay/queue-delay.js';
+import { RelayMedia } from '../../sdk/media/relay/relay-media.js';
 import { relayMediaSupport } from '../../sdk/media/relay/support.js';
 import { StreamSwitch } from '../../sdk/media/stream-switch.js';
 import { RELAY_HEADER_BYTES, RELAY_LANE, RELAY_MORE_PIECES } from '../../signaling/protocol.js';
@@ -652,3 +653,50 @@ describe('feature detection', () => {
     expect(support.missing).toMatch(/no WebCodecs \(VideoEncoder, VideoDecoder, AudioEncoder/);
   });
 });
+
+describe('whether a call runs over the relay (`live`)', () => {
+  it('is live while on and media flows one way, and tells the link each change', () => {
+    const sent: Uint8Array[] = [];
+    const route: MediaRoute = {
+      media: undefined,
+      mediaAllowed: true,
+      mediaRoom: { credit: 1 << 20, window: 1 << 20, socketBuffered: 0, open: true },
+      pieceBytes: 64 * 1024,
+      sendMedia: (frame) => sent.push(frame) > 0,
+    };
+    let changes = 0;
+    const media = new RelayMedia({
+      peerId: 'p',
+      route,
+      local: { sendState: () => NOTHING_SENT, watch: () => () => {} },
+      onStream: () => {},
+      onStreamEnded: () => {},
+      onError: () => {},
+      onChange: () => {
+        changes += 1;
+      },
+    });
+    const peerSays = (audio: boolean) =>
+      route.media?.frame(
+        writeState({ audio, video: false, audioOn: audio, videoOn: false, decodes: true }),
+      );
+    peerSays(true); // the peer publishes audio, but relayed media is off here
+    expect(media.live).toBe(false);
+    media.setActive(true);
+    expect(media.live).toBe(true);
+    const told = changes;
+    expect(told).toBeGreaterThan(0);
+    peerSays(false); // it stopped publishing (this side sends nothing: no WebCodecs in Node)
+    expect(media.live).toBe(false);
+    expect(changes).toBe(told + 1);
+    peerSays(true);
+    media.setActive(false);
+    expect(media.live).toBe(false);
+    media.close();
+  });
+});
+
+const NOTHING_SENT = {
+  audio: { published: false, track: null, active: false },
+  video: { published: false, track: null, active: false },
+};

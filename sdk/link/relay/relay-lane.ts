@@ -32,6 +32,8 @@ export class RelayLane extends Emitter<LaneEvents> implements Lane {
   #assembly: Uint8Array | undefined;
   #awaitingDrain = false;
   #closed = false;
+  /** Set by the link while a call runs over the relay (`callFilePace`). */
+  pace: number | undefined;
 
   constructor(
     private readonly route: LaneOwner,

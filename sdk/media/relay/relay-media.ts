@@ -74,6 +74,8 @@ export class RelayMedia implements RelayMediaControl {
   #lastError = Number.NEGATIVE_INFINITY;
   #quietErrors = 0;
   #media: MediaState = RELAYED_MEDIA.connecting;
+  /** `live` as the link last heard of it. */
+  #toldLive = false;
   #closed = false;
 
   constructor(private readonly options: RelayMediaOptions) {
@@ -93,6 +95,11 @@ export class RelayMedia implements RelayMediaControl {
   /** What `peer.media` says while relayed media is on. */
   get media(): MediaState {
     return this.#media;
+  }
+
+  get live(): boolean {
+    const remote = this.#remote;
+    return this.#active && (this.#sender !== undefined || !!(remote?.audio || remote?.video));
   }
 
   /** What was relayed each way so far, as RTP-like counters (a frame counts as a packet). */
@@ -182,6 +189,7 @@ export class RelayMedia implements RelayMediaControl {
     if (!this.#active) return;
     this.#sendState();
     this.#updateSender();
+    this.#updateMedia(); // `live` may have changed
   }
 
   #sendState(): void {
@@ -282,8 +290,9 @@ export class RelayMedia implements RelayMediaControl {
       media.state === this.#media.state &&
       (media.state !== 'unavailable' ||
         (this.#media.state === 'unavailable' && media.message === this.#media.message));
-    if (same) return;
+    if (same && this.live === this.#toldLive) return;
     this.#media = media;
+    this.#toldLive = this.live;
     this.options.onChange();
   }
 }
