@@ -29,11 +29,11 @@ interface Options {
   kbit: number;
   queueMs: number;
   e2ee: boolean;
-  /** Only these calls: `a`, `b`, `c`. */
+  /** Only these calls: `a`, `b`, … `h`. */
   only: string[];
   /** Rounds of every call; each figure is the median over them. */
   rounds: number;
-  /** MiB of the file of calls (d), (e) and (f); 0: no such calls. */
+  /** MiB of the file of calls (d)–(h); 0: no such calls. */
   file: number;
 }
 
@@ -46,7 +46,8 @@ const HELP = `Usage: npm run bench media-relay -- [flags]
   --e2ee        also run the relay with e2ee: { secret }
   --file N      also (d) the direct call while a sends b an N MiB file (from before the
                 warm-up; what it moves in the window is counted), (e) that file alone,
-                and (f) the relayed call (b) with the file
+                (f) the relayed call (b) with the file, and (g), (h): (d) and (f) with
+                files unpaced (callFilePace 1 GiB/s), the baseline of calls first
   --only a,c    run only these calls (the ratio needs a)
   --rounds N    run every call N times, in turn (a, b, c, a, b, c, …); each figure
                 is the median of the rounds (default 1)
@@ -59,7 +60,7 @@ function parse(argv: readonly string[]): Options | undefined {
     kbit: 1000,
     queueMs: 200,
     e2ee: false,
-    only: ['a', 'b', 'c', 'd', 'e', 'f'],
+    only: ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'],
     rounds: 1,
     file: 0,
   };
@@ -110,6 +111,8 @@ function rows(options: Options): Row[] {
   const relay = { transport: 'relay' };
   const e2ee = { e2ee: { secret: 'media-relay-benchmark-secret' } };
   const shape = { kbit: options.kbit, queueMs: options.queueMs };
+  // Files as fast as the route takes them during a call: what pacing them is measured against.
+  const unpaced = { callFilePace: 2 ** 30 };
   return [
     { label: '(a) direct WebRTC', kind: 'direct', setup: { cell: OPEN, sdk: {} } },
     { label: '(b) relay', kind: 'relay', setup: { cell: OPEN, sdk: relay } },
@@ -143,6 +146,16 @@ function rows(options: Options): Row[] {
             label: `(f) relay, the ${options.file} MiB file a → b during it`,
             kind: 'call-and-file',
             setup: { cell: OPEN, sdk: relay, file: options.file },
+          },
+          {
+            label: '(g) as (d), files unpaced',
+            kind: 'call-and-file',
+            setup: { cell: OPEN, sdk: unpaced, file: options.file },
+          },
+          {
+            label: '(h) as (f), files unpaced',
+            kind: 'call-and-file',
+            setup: { cell: OPEN, sdk: { ...relay, ...unpaced }, file: options.file },
           },
         ] satisfies Row[])
       : []),
@@ -311,7 +324,7 @@ export async function runMediaRelayBenchmark(argv: readonly string[]): Promise<n
         if (result.file) {
           const { mibPerSecond, error } = result.file;
           process.stderr.write(
-            `  file: ${mibPerSecond.toFixed(1)} MiB/s in the window${error ? `; it ended: ${error}` : ''}\n`,
+            `  file: ${mibPerSecond.toFixed(2)} MiB/s in the window${error ? `; it ended: ${error}` : ''}\n`,
           );
         }
         if (result.errors.length > 0) {
@@ -402,7 +415,7 @@ export async function runMediaRelayBenchmark(argv: readonly string[]): Promise<n
       files.push([
         row.label,
         f?.route ?? String(rounds[0] ?? '–'),
-        Number.isFinite(rate) ? rate.toFixed(1) : '–',
+        Number.isFinite(rate) ? rate.toFixed(2) : '–',
         row.kind === 'file' || !Number.isFinite(ratio) ? '' : `${ratio.toFixed(2)}×`,
       ]);
     }
