@@ -109,10 +109,10 @@ export interface JoinRoomOptions {
   /**
    * The most file transfers to a peer may take while a call with it runs, in bytes per
    * second: calls first. On a direct connection less while the call's packets queue (the
-   * round-trip time the peer reports rises 50 ms above the call's lowest: the pace halves,
+   * round-trip time the peer reports stays 50 ms above the call's lowest: the pace halves,
    * down to 32 KiB/s, and grows back by a quarter a second); over the relay this ceiling.
    * Without a call files go as fast as the route takes them. Raise it where files matter
-   * more than the call's smoothness. @default 262144 (256 KiB/s)
+   * more than the call's smoothness. @default 1048576 (1 MiB/s)
    */
   callFilePace?: number;
   /**
@@ -162,7 +162,7 @@ export const SDK_DEFAULTS = {
   relayFallbackMs: 5_000,
   directRetryMs: 15_000,
   stallMs: 2_000,
-  callFilePace: 256 * 1024,
+  callFilePace: 1024 * 1024,
   reconnect: {
     initialDelayMs: 250,
     maxDelayMs: 10_000,

@@ -27,9 +27,13 @@ describe('call pace: how fast files go while a call runs', () => {
     }
   });
 
-  it('halves when the round trip rises past 50 ms above the call’s lowest, and grows back', () => {
+  it('halves while the round trip stays over 50 ms above the call’s lowest, and grows back', () => {
     const pace = new CallPace(CEILING);
     pace.update({ rttMs: 20 });
+    // One late reading is no queue; two in a row are.
+    expect(pace.update({ rttMs: 20 + PACE.queueMs + 1 })).toBe(CEILING);
+    expect(pace.update({ rttMs: 25 })).toBe(CEILING);
+    expect(pace.update({ rttMs: 20 + PACE.queueMs + 1 })).toBe(CEILING);
     expect(pace.update({ rttMs: 20 + PACE.queueMs + 1 })).toBe(CEILING / 2);
     expect(pace.update({ rttMs: 200 })).toBe(CEILING / 4);
     // The queue drained: a quarter more each second, back to the ceiling.

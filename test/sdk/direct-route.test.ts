@@ -24,7 +24,7 @@ import { type MemoryLane, memoryLanePair } from '../helpers/memory-lanes.js';
 const STALL_MS = 2000;
 
 /** `callFilePace` in these tests, bytes per second. */
-const CALL_FILE_PACE = 256 * 1024;
+const CALL_FILE_PACE = 1024 * 1024;
 
 const TIMING = {
   peerConnectTimeoutMs: 15_000,
@@ -320,8 +320,8 @@ describe('DirectRoute (fake clock, fake connection)', () => {
     expect(connection.bulk.pace).toBe(CALL_FILE_PACE);
     await vi.advanceTimersByTimeAsync(1000);
     expect(connection.bulk.pace).toBe(CALL_FILE_PACE); // read: the call's packets do not queue
-    rtt = 0.02 + (PACE.queueMs + 10) / 1000;
-    await vi.advanceTimersByTimeAsync(1000);
+    rtt = 0.02 + (PACE.queueMs + 10) / 1000; // a queue builds on the path
+    await vi.advanceTimersByTimeAsync(1000 * PACE.queuedReadings);
     expect(connection.bulk.pace).toBe(CALL_FILE_PACE / 2);
     media.live = false; // the call ended
     await vi.advanceTimersByTimeAsync(500);

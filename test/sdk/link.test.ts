@@ -19,7 +19,7 @@ import { type MemoryLane, memoryLanePair } from '../helpers/memory-lanes.js';
 const FALLBACK_MS = 5000;
 const RETRY_MS = 15_000;
 const STALL_MS = 2000;
-const CALL_FILE_PACE = 256 * 1024;
+const CALL_FILE_PACE = 1024 * 1024;
 
 /** A direct route whose state the test sets; its lanes are paired by {@link Net.connect}. */
 class FakeDirect implements Direct {

@@ -4,11 +4,12 @@
  * control nor a data channel's priority makes a file step aside: a file fills the path's
  * queue (every audio and video packet waits behind it) and takes CPU the codecs need. So
  * while a call runs, the route gives its bulk lane a pace (`Lane.pace`): at most the
- * `callFilePace` option (256 KiB/s by default: 2 Mbit/s, a few per cent of a core), and
+ * `callFilePace` option (1 MiB/s by default: 8 Mbit/s, about a tenth of a core), and
  * less when the call's packets start to queue — read every {@link PACE.everyMs} from the
  * connection's own statistics, as the round-trip time the peer reports for our media
  * (RTCP; the ICE pair's where there is none): more than {@link PACE.queueMs} above the
- * lowest seen in this call, and the pace halves (not below {@link PACE.floorBytesPerSecond}:
+ * lowest seen in this call, in {@link PACE.queuedReadings} readings in a row (one late
+ * report is no queue), and the pace halves (not below {@link PACE.floorBytesPerSecond}:
  * a file always moves); otherwise it grows by {@link PACE.growth} a second back to the
  * ceiling. Where no round-trip time is reported, the ceiling holds.
  *
@@ -25,6 +26,8 @@ export const PACE = {
   everyMs: 1000,
   /** Queueing that halves the pace: round-trip time this far above the call's lowest, ms. */
   queueMs: 50,
+  /** Readings in a row over the call's lowest round trip that make a queue. */
+  queuedReadings: 2,
   /** The lowest pace, bytes per second: a file always moves. */
   floorBytesPerSecond: 32 * 1024,
   /** The pace grows back by this factor each second the call's packets do not queue. */
@@ -41,6 +44,8 @@ export interface CallSample {
 export class CallPace {
   #rate: number;
   #lowestRtt = Number.POSITIVE_INFINITY;
+  /** Readings in a row with the round trip over the lowest by more than `queueMs`. */
+  #over = 0;
 
   /** @param ceiling the most it allows, bytes per second (`callFilePace`). */
   constructor(private readonly ceiling: number) {
@@ -55,8 +60,14 @@ export class CallPace {
   /** A new sample; returns the new pace. */
   update({ rttMs }: CallSample): number {
     if (rttMs !== undefined) this.#lowestRtt = Math.min(this.#lowestRtt, rttMs);
-    const queued = rttMs !== undefined && rttMs > this.#lowestRtt + PACE.queueMs;
-    const rate = queued ? this.#rate / 2 : this.#rate * PACE.growth;
+    const over = rttMs !== undefined && rttMs > this.#lowestRtt + PACE.queueMs;
+    this.#over = over ? this.#over + 1 : 0;
+    const rate =
+      this.#over >= PACE.queuedReadings
+        ? this.#rate / 2
+        : over
+          ? this.#rate // one late reading: wait for the next
+          : this.#rate * PACE.growth;
     this.#rate = Math.min(this.ceiling, Math.max(PACE.floorBytesPerSecond, rate));
     return this.#rate;
   }
