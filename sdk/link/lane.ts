@@ -45,9 +45,9 @@ export interface Lane extends Emitter<LaneEvents> {
   /** Emits `drain` once `bufferedAmount` is down to the low-water mark. */
   awaitDrain(): void;
   /**
-   * The pace, in bytes per second, that file transfers keep to on this lane, set by its
-   * route (a direct route while a call runs on it: `direct/call-pace.ts`). Undefined: as
-   * fast as the lane drains.
+   * The pace, in bytes per second, that file transfers keep to on this lane while a call
+   * runs on its route: set by a direct route (`direct/call-pace.ts`), or by the link on
+   * the relay's (`callFilePace`). Undefined: as fast as the lane drains.
    */
   pace?: number | undefined;
   /**

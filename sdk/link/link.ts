@@ -12,9 +12,11 @@
  *   writes; a hand-over moves both together.) A first route not open within
  *   `relayFallbackMs` is given up on: media is reported unavailable, and retries start.
  * - Failover in seconds: when the direct route stalls (`stall-watch.ts`: data waits and
- *   nothing moved for `stallMs`, and the peer was not heard there either) or breaks (ICE `disconnected`, `failed`, or silence),
- *   messages and files move to the relay at once while the ICE restart goes on, and move
- *   back when the route is restored.
+ *   nothing moved for `stallMs`, and the peer was not heard there either) or breaks (ICE
+ *   `disconnected`, `failed`, or silence), messages and files move to the relay at once
+ *   while the ICE restart goes on, and move back when the route is restored.
+ * - Calls first: while a call runs over the relay, its files keep to `callFilePace` (a
+ *   direct route paces its own files: `direct/call-pace.ts`).
  * - Retries: while on the relay with no direct route, the initiator makes a fresh one every
  *   `directRetryMs` (one still being made is replaced; one being restored is left to finish).
  * - On the relay the link sends a PING every `KEEPALIVE_MS`; a peer heard on no route for
@@ -446,8 +448,7 @@ export class Link {
     if (this.#closed) return;
     const relayed = this.#relayMediaWanted();
     this.#relayMedia?.setActive(relayed);
-    // Calls first over the relay too: its files keep to `callFilePace` while a call runs
-    // there (a direct route paces its own: `direct/call-pace.ts`).
+    // Calls first (see the file's comment).
     if (this.#relay) {
       this.#relay.bulk.pace = this.#relayMedia?.live ? this.options.callFilePace : undefined;
     }

@@ -97,6 +97,7 @@ export class RelayMedia implements RelayMediaControl {
     return this.#media;
   }
 
+  /** A call runs over the relay: on, and this side sends media or the peer publishes some. */
   get live(): boolean {
     const remote = this.#remote;
     return this.#active && (this.#sender !== undefined || !!(remote?.audio || remote?.video));
