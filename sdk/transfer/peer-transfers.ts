@@ -7,7 +7,7 @@
  * lane's buffer is below `WATER_MARKS.bulk` (`link/flow.ts`), so concurrent transfers share
  * the lane evenly; chat messages have a lane of their own and never wait behind chunks.
  *
- * Pace: while the lane has one (`Lane.pace`: a call runs on a direct route), chunks go no
+ * Pace: while the lane has one (`Lane.pace`: a call runs on its route), chunks go no
  * faster than it, at most {@link PACE_BURST_MS} ahead, and are no larger than that much of
  * it (at least {@link PACED_CHUNK_MIN} bytes), so a file never queues a burst before the
  * call's packets.

@@ -10,16 +10,13 @@ const SAFE_CHUNK = 65_523;
 describe('file transfer between Chromium pages', { retry: PAGE_CLOSED_RETRY }, () => {
   const e2e = useE2e({ sdk: true });
 
-  async function pages(count = 2, relayFallbackMs?: number) {
+  async function pages(count = 2, relayFallbackMs?: number, sdk: { callFilePace?: number } = {}) {
     const room = e2e.room();
     const opened = [];
     for (let i = 0; i < count; i += 1) {
       const page = await e2e.openPage('files', { name: `files-${i + 1}` });
-      opened.push({
-        page,
-        api: page.api,
-        id: (await page.api.join(room, relayFallbackMs ? { relayFallbackMs } : {})).selfId,
-      });
+      const options = { ...sdk, ...(relayFallbackMs && { relayFallbackMs }) };
+      opened.push({ page, api: page.api, id: (await page.api.join(room, options)).selfId });
     }
     for (const a of opened) {
       for (const b of opened) if (a !== b) await a.api.waitForOpen(b.id);
@@ -56,6 +53,29 @@ describe('file transfer between Chromium pages', { retry: PAGE_CLOSED_RETRY }, (
     const bulk = await alice.api.bulkSent();
     expect(bulk.bytes / bulk.messages, JSON.stringify(bulk)).toBeGreaterThan(200 * 1024);
   }, 120_000);
+
+  it('paces a file while a call runs (calls first), and verifies it', async () => {
+    const pace = 512 * 1024;
+    const [alice, bob] = await pages(2, undefined, { callFilePace: pace });
+    if (!alice || !bob) throw new Error('no pages');
+    await Promise.all([alice.api.publish(), bob.api.publish()]);
+    await new Promise((resolve) => setTimeout(resolve, 1500)); // the call runs (the pace is set)
+    const size = 4 * MiB;
+    const started = Date.now();
+    const [sent] = await alice.api.sendPattern(bob.id, size, 7);
+    const { transfer } = await bob.api.answerNext('blob');
+    const [atAlice, atBob] = await Promise.all([
+      alice.api.outcome(sent ?? 0),
+      bob.api.outcome(transfer ?? 0),
+    ]);
+    const seconds = (Date.now() - started) / 1000;
+    expect(atAlice).toMatchObject({ state: 'complete', bytesConfirmed: size });
+    expect(atBob.sha256).toBe(await alice.api.patternSha256(size, 7));
+    // No faster than the pace (less its 100 ms burst): unpaced (callFilePace 2 ** 30), the
+    // same 4 MiB took 4.0 s here during the call. Slower is allowed: the pace halves when
+    // the call's packets queue.
+    expect(seconds).toBeGreaterThan(size / pace - 1);
+  }, 60_000);
 
   it('sends to everyone with room.sendFile, several files at once', async () => {
     const [alice, bob, carol] = await pages(3);

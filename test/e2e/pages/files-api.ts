@@ -32,10 +32,15 @@ export interface OfferSummary {
 
 export interface FilesPageApi {
   /**
-   * Joins, recording every RTCPeerConnection the SDK makes; `relayFallbackMs` as the SDK's
-   * option (default the SDK's: 5000).
+   * Joins, recording every RTCPeerConnection the SDK makes; `relayFallbackMs` and
+   * `callFilePace` as the SDK's options (default the SDK's).
    */
-  join(room: string, options?: { relayFallbackMs?: number }): Promise<{ selfId: string }>;
+  join(
+    room: string,
+    options?: { relayFallbackMs?: number; callFilePace?: number },
+  ): Promise<{ selfId: string }>;
+  /** Publishes the fake camera and microphone: a call runs with every peer. */
+  publish(): Promise<void>;
   /** Closes every RTCPeerConnection the SDK made (the direct connections die). */
   breakConnections(): number;
   /** Every `transport-change` so far, as `peerId transport`. */

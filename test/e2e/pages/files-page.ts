@@ -68,6 +68,9 @@ const api: FilesPageApi = {
     room.on('error', (error) => console.error(`peerlane error ${error.code}: ${error.message}`));
     return { selfId: room.selfId };
   },
+  async publish() {
+    joined().media.publish(await navigator.mediaDevices.getUserMedia({ audio: true, video: true }));
+  },
   breakConnections() {
     for (const connection of connections) connection.close();
     return connections.length;
