@@ -1,10 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  CallPace,
-  PACE,
-  readCallSample,
-  type StatsEntry,
-} from '../../sdk/link/direct/call-pace.js';
+import { CallPace, PACE, readCallSample } from '../../sdk/link/direct/call-pace.js';
+import type { StatsEntry } from '../../sdk/link/direct/stats.js';
 
 const CEILING = 256 * 1024;
 

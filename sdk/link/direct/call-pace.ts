@@ -20,6 +20,8 @@
  * idle path to nothing).
  */
 
+import { type StatsEntry, selectedPair } from './stats.js';
+
 /** The pace's numbers. */
 export const PACE = {
   /** How often the pace is read again, ms. */
@@ -73,27 +75,20 @@ export class CallPace {
   }
 }
 
-/** One entry of a `getStats()` report. */
-export type StatsEntry = Record<string, unknown> & { id: string; type: string; timestamp: number };
-
-const seconds = (value: unknown): number | undefined =>
-  typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
-
 /**
  * Reads a {@link CallSample} from a `getStats()` report: the longest round-trip time the
  * peer reports for our media (`remote-inbound-rtp`), else the selected ICE pair's.
  */
 export function readCallSample(reports: ReadonlyMap<string, StatsEntry>): CallSample {
   let rtt: number | undefined;
-  let pairRtt: number | undefined;
   for (const report of reports.values()) {
-    if (report.type === 'remote-inbound-rtp') {
-      const value = seconds(report.roundTripTime);
-      if (value !== undefined) rtt = Math.max(rtt ?? 0, value);
-    } else if (report.type === 'transport' && typeof report.selectedCandidatePairId === 'string') {
-      pairRtt = seconds(reports.get(report.selectedCandidatePairId)?.currentRoundTripTime);
-    }
+    if (report.type !== 'remote-inbound-rtp') continue;
+    const value = seconds(report.roundTripTime);
+    if (value !== undefined) rtt = Math.max(rtt ?? 0, value);
   }
-  const chosen = rtt ?? pairRtt;
+  const chosen = rtt ?? seconds(selectedPair(reports).pair?.currentRoundTripTime);
   return chosen === undefined ? {} : { rttMs: chosen * 1000 };
 }
+
+const seconds = (value: unknown): number | undefined =>
+  typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;

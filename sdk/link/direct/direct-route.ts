@@ -34,9 +34,9 @@ import type { PeerMedia } from '../../media/peer-media.js';
 import { BlockedTime } from '../blocked-time.js';
 import { encodePing, pingInterval } from '../framing.js';
 import type { Lane, Route } from '../lane.js';
-import { CallPace, PACE, readCallSample, type StatsEntry } from './call-pace.js';
+import { CallPace, PACE, readCallSample } from './call-pace.js';
 import type { RtcConnection, RtcConnectionEvents } from './rtc-connection.js';
-import { StatsSampler, selectedTransport } from './stats.js';
+import { readStats, StatsSampler, selectedTransport } from './stats.js';
 
 /** What a direct route needs of its connection (a fake in unit tests). */
 export interface DirectConnection
@@ -316,14 +316,10 @@ export class DirectRoute implements Route {
     if (!pc || this.#paceReading || now - this.#paceReadAt < PACE.everyMs) return;
     this.#paceReading = true;
     this.#paceReadAt = now;
-    pc.getStats()
-      .then((report) => {
+    readStats(pc)
+      .then((reports) => {
         const pace = this.#pace;
         if (!pace) return; // the call ended meanwhile
-        const reports = new Map<string, StatsEntry>();
-        report.forEach((entry: StatsEntry) => {
-          reports.set(entry.id, entry);
-        });
         bulk.pace = pace.update(readCallSample(reports));
       })
       .catch(() => {}) // closing: the next check ends the pace

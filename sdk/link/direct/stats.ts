@@ -4,7 +4,8 @@
  */
 import type { PairType, PeerStats, RtpCounts } from '../../api.js';
 
-type Report = Record<string, unknown> & { id: string; type: string; timestamp: number };
+/** One entry of a `getStats()` report. */
+export type StatsEntry = Record<string, unknown> & { id: string; type: string; timestamp: number };
 
 const num = (value: unknown): number | undefined =>
   typeof value === 'number' && Number.isFinite(value) ? value : undefined;
@@ -31,11 +32,7 @@ export class StatsSampler {
   async sample(): Promise<PeerStats | undefined> {
     const pc = this.connection();
     if (!pc) return undefined;
-    const reports = new Map<string, Report>();
-    (await pc.getStats()).forEach((report: Report) => {
-      reports.set(report.id, report);
-    });
-    const stats = summarize(reports);
+    const stats = summarize(await readStats(pc));
     const base = this.#base;
     const ms = base ? stats.timestamp - base.timestamp : 0;
     if (base && ms < MIN_RATE_WINDOW_MS && ms >= 0) return { ...stats, ...this.#rates };
@@ -100,14 +97,33 @@ export function relayStats(): PeerStats {
   };
 }
 
-/** Reads a `getStats()` report into {@link PeerStats} (bitrates left undefined). */
-export function summarize(reports: ReadonlyMap<string, Report>): PeerStats {
+/** A connection's `getStats()` report, by entry id. */
+export async function readStats(pc: RTCPeerConnection): Promise<Map<string, StatsEntry>> {
+  const reports = new Map<string, StatsEntry>();
+  (await pc.getStats()).forEach((report: StatsEntry) => {
+    reports.set(report.id, report);
+  });
+  return reports;
+}
+
+/** The transport entry that names the selected candidate pair, and that pair. */
+export function selectedPair(reports: ReadonlyMap<string, StatsEntry>): {
+  transport: StatsEntry | undefined;
+  pair: StatsEntry | undefined;
+} {
   const all = [...reports.values()];
   const transport = all.find((r) => r.type === 'transport' && str(r.selectedCandidatePairId));
   const pair =
     reports.get(str(transport?.selectedCandidatePairId) ?? '') ??
     // Without transport stats (some implementations): the nominated pair that works.
     all.find((r) => r.type === 'candidate-pair' && r.nominated === true && r.state === 'succeeded');
+  return { transport, pair };
+}
+
+/** Reads a `getStats()` report into {@link PeerStats} (bitrates left undefined). */
+export function summarize(reports: ReadonlyMap<string, StatsEntry>): PeerStats {
+  const all = [...reports.values()];
+  const { transport, pair } = selectedPair(reports);
   const local = reports.get(str(pair?.localCandidateId) ?? '');
   const remote = reports.get(str(pair?.remoteCandidateId) ?? '');
   const localType = str(local?.candidateType);
@@ -162,7 +178,10 @@ export function summarize(reports: ReadonlyMap<string, Report>): PeerStats {
  * candidate, or a TURN relay); else a host when the address is one of that side's host
  * addresses, or loopback or link-local (no NAT hands those out); else a NAT's mapping.
  */
-function resolveType(candidate: Report | undefined, all: readonly Report[]): string | undefined {
+function resolveType(
+  candidate: StatsEntry | undefined,
+  all: readonly StatsEntry[],
+): string | undefined {
   const type = str(candidate?.candidateType);
   if (type !== 'prflx' || !candidate) return type;
   const address = addressOf(candidate);
@@ -177,7 +196,7 @@ function resolveType(candidate: Report | undefined, all: readonly Report[]): str
 }
 
 /** `address`, or `ip` as older implementations name it. */
-const addressOf = (candidate: Report) => str(candidate.address) ?? str(candidate.ip);
+const addressOf = (candidate: StatsEntry) => str(candidate.address) ?? str(candidate.ip);
 
 /** Loopback or link-local: an address of the machine itself, never a NAT's. */
 function isLocalAddress(address: string | undefined): boolean {
