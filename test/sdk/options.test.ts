@@ -53,4 +53,23 @@ describe('SDK defaults are written once', () => {
     expect(settings).toMatchObject({ ...flat, transport: 'relay' });
     expect(settings.reconnect).toEqual(reconnect);
   });
+
+  it.each([0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, '1048576'])(
+    'refuses callFilePace %s with INVALID_ARGUMENT naming it',
+    (value) => {
+      const resolve = () =>
+        resolveSettings({
+          url: 'ws://127.0.0.1:1/ws',
+          room: 'r',
+          WebSocket: WebSocket as never,
+          callFilePace: value as number,
+        });
+      expect(resolve).toThrow(
+        expect.objectContaining({
+          code: 'INVALID_ARGUMENT',
+          message: `options.callFilePace must be a positive integer (got ${String(value)})`,
+        }),
+      );
+    },
+  );
 });
