@@ -44,6 +44,9 @@ export default defineConfig(
       // The map carries its sources (sourcesContent), so it is useful where it is shipped.
       sourcemap: true,
       minify: true,
+      // One file, as promised: hash-wasm, which the SDK imports only in pages without
+      // WebCrypto, is inside too rather than a chunk beside it.
+      rollupOptions: { output: { inlineDynamicImports: true } },
     },
   }),
 );

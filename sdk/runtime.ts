@@ -1,4 +1,4 @@
-/** True in Node (and runtimes that offer its modules): paths can be read, `node:crypto` used. */
+/** True in Node (and runtimes that offer its modules): a file path can be sent. */
 export function isNode(): boolean {
   const scope = globalThis as { process?: { versions?: { node?: string } } };
   return typeof scope.process?.versions?.node === 'string';

@@ -5,9 +5,9 @@
  */
 import type { AcceptOptions, FileTransfer, IncomingFile, RemotePeer } from '../api.js';
 import { PeerlaneError } from '../errors.js';
+import { createFileDigest, type FileDigest } from './file-digest.js';
 import { blobSink, type Sink, writableSink } from './file-sink.js';
 import { TransferHandle } from './file-transfer.js';
-import { createSha256, type Sha256 } from './sha256.js';
 import {
   type CancelCode,
   type ControlFrame,
@@ -34,8 +34,8 @@ export class IncomingTransfer implements IncomingFile {
   #phase: Phase = 'undecided';
   #handle: TransferHandle<Blob | undefined> | undefined;
   #sink: Sink | undefined;
-  #hash: Sha256 | undefined;
-  readonly #hashReady: Promise<Sha256>;
+  #hash: FileDigest | undefined;
+  readonly #hashReady: Promise<FileDigest>;
   #window = DEFAULT_WINDOW_BYTES;
   /** Next offset expected from the sender (everything before it is here). */
   #expected = 0;
@@ -44,7 +44,7 @@ export class IncomingTransfer implements IncomingFile {
   #queue: Uint8Array[] = [];
   #writing = false;
   #gapReported = false;
-  #end: { size: number; sha256: string } | undefined;
+  #end: { size: number; digest: string } | undefined;
 
   constructor(
     readonly id: number,
@@ -56,7 +56,7 @@ export class IncomingTransfer implements IncomingFile {
     this.size = offer.size ?? undefined;
     this.type = offer.type;
     // Made now, so that accepting starts the transfer without waiting for it.
-    this.#hashReady = createSha256();
+    this.#hashReady = createFileDigest();
     this.#hashReady.catch(() => {});
   }
 
@@ -179,7 +179,7 @@ export class IncomingTransfer implements IncomingFile {
         this.#violation(`the end says ${frame.size} bytes, the offer said ${this.size}`);
         return;
       }
-      this.#end = { size: frame.size, sha256: frame.sha256 };
+      this.#end = { size: frame.size, digest: frame.digest };
       void this.#drain();
     }
   }
@@ -215,7 +215,7 @@ export class IncomingTransfer implements IncomingFile {
         if (this.#written - this.#lastAck >= Math.min(this.#window / 4, 1024 * 1024)) this.#ack();
         this.#handle?.update(this.#expected, this.#written);
       }
-      if (this.#end && this.#written === this.#end.size) await this.#verify(this.#end.sha256);
+      if (this.#end && this.#written === this.#end.size) await this.#verify(this.#end.digest);
       else if (this.#end && this.#expected > this.#end.size) {
         this.#violation(`got ${this.#expected} bytes, the end says ${this.#end.size}`);
       }
@@ -237,9 +237,17 @@ export class IncomingTransfer implements IncomingFile {
     const sink = this.#sink;
     if (!handle || !sink || !this.#hash) return;
     handle.setState('verifying');
-    const actual = this.#hash.hex();
+    let actual: string;
+    try {
+      actual = await this.#hash.hex();
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      this.abort('TRANSFER_FAILED', `cannot hash the file: ${reason}`, true);
+      return;
+    }
+    if (this.#phase !== 'receiving') return;
     if (actual !== expected) {
-      const reason = `SHA-256 mismatch: received ${actual}, sender has ${expected}`;
+      const reason = `the file's digest does not match: received ${actual}, sender has ${expected}`;
       this.abort('INTEGRITY_FAILED', reason, true);
       return;
     }

@@ -7,10 +7,10 @@
 import type { FileSource, RemotePeer, SendFileOptions } from '../api.js';
 import { PeerlaneError } from '../errors.js';
 import { nextTask } from '../runtime.js';
+import { createFileDigest, type FileDigest } from './file-digest.js';
 import type { ChunkReader } from './file-source.js';
 import { describeSource, openSource } from './file-source.js';
 import { TransferHandle } from './file-transfer.js';
-import { createSha256, type Sha256 } from './sha256.js';
 import {
   allocateChunk,
   type CancelCode,
@@ -49,7 +49,7 @@ export class OutgoingTransfer {
   readonly handle: TransferHandle<void>;
   #phase: Phase = 'opening';
   #reader: ChunkReader | undefined;
-  #hash: Sha256 | undefined;
+  #hash: FileDigest | undefined;
   /** Chunk frames of [acked, readEnd), in order: what the receiver has not confirmed. */
   #frames: Array<{ offset: number; frame: Uint8Array }> = [];
   /**
@@ -67,6 +67,9 @@ export class OutgoingTransfer {
   #readEnd = 0;
   #window = 0;
   #reading = false;
+  /** The source has ended at #readEnd: nothing more is read. */
+  #readAll = false;
+  /** The file's digest, once every piece is hashed: the `end` frame can go. */
   #digest: string | undefined;
   #endSent = false;
   /** A new lane opened: nothing is sent until the receiver says where it is. */
@@ -133,7 +136,7 @@ export class OutgoingTransfer {
     if (this.#digest === undefined || this.#endSent) return undefined;
     this.#endSent = true;
     this.handle.setState('verifying');
-    return encodeControl({ t: 'end', id: this.id, size: this.#readEnd, sha256: this.#digest });
+    return encodeControl({ t: 'end', id: this.id, size: this.#readEnd, digest: this.#digest });
   }
 
   /** Handles a control frame about this transfer from the receiver. */
@@ -173,7 +176,7 @@ export class OutgoingTransfer {
   async #open(): Promise<void> {
     try {
       const opened = await openSource(this.source);
-      this.#hash = await createSha256();
+      this.#hash = await createFileDigest();
       if (this.#phase === 'over') {
         await opened.reader.close();
         return;
@@ -252,12 +255,12 @@ export class OutgoingTransfer {
    * the loop goes on in a new task: a window of megabytes is never one long task.
    */
   #fill(): void {
-    if (this.#reading || this.#digest !== undefined || this.#phase !== 'sending') return;
+    if (this.#reading || this.#readAll || this.#phase !== 'sending') return;
     this.#reading = true;
     void (async () => {
       try {
         let sliceStart = performance.now();
-        while (this.#phase === 'sending' && this.#digest === undefined) {
+        while (this.#phase === 'sending' && !this.#readAll) {
           // At most a quarter window: the receiver confirms in quarter windows, so credit
           // for a whole chunk always comes back (a window near one chunk waited for ever).
           const chunk = Math.min(
@@ -321,9 +324,18 @@ export class OutgoingTransfer {
       throw new Error(`the source ended after ${this.#readEnd} of its ${size} bytes`);
     }
     this.handle.size = this.#readEnd;
-    this.#digest = this.#hash?.hex() ?? '';
+    this.#readAll = true;
     void this.#reader?.close();
-    this.context.wake();
+    this.#hash?.hex().then(
+      (digest) => {
+        this.#digest = digest;
+        this.context.wake();
+      },
+      (error: unknown) => {
+        const reason = error instanceof Error ? error.message : String(error);
+        this.abort('SOURCE_UNREADABLE', `cannot hash the file: ${reason}`, true);
+      },
+    );
   }
 
   #violation(reason: string): void {

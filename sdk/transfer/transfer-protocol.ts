@@ -21,8 +21,8 @@
  * | `accept`   | receiver | send from `offset`; at most `window` bytes past the last `ack`   |
  * | `reject`   | receiver | the receiver declines the offer                                  |
  * | `ack`      | receiver | bytes before `offset` are written to the sink (confirmed)        |
- * | `end`      | sender   | every byte was sent: total `size` and its `sha256`               |
- * | `verified` | receiver | the receiver's SHA-256 matches: the transfer is complete         |
+ * | `end`      | sender   | every byte was sent: total `size` and the file's `digest`        |
+ * | `verified` | receiver | the receiver's digest matches: the transfer is complete          |
  * | `cancel`   | either   | the transfer is over, with an error `code` (`by` names the side) |
  *
  * Credit: the sender never sends past `last ack + window`; the receiver acks only what it
@@ -32,9 +32,12 @@
  * receiving answers with that `accept` (the two sides move at different moments: the
  * first to arrive may find nobody listening). The sender sends nothing until an `accept`
  * comes, goes on from its offset (it keeps the unacknowledged bytes), and ignores the
- * same answer coming twice. A
- * frame about a transfer a side has finished is answered with that transfer's last frame
- * (`verified`, `reject` or `cancel`), so an answer lost with a lane is asked for again.
+ * same answer coming twice. A frame about a transfer a side has finished is answered with
+ * that transfer's last frame (`verified`, `reject` or `cancel`), so an answer lost with a
+ * lane is asked for again.
+ *
+ * Digest: SHA-256 over the SHA-256s of the file's 256 KiB pieces, in order, in lowercase
+ * hex (`file-digest.ts`). Both sides hash each byte once as it streams.
  */
 import * as z from 'zod/mini';
 import { PeerlaneError } from '../errors.js';
@@ -87,7 +90,7 @@ export const ControlFrame = z.discriminatedUnion('t', [
     t: z.literal('end'),
     id: Id,
     size: Offset,
-    sha256: z.string().check(z.regex(/^[0-9a-f]{64}$/)),
+    digest: z.string().check(z.regex(/^[0-9a-f]{64}$/)),
   }),
   z.object({ t: z.literal('verified'), id: Id }),
   z.object({

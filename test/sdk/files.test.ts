@@ -273,7 +273,7 @@ describe('file transfer between Node peers', () => {
       rejection(receiving.done),
     ]);
     expect([atSender.code, atReceiver.code]).toEqual(['INTEGRITY_FAILED', 'INTEGRITY_FAILED']);
-    expect(atReceiver.message).toContain('SHA-256 mismatch');
+    expect(atReceiver.message).toContain("the file's digest does not match");
     expect(sink.result.closed).toBe(false);
     await waitUntil(() => sink.result.aborted !== undefined, 'the writable was aborted');
   });

@@ -5,10 +5,16 @@ import { browserPath } from './browser-path.js';
 export const DEFAULT_CHROMIUM_PATH = '/usr/bin/chromium';
 
 /**
+ * A host name Chromium resolves to 127.0.0.1 and, unlike `127.0.0.1` and `localhost`, does
+ * not count as secure: a page served from it is not a secure context (no `crypto.subtle`).
+ */
+export const INSECURE_HOST = 'insecure.test';
+
+/**
  * Flags that keep Chromium's WebRTC on loopback and quiet (see
  * shared/guide/testing-webrtc.md): fake camera and microphone granted without a prompt,
  * raw `127.0.0.1` host candidates instead of mDNS `uuid.local` ones, every host name but
- * localhost unresolvable, and no background traffic of its own.
+ * localhost and {@link INSECURE_HOST} unresolvable, and no background traffic of its own.
  *
  * `--disable-features` must stay last: Playwright adds its own list before ours, and
  * Chromium keeps only the last one.
@@ -24,7 +30,7 @@ export const CHROMIUM_ARGS: readonly string[] = [
   '--use-fake-device-for-media-stream',
   '--use-fake-ui-for-media-stream',
   '--allow-loopback-in-peer-connection',
-  '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost , EXCLUDE 127.0.0.1',
+  `--host-resolver-rules=MAP ${INSECURE_HOST} 127.0.0.1 , MAP * ~NOTFOUND , EXCLUDE localhost , EXCLUDE 127.0.0.1`,
   '--disable-features=WebRtcHideLocalIpsWithMdns',
 ];
 

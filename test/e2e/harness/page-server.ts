@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,6 +9,9 @@ import { BUNDLE_DIR } from './sdk-bundle.js';
 
 /** The test pages' sources: `<name>.ts` files, served as `/<name>.js`. */
 const PAGES_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../pages');
+
+/** hash-wasm's ES module build, served as `/hash-wasm.js`. */
+const HASH_WASM_FILE = createRequire(import.meta.url).resolve('hash-wasm/dist/index.esm.js');
 
 /** A static HTTP server for the test pages, as {@link servePages} returns it. */
 export interface PageServer {
@@ -22,7 +26,8 @@ export interface PageServer {
  * - `/<name>.js` — `test/e2e/pages/<name>.ts`, types stripped (imports between pages keep
  *   working because they use `.js` specifiers);
  * - `/peerlane.js` (and its `.map`) — the SDK's browser bundle from `dist/browser/`, read
- *   on every request, so build it first (`ensureSdkBundle()`).
+ *   on every request, so build it first (`ensureSdkBundle()`);
+ * - `/hash-wasm.js` — hash-wasm's ES module build, for pages without WebCrypto.
  */
 export async function servePages(): Promise<PageServer> {
   const transpiled = new Map<string, { mtimeMs: number; code: string }>();
@@ -54,6 +59,10 @@ export async function servePages(): Promise<PageServer> {
       const script = `${html}-page`;
       if (!(await pageScript(script))) return send(404, 'text/plain', `no ${script}.ts`);
       return send(200, 'text/html', shell(html, `/${script}.js`));
+    }
+    if (path === '/hash-wasm.js') {
+      // For pages that are not a secure context (no WebCrypto): see page-kit's sha256Hex.
+      return send(200, 'text/javascript', await readFile(HASH_WASM_FILE));
     }
     if (path === '/peerlane.js' || path === '/peerlane.js.map') {
       const body = await readFile(join(BUNDLE_DIR, path.slice(1))).catch(() => undefined);

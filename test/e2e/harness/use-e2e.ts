@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import type { SignalingServerOptions } from '../../../signaling/options.js';
 import { createSignalingServer, type SignalingServer } from '../../../signaling/server.js';
 import type { PageApis, PageKind } from '../pages/api.js';
-import { launchChromium } from './chromium.js';
+import { INSECURE_HOST, launchChromium } from './chromium.js';
 import { ensureDemoBuild } from './demo-build.js';
 import { type DemoPage, openDemoPage } from './demo-page.js';
 import { type DemoServer, serveDemo } from './demo-server.js';
@@ -27,6 +27,11 @@ export interface PagePlacement<B extends BrowserName> {
    * `HostileProxy` in front of it, say). `openPage` only. @default `e2e.signaling.url`
    */
   signalingUrl?: string;
+  /**
+   * Serve it from {@link INSECURE_HOST} (Chromium), an origin that is not a secure context:
+   * no `crypto.subtle`, as on a plain-http LAN address. `openPage` only. @default false
+   */
+  insecure?: boolean;
 }
 
 /** Options of {@link useE2e}. */
@@ -221,11 +226,12 @@ export function useE2e(options: E2eOptions = {}): E2e {
     },
     async openPage<K extends PageKind, B extends BrowserName = 'chromium'>(
       kind: K,
-      { name, isolated = false, browser: which, signalingUrl }: PagePlacement<B> = {},
+      { name, isolated = false, browser: which, signalingUrl, insecure }: PagePlacement<B> = {},
     ) {
       const target = await pageTarget(which ?? 'chromium', isolated);
+      const { url } = need(pages, 'e2e.openPage');
       const page = await openTestPage<K, B>(target as PageTarget & { browser: B }, kind, {
-        pagesUrl: need(pages, 'e2e.openPage').url,
+        pagesUrl: insecure ? url.replace('//127.0.0.1:', `//${INSECURE_HOST}:`) : url,
         signalingUrl: signalingUrl ?? (demo?.signaling ?? need(signaling, 'e2e.openPage')).url,
         name: name ?? `${kind}-${open.length + 1}`,
       });

@@ -1,6 +1,7 @@
 /**
- * Small helpers shared by the test pages (runs in the browser; DOM and WebCrypto only).
- * Every wait here is bounded and rejects with what it was waiting for.
+ * Small helpers shared by the test pages (runs in the browser; DOM, WebCrypto, and
+ * hash-wasm where there is no WebCrypto). Every wait here is bounded and rejects with what
+ * it was waiting for.
  */
 
 /** A timestamp comparable across pages of one browser: ms since the epoch, sub-ms precise. */
@@ -95,8 +96,18 @@ export class Inbox<T> {
   }
 }
 
-/** Lowercase hex SHA-256 of `bytes` (WebCrypto: pages are served from 127.0.0.1). */
+const HASH_WASM_URL = '/hash-wasm.js';
+
+/**
+ * Lowercase hex SHA-256 of `bytes`: WebCrypto, or hash-wasm in a page that is not a secure
+ * context (opened with `insecure`).
+ */
 export async function sha256Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
+  if (!globalThis.crypto?.subtle) {
+    // The page server serves hash-wasm's ES module build at this path.
+    const hashWasm: typeof import('hash-wasm') = await import(/* @vite-ignore */ HASH_WASM_URL);
+    return hashWasm.sha256(bytes);
+  }
   const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
   return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
 }
