@@ -46,7 +46,7 @@ export default defineConfig(
       minify: true,
       // One file, as promised: hash-wasm, which the SDK imports only in pages without
       // WebCrypto, is inside too rather than a chunk beside it.
-      rollupOptions: { output: { inlineDynamicImports: true } },
+      rollupOptions: { output: { codeSplitting: false } },
     },
   }),
 );

@@ -77,6 +77,43 @@ describe('file transfer between Chromium pages', { retry: PAGE_CLOSED_RETRY }, (
     expect(seconds).toBeGreaterThan(size / pace - 1);
   }, 60_000);
 
+  it('paces files over the relay only while a call runs there', async () => {
+    const pace = 256 * 1024;
+    const room = e2e.room();
+    const [alice, bob] = [
+      await e2e.openPage('files', { name: 'relay-a' }),
+      await e2e.openPage('files', { name: 'relay-b' }),
+    ];
+    const options = { transport: 'relay', callFilePace: pace } as const;
+    const ids = [
+      (await alice.api.join(room, options)).selfId,
+      (await bob.api.join(room, options)).selfId,
+    ];
+    await alice.api.waitForPeer(ids[1] ?? '');
+    const send = async (size: number, seed: number) => {
+      const started = Date.now();
+      const [sent] = await alice.api.sendPattern(ids[1] ?? '', size, seed);
+      const { transfer } = await bob.api.answerNext('blob');
+      const [atAlice, atBob] = await Promise.all([
+        alice.api.outcome(sent ?? 0),
+        bob.api.outcome(transfer ?? 0),
+      ]);
+      expect(atAlice).toMatchObject({ state: 'complete', bytesConfirmed: size });
+      expect(atBob.sha256).toBe(await alice.api.patternSha256(size, seed));
+      return (Date.now() - started) / 1000;
+    };
+    // No call: the relay's own speed (a sender of relayed media existed whenever the peer
+    // could decode, and counted as a call: every relayed file kept to the pace).
+    const alone = await send(4 * MiB, 31);
+    expect(alone).toBeLessThan((4 * MiB) / pace / 2);
+    // A call over the relay: files keep to the pace (less its 100 ms burst).
+    await Promise.all([alice.api.publish(), bob.api.publish()]);
+    await alice.api.waitForStream(ids[1] ?? '');
+    await bob.api.waitForStream(ids[0] ?? '');
+    const during = await send(MiB, 32);
+    expect(during).toBeGreaterThan(MiB / pace - 1);
+  }, 60_000);
+
   it('sends to everyone with room.sendFile, several files at once', async () => {
     const [alice, bob, carol] = await pages(3);
     if (!alice || !bob || !carol) throw new Error('no pages');

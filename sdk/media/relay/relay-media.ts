@@ -97,10 +97,17 @@ export class RelayMedia implements RelayMediaControl {
     return this.#media;
   }
 
-  /** A call runs over the relay: on, and this side sends media or the peer publishes some. */
+  /**
+   * A call runs over the relay: on, and this side sends media (it publishes some and the
+   * peer decodes) or the peer publishes some. A sender alone is no call: one exists
+   * whenever the peer decodes, published or not.
+   */
   get live(): boolean {
+    if (!this.#active) return false;
+    const local = this.options.local.sendState();
+    const sending = this.#sender !== undefined && (local.audio.published || local.video.published);
     const remote = this.#remote;
-    return this.#active && (this.#sender !== undefined || !!(remote?.audio || remote?.video));
+    return sending || !!(remote?.audio || remote?.video);
   }
 
   /** What was relayed each way so far, as RTP-like counters (a frame counts as a packet). */

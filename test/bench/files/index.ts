@@ -5,7 +5,7 @@
  *   bufferedAmount back-pressure, in 64 KiB and in 256 KiB messages (`RAW`): the faster
  *   is the floor for this machine;
  * - SDK: `peer.sendFile` of a Blob (as a picked or dropped File) into a WritableStream, through the signaling server
- *   (offer, accept, credit, SHA-256 on both sides, timed until the receiver verified);
+ *   (offer, accept, credit, the digest on both sides, timed until the receiver verified);
  * - PeerJS 1.5 (`peer` PeerServer on loopback, no ICE servers): the same 64 KiB chunks as
  *   ArrayBuffers with its default binary serialization, with the same back-pressure.
  * Each is timed from the first byte sent to the last received; with Chromium on both ends

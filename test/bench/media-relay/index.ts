@@ -420,7 +420,7 @@ export async function runMediaRelayBenchmark(argv: readonly string[]): Promise<n
       ]);
     }
     const fileNotes = [
-      `MiB/s: what page a's file moved in the window (bytes the receiver confirmed), ${options.rounds > 1 ? 'median of the rounds' : 'one round'}; sent with peer.sendFile from a Blob (SHA-256 on both sides), accepted into a sink that keeps nothing; the file starts before the warm-up and is cancelled when the call ends`,
+      `MiB/s: what page a's file moved in the window (bytes the receiver confirmed), ${options.rounds > 1 ? 'median of the rounds' : 'one round'}; sent with peer.sendFile from a Blob (its digest on both sides), accepted into a sink that keeps nothing; the file starts before the warm-up and is cancelled when the call ends`,
     ];
     process.stdout.write(`\n${textTable(files, fileNotes)}\n`);
   }

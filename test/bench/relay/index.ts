@@ -8,7 +8,7 @@
  *   keeping `peer.bufferedAmount` under 4 MiB — the relay transport itself;
  * - SDK file: `transport: 'relay'`, one `peer.sendFile` of a 128 MiB Blob into a
  *   WritableStream that keeps nothing, timed until the sender's `done` (the receiver
- *   verified the SHA-256): what a user of file transfer waits for.
+ *   verified the digest): what a user of file transfer waits for.
  * The SDK runs through the Peerlane signaling server (relay rate limits lifted, credit
  * window `--window`). Each contender's CPU time (the browser's processes and this one,
  * which hosts both servers) is printed too: on a small machine the relay is CPU-bound.
@@ -72,7 +72,7 @@ const HELP = `Usage: npm run bench relay -- [flags]
 
 128 MiB between two Chromium pages through a bare binary WebSocket relay (the floor) and
 through Peerlane's relay transport (transport: 'relay'): peer.send() of 1 MiB messages,
-and one sendFile (SHA-256 on both sides); same run.
+and one sendFile (its digest on both sides); same run.
 
   --mib=N          MiB per transfer (default 128)
   --rounds=N       rounds; each runs every contender once, the median is reported (default 1)
@@ -330,7 +330,7 @@ export async function runRelayBenchmark(argv: readonly string[]): Promise<number
   const names: Record<Contender['kind'], string> = {
     floor: 'floor: bare binary ws relay',
     messages: 'Peerlane relay, peer.send 1 MiB',
-    file: 'Peerlane relay, sendFile + SHA-256',
+    file: 'Peerlane relay, sendFile + digest',
   };
   const table = [
     ['contender', 'relayWindow', 'MiB/s', '× floor', 'CPU s', '× floor', 'e2ee × off'],
@@ -361,7 +361,7 @@ export async function runRelayBenchmark(argv: readonly string[]): Promise<number
     `${options.mib} MiB from page A to page B (two tabs of one Chromium), everything on 127.0.0.1; ${options.rounds} round(s), median`,
     `floor: ${CHUNK / KiB} KiB messages, sender keeps bufferedAmount ≤ ${FLOOR_HIGH_WATER_MARK / MiB} MiB; timed first send → last byte received`,
     `messages: transport 'relay', peer.send of ${MESSAGE_BYTES / MiB} MiB Uint8Arrays, peer.bufferedAmount ≤ ${MESSAGES_HIGH_WATER_MARK / MiB} MiB; timed first send → last message received`,
-    `file: transport 'relay', one sendFile (Blob in, WritableStream out, SHA-256 both sides); timed sendFile → done`,
+    `file: transport 'relay', one sendFile (Blob in, WritableStream out, digest both sides); timed sendFile → done`,
     `server for the SDK: relay rate limits lifted to ${LIFTED_RATE / MiB} MiB/s (defaults 8 / 32), maxPayload 64 KiB (default); relayWindow per row`,
     `CPU s: CPU time of every Chromium process and of this process (both relays run in it) during the transfer`,
     '',

@@ -32,13 +32,17 @@ export interface OfferSummary {
 
 export interface FilesPageApi {
   /**
-   * Joins, recording every RTCPeerConnection the SDK makes; `relayFallbackMs` and
-   * `callFilePace` as the SDK's options (default the SDK's).
+   * Joins, recording every RTCPeerConnection the SDK makes; `relayFallbackMs`,
+   * `callFilePace` and `transport` as the SDK's options (default the SDK's).
    */
   join(
     room: string,
-    options?: { relayFallbackMs?: number; callFilePace?: number },
+    options?: { relayFallbackMs?: number; callFilePace?: number; transport?: 'auto' | 'relay' },
   ): Promise<{ selfId: string }>;
+  /** Resolves once `peerId` is connected on any route (the relay too). */
+  waitForPeer(peerId: string, timeoutMs?: number): Promise<void>;
+  /** Resolves once a stream of `peerId`'s has arrived here (a call runs). */
+  waitForStream(peerId: string, timeoutMs?: number): Promise<void>;
   /** Publishes the fake camera and microphone: a call runs with every peer. */
   publish(): Promise<void>;
   /** Closes every RTCPeerConnection the SDK made (the direct connections die). */

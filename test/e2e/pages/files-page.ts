@@ -5,7 +5,7 @@
 import type * as Peerlane from '../../../sdk/index.js';
 import { type CorruptTarget, corruptingPeerConnection } from './corrupt-chunk.js';
 import type { FilesPageApi, OfferSummary, TransferOutcome } from './files-api.js';
-import { Inbox, sha256Hex, signalingUrl, within } from './page-kit.js';
+import { Inbox, sha256Hex, signalingUrl, untilTrue, within } from './page-kit.js';
 import { patternBytes } from './pattern.js';
 
 const BUNDLE_URL = '/peerlane.js';
@@ -87,6 +87,14 @@ const api: FilesPageApi = {
     }
     return sent;
   },
+  waitForPeer: (peerId, timeoutMs = 10_000) =>
+    untilTrue(() => joined().peer(peerId)?.state === 'connected', `${peerId} connected`, timeoutMs),
+  waitForStream: (peerId, timeoutMs = 10_000) =>
+    untilTrue(
+      () => joined().peer(peerId)?.stream !== undefined,
+      `a stream from ${peerId}`,
+      timeoutMs,
+    ),
   async waitForOpen(peerId, timeoutMs = 10_000) {
     const peer = joined().peer(peerId);
     if (peer?.state === 'connected' && peer.transport !== 'relay') return;
