@@ -1,11 +1,40 @@
 import { describe, expect, it } from 'vitest';
-import { PAGE_CLOSED_RETRY, useE2e } from './harness/index.js';
+import { PAGE_CLOSED_RETRY, type TestPage, useE2e } from './harness/index.js';
+import type { FilesPageApi } from './pages/files-api.js';
 
 const MiB = 1024 * 1024;
 /** Payload bytes of one chunk frame between two Chromiums (256 KiB frames, 13-byte header). */
 const CHUNK = 262_131;
 /** The same for a 64 KiB frame (a channel whose limit is not known yet). */
 const SAFE_CHUNK = 65_523;
+
+type FilesPage = TestPage<FilesPageApi>;
+
+/**
+ * Sends `patternBytes(size, seed)` from one page to another, which accepts it into a Blob;
+ * checks that both ends completed and the bytes arrived whole. Resolves with the seconds it
+ * took, offer to both outcomes.
+ */
+async function sendVerified(
+  from: FilesPage,
+  to: FilesPage,
+  toId: string,
+  size: number,
+  seed: number,
+): Promise<number> {
+  const started = Date.now();
+  const [sent] = await from.api.sendPattern(toId, size, seed);
+  const { transfer } = await to.api.answerNext('blob');
+  const [atSender, atReceiver] = await Promise.all([
+    from.api.outcome(sent ?? 0),
+    to.api.outcome(transfer ?? 0),
+  ]);
+  const seconds = (Date.now() - started) / 1000;
+  expect(atSender).toMatchObject({ state: 'complete', bytesConfirmed: size });
+  expect(atReceiver).toMatchObject({ state: 'complete', size });
+  expect(atReceiver.sha256).toBe(await from.api.patternSha256(size, seed));
+  return seconds;
+}
 
 describe('file transfer between Chromium pages', { retry: PAGE_CLOSED_RETRY }, () => {
   const e2e = useE2e({ sdk: true });
@@ -61,16 +90,7 @@ describe('file transfer between Chromium pages', { retry: PAGE_CLOSED_RETRY }, (
     await Promise.all([alice.api.publish(), bob.api.publish()]);
     await new Promise((resolve) => setTimeout(resolve, 1500)); // the call runs (the pace is set)
     const size = 4 * MiB;
-    const started = Date.now();
-    const [sent] = await alice.api.sendPattern(bob.id, size, 7);
-    const { transfer } = await bob.api.answerNext('blob');
-    const [atAlice, atBob] = await Promise.all([
-      alice.api.outcome(sent ?? 0),
-      bob.api.outcome(transfer ?? 0),
-    ]);
-    const seconds = (Date.now() - started) / 1000;
-    expect(atAlice).toMatchObject({ state: 'complete', bytesConfirmed: size });
-    expect(atBob.sha256).toBe(await alice.api.patternSha256(size, 7));
+    const seconds = await sendVerified(alice.page, bob.page, bob.id, size, 7);
     // No faster than the pace (less its 100 ms burst): unpaced (callFilePace 2 ** 30), the
     // same 4 MiB took 4.0 s here during the call. Slower is allowed: the pace halves when
     // the call's packets queue.
@@ -90,18 +110,7 @@ describe('file transfer between Chromium pages', { retry: PAGE_CLOSED_RETRY }, (
       (await bob.api.join(room, options)).selfId,
     ];
     await alice.api.waitForPeer(ids[1] ?? '');
-    const send = async (size: number, seed: number) => {
-      const started = Date.now();
-      const [sent] = await alice.api.sendPattern(ids[1] ?? '', size, seed);
-      const { transfer } = await bob.api.answerNext('blob');
-      const [atAlice, atBob] = await Promise.all([
-        alice.api.outcome(sent ?? 0),
-        bob.api.outcome(transfer ?? 0),
-      ]);
-      expect(atAlice).toMatchObject({ state: 'complete', bytesConfirmed: size });
-      expect(atBob.sha256).toBe(await alice.api.patternSha256(size, seed));
-      return (Date.now() - started) / 1000;
-    };
+    const send = (size: number, seed: number) => sendVerified(alice, bob, ids[1] ?? '', size, seed);
     // No call: the relay's own speed (a sender of relayed media existed whenever the peer
     // could decode, and counted as a call: every relayed file kept to the pace).
     const alone = await send(4 * MiB, 31);
@@ -190,21 +199,8 @@ describe('file transfer between Chromium pages', { retry: PAGE_CLOSED_RETRY }, (
     await secure.api.waitForOpen(ids[1] ?? '');
     await insecure.api.waitForOpen(ids[0] ?? '');
     const size = 3 * MiB + 17; // pieces of 256 KiB and a short last one
-    for (const [from, to, seed] of [
-      [secure, insecure, 21],
-      [insecure, secure, 22],
-    ] as const) {
-      const toId = from === secure ? ids[1] : ids[0];
-      const [sent] = await from.api.sendPattern(toId ?? '', size, seed);
-      const { transfer } = await to.api.answerNext('blob');
-      const [atSender, atReceiver] = await Promise.all([
-        from.api.outcome(sent ?? 0),
-        to.api.outcome(transfer ?? 0),
-      ]);
-      expect(atSender).toMatchObject({ state: 'complete', bytesConfirmed: size });
-      expect(atReceiver).toMatchObject({ state: 'complete', size });
-      expect(atReceiver.sha256).toBe(await secure.api.patternSha256(size, seed));
-    }
+    await sendVerified(secure, insecure, ids[1] ?? '', size, 21);
+    await sendVerified(insecure, secure, ids[0] ?? '', size, 22); // hashed with hash-wasm there
   }, 60_000);
 
   it('reports INTEGRITY_FAILED on both sides for a chunk corrupted after hashing', async () => {
