@@ -29,7 +29,7 @@ export class CallFiles {
         incoming.size,
         '',
       );
-      const offer = offerRow(parts, incoming, other);
+      const offer = offerRow(parts, incoming, { other, inCall: () => this.#inCall(from) });
       const list = this.#pending.get(from.id) ?? [];
       list.push(offer);
       this.#pending.set(from.id, list);
@@ -60,7 +60,11 @@ export class CallFiles {
             file.size,
             `to ${this.#name(peer)}`,
           );
-          followTransfer(parts, transfer, { other: () => this.#name(peer), sent: file });
+          followTransfer(parts, transfer, {
+            other: () => this.#name(peer),
+            inCall: () => this.#inCall(peer),
+            sent: file,
+          });
         } catch (error) {
           const why = error instanceof Error ? error.message : String(error);
           this.notices.show(
@@ -71,6 +75,14 @@ export class CallFiles {
         }
       }
     }
+  }
+
+  /**
+   * A call runs with `peer`: this page publishes or the peer's media arrives. The SDK then
+   * holds files between the two to its `callFilePace`, and the row says why they are slow.
+   */
+  #inCall(peer: RemotePeer): boolean {
+    return this.room.media.publishing || peer.stream !== undefined;
   }
 
   #name(peer: RemotePeer): string {

@@ -29,13 +29,17 @@ export function canSaveToDisk(): boolean {
   return typeof window.showSaveFilePicker === 'function';
 }
 
-/** "45% · 1.2 MB/s · 3 s left", "Waiting for Bob to accept" and the like. */
-function describe(
+/**
+ * "45% · 1.2 MB/s · 3 s left", "Waiting for Bob to accept" and the like; `inCall`: a call
+ * runs with the other person, so the SDK holds files to the call's pace ("calls first").
+ */
+export function describeTransfer(
   state: TransferState,
   bytes: number,
   now: TransferProgress,
   other: string,
   sending: boolean,
+  inCall = false,
 ): string {
   switch (state) {
     case 'offered':
@@ -54,6 +58,7 @@ function describe(
       if (now.etaMs !== undefined && now.bytesPerSecond > 0) {
         parts.push(`${Math.ceil(now.etaMs / 1000)} s left`);
       }
+      if (inCall) parts.push('slower during the call, so it stays smooth');
       return parts.join(' · ');
     }
   }
@@ -112,7 +117,14 @@ function actionButton(text: string, label: string, primary = false): HTMLButtonE
 export function followTransfer(
   parts: RowParts,
   transfer: FileTransfer<Blob> | FileTransfer<undefined> | FileTransfer,
-  options: { other: () => string; sent?: Blob; savedAs?: string; memoryLimit?: number },
+  options: {
+    other: () => string;
+    /** A call runs with the other person now (files go at the call's pace). */
+    inCall?: () => boolean;
+    sent?: Blob;
+    savedAs?: string;
+    memoryLimit?: number;
+  },
 ): void {
   const { item, progress, status, actions } = parts;
   const sending = transfer.direction === 'send';
@@ -138,7 +150,8 @@ export function followTransfer(
       progress.max = Math.max(total, 1);
       progress.value = Math.min(bytes, total);
     }
-    status.textContent = describe(state, bytes, now, options.other(), sending);
+    const inCall = options.inCall?.() ?? false;
+    status.textContent = describeTransfer(state, bytes, now, options.other(), sending, inCall);
     cancel.hidden = state === 'complete' || state === 'failed' || state === 'verifying';
     // A stream of unknown size into memory: stop it at the limit.
     if (
@@ -197,9 +210,10 @@ export function followTransfer(
 export function offerRow(
   parts: RowParts,
   incoming: IncomingFile,
-  other: () => string,
+  people: { other: () => string; inCall?: () => boolean },
   memoryLimit = MEMORY_LIMIT_BYTES,
 ): { senderLeft(): void } {
+  const { other, inCall = () => false } = people;
   const { item, status, actions } = parts;
   item.dataset.state = 'asking';
   const accept = actionButton('Accept', `Accept ${incoming.name}`, true);
@@ -244,13 +258,14 @@ export function offerRow(
         return;
       }
       decided = true;
-      followTransfer(parts, incoming.accept({ writable }), { other, savedAs });
+      followTransfer(parts, incoming.accept({ writable }), { other, inCall, savedAs });
       return;
     }
     decided = true;
     const limit = incoming.size === undefined ? memoryLimit : undefined;
     followTransfer(parts, incoming.accept(), {
       other,
+      inCall,
       ...(limit === undefined ? {} : { memoryLimit: limit }),
     });
   });

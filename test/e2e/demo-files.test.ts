@@ -61,7 +61,7 @@ describe('the demo page: files only with the receiver’s consent', {
     await expect.poll(() => stateText(alice, 'data.bin')).toBe('Sent to Bob');
   });
 
-  it('a sender who cancels mid-way: "You cancelled" there, "Alice cancelled" here', async () => {
+  it('a sender who cancels mid-way (the rows say a call slows it): "You cancelled" there, "Alice cancelled" here', async () => {
     const { alice, bob } = await twoDirect();
     await saveFilesTo(bob, true);
     await dropFiles(alice, [{ name: 'big.bin', size: 64 * MiB }]);
@@ -69,6 +69,12 @@ describe('the demo page: files only with the receiver’s consent', {
     await expect
       .poll(() => fileRow(alice, 'big.bin').getAttribute('data-state'), { timeout: 10_000 })
       .toBe('transferring');
+    // In a call, files keep to the call's pace, and both rows say so.
+    for (const demo of [alice, bob]) {
+      await expect
+        .poll(() => stateText(demo, 'big.bin'), { timeout: 5000 })
+        .toContain('slower during the call, so it stays smooth');
+    }
     await fileRow(alice, 'big.bin').getByRole('button', { name: 'Cancel big.bin' }).click();
     await expect.poll(() => stateText(alice, 'big.bin')).toBe('You cancelled');
     await expect.poll(() => stateText(bob, 'big.bin'), { timeout: 5000 }).toBe('Alice cancelled');
