@@ -94,8 +94,9 @@ const HELP = `Usage: npm run bench files -- [flags]
                      test-results/profiles/ (open them in Chromium's DevTools)
 
 Raw sends one buffer again and again (a data channel copies what it is given). Every
-connection first carries 32 MiB untimed: a new connection's first seconds are slow here. With two Chromium pages each row also gives the CPU time of
-every Chromium process and this one per MiB, and the sender's longest main-thread task.
+connection first carries ${WARM_UP / MiB} MiB untimed: a new connection's first seconds are slow
+here. With two Chromium pages each row also gives the CPU time of every Chromium process
+and this one per MiB, and the sender's longest main-thread task.
 `;
 
 function parseArgs(argv: readonly string[]): Options | null {
@@ -266,8 +267,9 @@ export async function runFilesBenchmark(argv: readonly string[]): Promise<number
       const offer = await call(a, 'rawOffer');
       await call(a, 'rawAccept', await call(b, 'rawAnswer', offer));
       let received = WARM_UP;
+      const [, warm] = RAW; // 256 KiB messages, 8 MiB buffered
       await Promise.all([
-        call(a, 'rawSend', WARM_UP, 256 * 1024, 8 * MiB, timeoutMs),
+        call(a, 'rawSend', WARM_UP, warm.chunk, warm.highWater, timeoutMs),
         call(b, 'rawReceive', received, timeoutMs),
       ]);
       for (const { name, chunk, highWater } of RAW) {
