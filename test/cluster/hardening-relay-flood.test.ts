@@ -72,6 +72,7 @@ describe('hardening: relay flood across nodes (issue #16 row 12)', { timeout: 60
     const leaver = await connect(one);
     await leaver.join('watched');
     await observer.next('peer-joined');
+    const probes = new Set<string>();
     return {
       one,
       two,
@@ -87,14 +88,24 @@ describe('hardening: relay flood across nodes (issue #16 row 12)', { timeout: 60
         const joiner = await connect(one);
         return (await joiner.join('watched', {})).peerId;
       },
-      /** The observer's view has converged to the room's members as a newcomer sees them. */
+      /** The members the observer believes in, leaving out the probes of `converged()`. */
+      observed(): string[] {
+        return believed(observer.frames).filter((id) => !probes.has(id));
+      },
+      /**
+       * The observer's view has converged to the room's members as a newcomer (a probe)
+       * sees them. The probe is a member too, announced to the observer soon after its
+       * welcome, so it is left out: compared with it, a view that had not converged at
+       * the first look never could (the flake of CI runs on a loaded machine).
+       */
       async converged(): Promise<void> {
         const probe = await connect(two, { localAddress: BYSTANDER_ADDRESS });
-        const truth = (await probe.join('watched')).peers.map((p) => p.id);
-        const expected = truth.filter((id) => id !== wo.peerId).sort();
+        const joined = await probe.join('watched');
+        probes.add(joined.peerId);
+        const expected = joined.peers.map((p) => p.id).filter((id) => id !== wo.peerId);
         await expect
-          .poll(() => believed(observer.frames), { timeout: 10_000, interval: 200 })
-          .toEqual(expected);
+          .poll(() => this.observed(), { timeout: 10_000, interval: 200 })
+          .toEqual(expected.sort());
         probe.kill();
       },
     };
@@ -160,7 +171,7 @@ describe('hardening: relay flood across nodes (issue #16 row 12)', { timeout: 60
     // traffic of this test), however fast its senders wrote.
     expect(published).toBeLessThan(NODE_RATE * (seconds + 1) * 1.5);
     await room.converged();
-    expect(believed(room.observer.frames)).toEqual([joinerId]);
+    expect(room.observed()).toEqual([joinerId]);
     await room.others.check();
   });
 
@@ -193,7 +204,7 @@ describe('hardening: relay flood across nodes (issue #16 row 12)', { timeout: 60
     expect(gone).toEqual([1]);
     expect(readiness).not.toContain(false);
     await room.converged();
-    expect(believed(room.observer.frames)).toEqual([joinerId]);
+    expect(room.observed()).toEqual([joinerId]);
     // Relay between the nodes works again once the subscriber is back.
     await room.others.check();
   });
@@ -204,7 +215,7 @@ describe('hardening: relay flood across nodes (issue #16 row 12)', { timeout: 60
     await admin?.client('KILL', 'TYPE', 'pubsub');
     const joinerId = await room.churn(0);
     await room.converged();
-    expect(believed(room.observer.frames)).toEqual([joinerId]);
+    expect(room.observed()).toEqual([joinerId]);
     await room.others.check();
   });
 });
