@@ -22,6 +22,7 @@ import {
   type RoomSnapshot,
   type RoomStore,
 } from './room-store.js';
+import type { RoomView } from './room-view.js';
 import { turnCredentials } from './turn.js';
 
 type MembershipOptions = Pick<
@@ -158,17 +159,23 @@ export class Membership {
     if (!existing || existing.identity === grant?.identity) {
       const peer = this.local.register(session, this.#record(frame, grant, identity.peerId));
       let snapshot: RoomSnapshot | undefined;
+      let changed = false;
+      view.joinStarted();
       try {
         snapshot = await this.store.claim(frame.room, identity.peerId);
+        if (snapshot) {
+          const record = snapshot.members.find((m) => m.id === identity.peerId);
+          if (record) peer.record = { ...record, node: this.store.nodeId };
+          changed = this.#resumedWith(peer, frame, grant);
+          this.#activate(peer, snapshot, identity.secret, true, frame.ref);
+        }
       } catch (error) {
         this.local.forget(peer);
         throw error;
+      } finally {
+        view.joinEnded();
       }
       if (snapshot) {
-        const record = snapshot.members.find((m) => m.id === identity.peerId);
-        if (record) peer.record = { ...record, node: this.store.nodeId };
-        const changed = this.#resumedWith(peer, frame, grant);
-        this.#activate(peer, snapshot, identity.secret, true, frame.ref);
         if (changed) await this.store.update(peer.record);
         return peer;
       }
@@ -191,7 +198,13 @@ export class Membership {
     identity: { peerId: PeerId; secret: string },
   ): Awaitable<JoinResult> {
     const peer = this.local.register(session, this.#record(frame, grant, identity.peerId));
+    let view: RoomView | undefined;
+    const ended = (): void => {
+      view?.joinEnded();
+      view = undefined;
+    };
     const failed = (error: unknown): never => {
+      ended();
       this.local.forget(peer);
       throw error;
     };
@@ -200,12 +213,18 @@ export class Membership {
         this.options.maxPeersPerRoom,
         grant?.maxPeers ?? Number.POSITIVE_INFINITY,
       );
-      const add = (): Awaitable<AddResult> =>
-        this.store.add(peer.record, { maxRooms: this.options.maxRooms, roomLimit });
+      const add = (watched: RoomView): Awaitable<AddResult> => {
+        view = watched;
+        view.joinStarted();
+        return this.store.add(peer.record, { maxRooms: this.options.maxRooms, roomLimit });
+      };
       const watching = this.local.watch(frame.room);
-      const added = watching instanceof Promise ? watching.then(add) : add();
-      const settle = (result: AddResult): JoinResult =>
-        this.#added(peer, frame, identity.secret, roomLimit, result);
+      const added = watching instanceof Promise ? watching.then(add) : add(watching);
+      const settle = (result: AddResult): JoinResult => {
+        const joined = this.#added(peer, frame, identity.secret, roomLimit, result);
+        ended();
+        return joined;
+      };
       return added instanceof Promise ? added.then(settle).catch(failed) : settle(added);
     } catch (error) {
       return failed(error);

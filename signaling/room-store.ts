@@ -26,11 +26,6 @@ export type RoomEvent =
   /** The peer resumed on another node (no one is told; caches and the old node are). */
   | { seq: number; kind: 'moved'; record: MemberRecord };
 
-/** A room event before the store numbers it. */
-export type RoomEventBody = {
-  [K in RoomEvent['kind']]: Omit<Extract<RoomEvent, { kind: K }>, 'seq'>;
-}[RoomEvent['kind']];
-
 /** The room's members at sequence `seq`. */
 export interface RoomSnapshot {
   seq: number;

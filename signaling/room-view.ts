@@ -2,13 +2,16 @@ import type { PeerId } from './protocol.js';
 import type { MemberRecord, RoomEvent, RoomSnapshot } from './room-store.js';
 import type { TokenBucket } from './token-bucket.js';
 
-/** Events a view remembers, to bring a member that joins late up to date. */
+/** The most events a view keeps for joins in flight. */
 const RECENT_EVENTS = 32;
 
 /**
  * One node's copy of a room it has members in: the membership (which is also the routing
  * table: member → node) and its sequence number. It is built from a snapshot and kept
- * current by the room's events; events that arrive before the snapshot wait in `recent`.
+ * current by the room's events. Events that arrive before that snapshot, or while a local
+ * peer's join waits for the store (whose snapshot may then be older than the view), are
+ * kept in `recent` to catch them up; once none waits, they are let go (an idle room kept
+ * one per member: ~50 B per socket).
  */
 export class RoomView {
   readonly members = new Map<PeerId, MemberRecord>();
@@ -19,6 +22,8 @@ export class RoomView {
   /** Sequence of the last event applied; -1 until the first snapshot. */
   seq = -1;
   readonly #recent: RoomEvent[] = [];
+  /** Local peers' joins (and resumes) waiting for the store, between `joinStarted` and `joinEnded`. */
+  #joining = 0;
 
   get live(): boolean {
     return this.seq >= 0;
@@ -29,8 +34,10 @@ export class RoomView {
    * false when the view already had it or is waiting for its snapshot.
    */
   apply(event: RoomEvent): boolean {
-    this.#recent.push(event);
-    if (this.#recent.length > RECENT_EVENTS) this.#recent.shift();
+    if (!this.live || this.#joining > 0) {
+      this.#recent.push(event);
+      if (this.#recent.length > RECENT_EVENTS) this.#recent.shift();
+    }
     if (!this.live || event.seq <= this.seq) return false;
     this.#applyToMembers(event);
     this.seq = event.seq;
@@ -53,6 +60,20 @@ export class RoomView {
       }
     }
     return this.#recent.filter((event) => event.seq > snapshot.seq && event.seq <= this.seq);
+  }
+
+  /**
+   * A local peer's join or resume is about to ask the store for its snapshot: events
+   * from now on are kept until {@link joinEnded} (its {@link catchUp} may need them).
+   */
+  joinStarted(): void {
+    this.#joining += 1;
+  }
+
+  /** That join has caught up, or failed: once no join waits, the kept events go. */
+  joinEnded(): void {
+    this.#joining -= 1;
+    if (this.#joining === 0 && this.live) this.#recent.length = 0;
   }
 
   /** Replaces the membership wholesale (after the shared state was rebuilt). */

@@ -98,7 +98,13 @@ export async function createSignalingServer(
   let closing: Promise<void> | undefined;
   let nextConnection = 0;
   // Frames a little over maxPayload get a FRAME_TOO_LARGE reply; far over it, ws cuts with 1009.
-  const wss = new WebSocketServer({ noServer: true, maxPayload: config.maxPayload * 4 });
+  // No clientTracking: `connections` below is the set of open sockets (ws's own would be a
+  // second entry per socket, ~30 bytes each).
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: config.maxPayload * 4,
+    clientTracking: false,
+  });
 
   const admission = new Admission({ ...config, allowedOrigins: config.allowedOrigins });
   const context: ConnectionContext = {
