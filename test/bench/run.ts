@@ -14,6 +14,7 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   connectivity: async () => (await import('./connectivity/index.js')).runConnectivityBenchmark,
   'media-relay': async () => (await import('./media-relay/index.js')).runMediaRelayBenchmark,
   'e2ee-media': async () => (await import('./e2ee-media/index.js')).runE2eeMediaBenchmark,
+  webcrypto: async () => (await import('./webcrypto/index.js')).runWebcryptoBenchmark,
 };
 
 async function main(): Promise<number> {
