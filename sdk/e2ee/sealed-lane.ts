@@ -11,17 +11,19 @@
  * `onMismatch`; later, it was changed on the way — `onInvalid` (the link's hand-over sends
  * what is lost again).
  *
- * WebCrypto is asynchronous, and much of its cost is per call (in Chromium here, sealing
- * in 64 KiB calls took ~3× the CPU per byte of 1 MiB calls): so frames are sealed in batches — what is sent
- * while {@link MAX_SEALS_IN_FLIGHT} seals are under way waits and goes in the next one, up
- * to {@link MAX_BATCH_BYTES} — as `[u32 length][frame]…` in one sealed frame. A lone frame
- * (chat) is sealed at once, alone; a stream of frames (a file, a large message) gets large
- * batches (not larger: a batch opens only once all of it arrived, and transfers wait for
- * what opened). Sealed frames are handed on in order through one queue per direction; the bytes
- * waiting count in `bufferedAmount` (back-pressure is unchanged). Large buffers are reused
- * rather than made anew (new memory is what costs most here): the batch, the buffer sealed
- * frames are joined in for the inner lane, and, on the receiving side, the inner relay
- * lane's buffer for frames put back together from pieces (lent: see `Lane.lendFrames`).
+ * WebCrypto is asynchronous and has a cost per call, so frames are sealed in batches — what
+ * is sent while {@link MAX_SEALS_IN_FLIGHT} seals are under way waits and goes in the next
+ * one — as `[u32 length][frame]…` in one sealed frame. A lone frame (chat) is sealed at
+ * once, alone; small frames sent together share a seal. A batch holds at most one relay
+ * piece (and {@link MAX_BATCH_BYTES}): a sealed frame then never spans pieces, so the
+ * receiver opens each piece as it arrives instead of waiting for a batch's last piece. (Up
+ * to 256 KiB per batch, four pieces, `e2ee` cost `peer.send` over the relay ~3× the extra
+ * CPU: the relay benchmark, five runs each, README.) Sealed frames are handed on in order
+ * through one queue per direction; the bytes waiting count in `bufferedAmount`
+ * (back-pressure is unchanged). Buffers are reused rather than made anew (new memory is
+ * what costs most here): the batch, the buffer sealed frames are joined in for the inner
+ * lane, and, on the receiving side, the inner relay lane's buffer for frames put back
+ * together from pieces (lent: see `Lane.lendFrames`).
  */
 import { Emitter } from '../emitter.js';
 import { WATER_MARKS } from '../link/flow.js';
@@ -36,12 +38,10 @@ import {
   sealParts,
 } from './sealed-frame.js';
 
-/** The most plaintext bytes sealed in one batch (one AES-GCM call). */
-export const MAX_BATCH_BYTES = 256 * 1024;
+/** The most bytes sealed in one batch (one AES-GCM call), length prefixes included. */
+export const MAX_BATCH_BYTES = 64 * 1024;
 /** Seals under way at once; frames sent meanwhile wait for the next batch. */
 export const MAX_SEALS_IN_FLIGHT = 8;
-/** A batch's first buffer (it grows to {@link MAX_BATCH_BYTES} when more comes). */
-const FIRST_BATCH_BYTES = 64 * 1024;
 /** The length prefix of each frame in a batch. */
 const LENGTH_BYTES = 4;
 
@@ -134,7 +134,7 @@ export class SealedLane extends Emitter<LaneEvents> implements Lane {
   send(frame: Uint8Array): void {
     if (!this.inner.open) throw new Error('the lane is closed');
     const need = LENGTH_BYTES + frame.byteLength;
-    if (this.#batchAt + need > MAX_BATCH_BYTES) this.#seal();
+    if (this.#batchAt + need > this.#batchLimit) this.#seal();
     this.#reserve(need);
     const batch = this.#batch as Uint8Array;
     new DataView(batch.buffer).setUint32(this.#batchAt, frame.byteLength);
@@ -145,10 +145,12 @@ export class SealedLane extends Emitter<LaneEvents> implements Lane {
     this.#queueFlush();
   }
 
-  /**
-   * Room for `bytes` more in the batch: a batch starts at 64 KiB (a lone frame), and grows
-   * once, to what a batch holds, when frames keep coming (few copies, no doubling).
-   */
+  /** The most bytes a batch holds: one relay piece once sealed, at most {@link MAX_BATCH_BYTES}. */
+  get #batchLimit(): number {
+    return Math.min(MAX_BATCH_BYTES, this.inner.maxFrameBytes - SEAL_OVERHEAD);
+  }
+
+  /** Room for `bytes` more in the batch: a full batch's buffer, the spare one if there is one. */
   #reserve(bytes: number): void {
     if (!this.#batch && this.#spareBatch) {
       this.#batch = this.#spareBatch;
@@ -156,9 +158,8 @@ export class SealedLane extends Emitter<LaneEvents> implements Lane {
     }
     const size = this.#batch?.byteLength ?? 0;
     if (this.#batchAt + bytes <= size) return;
-    const grown = new Uint8Array(
-      Math.max(this.#batchAt + bytes, size === 0 ? FIRST_BATCH_BYTES : MAX_BATCH_BYTES),
-    );
+    // Only a frame larger than the lane takes makes a batch's buffer grow past the limit.
+    const grown = new Uint8Array(Math.max(this.#batchAt + bytes, this.#batchLimit));
     if (this.#batch) grown.set(this.#batch.subarray(0, this.#batchAt));
     this.#batch = grown;
   }
@@ -167,8 +168,7 @@ export class SealedLane extends Emitter<LaneEvents> implements Lane {
   #wireFor({ header, body }: SealedParts): Uint8Array {
     const length = header.byteLength + body.byteLength;
     if (this.#wire && this.#wire.byteLength >= length) return this.#wire;
-    const usual = this.#wire || length > FIRST_BATCH_BYTES ? MAX_BATCH_BYTES : FIRST_BATCH_BYTES;
-    this.#wire = new Uint8Array(Math.max(length, usual + SEAL_OVERHEAD));
+    this.#wire = new Uint8Array(Math.max(length, this.#batchLimit + SEAL_OVERHEAD));
     return this.#wire;
   }
 

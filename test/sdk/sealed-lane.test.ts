@@ -53,19 +53,33 @@ describe('SealedLane (WebCrypto, in-memory lanes)', () => {
   it('seals frames sent together in batches (few AES-GCM calls); each arrives as it was sent', async () => {
     const { a, b, wire } = await pair();
     const got = received(b.bulk);
-    const frames = Array.from({ length: 40 }, (_, i) => new Uint8Array(60_000).fill(i));
+    const frames = Array.from({ length: 400 }, (_, i) => new Uint8Array(6_000).fill(i % 256));
     for (const frame of frames) a.bulk.send(frame);
     frames[0]?.fill(99); // the sender may reuse its buffer once send() returned
-    await until(() => got.length === 40);
-    expect(got.map((frame) => [frame.length, frame[0], frame[59_999]])).toEqual(
-      frames.map((_, i) => [60_000, i, i]),
+    await until(() => got.length === 400);
+    expect(got.map((frame) => [frame.length, frame[0], frame[5_999]])).toEqual(
+      frames.map((_, i) => [6_000, i % 256, i % 256]),
     );
-    // 2.4 MB in batches of at most MAX_BATCH_BYTES (256 KiB): ten sealed frames, not forty.
-    expect(wire.aBulk.sent.length).toBe(Math.ceil((40 * 60_004) / MAX_BATCH_BYTES));
+    // 2.4 MB in batches of at most MAX_BATCH_BYTES (64 KiB), 10 frames each: 40 sealed frames, not 400.
+    expect(wire.aBulk.sent.length).toBe(Math.ceil(400 / Math.floor(MAX_BATCH_BYTES / 6_004)));
     // A lone frame (chat) is sealed at once, alone.
     a.message.send(new Uint8Array([7]));
     await until(() => wire.aMessage.sent.length === 1);
     expect(wire.aMessage.sent[0]?.byteLength).toBe(1 + 4 + SEAL_OVERHEAD);
+  });
+
+  it('seals at most one frame of the lane under it at a time (one relay piece)', async () => {
+    const { a, b, wire } = await pair();
+    for (const lane of [wire.aBulk, wire.bBulk]) lane.maxFrameBytes = 20_000;
+    expect(a.bulk.maxFrameBytes).toBe(20_000 - SEAL_OVERHEAD - 4);
+    const got = received(b.bulk);
+    for (let i = 0; i < 100; i += 1) a.bulk.send(new Uint8Array(1_000).fill(i));
+    await until(() => got.length === 100);
+    expect(got.map((frame) => frame[999])).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    const sizes = wire.aBulk.sent.map((frame) => frame.byteLength);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(20_000);
+    // 19 frames of 1,000 B (and their length prefixes) fill a sealed frame of 20,000 B.
+    expect(sizes.length).toBe(Math.ceil(100 / Math.floor((20_000 - SEAL_OVERHEAD) / 1_004)));
   });
 
   it('fills its batch buffer again once sealed: bursts after the key is ready arrive intact', async () => {
