@@ -11,9 +11,9 @@
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
-import { launchChromium, servePages } from '../../e2e/harness/index.js';
 import { median } from '../shared/median.js';
 import { machine, thisPeerlane, utcMinute } from '../shared/run-info.js';
+import { inSecurePage } from '../shared/secure-page.js';
 import { textTable } from '../shared/text-table.js';
 
 const ENTRY = fileURLToPath(new URL('./entry.ts', import.meta.url));
@@ -160,16 +160,9 @@ export async function runE2eeMediaBenchmark(argv: readonly string[]): Promise<nu
     } else throw new Error(`unknown flag ${argv[i]} (flags: --frames N)`);
   }
   const code = await bundle();
-  const pages = await servePages();
-  const browser = await launchChromium();
   const loadBefore = loadavg()[0] ?? Number.NaN;
-  try {
-    const page = await browser.newPage();
-    await page.goto(`${pages.url}/`); // a secure context (WebCrypto); the page itself is a 404
+  await inSecurePage(async (page, browser) => {
     await page.addScriptTag({ content: code });
-    // tsx compiles this file keeping function names through a `__name` helper, which the
-    // function handed to page.evaluate then calls in the page: give the page one.
-    await page.evaluate('globalThis.__name = (fn) => fn');
     const { single, call } = await inPage(page, frames);
     const loadAfter = loadavg()[0] ?? Number.NaN;
     const row = (label: string, values: readonly number[]) => [
@@ -202,9 +195,6 @@ export async function runE2eeMediaBenchmark(argv: readonly string[]): Promise<nu
         '',
       ].join('\n'),
     );
-    return 0;
-  } finally {
-    await browser.close();
-    await pages.close();
-  }
+  });
+  return 0;
 }

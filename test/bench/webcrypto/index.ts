@@ -8,10 +8,10 @@
  */
 import { loadavg } from 'node:os';
 import type { Page } from 'playwright-core';
-import { launchChromium, servePages } from '../../e2e/harness/index.js';
 import { median } from '../shared/median.js';
 import { cpuByProcess } from '../shared/process-cpu.js';
 import { machine, utcMinute } from '../shared/run-info.js';
+import { inSecurePage } from '../shared/secure-page.js';
 import { textTable } from '../shared/text-table.js';
 
 const KiB = 1024;
@@ -93,13 +93,8 @@ export async function runWebcryptoBenchmark(argv: readonly string[]): Promise<nu
     return 0;
   }
   const total = options.mib * MiB;
-  const pages = await servePages();
-  const browser = await launchChromium();
   const loadBefore = loadavg()[0] ?? Number.NaN;
-  try {
-    const page = await browser.newPage();
-    await page.goto(`${pages.url}/`); // a secure context (WebCrypto); the page itself is a 404
-    await page.evaluate('globalThis.__name = (fn) => fn'); // tsx's keepNames helper, for evaluate
+  await inSecurePage(async (page, browser) => {
     const runs = new Map<string, { ms: number[]; cpu: number[] }>();
     for (let round = 0; round < options.rounds; round += 1) {
       for (const size of SIZES) {
@@ -141,9 +136,6 @@ export async function runWebcryptoBenchmark(argv: readonly string[]): Promise<nu
         '',
       ].join('\n'),
     );
-    return 0;
-  } finally {
-    await browser.close();
-    await pages.close();
-  }
+  });
+  return 0;
 }
