@@ -9,7 +9,7 @@
 import { loadavg } from 'node:os';
 import type { Page } from 'playwright-core';
 import { median } from '../shared/median.js';
-import { cpuByProcess } from '../shared/process-cpu.js';
+import { type CpuByProcess, cpuByProcess, cpuSpent, totalCpu } from '../shared/process-cpu.js';
 import { machine, utcMinute } from '../shared/run-info.js';
 import { inSecurePage } from '../shared/secure-page.js';
 import { textTable } from '../shared/text-table.js';
@@ -62,11 +62,12 @@ async function timeInPage(page: Page, operation: Operation, size: number, total:
   );
 }
 
-/** CPU seconds of every Chromium process so far. */
-function chromiumCpu(): number {
-  let sum = 0;
-  for (const [label, seconds] of cpuByProcess() ?? []) if (label !== 'node') sum += seconds;
-  return sum;
+/** CPU seconds every Chromium process spent between two readings (NaN where /proc cannot tell). */
+function chromiumCpu(before: CpuByProcess | undefined, after: CpuByProcess | undefined): number {
+  if (!before || !after) return Number.NaN;
+  const spent = cpuSpent(before, after);
+  spent.delete('node');
+  return totalCpu(spent);
 }
 
 function parse(argv: readonly string[]): { mib: number; rounds: number } | undefined {
@@ -99,9 +100,9 @@ export async function runWebcryptoBenchmark(argv: readonly string[]): Promise<nu
     for (let round = 0; round < options.rounds; round += 1) {
       for (const size of SIZES) {
         for (const operation of OPERATIONS) {
-          const cpuBefore = chromiumCpu();
+          const cpuBefore = cpuByProcess();
           const { ms, bytes } = await timeInPage(page, operation, size, total);
-          const cpu = chromiumCpu() - cpuBefore;
+          const cpu = chromiumCpu(cpuBefore, cpuByProcess());
           const key = `${size} ${operation}`;
           const run = runs.get(key) ?? { ms: [], cpu: [] };
           run.ms.push((ms / bytes) * MiB);
