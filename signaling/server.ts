@@ -98,8 +98,8 @@ export async function createSignalingServer(
   let closing: Promise<void> | undefined;
   let nextConnection = 0;
   // Frames a little over maxPayload get a FRAME_TOO_LARGE reply; far over it, ws cuts with 1009.
-  // No clientTracking: `connections` below is the set of open sockets (ws's own would be a
-  // second entry per socket, ~30 bytes each).
+  // No clientTracking: `connections` below is the set of open sockets; ws's own set would
+  // hold each socket a second time, with a `close` listener on it (~190 B per socket).
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: config.maxPayload * 4,
