@@ -288,13 +288,12 @@ export async function runFilesBenchmark(argv: readonly string[]): Promise<number
       await call(a, 'sdkJoin', room);
       const idB = await call(b, 'sdkJoin', room);
       await call(a, 'sdkWaitOpen', idB, 10_000);
-      await Promise.all([
-        call(a, 'sdkSend', idB, WARM_UP, timeoutMs),
-        call(b, 'sdkReceive', timeoutMs),
-      ]);
+      await call(a, 'sdkFile', WARM_UP);
+      await Promise.all([call(a, 'sdkSend', idB, timeoutMs), call(b, 'sdkReceive', timeoutMs)]);
+      await call(a, 'sdkFile', total);
       await measure('sdk', async () => {
         const [sent] = await Promise.all([
-          call(a, 'sdkSend', idB, total, timeoutMs),
+          call(a, 'sdkSend', idB, timeoutMs),
           call(b, 'sdkReceive', timeoutMs),
         ]);
         return sent;

@@ -214,12 +214,13 @@ async function sdkRun(run: RunContext, contender: Contender): Promise<Sample> {
     const idA = await call(a, 'sdkJoin', signaling.url, room, secret);
     const idB = await call(b, 'sdkJoin', signaling.url, room, secret);
     await call(a, 'sdkWaitRelay', idB, 10_000);
+    if (contender.kind === 'file') await call(a, 'sdkFile', run.total);
     const sample = await measured(
       run.total,
       async () => {
         if (contender.kind === 'file') {
           const received = call(b, 'sdkReceive', run.timeoutMs);
-          const times = await call(a, 'sdkSend', idB, run.total, run.timeoutMs);
+          const times = await call(a, 'sdkSend', idB, run.timeoutMs);
           await received;
           return times;
         }

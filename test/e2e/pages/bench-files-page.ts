@@ -5,7 +5,7 @@
  */
 import type * as Peerlane from '../../../sdk/index.js';
 import type { BenchFilesPageApi } from './files-api.js';
-import { Inbox, now, signalingUrl, untilTrue, within } from './page-kit.js';
+import { heldBlob, Inbox, now, signalingUrl, untilTrue, within } from './page-kit.js';
 
 const BUNDLE_URL = '/peerlane.js';
 const { joinRoom } = (await import(BUNDLE_URL)) as typeof Peerlane;
@@ -48,6 +48,8 @@ let channel: RTCDataChannel | undefined;
 const rawReceived = byteCounter();
 let room: Peerlane.Room | undefined;
 const offers = new Inbox<Peerlane.IncomingFile>();
+/** What `sdkSend` sends (`sdkFile`). */
+let file: Blob | undefined;
 let peer: PeerJsPeer | undefined;
 let connection: PeerJsConnection | undefined;
 const peerjsReceived = byteCounter();
@@ -195,15 +197,18 @@ const api: BenchFilesPageApi = {
       timeoutMs,
     );
   },
-  async sdkSend(peerId, total, timeoutMs) {
-    const remote = joined().peer(peerId);
-    if (!remote) throw new Error(`no peer ${peerId}`);
-    // A Blob, as a File from a file picker or a drop is; made before the clock starts.
+  async sdkFile(total) {
+    // A Blob, as a File from a file picker or a drop is.
     const chunk = new Uint8Array(1024 * 1024).map((_, i) => i);
     const parts = Array.from({ length: Math.ceil(total / chunk.byteLength) }, (_, i) =>
       chunk.subarray(0, Math.min(chunk.byteLength, total - i * chunk.byteLength)),
     );
-    const file = new Blob(parts);
+    file = await heldBlob(parts);
+  },
+  async sdkSend(peerId, timeoutMs) {
+    const remote = joined().peer(peerId);
+    if (!remote) throw new Error(`no peer ${peerId}`);
+    if (!file) throw new Error('call sdkFile() first');
     const startedAt = now();
     await within(remote.sendFile(file, { name: 'bench.bin' }).done, timeoutMs, 'SDK send');
     return { startedAt, finishedAt: now() };

@@ -110,12 +110,14 @@ export interface BenchFilesPageApi {
   sdkJoin(room: string): Promise<string>;
   /** SDK: resolves once the link to `peerId` is direct (a link may start on the relay). */
   sdkWaitOpen(peerId: string, timeoutMs: number): Promise<void>;
-  /** SDK: `peer.sendFile` of a Blob of `total` bytes; resolves once verified. */
-  sdkSend(
-    peerId: string,
-    total: number,
-    timeoutMs: number,
-  ): Promise<{ startedAt: number; finishedAt: number }>;
+  /**
+   * SDK: makes the Blob of `total` bytes that {@link sdkSend} sends next, and resolves once
+   * the browser holds all of it (its bytes reach the browser process after `new Blob()`
+   * returns): what a transfer is measured on is made before its clock and CPU readings start.
+   */
+  sdkFile(total: number): Promise<void>;
+  /** SDK: `peer.sendFile` of the Blob from {@link sdkFile}; resolves once verified. */
+  sdkSend(peerId: string, timeoutMs: number): Promise<{ startedAt: number; finishedAt: number }>;
   /** SDK: accepts the next file into a WritableStream that keeps nothing. */
   sdkReceive(timeoutMs: number): Promise<{ finishedAt: number }>;
   /** PeerJS: a Peer with id `id` on the PeerServer at 127.0.0.1:`port` (no ICE servers). */

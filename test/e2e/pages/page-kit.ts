@@ -42,6 +42,17 @@ export async function untilTrue(
 }
 
 /**
+ * A Blob of `parts`, once the browser holds all of it: `new Blob()` returns before its bytes
+ * reach the browser process (Chromium copies them there afterwards), and a benchmark that
+ * started its clock at once would time that copy too. Reading the last byte waits for it.
+ */
+export async function heldBlob(parts: BlobPart[]): Promise<Blob> {
+  const blob = new Blob(parts);
+  await blob.slice(Math.max(0, blob.size - 1)).arrayBuffer();
+  return blob;
+}
+
+/**
  * Events as they happen, for tests that wait for them: `push` records one, `take` removes
  * and returns the first that matches (waiting for it), `first` returns it without removing.
  */

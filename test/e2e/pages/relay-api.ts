@@ -106,12 +106,14 @@ export interface RelayBenchApi {
   sdkJoin(url: string, room: string, secret?: string): Promise<string>;
   /** SDK: waits until `peerId` is on the relay. */
   sdkWaitRelay(peerId: string, timeoutMs: number): Promise<void>;
-  /** SDK: `peer.sendFile` of `total` bytes (a Blob); resolves once the receiver verified it. */
-  sdkSend(
-    peerId: string,
-    total: number,
-    timeoutMs: number,
-  ): Promise<{ startedAt: number; finishedAt: number }>;
+  /**
+   * SDK: makes the Blob of `total` bytes that {@link sdkSend} sends next, and resolves once
+   * the browser holds all of it (its bytes reach the browser process after `new Blob()`
+   * returns): what a transfer is measured on is made before its clock and CPU readings start.
+   */
+  sdkFile(total: number): Promise<void>;
+  /** SDK: `peer.sendFile` of the Blob from {@link sdkFile}; resolves once the receiver verified it. */
+  sdkSend(peerId: string, timeoutMs: number): Promise<{ startedAt: number; finishedAt: number }>;
   /** SDK: accepts the next file into a WritableStream that keeps nothing. */
   sdkReceive(timeoutMs: number): Promise<{ finishedAt: number }>;
   /**

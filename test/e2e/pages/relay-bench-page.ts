@@ -3,7 +3,7 @@
  * relay (the floor) and through the SDK's relay transport. Runs in the browser.
  */
 import type * as Peerlane from '../../../sdk/index.js';
-import { Inbox, now, untilTrue, within } from './page-kit.js';
+import { heldBlob, Inbox, now, untilTrue, within } from './page-kit.js';
 import { patternBytes } from './pattern.js';
 import type { RelayBenchApi } from './relay-api.js';
 
@@ -13,6 +13,8 @@ const { joinRoom } = (await import(BUNDLE_URL)) as typeof Peerlane;
 let socket: WebSocket | undefined;
 let room: Peerlane.Room | undefined;
 const files = new Inbox<Peerlane.IncomingFile>();
+/** What `sdkSend` sends (`sdkFile`). */
+let file: Blob | undefined;
 const errors: string[] = [];
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
@@ -106,11 +108,14 @@ const api: RelayBenchApi = {
       timeoutMs,
     );
   },
-  async sdkSend(id, total, timeoutMs) {
-    const blob = new Blob([patternBytes(total, 2)]);
+  async sdkFile(total) {
+    file = await heldBlob([patternBytes(total, 2)]);
+  },
+  async sdkSend(id, timeoutMs) {
+    if (!file) throw new Error('call sdkFile() first');
     const startedAt = now();
-    const transfer = peer(id).sendFile(blob, { name: 'bench.bin' });
-    await within(transfer.done, timeoutMs, `sendFile of ${total} bytes`);
+    const transfer = peer(id).sendFile(file, { name: 'bench.bin' });
+    await within(transfer.done, timeoutMs, `sendFile of ${file.size} bytes`);
     return { startedAt, finishedAt: now() };
   },
   async sdkReceive(timeoutMs) {
