@@ -16,11 +16,15 @@
  * its row says how it compares with the same contender without (target ≥ 0.9×). With
  * `--profile`, both pages of each SDK contender are profiled in the last round
  * (`page-profile.ts`). Printed, never asserted; the target is SDK ≥ 0.8 × floor.
+ *
+ * Chromium is driven with DevTools' Network domain off (`launchUnwatchedChromium`): with it
+ * on, as Playwright has it, Chromium hands every WebSocket frame to the driver, and that
+ * cost more CPU than the relay itself (a bare upload: 13 MiB/s watched, 31 unwatched).
  */
 import { loadavg } from 'node:os';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Page } from 'puppeteer-core';
 import { createSignalingServer } from '../../../signaling/server.js';
-import { ensureSdkBundle, launchChromium, servePages } from '../../e2e/harness/index.js';
+import { ensureSdkBundle, launchUnwatchedChromium, servePages } from '../../e2e/harness/index.js';
 import type { RelayBenchApi } from '../../e2e/pages/relay-api.js';
 import { type MeasuredTransfer, measureTransfer } from '../shared/measured-transfer.js';
 import { median } from '../shared/median.js';
@@ -133,18 +137,18 @@ function call<K extends keyof RelayBenchApi>(
 
 /** Two fresh pages of the benchmark in one context; `problems` collects their console errors. */
 async function openPair(browser: Browser, pagesUrl: string, problems: string[]) {
-  const context = await browser.newContext({ permissions: ['camera', 'microphone'] });
+  const context = await browser.createBrowserContext();
   const pages: Page[] = [];
   for (const name of ['sender', 'receiver']) {
     const page = await context.newPage();
     page.on('console', (m) => {
       if (m.type() === 'error') problems.push(`${name}: ${m.text()}`);
     });
-    page.on('pageerror', (error) => problems.push(`${name}: ${error.message}`));
+    page.on('pageerror', (error) =>
+      problems.push(`${name}: ${error instanceof Error ? error.message : String(error)}`),
+    );
     await page.goto(`${pagesUrl}/relay-bench.html?signaling=unused`);
-    await page.waitForFunction(() => window.relayBench !== undefined, undefined, {
-      timeout: 10_000,
-    });
+    await page.waitForFunction(() => window.relayBench !== undefined, { timeout: 10_000 });
     pages.push(page);
   }
   const [a, b] = pages as [Page, Page];
@@ -268,7 +272,8 @@ export async function runRelayBenchmark(argv: readonly string[]): Promise<number
   const loadBefore = loadavg()[0] ?? 0;
   log('building the SDK browser bundle (if sdk/ changed)…');
   await ensureSdkBundle();
-  const [browser, pages] = await Promise.all([launchChromium(), servePages()]);
+  const [browser, pages] = await Promise.all([launchUnwatchedChromium(), servePages()]);
+  const version = await browser.version(); // e.g. HeadlessChrome/156.0.8078.129
   const contenders: Contender[] = [
     { label: 'floor', kind: 'floor', window: 0, e2ee: false },
     ...options.windows.flatMap((w) =>
@@ -357,7 +362,7 @@ export async function runRelayBenchmark(argv: readonly string[]): Promise<number
     `${ratio.toFixed(2)}× (${ratio >= TARGET_RATIO ? 'met' : 'NOT met'})`;
   const lines = [
     `Peerlane relay throughput benchmark, ${utcMinute()}`,
-    `${machine()}; Chromium ${browser.version()} headless; load average ${loadBefore.toFixed(2)} before / ${(loadavg()[0] ?? 0).toFixed(2)} after`,
+    `${machine()}; Chromium ${version.split('/')[1] ?? version} headless, DevTools' Network domain off; load average ${loadBefore.toFixed(2)} before / ${(loadavg()[0] ?? 0).toFixed(2)} after`,
     `${thisPeerlane()}`,
     `${options.mib} MiB from page A to page B (two tabs of one Chromium), everything on 127.0.0.1; ${options.rounds} round(s), median`,
     `floor: ${CHUNK / KiB} KiB messages, sender keeps bufferedAmount ≤ ${FLOOR_HIGH_WATER_MARK / MiB} MiB; timed first send → last byte received`,

@@ -2,8 +2,7 @@
  * One timed transfer of a browser benchmark: its throughput, the CPU every process used
  * meanwhile (`process-cpu.ts`), and, when asked, both pages' profiles (`page-profile.ts`).
  */
-import type { Page } from 'playwright-core';
-import { type CpuProfile, type ProfiledRun, startProfile } from './page-profile.js';
+import { type CpuProfile, type ProfiledPage, type ProfiledRun, startProfile } from './page-profile.js';
 import { cpuByProcess, cpuSpent } from './process-cpu.js';
 
 const MiB = 1024 * 1024;
@@ -18,7 +17,7 @@ export type MeasuredTransfer = ProfiledRun;
 export async function measureTransfer(
   bytes: number,
   run: () => Promise<{ startedAt: number; finishedAt: number }>,
-  profiled?: { sender: Page; receiver: Page },
+  profiled?: { sender: ProfiledPage; receiver: ProfiledPage },
 ): Promise<MeasuredTransfer> {
   const stops =
     profiled &&

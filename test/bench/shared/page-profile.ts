@@ -6,7 +6,8 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { originalPositionFor, TraceMap } from '@jridgewell/trace-mapping';
-import type { Page } from 'playwright-core';
+import type { Page as PlaywrightPage } from 'playwright-core';
+import type { Page as PuppeteerPage } from 'puppeteer-core';
 import type { CpuByProcess } from './process-cpu.js';
 
 /** Where the benchmarks' `--profile` saves the pages' profiles. */
@@ -41,22 +42,37 @@ interface ProfileSummary {
   top: ProfileRow[];
 }
 
+/** A Chromium page driven by Playwright or by Puppeteer (`launchUnwatchedChromium`). */
+export type ProfiledPage = PlaywrightPage | PuppeteerPage;
+
+/** The part of a DevTools session of either driver that profiling uses. */
+interface CdpSession {
+  send(method: string, params?: object): Promise<unknown>;
+  detach(): Promise<void>;
+}
+
+/** A DevTools session to `page`, opened the way its driver opens one. */
+async function cdpSession(page: ProfiledPage): Promise<CdpSession> {
+  if ('createCDPSession' in page) return (await page.createCDPSession()) as unknown as CdpSession;
+  return (await page.context().newCDPSession(page)) as unknown as CdpSession;
+}
+
 /**
  * Starts V8's sampling profiler in `page` (every `intervalUs` µs, default 200); the
  * function it returns stops it and resolves with the profile.
  */
 export async function startProfile(
-  page: Page,
+  page: ProfiledPage,
   intervalUs = 200,
 ): Promise<() => Promise<CpuProfile>> {
-  const session = await page.context().newCDPSession(page);
+  const session = await cdpSession(page);
   await session.send('Profiler.enable');
   await session.send('Profiler.setSamplingInterval', { interval: intervalUs });
   await session.send('Profiler.start');
   return async () => {
-    const { profile } = await session.send('Profiler.stop');
+    const { profile } = (await session.send('Profiler.stop')) as { profile: CpuProfile };
     await session.detach();
-    return profile as CpuProfile;
+    return profile;
   };
 }
 

@@ -3,7 +3,13 @@
  * See test/e2e/README.md for how to use it and how to add a page.
  */
 export type { PageApis, PageKind } from '../pages/api.js';
-export { CHROMIUM_ARGS, chromiumPath, DEFAULT_CHROMIUM_PATH, launchChromium } from './chromium.js';
+export {
+  CHROMIUM_ARGS,
+  chromiumPath,
+  DEFAULT_CHROMIUM_PATH,
+  launchChromium,
+  launchUnwatchedChromium,
+} from './chromium.js';
 export { DEMO_DIR, ensureDemoBuild } from './demo-build.js';
 export { type DemoPage, openDemoPage } from './demo-page.js';
 export { type DemoServer, serveDemo } from './demo-server.js';
