@@ -2,7 +2,12 @@
  * One timed transfer of a browser benchmark: its throughput, the CPU every process used
  * meanwhile (`process-cpu.ts`), and, when asked, both pages' profiles (`page-profile.ts`).
  */
-import { type CpuProfile, type ProfiledPage, type ProfiledRun, startProfile } from './page-profile.js';
+import {
+  type CpuProfile,
+  type ProfiledPage,
+  type ProfiledRun,
+  startProfile,
+} from './page-profile.js';
 import { cpuByProcess, cpuSpent } from './process-cpu.js';
 
 const MiB = 1024 * 1024;
