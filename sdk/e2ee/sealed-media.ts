@@ -17,7 +17,7 @@
  * order. Bytes being sealed count against the credit and socket room the sender sees, so
  * the relay's pacing rules hold for the sealed size.
  */
-import type { MediaEnd, MediaRoute } from '../link/relay/relay-route.js';
+import type { MediaEnd, MediaRoute, RelayMediaKind } from '../link/relay/relay-route.js';
 import { ReplayWindow } from './replay-window.js';
 import {
   MAX_SEQ,
@@ -94,7 +94,7 @@ export class SealedMedia implements MediaRoute {
    * taken (the caller checked the room, as for any media frame); a frame the relay has no
    * room for once sealed is lost, like any dropped media frame.
    */
-  sendMedia(frame: Uint8Array): boolean {
+  sendMedia(frame: Uint8Array, kind: RelayMediaKind): boolean {
     if (!this.inner.mediaRoom.open || this.#seq > MAX_SEQ) return false;
     const seq = this.#seq;
     this.#seq += 1;
@@ -110,7 +110,7 @@ export class SealedMedia implements MediaRoute {
         // WebCrypto refused (never seen): the frame is lost like a dropped one.
       }
       this.#pending -= cost;
-      if (out && this.inner.sendMedia(out)) this.counts.sealed += 1;
+      if (out && this.inner.sendMedia(out, kind)) this.counts.sealed += 1;
       else this.counts.lostAfterSealing += 1;
     });
     return true;

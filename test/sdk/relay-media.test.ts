@@ -617,11 +617,26 @@ describe('the relay route’s media lane', () => {
   it('sends a media frame at once, in pieces when large, and spends credit', () => {
     const { socket, sent } = fakeSocket();
     const route = new RelayRoute('b'.repeat(22), terms, socket, () => {});
-    expect(route.sendMedia(bytes(100 * KiB))).toBe(true);
+    expect(route.sendMedia(bytes(100 * KiB), 'video')).toBe(true);
     expect(sent).toHaveLength(2);
     expect(sent[0]?.[RELAY_HEADER_BYTES]).toBe(RELAY_LANE.MEDIA | RELAY_MORE_PIECES);
     expect(sent[1]?.[RELAY_HEADER_BYTES]).toBe(RELAY_LANE.MEDIA);
     expect(route.mediaRoom.credit).toBe(terms.window - 100 * KiB - 2);
+  });
+
+  it('holds file pieces back while audio or video flows, not for control frames', () => {
+    // The socket holds what files may add to it while media flows, far less than otherwise.
+    const { socket, sent } = fakeSocket(WATER_MARKS.bulkWithMedia);
+    const route = new RelayRoute('b'.repeat(22), terms, socket, () => {});
+    // Every relay link sends its media state each second, call or not: not a call.
+    expect(route.sendMedia(bytes(10), 'control')).toBe(true);
+    route.bulk.send(bytes(1000));
+    expect(sent).toHaveLength(2);
+    expect(route.bulk.queued).toBe(0);
+    expect(route.sendMedia(bytes(100), 'audio')).toBe(true);
+    route.bulk.send(bytes(1000));
+    expect(sent).toHaveLength(3);
+    expect(route.bulk.queued).toBeGreaterThan(0);
   });
 
   it('puts pieces back together, and refuses one frame too large (INVALID_DATA upstream)', () => {

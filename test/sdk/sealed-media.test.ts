@@ -11,7 +11,7 @@ import { REPLAY_WINDOW, ReplayWindow } from '../../sdk/e2ee/replay-window.js';
 import { RoomKeys } from '../../sdk/e2ee/room-keys.js';
 import { SEAL_OVERHEAD } from '../../sdk/e2ee/sealed-frame.js';
 import { sealRoute } from '../../sdk/e2ee/sealed-route.js';
-import type { MediaEnd, MediaRoute } from '../../sdk/link/relay/relay-route.js';
+import type { MediaEnd, MediaRoute, RelayMediaKind } from '../../sdk/link/relay/relay-route.js';
 import { memoryLanePair } from '../helpers/memory-lanes.js';
 
 const SECRET = 'a room secret of enough length';
@@ -22,12 +22,14 @@ class FakeMediaRoute implements MediaRoute {
   readonly mediaAllowed = true;
   readonly pieceBytes = 16 * 1024 - 1;
   readonly sent: Uint8Array[] = [];
+  readonly kinds: RelayMediaKind[] = [];
   credit = 1 << 20;
   get mediaRoom() {
     return { credit: this.credit, window: 1 << 20, socketBuffered: 0, open: true };
   }
-  sendMedia(frame: Uint8Array): boolean {
+  sendMedia(frame: Uint8Array, kind: RelayMediaKind): boolean {
     this.sent.push(frame.slice());
+    this.kinds.push(kind);
     return true;
   }
 }
@@ -71,10 +73,19 @@ const frame = (n: number, size = 8) => new Uint8Array(size).fill(n);
 describe('SealedMedia (WebCrypto, fake relay routes)', () => {
   it('seals each frame (header and tag added), opens them in order, shows no plaintext', async () => {
     const { a, b } = await pair();
-    const sizes = [100, 30_000, 100, 5_000, 100];
-    for (const [i, size] of sizes.entries()) a.media.sendMedia(frame(i + 1, size));
+    const frames: Array<[number, RelayMediaKind]> = [
+      [100, 'audio'],
+      [30_000, 'video'],
+      [100, 'control'],
+      [5_000, 'video'],
+      [100, 'audio'],
+    ];
+    const sizes = frames.map(([size]) => size);
+    for (const [i, [size, kind]] of frames.entries()) a.media.sendMedia(frame(i + 1, size), kind);
     await until(() => a.route.sent.length === sizes.length);
     expect(a.route.sent.map((f) => f.byteLength)).toEqual(sizes.map((s) => s + SEAL_OVERHEAD));
+    // Sealed, each still says what it carries (control frames do not make media flow).
+    expect(a.route.kinds).toEqual(frames.map(([, kind]) => kind));
     for (const sent of a.route.sent) {
       // 32 bytes of any plaintext frame (each is one repeated byte) would show here.
       expect(Buffer.from(sent).includes(Buffer.from(frame(sent[20] ?? 0, 32)))).toBe(false);
@@ -87,7 +98,7 @@ describe('SealedMedia (WebCrypto, fake relay routes)', () => {
 
   it('accepts gaps (frames the relay dropped) without complaint', async () => {
     const { a, b } = await pair();
-    for (let i = 0; i < 10; i += 1) a.media.sendMedia(frame(i));
+    for (let i = 0; i < 10; i += 1) a.media.sendMedia(frame(i), 'video');
     await until(() => a.route.sent.length === 10);
     for (const i of [0, 1, 4, 9]) b.deliver(a.route.sent[i]);
     await until(() => b.got.length === 4);
@@ -101,7 +112,7 @@ describe('SealedMedia (WebCrypto, fake relay routes)', () => {
 
   it('refuses a replay and a frame older than the window; later frames still open', async () => {
     const { a, b } = await pair();
-    for (let i = 0; i < REPLAY_WINDOW + 10; i += 1) a.media.sendMedia(frame(i % 256));
+    for (let i = 0; i < REPLAY_WINDOW + 10; i += 1) a.media.sendMedia(frame(i % 256), 'video');
     await until(() => a.route.sent.length === REPLAY_WINDOW + 10);
     b.deliver(a.route.sent[1]);
     b.deliver(a.route.sent[1]); // the server replays it
@@ -123,7 +134,7 @@ describe('SealedMedia (WebCrypto, fake relay routes)', () => {
 
   it('drops a frame with a flipped byte (INVALID_DATA upstream) and goes on', async () => {
     const { a, b } = await pair();
-    for (let i = 0; i < 3; i += 1) a.media.sendMedia(frame(i, 1000));
+    for (let i = 0; i < 3; i += 1) a.media.sendMedia(frame(i, 1000), 'video');
     await until(() => a.route.sent.length === 3);
     b.deliver(a.route.sent[0]);
     const flipped = (a.route.sent[1] as Uint8Array).slice();
@@ -144,8 +155,8 @@ describe('SealedMedia (WebCrypto, fake relay routes)', () => {
   it("refuses frames under the peer's old key id once it moved to a new one (a reload)", async () => {
     const { a, b } = await pair();
     const reloaded = await side(SECRET, 'alice', 'bob'); // alice's next sealed route: a new key id
-    a.media.sendMedia(frame(1));
-    reloaded.media.sendMedia(frame(2));
+    a.media.sendMedia(frame(1), 'video');
+    reloaded.media.sendMedia(frame(2), 'video');
     await until(() => a.route.sent.length === 1 && reloaded.route.sent.length === 1);
     // Both start at number 0, under different keys: the nonce is never reused under one key.
     expect(a.route.sent[0]?.subarray(1, 9)).not.toEqual(reloaded.route.sent[0]?.subarray(1, 9));
@@ -162,12 +173,12 @@ describe('SealedMedia (WebCrypto, fake relay routes)', () => {
   it('a frame that is not for this pair or direction does not open', async () => {
     const { a, b } = await pair();
     const carol = await side(SECRET, 'carol', 'bob');
-    a.media.sendMedia(frame(1));
+    a.media.sendMedia(frame(1), 'video');
     await until(() => a.route.sent.length === 1);
     b.deliver(a.route.sent[0]);
     await until(() => b.got.length === 1);
-    carol.media.sendMedia(frame(9)); // sealed for bob, but by carol: not alice's key
-    b.media.sendMedia(frame(8)); // bob's own frame to alice, reflected back to bob
+    carol.media.sendMedia(frame(9), 'video'); // sealed for bob, but by carol: not alice's key
+    b.media.sendMedia(frame(8), 'video'); // bob's own frame to alice, reflected back to bob
     await until(() => carol.route.sent.length === 1 && b.route.sent.length === 1);
     b.deliver(carol.route.sent[0]);
     b.deliver(b.route.sent[0]);
@@ -180,7 +191,7 @@ describe('SealedMedia (WebCrypto, fake relay routes)', () => {
 
   it('reports a mismatch when nothing from the peer ever opened (another secret)', async () => {
     const { a, b } = await pair([SECRET, 'another secret of enough length']);
-    a.media.sendMedia(frame(1));
+    a.media.sendMedia(frame(1), 'video');
     await until(() => a.route.sent.length === 1);
     b.deliver(a.route.sent[0]);
     await until(() => b.problems.length === 1);
@@ -194,7 +205,7 @@ describe('SealedMedia (WebCrypto, fake relay routes)', () => {
     const { a } = await pair();
     a.route.credit = 50_000;
     expect(a.media.mediaRoom.credit).toBe(50_000 - SEAL_OVERHEAD - 1);
-    a.media.sendMedia(frame(1, 20_000));
+    a.media.sendMedia(frame(1, 20_000), 'video');
     const cost = 20_000 + SEAL_OVERHEAD + 2; // two pieces, a tag byte each
     expect(a.media.mediaRoom.credit).toBe(50_000 - cost - SEAL_OVERHEAD - 1);
     expect(a.media.mediaRoom.socketBuffered).toBe(cost);

@@ -52,11 +52,22 @@ export interface MediaRoute {
   readonly mediaRoom: { credit: number; window: number; socketBuffered: number; open: boolean };
   /** Bytes of a media frame one relay frame carries (a frame costs a tag byte per piece). */
   readonly pieceBytes: number;
-  /** Sends one media frame now, never queued. False: it was not sent. */
-  sendMedia(frame: Uint8Array): boolean;
+  /**
+   * Sends one media frame now, never queued. False: it was not sent. `kind` says whether
+   * it is audio or video, or a control frame (the state each side sends every second, a key
+   * request, a delay report), which does not make media flow.
+   */
+  sendMedia(frame: Uint8Array, kind: RelayMediaKind): boolean;
 }
 
-/** Media is "flowing" for this long after its last frame: files keep credit back meanwhile. */
+/** What a relayed media frame carries: audio, video, or control (which is not a call). */
+export type RelayMediaKind = 'audio' | 'video' | 'control';
+
+/**
+ * Media is "flowing" for this long after its last audio or video frame: files keep credit
+ * and socket room back meanwhile. Control frames do not count — every relay link sends its
+ * media state each second, call or not.
+ */
 const MEDIA_ACTIVE_MS = 1000;
 /** Sent relay frames kept to be written over: what a default credit window holds (8 × 64 KiB). */
 const MAX_SPARE_PIECES = 8;
@@ -127,7 +138,7 @@ export class RelayRoute implements Route, MediaRoute {
    * Sends one media frame now, ahead of anything queued: the caller checked that credit
    * and the socket allow it (`mayMediaGo`); media is never queued. False: it was not sent.
    */
-  sendMedia(frame: Uint8Array): boolean {
+  sendMedia(frame: Uint8Array, kind: RelayMediaKind): boolean {
     if (this.#closed) return false;
     const pieces = this.pieces(RELAY_LANE.MEDIA, frame);
     const cost = pieces.reduce((sum, piece) => sum + piece.byteLength - RELAY_HEADER_BYTES, 0);
@@ -138,7 +149,7 @@ export class RelayRoute implements Route, MediaRoute {
       this.#credit -= piece.byteLength - RELAY_HEADER_BYTES;
       this.#sent(piece);
     }
-    this.#mediaSentAt = Date.now();
+    if (kind !== 'control') this.#mediaSentAt = Date.now();
     return true;
   }
 

@@ -5,6 +5,7 @@
  * whether the next captured frame may be encoded at all within that rate.
  */
 import { MEDIA_CREDIT_RESERVE, WATER_MARKS } from '../../link/flow.js';
+import type { RelayMediaKind } from '../../link/relay/relay-route.js';
 
 /** What the relay route to one peer can take now. */
 export interface RelayRoom {
@@ -28,7 +29,7 @@ export type DropReason = 'closed' | 'credit' | 'socket';
  * Control frames (a few bytes) go whenever there is credit.
  */
 export function mayMediaGo(
-  kind: 'audio' | 'video' | 'control',
+  kind: RelayMediaKind,
   cost: number,
   room: RelayRoom,
 ): DropReason | undefined {

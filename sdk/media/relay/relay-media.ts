@@ -14,7 +14,7 @@ import type { MediaState, PeerStats, RtpCounts } from '../../api.js';
 import { PeerlaneError } from '../../errors.js';
 import type { RelayMediaControl } from '../../link/media-state.js';
 import { RELAYED_MEDIA } from '../../link/media-state.js';
-import type { MediaEnd, MediaRoute } from '../../link/relay/relay-route.js';
+import type { MediaEnd, MediaRoute, RelayMediaKind } from '../../link/relay/relay-route.js';
 import type { MediaKind, SendState } from '../peer-media.js';
 import {
   type MediaStateBits,
@@ -234,12 +234,12 @@ export class RelayMedia implements RelayMediaControl {
     } else this.#sender?.update(this.options.local.sendState());
   }
 
-  #send(frame: Uint8Array, kind: 'audio' | 'video' | 'control'): boolean {
+  #send(frame: Uint8Array, kind: RelayMediaKind): boolean {
     const { route } = this.options;
     // What the frame costs in credit: a tag byte per piece.
     const cost = frame.byteLength + Math.ceil(frame.byteLength / route.pieceBytes);
     if (mayMediaGo(kind, cost, route.mediaRoom)) return false;
-    return route.sendMedia(frame);
+    return route.sendMedia(frame, kind);
   }
 
   #onFrame(bytes: Uint8Array): void {
