@@ -1,5 +1,6 @@
 import type { MessageData } from '../api.js';
 import { PeerlaneError } from '../errors.js';
+import { copyPool } from './copy-pool.js';
 import { WATER_MARKS } from './flow.js';
 import { decodeFrame, encodeFragment, HEADER_BYTES, MAX_FRAME_BYTES } from './framing.js';
 
@@ -27,15 +28,18 @@ interface Outgoing {
 
 const encoder = new TextEncoder();
 
-/** Turns what `send()` accepts into the bytes and type tag the frames carry. */
+/**
+ * Turns what `send()` accepts into the bytes and type tag the frames carry: a copy (the
+ * caller may reuse its buffer while the message waits), in a buffer of {@link copyPool}
+ * when large — the outbox gives it back once the peer confirmed a message sent to it alone.
+ */
 export function toBytes(data: string | Uint8Array | ArrayBuffer): {
   text: boolean;
   bytes: Uint8Array;
 } {
   if (typeof data === 'string') return { text: true, bytes: encoder.encode(data) };
-  // A copy: the caller may reuse its buffer while the message waits in the queue.
-  if (data instanceof ArrayBuffer) return { text: false, bytes: new Uint8Array(data.slice(0)) };
-  return { text: false, bytes: new Uint8Array(data) };
+  const view = data instanceof ArrayBuffer ? new Uint8Array(data) : data;
+  return { text: false, bytes: copyPool.copy(view) };
 }
 
 /**
@@ -112,6 +116,7 @@ export class Outbox {
       if (end === message.bytes.byteLength) {
         this.#queue.shift();
         if (this.retain) this.#unacked.push(message);
+        else release(message);
       }
     }
   }
@@ -130,7 +135,7 @@ export class Outbox {
       (seq - (this.#unacked[done]?.seq ?? 0)) >>> 0 < 0x8000_0000
     )
       done += 1;
-    if (done > 0) this.#unacked.splice(0, done);
+    if (done > 0) for (const message of this.#unacked.splice(0, done)) release(message);
     return done;
   }
 
@@ -152,11 +157,20 @@ export class Outbox {
   /** Drops every queued message; returns how many were dropped. */
   clear(): number {
     const dropped = this.#queue.length + this.#unacked.length;
+    for (const message of [...this.#queue, ...this.#unacked]) release(message);
     this.#queue.length = 0;
     this.#unacked.length = 0;
     this.#queuedBytes = 0;
     return dropped;
   }
+}
+
+/**
+ * A message leaves the outbox: its copy may be written over (every lane copied what it was
+ * sent). A broadcast's bytes are shared by every peer's outbox: never given back.
+ */
+function release(message: Outgoing): void {
+  if (!message.broadcast) copyPool.release(message.bytes);
 }
 
 /**
