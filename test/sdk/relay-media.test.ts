@@ -711,6 +711,32 @@ describe('whether a call runs over the relay (`live`)', () => {
   });
 });
 
+describe('what a RelayMedia tells its route it sends', () => {
+  it('sends its media state as a control frame (which does not hold files back)', () => {
+    const kinds: string[] = [];
+    const route: MediaRoute = {
+      media: undefined,
+      mediaAllowed: true,
+      mediaRoom: { credit: 1 << 20, window: 1 << 20, socketBuffered: 0, open: true },
+      pieceBytes: 64 * 1024,
+      sendMedia: (_frame, kind) => kinds.push(kind) > 0,
+    };
+    const media = new RelayMedia({
+      peerId: 'p',
+      route,
+      local: { sendState: () => NOTHING_SENT, watch: () => () => {} },
+      onStream: () => {},
+      onStreamEnded: () => {},
+      onError: () => {},
+      onChange: () => {},
+    });
+    media.setActive(true); // on the relay: its state now, and every second
+    media.setActive(false); // off: a last state saying "nothing"
+    expect(kinds).toEqual(['control', 'control']);
+    media.close();
+  });
+});
+
 const NOTHING_SENT = {
   audio: { published: false, track: null, active: false },
   video: { published: false, track: null, active: false },
