@@ -4,3 +4,4 @@ export { DEFAULT_OPTIONS } from './options.js';
 export * from './protocol.js';
 export { createSignalingServer, type SignalingServer, type SignalingStats } from './server.js';
 export { createRoomToken, type RoomTokenOptions } from './tokens.js';
+export { applyServerV8Flags, SERVER_V8_FLAGS } from './v8-flags.js';

@@ -19,6 +19,7 @@ import { startupErrorLine } from './startup-error.js';
 import { DEMO_CSP } from './static-files.js';
 import { readTlsFiles } from './tls-files.js';
 import { runTokenCommand } from './token-command.js';
+import { applyServerV8Flags } from './v8-flags.js';
 
 /** Human-facing lines go to stderr; stdout carries only JSON log lines. */
 const say = (text: string): void => {
@@ -53,6 +54,8 @@ async function main(): Promise<void> {
     process.stdout.write(helpText());
     return;
   }
+  // Before anything serves: V8 decides about places in the code as they first run hot.
+  const v8Flags = applyServerV8Flags();
   const { options } = request;
   const logger = createLogger(request.logLevel ?? 'info');
   const demoDir = request.demoDir ?? join(dirname(fileURLToPath(import.meta.url)), '..', 'demo');
@@ -94,7 +97,7 @@ async function main(): Promise<void> {
   }
   const page = signaling.url.replace(/^ws/, 'http').replace(/\/[^/]*$/, '/');
   logger.info(
-    { node: signaling.nodeId, url: signaling.url, redis: options.redisUrl !== undefined },
+    { node: signaling.nodeId, url: signaling.url, redis: options.redisUrl !== undefined, v8Flags },
     'listening',
   );
   say(`listening on ${page} (signaling ${signaling.url})`);

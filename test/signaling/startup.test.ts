@@ -88,6 +88,27 @@ describe('peerlane start-up', () => {
     expect(stdout).toBe(`${version}\n`);
   });
 
+  it.each([
+    ['sets its V8 flags before serving', [], ['--no-allocation-site-pretenuring']],
+    ['leaves them to Node when it was given them', ['--allocation-site-pretenuring'], []],
+  ])('%s', async (_name, nodeFlags, expected) => {
+    const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', MAIN, '--port', '0'], {
+      env: { ...process.env, LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    children.push(child);
+    let stdout = '';
+    child.stdout?.on('data', (d) => {
+      stdout += d;
+    });
+    const listening = async () =>
+      stdout
+        .split('\n')
+        .flatMap((line) => (line.includes('"listening"') ? [JSON.parse(line)] : []))[0];
+    await expect.poll(listening, { timeout: 10_000, interval: 50 }).toBeDefined();
+    expect((await listening()).v8Flags).toEqual(expected);
+  });
+
   it('exits 1 naming the address when the port is taken', async () => {
     const first = run([]);
     children.push(first.child);

@@ -4,6 +4,7 @@
  * phases against each server in turn, reads the server's CPU time and RSS from /proc,
  * and prints one table. Numbers are printed, never asserted.
  */
+import { SERVER_V8_FLAGS } from '../../../signaling/v8-flags.js';
 import { machine, packageVersion, thisPeerlane, utcMinute } from '../shared/run-info.js';
 import type { ServerKind } from './kinds.js';
 import { type BenchOptions, HELP, parseBenchArgs } from './options.js';
@@ -99,6 +100,9 @@ function describeRun(options: BenchOptions, meanBytes: number | null): string[] 
     options.pin
       ? `server alone in a process on CPU ${SERVER_CPU}, load generator on CPU ${LOAD_CPU} (taskset); loopback`
       : 'processes NOT pinned to cores; loopback',
+    options.serverV8Flags
+      ? `every server with the V8 flags the peerlane process sets for itself: ${SERVER_V8_FLAGS.join(' ')}`
+      : "every server with Node's default V8 flags (--no-server-v8-flags)",
     'limits raised so they are not what is measured: Peerlane rateLimit, rateBurst,',
     '  maxConnectionsPerIp, maxRoomsPerIp, joinRateLimit, joinRateBurst = 1e6',
     '  (defaults 100/s, 300, 100, 20, 5/s, 20);',

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { SERVER_V8_FLAGS } from '../../../signaling/v8-flags.js';
 import type { ServerKind } from './kinds.js';
 import { SERVER_KINDS } from './kinds.js';
 
@@ -23,6 +24,8 @@ export interface BenchOptions {
   /** Sockets opened at once while filling up for the memory readings. */
   openConcurrency: number;
   pin: boolean;
+  /** Run every server with the V8 flags the `peerlane` process sets for itself (`SERVER_V8_FLAGS`). */
+  serverV8Flags: boolean;
   /** Path of another Peerlane's `signaling/server.ts` to run instead of this checkout's. */
   peerlaneModule: string | null;
   /** Folder for V8 CPU profiles of the servers during the signal phase; null for none. */
@@ -48,6 +51,7 @@ const FULL: BenchOptions = {
   settleMs: 1000,
   openConcurrency: 100,
   pin: true,
+  serverV8Flags: true,
   peerlaneModule: null,
   profileDir: null,
   rounds: 3,
@@ -87,6 +91,8 @@ server CPU per message, join latency. Servers run on CPU 0, the load generator o
   --peerlane=PATH          run another Peerlane's signaling/server.ts (e.g. a git worktree)
   --cpu-prof=DIR           V8 CPU profiles of the servers during signals, in DIR/<server>/
   --no-pin                 do not pin processes to cores
+  --no-server-v8-flags     run the servers with Node's default V8 flags, not the ones the
+                           peerlane process sets for itself (${SERVER_V8_FLAGS.join(' ')})
 `;
 
 /** Parses flags; throws an Error naming the bad flag. Returns null for --help. */
@@ -116,6 +122,9 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | null {
         break;
       case '--no-pin':
         options.pin = false;
+        break;
+      case '--no-server-v8-flags':
+        options.serverV8Flags = false;
         break;
       case '--servers':
         options.servers = value.split(',').map((name) => {

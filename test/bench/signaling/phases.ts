@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { SERVER_V8_FLAGS } from '../../../signaling/v8-flags.js';
 import type { FromLoad, FromServer, ToLoad, ToServer } from './ipc.js';
 /**
  * The benchmark's phases as the orchestrator runs them against one server process:
@@ -40,10 +41,12 @@ export const log = (text: string): void => {
  */
 export async function startServer(kind: ServerKind, options: BenchOptions, profile = false) {
   const args = options.peerlaneModule === null ? [kind] : [kind, options.peerlaneModule];
-  const flags =
-    profile && options.profileDir !== null
+  const flags = [
+    ...(options.serverV8Flags ? SERVER_V8_FLAGS : []),
+    ...(profile && options.profileDir !== null
       ? ['--cpu-prof', `--cpu-prof-dir=${join(options.profileDir, kind)}`]
-      : [];
+      : []),
+  ];
   const child: ServerProcess = Child.start(
     './server-process.ts',
     args,
