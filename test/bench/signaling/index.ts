@@ -6,6 +6,7 @@
  */
 import { SERVER_V8_FLAGS } from '../../../signaling/v8-flags.js';
 import { machine, packageVersion, thisPeerlane, utcMinute } from '../shared/run-info.js';
+import type { FromProbe, ToProbe } from './ipc.js';
 import type { ServerKind } from './kinds.js';
 import { type BenchOptions, HELP, parseBenchArgs } from './options.js';
 import { dataTemplate } from './payloads.js';
@@ -20,6 +21,7 @@ import {
   medianOf,
   SERVER_CPU,
   type ServerProcess,
+  type SpeedProbe,
   startServer,
 } from './phases.js';
 import { Child, canPin } from './processes.js';
@@ -117,6 +119,10 @@ function describeRun(options: BenchOptions, meanBytes: number | null): string[] 
     `  @${options.rate.toLocaleString('en-US')}/s: the same offered load for every server, ` +
       `${options.rateDurationMs / 1000} s measured`,
     '  server CPU = utime + stime of its process, /proc/<pid>/stat, over the measured window',
+    '  speed probe = the same fixed work (JSON of 1,000 SDP frames, SHA-256 of 8 MiB) in an',
+    "  idle process on the servers' core before each run and after it once the server is idle",
+    '  again, the slower; this VM has slow spells, and a server whose probe reads well over',
+    "  another's ran on a slower machine",
     `joins: ${options.joins} after warm-up ones, ${options.joinConcurrency} at a time, each on a fresh socket;`,
     '  connect→welcome = opening the socket → welcome (OPEN for PeerServer, whose join is the',
     '  connect); join frame→welcome = on an already open socket',
@@ -145,7 +151,24 @@ export async function runSignalingBenchmark(argv: readonly string[]): Promise<nu
   }
   const opts = options;
   const load = new LoadSlot(opts.pin);
-  const kill = (): void => load.current.kill();
+  const prober = Child.start<ToProbe, FromProbe>(
+    './probe-process.ts',
+    [],
+    opts.pin ? SERVER_CPU : null,
+  );
+  // The least of three: the first after a pause pays for memory the process gave back
+  // meanwhile; a slow spell slows all three.
+  const probe: SpeedProbe = async () => {
+    let least = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < 3; i++) {
+      least = Math.min(least, (await prober.request({ cmd: 'probe' }, 'probe-done', 30_000)).ms);
+    }
+    return least;
+  };
+  const kill = (): void => {
+    load.current.kill();
+    prober.kill();
+  };
   process.once('exit', kill);
   const results: Partial<Record<ServerKind, ServerResults>> = {};
   const joins = new Map<ServerKind, Array<JoinResult | string>>();
@@ -175,6 +198,8 @@ export async function runSignalingBenchmark(argv: readonly string[]): Promise<nu
         joins.get(kind)?.push(result);
       }
     }
+    // Warm (compiled, its heap grown) before it counts.
+    for (let i = 0; i < 3; i++) await probe();
     for (let round = 1; round <= opts.rounds; round++) {
       for (const kind of opts.servers) {
         log(`signals, round ${round}/${opts.rounds}: ${LABELS[kind]}…`);
@@ -182,7 +207,7 @@ export async function runSignalingBenchmark(argv: readonly string[]): Promise<nu
           kind,
           opts,
           load,
-          (server, url, generator) => measureSignals(kind, server, url, generator, opts),
+          (server, url, generator) => measureSignals(kind, server, url, generator, opts, probe),
           true,
         );
         log(
@@ -202,6 +227,8 @@ export async function runSignalingBenchmark(argv: readonly string[]): Promise<nu
     }
   } finally {
     await load.close();
+    prober.send({ cmd: 'exit' });
+    await prober.stop();
     process.off('exit', kill);
   }
   const signal = results.peerlane?.signal ?? results.bare?.signal;

@@ -15,6 +15,12 @@ export type FromServer =
   | { kind: 'gc-done'; heapUsed: number }
   | { kind: 'failed'; error: string };
 
+/** Orchestrator → the speed probe's process. */
+export type ToProbe = { cmd: 'probe' } | { cmd: 'exit' };
+
+/** The speed probe's process → orchestrator: how long `speedProbe()` took, in ms. */
+export type FromProbe = { kind: 'probe-done'; ms: number };
+
 /** Orchestrator → load generator. Every command gets exactly one final reply. */
 export type ToLoad =
   | { cmd: 'hold'; server: ServerKind; url: string; total: number; concurrency: number }

@@ -131,17 +131,24 @@ export async function measureJoins(
   return { connect: reply.connect, frame: reply.frame, failed: reply.failed };
 }
 
-/** The signal phase on one server: closed loop for the top rate, then at a fixed rate. */
+/** Times `speedProbe()` on the servers' core, in ms (see `probe-process.ts`). */
+export type SpeedProbe = () => Promise<number>;
+
+/**
+ * The signal phase on one server: closed loop for the top rate, then at a fixed rate;
+ * the machine's speed is probed before and after each.
+ */
 export async function measureSignals(
   kind: ServerKind,
   server: ServerProcess,
   url: string,
   load: LoadGenerator,
   options: BenchOptions,
+  probe: SpeedProbe,
 ): Promise<SignalResult | string> {
-  const max = await signalRun(kind, server, url, load, options, null);
+  const max = await signalRun(kind, server, url, load, options, probe, null);
   if (typeof max === 'string') return max;
-  const paced = await signalRun(kind, server, url, load, options, options.rate);
+  const paced = await signalRun(kind, server, url, load, options, probe, options.rate);
   if (typeof paced === 'string') return `at ${options.rate} signals/s: ${paced}`;
   return { max, paced };
 }
@@ -152,8 +159,11 @@ async function signalRun(
   url: string,
   load: LoadGenerator,
   options: BenchOptions,
+  probe: SpeedProbe,
   rate: number | null,
 ): Promise<SignalRun | string> {
+  await idle(server.pid);
+  const probeBefore = await probe();
   const warmupMs = rate === null ? options.warmupMs : Math.min(options.warmupMs, 1000);
   const durationMs = rate === null ? options.durationMs : options.rateDurationMs;
   load.send({
@@ -185,6 +195,8 @@ async function signalRun(
   if (reply.error !== null) return reply.error;
   if (reply.lost > 0) return `${reply.lost} signals never arrived`;
   if (reply.other > 0) return `${reply.other} frames were not signals (errors?)`;
+  await idle(server.pid);
+  const probeAfter = await probe();
   const serverUser = serverAfter.user - serverBefore.user;
   const serverCpu = serverUser + serverAfter.system - serverBefore.system;
   const loadCpu = loadAfter.user + loadAfter.system - loadBefore.user - loadBefore.system;
@@ -198,7 +210,28 @@ async function signalRun(
     othersBusy: Math.max(0, coresBusy - serverCpu - loadCpu) / (cores.length * wallMicros),
     meanBytes: reply.meanBytes,
     relayed: reply.relayed,
+    probeMs: Math.max(probeBefore, probeAfter),
   };
+}
+
+/**
+ * Waits until process `pid` has used no CPU tick (10 ms) in 100 ms, for at most 3 s: a
+ * server still starting up, or still closing a run's sockets, would compete with the
+ * speed probe for its core.
+ */
+async function idle(pid: number): Promise<void> {
+  const used = (): number => {
+    const { user, system } = cpuTimes(pid);
+    return user + system;
+  };
+  const deadline = performance.now() + 3000;
+  let before = used();
+  while (performance.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const now = used();
+    if (now === before) return;
+    before = now;
+  }
 }
 
 /** Field-by-field median of the rounds that succeeded; the first failure if none did. */

@@ -33,6 +33,8 @@ export interface SignalRun {
   othersBusy: number;
   meanBytes: number;
   relayed: number;
+  /** The slower of the speed probes before and after the run, in the server's process (ms). */
+  probeMs: number;
 }
 
 export interface SignalResult {
@@ -171,6 +173,11 @@ function rows(
     },
     ...busyRows(results, max, ['server', 'load generator', 'others']),
     {
+      label: '  speed probe on CPU 0 (ms)',
+      cells: pick(results, max, (s) => s.probeMs),
+      format: ms,
+    },
+    {
       label: `server CPU/signal ${at} (µs)`,
       cells: pick(results, paced, (s) => s.cpuMicrosPerMessage),
       format: micros,
@@ -192,6 +199,11 @@ function rows(
       format: ms,
     },
     ...busyRows(results, paced, ['others']),
+    {
+      label: '  speed probe on CPU 0 (ms)',
+      cells: pick(results, paced, (s) => s.probeMs),
+      format: ms,
+    },
   );
   const join = (r: ServerResults) => r.join;
   const joinTarget = { atMost: true, factor: 1.2 };
