@@ -84,6 +84,28 @@ async function phase<T>(
   }
 }
 
+/** A signal round whose speed probe read over this much of the run's fastest ran slow. */
+const SLOW_PROBE = 1.15;
+
+/** The slower of a signal round's speed probes (ms). */
+function probeOf(round: SignalResult): number {
+  return Math.max(round.max.probeMs, round.paced.probeMs);
+}
+
+/**
+ * Which signal rounds count: those whose speed probe read at most {@link SLOW_PROBE} times
+ * the fastest probe of the whole run (a failed round counts, so its reason is kept).
+ */
+function atFullSpeed(
+  signals: Map<ServerKind, Array<SignalResult | string>>,
+): (round: SignalResult | string) => boolean {
+  const probes = [...signals.values()]
+    .flat()
+    .flatMap((round) => (typeof round === 'string' ? [] : [probeOf(round)]));
+  const fastest = Math.min(...probes);
+  return (round) => typeof round === 'string' || probeOf(round) <= fastest * SLOW_PROBE;
+}
+
 /** Which Peerlane was measured, so a pasted table says what code it describes. */
 function whichPeerlane(options: BenchOptions): string {
   return options.peerlaneModule === null
@@ -119,10 +141,11 @@ function describeRun(options: BenchOptions, meanBytes: number | null): string[] 
     `  @${options.rate.toLocaleString('en-US')}/s: the same offered load for every server, ` +
       `${options.rateDurationMs / 1000} s measured`,
     '  server CPU = utime + stime of its process, /proc/<pid>/stat, over the measured window',
-    '  speed probe = the same fixed work (JSON of 1,000 SDP frames, SHA-256 of 8 MiB) in an',
-    "  idle process on the servers' core before each run and after it once the server is idle",
-    '  again, the slower; this VM has slow spells, and a server whose probe reads well over',
-    "  another's ran on a slower machine",
+    '  speed probe = the same fixed work (JSON of 1,000 SDP frames, SHA-256 of 8 MiB), the',
+    "  fastest of 3 in an idle process on the servers' core, before each run and after it once",
+    '  the server is idle again, the slower of the two; this VM has slow spells: a signal round',
+    `  whose probe read over ${SLOW_PROBE}× the run's fastest is left out of the medians (unless`,
+    '  every round of that server was), and "signal rounds at full speed" counts those kept',
     `joins: ${options.joins} after warm-up ones, ${options.joinConcurrency} at a time, each on a fresh socket;`,
     '  connect→welcome = opening the socket → welcome (OPEN for PeerServer, whose join is the',
     '  connect); join frame→welcome = on an already open socket',
@@ -214,15 +237,21 @@ export async function runSignalingBenchmark(argv: readonly string[]): Promise<nu
           typeof result === 'string'
             ? `  failed: ${result}`
             : `  max ${Math.round(result.max.rate)} signals/s at ${result.max.cpuMicrosPerMessage.toFixed(1)} µs CPU each; ` +
-                `${result.paced.cpuMicrosPerMessage.toFixed(1)} µs each at ${Math.round(result.paced.rate)}/s`,
+                `${result.paced.cpuMicrosPerMessage.toFixed(1)} µs each at ${Math.round(result.paced.rate)}/s; ` +
+                `speed probe ${probeOf(result).toFixed(1)} ms`,
         );
         signals.get(kind)?.push(result);
       }
     }
+    const fullSpeed = atFullSpeed(signals);
     for (const kind of opts.servers) {
+      const rounds = signals.get(kind) ?? [];
+      const kept = rounds.filter(fullSpeed);
+      const counted = kept.some((round) => typeof round !== 'string') ? kept : rounds;
       Object.assign(results[kind] ?? {}, {
         join: medianOf(joins.get(kind) ?? []),
-        signal: medianOf(signals.get(kind) ?? []),
+        signal: medianOf(counted),
+        signalRounds: counted.filter((round) => typeof round !== 'string').length,
       });
     }
   } finally {

@@ -49,6 +49,8 @@ export interface ServerResults {
   memory: MemoryReading[] | string;
   join: JoinResult | string;
   signal: SignalResult | string;
+  /** Signal rounds in the medians: those whose speed probe read the machine at full speed. */
+  signalRounds?: number;
 }
 
 /** A cell: a number, n/a (null), or a failure reason. */
@@ -203,6 +205,14 @@ function rows(
       label: '  speed probe on CPU 0 (ms)',
       cells: pick(results, paced, (s) => s.probeMs),
       format: ms,
+    },
+    {
+      label: 'signal rounds at full speed',
+      cells: Object.fromEntries(
+        Object.entries(results).map(([kind, r]) => [kind, r.signalRounds ?? null]),
+      ),
+      format: (n) => String(n),
+      ratio: false,
     },
   );
   const join = (r: ServerResults) => r.join;
