@@ -11,8 +11,9 @@ import { setFlagsFromString } from 'node:v8';
  *   moment: the same places in `ws` and Node's streams then make each message's
  *   short-lived objects, which now start old, keep the young objects they point to alive
  *   through young GCs, and are only freed by full GCs. Measured on a signaling server at a
- *   steady 5,000 signals/s: ~1.2 MiB promoted per young GC and a full GC every 1–2 s with
- *   pretenuring; nothing promoted and no full GC without it (README, "Signaling server").
+ *   steady 5,000 signals/s: 0.3–1.3 MB promoted at every young GC and a full GC every
+ *   1–2 s with pretenuring; nothing promoted and no full GC without it (README,
+ *   "Signaling server").
  */
 export const SERVER_V8_FLAGS: readonly string[] = ['--no-allocation-site-pretenuring'];
 
