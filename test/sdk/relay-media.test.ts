@@ -671,25 +671,10 @@ describe('feature detection', () => {
 
 describe('whether a call runs over the relay (`live`)', () => {
   it('is live while on and media flows one way, and tells the link each change', () => {
-    const sent: Uint8Array[] = [];
-    const route: MediaRoute = {
-      media: undefined,
-      mediaAllowed: true,
-      mediaRoom: { credit: 1 << 20, window: 1 << 20, socketBuffered: 0, open: true },
-      pieceBytes: 64 * 1024,
-      sendMedia: (frame) => sent.push(frame) > 0,
-    };
+    const route = roomyRoute(() => true);
     let changes = 0;
-    const media = new RelayMedia({
-      peerId: 'p',
-      route,
-      local: { sendState: () => NOTHING_SENT, watch: () => () => {} },
-      onStream: () => {},
-      onStreamEnded: () => {},
-      onError: () => {},
-      onChange: () => {
-        changes += 1;
-      },
+    const media = relayMediaOn(route, () => {
+      changes += 1;
     });
     const peerSays = (audio: boolean) =>
       route.media?.frame(
@@ -714,22 +699,7 @@ describe('whether a call runs over the relay (`live`)', () => {
 describe('what a RelayMedia tells its route it sends', () => {
   it('sends its media state as a control frame (which does not hold files back)', () => {
     const kinds: string[] = [];
-    const route: MediaRoute = {
-      media: undefined,
-      mediaAllowed: true,
-      mediaRoom: { credit: 1 << 20, window: 1 << 20, socketBuffered: 0, open: true },
-      pieceBytes: 64 * 1024,
-      sendMedia: (_frame, kind) => kinds.push(kind) > 0,
-    };
-    const media = new RelayMedia({
-      peerId: 'p',
-      route,
-      local: { sendState: () => NOTHING_SENT, watch: () => () => {} },
-      onStream: () => {},
-      onStreamEnded: () => {},
-      onError: () => {},
-      onChange: () => {},
-    });
+    const media = relayMediaOn(roomyRoute((_frame, kind) => kinds.push(kind) > 0));
     media.setActive(true); // on the relay: its state now, and every second
     media.setActive(false); // off: a last state saying "nothing"
     expect(kinds).toEqual(['control', 'control']);
@@ -741,3 +711,27 @@ const NOTHING_SENT = {
   audio: { published: false, track: null, active: false },
   video: { published: false, track: null, active: false },
 };
+
+/** A route with room to spare (1 MiB of credit, an empty socket) that hands frames to `sendMedia`. */
+function roomyRoute(sendMedia: MediaRoute['sendMedia']): MediaRoute {
+  return {
+    media: undefined,
+    mediaAllowed: true,
+    mediaRoom: { credit: 1 << 20, window: 1 << 20, socketBuffered: 0, open: true },
+    pieceBytes: 64 * 1024,
+    sendMedia,
+  };
+}
+
+/** A RelayMedia for peer `p` on `route`, sending nothing of its own (no WebCodecs in Node). */
+function relayMediaOn(route: MediaRoute, onChange: () => void = () => {}): RelayMedia {
+  return new RelayMedia({
+    peerId: 'p',
+    route,
+    local: { sendState: () => NOTHING_SENT, watch: () => () => {} },
+    onStream: () => {},
+    onStreamEnded: () => {},
+    onError: () => {},
+    onChange,
+  });
+}

@@ -13,21 +13,28 @@ const MAIN = join(import.meta.dirname, '../../signaling/main.ts');
 
 interface Run {
   child: ChildProcess;
+  stdout: () => string;
   stderr: () => string;
   exited: Promise<number | null>;
 }
 
-function run(args: string[], env: Record<string, string> = {}): Run {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, '--port', '0', ...args], {
-    env: { ...process.env, LOG_LEVEL: 'silent', ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+/** Runs the process on a free port with `args`, `env` over ours, and `nodeFlags` for Node. */
+function run(args: string[], env: Record<string, string> = {}, nodeFlags: string[] = []): Run {
+  const child = spawn(
+    process.execPath,
+    [...nodeFlags, '--import', 'tsx', MAIN, '--port', '0', ...args],
+    { env: { ...process.env, LOG_LEVEL: 'silent', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let stdout = '';
   let stderr = '';
+  child.stdout?.on('data', (d) => {
+    stdout += d;
+  });
   child.stderr?.on('data', (d) => {
     stderr += d;
   });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, stderr: () => stderr, exited };
+  return { child, stdout: () => stdout, stderr: () => stderr, exited };
 }
 
 describe('peerlane start-up', () => {
@@ -92,17 +99,11 @@ describe('peerlane start-up', () => {
     ['sets its V8 flags before serving', [], ['--no-allocation-site-pretenuring']],
     ['leaves them to Node when it was given them', ['--allocation-site-pretenuring'], []],
   ])('%s', async (_name, nodeFlags, expected) => {
-    const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', MAIN, '--port', '0'], {
-      env: { ...process.env, LOG_LEVEL: 'info' },
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
-    children.push(child);
-    let stdout = '';
-    child.stdout?.on('data', (d) => {
-      stdout += d;
-    });
+    const r = run([], { LOG_LEVEL: 'info' }, nodeFlags);
+    children.push(r.child);
     const listening = async () =>
-      stdout
+      r
+        .stdout()
         .split('\n')
         .flatMap((line) => (line.includes('"listening"') ? [JSON.parse(line)] : []))[0];
     await expect.poll(listening, { timeout: 10_000, interval: 50 }).toBeDefined();
