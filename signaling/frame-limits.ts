@@ -1,5 +1,5 @@
 import type { ResolvedOptions } from './options.js';
-import { TokenBucket } from './token-bucket.js';
+import { bucketClock, TokenBucket } from './token-bucket.js';
 
 type LimitOptions = Pick<
   ResolvedOptions,
@@ -14,21 +14,22 @@ const RELAY_CREDIT_PREFIX = Buffer.from('{"type":"relay-credit"');
 /**
  * One connection's frame budgets: `rateLimit` frames per second (bursts of `rateBurst`),
  * `metaRateLimit` presence changes per second, and `maxViolations` invalid or rate-limited frames within 10 s before it is closed.
+ *
+ * It is itself the bucket of the frame budget, which every connection uses, rather than
+ * holding one: at tens of thousands of idle sockets every object per connection counts.
  */
-export class FrameLimits {
-  readonly #rate: TokenBucket;
-  // Made on first use: most connections never misbehave or relay, and at tens of
-  // thousands of sockets every object per connection counts.
+export class FrameLimits extends TokenBucket {
+  // Made on first use: most connections never misbehave or relay.
   #creditRate: TokenBucket | undefined;
   #violations: TokenBucket | undefined;
   /**
-   * The presence budget; until a second presence change, only the time (ms) of the first:
-   * nearly every connection makes one (its join) and no other, and a bucket is ~100 bytes.
+   * The presence budget; until a second presence change, only the time of the first (on
+   * the buckets' clock): nearly every connection makes one (its join) and no other.
    */
   #presence: TokenBucket | number | undefined;
 
   constructor(private readonly options: LimitOptions) {
-    this.#rate = new TokenBucket(options.rateBurst, options.rateLimit);
+    super(options.rateBurst, options.rateLimit);
   }
 
   /** Spends one frame from the budget a text frame belongs to; false when it is empty. */
@@ -38,7 +39,7 @@ export class FrameLimits {
 
   /** Spends one frame from the connection's frame budget (a refused binary frame); false when empty. */
   takeFrame(): boolean {
-    return this.#rate.take();
+    return this.take();
   }
 
   /**
@@ -50,7 +51,7 @@ export class FrameLimits {
     const capacity = rate * META_BURST_SECONDS;
     if (this.#presence === undefined && capacity >= 1) {
       // A full bucket: this change fits, and the bucket can wait for the next one.
-      this.#presence = Date.now();
+      this.#presence = bucketClock();
       return true;
     }
     if (typeof this.#presence !== 'object') {
@@ -58,7 +59,8 @@ export class FrameLimits {
       // Made full now, it owes the first change, less what would have refilled since: the
       // same tokens as a bucket made at the first change.
       const first = this.#presence;
-      if (first !== undefined) bucket.take(Math.max(0, 1 - ((Date.now() - first) / 1000) * rate));
+      if (first !== undefined)
+        bucket.take(Math.max(0, 1 - ((bucketClock() - first) / 1000) * rate));
       this.#presence = bucket;
     }
     return this.#presence.take();
@@ -80,7 +82,7 @@ export class FrameLimits {
     // Compared in place: a subarray would be one more object per frame.
     const length = RELAY_CREDIT_PREFIX.length;
     if (data.length < length || data.compare(RELAY_CREDIT_PREFIX, 0, length, 0, length) !== 0)
-      return this.#rate;
+      return this;
     this.#creditRate ??= new TokenBucket(this.options.rateBurst * 10, this.options.rateLimit * 10);
     return this.#creditRate;
   }

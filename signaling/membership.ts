@@ -253,14 +253,17 @@ export class Membership {
   }
 
   #record(frame: JoinFrame, grant: Grant | undefined, id: PeerId): MemberRecord {
-    return {
+    // Built by assignment, not spread: a literal with spreads gets room for more properties
+    // than it has, and there is a record per peer.
+    const record: MemberRecord = {
       id,
       room: frame.room,
       meta: frame.meta ?? NO_META,
       node: this.store.nodeId,
-      ...(grant?.identity === undefined ? {} : { identity: grant.identity }),
-      ...(grant ? { perms: grant.perms } : {}),
     };
+    if (grant?.identity !== undefined) record.identity = grant.identity;
+    if (grant) record.perms = grant.perms;
+    return record;
   }
 
   /** The store accepted the peer: welcome it with the room as the snapshot saw it, then catch up. */

@@ -43,3 +43,49 @@ describe('FrameLimits presence budget', () => {
     expect(new FrameLimits({ ...options, metaRateLimit: 0.1 }).takePresence()).toBe(false);
   });
 });
+
+describe('FrameLimits frame budgets', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ now: 1_000_000 });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  const text = Buffer.from('{"type":"signal","to":"x","data":{}}');
+  const credit = Buffer.from('{"type":"relay-credit","to":"x","bytes":65536}');
+
+  /** Frames taken in a row by `take` until the first refusal (bounded). */
+  const count = (take: () => boolean): number => {
+    let taken = 0;
+    while (taken < 10_000 && take()) taken++;
+    return taken;
+  };
+
+  it('allows rateBurst text frames, then rateLimit a second', () => {
+    const limits = new FrameLimits(options);
+    expect(count(() => limits.takeText(text))).toBe(options.rateBurst);
+    vi.advanceTimersByTime(1000);
+    expect(count(() => limits.takeText(text))).toBe(options.rateLimit);
+  });
+
+  it('charges refused binary frames to the same budget as text', () => {
+    const limits = new FrameLimits(options);
+    expect(count(() => limits.takeFrame())).toBe(options.rateBurst);
+    expect(limits.takeText(text)).toBe(false);
+  });
+
+  it('gives relay credit grants a budget of their own, ten times the frame rate', () => {
+    const limits = new FrameLimits(options);
+    expect(count(() => limits.takeText(text))).toBe(options.rateBurst);
+    expect(count(() => limits.takeText(credit))).toBe(options.rateBurst * 10);
+    expect(limits.takeText(text)).toBe(false);
+  });
+
+  it('tolerates maxViolations within 10 s, then one a second per 10 s of maxViolations', () => {
+    const limits = new FrameLimits(options);
+    expect(count(() => limits.tolerate())).toBe(options.maxViolations);
+    vi.advanceTimersByTime(500); // maxViolations / 10 = 2 a second: one more
+    expect(count(() => limits.tolerate())).toBe(1);
+  });
+});
