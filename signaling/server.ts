@@ -114,6 +114,7 @@ export async function createSignalingServer(
     admission,
     verify: config.auth ? createTokenVerifier(config.auth) : undefined,
     metrics,
+    log,
     onClosed: (connection) => {
       connections.delete(connection);
       admission.release(connection.address);
@@ -139,7 +140,7 @@ export async function createSignalingServer(
       refuse(socket, refusal.status, refusal.text);
       return;
     }
-    const connectionLog = log.child({ conn: (nextConnection++).toString(36) });
+    const id = nextConnection++;
     socket.on('error', ignore);
     // A handshake that dies before 'connection' must give its slot back.
     const release = (): void => admission.release(address);
@@ -148,8 +149,8 @@ export async function createSignalingServer(
       socket.off('close', release);
       // The WebSocket now listens for the socket's errors itself.
       socket.off('error', ignore);
-      connectionLog.debug({ address }, 'connected');
-      connections.add(new Connection(ws, address, context, connectionLog));
+      log.debug({ conn: id.toString(36), address }, 'connected');
+      connections.add(new Connection(ws, address, context, id));
     });
   };
   http.on('upgrade', onUpgrade);
