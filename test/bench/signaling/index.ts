@@ -32,6 +32,7 @@ import {
   type ServerResults,
   type SignalResult,
 } from './report.js';
+import { roundRatioLines } from './round-ratios.js';
 
 /** The load generator, replaced by a fresh one when a phase leaves it in an unknown state. */
 class LoadSlot {
@@ -263,8 +264,10 @@ export async function runSignalingBenchmark(argv: readonly string[]): Promise<nu
   const signal = results.peerlane?.signal ?? results.bare?.signal;
   const meanBytes =
     signal !== undefined && typeof signal !== 'string' ? signal.max.meanBytes : null;
+  const perRound = roundRatioLines(signals, opts.servers, opts.rate);
   process.stdout.write(
-    `${describeRun(opts, meanBytes).join('\n')}\n\n${renderTable(results, opts.servers, opts.sizes, opts.rate)}\n`,
+    `${describeRun(opts, meanBytes).join('\n')}\n\n${renderTable(results, opts.servers, opts.sizes, opts.rate)}\n` +
+      (perRound.length > 0 ? `\n${perRound.join('\n')}\n` : ''),
   );
   return 0;
 }
