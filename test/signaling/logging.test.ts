@@ -32,14 +32,11 @@ function recordingLogger() {
   return { logger: make({}), lines, children: () => children };
 }
 
-/** Resolves once `lines` has one with `message` (bounded). */
+/** The first line with `message` for which `where` holds, once there is one (polled). */
 async function lineWith(lines: Line[], message: string, where: (line: Line) => boolean) {
-  for (let tries = 0; tries < 100; tries++) {
-    const line = lines.find((l) => l.message === message && where(l));
-    if (line) return line;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  throw new Error(`no "${message}" line`);
+  const find = () => lines.find((l) => l.message === message && where(l));
+  await expect.poll(find, { message: `a "${message}" line` }).toBeDefined();
+  return find() as Line;
 }
 
 describe('connection logs', () => {

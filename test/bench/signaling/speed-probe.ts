@@ -8,8 +8,8 @@ const BLOCK = Buffer.alloc(1 << 20, 7);
  * A fixed piece of a signaling server's kind of work — parsing and re-serializing 1,000
  * SDP frames, hashing 8 MiB — timed in ms. Run in a process of its own on the servers'
  * core before and after each signal run: this VM has slow spells (the same work taking up
- * to twice as long for a minute), and a server whose probe reads well over another's was
- * measured on a slower machine.
+ * to 1.5× as long, for tens of seconds or most of an hour), and a server whose probe reads
+ * well over another's was measured on a slower machine.
  */
 export function speedProbe(): number {
   const started = performance.now();
