@@ -4,12 +4,15 @@ import { FrameLimits, META_BURST_SECONDS } from '../../signaling/frame-limits.js
 const options = { rateLimit: 100, rateBurst: 300, maxViolations: 20, metaRateLimit: 2 };
 const burst = options.metaRateLimit * META_BURST_SECONDS;
 
-/** Presence changes taken in a row until the first refusal (bounded). */
-function takeAll(limits: FrameLimits): number {
+/** Takes from a budget with `take` until the first refusal (bounded); how many it got. */
+function count(take: () => boolean): number {
   let taken = 0;
-  while (taken < 1000 && limits.takePresence()) taken++;
+  while (taken < 10_000 && take()) taken++;
   return taken;
 }
+
+/** Presence changes taken in a row until the first refusal. */
+const takeAll = (limits: FrameLimits): number => count(() => limits.takePresence());
 
 describe('FrameLimits presence budget', () => {
   beforeEach(() => {
@@ -54,13 +57,6 @@ describe('FrameLimits frame budgets', () => {
 
   const text = Buffer.from('{"type":"signal","to":"x","data":{}}');
   const credit = Buffer.from('{"type":"relay-credit","to":"x","bytes":65536}');
-
-  /** Frames taken in a row by `take` until the first refusal (bounded). */
-  const count = (take: () => boolean): number => {
-    let taken = 0;
-    while (taken < 10_000 && take()) taken++;
-    return taken;
-  };
 
   it('allows rateBurst text frames, then rateLimit a second', () => {
     const limits = new FrameLimits(options);
