@@ -1,37 +1,32 @@
 import type { RawData, WebSocket } from 'ws';
+import type { Pingable } from './heartbeat.js';
 import type { Metrics } from './metrics.js';
 import { CLOSE_CODES } from './protocol.js';
 
 /** How a connection ended, which decides what the room is told. */
 export type Ending = 'client' | 'timeout' | 'dropped' | 'kicked' | 'retired' | 'shutdown';
 
-/** What a {@link ClientSocket} reports to the connection that owns it. */
-export interface SocketOwner {
-  /** A message arrived. */
-  receive(data: Buffer, isBinary: boolean): void;
-  /** The socket closed, with the close code and how it ended. */
-  socketClosed(code: number, ending: Ending): void;
-}
-
-interface SocketOptions {
+/** What a {@link ClientSocket} reads of the server's options. */
+export interface SocketOptions {
   /** Text bytes queued for a client that does not read before it is dropped (4002). */
   maxBufferedBytes: number;
-  /** How long a ping may go unanswered, in ms. */
-  heartbeatTimeoutMs: number;
+}
+
+/** The connection under the WebSocket (a `net.Socket` or a `tls.TLSSocket`): bytes read from it. */
+export interface Transport {
+  readonly bytesRead: number;
 }
 
 const SOCKET = Symbol('peerlane.socket');
 type OwnedSocket = WebSocket & { [SOCKET]: ClientSocket };
 
-// One set of listeners for every socket (`this` is the socket) rather than four closures per
+// One set of listeners for every socket (`this` is the socket) rather than three closures per
 // connection: at tens of thousands of sockets, per-connection objects are the memory cost.
+// No `pong` listener: the heartbeat reads the transport's byte count (`heartbeat.ts`).
 function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
   // Once the server has begun closing, what the client still sends is not acted on.
   if (this.readyState !== this.OPEN) return;
-  (this as OwnedSocket)[SOCKET].owner.receive(data as Buffer, isBinary);
-}
-function onPong(this: WebSocket): void {
-  (this as OwnedSocket)[SOCKET].ponged();
+  (this as OwnedSocket)[SOCKET].receive(data as Buffer, isBinary);
 }
 function onClose(this: WebSocket, code: number): void {
   (this as OwnedSocket)[SOCKET].closedWith(code);
@@ -44,26 +39,33 @@ function onError(this: WebSocket): void {
 
 /**
  * The life of one client's WebSocket: sending (dropping a client that stops reading),
- * the heartbeat, pausing reads, and how and when it ended. Knows nothing of frames.
+ * the heartbeat, pausing reads, and how and when it ended. Knows nothing of frames: what
+ * arrives goes to the subclass (`Connection`), which reads its options and metrics from
+ * what it shares with every connection. A base class rather than an object the connection
+ * holds: at tens of thousands of idle sockets, each object per connection is memory.
  */
-export class ClientSocket {
+export abstract class ClientSocket implements Pingable {
   #ending: Ending = 'client';
-  #pongTimer: NodeJS.Timeout | undefined;
   /** Relay bytes handed to ws and not yet written, so they do not count as not reading. */
   #relayQueued = 0;
   #pauses = 0;
-  #isClosed = false;
-  #closed: { promise: Promise<void>; resolve: () => void } | undefined;
+  /** Undefined until someone waits for the close; `true` once the socket has closed. */
+  #closed: { promise: Promise<void>; resolve: () => void } | true | undefined;
+
+  protected abstract readonly options: SocketOptions;
+  protected abstract readonly metrics: Metrics;
+
+  /** A message arrived. */
+  abstract receive(data: Buffer, isBinary: boolean): void;
+  /** The socket closed, with the close code and how it ended. */
+  abstract socketClosed(code: number, ending: Ending): void;
 
   constructor(
     private readonly ws: WebSocket,
-    readonly owner: SocketOwner,
-    private readonly options: SocketOptions,
-    private readonly metrics: Metrics,
+    private readonly transport: Transport,
   ) {
     (ws as OwnedSocket)[SOCKET] = this;
     ws.on('message', onMessage);
-    ws.on('pong', onPong);
     ws.on('close', onClose);
     ws.on('error', onError);
   }
@@ -79,7 +81,7 @@ export class ClientSocket {
 
   /** Settles once the socket has closed. */
   get closed(): Promise<void> {
-    if (this.#isClosed) return Promise.resolve();
+    if (this.#closed === true) return Promise.resolve();
     if (!this.#closed) {
       let resolve = (): void => {};
       const promise = new Promise<void>((r) => {
@@ -114,15 +116,17 @@ export class ClientSocket {
     this.ws.send(data);
   }
 
-  /** Pings the client; if no pong comes within the timeout, the connection is presumed dead. */
-  heartbeat(): void {
-    if (this.#pongTimer || !this.open) return;
-    this.#pongTimer = setTimeout(() => {
-      this.#pongTimer = undefined;
-      this.end('timeout', CLOSE_CODES.HEARTBEAT_TIMEOUT, 'heartbeat timeout', true);
-    }, this.options.heartbeatTimeoutMs);
-    this.#pongTimer.unref();
+  /** Pings the client; answers the bytes read from it so far (undefined when not open). */
+  ping(): number | undefined {
+    if (!this.open) return undefined;
     this.ws.ping();
+    return this.transport.bytesRead;
+  }
+
+  /** Cuts the connection as dead unless the client sent anything (a pong will do) since `mark`. */
+  endIfSilentSince(mark: number): void {
+    if (this.open && this.transport.bytesRead === mark)
+      this.end('timeout', CLOSE_CODES.HEARTBEAT_TIMEOUT, 'heartbeat timeout', true);
   }
 
   /**
@@ -171,17 +175,10 @@ export class ClientSocket {
     this.ws.terminate();
   }
 
-  /** From the socket's listeners: the client answered a ping. */
-  ponged(): void {
-    clearTimeout(this.#pongTimer);
-    this.#pongTimer = undefined;
-  }
-
   /** From the socket's listeners: the socket closed. */
   closedWith(code: number): void {
-    this.ponged();
-    this.#isClosed = true;
-    this.#closed?.resolve();
-    this.owner.socketClosed(code, this.#ending);
+    if (this.#closed !== true) this.#closed?.resolve();
+    this.#closed = true;
+    this.socketClosed(code, this.#ending);
   }
 }

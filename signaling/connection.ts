@@ -1,12 +1,13 @@
 /**
  * One client socket's inbound pipeline, in order: frame limits, parsing, ordering behind
  * asynchronous frames, and dispatch to membership and delivery. The socket's own life is
- * `client-socket.ts`. Just over 300 lines: the pipeline reads best as one sequence.
+ * its base class's (`client-socket.ts`). Just over 300 lines: the pipeline reads best as
+ * one sequence.
  */
 import type { WebSocket } from 'ws';
 import type { Admission } from './admission.js';
 import type { createTokenVerifier } from './auth.js';
-import { ClientSocket, type Ending, type SocketOwner } from './client-socket.js';
+import { ClientSocket, type Ending, type Transport } from './client-socket.js';
 import type { Delivery } from './delivery.js';
 import { FrameLimits } from './frame-limits.js';
 import { errorFrame, type FrameRejection, parseClientFrame } from './frames.js';
@@ -42,24 +43,25 @@ type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 type Outcome = FrameRejection | undefined | Promise<FrameRejection | undefined>;
 
+/** Frames held while an asynchronous one finishes, and refusals of frames after them. */
+type Held = Array<ClientFrame | { refusal: ServerFrame }>;
+
 /**
  * One WebSocket client's inbound pipeline: rate limits and validates its frames, keeps
  * them in order while an asynchronous one (a join) finishes, hands them to membership
  * and delivery, answers refusals, and closes persistent abusers. The socket's own life
- * (sending, heartbeat, ending) is its {@link ClientSocket}'s. Nothing thrown in here escapes.
+ * (sending, heartbeat, ending) is its base {@link ClientSocket}'s. Nothing thrown in
+ * here escapes.
  */
-export class Connection implements Session, SocketOwner {
+export class Connection extends ClientSocket implements Session {
   #member: LocalPeer | null = null;
-  /** The socket's life: sending, heartbeat, pausing, ending. */
-  readonly socket: ClientSocket;
   readonly #limits: FrameLimits;
   /**
-   * Frames waiting their turn while an asynchronous frame (join, meta, leave) finishes, and
-   * the refusals of frames that came after them: a kick for too many refusals must not
-   * overtake the accepted frames before it.
+   * While an asynchronous frame (join, meta, leave) finishes: the frames waiting their
+   * turn, and the refusals of frames that came after them (a kick for too many refusals
+   * must not overtake the accepted frames before it). Undefined the rest of the time.
    */
-  #held: Array<ClientFrame | { refusal: ServerFrame }> | undefined;
-  #pumping = false;
+  #held: Held | undefined;
   /** Made on first use: most connections never relay. */
   #pacing: RelayPacing | undefined;
 
@@ -71,24 +73,25 @@ export class Connection implements Session, SocketOwner {
   private get delivery(): Delivery {
     return this.context.delivery;
   }
-  private get options(): ResolvedOptions {
+  protected get options(): ResolvedOptions {
     return this.context.options;
   }
-  private get metrics(): Metrics {
+  protected get metrics(): Metrics {
     return this.context.metrics;
   }
 
   constructor(
     ws: WebSocket,
+    /** The connection `ws` speaks over. */
+    transport: Transport,
     /** The client's IP address, for per-address limits. */
     readonly address: string,
     private readonly context: ConnectionContext,
     /** This connection's number on this node, named in its log lines (base 36, `conn`). */
     readonly id: number,
   ) {
-    const { options, metrics } = context;
-    this.#limits = new FrameLimits(options);
-    this.socket = new ClientSocket(ws, this, options, metrics);
+    super(ws, transport);
+    this.#limits = new FrameLimits(context.options);
   }
 
   /** From the socket: a message arrived. */
@@ -109,17 +112,9 @@ export class Connection implements Session, SocketOwner {
     }
   }
 
-  send(data: string | Buffer, written?: () => void): void {
-    this.socket.send(data, written);
-  }
-
   retire(): void {
     this.#member = null;
-    this.socket.end(
-      'retired',
-      CLOSE_CODES.SESSION_REPLACED,
-      'another connection resumed this peer',
-    );
+    this.end('retired', CLOSE_CODES.SESSION_REPLACED, 'another connection resumed this peer');
   }
 
   #onMessage(data: Buffer, isBinary: boolean): void {
@@ -145,9 +140,8 @@ export class Connection implements Session, SocketOwner {
       this.#violation(errorFrame('RATE_LIMITED', message, parsed.frame.ref));
       return;
     }
-    if (this.#pumping) {
+    if (this.#held) {
       // Already paid for by the rate limit, and bounded by the one read under way.
-      this.#held ??= [];
       this.#held.push(parsed.frame);
       return;
     }
@@ -169,11 +163,11 @@ export class Connection implements Session, SocketOwner {
     }
     const member = this.#member;
     const outcome =
-      member && !this.#pumping
+      member && !this.#held
         ? this.delivery.relay(member, frame)
         : { code: 'NOT_JOINED' as const, message: 'relay frames need a room; send join first' };
     if (typeof outcome === 'number') {
-      this.#pacing ??= new RelayPacing(this.options.relayRateLimit, this.socket);
+      this.#pacing ??= new RelayPacing(this.options.relayRateLimit, this);
       this.#pacing.accepted(frame.length, outcome);
     } else if (outcome.code === 'INVALID_FRAME' || outcome.code === 'FRAME_TOO_LARGE') {
       this.#violation(errorFrame(outcome.code, outcome.message));
@@ -188,21 +182,21 @@ export class Connection implements Session, SocketOwner {
    * do, later frames wait here so that each client's frames take effect in order.
    */
   async #pump(busy: Promise<void>): Promise<void> {
-    this.#pumping = true;
+    const held: Held = [];
+    this.#held = held;
     // Reading stops meanwhile: what waits is what had already arrived, not a queue a
     // client can grow. Its frames took their share of the rate limit when they came.
-    this.socket.pause();
+    this.pause();
     try {
       await busy;
-      for (let next = this.#held?.shift(); next; next = this.#held?.shift()) {
-        if (!this.socket.open) break;
+      for (let next = held.shift(); next; next = held.shift()) {
+        if (!this.open) break;
         if ('refusal' in next) this.#violationNow(next.refusal);
         else await this.#handle(next);
       }
     } finally {
       this.#held = undefined;
-      this.#pumping = false;
-      this.socket.resume();
+      this.resume();
     }
   }
 
@@ -293,7 +287,7 @@ export class Connection implements Session, SocketOwner {
       { peer: peer.record.id, room: peer.record.room, resuming: frame.resume !== undefined },
       'joined',
     );
-    if (!this.socket.open) {
+    if (!this.open) {
       // The client left while its join was under way: it is gone, not reconnecting.
       return this.membership.leave(peer, 'left').then(() => undefined);
     }
@@ -310,8 +304,7 @@ export class Connection implements Session, SocketOwner {
    * that keeps sending them is closed with 1008.
    */
   #violation(frame: ServerFrame): void {
-    if (this.#pumping) {
-      this.#held ??= [];
+    if (this.#held) {
       this.#held.push({ refusal: frame });
       return;
     }
@@ -322,11 +315,7 @@ export class Connection implements Session, SocketOwner {
   #violationNow(frame: ServerFrame): void {
     this.#reply(frame);
     if (!this.#limits.tolerate()) {
-      this.socket.end(
-        'kicked',
-        CLOSE_CODES.POLICY_VIOLATION,
-        'too many invalid or rate-limited frames',
-      );
+      this.end('kicked', CLOSE_CODES.POLICY_VIOLATION, 'too many invalid or rate-limited frames');
     }
   }
 

@@ -180,7 +180,7 @@ export class Delivery implements StoreListener {
    * the pending caps under churn, left ghosts in views: issue #16 row 13).
    */
   tell(peer: LocalPeer, event: RoomEvent): void {
-    if (event.seq <= peer.sinceSeq || !peer.session) return;
+    if (peer.sinceSeq === undefined || event.seq <= peer.sinceSeq || !peer.session) return;
     let frame: ServerFrame | undefined;
     if (event.kind === 'joined' && event.record.id !== peer.record.id) {
       frame = { type: 'peer-joined', peer: peerInfo(event.record) };
@@ -196,7 +196,7 @@ export class Delivery implements StoreListener {
   deliverLocal(peerId: PeerId, data: string | Buffer, written?: () => void): boolean {
     const peer = this.local.peers.get(peerId);
     if (!peer) return false;
-    if (peer.session && peer.sinceSeq !== Number.POSITIVE_INFINITY) {
+    if (peer.session && peer.sinceSeq !== undefined) {
       peer.session.send(data, written);
       return true;
     }
@@ -359,7 +359,7 @@ export class Delivery implements StoreListener {
     for (const id of view.local) {
       const peer = this.local.peers.get(id);
       if (!peer) continue;
-      peer.sinceSeq = Math.min(peer.sinceSeq, snapshot.seq);
+      peer.sinceSeq = Math.min(peer.sinceSeq ?? snapshot.seq, snapshot.seq);
       if (!peer.session) continue; // its resume welcome will list the room
       for (const change of changes) {
         const subject =

@@ -20,8 +20,12 @@ export interface Session {
 export interface LocalPeer {
   record: MemberRecord;
   session: Session | null;
-  /** Events up to this sequence were in the peer's welcome; it gets only later ones. */
-  sinceSeq: number;
+  /**
+   * Events up to this sequence were in the peer's welcome; it gets only later ones. Until
+   * its welcome, undefined: it is told nothing, and frames for it are held. (Never a
+   * non-integer such as Infinity: V8 would then box this field in every peer.)
+   */
+  sinceSeq: number | undefined;
   /** Frames held while the peer joins or reconnects, delivered when it is back. */
   pending: (string | Buffer)[] | undefined;
   /** The address of the connection that joined it, for rooms per address. */
@@ -70,7 +74,7 @@ export class LocalPeers {
     const peer: LocalPeer = {
       record,
       session,
-      sinceSeq: Number.POSITIVE_INFINITY,
+      sinceSeq: undefined,
       pending: undefined,
       address: session.address,
       pendingBytes: 0,

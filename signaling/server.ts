@@ -14,6 +14,7 @@ import { createTokenVerifier } from './auth.js';
 import { Connection, type ConnectionContext } from './connection.js';
 import { Delivery } from './delivery.js';
 import { HandshakeGuard } from './handshake-guard.js';
+import { Heartbeat } from './heartbeat.js';
 import { LocalPeers } from './local-peers.js';
 import { silentLogger } from './logger.js';
 import { Membership } from './membership.js';
@@ -150,15 +151,16 @@ export async function createSignalingServer(
       // The WebSocket now listens for the socket's errors itself.
       socket.off('error', ignore);
       log.debug({ conn: id.toString(36), address }, 'connected');
-      connections.add(new Connection(ws, address, context, id));
+      connections.add(new Connection(ws, socket as Socket, address, context, id));
     });
   };
   http.on('upgrade', onUpgrade);
 
-  const heartbeat = setInterval(() => {
-    for (const connection of connections) connection.socket.heartbeat();
-  }, config.heartbeatIntervalMs);
-  heartbeat.unref();
+  const heartbeat = new Heartbeat(
+    connections,
+    config.heartbeatTimeoutMs,
+    config.heartbeatIntervalMs,
+  );
 
   if (ownsHttp) await listen(http, config.port, config.host);
   else if (!http.listening) await new Promise<void>((resolve) => http.once('listening', resolve));
@@ -179,7 +181,7 @@ export async function createSignalingServer(
     }),
     close() {
       closing ??= (async () => {
-        clearInterval(heartbeat);
+        heartbeat.stop();
         http.off('upgrade', onUpgrade);
         guard.close();
         log.info({ connections: connections.size }, 'shutting down');
@@ -203,15 +205,15 @@ export async function createSignalingServer(
 async function drain(connections: Set<Connection>, timeoutMs: number): Promise<void> {
   if (connections.size === 0) return;
   const all = [...connections];
-  const gone = Promise.all(all.map((c) => c.socket.closed));
-  for (const connection of all) connection.socket.shutdown();
+  const gone = Promise.all(all.map((c) => c.closed));
+  for (const connection of all) connection.shutdown();
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<void>((resolve) => {
     timer = setTimeout(resolve, timeoutMs);
   });
   await Promise.race([gone, deadline]);
   clearTimeout(timer);
-  for (const connection of connections) connection.socket.terminate();
+  for (const connection of connections) connection.terminate();
   await gone;
 }
 
