@@ -73,6 +73,14 @@ async function main(): Promise<void> {
     }, message.settleMs);
   });
   process.on('disconnect', () => process.exit(0));
+  // A write before serving, as a server that logs at start makes (the `peerlane` process
+  // writes its `listening` line). V8 fixes the size of Node's stream state objects once
+  // seven have been made, from what they held by then: in a process whose first streams
+  // (tsx's, then a burst of accepted sockets) were all made before any was written to, each
+  // socket's two stream states keep their write callback out of line, 64–80 B more per
+  // socket (heap snapshots of 2,000 idle sockets: README, "Idle sockets, a fourth pass").
+  // Which server it struck depended on the timing of its first accepts.
+  process.stderr.write('');
   send({ kind: 'ready', url: await start(kind) });
 }
 
