@@ -51,7 +51,8 @@ type Held = Array<ClientFrame | { refusal: ServerFrame }>;
  * them in order while an asynchronous one (a join) finishes, hands them to membership
  * and delivery, answers refusals, and closes persistent abusers. The socket's own life
  * (sending, heartbeat, ending) is its base {@link ClientSocket}'s. Nothing thrown in
- * here escapes.
+ * here escapes. Its helpers are TypeScript `private` methods, not `#` ones: a `#` method
+ * costs each instance a field (see `TokenBucket`).
  */
 export class Connection extends ClientSocket implements Session {
   #member: LocalPeer | null = null;
@@ -97,18 +98,18 @@ export class Connection extends ClientSocket implements Session {
   /** From the socket: a message arrived. */
   receive(data: Buffer, isBinary: boolean): void {
     try {
-      this.#onMessage(data, isBinary);
+      this.onMessage(data, isBinary);
     } catch (error) {
-      this.#internalError(error);
+      this.internalError(error);
     }
   }
 
   /** From the socket: it closed. */
   socketClosed(code: number, ending: Ending): void {
     try {
-      this.#onClose(code, ending);
+      this.onClose(code, ending);
     } catch (error) {
-      this.#internalError(error);
+      this.internalError(error);
     }
   }
 
@@ -117,27 +118,27 @@ export class Connection extends ClientSocket implements Session {
     this.end('retired', CLOSE_CODES.SESSION_REPLACED, 'another connection resumed this peer');
   }
 
-  #onMessage(data: Buffer, isBinary: boolean): void {
+  private onMessage(data: Buffer, isBinary: boolean): void {
     if (isBinary) {
-      this.#onRelayFrame(data);
+      this.onRelayFrame(data);
       return;
     }
     if (!this.#limits.takeText(data)) {
       const message = `more than ${this.options.rateLimit} frames per second; frame dropped`;
-      this.#violation(errorFrame('RATE_LIMITED', message));
+      this.violation(errorFrame('RATE_LIMITED', message));
       return;
     }
     const parsed = parseClientFrame(data, this.options.maxPayload);
     this.metrics.frameIn(parsed.ok ? parsed.frame.type : 'invalid');
     if (!parsed.ok) {
-      this.#log('debug', { code: parsed.code }, 'invalid frame');
-      this.#violation(errorFrame(parsed.code, parsed.message, parsed.ref));
+      this.log('debug', { code: parsed.code }, 'invalid frame');
+      this.violation(errorFrame(parsed.code, parsed.message, parsed.ref));
       return;
     }
     const { type } = parsed.frame;
     if ((type === 'meta' || type === 'join' || type === 'leave') && !this.#limits.takePresence()) {
       const message = `more than ${this.options.metaRateLimit} presence changes (join, leave, meta) per second; frame dropped`;
-      this.#violation(errorFrame('RATE_LIMITED', message, parsed.frame.ref));
+      this.violation(errorFrame('RATE_LIMITED', message, parsed.frame.ref));
       return;
     }
     if (this.#held) {
@@ -145,8 +146,8 @@ export class Connection extends ClientSocket implements Session {
       this.#held.push(parsed.frame);
       return;
     }
-    const busy = this.#handle(parsed.frame);
-    if (busy) void this.#pump(busy);
+    const busy = this.handle(parsed.frame);
+    if (busy) void this.pump(busy);
   }
 
   /**
@@ -154,11 +155,11 @@ export class Connection extends ClientSocket implements Session {
    * A refused one counts like a text frame (rate and, if malformed, a violation), so error
    * replies to binary frames are bounded as text ones are.
    */
-  #onRelayFrame(frame: Buffer): void {
+  private onRelayFrame(frame: Buffer): void {
     this.metrics.frameIn('relay');
     if (frame.length > this.options.maxPayload) {
       const message = `frame is ${frame.length} bytes; the limit is ${this.options.maxPayload}`;
-      this.#violation(errorFrame('FRAME_TOO_LARGE', message));
+      this.violation(errorFrame('FRAME_TOO_LARGE', message));
       return;
     }
     const member = this.#member;
@@ -170,18 +171,18 @@ export class Connection extends ClientSocket implements Session {
       this.#pacing ??= new RelayPacing(this.options.relayRateLimit, this);
       this.#pacing.accepted(frame.length, outcome);
     } else if (outcome.code === 'INVALID_FRAME' || outcome.code === 'FRAME_TOO_LARGE') {
-      this.#violation(errorFrame(outcome.code, outcome.message));
+      this.violation(errorFrame(outcome.code, outcome.message));
     } else if (!this.#limits.takeFrame()) {
       const message = `more than ${this.options.rateLimit} frames per second; relay frame dropped`;
-      this.#violation(errorFrame('RATE_LIMITED', message));
-    } else this.#reply(errorFrame(outcome.code, outcome.message));
+      this.violation(errorFrame('RATE_LIMITED', message));
+    } else this.reply(errorFrame(outcome.code, outcome.message));
   }
 
   /**
    * Frames that need the shared state or a token check finish asynchronously; until they
    * do, later frames wait here so that each client's frames take effect in order.
    */
-  async #pump(busy: Promise<void>): Promise<void> {
+  private async pump(busy: Promise<void>): Promise<void> {
     const held: Held = [];
     this.#held = held;
     // Reading stops meanwhile: what waits is what had already arrived, not a queue a
@@ -191,8 +192,8 @@ export class Connection extends ClientSocket implements Session {
       await busy;
       for (let next = held.shift(); next; next = held.shift()) {
         if (!this.open) break;
-        if ('refusal' in next) this.#violationNow(next.refusal);
-        else await this.#handle(next);
+        if ('refusal' in next) this.violationNow(next.refusal);
+        else await this.handle(next);
       }
     } finally {
       this.#held = undefined;
@@ -201,29 +202,29 @@ export class Connection extends ClientSocket implements Session {
   }
 
   /** Dispatches a frame and answers a refusal; a promise when it finishes later. */
-  #handle(frame: ClientFrame): Promise<void> | undefined {
-    const outcome = this.#dispatch(frame);
+  private handle(frame: ClientFrame): Promise<void> | undefined {
+    const outcome = this.dispatch(frame);
     if (!(outcome instanceof Promise)) {
-      this.#refuse(outcome, frame);
+      this.refuse(outcome, frame);
       return undefined;
     }
     return outcome.then(
-      (rejection) => this.#refuse(rejection, frame),
-      () => this.#refuse({ code: 'UNAVAILABLE', message: ERROR_CODES.UNAVAILABLE }, frame),
+      (rejection) => this.refuse(rejection, frame),
+      () => this.refuse({ code: 'UNAVAILABLE', message: ERROR_CODES.UNAVAILABLE }, frame),
     );
   }
 
-  #refuse(rejection: FrameRejection | undefined, frame: ClientFrame): void {
+  private refuse(rejection: FrameRejection | undefined, frame: ClientFrame): void {
     if (rejection)
-      this.#reply(errorFrame(rejection.code, rejection.message, rejection.ref ?? frame.ref));
+      this.reply(errorFrame(rejection.code, rejection.message, rejection.ref ?? frame.ref));
   }
 
-  #dispatch(frame: ClientFrame): Outcome {
+  private dispatch(frame: ClientFrame): Outcome {
     if (frame.type === 'ping') {
-      this.#reply(frame.ref === undefined ? { type: 'pong' } : { type: 'pong', ref: frame.ref });
+      this.reply(frame.ref === undefined ? { type: 'pong' } : { type: 'pong', ref: frame.ref });
       return undefined;
     }
-    if (frame.type === 'join') return this.#join(frame);
+    if (frame.type === 'join') return this.join(frame);
     const member = this.#member;
     if (!member)
       return { code: 'NOT_JOINED', message: `${frame.type} needs a room; send join first` };
@@ -238,7 +239,7 @@ export class Connection extends ClientSocket implements Session {
         this.#member = null;
         const { room } = member.record;
         return this.membership.leave(member, 'left').then(() => {
-          this.#reply(
+          this.reply(
             frame.ref === undefined
               ? { type: 'left', room }
               : { type: 'left', room, ref: frame.ref },
@@ -249,7 +250,7 @@ export class Connection extends ClientSocket implements Session {
     }
   }
 
-  #join(frame: JoinFrame): Outcome {
+  private join(frame: JoinFrame): Outcome {
     if (this.#member) {
       return {
         code: 'ALREADY_JOINED',
@@ -271,18 +272,18 @@ export class Connection extends ClientSocket implements Session {
       : this.membership.join(this, frame);
     // In memory a join finishes at once: then so does its frame, and reading goes on.
     return joining instanceof Promise
-      ? joining.then((peer) => this.#joined(peer, frame, started))
-      : this.#joined(joining, frame, started);
+      ? joining.then((peer) => this.joined(peer, frame, started))
+      : this.joined(joining, frame, started);
   }
 
-  #joined(peer: JoinResult, frame: JoinFrame, started: number): Outcome {
+  private joined(peer: JoinResult, frame: JoinFrame, started: number): Outcome {
     if ('code' in peer) {
       this.metrics.joined(peer.code);
-      this.#log('info', { room: frame.room, code: peer.code }, 'join refused');
+      this.log('info', { room: frame.room, code: peer.code }, 'join refused');
       return peer;
     }
     this.metrics.joined(frame.resume ? 'resumed' : 'ok', (performance.now() - started) / 1000);
-    this.#log(
+    this.log(
       'info',
       { peer: peer.record.id, room: peer.record.room, resuming: frame.resume !== undefined },
       'joined',
@@ -295,7 +296,7 @@ export class Connection extends ClientSocket implements Session {
     return undefined;
   }
 
-  #reply(frame: ServerFrame): void {
+  private reply(frame: ServerFrame): void {
     this.send(JSON.stringify(frame));
   }
 
@@ -303,24 +304,24 @@ export class Connection extends ClientSocket implements Session {
    * Refuses a frame that broke the rules, in order with the frames held before it; a client
    * that keeps sending them is closed with 1008.
    */
-  #violation(frame: ServerFrame): void {
+  private violation(frame: ServerFrame): void {
     if (this.#held) {
       this.#held.push({ refusal: frame });
       return;
     }
-    this.#violationNow(frame);
+    this.violationNow(frame);
   }
 
   /** Answers a refusal and counts it; too many close the connection. */
-  #violationNow(frame: ServerFrame): void {
-    this.#reply(frame);
+  private violationNow(frame: ServerFrame): void {
+    this.reply(frame);
     if (!this.#limits.tolerate()) {
       this.end('kicked', CLOSE_CODES.POLICY_VIOLATION, 'too many invalid or rate-limited frames');
     }
   }
 
-  #onClose(code: number, ending: Ending): void {
-    this.#log(ending === 'kicked' ? 'warn' : 'info', { code, ending }, 'closed');
+  private onClose(code: number, ending: Ending): void {
+    this.log(ending === 'kicked' ? 'warn' : 'info', { code, ending }, 'closed');
     this.#pacing?.stop();
     this.context.onClosed(this);
     const member = this.#member;
@@ -329,10 +330,10 @@ export class Connection extends ClientSocket implements Session {
     this.membership.ended(member, code, ending);
   }
 
-  #internalError(error: unknown): void {
+  private internalError(error: unknown): void {
     // A bug must cost this client one frame, never the process or another client.
-    this.#log('error', { err: error }, 'internal error');
-    this.#reply(errorFrame('INTERNAL_ERROR'));
+    this.log('error', { err: error }, 'internal error');
+    this.reply(errorFrame('INTERNAL_ERROR'));
   }
 
   /**
@@ -340,7 +341,7 @@ export class Connection extends ClientSocket implements Session {
    * on the node's logger rather than a child logger per connection: a pino child is
    * ~0.4 KiB of heap, and a connection lives for hours while it logs a few lines.
    */
-  #log(level: LogLevel, fields: object, message: string): void {
+  private log(level: LogLevel, fields: object, message: string): void {
     const conn = this.id.toString(36);
     const peer = this.#member?.record.id;
     this.context.log[level](

@@ -16,7 +16,8 @@ const RELAY_CREDIT_PREFIX = Buffer.from('{"type":"relay-credit"');
  * `metaRateLimit` presence changes per second, and `maxViolations` invalid or rate-limited frames within 10 s before it is closed.
  *
  * It is itself the bucket of the frame budget, which every connection uses, rather than
- * holding one: at tens of thousands of idle sockets every object per connection counts.
+ * holding one: at tens of thousands of idle sockets every object per connection counts
+ * (and every field: its helper is `private`, not `#`, as in `TokenBucket`).
  */
 export class FrameLimits extends TokenBucket {
   // Made on first use: most connections never misbehave or relay.
@@ -34,7 +35,7 @@ export class FrameLimits extends TokenBucket {
 
   /** Spends one frame from the budget a text frame belongs to; false when it is empty. */
   takeText(data: Buffer): boolean {
-    return this.#bucketFor(data).take();
+    return this.bucketFor(data).take();
   }
 
   /** Spends one frame from the connection's frame budget (a refused binary frame); false when empty. */
@@ -78,7 +79,7 @@ export class FrameLimits extends TokenBucket {
    * than anything else a client sends: they get a budget of their own (ten times the frame
    * rate). A frame that only pretends to be one gets that budget and fails validation.
    */
-  #bucketFor(data: Buffer): TokenBucket {
+  private bucketFor(data: Buffer): TokenBucket {
     // Compared in place: a subarray would be one more object per frame.
     const length = RELAY_CREDIT_PREFIX.length;
     if (data.length < length || data.compare(RELAY_CREDIT_PREFIX, 0, length, 0, length) !== 0)

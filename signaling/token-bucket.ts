@@ -6,40 +6,38 @@
 const CLOCK_ORIGIN = Date.now();
 
 /**
- * `time` (ms, from `Date.now` or a test's clock) on the buckets' clock. `Math.trunc`
- * changes no value (times are whole ms); it makes V8 store the result unboxed, where the
- * plain difference of two boxed doubles is boxed again.
+ * `Date.now()` on the buckets' clock: ms since {@link CLOCK_ORIGIN}. `Math.trunc` changes
+ * no value (times are whole ms); it makes V8 store the result unboxed, where the plain
+ * difference of two boxed doubles is boxed again. Tests drive it with fake timers.
  */
-function sinceOrigin(time: number): number {
-  return Math.trunc(time - CLOCK_ORIGIN);
-}
-
-/** `Date.now()` on the buckets' clock: ms since {@link CLOCK_ORIGIN}. */
 export function bucketClock(): number {
-  return sinceOrigin(Date.now());
+  return Math.trunc(Date.now() - CLOCK_ORIGIN);
 }
 
 /**
  * A token bucket: holds up to `capacity` tokens and regains `refillPerSecond` of them
- * each second. Time comes from `now` (ms, `Date.now` by default) so tests can drive it.
+ * each second, on {@link bucketClock}.
+ *
+ * Its helper is a TypeScript `private` method, not a `#` one, as in the other classes a
+ * connection is made of: a class with `#` methods gives each instance one more field (its
+ * brand), and connections hold buckets by the tens of thousands.
  */
 export class TokenBucket {
   #tokens: number;
-  /** When the bucket last refilled, in ms since {@link CLOCK_ORIGIN}. */
+  /** When the bucket last refilled, on {@link bucketClock}. */
   #last: number;
 
   constructor(
     private readonly capacity: number,
     private readonly refillPerSecond: number,
-    private readonly now: () => number = Date.now,
   ) {
     this.#tokens = capacity;
-    this.#last = sinceOrigin(now());
+    this.#last = bucketClock();
   }
 
   /** Takes `cost` tokens if there are that many; returns whether it could. */
   take(cost = 1): boolean {
-    this.#refill();
+    this.refill();
     if (this.#tokens < cost) return false;
     this.#tokens -= cost;
     return true;
@@ -50,19 +48,19 @@ export class TokenBucket {
    * debt is repaid (0 when there was enough). For costs better delayed than refused.
    */
   consume(cost: number): number {
-    this.#refill();
+    this.refill();
     this.#tokens -= cost;
     return this.#tokens >= 0 ? 0 : Math.ceil((-this.#tokens / this.refillPerSecond) * 1000);
   }
 
   /** True when the bucket has refilled completely (nothing spent is still owed). */
   get full(): boolean {
-    this.#refill();
+    this.refill();
     return this.#tokens >= this.capacity;
   }
 
-  #refill(): void {
-    const t = sinceOrigin(this.now());
+  private refill(): void {
+    const t = bucketClock();
     this.#tokens = Math.min(
       this.capacity,
       this.#tokens + ((t - this.#last) / 1000) * this.refillPerSecond,

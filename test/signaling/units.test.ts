@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createPeerIdentity, verifyPeerIdentity } from '../../signaling/ids.js';
 import { PEER_ID_PATTERN, SECRET_PATTERN } from '../../signaling/protocol.js';
 import { TokenBucket } from '../../signaling/token-bucket.js';
@@ -18,24 +18,28 @@ describe('createPeerIdentity', () => {
 
 describe('TokenBucket', () => {
   it('allows a burst, refuses beyond it, and refills over time', () => {
-    let now = 0;
-    const bucket = new TokenBucket(3, 2, () => now);
-    expect([bucket.take(), bucket.take(), bucket.take(), bucket.take()]).toEqual([
-      true,
-      true,
-      true,
-      false,
-    ]);
-    now = 499;
-    expect(bucket.take()).toBe(false);
-    now = 500;
-    expect(bucket.take()).toBe(true);
-    now = 60_000;
-    expect([bucket.take(), bucket.take(), bucket.take(), bucket.take()]).toEqual([
-      true,
-      true,
-      true,
-      false,
-    ]);
+    vi.useFakeTimers({ now: 1_000_000 });
+    try {
+      const bucket = new TokenBucket(3, 2);
+      expect([bucket.take(), bucket.take(), bucket.take(), bucket.take()]).toEqual([
+        true,
+        true,
+        true,
+        false,
+      ]);
+      vi.advanceTimersByTime(499);
+      expect(bucket.take()).toBe(false);
+      vi.advanceTimersByTime(1);
+      expect(bucket.take()).toBe(true);
+      vi.advanceTimersByTime(59_500);
+      expect([bucket.take(), bucket.take(), bucket.take(), bucket.take()]).toEqual([
+        true,
+        true,
+        true,
+        false,
+      ]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
