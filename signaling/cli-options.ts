@@ -157,7 +157,7 @@ export const SETTINGS: readonly Setting[] = [
     env: 'PEERLANE_HEARTBEAT_TIMEOUT_MS',
     key: 'heartbeatTimeoutMs',
     parse: integer,
-    help: `ms to wait for a pong (default ${DEFAULT_OPTIONS.heartbeatTimeoutMs})`,
+    help: `ms after a ping to hear from a client (default ${DEFAULT_OPTIONS.heartbeatTimeoutMs})`,
   },
   {
     flag: 'resume-grace',

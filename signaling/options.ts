@@ -55,7 +55,10 @@ export interface SignalingServerOptions {
   maxBufferedBytes?: number;
   /** How often the server pings each connection, in ms. @default 30000 */
   heartbeatIntervalMs?: number;
-  /** How long a ping may go unanswered before the connection is closed (4000), in ms. @default 10000 */
+  /**
+   * How long after a ping the client has to send something (its pong, or any frame) before
+   * the connection is cut as dead (4000), in ms. @default 10000
+   */
   heartbeatTimeoutMs?: number;
   /** How long a dropped peer keeps its id and room membership awaiting a resume, in ms. @default 20000 */
   resumeGraceMs?: number;
