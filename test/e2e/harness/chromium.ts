@@ -17,6 +17,12 @@ export const INSECURE_HOST = 'insecure.test';
  * raw `127.0.0.1` host candidates instead of mDNS `uuid.local` ones, every host name but
  * localhost and {@link INSECURE_HOST} unresolvable, and no background traffic of its own.
  *
+ * The omnibox popup's WebUI features are off: headless Chromium 156 otherwise loads the
+ * address bar's popup (`chrome://omnibox-popup.top-chrome/`) into a renderer of its own for
+ * every browser context, ~1.3 s of CPU in its first seconds and more while pages are busy
+ * (0.2–0.6 s during each 32 MiB relay transfer of the relay benchmark) — on two cores,
+ * taken from whatever the test or benchmark is timing.
+ *
  * `--disable-features` must stay last: Playwright adds its own list before ours, and
  * Chromium keeps only the last one.
  */
@@ -32,7 +38,7 @@ export const CHROMIUM_ARGS: readonly string[] = [
   '--use-fake-ui-for-media-stream',
   '--allow-loopback-in-peer-connection',
   `--host-resolver-rules=MAP ${INSECURE_HOST} 127.0.0.1 , MAP * ~NOTFOUND , EXCLUDE localhost , EXCLUDE 127.0.0.1`,
-  '--disable-features=WebRtcHideLocalIpsWithMdns',
+  '--disable-features=WebRtcHideLocalIpsWithMdns,WebUIOmniboxPopup,WebUIOmniboxAimPopup,WebUIOmniboxFullPopup',
 ];
 
 /**
