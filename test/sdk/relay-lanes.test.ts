@@ -77,6 +77,45 @@ describe('RelayLane', () => {
   });
 });
 
+describe('RelayRoute, sending', () => {
+  it('writes a stream over the relay frames it already sent: no new buffer per piece', () => {
+    const buffers = new Set<ArrayBufferLike>();
+    const client = {
+      bufferedAmount: 0,
+      sendRelay(frame: Uint8Array) {
+        buffers.add(frame.buffer); // the socket copies it: the route may write it over
+        client.bufferedAmount += frame.byteLength;
+        return true;
+      },
+      send() {},
+    };
+    const window = 512 * KiB;
+    const peer = new RelayRoute(
+      'b'.repeat(22),
+      { window, maxChunk: 64 * KiB - RELAY_HEADER_BYTES, media: true },
+      client as unknown as SignalingClient,
+      () => {},
+    );
+    const frame = new Uint8Array(peer.bulk.maxFrameBytes).fill(7);
+    let sent = 0;
+    // As a file does: fill the bulk lane to 2 MiB, and again each time it is down to 512 KiB;
+    // meanwhile the socket drains and the peer grants what it consumed.
+    while (sent < 400) {
+      while (peer.bulk.queued < 2048 * KiB) {
+        peer.bulk.send(frame);
+        sent += 1;
+      }
+      while (peer.bulk.queued > 512 * KiB) {
+        client.bufferedAmount = 0;
+        peer.credit(window);
+      }
+    }
+    // What the lanes queue at their high-water marks (3 MiB), and no more.
+    expect(buffers.size).toBeLessThanOrEqual(Math.ceil((3072 * KiB) / frame.byteLength) + 1);
+    expect(sent).toBeGreaterThan(5 * buffers.size);
+  });
+});
+
 describe('RelayLane, receiving', () => {
   const route = () =>
     new RelayRoute(

@@ -69,8 +69,13 @@ export type RelayMediaKind = 'audio' | 'video' | 'control';
  * media state each second, call or not.
  */
 const MEDIA_ACTIVE_MS = 1000;
-/** Sent relay frames kept to be written over: what a default credit window holds (8 × 64 KiB). */
-const MAX_SPARE_PIECES = 8;
+/**
+ * Sent relay frames kept to be written over while a lane has frames queued: as many as
+ * both lanes queue at their high-water marks, so a stream of frames reuses every one.
+ */
+const BUSY_SPARE_BYTES = WATER_MARKS.message + WATER_MARKS.bulk;
+/** Sent relay frames kept once no lane has anything queued: a default credit window's (8 × 64 KiB). */
+const IDLE_SPARE_PIECES = 8;
 /** The largest media frame put back together from pieces (`MAX_MEDIA_FRAME_BYTES`, with room). */
 const MAX_MEDIA_REASSEMBLY = 320 * 1024;
 
@@ -94,6 +99,8 @@ export class RelayRoute implements Route, MediaRoute {
   readonly #fullPiece: number;
   /** Full relay frames already sent, to be written over (`#sent`). */
   readonly #spare: Uint8Array<ArrayBuffer>[] = [];
+  /** The most frames {@link #spare} keeps while a lane has frames queued. */
+  readonly #busySpares: number;
   #closed = false;
   /** Where media from the peer goes; undefined: it is dropped (no one plays it). */
   media: MediaEnd | undefined;
@@ -115,6 +122,7 @@ export class RelayRoute implements Route, MediaRoute {
     this.pieceBytes = Math.min(terms.maxChunk, Math.floor(terms.window / 4)) - 1;
     this.#header = relayFrameHeader(id);
     this.#fullPiece = RELAY_HEADER_BYTES + 1 + this.pieceBytes;
+    this.#busySpares = Math.max(IDLE_SPARE_PIECES, Math.ceil(BUSY_SPARE_BYTES / this.#fullPiece));
     this.message = new RelayLane(this, RELAY_LANE.MESSAGE);
     this.bulk = new RelayLane(this, RELAY_LANE.BULK);
   }
@@ -206,6 +214,13 @@ export class RelayRoute implements Route, MediaRoute {
       lane.shift();
       this.#sent(piece);
     }
+    if (
+      this.message.queued === 0 &&
+      this.bulk.queued === 0 &&
+      this.#spare.length > IDLE_SPARE_PIECES
+    ) {
+      this.#spare.length = IDLE_SPARE_PIECES; // idle: the rest goes back to the heap
+    }
     this.message.checkDrain();
     this.bulk.checkDrain();
   }
@@ -214,9 +229,12 @@ export class RelayRoute implements Route, MediaRoute {
    * A relay frame went to the socket, which copied it (a browser's WebSocket, and `ws`
    * when it masks a client's frame): a full one is kept to be written over. A new buffer
    * per piece cost here 28× the time of reusing one (new memory is zeroed and mapped in).
+   * While frames are queued, as many are kept as the lanes queue: kept to a credit
+   * window's worth, a file's stream made a new buffer for most of its pieces (the sender
+   * refills the bulk lane from 512 KiB to 2 MiB at a time).
    */
   #sent(piece: Uint8Array<ArrayBuffer>): void {
-    if (piece.byteLength === this.#fullPiece && this.#spare.length < MAX_SPARE_PIECES) {
+    if (piece.byteLength === this.#fullPiece && this.#spare.length < this.#busySpares) {
       this.#spare.push(piece);
     }
   }
