@@ -21,7 +21,9 @@ export class Heartbeat {
   constructor(
     /** The open sockets, read at each round. */
     private readonly sockets: Iterable<Pingable>,
+    /** How long after its ping a socket has to have sent something, in ms (`heartbeatTimeoutMs`). */
     private readonly timeoutMs: number,
+    /** How often a round of pings starts, in ms (`heartbeatIntervalMs`). */
     intervalMs: number,
   ) {
     this.#interval = setInterval(() => this.#round(), intervalMs);
