@@ -14,7 +14,7 @@
  * which hosts both servers) is printed too: on a small machine the relay is CPU-bound.
  * With `--e2ee`, every SDK contender also runs with end-to-end encryption (`e2ee`), and
  * its row says how it compares with the same contender without (target ≥ 0.9×). With
- * `--profile`, both pages of each SDK contender are profiled in the last round
+ * `--profile`, both pages of each contender, the floor's too, are profiled in the last round
  * (`page-profile.ts`). Printed, never asserted; the target is SDK ≥ 0.8 × floor.
  *
  * Chromium is driven with DevTools' Network domain off (`launchUnwatchedChromium`): with it
@@ -82,7 +82,7 @@ and one sendFile (its digest on both sides); same run.
   --rounds=N       rounds; each runs every contender once, the median is reported (default 1)
   --window=K[,K…]  the server's relayWindow in KiB, one pair of SDK contenders each (default 512,4096)
   --e2ee           also run each SDK contender with end-to-end encryption (e2ee), compared with it off
-  --profile        in the last round, profile both pages of each SDK contender: print CPU by
+  --profile        in the last round, profile both pages of each contender: print CPU by
                    process and each page's busiest functions; save the profiles in
                    test-results/profiles/ (open them in Chromium's DevTools)
 `;
@@ -161,7 +161,7 @@ interface RunContext {
   total: number;
   timeoutMs: number;
   problems: string[];
-  /** Profile the pages of SDK contenders in this round. */
+  /** Profile the pages of every contender in this round. */
   profile: boolean;
 }
 
@@ -183,18 +183,22 @@ async function floorRun(run: RunContext): Promise<Sample> {
     const url = `${relay.url}?room=floor`;
     await call(a, 'floorOpen', url, 5000);
     await call(b, 'floorOpen', url, 5000);
-    return await measured(run.total, async () => {
-      const received = call(b, 'floorReceive', run.total, run.timeoutMs);
-      const { startedAt } = await call(
-        a,
-        'floorSend',
-        run.total,
-        CHUNK,
-        FLOOR_HIGH_WATER_MARK,
-        run.timeoutMs,
-      );
-      return { startedAt, finishedAt: (await received).finishedAt };
-    });
+    return await measured(
+      run.total,
+      async () => {
+        const received = call(b, 'floorReceive', run.total, run.timeoutMs);
+        const { startedAt } = await call(
+          a,
+          'floorSend',
+          run.total,
+          CHUNK,
+          FLOOR_HIGH_WATER_MARK,
+          run.timeoutMs,
+        );
+        return { startedAt, finishedAt: (await received).finishedAt };
+      },
+      run.profile ? { sender: a, receiver: b } : undefined,
+    );
   } finally {
     await close();
     await relay.close();
