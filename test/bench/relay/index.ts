@@ -165,14 +165,19 @@ interface RunContext {
   profile: boolean;
 }
 
-/** Times `run` (which resolves with its start and end, page clock) and the CPU it took. */
+/**
+ * Times `transfer` from `sender` to `receiver` (it resolves with its start and end, page
+ * clock) and the CPU it took; profiles both pages when the round asks for it.
+ */
 async function measured(
-  total: number,
-  run: () => Promise<{ startedAt: number; finishedAt: number }>,
-  profiled?: { sender: Page; receiver: Page },
+  run: RunContext,
+  sender: Page,
+  receiver: Page,
+  transfer: () => Promise<{ startedAt: number; finishedAt: number }>,
 ): Promise<Sample> {
-  const transfer = await measureTransfer(total, run, profiled);
-  return { ...transfer, cpuSeconds: transfer.cpu && totalCpu(transfer.cpu) };
+  const pages = run.profile ? { sender, receiver } : undefined;
+  const result = await measureTransfer(run.total, transfer, pages);
+  return { ...result, cpuSeconds: result.cpu && totalCpu(result.cpu) };
 }
 
 /** Floor: the bare binary relay. */
@@ -183,22 +188,18 @@ async function floorRun(run: RunContext): Promise<Sample> {
     const url = `${relay.url}?room=floor`;
     await call(a, 'floorOpen', url, 5000);
     await call(b, 'floorOpen', url, 5000);
-    return await measured(
-      run.total,
-      async () => {
-        const received = call(b, 'floorReceive', run.total, run.timeoutMs);
-        const { startedAt } = await call(
-          a,
-          'floorSend',
-          run.total,
-          CHUNK,
-          FLOOR_HIGH_WATER_MARK,
-          run.timeoutMs,
-        );
-        return { startedAt, finishedAt: (await received).finishedAt };
-      },
-      run.profile ? { sender: a, receiver: b } : undefined,
-    );
+    return await measured(run, a, b, async () => {
+      const received = call(b, 'floorReceive', run.total, run.timeoutMs);
+      const { startedAt } = await call(
+        a,
+        'floorSend',
+        run.total,
+        CHUNK,
+        FLOOR_HIGH_WATER_MARK,
+        run.timeoutMs,
+      );
+      return { startedAt, finishedAt: (await received).finishedAt };
+    });
   } finally {
     await close();
     await relay.close();
@@ -223,29 +224,25 @@ async function sdkRun(run: RunContext, contender: Contender): Promise<Sample> {
     const idB = await call(b, 'sdkJoin', signaling.url, room, secret);
     await call(a, 'sdkWaitRelay', idB, 10_000);
     if (contender.kind === 'file') await call(a, 'sdkFile', run.total);
-    const sample = await measured(
-      run.total,
-      async () => {
-        if (contender.kind === 'file') {
-          const received = call(b, 'sdkReceive', run.timeoutMs);
-          const times = await call(a, 'sdkSend', idB, run.timeoutMs);
-          await received;
-          return times;
-        }
-        const received = call(b, 'sdkReceiveMessages', run.total, run.timeoutMs);
-        const { startedAt } = await call(
-          a,
-          'sdkSendMessages',
-          idB,
-          run.total,
-          MESSAGE_BYTES,
-          MESSAGES_HIGH_WATER_MARK,
-          run.timeoutMs,
-        );
-        return { startedAt, finishedAt: (await received).finishedAt };
-      },
-      run.profile ? { sender: a, receiver: b } : undefined,
-    );
+    const sample = await measured(run, a, b, async () => {
+      if (contender.kind === 'file') {
+        const received = call(b, 'sdkReceive', run.timeoutMs);
+        const times = await call(a, 'sdkSend', idB, run.timeoutMs);
+        await received;
+        return times;
+      }
+      const received = call(b, 'sdkReceiveMessages', run.total, run.timeoutMs);
+      const { startedAt } = await call(
+        a,
+        'sdkSendMessages',
+        idB,
+        run.total,
+        MESSAGE_BYTES,
+        MESSAGES_HIGH_WATER_MARK,
+        run.timeoutMs,
+      );
+      return { startedAt, finishedAt: (await received).finishedAt };
+    });
     for (const [page, id] of [
       [a, idA],
       [b, idB],
