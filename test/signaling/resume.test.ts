@@ -160,5 +160,18 @@ describe('createSignalingServer', () => {
       b.send({ type: 'ping' });
       await b.next('pong');
     });
+
+    it('keeps a client that answers no ping but keeps sending: any bytes prove it alive', async () => {
+      const server = await start({ heartbeatIntervalMs: 50, heartbeatTimeoutMs: 50 });
+      const busy = await connect(server, { autoPong: false });
+      await busy.join('r');
+      // Ten heartbeat rounds, each with a frame from the client well within its timeout.
+      for (let i = 0; i < 25; i += 1) {
+        busy.send({ type: 'ping' });
+        await busy.next('pong');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(server.stats().connections).toBe(1);
+    });
   });
 });
