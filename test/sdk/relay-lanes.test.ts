@@ -6,19 +6,24 @@ import { RELAY_HEADER_BYTES } from '../../signaling/protocol.js';
 
 const KiB = 1024;
 
-/** The part of a signaling client the relay lanes use, with a socket buffer the test drains. */
+/**
+ * The part of a signaling client the relay lanes use, with a socket buffer the test
+ * drains; `buffers` holds every distinct buffer a relay frame was handed in.
+ */
 function fakeClient() {
   const sent: Uint8Array[] = [];
+  const buffers = new Set<ArrayBufferLike>();
   const client = {
     bufferedAmount: 0,
     sendRelay(frame: Uint8Array) {
       sent.push(frame.slice()); // a WebSocket copies what it sends; the route reuses frames
+      buffers.add(frame.buffer);
       client.bufferedAmount += frame.byteLength;
       return true;
     },
     send() {},
   };
-  return { client, sent };
+  return { client, sent, buffers };
 }
 
 describe('RelayLane', () => {
@@ -79,16 +84,7 @@ describe('RelayLane', () => {
 
 describe('RelayRoute, sending', () => {
   it('writes a stream over the relay frames it already sent: no new buffer per piece', () => {
-    const buffers = new Set<ArrayBufferLike>();
-    const client = {
-      bufferedAmount: 0,
-      sendRelay(frame: Uint8Array) {
-        buffers.add(frame.buffer); // the socket copies it: the route may write it over
-        client.bufferedAmount += frame.byteLength;
-        return true;
-      },
-      send() {},
-    };
+    const { client, buffers } = fakeClient();
     const window = 512 * KiB;
     const peer = new RelayRoute(
       'b'.repeat(22),
