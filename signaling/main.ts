@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { helpText, parseCli } from './cli-options.js';
 import { createHttpHandler } from './http.js';
-import { createLogger } from './logger.js';
+import { createLogger, whileReadable } from './logger.js';
 import { DEFAULT_OPTIONS } from './options.js';
 import { createSignalingServer, type SignalingServer } from './server.js';
 import { startupErrorLine } from './startup-error.js';
@@ -25,6 +25,8 @@ import { applyServerV8Flags } from './v8-flags.js';
 const say = (text: string): void => {
   process.stderr.write(`peerlane: ${text}\n`);
 };
+// With no one reading stderr any more there is nowhere to tell: its lines are dropped.
+process.stderr.on('error', () => {});
 
 async function main(): Promise<void> {
   if (process.argv[2] === 'token') {
@@ -57,7 +59,13 @@ async function main(): Promise<void> {
   // Before anything serves: V8 decides about places in the code as they first run hot.
   const v8Flags = applyServerV8Flags();
   const { options } = request;
-  const logger = createLogger(request.logLevel ?? 'info');
+  const logger = createLogger(
+    request.logLevel ?? 'info',
+    whileReadable(process.stdout, (error) => {
+      const code = (error as NodeJS.ErrnoException).code ?? error.message;
+      say(`stdout was closed (${code}): log lines are dropped from now on; still serving`);
+    }),
+  );
   const demoDir = request.demoDir ?? join(dirname(fileURLToPath(import.meta.url)), '..', 'demo');
   let signaling: SignalingServer | undefined;
   const handler = createHttpHandler({

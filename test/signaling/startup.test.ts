@@ -1,12 +1,14 @@
 /**
  * The `peerlane` process at start-up: a setting it cannot run with is one line on stderr
  * and exit status 1 (never a process that answers /healthz and does nothing else), and a
- * Redis that is down at boot is waited for — /readyz turns 200 once it answers.
+ * Redis that is down at boot is waited for — /readyz turns 200 once it answers. A log
+ * reader that goes away costs the log, never the server.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import { freePort, type RedisProcess, startRedis } from '../helpers/redis.js';
 
 const MAIN = join(import.meta.dirname, '../../signaling/main.ts');
@@ -108,6 +110,32 @@ describe('peerlane start-up', () => {
         .flatMap((line) => (line.includes('"listening"') ? [JSON.parse(line)] : []))[0];
     await expect.poll(listening, { timeout: 10_000, interval: 50 }).toBeDefined();
     expect((await listening()).v8Flags).toEqual(expected);
+  });
+
+  it('keeps serving when the reader of its log goes away', async () => {
+    const r = run([], { LOG_LEVEL: 'info' });
+    children.push(r.child);
+    const port = await listeningPort(r);
+    r.child.stdout?.destroy(); // the pipe's reading end closes: the next log line gets EPIPE
+    for (let i = 0; i < 3; i++) {
+      // Each connection logs lines at info: connected, joined, closed.
+      const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`);
+      await new Promise((resolve, reject) => {
+        ws.once('message', resolve);
+        ws.once('error', reject);
+        ws.once('open', () => ws.send('{"type":"join","room":"logs"}'));
+      });
+      ws.close();
+      await new Promise((resolve) => ws.once('close', resolve));
+    }
+    await expect
+      .poll(r.stderr, { timeout: 5_000 })
+      .toContain(
+        'peerlane: stdout was closed (EPIPE): log lines are dropped from now on; still serving\n',
+      );
+    expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
+    expect(r.child.exitCode).toBe(null);
+    expect(r.stderr().match(/stdout was closed/g)).toHaveLength(1);
   });
 
   it('exits 1 naming the address when the port is taken', async () => {
