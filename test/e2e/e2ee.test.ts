@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { createSignalingServer } from '../../signaling/server.js';
+import { useTurn } from '../helpers/turn.js';
 import { PAGE_CLOSED_RETRY, useE2e } from './harness/index.js';
 
 const MiB = 1024 * 1024;
@@ -6,6 +8,7 @@ const e2ee = { secret: 'a room secret only the pages know' };
 
 describe('end-to-end encryption between Chromium pages', { retry: PAGE_CLOSED_RETRY }, () => {
   const e2e = useE2e({ sdk: true });
+  const turn = useTurn();
 
   async function pair(options: Record<string, unknown>, secrets = [e2ee, e2ee]) {
     const room = e2e.room();
@@ -32,6 +35,35 @@ describe('end-to-end encryption between Chromium pages', { retry: PAGE_CLOSED_RE
     expect(atAlice).toMatch(/^\d{4} \d{4} \d{4}$/);
     expect(atBob).toBe(atAlice);
   });
+
+  it('connects through coturn (relay-only ICE) with signed handshakes: transport turn, one safety number, a file', async () => {
+    const coturn = await turn.start();
+    const server = await createSignalingServer({
+      port: 0,
+      shutdownTimeoutMs: 1000,
+      turn: { urls: [coturn.url], secret: coturn.secret },
+    });
+    e2e.defer(() => server.close());
+    const { alice, bob, a, b } = await pair({
+      url: server.url,
+      iceTransportPolicy: 'relay',
+      relayFallbackMs: 10_000,
+    });
+    await alice.api.waitForTransport(b.selfId, 'turn', 15_000);
+    await bob.api.waitForTransport(a.selfId, 'turn', 15_000);
+    expect(await alice.api.candidatePath(b.selfId)).toMatchObject({ path: 'turn', local: 'relay' });
+    const [atAlice, atBob] = [
+      await alice.api.safetyNumber(b.selfId),
+      await bob.api.safetyNumber(a.selfId),
+    ];
+    expect(atAlice).toMatch(/^\d{4} \d{4} \d{4}$/);
+    expect(atBob).toBe(atAlice);
+    const [sent, got] = await Promise.all([
+      alice.api.sendFile(b.selfId, 4 * MiB, 9),
+      bob.api.receiveFile(60_000),
+    ]);
+    expect(got).toEqual({ ...sent, from: a.selfId });
+  }, 60_000);
 
   it('seals messages and a file over the relay', async () => {
     const { alice, bob, a, b } = await pair({ transport: 'relay' });

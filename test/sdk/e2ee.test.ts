@@ -10,6 +10,7 @@ import {
   waitUntil,
 } from '../helpers/node-peers.js';
 import { useSignaling } from '../helpers/signaling.js';
+import { useTurn } from '../helpers/turn.js';
 
 const MiB = 1024 * 1024;
 const secret = 'correct horse battery staple 42';
@@ -27,6 +28,7 @@ describe('end-to-end encryption with a room secret (Node peers)', () => {
   const { start } = useSignaling();
   const { join } = useRooms();
   const hostile = useHostileProxy();
+  const turn = useTurn();
 
   it('connects directly with the same secret; both sides compute the same safety number', async () => {
     const server = await start();
@@ -68,6 +70,47 @@ describe('end-to-end encryption with a room secret (Node peers)', () => {
     expect(error.message).toContain('not signed with this room');
     expect(refuser.peer(other.selfId)?.state).toBe('failed');
   });
+
+  it('holds on a TURN-only path: signed handshake, same safety number, a file; a rewritten fingerprint is refused there too', async () => {
+    const coturn = await turn.start();
+    // No WebSocket relay: the peers connect through coturn or not at all.
+    const server = await start({ iceServers: coturn.iceServers, relay: false });
+    const proxy = await hostile(server.url);
+    const turnOnly = { e2ee, iceTransportPolicy: 'relay' as const };
+    const a = await join(proxy.url, { ...turnOnly, room: 'through-turn' });
+    const b = await join(proxy.url, { ...turnOnly, room: 'through-turn' });
+    await waitUntil(() => meshDirect([a, b]), 'a and b are connected through coturn', 15_000);
+    expect(a.peer(b.selfId)?.transport).toBe('turn');
+    expect(b.peer(a.selfId)?.transport).toBe('turn');
+    const [fromA, fromB] = await Promise.all([
+      a.peer(b.selfId)?.safetyNumber(),
+      b.peer(a.selfId)?.safetyNumber(),
+    ]);
+    expect(fromA).toMatch(/^\d{4} \d{4} \d{4}$/);
+    expect(fromB).toBe(fromA);
+    const file = randomBytes(MiB + 3);
+    const received = new Promise<Blob>((resolve, reject) => {
+      b.on('incoming-file', (incoming) => incoming.accept().done.then(resolve, reject));
+    });
+    await a.peer(b.selfId)?.sendFile(new Blob([file]), { name: 'via-turn.bin' }).done;
+    expect(sha256(new Uint8Array(await (await received).arrayBuffer()))).toBe(sha256(file));
+    // The same rewrite as on a direct path: TURN carries DTLS end to end, so the signed
+    // fingerprints protect it alike.
+    proxy.tampering.toClient = (frame) =>
+      frame.includes('"signal"') ? lowerFingerprints(frame) : frame;
+    const c = await join(proxy.url, { ...turnOnly, room: 'rewritten' });
+    const d = await join(proxy.url, { ...turnOnly, room: 'rewritten' });
+    const [refuser, [error]] = await Promise.race(
+      [c, d].map((room) =>
+        nextEvent(room, 'error', (e) => e.code === 'E2EE_MISMATCH', 10_000).then(
+          (args) => [room, args] as const,
+        ),
+      ),
+    );
+    const other = refuser === c ? d : c;
+    expect(error.peerId).toBe(other.selfId);
+    expect(refuser.peer(other.selfId)?.state).toBe('failed');
+  }, 30_000);
 
   it('seals everything relayed: no plaintext at the server; a flipped byte is dropped and the stream goes on', async () => {
     const server = await start();
