@@ -8,7 +8,9 @@
  * is also run with `e2ee: { secret }`; with `--file N`, (d) the direct call while page a
  * sends page b an N MiB file, (e) that file alone, no call (what the call costs the
  * file, and the file the call), and (f) the relayed call with the file; with
- * `--rounds N` every call N times, in turn (each figure the median). Each page publishes the fake camera drawn in a Worker
+ * `--rounds N` every call N times, in turn (each figure the median); each call starts once
+ * the machine is quiet again (`untilQuiet`), so what one call leaves behind does not land
+ * on the next row in the fixed order. Each page publishes the fake camera drawn in a Worker
  * with the capture time (`Date.now()`) drawn into every frame, and a steady tone; the other
  * page reads the time back from each frame it renders (`requestVideoFrameCallback`, then a
  * canvas read) — both pages run on this machine's clock — and times the audio chunks that
@@ -19,6 +21,7 @@ import { startSession } from '../../netbed/cells/session.js';
 import type { MediaCounters } from '../../netbed/pages/media-bench-page.js';
 import { netbedUnavailable } from '../../netbed/topology/support.js';
 import { median } from '../shared/median.js';
+import { untilQuiet } from '../shared/quiet-cpus.js';
 import { chromiumVersion, loadLine, machine, thisPeerlane, utcMinute } from '../shared/run-info.js';
 import { textTable } from '../shared/text-table.js';
 import { type CallResult, type CallSetup, measureCall } from './call.js';
@@ -283,7 +286,10 @@ export async function runMediaRelayBenchmark(argv: readonly string[]): Promise<n
     for (let round = 1; round <= options.rounds; round++) {
       for (const entry of measured) {
         const { row } = entry;
-        process.stderr.write(`${row.label}${options.rounds > 1 ? `, round ${round}` : ''}…\n`);
+        const settled = await untilQuiet();
+        process.stderr.write(
+          `${row.label}${options.rounds > 1 ? `, round ${round}` : ''}… (${settled.quiet ? 'CPUs quiet' : 'CPUs still busy'} after ${(settled.waitedMs / 1000).toFixed(1)} s)\n`,
+        );
         const result = await measureCall(
           session,
           { ...row.setup, warmupMs: options.warmup * 1000, windowMs: options.seconds * 1000 },
@@ -397,7 +403,7 @@ export async function runMediaRelayBenchmark(argv: readonly string[]): Promise<n
     ]);
   }
   const notes = [
-    `latency: capture (Date.now() drawn into the frame by the sender's camera worker) → rendered (requestVideoFrameCallback on the receiver, stamp read back from a canvas); both directions pooled, ${options.seconds} s window after ${options.warmup} s; ${options.rounds > 1 ? `every figure the median of ${options.rounds} rounds (the ratio: of the medians)` : 'one round'}`,
+    `latency: capture (Date.now() drawn into the frame by the sender's camera worker) → rendered (requestVideoFrameCallback on the receiver, stamp read back from a canvas); both directions pooled, ${options.seconds} s window after ${options.warmup} s; each call starts once all CPUs were ≤ 15 % busy for 0.5 s (at most 15 s of waiting; each wait on stderr); ${options.rounds > 1 ? `every figure the median of ${options.rounds} rounds (the ratio: of the medians)` : 'one round'}`,
     "growth: median latency of the window's last quarter minus its first (a growing queue shows here); the larger of the two directions",
     "frames/s: frames rendered per second (median of the two directions); sent/arrived/decoded: video frames per second by the SDK's getStats (WebRTC: arrived counts RTP packets); video kbit/s: sent; width: sent at the window's end / of the rendered video (the smaller side's; relayed video is shown at the size it started with); unread: rendered frames whose stamp was too blurred to read",
     "audio gap: the longest silence in the received audio as played (the sender sends a steady tone; an AudioWorklet on the receiver's received track finds runs of 128-sample blocks with RMS ≤ 0.01, on the audio thread and clock), counted across a change of stream (e.g. relay → direct)",

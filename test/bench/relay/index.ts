@@ -10,7 +10,8 @@
  *   WritableStream that keeps nothing, timed until the sender's `done` (the receiver
  *   verified the digest): what a user of file transfer waits for.
  * The SDK runs through the Peerlane signaling server (relay rate limits lifted, credit
- * window `--window`). Each contender's CPU time (the browser's processes and this one,
+ * window `--window`). Each contender starts once the machine is quiet (`untilQuiet`: what
+ * the one before it left behind does not land on it). Each contender's CPU time (the browser's processes and this one,
  * which hosts both servers) is printed too: on a small machine the relay is CPU-bound.
  * With `--e2ee`, every SDK contender also runs with end-to-end encryption (`e2ee`), and
  * its row says how it compares with the same contender without (target ≥ 0.9×). With
@@ -30,6 +31,7 @@ import { type MeasuredTransfer, measureTransfer } from '../shared/measured-trans
 import { median } from '../shared/median.js';
 import { profileReport } from '../shared/page-profile.js';
 import { totalCpu } from '../shared/process-cpu.js';
+import { untilQuiet } from '../shared/quiet-cpus.js';
 import { machine, thisPeerlane, utcMinute } from '../shared/run-info.js';
 import { textTable } from '../shared/text-table.js';
 import { createBareBinaryRelay } from './bare-binary-relay.js';
@@ -305,6 +307,11 @@ export async function runRelayBenchmark(argv: readonly string[]): Promise<number
       run.profile = options.profile && round === options.rounds;
       for (const contender of contenders) {
         const { label } = contender;
+        const settled = await untilQuiet();
+        if (!settled.quiet)
+          log(
+            `round ${round}/${options.rounds}: ${label}: the CPUs were still busy after ${settled.waitedMs} ms`,
+          );
         try {
           const sample =
             contender.kind === 'floor' ? await floorRun(run) : await sdkRun(run, contender);
@@ -371,6 +378,7 @@ export async function runRelayBenchmark(argv: readonly string[]): Promise<number
     `file: transport 'relay', one sendFile (Blob in, WritableStream out, digest both sides); timed sendFile → done`,
     `server for the SDK: relay rate limits lifted to ${LIFTED_RATE / MiB} MiB/s (defaults 8 / 32), maxPayload 64 KiB (default); relayWindow per row`,
     `CPU s: CPU time of every Chromium process and of this process (both relays run in it) during the transfer`,
+    'each contender starts once all CPUs were ≤ 15 % busy for 0.5 s (at most 15 s of waiting)',
     '',
     textTable(table),
     '',
