@@ -291,6 +291,8 @@ export async function runRelayBenchmark(argv: readonly string[]): Promise<number
     ),
   ];
   const results = new Map<string, Sample[]>(contenders.map((c) => [c.label, []]));
+  /** MiB/s by round, by contender (a failed run leaves its round empty). */
+  const byRound = new Map<string, Array<number | undefined>>(contenders.map((c) => [c.label, []]));
   const failures = new Map<string, string[]>();
   const problems: string[] = [];
   const run: RunContext = {
@@ -316,6 +318,7 @@ export async function runRelayBenchmark(argv: readonly string[]): Promise<number
           const sample =
             contender.kind === 'floor' ? await floorRun(run) : await sdkRun(run, contender);
           results.get(label)?.push(sample);
+          (byRound.get(label) ?? [])[round - 1] = sample.mibps;
           log(`round ${round}/${options.rounds}: ${label} ${sample.mibps.toFixed(1)} MiB/s`);
         } catch (error) {
           const reason = error instanceof Error ? error.message : String(error);
@@ -364,6 +367,24 @@ export async function runRelayBenchmark(argv: readonly string[]): Promise<number
       e2ee ? `${(value / plain).toFixed(2)}×` : '',
     ]);
   }
+  // Each SDK contender against the floor of its own round: the floor moves between rounds
+  // (this machine's slow spells), and a ratio within a round has both in the same one.
+  const perRound = [
+    ['contender', ...Array.from({ length: options.rounds }, (_, i) => `round ${i + 1}`), 'median'],
+  ];
+  const floorRounds = byRound.get('floor') ?? [];
+  for (const { label } of contenders.filter((c) => c.kind !== 'floor')) {
+    const ratios = (byRound.get(label) ?? []).map((value, i) => {
+      const floorThen = floorRounds[i];
+      return value === undefined || floorThen === undefined ? undefined : value / floorThen;
+    });
+    const counted = ratios.filter((r): r is number => r !== undefined);
+    perRound.push([
+      label,
+      ...Array.from({ length: options.rounds }, (_, i) => ratios[i]?.toFixed(2) ?? '–'),
+      counted.length > 0 ? `${median(counted).toFixed(2)}×` : '–',
+    ]);
+  }
   const best = (kind: Contender['kind']) =>
     Math.max(...contenders.filter((c) => c.kind === kind && !c.e2ee).map((c) => mibps(c.label)));
   const verdict = (ratio: number) =>
@@ -383,6 +404,9 @@ export async function runRelayBenchmark(argv: readonly string[]): Promise<number
     textTable(table),
     '',
     `best / floor: relay transport (messages) ${verdict(best('messages') / floor)}, sendFile ${verdict(best('file') / floor)}; target ≥ ${TARGET_RATIO}×`,
+    '',
+    '× the floor of the same round (MiB/s ÷ MiB/s):',
+    textTable(perRound),
     problems.length === 0
       ? 'no RATE_LIMITED, 1008 close or other page error seen'
       : `page errors (${problems.length}):\n  ${[...new Set(problems)].slice(0, 10).join('\n  ')}`,
