@@ -110,6 +110,37 @@ interface Row {
   setup: Omit<CallSetup, 'warmupMs' | 'windowMs'>;
 }
 
+/** Each round's figures of one row, or why that round has none. */
+type RoundsOf = ReadonlyArray<Figures | string>;
+
+/**
+ * What `e2ee` adds to the relayed call, round by round (the two calls of a round run one
+ * after the other, so both are more often in the same state of this machine than the
+ * rounds' medians are): p50 and p95 with `e2ee` minus without, and their medians. Undefined
+ * without an `e2ee` row.
+ */
+function sealingCost(measured: ReadonlyArray<{ row: Row; rounds: RoundsOf }>): string | undefined {
+  const plain = measured.find(({ row }) => row.label === '(b) relay')?.rounds;
+  const sealed = measured.find(({ row }) => row.setup.sdk.e2ee !== undefined)?.rounds;
+  if (!plain || !sealed) return undefined;
+  const line = (key: 'p50' | 'p95'): string => {
+    const differences = sealed.map((s, i) => {
+      const p = plain[i];
+      return typeof s === 'string' || typeof p !== 'object' ? undefined : s[key] - p[key];
+    });
+    const counted = differences.filter((d): d is number => d !== undefined);
+    const each = differences.map((d) =>
+      d === undefined ? '–' : `${d > 0 ? '+' : ''}${Math.round(d)}`,
+    );
+    return `  ${key}: ${each.join(', ')} ms${counted.length > 0 ? `; median ${Math.round(median(counted))} ms` : ''}`;
+  };
+  return [
+    `e2ee minus plain relay, round by round (target: ≤ +5 ms):`,
+    line('p50'),
+    line('p95'),
+  ].join('\n');
+}
+
 function rows(options: Options): Row[] {
   const relay = { transport: 'relay' };
   const e2ee = { e2ee: { secret: 'media-relay-benchmark-secret' } };
@@ -411,6 +442,8 @@ export async function runMediaRelayBenchmark(argv: readonly string[]): Promise<n
     `(c): tc tbf ${options.kbit} kbit/s on both egresses of both routers, queue ≤ ${options.queueMs} ms, cone NATs; (a), (b): the same bed unshaped, open routing`,
   ];
   process.stdout.write(`${textTable(table, notes)}\n`);
+  const sealing = sealingCost(measured);
+  if (sealing) process.stdout.write(`\n${sealing}\n`);
   const withFile = summaries.filter((s) => s.row.setup.file);
   if (withFile.length > 0) {
     const alone = withFile.find((s) => s.row.kind === 'file')?.figures?.fileMibPerSecond;
