@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { PeerlaneError } from '../../sdk/index.js';
+import type { PeerlaneError, Room } from '../../sdk/index.js';
 import { useHostileProxy } from '../helpers/hostile-proxy.js';
 import {
   meshDirect,
@@ -23,6 +23,24 @@ const lowerFingerprints = (frame: string) =>
     /a=fingerprint:(\S+) ([0-9A-F:]+)/g,
     (_, alg, hex) => `a=fingerprint:${alg} ${hex.toLowerCase()}`,
   );
+
+/**
+ * One of `a` and `b` — whichever got the rewritten SDP — refuses the other with
+ * `E2EE_MISMATCH` naming it, and marks it `failed`.
+ */
+async function expectRefusedHandshake(a: Room, b: Room): Promise<void> {
+  const [refuser, [error]] = await Promise.race(
+    [a, b].map((room) =>
+      nextEvent(room, 'error', (e) => e.code === 'E2EE_MISMATCH', 10_000).then(
+        (args) => [room, args] as const,
+      ),
+    ),
+  );
+  const other = refuser === a ? b : a;
+  expect(error.peerId).toBe(other.selfId);
+  expect(error.message).toContain('not signed with this room');
+  expect(refuser.peer(other.selfId)?.state).toBe('failed');
+}
 
 describe('end-to-end encryption with a room secret (Node peers)', () => {
   const { start } = useSignaling();
@@ -58,17 +76,7 @@ describe('end-to-end encryption with a room secret (Node peers)', () => {
     // With e2ee: refused by whichever side got the rewritten SDP, with the code, naming the peer.
     const a = await join(proxy.url, { e2ee });
     const b = await join(proxy.url, { e2ee });
-    const [refuser, [error]] = await Promise.race(
-      [a, b].map((room) =>
-        nextEvent(room, 'error', (e) => e.code === 'E2EE_MISMATCH', 10_000).then(
-          (args) => [room, args] as const,
-        ),
-      ),
-    );
-    const other = refuser === a ? b : a;
-    expect(error.peerId).toBe(other.selfId);
-    expect(error.message).toContain('not signed with this room');
-    expect(refuser.peer(other.selfId)?.state).toBe('failed');
+    await expectRefusedHandshake(a, b);
   });
 
   it('holds on a TURN-only path: signed handshake, same safety number, a file; a rewritten fingerprint is refused there too', async () => {
@@ -100,16 +108,7 @@ describe('end-to-end encryption with a room secret (Node peers)', () => {
       frame.includes('"signal"') ? lowerFingerprints(frame) : frame;
     const c = await join(proxy.url, { ...turnOnly, room: 'rewritten' });
     const d = await join(proxy.url, { ...turnOnly, room: 'rewritten' });
-    const [refuser, [error]] = await Promise.race(
-      [c, d].map((room) =>
-        nextEvent(room, 'error', (e) => e.code === 'E2EE_MISMATCH', 10_000).then(
-          (args) => [room, args] as const,
-        ),
-      ),
-    );
-    const other = refuser === c ? d : c;
-    expect(error.peerId).toBe(other.selfId);
-    expect(refuser.peer(other.selfId)?.state).toBe('failed');
+    await expectRefusedHandshake(c, d);
   }, 30_000);
 
   it('seals everything relayed: no plaintext at the server; a flipped byte is dropped and the stream goes on', async () => {
