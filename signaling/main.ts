@@ -25,8 +25,11 @@ import { applyServerV8Flags } from './v8-flags.js';
 const say = (text: string): void => {
   process.stderr.write(`peerlane: ${text}\n`);
 };
-// With no one reading stderr any more there is nowhere to tell: its lines are dropped.
+// A reader that went away (a closed pipe, EPIPE) costs the lines, never the process: what
+// stderr says and what the short commands print (a token, the version, the help) are
+// dropped. The server's log says so once on stderr (`whileReadable`, below).
 process.stderr.on('error', () => {});
+process.stdout.on('error', () => {});
 
 async function main(): Promise<void> {
   if (process.argv[2] === 'token') {

@@ -138,6 +138,24 @@ describe('peerlane start-up', () => {
     expect(r.stderr().match(/stdout was closed/g)).toHaveLength(1);
   });
 
+  it.each([
+    ['--version'],
+    ['--help'],
+    ['token', '--secret', 'a-test-secret-of-at-least-32-chars', '--room', 'r'],
+  ])('ends as usual when the reader of `peerlane %s` went away', async (...args) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.push(child);
+    child.stdout?.destroy(); // before it prints: its write gets EPIPE
+    let stderr = '';
+    child.stderr?.on('data', (d) => {
+      stderr += d;
+    });
+    expect(await new Promise((resolve) => child.on('exit', resolve))).toBe(0);
+    expect(stderr).toBe('');
+  });
+
   it('exits 1 naming the address when the port is taken', async () => {
     const first = run([]);
     children.push(first.child);
