@@ -120,8 +120,11 @@ type RoundsOf = ReadonlyArray<Figures | string>;
  * without an `e2ee` row.
  */
 function sealingCost(measured: ReadonlyArray<{ row: Row; rounds: RoundsOf }>): string | undefined {
-  const plain = measured.find(({ row }) => row.label === '(b) relay')?.rounds;
-  const sealed = measured.find(({ row }) => row.setup.sdk.e2ee !== undefined)?.rounds;
+  const relayed = (sealedOrNot: boolean) =>
+    measured.find(
+      ({ row }) => row.kind === 'relay' && (row.setup.sdk.e2ee !== undefined) === sealedOrNot,
+    )?.rounds;
+  const [plain, sealed] = [relayed(false), relayed(true)];
   if (!plain || !sealed) return undefined;
   const line = (key: 'p50' | 'p95'): string => {
     const differences = sealed.map((s, i) => {

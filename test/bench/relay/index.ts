@@ -290,9 +290,10 @@ export async function runRelayBenchmark(argv: readonly string[]): Promise<number
       ),
     ),
   ];
-  const results = new Map<string, Sample[]>(contenders.map((c) => [c.label, []]));
-  /** MiB/s by round, by contender (a failed run leaves its round empty). */
-  const byRound = new Map<string, Array<number | undefined>>(contenders.map((c) => [c.label, []]));
+  /** Each contender's samples by round (index round − 1; a failed run leaves its round empty). */
+  const results = new Map<string, Array<Sample | undefined>>(contenders.map((c) => [c.label, []]));
+  const samples = (label: string): Sample[] =>
+    (results.get(label) ?? []).filter((s) => s !== undefined);
   const failures = new Map<string, string[]>();
   const problems: string[] = [];
   const run: RunContext = {
@@ -317,8 +318,7 @@ export async function runRelayBenchmark(argv: readonly string[]): Promise<number
         try {
           const sample =
             contender.kind === 'floor' ? await floorRun(run) : await sdkRun(run, contender);
-          results.get(label)?.push(sample);
-          (byRound.get(label) ?? [])[round - 1] = sample.mibps;
+          (results.get(label) ?? [])[round - 1] = sample;
           log(`round ${round}/${options.rounds}: ${label} ${sample.mibps.toFixed(1)} MiB/s`);
         } catch (error) {
           const reason = error instanceof Error ? error.message : String(error);
@@ -331,16 +331,16 @@ export async function runRelayBenchmark(argv: readonly string[]): Promise<number
     if (options.profile) {
       report = await profileReport(
         'relay',
-        contenders.map(({ label }) => [label, results.get(label) ?? []]),
+        contenders.map(({ label }) => [label, samples(label)]),
       );
     }
   } finally {
     await browser.close();
     await pages.close();
   }
-  const mibps = (label: string) => median((results.get(label) ?? []).map((s) => s.mibps));
+  const mibps = (label: string) => median(samples(label).map((s) => s.mibps));
   const cpu = (label: string) => {
-    const values = (results.get(label) ?? []).flatMap((s) => s.cpuSeconds ?? []);
+    const values = samples(label).flatMap((s) => s.cpuSeconds ?? []);
     return values.length === 0 ? Number.NaN : median(values);
   };
   const floor = mibps('floor');
@@ -372,16 +372,17 @@ export async function runRelayBenchmark(argv: readonly string[]): Promise<number
   const perRound = [
     ['contender', ...Array.from({ length: options.rounds }, (_, i) => `round ${i + 1}`), 'median'],
   ];
-  const floorRounds = byRound.get('floor') ?? [];
+  const floorRounds = results.get('floor') ?? [];
   for (const { label } of contenders.filter((c) => c.kind !== 'floor')) {
-    const ratios = (byRound.get(label) ?? []).map((value, i) => {
+    const ratios = Array.from({ length: options.rounds }, (_, i) => {
+      const sample = results.get(label)?.[i];
       const floorThen = floorRounds[i];
-      return value === undefined || floorThen === undefined ? undefined : value / floorThen;
+      return sample && floorThen ? sample.mibps / floorThen.mibps : undefined;
     });
     const counted = ratios.filter((r): r is number => r !== undefined);
     perRound.push([
       label,
-      ...Array.from({ length: options.rounds }, (_, i) => ratios[i]?.toFixed(2) ?? '–'),
+      ...ratios.map((ratio) => ratio?.toFixed(2) ?? '–'),
       counted.length > 0 ? `${median(counted).toFixed(2)}×` : '–',
     ]);
   }
