@@ -1,11 +1,15 @@
 /**
- * Firefox ↔ Chromium: one page in each browser (Debian's firefox-esr through
- * puppeteer-core, Chromium through playwright-core), a real server, WebRTC on loopback.
- * One Firefox for the whole file (its launch takes 6–10 s): keep the tests few. Each test
- * opens a Firefox page next to a Chromium one, so the time limits are above Vitest's 20 s.
+ * Firefox with Chromium and with itself: pages in each browser (Debian's firefox-esr
+ * through puppeteer-core, Chromium through playwright-core), a real server, WebRTC on
+ * loopback — direct, through coturn, and over the server's relay (chosen, fallen back to,
+ * or taken over mid-file), with and without `e2ee`. One Firefox for the whole file (its
+ * launch takes 6–10 s). Each test opens Firefox pages next to others, so the time limits
+ * are above Vitest's 20 s.
  */
 import { describe, expect, it } from 'vitest';
 import { SCALE_STEPS } from '../../sdk/media/relay/encoder-load.js';
+import { createSignalingServer } from '../../signaling/server.js';
+import { useTurn } from '../helpers/turn.js';
 import { type BrowserName, PAGE_CLOSED_RETRY, type PageDriver, useE2e } from './harness/index.js';
 import { flow, flowing, sending } from './media-kit.js';
 
@@ -54,6 +58,7 @@ function videoPacketsIn(driver: PageDriver): Promise<number> {
 describe('Firefox ↔ Chromium', { retry: PAGE_CLOSED_RETRY }, () => {
   // One Firefox for the file. `demo`: each test's signaling server also serves the demo.
   const e2e = useE2e({ sdk: true, demo: true, browsers: ['chromium', 'firefox'] });
+  const turn = useTurn();
 
   /** One page of `kind` in each browser, joined to one room; Firefox joins first. */
   async function pair<K extends 'sdk' | 'files' | 'media'>(kind: K) {
@@ -191,6 +196,149 @@ describe('Firefox ↔ Chromium', { retry: PAGE_CLOSED_RETRY }, () => {
     expect(await chrome.api.peerConnections()).toBe(0);
   }, 40_000);
 
+  it('e2ee: signed handshakes on a direct path (one safety number, a file) and a sealed relay', async () => {
+    const secret = { secret: 'a room secret only the two pages know' };
+    for (const transport of ['auto', 'relay'] as const) {
+      const room = e2e.room();
+      const fox = await e2e.openPage('relay', { name: `firefox-${transport}`, browser: 'firefox' });
+      const chrome = await e2e.openPage('relay', { name: `chromium-${transport}` });
+      const f = (await fox.api.join(room, { transport, e2ee: secret })).selfId;
+      const c = (await chrome.api.join(room, { transport, e2ee: secret })).selfId;
+      const route = transport === 'auto' ? 'direct' : 'relay';
+      await fox.api.waitForTransport(c, route);
+      await chrome.api.waitForTransport(f, route);
+      const [atFox, atChrome] = [await fox.api.safetyNumber(c), await chrome.api.safetyNumber(f)];
+      expect(atFox).toMatch(/^\d{4} \d{4} \d{4}$/);
+      expect(atChrome).toBe(atFox);
+      await chrome.api.send(f, `sealed from chromium, ${route}`);
+      expect(await fox.api.nextMessage()).toMatchObject({
+        from: c,
+        text: `sealed from chromium, ${route}`,
+      });
+      const [sent, received] = await Promise.all([
+        fox.api.sendFile(c, 2 * MiB + 5, 7),
+        chrome.api.receiveFile(30_000),
+      ]);
+      expect(received).toEqual({ ...sent, from: f });
+    }
+  }, 60_000);
+
+  it('connects two Firefox pages directly: text both ways, a file', async () => {
+    const room = e2e.room();
+    const one = await e2e.openPage('relay', { name: 'firefox-1', browser: 'firefox' });
+    const two = await e2e.openPage('relay', { name: 'firefox-2', browser: 'firefox' });
+    const a = (await one.api.join(room, {})).selfId;
+    const b = (await two.api.join(room, {})).selfId;
+    await one.api.waitForTransport(b, 'direct');
+    await two.api.waitForTransport(a, 'direct');
+    expect(await one.api.candidatePath(b)).toMatchObject({ path: 'host' });
+    await one.api.send(b, 'firefox to firefox');
+    expect(await two.api.nextMessage()).toMatchObject({ from: a, text: 'firefox to firefox' });
+    await two.api.send(a, 'and back');
+    expect(await one.api.nextMessage()).toMatchObject({ from: b, text: 'and back' });
+    const [sent, received] = await Promise.all([
+      two.api.sendFile(a, 3 * MiB + 1, 3),
+      one.api.receiveFile(30_000),
+    ]);
+    expect(received).toEqual({ ...sent, from: b });
+  }, 40_000);
+
+  it('makes a room of three (Firefox and two Chromium pages): every pair direct, messages each way', async () => {
+    const room = e2e.room();
+    const pages = [
+      await e2e.openPage('relay', { name: 'firefox', browser: 'firefox' }),
+      await e2e.openPage('relay', { name: 'chromium-1' }),
+      await e2e.openPage('relay', { name: 'chromium-2' }),
+    ];
+    const ids: string[] = [];
+    for (const page of pages) ids.push((await page.api.join(room, {})).selfId);
+    for (const [i, page] of pages.entries()) {
+      for (const [j, other] of ids.entries()) {
+        if (i !== j) await page.api.waitForTransport(other, 'direct', 15_000);
+      }
+    }
+    for (const [i, page] of pages.entries()) {
+      for (const [j, other] of ids.entries()) {
+        if (i !== j) page.api.send(other, `${i} to ${j}`);
+      }
+    }
+    for (const [j, page] of pages.entries()) {
+      const got = [await page.api.nextMessage(), await page.api.nextMessage()];
+      const expected = ids.flatMap((from, i) => (i === j ? [] : [{ from, text: `${i} to ${j}` }]));
+      expect(
+        got.map(({ from, text }) => ({ from, text })).sort((x, y) => x.text.localeCompare(y.text)),
+      ).toEqual(expected);
+    }
+  }, 60_000);
+
+  it('connects through coturn with relay-only ICE: transport turn, a file', async () => {
+    const coturn = await turn.start();
+    const server = await createSignalingServer({
+      port: 0,
+      shutdownTimeoutMs: 1000,
+      turn: { urls: [coturn.url], secret: coturn.secret },
+    });
+    e2e.defer(() => server.close());
+    const room = e2e.room();
+    const fox = await e2e.openPage('relay', { name: 'firefox', browser: 'firefox' });
+    const chrome = await e2e.openPage('relay', { name: 'chromium' });
+    const options = { url: server.url, iceTransportPolicy: 'relay', relayFallbackMs: 10_000 };
+    const f = (await fox.api.join(room, options)).selfId;
+    const c = (await chrome.api.join(room, options)).selfId;
+    await fox.api.waitForTransport(c, 'turn', 15_000);
+    await chrome.api.waitForTransport(f, 'turn', 15_000);
+    expect(await fox.api.candidatePath(c)).toMatchObject({ path: 'turn', local: 'relay' });
+    const [sent, received] = await Promise.all([
+      fox.api.sendFile(c, 2 * MiB + 7, 21),
+      chrome.api.receiveFile(30_000),
+    ]);
+    expect(received).toEqual({ ...sent, from: f });
+  }, 60_000);
+
+  it('falls back to the relay when no direct path exists (relay-only ICE, no TURN)', async () => {
+    const room = e2e.room();
+    const fox = await e2e.openPage('relay', { name: 'firefox', browser: 'firefox' });
+    const chrome = await e2e.openPage('relay', { name: 'chromium' });
+    // Firefox's own console error when ICE fails (not thrown to the page): what is tested here.
+    fox.allowErrors(/WebRTC: ICE failed/);
+    const options = { iceTransportPolicy: 'relay', relayFallbackMs: 1000 };
+    const f = (await fox.api.join(room, options)).selfId;
+    const c = (await chrome.api.join(room, options)).selfId;
+    await chrome.api.send(f, 'over the relay, to firefox');
+    expect(await fox.api.nextMessage(10_000)).toMatchObject({
+      from: c,
+      text: 'over the relay, to firefox',
+    });
+    expect(await fox.api.peer(c)).toEqual({ transport: 'relay', state: 'connected' });
+    const [sent, received] = await Promise.all([
+      fox.api.sendFile(c, 4 * MiB, 17),
+      chrome.api.receiveFile(30_000),
+    ]);
+    expect(received).toEqual({ ...sent, from: f });
+    expect(await fox.api.transportChanges()).toEqual([`${c} relay`]);
+    expect(await fox.api.peerConnections()).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('a file started direct from Firefox completes over the relay when the link is cut', async () => {
+    const room = e2e.room();
+    const fox = await e2e.openPage('relay', { name: 'firefox', browser: 'firefox' });
+    const chrome = await e2e.openPage('relay', { name: 'chromium' });
+    const options = { relayFallbackMs: 500, directRetryMs: 120_000, iceRestartTimeoutMs: 1500 };
+    const f = (await fox.api.join(room, options)).selfId;
+    const c = (await chrome.api.join(room, options)).selfId;
+    await fox.api.waitForTransport(c, 'direct');
+    await chrome.api.waitForTransport(f, 'direct');
+    const size = 12 * MiB;
+    const received = chrome.api.receiveFile(60_000);
+    await fox.api.startFile(c, size, 19);
+    await expect.poll(() => fox.api.fileProgress(), { timeout: 20_000 }).toBeGreaterThan(MiB);
+    expect(await fox.api.closePeerConnections()).toBeGreaterThan(0);
+    expect(await fox.api.fileProgress()).toBeLessThan(size);
+    await fox.api.waitForTransport(c, 'relay', 10_000);
+    const [sent, got] = await Promise.all([fox.api.fileDone(60_000), received]);
+    expect(got).toEqual({ ...sent, from: f });
+  }, 90_000);
+
   it('runs the demo with one page in each browser: a call, the badge, stop video', async () => {
     const room = e2e.room();
     const fox = await e2e.openDemo(room, { name: 'firefox', browser: 'firefox' });
@@ -245,33 +393,44 @@ describe('Firefox ↔ Chromium', { retry: PAGE_CLOSED_RETRY }, () => {
   // Headless Firefox here has no sound device: its AudioContexts never leave `suspended`
   // (checked: resume() never settles, whatever the autoplay prefs), so its AudioWorklet
   // capture hears nothing and it sends no audio. Audio is checked Chromium → Firefox only.
-  it('makes a call over the relay (WebCodecs in both): video both ways, audio to Firefox', async () => {
-    const { room, fox, chrome } = await pair('media');
-    const sdk = { transport: 'relay' };
-    const f = (await fox.api.join(room, { publish: true, sdk })).selfId;
-    const c = (await chrome.api.join(room, { publish: true, sdk })).selfId;
-    await fox.api.waitForMedia(c, 1, 1, 15_000);
-    await chrome.api.waitForMedia(f, 1, 1, 15_000);
-    for (const [page, from] of [
-      [fox, c],
-      [chrome, f],
-    ] as const) {
-      const who = `in ${page.browser}`;
-      expect(await page.api.media(from), who).toEqual({ state: 'available', route: 'relay' });
-      // Decoded (stats on the relay count relayed frames) and rendered by a <video>.
-      await expect
-        .poll(async () => (await flow(page, from)).videoFrames, { timeout: 15_000 })
-        .toBeGreaterThan(5);
-      const before = await page.api.rendered(from);
-      const got = await flow(page, from, 1500);
-      const after = await page.api.rendered(from);
-      if (page === fox) expect(got.audioPackets, `audio frames ${who}`).toBeGreaterThan(20);
-      expect(after.videoFrames - before.videoFrames, `frames rendered ${who}`).toBeGreaterThan(5);
-      // 640 px, or a step of it when the encoder fell behind (`encoder-load.ts`).
-      expect(
-        SCALE_STEPS.map((share) => 640 * share),
-        who,
-      ).toContain(after.width);
-    }
-  }, 60_000);
+  it.each<[string, { e2ee?: { secret: string } }]>([
+    ['', {}],
+    [', sealed end to end (e2ee)', { e2ee: { secret: 'a secret for the call' } }],
+  ])(
+    'makes a call over the relay (WebCodecs in both)%s: video both ways, audio to Firefox',
+    async (_, sealing) => {
+      const { room, fox, chrome } = await pair('media');
+      const sdk = { transport: 'relay', ...sealing };
+      const f = (await fox.api.join(room, { publish: true, sdk })).selfId;
+      const c = (await chrome.api.join(room, { publish: true, sdk })).selfId;
+      await fox.api.waitForMedia(c, 1, 1, 15_000);
+      await chrome.api.waitForMedia(f, 1, 1, 15_000);
+      const [atFox, atChrome] = [await fox.api.safetyNumber(c), await chrome.api.safetyNumber(f)];
+      expect(atChrome).toBe(atFox);
+      if (sealing.e2ee) expect(atFox).toMatch(/^\d{4} \d{4} \d{4}$/);
+      else expect(atFox).toBeNull();
+      for (const [page, from] of [
+        [fox, c],
+        [chrome, f],
+      ] as const) {
+        const who = `in ${page.browser}`;
+        expect(await page.api.media(from), who).toEqual({ state: 'available', route: 'relay' });
+        // Decoded (stats on the relay count relayed frames) and rendered by a <video>.
+        await expect
+          .poll(async () => (await flow(page, from)).videoFrames, { timeout: 15_000 })
+          .toBeGreaterThan(5);
+        const before = await page.api.rendered(from);
+        const got = await flow(page, from, 1500);
+        const after = await page.api.rendered(from);
+        if (page === fox) expect(got.audioPackets, `audio frames ${who}`).toBeGreaterThan(20);
+        expect(after.videoFrames - before.videoFrames, `frames rendered ${who}`).toBeGreaterThan(5);
+        // 640 px, or a step of it when the encoder fell behind (`encoder-load.ts`).
+        expect(
+          SCALE_STEPS.map((share) => 640 * share),
+          who,
+        ).toContain(after.width);
+      }
+    },
+    60_000,
+  );
 });

@@ -129,6 +129,8 @@ export interface MediaPageApi {
   ): Promise<{ selfId: string }>;
   /** `peer.media` of `peerId` now (whether audio/video can reach it, and why not). */
   media(peerId: string): { state: string; reason?: string };
+  /** `peer.safetyNumber()` of `peerId` (with `e2ee`), or null without. */
+  safetyNumber(peerId: string): Promise<string | null>;
   /** Captures camera and microphone (`getUserMedia`) and publishes them. */
   publish(): Promise<void>;
   unpublish(): void;

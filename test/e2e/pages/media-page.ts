@@ -124,6 +124,7 @@ const api: MediaPageApi = {
     if (!media) throw new Error(`peer ${id} is not in the room`);
     return { ...media };
   },
+  safetyNumber: async (id) => (await peer(id).safetyNumber()) ?? null,
   async join(name, options = {}) {
     const joining = await joinRoom({ url: signalingUrl(), room: name, wrtc, ...options.sdk });
     room = joining;
