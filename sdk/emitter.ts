@@ -1,3 +1,5 @@
+import { PeerlaneError } from './errors.js';
+
 /** An event map: each event name to the signature of its listeners. */
 export type EventMap<T> = { [K in keyof T]: (...args: never[]) => void };
 
@@ -11,8 +13,17 @@ export type EventMap<T> = { [K in keyof T]: (...args: never[]) => void };
 export class Emitter<Events extends EventMap<Events>> {
   readonly #listeners = new Map<keyof Events, Set<Events[keyof Events]>>();
 
-  /** Calls `listener` each time `event` is emitted. Returns `this` for chaining. */
+  /**
+   * Calls `listener` each time `event` is emitted. Returns `this` for chaining. Throws
+   * `INVALID_ARGUMENT` if `listener` is not a function (it would fail only when called).
+   */
   on<K extends keyof Events>(event: K, listener: Events[K]): this {
+    if (typeof listener !== 'function') {
+      throw new PeerlaneError(
+        'INVALID_ARGUMENT',
+        `on('${String(event)}', listener): the listener must be a function (got ${listener === null ? 'null' : typeof listener})`,
+      );
+    }
     let set = this.#listeners.get(event);
     if (!set) {
       set = new Set();

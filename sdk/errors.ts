@@ -9,7 +9,7 @@ export const SDK_ERROR_CODES = {
   NO_WEBSOCKET:
     'No WebSocket implementation: pass `WebSocket` (e.g. from the `ws` package) where there is no global one (Node 20).',
   NO_WEBRTC:
-    'No WebRTC implementation: pass `wrtc` (e.g. `@roamhq/wrtc`) where there is no global RTCPeerConnection (Node).',
+    'No usable WebRTC: pass `wrtc` (e.g. `@roamhq/wrtc`) where there is no global RTCPeerConnection (Node); or RTCPeerConnection refused to be made (`cause` has its error) — the peer is then carried by the relay, or `failed` without one.',
   SIGNALING_UNREACHABLE:
     'The signaling server could not be reached, or reconnecting gave up after `reconnect.maxAttempts`.',
   JOIN_TIMEOUT: 'The signaling server did not answer the join within `connectTimeoutMs`.',

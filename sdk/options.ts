@@ -1,4 +1,10 @@
-import { type IceServer, PeerMeta, RoomName } from '../signaling/protocol.js';
+import {
+  describeIssue,
+  type IceServer,
+  IceServers,
+  PeerMeta,
+  RoomName,
+} from '../signaling/protocol.js';
 import type { ReconnectSettings } from './client/backoff.js';
 import type { SignalingClientOptions, TokenSource } from './client/signaling-client.js';
 import type { WebSocketConstructor } from './client/web-socket.js';
@@ -37,7 +43,10 @@ export interface JoinRoomOptions {
    * ICE servers (STUN/TURN) for the peer connections. When given, they are used *instead
    * of* the list the signaling server sends in its welcome; `[]` means host candidates
    * only. When absent, the server's list is used (its default is `[]`). The SDK never adds
-   * a public STUN or TURN server of its own. @default the server's `welcome.iceServers`
+   * a public STUN or TURN server of its own. Each URL is checked as browsers check it
+   * (`stun:`/`stuns:`/`turn:`/`turns:` host[:port], TURN ones with `username` and
+   * `credential`): anything else is refused with `INVALID_ARGUMENT`, naming it.
+   * @default the server's `welcome.iceServers`
    */
   iceServers?: RTCIceServer[];
   /** `'relay'` forces every connection through TURN. @default 'all' */
@@ -204,8 +213,12 @@ export function resolveSettings(options: JoinRoomOptions): RoomSettings {
     const parsed = PeerMeta.safeParse(meta);
     if (!parsed.success) invalid(`options.meta: ${parsed.error.issues[0]?.message}`);
   }
-  if (iceServers !== undefined && (!Array.isArray(iceServers) || iceServers.some(notIceServer))) {
-    invalid('options.iceServers must be an array of { urls, username?, credential? }');
+  if (iceServers !== undefined) {
+    if (!Array.isArray(iceServers)) {
+      invalid('options.iceServers must be an array of { urls, username?, credential? }');
+    }
+    const parsed = IceServers.safeParse(iceServers);
+    if (!parsed.success) invalid(describeIssue('options.iceServers', parsed.error.issues));
   }
   if (iceTransportPolicy !== 'all' && iceTransportPolicy !== 'relay') {
     invalid(
@@ -281,15 +294,6 @@ export function toRtcIceServers(servers: IceServer[]): RTCIceServer[] {
     ...(username === undefined ? {} : { username }),
     ...(credential === undefined ? {} : { credential }),
   }));
-}
-
-function notIceServer(server: unknown): boolean {
-  if (typeof server !== 'object' || server === null) return true;
-  const { urls } = server as { urls?: unknown };
-  return !(
-    typeof urls === 'string' ||
-    (Array.isArray(urls) && urls.every((u) => typeof u === 'string'))
-  );
 }
 
 function invalid(message: string): never {

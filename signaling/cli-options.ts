@@ -5,7 +5,7 @@
  */
 import type { AuthOptions } from './auth.js';
 import { DEFAULT_OPTIONS, type SignalingServerOptions } from './options.js';
-import { IceServers } from './protocol.js';
+import { describeIssue, IceServers } from './protocol.js';
 import type { TurnOptions } from './turn.js';
 
 /** One setting of the CLI: its flag, its environment variable and what it sets. */
@@ -39,7 +39,10 @@ function iceServers(text: string): unknown {
     throw new Error('expected a JSON array of RTCIceServer objects');
   }
   const parsed = IceServers.safeParse(value);
-  if (!parsed.success) throw new Error('expected a JSON array of { urls, username?, credential? }');
+  if (!parsed.success) {
+    const problem = describeIssue('ICE servers', parsed.error.issues);
+    throw new Error(`expected a JSON array of { urls, username?, credential? } (${problem})`);
+  }
   return parsed.data;
 }
 

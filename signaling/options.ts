@@ -1,7 +1,7 @@
 import type { Server as HttpServer } from 'node:http';
 import { type AuthOptions, validateAuthOptions } from './auth.js';
 import type { Logger } from './logger.js';
-import type { IceServer } from './protocol.js';
+import { describeIssue, type IceServer, IceServers } from './protocol.js';
 import { type TurnOptions, validateTurnOptions } from './turn.js';
 
 /** Options of {@link createSignalingServer}. Every one is optional. */
@@ -240,6 +240,10 @@ export function resolveOptions(options: SignalingServerOptions): ResolvedOptions
   }
   if (!resolved.path.startsWith('/')) {
     throw new TypeError(`options.path must start with "/" (got ${resolved.path})`);
+  }
+  const iceServers = IceServers.safeParse(resolved.iceServers);
+  if (!iceServers.success) {
+    throw new TypeError(describeIssue('options.iceServers', iceServers.error.issues));
   }
   if (resolved.auth) validateAuthOptions(resolved.auth);
   if (resolved.turn) validateTurnOptions(resolved.turn);

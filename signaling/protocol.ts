@@ -311,15 +311,62 @@ export const PeerInfo = z.object({
 });
 export type PeerInfo = z.infer<typeof PeerInfo>;
 
-/** An ICE server the client should use (STUN, or TURN with credentials). */
-export const IceServer = z.object({
-  urls: z.union([z.string(), z.array(z.string())]),
-  username: z.optional(z.string()),
-  credential: z.optional(z.string()),
-});
+/** `host[:port]`: a name or IPv4 address, or an IPv6 address in brackets. */
+const ICE_HOST = String.raw`(?:\[[0-9a-f:.]+\]|[^\s?#/@:[\]]+)(?::(\d{1,5}))?`;
+const STUN_URL = new RegExp(`^stuns?:${ICE_HOST}$`, 'i');
+const TURN_URL = new RegExp(`^turns?:${ICE_HOST}(?:\\?transport=(?:udp|tcp))?$`, 'i');
+
+/**
+ * Whether `url` is an ICE server URL RTCPeerConnection takes (RFC 7064, 7065):
+ * `stun:`/`stuns:` host[:port], `turn:`/`turns:` host[:port][?transport=udp|tcp]. A
+ * browser refuses a configuration holding any other (SyntaxError), so it is refused where
+ * it is configured.
+ */
+export function isIceUrl(url: string): boolean {
+  const match = STUN_URL.exec(url) ?? TURN_URL.exec(url);
+  return match !== null && (match[1] === undefined || Number(match[1]) <= 65_535);
+}
+
+const IceUrl = z
+  .string()
+  .check(z.refine(isIceUrl, 'must be a stun:, stuns:, turn: or turns: URL with a host'));
+
+/**
+ * An ICE server the client should use: STUN, or TURN with credentials (a browser refuses a
+ * turn: URL without them: InvalidAccessError).
+ */
+export const IceServer = z
+  .object({
+    urls: z.union([IceUrl, z.array(IceUrl).check(z.minLength(1, 'must not be empty'))]),
+    username: z.optional(z.string()),
+    credential: z.optional(z.string()),
+  })
+  .check(
+    z.refine(
+      ({ urls, username, credential }) =>
+        (username !== undefined && credential !== undefined) ||
+        ![urls].flat().some((url) => /^turns?:/i.test(url)),
+      'a turn: or turns: URL needs a username and a credential',
+    ),
+  );
 export type IceServer = z.infer<typeof IceServer>;
 /** A list of {@link IceServer}s, as `--ice-servers` takes it. */
 export const IceServers = z.array(IceServer);
+
+/**
+ * The first problem a failed parse found, as `name[0].key: message` — how an option's error
+ * names the part that is wrong.
+ */
+export function describeIssue(
+  name: string,
+  issues: readonly { readonly path: readonly PropertyKey[]; readonly message: string }[],
+): string {
+  const issue = issues[0];
+  const path = (issue?.path ?? [])
+    .map((key) => (typeof key === 'number' ? `[${key}]` : `.${String(key)}`))
+    .join('');
+  return `${name}${path}: ${issue?.message ?? 'invalid'}`;
+}
 
 /** Why a peer left a room. */
 export const LeaveReason = z.enum([

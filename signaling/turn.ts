@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import type { IceServer, PeerId } from './protocol.js';
+import { type IceServer, isIceUrl, type PeerId } from './protocol.js';
 
 /** TURN servers that accept coturn's `use-auth-secret` (TURN REST API) credentials. */
 export interface TurnOptions {
@@ -25,12 +25,14 @@ export function turnCredentials(turn: TurnOptions, peerId: PeerId, nowMs = Date.
 
 /** Checks {@link TurnOptions}, throwing a `TypeError` that names the problem. */
 export function validateTurnOptions(turn: TurnOptions): void {
-  if (
-    !Array.isArray(turn.urls) ||
-    turn.urls.length === 0 ||
-    !turn.urls.every((u) => /^turns?:/.test(u))
-  ) {
-    throw new TypeError('options.turn.urls must be a non-empty list of turn: or turns: URLs');
+  const bad = Array.isArray(turn.urls)
+    ? turn.urls.find((u) => !(typeof u === 'string' && /^turns?:/i.test(u) && isIceUrl(u)))
+    : turn.urls;
+  if (!Array.isArray(turn.urls) || turn.urls.length === 0 || bad !== undefined) {
+    throw new TypeError(
+      'options.turn.urls must be a non-empty list of turn: or turns: URLs, host[:port][?transport=udp|tcp]' +
+        (bad === undefined ? '' : ` (got ${JSON.stringify(bad)})`),
+    );
   }
   if (typeof turn.secret !== 'string' || turn.secret.length < 16) {
     throw new TypeError('options.turn.secret must be at least 16 characters');

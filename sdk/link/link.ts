@@ -117,6 +117,8 @@ export class Link {
   #fallbackTimer: ReturnType<typeof setTimeout> | undefined;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   #keepalive: ReturnType<typeof setInterval> | undefined;
+  /** No RTCPeerConnection could be made here (`#refuseDirect`): none is tried again. */
+  #directRefused = false;
   #closed = false;
   readonly #onRelayFrame = (frame: Uint8Array) => this.#receive(frame, 'relay');
   readonly #onRelayDrain = () => this.#stream.flush();
@@ -250,13 +252,21 @@ export class Link {
 
   #newDirect(): void {
     this.#direct?.close();
-    const created: Direct = this.options.createDirect({
-      onState: (state) => this.#onDirectState(created, state),
-      onFail: (reason, cause) => this.#onDirectFail(created, reason, cause),
-      onPathChange: () => {
-        if (created === this.#direct) this.#updateTransport();
-      },
-    });
+    this.#direct = undefined;
+    if (this.#directRefused) return;
+    let created: Direct;
+    try {
+      created = this.options.createDirect({
+        onState: (state) => this.#onDirectState(created, state),
+        onFail: (reason, cause) => this.#onDirectFail(created, reason, cause),
+        onPathChange: () => {
+          if (created === this.#direct) this.#updateTransport();
+        },
+      });
+    } catch (error) {
+      this.#refuseDirect(error);
+      return;
+    }
     created.message
       .on('frame', (frame) => {
         if (this.#direct === created) this.#receive(frame, 'direct');
@@ -302,6 +312,33 @@ export class Link {
     this.#fail(reason, cause);
   }
 
+  /**
+   * No RTCPeerConnection could be made (the runtime refused its configuration — an ICE
+   * server URL it does not take — or has no WebRTC): as that will not change, no direct
+   * route is tried again. The app is told why (`NO_WEBRTC`, naming the peer); the relay
+   * carries the peer if there is one, else the link fails. Told in a task of its own: this
+   * may run inside the constructor, before anyone listens.
+   */
+  #refuseDirect(error: unknown): void {
+    this.#directRefused = true;
+    this.#early = false;
+    clearTimeout(this.#fallbackTimer);
+    clearTimeout(this.#retryTimer);
+    const why = error instanceof Error ? error.message : String(error);
+    const cause = error instanceof PeerlaneError && error.cause !== undefined ? error.cause : error;
+    const reason = `no direct connection can be made here: ${why}`;
+    setTimeout(() => {
+      if (this.#closed) return;
+      if (!this.#relay) {
+        this.#fail(reason, cause, 'NO_WEBRTC');
+        return;
+      }
+      this.options.onError(this.#about(new PeerlaneError('NO_WEBRTC', reason, { cause })));
+      this.#use('relay');
+      this.#updateState();
+    }, 0);
+  }
+
   /** relayFallbackMs passed and the first direct route is not open: retries start. */
   #giveUpEarly(): void {
     if (this.#closed || !this.#early) return;
@@ -315,7 +352,7 @@ export class Link {
    * there is open (then use it) or being restored (left to finish).
    */
   #scheduleRetry(): void {
-    if (!this.options.initiator || this.options.mode === 'relay') return;
+    if (!this.options.initiator || this.options.mode === 'relay' || this.#directRefused) return;
     clearTimeout(this.#retryTimer);
     this.#retryTimer = setTimeout(() => {
       if (this.#closed || this.#sending !== 'relay') return;
@@ -492,7 +529,7 @@ export class Link {
   #fail(
     reason: string,
     cause?: unknown,
-    code: 'PEER_UNREACHABLE' | 'E2EE_MISMATCH' = 'PEER_UNREACHABLE',
+    code: 'PEER_UNREACHABLE' | 'E2EE_MISMATCH' | 'NO_WEBRTC' = 'PEER_UNREACHABLE',
   ): void {
     if (this.#closed || this.#state === 'failed') return;
     const dropped = this.#stream.clear();

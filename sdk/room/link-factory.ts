@@ -141,23 +141,28 @@ export class LinkFactory {
       iceTransportPolicy: settings.iceTransportPolicy,
       wrtc: settings.wrtc ?? resolveWebRtc(undefined),
     });
-    const media = this.options.media.attach(connection, {
-      onStream: (stream) => peer.streams.direct(stream),
-      onStreamEnded: (stream) => peer.streams.directEnded(stream),
-    });
-    return new DirectRoute({
-      connection,
-      initiator,
-      media,
-      callFilePace: settings.callFilePace,
-      peerConnectTimeoutMs: settings.peerConnectTimeoutMs,
-      iceRestartDelayMs: settings.iceRestartDelayMs,
-      iceRestartTimeoutMs: settings.iceRestartTimeoutMs,
-      iceServers: () => this.options.iceServers(),
-      canSignal: () => signaling.state === 'connected',
-      sendSignal: (data) => this.#sendSignal(peer.id, data),
-      ...hooks,
-    });
+    try {
+      const media = this.options.media.attach(connection, {
+        onStream: (stream) => peer.streams.direct(stream),
+        onStreamEnded: (stream) => peer.streams.directEnded(stream),
+      });
+      return new DirectRoute({
+        connection,
+        initiator,
+        media,
+        callFilePace: settings.callFilePace,
+        peerConnectTimeoutMs: settings.peerConnectTimeoutMs,
+        iceRestartDelayMs: settings.iceRestartDelayMs,
+        iceRestartTimeoutMs: settings.iceRestartTimeoutMs,
+        iceServers: () => this.options.iceServers(),
+        canSignal: () => signaling.state === 'connected',
+        sendSignal: (data) => this.#sendSignal(peer.id, data),
+        ...hooks,
+      });
+    } catch (error) {
+      connection.close(); // never handed to the link, which closes the routes it has
+      throw error;
+    }
   }
 
   /** `route` (the relay route to `peer`) sealed, with `e2ee`; undefined without. */

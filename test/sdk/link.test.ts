@@ -210,6 +210,46 @@ describe('Link (fake clock, in-memory lanes)', () => {
   beforeEach(() => vi.useFakeTimers());
   afterEach(() => vi.useRealTimers());
 
+  it('goes to the relay for good when no RTCPeerConnection can be made, telling why once', async () => {
+    let attempts = 0;
+    const refusal = new DOMException('bad ICE URL', 'SyntaxError');
+    const net = new Net({
+      createDirect: () => {
+        attempts += 1;
+        throw refusal;
+      },
+    });
+    expect(net.alice.errors).toEqual([]); // told in a task of its own, not in the constructor
+    const sent = sendNumbers(net.alice, 0, 3);
+    await settle();
+    expect(numbers(net.bob)).toEqual(oneToN(sent));
+    expect(net.alice.link.transport).toBe('relay');
+    expect(net.alice.link.state).toBe('connected');
+    // Not left `connecting`: no direct route is coming (and this test's relay has no media).
+    expect(net.alice.link.media).toMatchObject({ state: 'unavailable', reason: 'NO_DIRECT_PATH' });
+    expect(net.alice.errors.map((e) => [e.code, e.peerId, e.cause])).toEqual([
+      ['NO_WEBRTC', 'bob', refusal],
+    ]);
+    await vi.advanceTimersByTimeAsync(FALLBACK_MS + 3 * RETRY_MS);
+    expect(attempts).toBe(2); // one per side, never again
+    expect(net.alice.errors).toHaveLength(1);
+    expect(net.alice.link.transport).toBe('relay');
+  });
+
+  it('fails with NO_WEBRTC when no RTCPeerConnection can be made and there is no relay', async () => {
+    const net = new Net({
+      relay: false,
+      createDirect: () => {
+        throw new DOMException('bad ICE URL', 'SyntaxError');
+      },
+    });
+    await settle();
+    expect(net.alice.link.state).toBe('failed');
+    expect(net.alice.states).toEqual(['failed']);
+    expect(net.alice.errors.map((e) => e.code)).toEqual(['NO_WEBRTC']);
+    expect(net.alice.errors[0]?.message).toContain('bad ICE URL');
+  });
+
   it('starts messages on the relay at once and moves them to direct the moment it opens', async () => {
     const net = new Net();
     sendNumbers(net.alice, 0, 3);

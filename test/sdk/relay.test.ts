@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import wrtc from '@roamhq/wrtc';
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { joinRoom, type MessageData, type Room } from '../../sdk/index.js';
@@ -126,6 +127,54 @@ describe('SDK over the WebSocket relay (Node)', () => {
     await join(server.url, { transport: 'relay' });
     const [error] = await failed;
     expect(error.message).toContain('does not relay');
+  });
+
+  /** A WebRTC whose RTCPeerConnection refuses to be made, as a browser refuses a configuration. */
+  const refusing = {
+    ...wrtc,
+    RTCPeerConnection: class {
+      constructor() {
+        throw new DOMException('this ICE configuration is refused', 'SyntaxError');
+      }
+    },
+  } as unknown as typeof wrtc;
+
+  it('carries a peer whose RTCPeerConnection cannot be made over the relay, and says why (NO_WEBRTC)', async () => {
+    const server = await start();
+    const a = await join(server.url, { wrtc: refusing, relayFallbackMs: 200, directRetryMs: 300 });
+    const refused = nextEvent(a, 'error', (error) => error.code === 'NO_WEBRTC');
+    const b = await join(server.url, { relayFallbackMs: 200, directRetryMs: 300 });
+    const [error] = await refused;
+    expect(error.peerId).toBe(b.selfId);
+    expect(error.message).toContain('this ICE configuration is refused');
+    expect((error.cause as DOMException).name).toBe('SyntaxError');
+    await waitUntil(() => meshConnected([a, b]), 'a and b are connected over the relay');
+    expect(a.peer(b.selfId)?.transport).toBe('relay');
+    expect(b.peer(a.selfId)?.transport).toBe('relay');
+    const atB = recordMessages(b);
+    const errors: string[] = [];
+    a.on('error', (later) => errors.push(`${later.code} ${later.message}`));
+    a.peer(b.selfId)?.send('relayed all the same');
+    await waitUntil(() => atB.length === 1, 'the message arrived');
+    const file = randomBytes(MiB + 3);
+    b.on('incoming-file', (incoming) => incoming.accept());
+    await a.peer(b.selfId)?.sendFile(new Blob([file])).done;
+    // No direct route is tried again (each try would fail the same way): no second error.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(errors).toEqual([]);
+  });
+
+  it('fails a peer whose RTCPeerConnection cannot be made when the server does not relay: NO_WEBRTC', async () => {
+    const server = await start({ relay: false });
+    const a = await join(server.url, { wrtc: refusing });
+    const refused = nextEvent(a, 'error', (error) => error.code === 'NO_WEBRTC');
+    const b = await join(server.url, { peerConnectTimeoutMs: 1000 });
+    const [error] = await refused;
+    expect(error.peerId).toBe(b.selfId);
+    expect(a.peer(b.selfId)?.state).toBe('failed');
+    // The other side gives up on its direct attempt as on any peer that never answers.
+    await nextEvent(b, 'error', (error) => error.code === 'PEER_UNREACHABLE');
+    expect(b.peer(a.selfId)?.state).toBe('failed');
   });
 
   it('hashes match for a large message over the relay', async () => {

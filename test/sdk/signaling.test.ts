@@ -65,6 +65,29 @@ describe('joinRoom', () => {
     ]);
   });
 
+  it.each([
+    [
+      'not an ICE URL',
+      [{ urls: 'http://stun.example.com' }],
+      'options.iceServers[0].urls: must be',
+    ],
+    ['no scheme', [{ urls: ['stun:a.example.com', 'b.example.com:3478'] }], '.urls[1]: must be'],
+    ['a port out of range', [{ urls: 'stun:a.example.com:70000' }], '[0].urls: must be'],
+    [
+      'TURN without credentials',
+      [{ urls: 'turn:t.example.com' }],
+      'needs a username and a credential',
+    ],
+    ['no URL at all', [{ urls: [] }], 'options.iceServers[0].urls: must not be empty'],
+  ])(
+    'refuses iceServers with %s (a browser would refuse the RTCPeerConnection): INVALID_ARGUMENT',
+    async (_, iceServers, message) => {
+      const error = await rejection(joinRoom({ ...base, iceServers }));
+      expect(error.code).toBe('INVALID_ARGUMENT');
+      expect(error.message).toContain(message);
+    },
+  );
+
   it('needs a WebSocket and a WebRTC implementation where there are no globals (Node)', async () => {
     expect('WebSocket' in globalThis).toBe(false);
     const { WebSocket: _ws, ...noSocket } = base;

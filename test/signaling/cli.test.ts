@@ -227,6 +227,10 @@ describe('parseCli', () => {
     expect(() => parseCli([], { PEERLANE_ICE_SERVERS: '[{"url":1}]' })).toThrow(
       '--ice-servers / PEERLANE_ICE_SERVERS: expected a JSON array of { urls, username?, credential? }',
     );
+    // A URL a browser would refuse (every client's RTCPeerConnection would fail), named.
+    expect(() => parseCli(['--ice-servers', '[{"urls":"stun.example.com:3478"}]'], {})).toThrow(
+      '(ICE servers[0].urls: must be a stun:, stuns:, turn: or turns: URL with a host)',
+    );
   });
 
   it('has a flag for every server option', () => {

@@ -49,6 +49,17 @@ describe('createSignalingServer', () => {
       expect(welcome.iceServers).toEqual(iceServers);
     });
 
+    it('refuses ICE servers no browser would take, naming the bad one', async () => {
+      await expect(
+        start({ iceServers: [{ urls: ['stun:a.example.com', 'stun:'] }] }),
+      ).rejects.toThrow(
+        'options.iceServers[0].urls[1]: must be a stun:, stuns:, turn: or turns: URL with a host',
+      );
+      await expect(start({ iceServers: [{ urls: 'turns:t.example.com:5349' }] })).rejects.toThrow(
+        'options.iceServers[0]: a turn: or turns: URL needs a username and a credential',
+      );
+    });
+
     it('keeps a room of many peers consistent', async () => {
       const server = await start({ joinRateBurst: 30 });
       const clients = await Promise.all(Array.from({ length: 30 }, () => connect(server)));

@@ -136,6 +136,11 @@ describe('createSignalingServer', () => {
       await expect(
         start({ turn: { urls: ['http://x'], secret: 'sixteen-chars-ok' } }),
       ).rejects.toThrow('options.turn.urls must be a non-empty list of turn: or turns: URLs');
+      await expect(
+        start({
+          turn: { urls: ['turn:t.example.com:3478?transport=sctp'], secret: 'sixteen-chars-ok' },
+        }),
+      ).rejects.toThrow('(got "turn:t.example.com:3478?transport=sctp")');
       await expect(start({ turn: { urls: ['turn:x'], secret: 'short' } })).rejects.toThrow(
         'options.turn.secret must be at least 16 characters',
       );

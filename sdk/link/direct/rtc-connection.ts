@@ -95,12 +95,16 @@ export class RtcConnection extends Emitter<RtcConnectionEvents> implements Route
     this.#offers = options.initiator
       ? new OfferQueue({ offer: (iceRestart) => this.#offer(iceRestart) }, true)
       : undefined;
+    // Always give iceServers, even []: simple-peer's default config has public STUN servers.
+    const config = {
+      iceServers: options.iceServers,
+      iceTransportPolicy: options.iceTransportPolicy,
+    };
     this.#peer = new SimplePeer({
       initiator: options.initiator,
       trickle: true,
       wrtc: options.wrtc,
-      // Always give iceServers, even []: simple-peer's default config has public STUN servers.
-      config: { iceServers: options.iceServers, iceTransportPolicy: options.iceTransportPolicy },
+      config,
     }) as SimplePeerInternals;
     let failure: Error | undefined;
     this.#peer.on('signal', (data) => this.#onLocalSignal(data));
@@ -120,7 +124,15 @@ export class RtcConnection extends Emitter<RtcConnectionEvents> implements Route
       this.emit('closed');
     });
     const pc = this.#peer._pc;
-    if (!pc) throw new PeerlaneError('NO_WEBRTC', 'simple-peer made no RTCPeerConnection');
+    if (!pc) {
+      // simple-peer keeps the constructor's error to itself (it emits it later): ask again.
+      const refusal = whyNoPeerConnection(options.wrtc, config);
+      throw new PeerlaneError(
+        'NO_WEBRTC',
+        `RTCPeerConnection refused its configuration: ${refusal instanceof Error ? refusal.message : String(refusal)}`,
+        { cause: refusal },
+      );
+    }
     this.#keepIceFailureFromSimplePeer(pc);
     // The lanes: channels both sides create with the same ids (no negotiation round).
     const lane = (name: keyof typeof LANE_CHANNEL_IDS) =>
@@ -274,4 +286,14 @@ export class RtcConnection extends Emitter<RtcConnectionEvents> implements Route
 /** How many media sections (`m=` lines, data channel included) an SDP has. */
 function mLineCount(sdp: string): number {
   return sdp.match(/^m=/gm)?.length ?? 0;
+}
+
+/** What the runtime's RTCPeerConnection throws for `config` (undefined if it takes it now). */
+function whyNoPeerConnection(wrtc: WebRtcImplementation, config: RTCConfiguration): unknown {
+  try {
+    new wrtc.RTCPeerConnection(config).close();
+    return undefined;
+  } catch (error) {
+    return error;
+  }
 }
