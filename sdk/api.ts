@@ -351,7 +351,8 @@ export interface FileTransfer<Result = void> {
   readonly done: Promise<Result>;
   /**
    * Stops the transfer on both sides: `done` rejects with `TRANSFER_CANCELLED` here and
-   * there, and a receiver's WritableStream is aborted. Does nothing once it is over.
+   * there, and a receiver's WritableStream is aborted. Does nothing once it is over. The
+   * peer gets at most 500 characters of `reason` (default `'cancelled'`).
    */
   cancel(reason?: string): void;
   /** Calls `listener` on each `event`. */
@@ -393,7 +394,10 @@ export interface IncomingFile {
     options: AcceptOptions & { writable: WritableStream<Uint8Array> },
   ): FileTransfer<undefined>;
   accept(options: AcceptOptions): FileTransfer<Blob | undefined>;
-  /** Declines the file: the sender's `done` rejects with `TRANSFER_REJECTED`. */
+  /**
+   * Declines the file: the sender's `done` rejects with `TRANSFER_REJECTED`, with at most
+   * 500 characters of `reason` (default none).
+   */
   reject(reason?: string): void;
 }
 

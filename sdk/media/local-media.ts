@@ -76,10 +76,20 @@ export class LocalMedia extends Emitter<LocalMediaEvents> {
   /**
    * Sends the first audio and the first video track of `stream` to every peer, replacing
    * what was published (the replaced tracks are stopped). Mute state carries over.
-   * @throws PeerlaneError `LEFT_ROOM` once the room was left.
+   * @throws PeerlaneError `LEFT_ROOM` once the room was left, `INVALID_ARGUMENT` if
+   *   `stream` is not a MediaStream.
    */
   publish(stream: MediaStream): void {
     this.#check();
+    if (
+      typeof stream?.getAudioTracks !== 'function' ||
+      typeof stream.getVideoTracks !== 'function'
+    ) {
+      throw new PeerlaneError(
+        'INVALID_ARGUMENT',
+        `publish() takes a MediaStream (got ${stream === null ? 'null' : typeof stream})`,
+      );
+    }
     const audio = stream.getAudioTracks()[0] ?? null;
     const video = stream.getVideoTracks()[0] ?? null;
     if (this.#audio !== audio) stopTrack(this.#audio);
@@ -105,6 +115,7 @@ export class LocalMedia extends Emitter<LocalMediaEvents> {
    * for it (the senders carry no track, their encodings are off), without renegotiating.
    */
   setAudioEnabled(enabled: boolean): void {
+    checkBoolean('setAudioEnabled', enabled);
     if (this.#audioEnabled === enabled) return;
     this.#audioEnabled = enabled;
     this.#changed();
@@ -112,6 +123,7 @@ export class LocalMedia extends Emitter<LocalMediaEvents> {
 
   /** Turns the camera off (false) or on, like {@link setAudioEnabled}. A screen share goes on. */
   setVideoEnabled(enabled: boolean): void {
+    checkBoolean('setVideoEnabled', enabled);
     if (this.#videoEnabled === enabled) return;
     this.#videoEnabled = enabled;
     this.#changed();
@@ -234,6 +246,16 @@ export class LocalMedia extends Emitter<LocalMediaEvents> {
 
   #check(): void {
     if (this.#closed) throw new PeerlaneError('LEFT_ROOM', 'cannot publish: the room was left');
+  }
+}
+
+/** `enabled` must be a boolean: a truthy string or a number would be a guess at what was meant. */
+function checkBoolean(method: string, enabled: unknown): void {
+  if (typeof enabled !== 'boolean') {
+    throw new PeerlaneError(
+      'INVALID_ARGUMENT',
+      `${method}() takes true or false (got ${typeof enabled})`,
+    );
   }
 }
 

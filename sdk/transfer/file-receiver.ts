@@ -114,6 +114,12 @@ export class IncomingTransfer implements IncomingFile {
   }
 
   reject(reason = ''): void {
+    if (typeof reason !== 'string') {
+      throw new PeerlaneError(
+        'INVALID_ARGUMENT',
+        `reject(): reason must be a string (got ${typeof reason})`,
+      );
+    }
     if (this.#phase !== 'undecided') return;
     this.#phase = 'over';
     const last: ControlFrame = { t: 'reject', id: this.id, reason };

@@ -11,7 +11,7 @@ import type {
   TransferState,
 } from '../api.js';
 import { Emitter } from '../emitter.js';
-import type { PeerlaneError } from '../errors.js';
+import { PeerlaneError } from '../errors.js';
 
 /** Progress goes out at most this often. */
 const PROGRESS_INTERVAL_MS = 100;
@@ -99,6 +99,12 @@ export class TransferHandle<Result>
   }
 
   cancel(reason = 'cancelled'): void {
+    if (typeof reason !== 'string') {
+      throw new PeerlaneError(
+        'INVALID_ARGUMENT',
+        `cancel(): reason must be a string (got ${typeof reason})`,
+      );
+    }
     if (!this.over) this.#onCancel(reason);
   }
 

@@ -67,7 +67,9 @@ export type CancelCode = (typeof CANCEL_CODES)[number];
 
 const Id = z.int().check(z.gte(1), z.lte(MAX_TRANSFER_ID));
 const Offset = z.int().check(z.gte(0), z.lte(Number.MAX_SAFE_INTEGER));
-const Reason = z.string().check(z.maxLength(500));
+/** The longest reason a `reject` or `cancel` frame carries; longer ones are cut when sent. */
+export const MAX_REASON_CHARS = 500;
+const Reason = z.string().check(z.maxLength(MAX_REASON_CHARS));
 
 /** Every control frame, validated on arrival. */
 export const ControlFrame = z.discriminatedUnion('t', [
@@ -147,9 +149,17 @@ export function allocateChunk(
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-/** Encodes a control frame. */
+/**
+ * Encodes a control frame. A reason longer than {@link MAX_REASON_CHARS} (an app's, or a
+ * sink's error message) is cut to fit: the peer would refuse the whole frame, and never
+ * learn the transfer ended.
+ */
 export function encodeControl(frame: ControlFrame): Uint8Array {
-  const json = encoder.encode(JSON.stringify(frame));
+  const fits =
+    'reason' in frame && frame.reason.length > MAX_REASON_CHARS
+      ? { ...frame, reason: `${frame.reason.slice(0, MAX_REASON_CHARS - 1)}…` }
+      : frame;
+  const json = encoder.encode(JSON.stringify(fits));
   const bytes = new Uint8Array(1 + json.byteLength);
   bytes[0] = FRAME_KIND.FILE_CONTROL;
   bytes.set(json, 1);

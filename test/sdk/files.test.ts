@@ -12,6 +12,7 @@ import type {
   Room,
   WebRtcImplementation,
 } from '../../sdk/index.js';
+import { MAX_REASON_CHARS } from '../../sdk/transfer/transfer-protocol.js';
 import { corruptingPeerConnection } from '../e2e/pages/corrupt-chunk.js';
 import { patternBytes } from '../e2e/pages/pattern.js';
 import {
@@ -254,6 +255,34 @@ describe('file transfer between Node peers', () => {
     expect(() => toB.sendFile(42 as never)).toThrow(
       expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
     );
+  });
+
+  it('sends a long reject or cancel reason cut to what the protocol takes; a reason that is no string is refused', async () => {
+    const { b, toB } = await pair();
+    const incoming = nextIncoming(b);
+    const sending = toB.sendFile(new Blob(['declined']), { name: 'declined' });
+    const offer = await incoming;
+    expect(() => offer.reject({ why: 'no' } as never)).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+    );
+    // 2,000 characters: whole, the peer would refuse the frame and never learn of the end.
+    offer.reject('n'.repeat(2000));
+    const rejected = await rejection(sending.done);
+    expect(rejected.code).toBe('TRANSFER_REJECTED');
+    expect(rejected.message).toContain(`${'n'.repeat(MAX_REASON_CHARS - 1)}…`);
+    expect(rejected.message).not.toContain('n'.repeat(MAX_REASON_CHARS));
+
+    const nextOffer = nextIncoming(b);
+    const cancelled = toB.sendFile(patternChunks(10 * MiB, 2), { name: 'cancelled' });
+    const receiving = (await nextOffer).accept({ writable: hashingSink().writable });
+    expect(() => cancelled.cancel(42 as never)).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+    );
+    cancelled.cancel(`stopped: ${'c'.repeat(5000)}`);
+    const atReceiver = await rejection(receiving.done);
+    expect(atReceiver.code).toBe('TRANSFER_CANCELLED');
+    expect(atReceiver.message).toContain(`stopped: ${'c'.repeat(100)}`);
+    expect((await rejection(cancelled.done)).code).toBe('TRANSFER_CANCELLED');
   });
 
   it('detects a chunk corrupted after hashing: INTEGRITY_FAILED on both sides, the sink aborted', async () => {

@@ -164,6 +164,22 @@ describe('mesh of Node peers', () => {
     );
   });
 
+  it('refuses arguments of the wrong kind to room and media methods at the call, with a code', async () => {
+    const server = await start();
+    const a = await join(server.url);
+    const wrong: Array<[string, () => unknown]> = [
+      ["on('message', 5)", () => a.on('message', 5 as never)],
+      ['media.publish(5)', () => a.media.publish(5 as never)],
+      ['media.publish()', () => (a.media.publish as () => void)()],
+      ["media.setAudioEnabled('no')", () => a.media.setAudioEnabled('no' as never)],
+      ['media.setVideoEnabled(0)', () => a.media.setVideoEnabled(0 as never)],
+    ];
+    for (const [call, run] of wrong) {
+      expect(run, call).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    }
+    expect(a.media.audioEnabled).toBe(true);
+  });
+
   it('uses the welcome’s ICE servers unless given its own, never a public default', async () => {
     const welcomeServers = [
       { urls: 'turn:127.0.0.1:9?transport=udp', username: 'u', credential: 'c' },
