@@ -56,6 +56,8 @@ interface Options {
   e2ee: boolean;
   /** Profile both pages of each SDK contender in the last round. */
   profile: boolean;
+  /** Leave the server's relay rate limits at their defaults (what a user of a default server gets). */
+  defaultLimits: boolean;
 }
 
 /** One way of moving the bytes. */
@@ -84,6 +86,9 @@ and one sendFile (its digest on both sides); same run.
   --rounds=N       rounds; each runs every contender once, the median is reported (default 1)
   --window=K[,K…]  the server's relayWindow in KiB, one pair of SDK contenders each (default 512,4096)
   --e2ee           also run each SDK contender with end-to-end encryption (e2ee), compared with it off
+  --default-limits leave the Peerlane server's relay rate limits at their defaults (8 MiB/s
+                   per connection): what an app on a default server gets, e.g. what e2ee
+                   costs there (the floor is not limited: its ratios then say little)
   --profile        in the last round, profile both pages of each contender: print CPU by
                    process and each page's busiest functions; save the profiles in
                    test-results/profiles/ (open them in Chromium's DevTools)
@@ -96,6 +101,7 @@ function parseArgs(argv: readonly string[]): Options | null {
     windows: [512, 4096],
     e2ee: false,
     profile: false,
+    defaultLimits: false,
   };
   for (const arg of argv) {
     const [flag = '', value = ''] = arg.split('=', 2);
@@ -108,6 +114,7 @@ function parseArgs(argv: readonly string[]): Options | null {
     if (flag === '--help' || flag === '-h') return null;
     else if (flag === '--e2ee') options.e2ee = true;
     else if (flag === '--profile') options.profile = true;
+    else if (flag === '--default-limits') options.defaultLimits = true;
     else if (flag === '--mib') options.mib = int(value, 1, 4096);
     else if (flag === '--rounds') options.rounds = int(value, 1, 20);
     else if (flag === '--window') options.windows = value.split(',').map((k) => int(k, 64, 65_536));
@@ -165,6 +172,8 @@ interface RunContext {
   problems: string[];
   /** Profile the pages of every contender in this round. */
   profile: boolean;
+  /** The server's relay rate limits: lifted, or its defaults. */
+  defaultLimits: boolean;
 }
 
 /**
@@ -215,8 +224,7 @@ async function sdkRun(run: RunContext, contender: Contender): Promise<Sample> {
     host: HOST,
     shutdownTimeoutMs: 1000,
     relayWindow: contender.window,
-    relayRateLimit: LIFTED_RATE,
-    relayRoomRateLimit: LIFTED_RATE,
+    ...(run.defaultLimits ? {} : { relayRateLimit: LIFTED_RATE, relayRoomRateLimit: LIFTED_RATE }),
   });
   const { a, b, close } = await openPair(run.browser, run.pagesUrl, run.problems);
   try {
@@ -303,6 +311,7 @@ export async function runRelayBenchmark(argv: readonly string[]): Promise<number
     timeoutMs: Math.max(60_000, options.mib * 1000), // ≥ 1 MiB/s or give up
     problems,
     profile: false,
+    defaultLimits: options.defaultLimits,
   };
   let report: string[] = [];
   try {
@@ -398,7 +407,9 @@ export async function runRelayBenchmark(argv: readonly string[]): Promise<number
     `floor: ${CHUNK / KiB} KiB messages, sender keeps bufferedAmount ≤ ${FLOOR_HIGH_WATER_MARK / MiB} MiB; timed first send → last byte received`,
     `messages: transport 'relay', peer.send of ${MESSAGE_BYTES / MiB} MiB Uint8Arrays, peer.bufferedAmount ≤ ${MESSAGES_HIGH_WATER_MARK / MiB} MiB; timed first send → last message received`,
     `file: transport 'relay', one sendFile (Blob in, WritableStream out, digest both sides); timed sendFile → done`,
-    `server for the SDK: relay rate limits lifted to ${LIFTED_RATE / MiB} MiB/s (defaults 8 / 32), maxPayload 64 KiB (default); relayWindow per row`,
+    options.defaultLimits
+      ? 'server for the SDK: its default relay rate limits (8 MiB/s per connection, 32 per room; the floor has none), maxPayload 64 KiB (default); relayWindow per row'
+      : `server for the SDK: relay rate limits lifted to ${LIFTED_RATE / MiB} MiB/s (defaults 8 / 32), maxPayload 64 KiB (default); relayWindow per row`,
     `CPU s: CPU time of every Chromium process and of this process (both relays run in it) during the transfer`,
     'each contender starts once all CPUs were ≤ 15 % busy for 0.5 s (at most 15 s of waiting)',
     '',
