@@ -16,7 +16,8 @@ export const SDK_ERROR_CODES = {
   TOKEN_UNAVAILABLE: 'The `token` function threw or rejected, so the join could not be sent.',
   SIGNALING_CLOSED:
     'The signaling server closed the connection for good (policy violation, session replaced…); the room is closed.',
-  PROTOCOL_ERROR: 'The signaling server sent a frame the SDK does not understand; it was ignored.',
+  PROTOCOL_ERROR:
+    'The signaling server sent a frame the SDK does not understand; it was ignored. Before a welcome, the join fails with it: the URL is not a Peerlane signaling server.',
   PEER_UNREACHABLE:
     'No direct connection to the peer could be made (`peerConnectTimeoutMs`) or restored (`iceRestartTimeoutMs`).',
   PEER_LEFT: 'The peer has left the room; nothing more can be sent to it.',

@@ -110,6 +110,8 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
    * browser delivers each frame in a task of its own. Holding them one task does the same.
    */
   #held: unknown[] | undefined;
+  /** Whether the current socket has had its welcome (before it, only a welcome or an error may come). */
+  #welcomed = false;
 
   constructor(private readonly options: SignalingClientOptions) {
     super();
@@ -215,6 +217,7 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
       return;
     }
     this.#socket = socket;
+    this.#welcomed = false;
     socket.binaryType = 'arraybuffer';
     let opened = false;
     const current = () => socket === this.#socket;
@@ -282,6 +285,10 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
   }
 
   #onMessage(data: unknown): void {
+    if (!this.#welcomed) {
+      this.#beforeWelcome(data);
+      return;
+    }
     if (data instanceof ArrayBuffer) {
       const relayed = decodeRelayFrame(data);
       if (relayed) this.emit('relay-data', relayed.from, relayed.payload);
@@ -292,7 +299,39 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
       this.emit('error', parsed);
       return;
     }
-    const frame = parsed;
+    this.#onFrame(parsed);
+  }
+
+  /**
+   * Before its welcome a Peerlane server sends the welcome or an error, nothing else.
+   * Anything else (an echo of the join, another protocol's frames, bytes) means the URL is
+   * not a Peerlane signaling server: the attempt fails at once with `PROTOCOL_ERROR`,
+   * saying what came, rather than waiting out `connectTimeoutMs`.
+   */
+  #beforeWelcome(data: unknown): void {
+    const parsed = data instanceof ArrayBuffer ? undefined : parseServerFrame(data);
+    if (parsed && !(parsed instanceof PeerlaneError)) {
+      if (parsed.type === 'welcome' || parsed.type === 'error') {
+        this.#onFrame(parsed);
+        return;
+      }
+    }
+    const what =
+      data instanceof ArrayBuffer
+        ? `${data.byteLength} bytes of binary`
+        : parsed instanceof PeerlaneError
+          ? parsed.message
+          : `a "${parsed?.type}" frame`;
+    if (this.#socket) this.#abandon(this.#socket);
+    this.#attemptFailed(
+      new PeerlaneError(
+        'PROTOCOL_ERROR',
+        `${this.options.url} does not answer as a Peerlane signaling server: before a welcome it sent ${what}`,
+      ),
+    );
+  }
+
+  #onFrame(frame: ServerFrame): void {
     switch (frame.type) {
       case 'welcome':
         this.#onWelcome(frame);
@@ -320,6 +359,7 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
 
   #onWelcome(welcome: WelcomeFrame): void {
     clearTimeout(this.#attemptTimer);
+    this.#welcomed = true;
     this.#credentials = { peerId: welcome.peerId, secret: welcome.secret };
     this.#attempt = 0;
     this.#setState('connected');

@@ -113,6 +113,29 @@ describe('joinRoom', () => {
     expect(Date.now() - started).toBeLessThan(2000);
   });
 
+  it('fails a join at once with PROTOCOL_ERROR when the URL is not a Peerlane server, saying what came', async () => {
+    const servers: Array<[string, (ws: import('ws').WebSocket) => void, string]> = [
+      ['an echo server', (ws) => ws.on('message', (data) => ws.send(String(data))), 'type:'],
+      [
+        'another protocol',
+        (ws) => ws.send('{"event":"hello","data":[1,2]}'),
+        'frame from the server',
+      ],
+      ['bytes', (ws) => ws.send(Buffer.from([1, 2, 3])), '3 bytes of binary'],
+    ];
+    for (const [what, behave, says] of servers) {
+      const server = await fake.start(behave);
+      const started = Date.now();
+      const error = await rejection(joinRoom({ ...base, url: server.url, connectTimeoutMs: 5000 }));
+      expect(error.code, what).toBe('PROTOCOL_ERROR');
+      expect(error.message, what).toContain(
+        `${server.url} does not answer as a Peerlane signaling server`,
+      );
+      expect(error.message, what).toContain(says);
+      expect(Date.now() - started, what).toBeLessThan(1000); // not connectTimeoutMs
+    }
+  });
+
   it('rejects with the server’s code when the join is refused', async () => {
     const server = await start({ maxPeersPerRoom: 1 });
     await join(server.url);
