@@ -211,7 +211,10 @@ export class OutgoingTransfer {
       );
       return;
     }
-    // Everything before `offset` has reached the receiver: send from there.
+    // Everything before `offset` has reached the receiver: it is confirmed — the acks that
+    // said so may have been lost with the old lane, and without them no credit would ever
+    // come back — and sending goes on from there.
+    this.#confirm(offset);
     const index = this.#frames.findIndex((f) => f.offset >= offset);
     this.#next = index === -1 ? this.#frames.length : index;
     this.#sent = offset;
@@ -228,6 +231,13 @@ export class OutgoingTransfer {
       );
       return;
     }
+    this.#confirm(offset);
+    this.#fill();
+  }
+
+  /** The receiver has every byte before `offset`: their frames are done with (kept to reuse). */
+  #confirm(offset: number): void {
+    if (offset <= this.#acked) return;
     let drop = 0;
     while (drop < this.#frames.length && (this.#frames[drop]?.offset ?? 0) < offset) drop += 1;
     for (const { frame } of this.#frames.splice(0, drop)) {
@@ -236,7 +246,6 @@ export class OutgoingTransfer {
     this.#next = Math.max(0, this.#next - drop);
     this.#acked = offset;
     this.handle.update(this.#maxSent, this.#acked);
-    this.#fill();
   }
 
   #onVerified(): void {

@@ -259,6 +259,37 @@ describe('transfer protocol', () => {
     }, 30_000);
   }
 
+  it('takes a resuming accept as confirmation: the acks of a whole window lost with the old lane do not stall it', async () => {
+    const { sender, offers, connect, errors } = hubPair();
+    const [, old] = connect();
+    if (!old) throw new Error('no lane');
+    // Every ack the receiver sends on the first lane is lost: the sender fills its window
+    // and waits for credit that only the new lane's `accept` can give.
+    old.filter = (frame) => {
+      const decoded = decodeTransferFrame(frame);
+      return !(decoded.kind === 'control' && decoded.frame.t === 'ack');
+    };
+    const sink = hashingSink();
+    const size = 3 * MiB + 11;
+    const window = MiB;
+    const sending = sender.send(patternChunks(size, 12), { name: 'unacked', size });
+    await waitUntil(() => offers.length === 1, 'the offer arrived');
+    const receiving = offers[0]?.accept({ writable: sink.writable, windowBytes: window });
+    if (!receiving) throw new Error('no transfer');
+    // A window of whole chunks (each a little under 64 KiB) reached the receiver's sink.
+    const written = () => receiving.progress.bytesConfirmed;
+    await waitUntil(() => written() > window - 64 * 1024, 'a window was written');
+    await new Promise((resolve) => setTimeout(resolve, 50)); // nothing more comes: no credit
+    expect(written()).toBeLessThanOrEqual(window);
+    expect(sending.progress.bytesTransferred).toBe(written());
+    expect(sending.progress.bytesConfirmed).toBe(0);
+    old.cut();
+    connect();
+    await Promise.all([sending.done, receiving.done]);
+    expect(sink.result.sha256).toBe(await patternSha256(size, 12));
+    expect(errors).toEqual([]);
+  }, 10_000);
+
   it('answers an offer lost with its lane, and a cancel sent while no lane was open', async () => {
     const { sender, offers, connect } = hubPair();
     const [lane] = connect();
