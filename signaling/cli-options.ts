@@ -46,6 +46,12 @@ function iceServers(text: string): unknown {
   return parsed.data;
 }
 
+function port(text: string): number {
+  const value = integer(text);
+  if (value > 65_535) throw new Error(`expected a port number, 0 to 65535, got "${text}"`);
+  return value;
+}
+
 const text = (value: string): string => value;
 
 function boolean(value: string): boolean {
@@ -75,7 +81,7 @@ export const SETTINGS: readonly Setting[] = [
     flag: 'port',
     env: 'PORT',
     key: 'port',
-    parse: integer,
+    parse: port,
     help: `TCP port (default ${DEFAULT_OPTIONS.port})`,
   },
   {

@@ -232,6 +232,9 @@ export function resolveOptions(options: SignalingServerOptions): ResolvedOptions
       throw new TypeError(`options.${key} must be a non-negative integer (got ${String(value)})`);
     }
   }
+  if (resolved.port > 65_535) {
+    throw new TypeError(`options.port must be a port number, 0 to 65535 (got ${resolved.port})`);
+  }
   const proxies = resolved.trustProxy;
   if (typeof proxies !== 'boolean' && !(Number.isInteger(proxies) && proxies > 0)) {
     throw new TypeError(

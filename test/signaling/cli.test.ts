@@ -233,6 +233,12 @@ describe('parseCli', () => {
     );
   });
 
+  it('refuses a port past 65535, naming the flag', () => {
+    expect(() => parseCli(['--port', '70000'], {})).toThrow(
+      '--port / PORT: expected a port number, 0 to 65535, got "70000"',
+    );
+  });
+
   it('has a flag for every server option', () => {
     const topLevel = new Set(SETTINGS.map((s) => s.key.split('.')[0]));
     expect([...topLevel].sort()).toEqual(

@@ -141,6 +141,9 @@ describe('createSignalingServer', () => {
       await expect(start({ resumeGraceMs: -1 })).rejects.toThrow(
         'options.resumeGraceMs must be a non-negative integer',
       );
+      await expect(start({ port: 70_000 })).rejects.toThrow(
+        'options.port must be a port number, 0 to 65535 (got 70000)',
+      );
     });
   });
 });
