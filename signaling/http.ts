@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { normalize } from 'node:path';
 import { CONTENT_TYPES, createStaticFiles } from './static-files.js';
+import { answerUpgradeRequired } from './upgrade-required.js';
 
 /** Options of {@link createHttpHandler}. */
 export interface HttpHandlerOptions {
@@ -21,6 +22,11 @@ export interface HttpHandlerOptions {
    * answers 200, for health checks that carry no token). @default undefined (both open)
    */
   metricsToken?: string | undefined;
+  /**
+   * The signaling WebSocket's path: a plain request to it (someone opening the `ws://` URL
+   * as a page) answers 426 and where to connect, not 404. @default '/ws'
+   */
+  signalingPath?: string;
 }
 
 const PLACEHOLDER = `<!doctype html>
@@ -76,6 +82,10 @@ async function serve(
     const ready = options.ready();
     const body = `${JSON.stringify({ status: ready ? 'ready' : 'not ready' })}\n`;
     send(response, ready ? 200 : 503, 'application/json', body);
+    return;
+  }
+  if (pathname === (options.signalingPath ?? '/ws')) {
+    answerUpgradeRequired(response, pathname);
     return;
   }
   if (pathname === '/metrics') {

@@ -73,6 +73,7 @@ async function main(): Promise<void> {
   let signaling: SignalingServer | undefined;
   const handler = createHttpHandler({
     demoDir,
+    signalingPath: options.path ?? DEFAULT_OPTIONS.path,
     // The demo's own policy; an app served with --demo-dir brings its own.
     csp: request.demoDir === undefined ? DEMO_CSP : undefined,
     metricsToken: request.metricsToken,

@@ -22,6 +22,7 @@ import { createMemoryStore } from './memory-store.js';
 import { Metrics } from './metrics.js';
 import { resolveOptions, type SignalingServerOptions } from './options.js';
 import { createRedisStore } from './redis-store.js';
+import { answerUpgradeRequired } from './upgrade-required.js';
 
 /** Counts of what the server holds right now. */
 export interface SignalingStats {
@@ -218,10 +219,8 @@ async function drain(connections: Set<Connection>, timeoutMs: number): Promise<v
 }
 
 function answerPlainHttp(path: string) {
-  return (_request: IncomingMessage, response: ServerResponse): void => {
-    response.writeHead(426, { 'content-type': 'text/plain; charset=utf-8', upgrade: 'websocket' });
-    response.end(`Peerlane signaling: connect with a WebSocket to ${path}\n`);
-  };
+  return (_request: IncomingMessage, response: ServerResponse): void =>
+    answerUpgradeRequired(response, path);
 }
 
 function pathOf(request: IncomingMessage): string {

@@ -64,6 +64,13 @@ function get(path: string, headers: Record<string, string> = {}, method = 'GET')
 }
 
 describe('static files', () => {
+  it('answers a plain request to the signaling path with 426 and how to connect, not 404', async () => {
+    const plain = await get('/ws');
+    expect(plain.status).toBe(426);
+    expect(plain.headers.upgrade).toBe('websocket');
+    expect(plain.body.toString()).toBe('Peerlane signaling: connect with a WebSocket to /ws\n');
+  });
+
   it('compresses text with brotli or gzip, as the client accepts', async () => {
     const br = await get('/assets/app.js', { 'accept-encoding': 'gzip, deflate, br' });
     expect(br.headers['content-encoding']).toBe('br');
