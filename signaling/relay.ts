@@ -1,5 +1,5 @@
 import type { FrameRejection } from './frames.js';
-import { innerMap } from './nested-map.js';
+import { innerMap, innerSet } from './nested-map.js';
 import {
   isMediaTag,
   PEER_ID_PATTERN,
@@ -59,6 +59,8 @@ export class Relay {
   readonly #credit = new Map<PeerId, Map<PeerId, number>>();
   /** receiver → sender → bytes delivered to the receiver's socket and not yet written. */
   readonly #unwritten = new Map<PeerId, Map<PeerId, number>>();
+  /** sender → the receivers on this node that keep credit for it (to forget it there too). */
+  readonly #receiversOf = new Map<PeerId, Set<PeerId>>();
 
   constructor(
     readonly settings: RelaySettings,
@@ -129,7 +131,7 @@ export class Relay {
       written();
       return { code: 'PEER_NOT_FOUND', message: `peer ${to} is not reachable` };
     }
-    granted.set(from, left - payload);
+    this.#setCredit(granted, to, from, left - payload);
     this.host.counted(payload, isMediaTag(frame[RELAY_HEADER_BYTES]) ? 'media' : 'data');
     return undefined;
   }
@@ -149,17 +151,35 @@ export class Relay {
     // it has written to the receiver, so credit plus unwritten bytes never pass the window.
     const unwritten = this.#unwritten.get(receiver.id)?.get(sender) ?? 0;
     const now = Math.max(left, Math.min(left + bytes, this.settings.window - unwritten));
-    granted.set(sender, now);
+    this.#setCredit(granted, receiver.id, sender, now);
     if (now === left) return undefined;
     const frame: ServerFrame = { type: 'relay-credit', from: receiver.id, bytes: now - left };
     this.host.sendText(target, JSON.stringify(frame));
     return undefined;
   }
 
-  /** The peer left this node: its credit goes with it. */
+  /**
+   * The peer left this node: the credit of every pair it is in goes with it, as receiver
+   * and as sender. If it comes back (a new session: its SDK starts every pair again at the
+   * window), so does this server.
+   */
   forget(id: PeerId): void {
+    for (const sender of this.#credit.get(id)?.keys() ?? []) {
+      this.#receiversOf.get(sender)?.delete(id);
+    }
     this.#credit.delete(id);
     this.#unwritten.delete(id);
+    for (const receiver of this.#receiversOf.get(id) ?? []) {
+      this.#credit.get(receiver)?.delete(id);
+      this.#unwritten.get(receiver)?.delete(id);
+    }
+    this.#receiversOf.delete(id);
+  }
+
+  /** Records what `sender` may still send `receiver` (`granted` is the receiver's map). */
+  #setCredit(granted: Map<PeerId, number>, receiver: PeerId, sender: PeerId, bytes: number): void {
+    if (!granted.has(sender)) innerSet(this.#receiversOf, sender).add(receiver);
+    granted.set(sender, bytes);
   }
 
   #tellSender(receiver: PeerId, sender: PeerId, { code, message }: FrameRejection): void {

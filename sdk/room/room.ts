@@ -195,6 +195,12 @@ export class Room extends Emitter<RoomEvents> {
       for (const info of welcome.peers) this.#addPeer(info, false);
       return;
     }
+    if (!welcome.resumed) {
+      // A new session (the server restarted, or forgot us): its relay holds nothing of
+      // ours, and what was relayed in flight either way is lost.
+      this.#relay.restart();
+      for (const peer of this.#peers.values()) peer.files.resync();
+    }
     // After a reconnect the welcome's list is the truth; presence events of the gap are lost.
     const listed = new Set<PeerId>();
     for (const info of welcome.peers) {
@@ -223,6 +229,12 @@ export class Room extends Emitter<RoomEvents> {
       return;
     }
     const known = this.#peers.get(frame.peer.id);
+    if (known && frame.type === 'peer-joined') {
+      // Joined afresh (beyond the grace period, or on a restarted server): the relay holds
+      // nothing of the pair any more.
+      this.#relay.restart(known.id);
+      known.files.resync();
+    }
     if (known) this.#present(known, frame.peer.meta);
     else if (frame.type === 'peer-joined') this.#addPeer(frame.peer, true);
   }

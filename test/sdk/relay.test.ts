@@ -129,6 +129,42 @@ describe('SDK over the WebSocket relay (Node)', () => {
     expect(error.message).toContain('does not relay');
   });
 
+  it.each([
+    ['', {}],
+    [' with e2ee', { e2ee: { secret: 'a secret for the restart test' } }],
+  ])(
+    'finishes a relayed file across a restart of the signaling server%s: what was in flight, grants included, is lost',
+    async (_, sealing) => {
+      const first = await start();
+      const options = {
+        transport: 'relay' as const,
+        reconnect: { initialDelayMs: 20, maxDelayMs: 100 },
+        ...sealing,
+      };
+      const a = await join(first.url, options);
+      const b = await join(first.url, options);
+      await waitUntil(() => meshConnected([a, b]), 'a and b are connected over the relay');
+      const file = randomBytes(24 * MiB);
+      const received = nextEvent(b, 'incoming-file').then(([incoming]) => incoming.accept().done);
+      const sending = a.peer(b.selfId)?.sendFile(new Blob([file]), { name: 'restarted' });
+      if (!sending) throw new Error('no peer');
+      await waitUntil(() => sending.progress.bytesConfirmed >= 4 * MiB, '4 MiB confirmed', 20_000);
+      // A window of pieces and the grants for them are on their way when the server goes.
+      await first.close();
+      const second = await start({ port: first.port });
+      await waitUntil(() => second.stats().peers === 2, 'both are back on the new server');
+      await sending.done;
+      const blob = (await received) as Blob;
+      expect(sha256(new Uint8Array(await blob.arrayBuffer()))).toBe(sha256(file));
+      // Messages go on too, both ways.
+      const [atA, atB] = [recordMessages(a), recordMessages(b)];
+      a.peer(b.selfId)?.send('after the restart');
+      b.peer(a.selfId)?.send('and back');
+      await waitUntil(() => atA.length === 1 && atB.length === 1, 'a message each way');
+    },
+    60_000,
+  );
+
   /** A WebRTC whose RTCPeerConnection refuses to be made, as a browser refuses a configuration. */
   const refusing = {
     ...wrtc,

@@ -95,6 +95,24 @@ describe('createSignalingServer', () => {
       expect(a.unread('error')).toEqual([]);
     });
 
+    it('forgets a peer that left in every pair, as sender too: back afresh, it starts at the window', async () => {
+      const { server, a, b, wa, wb } = await pair({ relayWindow: 10 * KiB, resumeGraceMs: 50 });
+      const chunk = randomBytes(4 * KiB);
+      b.relay(wa.peerId, chunk);
+      b.relay(wa.peerId, chunk); // 2 KiB of b's credit towards a left, never granted back
+      expect(await a.relayed(2)).toHaveLength(2);
+      b.kill(); // b's network goes; past the grace period the server forgets it
+      await a.next('peer-left');
+      const back = await connect(server);
+      const again = await back.join('r', { resume: { peerId: wb.peerId, secret: wb.secret } });
+      expect(again).toMatchObject({ peerId: wb.peerId, resumed: false });
+      // A new session: its SDK starts the pair again at the whole window, and so does the server.
+      back.relay(wa.peerId, chunk);
+      back.relay(wa.peerId, chunk);
+      expect(await a.relayed(4)).toHaveLength(4);
+      expect(back.unread('error')).toEqual([]);
+    });
+
     it('gives credit grants a budget of their own, ten times the frame rate', async () => {
       const { a, b, wa, wb } = await pair({ rateLimit: 5, rateBurst: 5, maxViolations: 100 });
       // A grant counts only for bytes b has received: a sends 40 first.

@@ -3,7 +3,7 @@ import { Emitter } from '../../emitter.js';
 import { PeerlaneError } from '../../errors.js';
 import { WATER_MARKS } from '../flow.js';
 import type { Lane, LaneEvents } from '../lane.js';
-import type { RelayLaneTag } from './relay-wire.js';
+import { MORE_PIECES, type RelayLaneTag } from './relay-wire.js';
 
 /** What a {@link RelayLane} needs of its route (`relay-route.ts`). */
 export interface LaneOwner {
@@ -19,6 +19,8 @@ export interface LaneOwner {
   pump(): void;
   /** Polls the socket's buffer until no lane waits for it. */
   startPoll(): void;
+  /** Where in a relay frame its tag byte is (after the header). */
+  readonly tagOffset: number;
 }
 
 /** A {@link Lane} to one peer over the relay: frames are cut into pieces and queued for credit. */
@@ -31,6 +33,8 @@ export class RelayLane extends Emitter<LaneEvents> implements Lane {
   #lending = false;
   #assembly: Uint8Array | undefined;
   #awaitingDrain = false;
+  /** The last piece sent was not its frame's last: the next queued piece goes on that frame. */
+  #midFrame = false;
   #closed = false;
   /** Set by the link while a call runs over the relay (`callFilePace`). */
   pace: number | undefined;
@@ -108,12 +112,33 @@ export class RelayLane extends Emitter<LaneEvents> implements Lane {
   shift(): void {
     const piece = this.#queue[this.#head];
     if (!piece) return;
+    this.#midFrame = ((piece[this.route.tagOffset] ?? 0) & MORE_PIECES) !== 0;
     this.#queued -= piece.byteLength;
     this.#head += 1;
     if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
       this.#queue = this.#queue.slice(this.#head);
       this.#head = 0;
     }
+  }
+
+  /**
+   * The relay lost what was in flight (`RelayRoute.restart`): a frame whose first pieces
+   * arrived and whose last did not is dropped, and so are the queued pieces that would
+   * finish a frame sent in part (the peer would put them together with the next frame's
+   * start). Whole frames still queued go on as they are.
+   */
+  restart(): void {
+    this.#parts = [];
+    while (this.#midFrame) {
+      const piece = this.peek();
+      if (!piece) {
+        // The rest of that frame was never queued: what comes next starts a frame.
+        this.#midFrame = false;
+        break;
+      }
+      this.shift();
+    }
+    this.checkDrain();
   }
 
   /** See {@link Lane.lendFrames}: one buffer puts every frame together (a new one each cost an allocation). */

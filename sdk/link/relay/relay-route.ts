@@ -94,6 +94,8 @@ export class RelayRoute implements Route, MediaRoute {
   #grantTimer: ReturnType<typeof setTimeout> | undefined;
   /** Bytes of a lane's frame that one relay frame carries (after the tag byte). */
   readonly pieceBytes: number;
+  /** Where in a relay frame its tag byte is. */
+  readonly tagOffset = RELAY_HEADER_BYTES;
   readonly #header: Uint8Array;
   /** The length of a relay frame carrying a full piece. */
   readonly #fullPiece: number;
@@ -303,6 +305,27 @@ export class RelayRoute implements Route, MediaRoute {
     this.#consumed += bytes;
     this.#lastGrant = Date.now();
     this.#maybeGrant();
+  }
+
+  /**
+   * The server's relay holds nothing of this pair any more (it restarted, or forgot one of
+   * the two): what was in flight either way is lost, grants included, and credit starts
+   * again at the window on both sides and at the server. Partly sent or received frames
+   * are dropped (see `RelayLane.restart`); what they carried is sent again by the layers
+   * above (the link's hand-over for messages, the transfers' resync for files).
+   */
+  restart(): void {
+    if (this.#closed) return;
+    clearTimeout(this.#grantTimer);
+    this.#grantTimer = undefined;
+    this.#credit = this.terms.window;
+    this.#consumed = 0;
+    this.#mediaParts = [];
+    this.#mediaPartBytes = 0;
+    this.#mediaOverflow = false;
+    this.message.restart();
+    this.bulk.restart();
+    this.pump();
   }
 
   close(): void {

@@ -70,6 +70,15 @@ export class Relay {
     this.#routes.delete(id);
   }
 
+  /**
+   * The server's relay state of the pair with `id` (or, without `id`, of every pair) is new:
+   * see `RelayRoute.restart`. The new credit is the window of the current terms.
+   */
+  restart(id?: PeerId): void {
+    const routes = id === undefined ? [...this.#routes.values()] : [this.#routes.get(id)];
+    for (const route of routes) route?.restart();
+  }
+
   /** Sends what every route's credit and the socket allow. */
   pump(): void {
     for (const route of this.#routes.values()) route.pump();
