@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { SignalingClient } from '../../sdk/client/signaling-client.js';
 import { Inbox, Outbox } from '../../sdk/link/message-stream.js';
 import { RelayRoute } from '../../sdk/link/relay/relay-route.js';
-import { RELAY_HEADER_BYTES } from '../../signaling/protocol.js';
+import { RELAY_HEADER_BYTES, RELAY_MORE_PIECES } from '../../signaling/protocol.js';
 
 const KiB = 1024;
 
@@ -27,6 +27,29 @@ function fakeClient() {
 }
 
 describe('RelayLane', () => {
+  it('after a restart of the relay, sends no piece that would finish a frame sent in part, and starts again at the window', () => {
+    const { client, sent } = fakeClient();
+    const route = new RelayRoute(
+      'b'.repeat(22),
+      { window: 16 * KiB, maxChunk: 4 * KiB, media: true },
+      client as unknown as SignalingClient,
+      () => {},
+    );
+    // Pieces of 4095 bytes (a quarter window, less the tag byte): three per 10 KiB frame.
+    for (const fill of [1, 2, 3]) route.bulk.send(new Uint8Array(10 * KiB).fill(fill));
+    const fills = (frames: Uint8Array[]) => frames.map((f) => f[RELAY_HEADER_BYTES + 1]);
+    const more = (frames: Uint8Array[]) =>
+      frames.map((f) => ((f[RELAY_HEADER_BYTES] ?? 0) & RELAY_MORE_PIECES) !== 0);
+    // 16 KiB of credit: the first frame whole, then the second's first piece.
+    expect(fills(sent)).toEqual([1, 1, 1, 2]);
+    route.restart(); // the server restarted: what was in flight is lost, credit is new
+    // The second frame's other pieces would be put together with the third's start: gone.
+    // The third goes whole, on the new window.
+    const after = sent.slice(4);
+    expect(fills(after)).toEqual([3, 3, 3]);
+    expect(more(after)).toEqual([true, true, false]);
+  });
+
   it('never emits drain from inside send(): a sender feeding it from drain loses nothing', async () => {
     const { client, sent } = fakeClient();
     let pollsAsked = 0;
