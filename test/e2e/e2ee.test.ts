@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createSignalingServer } from '../../signaling/server.js';
-import { useTurn } from '../helpers/turn.js';
+import { signalingWithTurn, useTurn } from '../helpers/turn.js';
 import { PAGE_CLOSED_RETRY, useE2e } from './harness/index.js';
 
 const MiB = 1024 * 1024;
@@ -37,13 +36,7 @@ describe('end-to-end encryption between Chromium pages', { retry: PAGE_CLOSED_RE
   });
 
   it('connects through coturn (relay-only ICE) with signed handshakes: transport turn, one safety number, a file', async () => {
-    const coturn = await turn.start();
-    const server = await createSignalingServer({
-      port: 0,
-      shutdownTimeoutMs: 1000,
-      turn: { urls: [coturn.url], secret: coturn.secret },
-    });
-    e2e.defer(() => server.close());
+    const server = await signalingWithTurn(await turn.start(), e2e.defer);
     const { alice, bob, a, b } = await pair({
       url: server.url,
       iceTransportPolicy: 'relay',

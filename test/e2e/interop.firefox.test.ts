@@ -8,13 +8,36 @@
  */
 import { describe, expect, it } from 'vitest';
 import { SCALE_STEPS } from '../../sdk/media/relay/encoder-load.js';
-import { createSignalingServer } from '../../signaling/server.js';
-import { useTurn } from '../helpers/turn.js';
+import { signalingWithTurn, useTurn } from '../helpers/turn.js';
 import { type BrowserName, PAGE_CLOSED_RETRY, type PageDriver, useE2e } from './harness/index.js';
 import { flow, flowing, sending } from './media-kit.js';
 
 const MiB = 1024 * 1024;
 const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A page that sends and receives pattern files (the relay page). */
+interface FilePage {
+  api: {
+    sendFile(peerId: string, byteLength: number, seed: number): Promise<object>;
+    receiveFile(timeoutMs?: number): Promise<object>;
+  };
+}
+
+/** Sends `size` pattern bytes as a file from `from` (id `fromId`) to `to` (id `toId`); both sides' SHA-256 agree. */
+async function fileArrives(
+  from: FilePage,
+  fromId: string,
+  to: FilePage,
+  toId: string,
+  size: number,
+  seed: number,
+) {
+  const [sent, received] = await Promise.all([
+    from.api.sendFile(toId, size, seed),
+    to.api.receiveFile(30_000),
+  ]);
+  expect(received).toEqual({ ...sent, from: fromId });
+}
 
 /**
  * Video frames the demo's tile of `name` (found by its accessible name) presents during
@@ -187,11 +210,7 @@ describe('Firefox ↔ Chromium', { retry: PAGE_CLOSED_RETRY }, () => {
     expect(await chrome.api.nextMessage()).toMatchObject({ from: f, text: 'relayed from firefox' });
     await chrome.api.send(f, 'relayed from chromium');
     expect(await fox.api.nextMessage()).toMatchObject({ from: c, text: 'relayed from chromium' });
-    const [sent, received] = await Promise.all([
-      fox.api.sendFile(c, 2 * MiB + 3, 13),
-      chrome.api.receiveFile(30_000),
-    ]);
-    expect(received).toEqual({ ...sent, from: f });
+    await fileArrives(fox, f, chrome, c, 2 * MiB + 3, 13);
     expect(await fox.api.peerConnections()).toBe(0);
     expect(await chrome.api.peerConnections()).toBe(0);
   }, 40_000);
@@ -215,11 +234,7 @@ describe('Firefox ↔ Chromium', { retry: PAGE_CLOSED_RETRY }, () => {
         from: c,
         text: `sealed from chromium, ${route}`,
       });
-      const [sent, received] = await Promise.all([
-        fox.api.sendFile(c, 2 * MiB + 5, 7),
-        chrome.api.receiveFile(30_000),
-      ]);
-      expect(received).toEqual({ ...sent, from: f });
+      await fileArrives(fox, f, chrome, c, 2 * MiB + 5, 7);
     }
   }, 60_000);
 
@@ -236,11 +251,7 @@ describe('Firefox ↔ Chromium', { retry: PAGE_CLOSED_RETRY }, () => {
     expect(await two.api.nextMessage()).toMatchObject({ from: a, text: 'firefox to firefox' });
     await two.api.send(a, 'and back');
     expect(await one.api.nextMessage()).toMatchObject({ from: b, text: 'and back' });
-    const [sent, received] = await Promise.all([
-      two.api.sendFile(a, 3 * MiB + 1, 3),
-      one.api.receiveFile(30_000),
-    ]);
-    expect(received).toEqual({ ...sent, from: b });
+    await fileArrives(two, b, one, a, 3 * MiB + 1, 3);
   }, 40_000);
 
   it('makes a room of three (Firefox and two Chromium pages): every pair direct, messages each way', async () => {
@@ -272,13 +283,7 @@ describe('Firefox ↔ Chromium', { retry: PAGE_CLOSED_RETRY }, () => {
   }, 60_000);
 
   it('connects through coturn with relay-only ICE: transport turn, a file', async () => {
-    const coturn = await turn.start();
-    const server = await createSignalingServer({
-      port: 0,
-      shutdownTimeoutMs: 1000,
-      turn: { urls: [coturn.url], secret: coturn.secret },
-    });
-    e2e.defer(() => server.close());
+    const server = await signalingWithTurn(await turn.start(), e2e.defer);
     const room = e2e.room();
     const fox = await e2e.openPage('relay', { name: 'firefox', browser: 'firefox' });
     const chrome = await e2e.openPage('relay', { name: 'chromium' });
@@ -288,11 +293,7 @@ describe('Firefox ↔ Chromium', { retry: PAGE_CLOSED_RETRY }, () => {
     await fox.api.waitForTransport(c, 'turn', 15_000);
     await chrome.api.waitForTransport(f, 'turn', 15_000);
     expect(await fox.api.candidatePath(c)).toMatchObject({ path: 'turn', local: 'relay' });
-    const [sent, received] = await Promise.all([
-      fox.api.sendFile(c, 2 * MiB + 7, 21),
-      chrome.api.receiveFile(30_000),
-    ]);
-    expect(received).toEqual({ ...sent, from: f });
+    await fileArrives(fox, f, chrome, c, 2 * MiB + 7, 21);
   }, 60_000);
 
   it('falls back to the relay when no direct path exists (relay-only ICE, no TURN)', async () => {
@@ -310,11 +311,7 @@ describe('Firefox ↔ Chromium', { retry: PAGE_CLOSED_RETRY }, () => {
       text: 'over the relay, to firefox',
     });
     expect(await fox.api.peer(c)).toEqual({ transport: 'relay', state: 'connected' });
-    const [sent, received] = await Promise.all([
-      fox.api.sendFile(c, 4 * MiB, 17),
-      chrome.api.receiveFile(30_000),
-    ]);
-    expect(received).toEqual({ ...sent, from: f });
+    await fileArrives(fox, f, chrome, c, 4 * MiB, 17);
     expect(await fox.api.transportChanges()).toEqual([`${c} relay`]);
     expect(await fox.api.peerConnections()).toBeGreaterThan(0);
   }, 60_000);

@@ -3,6 +3,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { connect, createServer } from 'node:net';
 import { afterEach } from 'vitest';
+import { createSignalingServer, type SignalingServer } from '../../signaling/server.js';
 
 const TURNSERVER = '/usr/bin/turnserver';
 
@@ -146,4 +147,21 @@ async function untilListening(port: number, child: ChildProcess): Promise<void> 
     if (Date.now() > deadline) throw new Error(`turnserver did not listen on ${port} within 5 s`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/**
+ * A signaling server on port 0 that issues credentials for `coturn` in its welcomes;
+ * `defer` (the test harness's) closes it after the test.
+ */
+export async function signalingWithTurn(
+  coturn: TurnServer,
+  defer: (cleanup: () => unknown) => void,
+): Promise<SignalingServer> {
+  const server = await createSignalingServer({
+    port: 0,
+    shutdownTimeoutMs: 1000,
+    turn: { urls: [coturn.url], secret: coturn.secret },
+  });
+  defer(() => server.close());
+  return server;
 }
