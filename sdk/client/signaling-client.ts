@@ -112,6 +112,7 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
   #held: unknown[] | undefined;
   /** Whether the current socket has had its welcome (before it, only a welcome or an error may come). */
   #welcomed = false;
+  #resumed = false;
 
   constructor(private readonly options: SignalingClientOptions) {
     super();
@@ -131,6 +132,11 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
         this.#scheduleReconnect();
       },
     );
+  }
+
+  /** Whether the current session resumed the one before it (`welcome.resumed`). */
+  get resumed(): boolean {
+    return this.#resumed;
   }
 
   get state(): SignalingState {
@@ -360,6 +366,7 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
   #onWelcome(welcome: WelcomeFrame): void {
     clearTimeout(this.#attemptTimer);
     this.#welcomed = true;
+    this.#resumed = welcome.resumed;
     this.#credentials = { peerId: welcome.peerId, secret: welcome.secret };
     this.#attempt = 0;
     this.#setState('connected');

@@ -196,9 +196,8 @@ export class Room extends Emitter<RoomEvents> {
       return;
     }
     if (!welcome.resumed) {
-      // A new session (the server restarted, or forgot us): its relay holds nothing of
-      // ours, and what was relayed in flight either way is lost.
-      this.#relay.restart();
+      // A new session (the server restarted, or forgot us): what was relayed in flight
+      // either way is lost (the relay's routes started again with the session: `relay.ts`).
       for (const peer of this.#peers.values()) peer.files.resync();
     }
     // After a reconnect the welcome's list is the truth; presence events of the gap are lost.
@@ -282,6 +281,7 @@ export class Room extends Emitter<RoomEvents> {
   #present(peer: PeerHandle, meta: PeerMeta): void {
     clearTimeout(this.#absent.get(peer.id)?.timer);
     this.#absent.delete(peer.id);
+    this.#relay.release(peer.id);
     if (JSON.stringify(meta) !== JSON.stringify(peer.meta)) {
       peer.meta = meta;
       this.emit('peer-updated', peer);
@@ -303,6 +303,7 @@ export class Room extends Emitter<RoomEvents> {
       return;
     }
     if (this.#absent.has(peer.id)) return;
+    this.#relay.hold(peer.id);
     const timer = setTimeout(() => this.#remove(peer, reason), this.settings.presenceGraceMs);
     this.#absent.set(peer.id, { timer, reason });
   }

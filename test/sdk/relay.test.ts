@@ -144,6 +144,8 @@ describe('SDK over the WebSocket relay (Node)', () => {
       const a = await join(first.url, options);
       const b = await join(first.url, options);
       await waitUntil(() => meshConnected([a, b]), 'a and b are connected over the relay');
+      const codes: string[] = [];
+      for (const room of [a, b]) room.on('error', (error) => codes.push(error.code));
       const file = randomBytes(24 * MiB);
       const received = nextEvent(b, 'incoming-file').then(([incoming]) => incoming.accept().done);
       const sending = a.peer(b.selfId)?.sendFile(new Blob([file]), { name: 'restarted' });
@@ -161,6 +163,9 @@ describe('SDK over the WebSocket relay (Node)', () => {
       a.peer(b.selfId)?.send('after the restart');
       b.peer(a.selfId)?.send('and back');
       await waitUntil(() => atA.length === 1 && atB.length === 1, 'a message each way');
+      // Credit started again with the new session on both sides, before anything was sent
+      // on it: the server never had to refuse a frame for want of credit.
+      expect(codes).not.toContain('RELAY_NO_CREDIT');
     },
     60_000,
   );

@@ -104,6 +104,8 @@ export class RelayRoute implements Route, MediaRoute {
   /** The most frames {@link #spare} keeps while a lane has frames queued. */
   readonly #busySpares: number;
   #closed = false;
+  /** The peer is not on the server (presence lost it): nothing is sent until it is back. */
+  #held = false;
   /** Where media from the peer goes; undefined: it is dropped (no one plays it). */
   media: MediaEnd | undefined;
   #mediaParts: Uint8Array[] = [];
@@ -196,7 +198,7 @@ export class RelayRoute implements Route, MediaRoute {
    * `WATER_MARKS.bulkWithMedia` in the socket (retried by the poll).
    */
   pump(): void {
-    if (this.#closed) return;
+    if (this.#closed || this.#held) return;
     const mediaFlows = Date.now() - this.#mediaSentAt < MEDIA_ACTIVE_MS;
     for (;;) {
       const lane = this.message.queued > 0 ? this.message : this.bulk;
@@ -316,6 +318,7 @@ export class RelayRoute implements Route, MediaRoute {
    */
   restart(): void {
     if (this.#closed) return;
+    this.#held = false;
     clearTimeout(this.#grantTimer);
     this.#grantTimer = undefined;
     this.#credit = this.terms.window;
@@ -325,6 +328,23 @@ export class RelayRoute implements Route, MediaRoute {
     this.#mediaOverflow = false;
     this.message.restart();
     this.bulk.restart();
+    this.pump();
+  }
+
+  /**
+   * The peer is not on the server for now (presence lost it): queue, send nothing. What
+   * went to it would be refused, its credit spent here and not at the server, and when it
+   * comes back afresh the pair starts again ({@link restart}) from what both have sent —
+   * nothing, then.
+   */
+  hold(): void {
+    this.#held = true;
+  }
+
+  /** The peer is back in the same session: send what waited. */
+  release(): void {
+    if (!this.#held) return;
+    this.#held = false;
     this.pump();
   }
 

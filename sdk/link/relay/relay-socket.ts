@@ -20,6 +20,12 @@ export interface RelaySocket {
   on<K extends keyof RelaySocketEvents>(event: K, listener: RelaySocketEvents[K]): unknown;
   /** Bytes the socket holds, not yet on the wire (shared by every peer). */
   readonly bufferedAmount: number;
+  /**
+   * Whether the current session resumed the one before it (`welcome.resumed`); false for
+   * a first session and for one the server started afresh (it holds no relay state of it).
+   * Set before the state goes `connected`.
+   */
+  readonly resumed: boolean;
   /** True while {@link sendRelay} can send (the socket is up and in the room). */
   readonly canRelay: boolean;
   /** Sends one binary relay frame now; false (nothing sent) while it cannot. */

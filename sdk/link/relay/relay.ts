@@ -37,7 +37,11 @@ export class Relay {
       if (error.code === 'RELAY_DISABLED') this.#disabled = true;
     });
     socket.on('state', (state) => {
-      if (state === 'connected') this.pump();
+      if (state !== 'connected') return;
+      // A session the server started afresh holds no relay state of ours: every pair
+      // starts again — before anything is sent on it, or credit would be counted twice.
+      if (!socket.resumed) this.restart();
+      this.pump();
     });
   }
 
@@ -77,6 +81,16 @@ export class Relay {
   restart(id?: PeerId): void {
     const routes = id === undefined ? [...this.#routes.values()] : [this.#routes.get(id)];
     for (const route of routes) route?.restart();
+  }
+
+  /** `id` is not on the server for now: its route queues (see `RelayRoute.hold`). */
+  hold(id: PeerId): void {
+    this.#routes.get(id)?.hold();
+  }
+
+  /** `id` is back on the server: its route sends again. */
+  release(id: PeerId): void {
+    this.#routes.get(id)?.release();
   }
 
   /** Sends what every route's credit and the socket allow. */
