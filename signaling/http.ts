@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { normalize } from 'node:path';
+import { DEFAULT_OPTIONS } from './options.js';
 import { CONTENT_TYPES, createStaticFiles } from './static-files.js';
 import { answerUpgradeRequired } from './upgrade-required.js';
 
@@ -24,7 +25,7 @@ export interface HttpHandlerOptions {
   metricsToken?: string | undefined;
   /**
    * The signaling WebSocket's path: a plain request to it (someone opening the `ws://` URL
-   * as a page) answers 426 and where to connect, not 404. @default '/ws'
+   * as a page) answers 426 and where to connect, not 404. @default the server's default `path`
    */
   signalingPath?: string;
 }
@@ -84,7 +85,7 @@ async function serve(
     send(response, ready ? 200 : 503, 'application/json', body);
     return;
   }
-  if (pathname === (options.signalingPath ?? '/ws')) {
+  if (pathname === (options.signalingPath ?? DEFAULT_OPTIONS.path)) {
     answerUpgradeRequired(response, pathname);
     return;
   }

@@ -315,6 +315,12 @@ export type PeerInfo = z.infer<typeof PeerInfo>;
 const ICE_HOST = String.raw`(?:\[[0-9a-f:.]+\]|[^\s?#/@:[\]]+)(?::(\d{1,5}))?`;
 const STUN_URL = new RegExp(`^stuns?:${ICE_HOST}$`, 'i');
 const TURN_URL = new RegExp(`^turns?:${ICE_HOST}(?:\\?transport=(?:udp|tcp))?$`, 'i');
+/** The schemes of TURN URLs, which need credentials. */
+const TURN_SCHEME = /^turns?:/i;
+
+/** A port, where `url` names one, is at most 65535. */
+const portFits = (match: RegExpExecArray | null): boolean =>
+  match !== null && (match[1] === undefined || Number(match[1]) <= 65_535);
 
 /**
  * Whether `url` is an ICE server URL RTCPeerConnection takes (RFC 7064, 7065):
@@ -323,8 +329,12 @@ const TURN_URL = new RegExp(`^turns?:${ICE_HOST}(?:\\?transport=(?:udp|tcp))?$`,
  * it is configured.
  */
 export function isIceUrl(url: string): boolean {
-  const match = STUN_URL.exec(url) ?? TURN_URL.exec(url);
-  return match !== null && (match[1] === undefined || Number(match[1]) <= 65_535);
+  return portFits(STUN_URL.exec(url)) || isTurnUrl(url);
+}
+
+/** Whether `url` is a TURN URL RTCPeerConnection takes (see {@link isIceUrl}). */
+export function isTurnUrl(url: string): boolean {
+  return portFits(TURN_URL.exec(url));
 }
 
 const IceUrl = z
@@ -345,7 +355,7 @@ export const IceServer = z
     z.refine(
       ({ urls, username, credential }) =>
         (username !== undefined && credential !== undefined) ||
-        ![urls].flat().some((url) => /^turns?:/i.test(url)),
+        ![urls].flat().some((url) => TURN_SCHEME.test(url)),
       'a turn: or turns: URL needs a username and a credential',
     ),
   );

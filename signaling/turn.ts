@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { type IceServer, isIceUrl, type PeerId } from './protocol.js';
+import { type IceServer, isTurnUrl, type PeerId } from './protocol.js';
 
 /** TURN servers that accept coturn's `use-auth-secret` (TURN REST API) credentials. */
 export interface TurnOptions {
@@ -26,7 +26,7 @@ export function turnCredentials(turn: TurnOptions, peerId: PeerId, nowMs = Date.
 /** Checks {@link TurnOptions}, throwing a `TypeError` that names the problem. */
 export function validateTurnOptions(turn: TurnOptions): void {
   const bad = Array.isArray(turn.urls)
-    ? turn.urls.find((u) => !(typeof u === 'string' && /^turns?:/i.test(u) && isIceUrl(u)))
+    ? turn.urls.find((u) => !(typeof u === 'string' && isTurnUrl(u)))
     : turn.urls;
   if (!Array.isArray(turn.urls) || turn.urls.length === 0 || bad !== undefined) {
     throw new TypeError(

@@ -12,6 +12,7 @@ import {
   type CancelCode,
   type ControlFrame,
   cancelError,
+  checkReason,
   MIN_WINDOW_BYTES,
 } from './transfer-protocol.js';
 
@@ -114,12 +115,7 @@ export class IncomingTransfer implements IncomingFile {
   }
 
   reject(reason = ''): void {
-    if (typeof reason !== 'string') {
-      throw new PeerlaneError(
-        'INVALID_ARGUMENT',
-        `reject(): reason must be a string (got ${typeof reason})`,
-      );
-    }
+    checkReason('reject', reason);
     if (this.#phase !== 'undecided') return;
     this.#phase = 'over';
     const last: ControlFrame = { t: 'reject', id: this.id, reason };

@@ -11,7 +11,8 @@ import type {
   TransferState,
 } from '../api.js';
 import { Emitter } from '../emitter.js';
-import { PeerlaneError } from '../errors.js';
+import type { PeerlaneError } from '../errors.js';
+import { checkReason } from './transfer-protocol.js';
 
 /** Progress goes out at most this often. */
 const PROGRESS_INTERVAL_MS = 100;
@@ -99,12 +100,7 @@ export class TransferHandle<Result>
   }
 
   cancel(reason = 'cancelled'): void {
-    if (typeof reason !== 'string') {
-      throw new PeerlaneError(
-        'INVALID_ARGUMENT',
-        `cancel(): reason must be a string (got ${typeof reason})`,
-      );
-    }
+    checkReason('cancel', reason);
     if (!this.over) this.#onCancel(reason);
   }
 

@@ -71,6 +71,16 @@ const Offset = z.int().check(z.gte(0), z.lte(Number.MAX_SAFE_INTEGER));
 export const MAX_REASON_CHARS = 500;
 const Reason = z.string().check(z.maxLength(MAX_REASON_CHARS));
 
+/** An app's reason for `reject()` or `cancel()` (the `call`) must be a string. */
+export function checkReason(call: string, reason: unknown): void {
+  if (typeof reason !== 'string') {
+    throw new PeerlaneError(
+      'INVALID_ARGUMENT',
+      `${call}(): reason must be a string (got ${typeof reason})`,
+    );
+  }
+}
+
 /** Every control frame, validated on arrival. */
 export const ControlFrame = z.discriminatedUnion('t', [
   z.object({

@@ -1,4 +1,6 @@
 /** One lane of a {@link RelayRoute}: its frames cut into pieces, queued for credit. */
+
+import { RELAY_HEADER_BYTES } from '../../../signaling/protocol.js';
 import { Emitter } from '../../emitter.js';
 import { PeerlaneError } from '../../errors.js';
 import { WATER_MARKS } from '../flow.js';
@@ -19,8 +21,6 @@ export interface LaneOwner {
   pump(): void;
   /** Polls the socket's buffer until no lane waits for it. */
   startPoll(): void;
-  /** Where in a relay frame its tag byte is (after the header). */
-  readonly tagOffset: number;
 }
 
 /** A {@link Lane} to one peer over the relay: frames are cut into pieces and queued for credit. */
@@ -112,7 +112,7 @@ export class RelayLane extends Emitter<LaneEvents> implements Lane {
   shift(): void {
     const piece = this.#queue[this.#head];
     if (!piece) return;
-    this.#midFrame = ((piece[this.route.tagOffset] ?? 0) & MORE_PIECES) !== 0;
+    this.#midFrame = ((piece[RELAY_HEADER_BYTES] ?? 0) & MORE_PIECES) !== 0;
     this.#queued -= piece.byteLength;
     this.#head += 1;
     if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {

@@ -94,8 +94,6 @@ export class RelayRoute implements Route, MediaRoute {
   #grantTimer: ReturnType<typeof setTimeout> | undefined;
   /** Bytes of a lane's frame that one relay frame carries (after the tag byte). */
   readonly pieceBytes: number;
-  /** Where in a relay frame its tag byte is. */
-  readonly tagOffset = RELAY_HEADER_BYTES;
   readonly #header: Uint8Array;
   /** The length of a relay frame carrying a full piece. */
   readonly #fullPiece: number;
