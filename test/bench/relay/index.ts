@@ -24,6 +24,7 @@
  */
 import { loadavg } from 'node:os';
 import type { Browser, Page } from 'puppeteer-core';
+import { DEFAULT_OPTIONS } from '../../../signaling/options.js';
 import { createSignalingServer } from '../../../signaling/server.js';
 import { ensureSdkBundle, launchUnwatchedChromium, servePages } from '../../e2e/harness/index.js';
 import type { RelayBenchApi } from '../../e2e/pages/relay-api.js';
@@ -45,6 +46,8 @@ const MESSAGE_BYTES = 1 * MiB;
 const MESSAGES_HIGH_WATER_MARK = 4 * MiB;
 /** Relay bytes per second, per connection and per room: far above what one pair moves. */
 const LIFTED_RATE = 1024 * MiB;
+/** The server's own relay rate limits, per connection and per room, in MiB/s. */
+const DEFAULT_RATES = `${DEFAULT_OPTIONS.relayRateLimit / MiB} / ${DEFAULT_OPTIONS.relayRoomRateLimit / MiB}`;
 const TARGET_RATIO = 0.8;
 
 interface Options {
@@ -408,8 +411,8 @@ export async function runRelayBenchmark(argv: readonly string[]): Promise<number
     `messages: transport 'relay', peer.send of ${MESSAGE_BYTES / MiB} MiB Uint8Arrays, peer.bufferedAmount ≤ ${MESSAGES_HIGH_WATER_MARK / MiB} MiB; timed first send → last message received`,
     `file: transport 'relay', one sendFile (Blob in, WritableStream out, digest both sides); timed sendFile → done`,
     options.defaultLimits
-      ? 'server for the SDK: its default relay rate limits (8 MiB/s per connection, 32 per room; the floor has none), maxPayload 64 KiB (default); relayWindow per row'
-      : `server for the SDK: relay rate limits lifted to ${LIFTED_RATE / MiB} MiB/s (defaults 8 / 32), maxPayload 64 KiB (default); relayWindow per row`,
+      ? `server for the SDK: its default relay rate limits (${DEFAULT_RATES} MiB/s per connection / room; the floor has none), maxPayload 64 KiB (default); relayWindow per row`
+      : `server for the SDK: relay rate limits lifted to ${LIFTED_RATE / MiB} MiB/s (defaults ${DEFAULT_RATES}), maxPayload 64 KiB (default); relayWindow per row`,
     `CPU s: CPU time of every Chromium process and of this process (both relays run in it) during the transfer`,
     'each contender starts once all CPUs were ≤ 15 % busy for 0.5 s (at most 15 s of waiting)',
     '',
