@@ -273,6 +273,8 @@ export class Room extends Emitter<RoomEvents> {
     peer.identity = info.identity;
     peer.perms = info.perms;
     this.#peers.set(peer.id, peer);
+    // It may have relayed to us already (a route is made on first use), before a new session.
+    this.#relay.release(peer.id);
     if (announce) this.emit('peer-joined', peer);
     for (const data of this.#early.take(peer.id)) this.#links.signal(peer, data);
   }

@@ -1,7 +1,10 @@
+import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import type { SignalingClient } from '../../sdk/client/signaling-client.js';
 import { Inbox, Outbox } from '../../sdk/link/message-stream.js';
+import { Relay } from '../../sdk/link/relay/relay.js';
 import { RelayRoute } from '../../sdk/link/relay/relay-route.js';
+import type { RelaySocket } from '../../sdk/link/relay/relay-socket.js';
 import { RELAY_HEADER_BYTES, RELAY_MORE_PIECES } from '../../signaling/protocol.js';
 
 const KiB = 1024;
@@ -25,6 +28,59 @@ function fakeClient() {
   };
   return { client, sent, buffers };
 }
+
+describe('Relay', () => {
+  const terms = { window: 16 * KiB, maxChunk: 4 * KiB, media: true };
+  const [b, c] = ['b'.repeat(22), 'c'.repeat(22)];
+
+  /** A relay on a fake signaling socket that goes down and comes back in a new session. */
+  function relayOnNewSession() {
+    const { client, sent } = fakeClient();
+    const socket = Object.assign(new EventEmitter(), client, { resumed: true, canRelay: true });
+    const relay = new Relay(socket as unknown as RelaySocket);
+    relay.setTerms(terms);
+    // Three whole messages each for b and c, more than a window: some wait for credit.
+    for (let i = 0; i < 3; i += 1)
+      for (const id of [b, c]) relay.route(id)?.message.send(new Uint8Array(8 * KiB));
+    const before = sent.length;
+    socket.emit('state', 'reconnecting');
+    socket.resumed = false;
+    socket.emit('state', 'connected');
+    /** Whom each frame sent since the new session went to, in order, runs merged. */
+    const since = () =>
+      sent
+        .slice(before)
+        .map((f) => new TextDecoder().decode(f.subarray(1, RELAY_HEADER_BYTES)))
+        .filter((to, i, all) => to !== all[i - 1]);
+    return { relay, since };
+  }
+
+  it('after a new session, sends to no peer until presence says it is on the server too', () => {
+    const { relay, since } = relayOnNewSession();
+    // c may not be on the new server yet: had its route sent there and c arrived before
+    // the frames, the server would have spent credit that the restart then gives again.
+    expect(since()).toEqual([]);
+    relay.release(b); // the welcome lists b
+    expect(since()).toEqual([b]);
+    relay.restart(c); // c arrives afresh (`peer-joined`); its route stays held ...
+    expect(since()).toEqual([b]);
+    relay.release(c); // ... until presence has it
+    expect(since()).toEqual([b, c]);
+  });
+
+  it('a session that resumed keeps its routes sending', () => {
+    const { client, sent } = fakeClient();
+    const socket = Object.assign(new EventEmitter(), client, { resumed: true, canRelay: true });
+    const relay = new Relay(socket as unknown as RelaySocket);
+    relay.setTerms(terms);
+    relay.route(b)?.message.send(new Uint8Array(20 * KiB));
+    expect(sent).toHaveLength(4); // 16 KiB of credit
+    socket.emit('state', 'reconnecting');
+    socket.emit('state', 'connected');
+    relay.route(b)?.credit(4 * KiB);
+    expect(sent).toHaveLength(5); // the server kept the pair's credit: nothing restarted
+  });
+});
 
 describe('RelayLane', () => {
   it('after a restart of the relay, sends no piece that would finish a frame sent in part, and starts again at the window', () => {

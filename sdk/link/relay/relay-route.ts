@@ -312,11 +312,11 @@ export class RelayRoute implements Route, MediaRoute {
    * the two): what was in flight either way is lost, grants included, and credit starts
    * again at the window on both sides and at the server. Partly sent or received frames
    * are dropped (see `RelayLane.restart`); what they carried is sent again by the layers
-   * above (the link's hand-over for messages, the transfers' resync for files).
+   * above (the link's hand-over for messages, the transfers' resync for files). A held
+   * route stays held.
    */
   restart(): void {
     if (this.#closed) return;
-    this.#held = false;
     clearTimeout(this.#grantTimer);
     this.#grantTimer = undefined;
     this.#credit = this.terms.window;

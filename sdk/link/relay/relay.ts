@@ -39,8 +39,16 @@ export class Relay {
     socket.on('state', (state) => {
       if (state !== 'connected') return;
       // A session the server started afresh holds no relay state of ours: every pair
-      // starts again — before anything is sent on it, or credit would be counted twice.
-      if (!socket.resumed) this.restart();
+      // starts again — before anything is sent on it, or credit would be counted twice —
+      // and waits for the welcome or a `peer-joined` to say its peer is on this server
+      // too (`release`). A peer that arrives after us would otherwise take frames we sent
+      // it before we heard of its arrival, and the restart then would count them twice.
+      if (!socket.resumed) {
+        for (const route of this.#routes.values()) {
+          route.hold();
+          route.restart();
+        }
+      }
       this.pump();
     });
   }
@@ -75,12 +83,11 @@ export class Relay {
   }
 
   /**
-   * The server's relay state of the pair with `id` (or, without `id`, of every pair) is new:
-   * see `RelayRoute.restart`. The new credit is the window of the current terms.
+   * The server's relay state of the pair with `id` is new: see `RelayRoute.restart`. The
+   * new credit is the window of the current terms.
    */
-  restart(id?: PeerId): void {
-    const routes = id === undefined ? [...this.#routes.values()] : [this.#routes.get(id)];
-    for (const route of routes) route?.restart();
+  restart(id: PeerId): void {
+    this.#routes.get(id)?.restart();
   }
 
   /** `id` is not on the server for now: its route queues (see `RelayRoute.hold`). */
