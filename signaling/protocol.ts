@@ -441,6 +441,17 @@ export const RelayCreditFromFrame = z.object({
   from: PeerId,
   bytes: z.int().check(z.positive()),
 });
+/**
+ * The credit you have towards `from` as the server counts it, in answer to your
+ * {@link RELAY_SYNC} frame number `n`: it replaces your own count (grants to you may have
+ * been lost, e.g. while one of the two moved to another node).
+ */
+export const RelaySyncFrame = z.object({
+  type: z.literal('relay-sync'),
+  from: PeerId,
+  credit: z.int().check(z.nonnegative()),
+  n: z.int().check(z.nonnegative(), z.lte(0xffff_ffff)),
+});
 export const ErrorFrame = z.object({
   type: z.literal('error'),
   code: z.enum(errorCodeKeys),
@@ -457,6 +468,7 @@ export const ServerFrame = z.discriminatedUnion('type', [
   LeftFrame,
   SignalFromFrame,
   RelayCreditFromFrame,
+  RelaySyncFrame,
   PongFrame,
   ErrorFrame,
 ]);
@@ -479,6 +491,16 @@ export type ErrorFrame = z.infer<typeof ErrorFrame>;
 export const RELAY_HEADER_BYTES = 23;
 /** The kind byte of a relay data frame. */
 export const RELAY_DATA = 0x01;
+/**
+ * The kind byte of a credit sync: a sender whose credit towards the peer named in the
+ * header stopped coming asks how much it has, as the server counts it. Its payload is a
+ * u32 (big-endian) the sender numbers its syncs with; the answer is `relay-sync` with the
+ * same `n`. It travels the way the sender's data frames do, so the credit it gets counts
+ * every frame sent before it. No credit is spent on it.
+ */
+export const RELAY_SYNC = 0x02;
+/** The length of a {@link RELAY_SYNC} frame: the header and the u32. */
+export const RELAY_SYNC_BYTES = RELAY_HEADER_BYTES + 4;
 
 /**
  * The first payload byte of every relay frame is the SDK's lane tag: bits 0–6 the lane,

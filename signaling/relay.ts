@@ -6,6 +6,8 @@ import {
   type PeerId,
   RELAY_DATA,
   RELAY_HEADER_BYTES,
+  RELAY_SYNC,
+  RELAY_SYNC_BYTES,
   type ServerFrame,
 } from './protocol.js';
 import type { MemberRecord } from './room-store.js';
@@ -72,10 +74,17 @@ export class Relay {
    * refusal, or how many ms the sender should pause for the inter-node link (0 on one node).
    */
   fromClient(sender: MemberRecord, frame: Buffer): FrameRejection | number {
-    if (frame.length < RELAY_HEADER_BYTES || frame[0] !== RELAY_DATA) {
+    const sync = frame[0] === RELAY_SYNC;
+    if (frame.length < RELAY_HEADER_BYTES || !(sync || frame[0] === RELAY_DATA)) {
       return {
         code: 'INVALID_FRAME',
-        message: `a relay frame is 1 kind byte (${RELAY_DATA}), a 22-byte peer id, then the payload`,
+        message: `a relay frame is 1 kind byte (${RELAY_DATA}, or ${RELAY_SYNC} for a credit sync), a 22-byte peer id, then the payload`,
+      };
+    }
+    if (sync && frame.length !== RELAY_SYNC_BYTES) {
+      return {
+        code: 'INVALID_FRAME',
+        message: `a credit sync's payload is a u32; this one has ${frame.length - RELAY_HEADER_BYTES} bytes`,
       };
     }
     const payload = frame.length - RELAY_HEADER_BYTES;
@@ -85,7 +94,7 @@ export class Relay {
         message: `relay payload is ${payload} bytes; the limit is ${this.settings.maxChunk}`,
       };
     }
-    if (isMediaTag(frame[RELAY_HEADER_BYTES]) && !this.settings.media) {
+    if (!sync && isMediaTag(frame[RELAY_HEADER_BYTES]) && !this.settings.media) {
       return {
         code: 'RELAY_MEDIA_DISABLED',
         message: 'this server relays messages and files only; the audio/video frame was dropped',
@@ -108,12 +117,23 @@ export class Relay {
     if (refusal) this.#tellSender(to, frame.toString('latin1', 1, RELAY_HEADER_BYTES), refusal);
   }
 
-  /** Spends the sender's credit and delivers a relay frame to a peer on this node. */
+  /**
+   * Spends the sender's credit and delivers a relay frame to a peer on this node; or, for
+   * a credit sync, tells the sender the credit it has.
+   */
   #deliver(to: PeerId, frame: Buffer): FrameRejection | undefined {
     const from = frame.toString('latin1', 1, RELAY_HEADER_BYTES);
     const payload = frame.length - RELAY_HEADER_BYTES;
     const granted = innerMap(this.#credit, to);
     const left = granted.get(from) ?? this.settings.window;
+    if (frame[0] === RELAY_SYNC) {
+      if (this.host.roomOf(to) === undefined) {
+        return { code: 'PEER_NOT_FOUND', message: `peer ${to} is not reachable` };
+      }
+      const n = frame.readUInt32BE(RELAY_HEADER_BYTES);
+      this.#toSender(to, from, { type: 'relay-sync', from: to, credit: left, n });
+      return undefined;
+    }
     if (payload > left) {
       return {
         code: 'RELAY_NO_CREDIT',
@@ -183,12 +203,12 @@ export class Relay {
   }
 
   #tellSender(receiver: PeerId, sender: PeerId, { code, message }: FrameRejection): void {
+    this.#toSender(receiver, sender, { type: 'error', code, message });
+  }
+
+  #toSender(receiver: PeerId, sender: PeerId, frame: ServerFrame): void {
     const record = this.#find(receiver, sender);
-    if (record)
-      this.host.sendText(
-        record,
-        JSON.stringify({ type: 'error', code, message } satisfies ServerFrame),
-      );
+    if (record) this.host.sendText(record, JSON.stringify(frame));
   }
 
   #find(receiver: PeerId, sender: PeerId): MemberRecord | undefined {

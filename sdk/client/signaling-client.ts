@@ -57,6 +57,8 @@ export interface SignalingClientEvents {
   'relay-data': (from: PeerId, payload: Uint8Array) => void;
   /** Peer `from` lets this peer send it `bytes` more relay bytes. */
   'relay-credit': (from: PeerId, bytes: number) => void;
+  /** The server's count of this peer's credit towards `from`, answering sync number `n`. */
+  'relay-sync': (from: PeerId, credit: number, n: number) => void;
   /** The server refused a frame sent with this `ref` (other than the join's). */
   refused: (ref: string, code: ErrorCode) => void;
 }
@@ -357,6 +359,9 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
         return;
       case 'relay-credit':
         this.emit('relay-credit', frame.from, frame.bytes);
+        return;
+      case 'relay-sync':
+        this.emit('relay-sync', frame.from, frame.credit, frame.n);
         return;
       default:
         this.emit('frame', frame);

@@ -89,6 +89,10 @@ export class SealedMedia implements MediaRoute {
     return this.inner.pieceBytes;
   }
 
+  wantCredit(): void {
+    this.inner.wantCredit();
+  }
+
   /**
    * Seals `frame` and sends it once sealed, after the frames before it. True when it was
    * taken (the caller checked the room, as for any media frame); a frame the relay has no

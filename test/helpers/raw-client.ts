@@ -109,6 +109,13 @@ export class RawClient {
     this.ws.send(Buffer.concat([Buffer.from([1]), Buffer.from(to, 'latin1'), payload]));
   }
 
+  /** Sends a credit sync numbered `n` for the pair towards `to` (kind byte 2, a u32). */
+  sync(to: string, n: number): void {
+    const number = Buffer.alloc(4);
+    number.writeUInt32BE(n);
+    this.ws.send(Buffer.concat([Buffer.from([2]), Buffer.from(to, 'latin1'), number]));
+  }
+
   /** Waits until `count` relay frames have arrived (or `timeoutMs` passes) and returns them. */
   async relayed(count: number, timeoutMs = 5000): Promise<Buffer[]> {
     const deadline = performance.now() + timeoutMs;

@@ -1,11 +1,16 @@
 import { EventEmitter } from 'node:events';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { SignalingClient } from '../../sdk/client/signaling-client.js';
 import { Inbox, Outbox } from '../../sdk/link/message-stream.js';
 import { Relay } from '../../sdk/link/relay/relay.js';
-import { RelayRoute } from '../../sdk/link/relay/relay-route.js';
+import { RelayRoute, SYNC_AFTER_MS } from '../../sdk/link/relay/relay-route.js';
 import type { RelaySocket } from '../../sdk/link/relay/relay-socket.js';
-import { RELAY_HEADER_BYTES, RELAY_MORE_PIECES } from '../../signaling/protocol.js';
+import {
+  RELAY_DATA,
+  RELAY_HEADER_BYTES,
+  RELAY_MORE_PIECES,
+  RELAY_SYNC,
+} from '../../signaling/protocol.js';
 
 const KiB = 1024;
 
@@ -18,6 +23,7 @@ function fakeClient() {
   const buffers = new Set<ArrayBufferLike>();
   const client = {
     bufferedAmount: 0,
+    canRelay: true,
     sendRelay(frame: Uint8Array) {
       sent.push(frame.slice()); // a WebSocket copies what it sends; the route reuses frames
       buffers.add(frame.buffer);
@@ -79,6 +85,104 @@ describe('Relay', () => {
     socket.emit('state', 'connected');
     relay.route(b)?.credit(4 * KiB);
     expect(sent).toHaveLength(5); // the server kept the pair's credit: nothing restarted
+  });
+});
+
+describe('RelayRoute credit sync', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  /** A route with a 16 KiB window, and what it sent: data pieces, and syncs by number. */
+  function route() {
+    vi.useFakeTimers();
+    const { client, sent } = fakeClient();
+    const relay = new RelayRoute(
+      'b'.repeat(22),
+      { window: 16 * KiB, maxChunk: 4 * KiB, media: true },
+      client as unknown as SignalingClient,
+      () => {},
+    );
+    const data = () => sent.filter((f) => f[0] === RELAY_DATA).length;
+    const syncs = () =>
+      sent
+        .filter((f) => f[0] === RELAY_SYNC)
+        .map((f) => new DataView(f.buffer, f.byteOffset).getUint32(RELAY_HEADER_BYTES));
+    /** Queues `count` frames of one piece each (4 KiB of credit each: the window takes 4). */
+    const queue = (count: number) => {
+      for (let i = 0; i < count; i += 1) relay.bulk.send(new Uint8Array(relay.pieceBytes));
+    };
+    return { relay, client, data, syncs, queue };
+  }
+
+  it('asks the server for its credit after waiting a second for grants that do not come, and takes its count', () => {
+    const { relay, data, syncs, queue } = route();
+    queue(10);
+    expect(data()).toBe(4);
+    for (let i = 0; i < 9; i += 1) {
+      vi.advanceTimersByTime(SYNC_AFTER_MS / 10);
+      relay.credit(10); // the peer's acks granted back: no piece can go, the wait goes on
+    }
+    vi.advanceTimersByTime(SYNC_AFTER_MS / 10 - 1);
+    expect(syncs()).toEqual([]);
+    vi.advanceTimersByTime(1);
+    expect(syncs()).toEqual([1]);
+    relay.credit(4 * KiB); // a grant that was on its way: taken, but nothing goes until the answer
+    expect(data()).toBe(4);
+    relay.synced(8 * KiB, 1); // the server's count: 8 KiB (what was granted before was lost)
+    expect(data()).toBe(6);
+    vi.advanceTimersByTime(SYNC_AFTER_MS);
+    expect(syncs()).toEqual([1, 2]); // still no grant: asked again
+    relay.synced(0, 1); // an answer to an older sync: ignored
+    expect(data()).toBe(6);
+    relay.synced(16 * KiB, 2);
+    expect(data()).toBe(10);
+    vi.advanceTimersByTime(10 * SYNC_AFTER_MS);
+    expect(syncs()).toEqual([1, 2]); // nothing waits: no more syncs
+  });
+
+  it('asks again when an answer does not come, and not at all while grants come', () => {
+    const { relay, data, syncs, queue } = route();
+    queue(10);
+    for (let i = 0; i < 5; i += 1) {
+      vi.advanceTimersByTime(SYNC_AFTER_MS / 2);
+      relay.credit(4 * KiB); // a slow reader, still reading
+    }
+    expect(data()).toBe(9);
+    expect(syncs()).toEqual([]);
+    vi.advanceTimersByTime(SYNC_AFTER_MS);
+    expect(syncs()).toEqual([1]);
+    vi.advanceTimersByTime(SYNC_AFTER_MS); // the answer was lost (the session ended)
+    expect(syncs()).toEqual([1, 2]);
+    relay.synced(4 * KiB, 2);
+    expect(data()).toBe(10);
+  });
+
+  it('does not ask while its peer is away, nor after a restart; media waiting for credit asks too', () => {
+    const { relay, client, data, syncs, queue } = route();
+    queue(10);
+    relay.hold();
+    vi.advanceTimersByTime(3 * SYNC_AFTER_MS);
+    expect(syncs()).toEqual([]);
+    client.canRelay = false;
+    relay.release();
+    vi.advanceTimersByTime(3 * SYNC_AFTER_MS);
+    expect(syncs()).toEqual([]); // the socket is down
+    client.canRelay = true;
+    vi.advanceTimersByTime(SYNC_AFTER_MS);
+    expect(syncs()).toEqual([1]);
+    relay.restart(); // a new session: credit is the window again, and the sync is void
+    expect(data()).toBe(8);
+    relay.synced(0, 1);
+    expect(data()).toBe(8);
+    relay.bulk.close();
+    const media = route();
+    expect(media.relay.sendMedia(new Uint8Array(20 * KiB), 'video')).toBe(false);
+    vi.advanceTimersByTime(SYNC_AFTER_MS);
+    expect(media.syncs()).toEqual([1]);
+    expect(media.relay.sendMedia(new Uint8Array(100), 'audio')).toBe(false); // until answered
+    media.relay.synced(16 * KiB, 1);
+    expect(media.relay.sendMedia(new Uint8Array(100), 'audio')).toBe(true);
   });
 });
 

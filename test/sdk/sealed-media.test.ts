@@ -32,6 +32,7 @@ class FakeMediaRoute implements MediaRoute {
     this.kinds.push(kind);
     return true;
   }
+  wantCredit(): void {}
 }
 
 /** A sealed sender from alice to bob (a fresh key id each call: a reload) and bob's end. */

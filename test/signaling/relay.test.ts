@@ -95,6 +95,41 @@ describe('createSignalingServer', () => {
       expect(a.unread('error')).toEqual([]);
     });
 
+    it('answers a credit sync with the credit it counts, after the frames sent before it, spending none', async () => {
+      const { a, b, wa, wb } = await pair({ relayWindow: 10 * KiB });
+      const chunk = randomBytes(4 * KiB);
+      a.sync(wb.peerId, 1);
+      a.relay(wb.peerId, chunk);
+      a.relay(wb.peerId, chunk);
+      a.sync(wb.peerId, 2);
+      expect(await a.next('relay-sync')).toEqual({
+        type: 'relay-sync',
+        from: wb.peerId,
+        credit: 10 * KiB,
+        n: 1,
+      });
+      expect(await a.next('relay-sync')).toMatchObject({ credit: 2 * KiB, n: 2 });
+      // A grant lost on its way to a: a's count of 2 KiB is wrong; the server's is right.
+      b.send({ type: 'relay-credit', to: wa.peerId, bytes: 8 * KiB });
+      await a.next('relay-credit');
+      a.sync(wb.peerId, 0xffff_ffff);
+      expect(await a.next('relay-sync')).toMatchObject({ credit: 10 * KiB, n: 0xffff_ffff });
+      expect(await b.relayed(2)).toHaveLength(2); // the syncs went to no one
+      a.relay(wb.peerId, randomBytes(10 * KiB - 1)); // and spent nothing
+      expect(await b.relayed(3)).toHaveLength(3);
+      expect(a.unread('error')).toEqual([]);
+      // Bad syncs: a code each, and the connection stays.
+      a.ws.send(Buffer.concat([Buffer.from([2]), Buffer.from(wb.peerId, 'latin1')]));
+      expect(await a.next('error')).toMatchObject({
+        code: 'INVALID_FRAME',
+        message: "a credit sync's payload is a u32; this one has 0 bytes",
+      });
+      a.sync('AAAAAAAAAAAAAAAAAAAAAA', 3);
+      expect(await a.next('error')).toMatchObject({ code: 'PEER_NOT_FOUND' });
+      a.sync(wb.peerId, 4);
+      expect(await a.next('relay-sync')).toMatchObject({ credit: 1, n: 4 });
+    });
+
     it('forgets a peer that left in every pair, as sender too: back afresh, it starts at the window', async () => {
       const { server, a, b, wa, wb } = await pair({ relayWindow: 10 * KiB, resumeGraceMs: 50 });
       const chunk = randomBytes(4 * KiB);

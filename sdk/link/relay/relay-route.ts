@@ -21,6 +21,7 @@ import {
   RELAY_LANE,
   type RelayLaneTag,
   relayFrameHeader,
+  relaySyncFrame,
 } from './relay-wire.js';
 
 /** The relay's terms for this peer, from `welcome.relay`. */
@@ -58,6 +59,8 @@ export interface MediaRoute {
    * request, a delay report), which does not make media flow.
    */
   sendMedia(frame: Uint8Array, kind: RelayMediaKind): boolean;
+  /** A media frame did not go for want of credit (see {@link RelayRoute.wantCredit}). */
+  wantCredit(): void;
 }
 
 /** What a relayed media frame carries: audio, video, or control (which is not a call). */
@@ -81,6 +84,12 @@ const MAX_MEDIA_REASSEMBLY = 320 * 1024;
 
 /** At most one grant per peer per this many ms (unless half the window is waiting). */
 const GRANT_GAP_MS = 25;
+/**
+ * Sending has waited this long for credit and none came: ask the server how much there is
+ * (a credit sync), and again as long as it lasts. Grants come every few ms while a peer
+ * reads; a second without one means the peer reads nothing, or grants were lost.
+ */
+export const SYNC_AFTER_MS = 1000;
 
 /** The two relay lanes to one remote peer and the credit between them. */
 export class RelayRoute implements Route, MediaRoute {
@@ -92,6 +101,17 @@ export class RelayRoute implements Route, MediaRoute {
   #consumed = 0;
   #lastGrant = 0;
   #grantTimer: ReturnType<typeof setTimeout> | undefined;
+  /**
+   * Since when sending has waited for credit, nothing having gone since (undefined: it has
+   * not). Grants that let nothing go do not end the wait: the peer's small frames (acks,
+   * media state) may be granted while a file's credit is lost.
+   */
+  #wantedSince: number | undefined;
+  /** Asks for a credit sync when the wait has lasted {@link SYNC_AFTER_MS}. */
+  #syncTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The number of the last credit sync asked for; nothing is sent until it is answered. */
+  #syncing: number | undefined;
+  #syncs = 0;
   /** Bytes of a lane's frame that one relay frame carries (after the tag byte). */
   readonly pieceBytes: number;
   readonly #header: Uint8Array;
@@ -137,7 +157,7 @@ export class RelayRoute implements Route, MediaRoute {
   /** What media may spend now: credit, window and the socket (see `media/relay/pacing.ts`). */
   get mediaRoom(): { credit: number; window: number; socketBuffered: number; open: boolean } {
     return {
-      credit: this.#closed ? 0 : this.#credit,
+      credit: this.#closed || this.#syncing !== undefined ? 0 : this.#credit,
       window: this.terms.window,
       socketBuffered: this.socket.bufferedAmount,
       open: !this.#closed && this.socket.canRelay,
@@ -149,17 +169,23 @@ export class RelayRoute implements Route, MediaRoute {
    * and the socket allow it (`mayMediaGo`); media is never queued. False: it was not sent.
    */
   sendMedia(frame: Uint8Array, kind: RelayMediaKind): boolean {
-    if (this.#closed) return false;
+    if (this.#closed || this.#syncing !== undefined) return false;
     const pieces = this.pieces(RELAY_LANE.MEDIA, frame);
     const cost = pieces.reduce((sum, piece) => sum + piece.byteLength - RELAY_HEADER_BYTES, 0);
-    if (cost > this.#credit) return false;
+    if (cost > this.#credit) {
+      this.wantCredit();
+      return false;
+    }
     for (const piece of pieces) {
       // Only the first can fail (the socket is down); then nothing was sent.
       if (!this.socket.sendRelay(piece)) return false;
       this.#credit -= piece.byteLength - RELAY_HEADER_BYTES;
       this.#sent(piece);
     }
-    if (kind !== 'control') this.#mediaSentAt = Date.now();
+    if (kind !== 'control') {
+      this.#mediaSentAt = Date.now();
+      this.#wantedSince = undefined;
+    }
     return true;
   }
 
@@ -196,7 +222,7 @@ export class RelayRoute implements Route, MediaRoute {
    * `WATER_MARKS.bulkWithMedia` in the socket (retried by the poll).
    */
   pump(): void {
-    if (this.#closed || this.#held) return;
+    if (this.#closed || this.#held || this.#syncing !== undefined) return;
     const mediaFlows = Date.now() - this.#mediaSentAt < MEDIA_ACTIVE_MS;
     for (;;) {
       const lane = this.message.queued > 0 ? this.message : this.bulk;
@@ -205,7 +231,11 @@ export class RelayRoute implements Route, MediaRoute {
       const cost = (piece?.byteLength ?? 0) - RELAY_HEADER_BYTES;
       const held = mediaFlows && lane === this.bulk;
       const reserve = held ? 2 * MEDIA_CREDIT_RESERVE * this.terms.window : 0;
-      if (!piece || cost + reserve > this.#credit) break;
+      if (!piece) break;
+      if (cost + reserve > this.#credit) {
+        this.wantCredit();
+        break;
+      }
       const mark = held ? WATER_MARKS.bulkWithMedia : WATER_MARKS.socket;
       if (this.socket.bufferedAmount >= mark) {
         this.startPoll();
@@ -213,6 +243,7 @@ export class RelayRoute implements Route, MediaRoute {
       }
       if (!this.socket.sendRelay(piece)) break;
       this.#credit -= cost;
+      this.#wantedSince = undefined;
       lane.shift();
       this.#sent(piece);
     }
@@ -251,6 +282,44 @@ export class RelayRoute implements Route, MediaRoute {
   credit(bytes: number): void {
     this.#credit += bytes;
     this.pump();
+  }
+
+  /**
+   * Something waits for credit. If none comes for {@link SYNC_AFTER_MS}, the route asks the
+   * server for the credit it has (`RELAY_SYNC`): grants can be lost on the way — to a node
+   * the peer just left, when one of the two moved to another node of a cluster — and a
+   * route that waited for them would wait for good.
+   */
+  wantCredit(): void {
+    this.#wantedSince ??= Date.now();
+    this.#syncTimer ??= setTimeout(() => this.#sync(), SYNC_AFTER_MS);
+  }
+
+  /** The server's answer to credit sync number `n`: its count replaces this side's. */
+  synced(credit: number, n: number): void {
+    if (n !== this.#syncing || this.#closed) return;
+    this.#syncing = undefined;
+    this.#wantedSince = undefined;
+    clearTimeout(this.#syncTimer);
+    this.#syncTimer = undefined;
+    this.#credit = credit;
+    this.pump();
+  }
+
+  #sync(): void {
+    this.#syncTimer = undefined;
+    const since = this.#wantedSince;
+    if (this.#closed || since === undefined) return;
+    const waited = Date.now() - since;
+    if (this.#held || !this.socket.canRelay || waited < SYNC_AFTER_MS) {
+      this.#syncTimer = setTimeout(() => this.#sync(), Math.max(SYNC_AFTER_MS - waited, 1));
+      return;
+    }
+    // Nothing is sent until the answer comes, so that it counts everything sent before;
+    // an answer that does not come (the session ended) is asked for again.
+    this.#syncs = (this.#syncs + 1) >>> 0;
+    if (this.socket.sendRelay(relaySyncFrame(this.id, this.#syncs))) this.#syncing = this.#syncs;
+    this.#syncTimer = setTimeout(() => this.#sync(), SYNC_AFTER_MS);
   }
 
   /** One relay payload from the peer. */
@@ -319,6 +388,10 @@ export class RelayRoute implements Route, MediaRoute {
     if (this.#closed) return;
     clearTimeout(this.#grantTimer);
     this.#grantTimer = undefined;
+    clearTimeout(this.#syncTimer);
+    this.#syncTimer = undefined;
+    this.#syncing = undefined;
+    this.#wantedSince = undefined;
     this.#credit = this.terms.window;
     this.#consumed = 0;
     this.#mediaParts = [];
@@ -350,6 +423,7 @@ export class RelayRoute implements Route, MediaRoute {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#grantTimer);
+    clearTimeout(this.#syncTimer);
     this.message.close();
     this.bulk.close();
   }

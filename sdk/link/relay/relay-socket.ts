@@ -8,6 +8,8 @@ export interface RelaySocketEvents {
   'relay-data': (from: PeerId, payload: Uint8Array) => void;
   /** Peer `from` lets this peer send it `bytes` more relay bytes. */
   'relay-credit': (from: PeerId, bytes: number) => void;
+  /** The server's count of this peer's credit towards `from`, answering sync number `n`. */
+  'relay-sync': (from: PeerId, credit: number, n: number) => void;
   /** The server refused a frame this side sent with this `ref`. */
   refused: (ref: string, code: ErrorCode) => void;
   /** The connection's state; relay frames wait while it is not `connected`. */

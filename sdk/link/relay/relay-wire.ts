@@ -18,6 +18,8 @@ import {
   RELAY_HEADER_BYTES,
   RELAY_LANE,
   RELAY_MORE_PIECES,
+  RELAY_SYNC,
+  RELAY_SYNC_BYTES,
   type RelayLaneTag,
 } from '../../../signaling/protocol.js';
 
@@ -35,4 +37,13 @@ export function relayFrameHeader(to: string): Uint8Array<ArrayBuffer> {
   header[0] = RELAY_DATA;
   for (let i = 0; i < 22; i += 1) header[1 + i] = to.charCodeAt(i);
   return header;
+}
+
+/** A credit sync to peer `to`, numbered `n` (see `RELAY_SYNC`). */
+export function relaySyncFrame(to: string, n: number): Uint8Array<ArrayBuffer> {
+  const frame = new Uint8Array(RELAY_SYNC_BYTES);
+  frame.set(relayFrameHeader(to));
+  frame[0] = RELAY_SYNC;
+  new DataView(frame.buffer).setUint32(RELAY_HEADER_BYTES, n);
+  return frame;
 }

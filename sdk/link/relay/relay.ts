@@ -27,6 +27,7 @@ export class Relay {
     // exists (it heard of us first), and its credit must come back all the same.
     socket.on('relay-data', (from, payload) => this.route(from)?.receive(payload));
     socket.on('relay-credit', (from, bytes) => this.#routes.get(from)?.credit(bytes));
+    socket.on('relay-sync', (from, credit, n) => this.#routes.get(from)?.synced(credit, n));
     socket.on('refused', (ref, code) => {
       // A grant the server dropped (frame rate): grant those bytes again, later.
       if (!ref.startsWith(RELAY_CREDIT_REF)) return;

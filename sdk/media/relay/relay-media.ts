@@ -238,7 +238,9 @@ export class RelayMedia implements RelayMediaControl {
     const { route } = this.options;
     // What the frame costs in credit: a tag byte per piece.
     const cost = frame.byteLength + Math.ceil(frame.byteLength / route.pieceBytes);
-    if (mayMediaGo(kind, cost, route.mediaRoom)) return false;
+    const dropped = mayMediaGo(kind, cost, route.mediaRoom);
+    if (dropped === 'credit') route.wantCredit();
+    if (dropped) return false;
     return route.sendMedia(frame, kind);
   }
 

@@ -1,0 +1,77 @@
+/**
+ * A relayed transfer while one of its two peers' nodes shuts down (a rolling restart): the
+ * peer resumes on another node, and the server's count of relay credit towards it, or the
+ * grants from it, stay behind. Real redis-server, three nodes in this process, SDK peers in
+ * Node; the moving peer reaches the cluster through a load balancer.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createSignalingServer, type SignalingServer } from '../../signaling/server.js';
+import { nextEvent, useRooms, waitUntil } from '../helpers/node-peers.js';
+import { type RedisProcess, startRedis } from '../helpers/redis.js';
+import { startTcpBalancer, type TcpBalancer } from '../helpers/tcp-balancer.js';
+
+const MiB = 1024 * 1024;
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+describe('a relayed file across a node shutting down', { timeout: 40_000 }, () => {
+  const { join } = useRooms();
+  let redis: RedisProcess | undefined;
+  let balancer: TcpBalancer | undefined;
+  const nodes: SignalingServer[] = [];
+  afterEach(async () => {
+    await balancer?.close();
+    await Promise.all(nodes.splice(0).map((node) => node.close()));
+    await redis?.stop();
+  });
+
+  it.each([
+    ['receiver', {}],
+    ['sender', { e2ee: { secret: 'a secret for the moving test' } }],
+  ] as const)(
+    'finishes when the %s moves to another node',
+    async (moving, sealing) => {
+      redis = await startRedis();
+      for (const n of [1, 2, 3]) {
+        nodes.push(
+          await createSignalingServer({
+            port: 0,
+            host: '127.0.0.1',
+            redisUrl: redis.url,
+            nodeId: `node-${n}`,
+            shutdownTimeoutMs: 200,
+          }),
+        );
+      }
+      const [one, two, three] = nodes as [SignalingServer, SignalingServer, SignalingServer];
+      balancer = await startTcpBalancer(two.port);
+      const options = {
+        transport: 'relay' as const,
+        reconnect: { initialDelayMs: 20, maxDelayMs: 100 },
+        ...sealing,
+      };
+      // The moving peer comes through the balancer (node 2, then node 3); the other is on node 1.
+      const [aUrl, bUrl] = moving === 'sender' ? [balancer.url, one.url] : [one.url, balancer.url];
+      const a = await join(aUrl, options);
+      const b = await join(bUrl, options);
+      await waitUntil(() => a.peer(b.selfId)?.state === 'connected', 'a has b over the relay');
+      const left: string[] = [];
+      for (const room of [a, b]) room.on('peer-left', (peer) => left.push(peer.id));
+      const file = randomBytes(24 * MiB);
+      const received = nextEvent(b, 'incoming-file').then(([incoming]) => incoming.accept().done);
+      const sending = a.peer(b.selfId)?.sendFile(new Blob([file]), { name: 'moving' });
+      if (!sending) throw new Error('no peer');
+      await waitUntil(() => sending.progress.bytesConfirmed >= 4 * MiB, '4 MiB confirmed', 20_000);
+      balancer.target = three.port;
+      await two.close(); // its clients are told to go elsewhere (1001) and resume there
+      const movedAt = sending.progress.bytesConfirmed;
+      await waitUntil(() => three.stats().peers === 1, 'the peer resumed on node 3');
+      await sending.done;
+      const blob = (await received) as Blob;
+      expect(sha256(new Uint8Array(await blob.arrayBuffer()))).toBe(sha256(file));
+      expect(movedAt).toBeLessThan(file.length); // the move happened mid-transfer
+      expect(left).toEqual([]); // a silent resume: nobody left
+    },
+    40_000,
+  );
+});
