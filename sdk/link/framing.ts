@@ -39,6 +39,12 @@ export const FRAME_KIND = {
    * (`handover.ts`); `down` is 1 when the sender has no working direct route.
    */
   SWITCH: 6,
+  /**
+   * `[7][seq u32]`: the receiver is missing message seq — later ones came first, the
+   * relay lost it on the way — and asks for every unacknowledged message again
+   * (`handover.ts`).
+   */
+  RESEND: 7,
 } as const;
 
 const FLAG_TEXT = 0b001;

@@ -42,6 +42,11 @@ export interface HandoverOptions {
   onSwitch(route: RouteName, down: boolean): void;
   /** A message arrived broken (the error names no peer yet). */
   onProblem(error: PeerlaneError): void;
+  /**
+   * The peer is missing a message it was sent (RESEND): announce the route in use again,
+   * which sends every unacknowledged message again.
+   */
+  onResend(): void;
 }
 
 /** How long after a delivery the receiver acknowledges (acks for a burst are one frame). */
@@ -59,10 +64,14 @@ export class Handover {
   #progressAt = 0;
 
   constructor(private readonly options: HandoverOptions) {
-    this.#inbox = new Inbox(options.maxMessageBytes, (data, broadcast) => {
-      this.#scheduleAck();
-      options.onMessage(data, broadcast);
-    });
+    this.#inbox = new Inbox(
+      options.maxMessageBytes,
+      (data, broadcast) => {
+        this.#scheduleAck();
+        options.onMessage(data, broadcast);
+      },
+      (seq) => this.#control(FRAME_KIND.RESEND, seq),
+    );
   }
 
   /** Bytes of queued messages not yet handed to a lane. */
@@ -112,11 +121,15 @@ export class Handover {
   /** Takes a frame that arrived on `route`'s message lane. */
   receive(frame: Uint8Array, route: RouteName): void {
     const kind = frame[0];
-    if (kind === FRAME_KIND.SWITCH || kind === FRAME_KIND.ACK) {
+    if (kind === FRAME_KIND.SWITCH || kind === FRAME_KIND.ACK || kind === FRAME_KIND.RESEND) {
       if (frame.byteLength < 5) return;
       const value = new DataView(frame.buffer, frame.byteOffset, 5).getUint32(1);
       if (kind === FRAME_KIND.ACK) {
         if (this.#outbox.ack(value) > 0) this.#progressAt = Date.now();
+      } else if (kind === FRAME_KIND.RESEND) {
+        // Everything before `value` arrived: forget it, and send the rest again.
+        if (value > 0) this.#outbox.ack(value - 1);
+        if (this.#outbox.pending > 0) this.options.onResend();
       } else if (value > this.#receivedEpoch) {
         this.#receivedEpoch = value;
         this.#receiving = route;

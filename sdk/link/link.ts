@@ -130,6 +130,9 @@ export class Link {
       onMessage: options.onMessage,
       onSwitch: (route, down) => this.#followed(route, down),
       onProblem: (error) => options.onError(this.#about(error)),
+      onResend: () => {
+        if (this.#sending) this.#announce(this.#sending);
+      },
     });
     this.#stall = new StallWatch({
       stallMs: options.stallMs,

@@ -193,6 +193,11 @@ export class Inbox {
     private readonly maxMessageBytes: number,
     /** Gets each whole message, and whether it was sent to the whole room. */
     private readonly deliver: (data: MessageData, broadcast: boolean) => void,
+    /**
+     * Message `seq` is missing (a later one came first): called once per gap. Nothing after
+     * it is taken until it comes again.
+     */
+    private readonly missing: (seq: number) => void = () => {},
   ) {}
 
   /** The sequence number of the last message received whole (0: none yet). */
@@ -215,16 +220,16 @@ export class Inbox {
     if (seq !== this.#expected) {
       // Within half the number space behind what we expect: a message we already have.
       if ((this.#expected - seq) >>> 0 < 0x8000_0000) return undefined;
-      // Ahead: a message in between was lost (a relayed frame dropped as tampered). Nothing
-      // after it is taken until it comes again: the sender, missing its acknowledgement,
-      // sends everything from it again (`stall-watch.ts`). Said once per gap.
+      // Ahead: a message in between was lost on the relay (in flight when the server
+      // restarted or a peer moved to another node; or dropped as tampered, which sealing
+      // reports). Nothing after it is taken until it comes again: asked for once per gap,
+      // and the sender, missing its acknowledgement, sends it again anyway
+      // (`stall-watch.ts`). Lost and sent again is not an error of the application's.
       if (this.#gap === this.#expected) return undefined;
       this.#gap = this.#expected;
       this.#reset();
-      return new PeerlaneError(
-        'INVALID_DATA',
-        `expected message ${this.#expected}, got ${seq}; waiting for it to be sent again`,
-      );
+      this.missing(this.#expected);
+      return undefined;
     }
     if (offset !== this.#size) {
       if (offset === 0)

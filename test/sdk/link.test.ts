@@ -411,6 +411,21 @@ describe('Link (fake clock, in-memory lanes)', () => {
     expect(numbers(net.bob)).toEqual([1, 2, 3]);
   });
 
+  it('on the relay, asks for a lost message as soon as a later one arrives, and gets it at once; the app sees no error', async () => {
+    const net = new Net();
+    sendNumbers(net.alice, 0, 2);
+    await settle();
+    let sent3 = 0;
+    // The first frame of message 3 is lost on the way (the relay lost it as a node went away).
+    net.relayMessage[0].filter = (frame) => !(frame[0] === 1 && frame[5] === 3 && sent3++ === 0);
+    sendNumbers(net.alice, 2, 3);
+    await settle();
+    expect(sent3).toBe(2); // lost, then sent again
+    expect(numbers(net.bob)).toEqual([1, 2, 3, 4, 5]); // long before stallMs
+    expect(net.bob.errors).toEqual([]);
+    expect(net.alice.errors).toEqual([]);
+  });
+
   it('follows the path actually used: a selected pair that moves onto TURN makes the transport turn', async () => {
     const net = new Net();
     net.connect();
