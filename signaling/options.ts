@@ -1,7 +1,14 @@
 import type { Server as HttpServer } from 'node:http';
 import { type AuthOptions, validateAuthOptions } from './auth.js';
 import type { Logger } from './logger.js';
-import { describeIssue, type IceServer, IceServers } from './protocol.js';
+import {
+  describeIssue,
+  type IceServer,
+  IceServers,
+  MIN_RELAY_CHUNK,
+  MIN_RELAY_WINDOW,
+  RELAY_HEADER_BYTES,
+} from './protocol.js';
 import { type TurnOptions, validateTurnOptions } from './turn.js';
 
 /** Options of {@link createSignalingServer}. Every one is optional. */
@@ -29,7 +36,11 @@ export interface SignalingServerOptions {
   tls?: TlsFiles;
   /** URL path of the WebSocket endpoint. @default '/ws' */
   path?: string;
-  /** Largest frame accepted, in bytes; larger ones get `FRAME_TOO_LARGE`, and ones over 4× are cut with 1009. @default 65536 */
+  /**
+   * Largest frame accepted, in bytes, at least 1023; larger ones get `FRAME_TOO_LARGE`, and
+   * ones over 4× are cut with 1009. The SDP of a call is some KiB: keep room for it.
+   * @default 65536
+   */
   maxPayload?: number;
   /** Peers one room may hold. @default 50 */
   maxPeersPerRoom?: number;
@@ -86,7 +97,7 @@ export interface SignalingServerOptions {
    * messages and files. Peers learn it from their welcome (`relay.media`). @default true
    */
   relayMedia?: boolean;
-  /** Relay bytes a sender may have in flight to one receiver (the credit window). @default 524288 */
+  /** Relay bytes a sender may have in flight to one receiver (the credit window), at least 4096. @default 524288 */
   relayWindow?: number;
   /** Relay bytes per second one connection may send; beyond it the server stops reading it a while. @default 8388608 */
   relayRateLimit?: number;
@@ -231,6 +242,16 @@ export function resolveOptions(options: SignalingServerOptions): ResolvedOptions
     if (!Number.isInteger(value) || value < 0) {
       throw new TypeError(`options.${key} must be a non-negative integer (got ${String(value)})`);
     }
+  }
+  if (resolved.relayWindow < MIN_RELAY_WINDOW) {
+    throw new TypeError(
+      `options.relayWindow must be at least ${MIN_RELAY_WINDOW} bytes, so that relayed data can be cut into pieces credit comes back for (got ${resolved.relayWindow})`,
+    );
+  }
+  if (resolved.maxPayload < MIN_RELAY_CHUNK + RELAY_HEADER_BYTES) {
+    throw new TypeError(
+      `options.maxPayload must be at least ${MIN_RELAY_CHUNK + RELAY_HEADER_BYTES} bytes, the smallest relay frame a client must be able to send (got ${resolved.maxPayload})`,
+    );
   }
   if (resolved.port > 65_535) {
     throw new TypeError(`options.port must be a port number, 0 to 65535 (got ${resolved.port})`);

@@ -387,6 +387,14 @@ export const LeaveReason = z.enum([
 ]);
 export type LeaveReason = z.infer<typeof LeaveReason>;
 
+/**
+ * The smallest relay credit window a server may offer (`relayWindow`). A sender cuts what
+ * it relays into pieces of at most a quarter window, so that credit always comes back.
+ */
+export const MIN_RELAY_WINDOW = 4096;
+/** The smallest relay payload a server may offer (`welcome.relay.maxChunk`). */
+export const MIN_RELAY_CHUNK = 1000;
+
 /** Sent once the connection is in a room: who you are, who is there, and how to connect. */
 export const WelcomeFrame = z.object({
   type: z.literal('welcome'),
@@ -403,9 +411,9 @@ export const WelcomeFrame = z.object({
   relay: z.optional(
     z.object({
       /** Bytes a sender may have in flight to one receiver before it grants more. */
-      window: z.int().check(z.positive()),
+      window: z.int().check(z.gte(MIN_RELAY_WINDOW, `at least ${MIN_RELAY_WINDOW}`)),
       /** Largest payload of one relay frame, in bytes. */
-      maxChunk: z.int().check(z.positive()),
+      maxChunk: z.int().check(z.gte(MIN_RELAY_CHUNK, `at least ${MIN_RELAY_CHUNK}`)),
       /**
        * Whether the relay carries audio and video (frames on the {@link RELAY_LANE}`.MEDIA`
        * lane); false when the operator switched it off (`relayMedia: false`).

@@ -167,6 +167,20 @@ describe('joinRoom', () => {
     expect(server.connections).toBe(1);
   });
 
+  it('refuses relay terms no relay piece fits in (PROTOCOL_ERROR), instead of crashing on them', async () => {
+    const server = await fake.start((ws) => {
+      ws.once('message', () => {
+        const welcome = JSON.parse(fakeWelcome()) as Record<string, unknown>;
+        ws.send(
+          JSON.stringify({ ...welcome, relay: { window: 3, maxChunk: 65_000, media: true } }),
+        );
+      });
+    });
+    const error = await rejection(joinRoom({ ...base, url: server.url, room: 'test-room' }));
+    expect(error.code).toBe('PROTOCOL_ERROR');
+    expect(error.message).toContain('relay.window: at least 4096');
+  });
+
   it('closes the room without reconnecting when the server closes with 1008', async () => {
     const server = await fake.start((ws) => {
       ws.once('message', () => {

@@ -144,6 +144,14 @@ describe('createSignalingServer', () => {
       await expect(start({ port: 70_000 })).rejects.toThrow(
         'options.port must be a port number, 0 to 65535 (got 70000)',
       );
+      // Relay terms SDKs could not use (a window of 3 bytes crashed them: no piece fits).
+      await expect(start({ relayWindow: 3 })).rejects.toThrow(
+        'options.relayWindow must be at least 4096 bytes',
+      );
+      await expect(start({ maxPayload: 1022 })).rejects.toThrow(
+        'options.maxPayload must be at least 1023 bytes',
+      );
+      await (await start({ relayWindow: 4096, maxPayload: 1023 })).close();
     });
   });
 });
