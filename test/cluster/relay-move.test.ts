@@ -4,15 +4,13 @@
  * grants from it, stay behind. Real redis-server, three nodes in this process, SDK peers in
  * Node; the moving peer reaches the cluster through a load balancer.
  */
-import { createHash, randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSignalingServer, type SignalingServer } from '../../signaling/server.js';
-import { nextEvent, useRooms, waitUntil } from '../helpers/node-peers.js';
+import { fileUnderWay, useRooms, waitUntil } from '../helpers/node-peers.js';
 import { type RedisProcess, startRedis } from '../helpers/redis.js';
 import { startTcpBalancer, type TcpBalancer } from '../helpers/tcp-balancer.js';
 
 const MiB = 1024 * 1024;
-const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 describe('a relayed file across a node shutting down', { timeout: 40_000 }, () => {
   const { join } = useRooms();
@@ -57,19 +55,14 @@ describe('a relayed file across a node shutting down', { timeout: 40_000 }, () =
       await waitUntil(() => a.peer(b.selfId)?.state === 'connected', 'a has b over the relay');
       const left: string[] = [];
       for (const room of [a, b]) room.on('peer-left', (peer) => left.push(peer.id));
-      const file = randomBytes(24 * MiB);
-      const received = nextEvent(b, 'incoming-file').then(([incoming]) => incoming.accept().done);
-      const sending = a.peer(b.selfId)?.sendFile(new Blob([file]), { name: 'moving' });
-      if (!sending) throw new Error('no peer');
-      await waitUntil(() => sending.progress.bytesConfirmed >= 4 * MiB, '4 MiB confirmed', 20_000);
+      const transfer = await fileUnderWay(a, b, 'moving');
       balancer.target = three.port;
       await two.close(); // its clients are told to go elsewhere (1001) and resume there
-      const movedAt = sending.progress.bytesConfirmed;
+      const movedAt = transfer.sending.progress.bytesConfirmed;
       await waitUntil(() => three.stats().peers === 1, 'the peer resumed on node 3');
-      await sending.done;
-      const blob = (await received) as Blob;
-      expect(sha256(new Uint8Array(await blob.arrayBuffer()))).toBe(sha256(file));
-      expect(movedAt).toBeLessThan(file.length); // the move happened mid-transfer
+      const [arrived, sent] = await transfer.hashes();
+      expect(arrived).toBe(sent);
+      expect(movedAt).toBeLessThan(24 * MiB); // the move happened mid-transfer
       expect(left).toEqual([]); // a silent resume: nobody left
     },
     40_000,

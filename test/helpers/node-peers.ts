@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import wrtc from '@roamhq/wrtc';
 import { afterEach } from 'vitest';
 import { WebSocket } from 'ws';
@@ -9,6 +10,7 @@ import {
   type RoomEvents,
   type WebRtcImplementation,
 } from '../../sdk/index.js';
+import { sha256Hex } from './files.js';
 
 /** Options of {@link useRooms}'s `join`: everything but `url`, with `room` defaulting to 'test-room'. */
 export type TestJoinOptions = Omit<JoinRoomOptions, 'url' | 'room'> & { room?: string };
@@ -118,6 +120,28 @@ export function meshDirect(rooms: Room[]): boolean {
       );
     }),
   );
+}
+
+/**
+ * A file of 24 random MiB from `from` to `to` (accepted into a Blob), once its first 4 MiB
+ * are confirmed: a transfer under way, for a test to break something under it.
+ * `hashes()` waits for both ends and answers the SHA-256 of what arrived and of what left.
+ */
+export async function fileUnderWay(from: Room, to: Room, name: string) {
+  const MiB = 1024 * 1024;
+  const file = randomBytes(24 * MiB);
+  const received = nextEvent(to, 'incoming-file').then(([incoming]) => incoming.accept().done);
+  const sending = from.peer(to.selfId)?.sendFile(new Blob([file]), { name });
+  if (!sending) throw new Error(`${from.selfId} does not know ${to.selfId}`);
+  await waitUntil(() => sending.progress.bytesConfirmed >= 4 * MiB, '4 MiB confirmed', 20_000);
+  return {
+    sending,
+    async hashes(): Promise<[arrived: string, sent: string]> {
+      await sending.done;
+      const blob = (await received) as Blob;
+      return [sha256Hex(new Uint8Array(await blob.arrayBuffer())), sha256Hex(file)];
+    },
+  };
 }
 
 /** Every message a room receives, with the sender's id, in arrival order. */

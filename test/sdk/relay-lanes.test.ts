@@ -35,6 +35,16 @@ function fakeClient() {
   return { client, sent, buffers };
 }
 
+/** A route to 'bbb…' with a 16 KiB window and 4 KiB frames: pieces of 4095 bytes, four per window. */
+function smallRoute(client: ReturnType<typeof fakeClient>['client']): RelayRoute {
+  return new RelayRoute(
+    'b'.repeat(22),
+    { window: 16 * KiB, maxChunk: 4 * KiB, media: true },
+    client as unknown as SignalingClient,
+    () => {},
+  );
+}
+
 describe('Relay', () => {
   const terms = { window: 16 * KiB, maxChunk: 4 * KiB, media: true };
   const [b, c] = ['b'.repeat(22), 'c'.repeat(22)];
@@ -97,12 +107,7 @@ describe('RelayRoute credit sync', () => {
   function route() {
     vi.useFakeTimers();
     const { client, sent } = fakeClient();
-    const relay = new RelayRoute(
-      'b'.repeat(22),
-      { window: 16 * KiB, maxChunk: 4 * KiB, media: true },
-      client as unknown as SignalingClient,
-      () => {},
-    );
+    const relay = smallRoute(client);
     const data = () => sent.filter((f) => f[0] === RELAY_DATA).length;
     const syncs = () =>
       sent
@@ -189,12 +194,7 @@ describe('RelayRoute credit sync', () => {
 describe('RelayLane', () => {
   it('after a restart of the relay, sends no piece that would finish a frame sent in part, and starts again at the window', () => {
     const { client, sent } = fakeClient();
-    const route = new RelayRoute(
-      'b'.repeat(22),
-      { window: 16 * KiB, maxChunk: 4 * KiB, media: true },
-      client as unknown as SignalingClient,
-      () => {},
-    );
+    const route = smallRoute(client);
     // Pieces of 4095 bytes (a quarter window, less the tag byte): three per 10 KiB frame.
     for (const fill of [1, 2, 3]) route.bulk.send(new Uint8Array(10 * KiB).fill(fill));
     const fills = (frames: Uint8Array[]) => frames.map((f) => f[RELAY_HEADER_BYTES + 1]);

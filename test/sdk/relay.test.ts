@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { joinRoom, type MessageData, type Room } from '../../sdk/index.js';
 import {
+  fileUnderWay,
   meshConnected,
   nextEvent,
   recordMessages,
@@ -146,18 +147,13 @@ describe('SDK over the WebSocket relay (Node)', () => {
       await waitUntil(() => meshConnected([a, b]), 'a and b are connected over the relay');
       const codes: string[] = [];
       for (const room of [a, b]) room.on('error', (error) => codes.push(error.code));
-      const file = randomBytes(24 * MiB);
-      const received = nextEvent(b, 'incoming-file').then(([incoming]) => incoming.accept().done);
-      const sending = a.peer(b.selfId)?.sendFile(new Blob([file]), { name: 'restarted' });
-      if (!sending) throw new Error('no peer');
-      await waitUntil(() => sending.progress.bytesConfirmed >= 4 * MiB, '4 MiB confirmed', 20_000);
+      const transfer = await fileUnderWay(a, b, 'restarted');
       // A window of pieces and the grants for them are on their way when the server goes.
       await first.close();
       const second = await start({ port: first.port });
       await waitUntil(() => second.stats().peers === 2, 'both are back on the new server');
-      await sending.done;
-      const blob = (await received) as Blob;
-      expect(sha256(new Uint8Array(await blob.arrayBuffer()))).toBe(sha256(file));
+      const [arrived, sent] = await transfer.hashes();
+      expect(arrived).toBe(sent);
       // Messages go on too, both ways.
       const [atA, atB] = [recordMessages(a), recordMessages(b)];
       a.peer(b.selfId)?.send('after the restart');
