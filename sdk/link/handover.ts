@@ -51,6 +51,12 @@ export interface HandoverOptions {
 
 /** How long after a delivery the receiver acknowledges (acks for a burst are one frame). */
 const ACK_DELAY_MS = 20;
+/**
+ * At most one resend per this many ms answers RESEND: an honest receiver asks once per
+ * gap, and one that asked again and again would have everything unacknowledged sent again
+ * each time.
+ */
+const RESEND_GAP_MS = 100;
 
 /** One link's message stream, both directions, across route changes (see the file's comment). */
 export class Handover {
@@ -62,6 +68,8 @@ export class Handover {
   #ackTimer: ReturnType<typeof setTimeout> | undefined;
   /** When the peer last acknowledged a message, or sending last (re)started. */
   #progressAt = 0;
+  /** When a RESEND was last answered. */
+  #resentAt = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly options: HandoverOptions) {
     this.#inbox = new Inbox(
@@ -129,7 +137,9 @@ export class Handover {
       } else if (kind === FRAME_KIND.RESEND) {
         // Everything before `value` arrived: forget it, and send the rest again.
         if (value > 0) this.#outbox.ack(value - 1);
-        if (this.#outbox.pending > 0) this.options.onResend();
+        if (this.#outbox.pending === 0 || Date.now() - this.#resentAt < RESEND_GAP_MS) return;
+        this.#resentAt = Date.now();
+        this.options.onResend();
       } else if (value > this.#receivedEpoch) {
         this.#receivedEpoch = value;
         this.#receiving = route;
