@@ -7,8 +7,11 @@ import { Room } from './room/room.js';
  *
  * Resolves once the server has welcomed this peer: `room.selfId` is set and `room.peers`
  * lists the peers already there (their connections are still `connecting`; messages sent
- * to them now are queued). Does not retry the first connection; reconnecting starts only
- * after a successful join.
+ * to them now are queued). A join the server refuses for a moment (`RATE_LIMITED`: many
+ * joins from one address at once; `SHUTTING_DOWN`: a node going away; `UNAVAILABLE`,
+ * `AUTH_UNAVAILABLE`, `INTERNAL_ERROR`) is tried again on a new connection, after the
+ * `reconnect` delays, within `connectTimeoutMs`; any other failure of the first connection
+ * rejects at once. Reconnecting proper starts after a successful join.
  *
  * @throws PeerlaneError (as a rejection): `INVALID_ARGUMENT`, `NO_WEBSOCKET`, `NO_WEBRTC`,
  * `SIGNALING_UNREACHABLE`, `JOIN_TIMEOUT`, or the server's refusal (`ROOM_FULL`,

@@ -66,15 +66,26 @@ export interface SignalingClientEvents {
 const JOIN_REF = 'join';
 /** Frames kept while disconnected; older ones go first (stale signals matter least). */
 const MAX_QUEUED_FRAMES = 512;
-/** Join refusals worth retrying later; any other refusal is final. */
-const RETRYABLE_JOIN_ERRORS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+/**
+ * Join refusals that last a moment (a node shutting down, a burst of joins from one
+ * address, the shared state or the token check away): retried, the first join too.
+ */
+const MOMENTARY_JOIN_ERRORS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'SHUTTING_DOWN',
-  'ROOM_FULL',
-  'TOO_MANY_ROOMS',
   'RATE_LIMITED',
   'INTERNAL_ERROR',
   'UNAVAILABLE',
   'AUTH_UNAVAILABLE',
+]);
+/**
+ * Join refusals worth retrying when reconnecting (the peer was in the room): the
+ * momentary ones, and a room that filled up meanwhile. Any other refusal is final, and
+ * these two are for the first join: its caller should know the room is full now.
+ */
+const RETRYABLE_JOIN_ERRORS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  ...MOMENTARY_JOIN_ERRORS,
+  'ROOM_FULL',
+  'TOO_MANY_ROOMS',
 ]);
 /** Close codes after which reconnecting would only be refused again. */
 const FINAL_CLOSE_CODES: ReadonlySet<number> = new Set([
@@ -100,6 +111,8 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
   #attemptTimer: ReturnType<typeof setTimeout> | undefined;
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #heartbeat: Heartbeat;
+  /** When the first join gives up retrying momentary refusals (ms since the epoch). */
+  #firstDeadline: number | undefined;
   #first: { resolve: (welcome: WelcomeFrame) => void; reject: (error: unknown) => void } | null =
     null;
   #onLeft: (() => void) | null = null;
@@ -145,10 +158,16 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
     return this.#state;
   }
 
-  /** Connects and joins once (no retry). Resolves with the welcome, rejects with a PeerlaneError. */
+  /**
+   * Connects and joins. A refusal that lasts a moment (`MOMENTARY_JOIN_ERRORS`) is tried
+   * again on a new connection, after the reconnect delays, for as long as
+   * `connectTimeoutMs` from now allows; anything else fails at once. Resolves with the
+   * welcome, rejects with a PeerlaneError.
+   */
   start(): Promise<WelcomeFrame> {
     return new Promise((resolve, reject) => {
       this.#first = { resolve, reject };
+      this.#firstDeadline = Date.now() + this.options.connectTimeoutMs;
       this.#connect();
     });
   }
@@ -393,10 +412,14 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
   #onJoinRefused(code: ErrorCode, message: string): void {
     const error = new PeerlaneError(code, message);
     // An expired token is worth another try only when a fresh one can be fetched.
-    const retryable =
-      RETRYABLE_JOIN_ERRORS.has(code) ||
-      (code === 'TOKEN_EXPIRED' && typeof this.options.token === 'function');
-    if (this.#first || !retryable) {
+    const freshToken = code === 'TOKEN_EXPIRED' && typeof this.options.token === 'function';
+    if (this.#first) {
+      if (!(MOMENTARY_JOIN_ERRORS.has(code) || freshToken) || !this.#retryFirstJoin()) {
+        this.#fail(error);
+      }
+      return;
+    }
+    if (!(RETRYABLE_JOIN_ERRORS.has(code) || freshToken)) {
       this.#fail(error);
       return;
     }
@@ -427,6 +450,24 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
     } else {
       this.#scheduleReconnect();
     }
+  }
+
+  /**
+   * The first join was refused for a moment: join again on a new connection after the
+   * next reconnect delay, if that is within the first join's `connectTimeoutMs` (and
+   * reconnecting is on). False: it is not, and the refusal stands.
+   */
+  #retryFirstJoin(): boolean {
+    const settings = this.options.reconnect;
+    const deadline = this.#firstDeadline;
+    if (!settings || deadline === undefined || this.#attempt >= settings.maxAttempts) return false;
+    const delay = reconnectDelay(this.#attempt, settings);
+    if (Date.now() + delay >= deadline) return false;
+    this.#attempt += 1;
+    if (this.#socket) this.#abandon(this.#socket);
+    this.#stopTimers();
+    this.#reconnectTimer = setTimeout(() => this.#connect(), delay);
+    return true;
   }
 
   #attemptFailed(error: PeerlaneError): void {

@@ -167,6 +167,54 @@ describe('joinRoom', () => {
     expect(server.connections).toBe(1);
   });
 
+  /** A fake server that refuses the first `refusals` joins with `code`, then welcomes. */
+  const refusing = (code: string, refusals = Number.POSITIVE_INFINITY) =>
+    fake.start((ws) => {
+      ws.once('message', () => {
+        refusals -= 1;
+        if (refusals < 0) ws.send(fakeWelcome());
+        else ws.send(JSON.stringify({ type: 'error', code, message: `no (${code})`, ref: 'join' }));
+      });
+    });
+  const quick = { reconnect: { initialDelayMs: 20, maxDelayMs: 40 }, connectTimeoutMs: 600 };
+
+  it.each(['RATE_LIMITED', 'SHUTTING_DOWN', 'UNAVAILABLE'])(
+    'joins at the next try when the first join is refused for a moment (%s)',
+    async (code) => {
+      const server = await refusing(code, 2);
+      const room = await join(server.url, quick);
+      expect(room.selfId).toBe('AAAAAAAAAAAAAAAAAAAAAA');
+      expect(server.connections).toBe(3);
+    },
+  );
+
+  it('lets 40 people of one address join at once: those over the join rate try again', async () => {
+    const server = await start(); // 5 joins a second per address, bursts of 20
+    const rooms = await Promise.all(
+      Array.from({ length: 40 }, () => join(server.url, { transport: 'relay' })),
+    );
+    expect(new Set(rooms.map((room) => room.selfId)).size).toBe(40);
+    expect(server.stats().peers).toBe(40);
+  }, 15_000);
+
+  it('gives a momentary refusal of the first join up at connectTimeoutMs; a full room, or reconnect off, at once', async () => {
+    const always = await refusing('RATE_LIMITED');
+    const started = Date.now();
+    const error = await rejection(joinRoom({ ...base, url: always.url, ...quick }));
+    expect(error).toMatchObject({ code: 'RATE_LIMITED', message: 'no (RATE_LIMITED)' });
+    expect(Date.now() - started).toBeLessThan(1200);
+    expect(always.connections).toBeGreaterThan(3);
+    const full = await refusing('ROOM_FULL');
+    expect((await rejection(joinRoom({ ...base, url: full.url, ...quick }))).code).toBe(
+      'ROOM_FULL',
+    );
+    expect(full.connections).toBe(1);
+    const once = await refusing('RATE_LIMITED');
+    const options = { ...base, url: once.url, ...quick, reconnect: false as const };
+    expect((await rejection(joinRoom(options))).code).toBe('RATE_LIMITED');
+    expect(once.connections).toBe(1);
+  });
+
   it('refuses relay terms no relay piece fits in (PROTOCOL_ERROR), instead of crashing on them', async () => {
     const server = await fake.start((ws) => {
       ws.once('message', () => {
