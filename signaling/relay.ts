@@ -123,17 +123,19 @@ export class Relay {
    */
   #deliver(to: PeerId, frame: Buffer): FrameRejection | undefined {
     const from = frame.toString('latin1', 1, RELAY_HEADER_BYTES);
-    const payload = frame.length - RELAY_HEADER_BYTES;
-    const granted = innerMap(this.#credit, to);
-    const left = granted.get(from) ?? this.settings.window;
     if (frame[0] === RELAY_SYNC) {
+      // Nothing is delivered, so nothing else says whether the receiver is on this node.
       if (this.host.roomOf(to) === undefined) {
         return { code: 'PEER_NOT_FOUND', message: `peer ${to} is not reachable` };
       }
+      const credit = this.#credit.get(to)?.get(from) ?? this.settings.window;
       const n = frame.readUInt32BE(RELAY_HEADER_BYTES);
-      this.#toSender(to, from, { type: 'relay-sync', from: to, credit: left, n });
+      this.#toSender(to, from, { type: 'relay-sync', from: to, credit, n });
       return undefined;
     }
+    const payload = frame.length - RELAY_HEADER_BYTES;
+    const granted = innerMap(this.#credit, to);
+    const left = granted.get(from) ?? this.settings.window;
     if (payload > left) {
       return {
         code: 'RELAY_NO_CREDIT',

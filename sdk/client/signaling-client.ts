@@ -463,10 +463,8 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
     if (!settings || deadline === undefined || this.#attempt >= settings.maxAttempts) return false;
     const delay = reconnectDelay(this.#attempt, settings);
     if (Date.now() + delay >= deadline) return false;
-    this.#attempt += 1;
     if (this.#socket) this.#abandon(this.#socket);
-    this.#stopTimers();
-    this.#reconnectTimer = setTimeout(() => this.#connect(), delay);
+    this.#connectAfter(delay);
     return true;
   }
 
@@ -490,7 +488,12 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
       return;
     }
     this.#setState('reconnecting');
-    const delay = reconnectDelay(this.#attempt, settings);
+    this.#connectAfter(reconnectDelay(this.#attempt, settings));
+  }
+
+  /** The next attempt: a new connection after `delay` ms (the current one's timers end). */
+  #connectAfter(delay: number): void {
+    this.#stopTimers();
     this.#attempt += 1;
     this.#reconnectTimer = setTimeout(() => this.#connect(), delay);
   }

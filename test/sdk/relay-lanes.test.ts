@@ -35,18 +35,20 @@ function fakeClient() {
   return { client, sent, buffers };
 }
 
-/** A route to 'bbb…' with a 16 KiB window and 4 KiB frames: pieces of 4095 bytes, four per window. */
+/** Relay terms of a 16 KiB window and 4 KiB frames: pieces of 4095 bytes, four per window. */
+const SMALL_TERMS = { window: 16 * KiB, maxChunk: 4 * KiB, media: true };
+
+/** A route to 'bbb…' on {@link SMALL_TERMS}. */
 function smallRoute(client: ReturnType<typeof fakeClient>['client']): RelayRoute {
   return new RelayRoute(
     'b'.repeat(22),
-    { window: 16 * KiB, maxChunk: 4 * KiB, media: true },
+    SMALL_TERMS,
     client as unknown as SignalingClient,
     () => {},
   );
 }
 
 describe('Relay', () => {
-  const terms = { window: 16 * KiB, maxChunk: 4 * KiB, media: true };
   const [b, c] = ['b'.repeat(22), 'c'.repeat(22)];
 
   /** A relay on a fake signaling socket that goes down and comes back in a new session. */
@@ -54,7 +56,7 @@ describe('Relay', () => {
     const { client, sent } = fakeClient();
     const socket = Object.assign(new EventEmitter(), client, { resumed: true, canRelay: true });
     const relay = new Relay(socket as unknown as RelaySocket);
-    relay.setTerms(terms);
+    relay.setTerms(SMALL_TERMS);
     // Three whole messages each for b and c, more than a window: some wait for credit.
     for (let i = 0; i < 3; i += 1)
       for (const id of [b, c]) relay.route(id)?.message.send(new Uint8Array(8 * KiB));
@@ -88,7 +90,7 @@ describe('Relay', () => {
     const { client, sent } = fakeClient();
     const socket = Object.assign(new EventEmitter(), client, { resumed: true, canRelay: true });
     const relay = new Relay(socket as unknown as RelaySocket);
-    relay.setTerms(terms);
+    relay.setTerms(SMALL_TERMS);
     relay.route(b)?.message.send(new Uint8Array(20 * KiB));
     expect(sent).toHaveLength(4); // 16 KiB of credit
     socket.emit('state', 'reconnecting');

@@ -31,10 +31,10 @@ export const MORE_PIECES = RELAY_MORE_PIECES;
 /** `ref` prefix of the SDK's `relay-credit` frames, so a refused grant can be sent again. */
 export const RELAY_CREDIT_REF = 'relay-credit:';
 
-/** The header of every binary WebSocket frame to peer `to`; the payload follows it. */
-export function relayFrameHeader(to: string): Uint8Array<ArrayBuffer> {
+/** The header of a binary WebSocket frame of `kind` to peer `to`; the payload follows it. */
+export function relayFrameHeader(to: string, kind = RELAY_DATA): Uint8Array<ArrayBuffer> {
   const header = new Uint8Array(RELAY_HEADER_BYTES);
-  header[0] = RELAY_DATA;
+  header[0] = kind;
   for (let i = 0; i < 22; i += 1) header[1 + i] = to.charCodeAt(i);
   return header;
 }
@@ -42,8 +42,7 @@ export function relayFrameHeader(to: string): Uint8Array<ArrayBuffer> {
 /** A credit sync to peer `to`, numbered `n` (see `RELAY_SYNC`). */
 export function relaySyncFrame(to: string, n: number): Uint8Array<ArrayBuffer> {
   const frame = new Uint8Array(RELAY_SYNC_BYTES);
-  frame.set(relayFrameHeader(to));
-  frame[0] = RELAY_SYNC;
+  frame.set(relayFrameHeader(to, RELAY_SYNC));
   new DataView(frame.buffer).setUint32(RELAY_HEADER_BYTES, n);
   return frame;
 }
