@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSignalingServer, type SignalingServer } from '../../signaling/server.js';
-import { fileUnderWay, useRooms, waitUntil } from '../helpers/node-peers.js';
+import { fileUnderWay, recordMessages, useRooms, waitUntil } from '../helpers/node-peers.js';
 import { type RedisProcess, startRedis } from '../helpers/redis.js';
 import { startTcpBalancer, type TcpBalancer } from '../helpers/tcp-balancer.js';
 
@@ -54,16 +54,34 @@ describe('a relayed file across a node shutting down', { timeout: 40_000 }, () =
       const b = await join(bUrl, options);
       await waitUntil(() => a.peer(b.selfId)?.state === 'connected', 'a has b over the relay');
       const left: string[] = [];
-      for (const room of [a, b]) room.on('peer-left', (peer) => left.push(peer.id));
+      const errors: string[] = [];
+      for (const room of [a, b]) {
+        room.on('peer-left', (peer) => left.push(peer.id));
+        room.on('error', (error) => errors.push(`${error.code}: ${error.message}`));
+      }
       const transfer = await fileUnderWay(a, b, 'moving');
+      // Numbered messages all along, some lost on the way as the node goes.
+      const messages = recordMessages(b);
+      let numbered = 0;
+      const stream = setInterval(() => {
+        for (let i = 0; i < 5; i += 1) a.peer(b.selfId)?.send(String(++numbered));
+      }, 10);
+      await new Promise((resolve) => setTimeout(resolve, 300));
       balancer.target = three.port;
       await two.close(); // its clients are told to go elsewhere (1001) and resume there
       const movedAt = transfer.sending.progress.bytesConfirmed;
       await waitUntil(() => three.stats().peers === 1, 'the peer resumed on node 3');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      clearInterval(stream);
       const [arrived, sent] = await transfer.hashes();
       expect(arrived).toBe(sent);
       expect(movedAt).toBeLessThan(24 * MiB); // the move happened mid-transfer
+      await waitUntil(() => messages.length === numbered, 'every message arrived');
+      expect(messages.map(({ data }) => Number(data))).toEqual(
+        Array.from({ length: numbered }, (_, i) => i + 1),
+      );
       expect(left).toEqual([]); // a silent resume: nobody left
+      expect(errors).toEqual([]); // and nothing lost for good: no error
     },
     40_000,
   );
