@@ -23,7 +23,7 @@
  * this protocol on whatever lane the link says is in use; the link decides when to move.
  */
 import type { MessageData } from '../api.js';
-import type { PeerlaneError } from '../errors.js';
+import { PeerlaneError } from '../errors.js';
 import { FRAME_KIND } from './framing.js';
 import type { Lane } from './lane.js';
 import { Inbox, Outbox } from './message-stream.js';
@@ -57,6 +57,13 @@ const ACK_DELAY_MS = 20;
  * each time.
  */
 const RESEND_GAP_MS = 100;
+
+/** The control frames' names, for errors. */
+const CONTROL_NAMES: Record<number, string> = {
+  [FRAME_KIND.ACK]: 'ACK',
+  [FRAME_KIND.SWITCH]: 'SWITCH',
+  [FRAME_KIND.RESEND]: 'RESEND',
+};
 
 /** One link's message stream, both directions, across route changes (see the file's comment). */
 export class Handover {
@@ -130,7 +137,12 @@ export class Handover {
   receive(frame: Uint8Array, route: RouteName): void {
     const kind = frame[0];
     if (kind === FRAME_KIND.SWITCH || kind === FRAME_KIND.ACK || kind === FRAME_KIND.RESEND) {
-      if (frame.byteLength < 5) return;
+      if (frame.byteLength < 5) {
+        const name = CONTROL_NAMES[kind];
+        const reason = `${name} frame of ${frame.byteLength} bytes, fewer than 5; ignored`;
+        this.options.onProblem(new PeerlaneError('INVALID_DATA', reason));
+        return;
+      }
       const value = new DataView(frame.buffer, frame.byteOffset, 5).getUint32(1);
       if (kind === FRAME_KIND.ACK) {
         if (this.#outbox.ack(value) > 0) this.#progressAt = Date.now();

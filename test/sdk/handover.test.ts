@@ -50,4 +50,31 @@ describe('Handover', () => {
     handover.receive(resend, 'relay');
     expect(resends).toBe(2); // nothing unacknowledged: nothing to send again
   });
+
+  it('reports a control frame too short to read, and goes on', () => {
+    const [lane] = memoryLanePair();
+    const problems: { code: string; message: string }[] = [];
+    let switches = 0;
+    const handover = new Handover({
+      maxMessageBytes: 1024,
+      lane: () => lane,
+      onMessage: () => {},
+      onSwitch: () => {
+        switches += 1;
+      },
+      onProblem: (error) => problems.push({ code: error.code, message: error.message }),
+      onResend: () => {},
+    });
+    handover.receive(new Uint8Array([FRAME_KIND.ACK, 0, 0]), 'relay');
+    handover.receive(new Uint8Array([FRAME_KIND.SWITCH]), 'relay');
+    handover.receive(new Uint8Array([FRAME_KIND.RESEND, 0, 0, 0]), 'relay');
+    expect(problems).toEqual([
+      { code: 'INVALID_DATA', message: 'ACK frame of 3 bytes, fewer than 5; ignored' },
+      { code: 'INVALID_DATA', message: 'SWITCH frame of 1 bytes, fewer than 5; ignored' },
+      { code: 'INVALID_DATA', message: 'RESEND frame of 4 bytes, fewer than 5; ignored' },
+    ]);
+    handover.receive(control(FRAME_KIND.SWITCH, 1), 'relay'); // a whole one still works
+    expect(switches).toBe(1);
+    expect(problems).toHaveLength(3);
+  });
 });
