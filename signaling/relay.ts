@@ -70,6 +70,18 @@ export class Relay {
   ) {}
 
   /**
+   * How many peers this node keeps relay books for: as receivers of credit, as receivers
+   * of bytes not yet written, and as senders. Each falls to 0 once the peers are forgotten.
+   */
+  get books(): { credit: number; unwritten: number; senders: number } {
+    return {
+      credit: this.#credit.size,
+      unwritten: this.#unwritten.size,
+      senders: this.#receiversOf.size,
+    };
+  }
+
+  /**
    * A binary frame from `sender`: checks it and routes it to its receiver. Answers a
    * refusal, or how many ms the sender should pause for the inter-node link (0 on one node).
    */
@@ -122,12 +134,13 @@ export class Relay {
    * a credit sync, tells the sender the credit it has.
    */
   #deliver(to: PeerId, frame: Buffer): FrameRejection | undefined {
+    // Before any books are opened for the pair: a receiver no longer on this node (it left,
+    // or moved to another node since the sender's node routed the frame) must leave none.
+    if (this.host.roomOf(to) === undefined) {
+      return { code: 'PEER_NOT_FOUND', message: `peer ${to} is not reachable` };
+    }
     const from = frame.toString('latin1', 1, RELAY_HEADER_BYTES);
     if (frame[0] === RELAY_SYNC) {
-      // Nothing is delivered, so nothing else says whether the receiver is on this node.
-      if (this.host.roomOf(to) === undefined) {
-        return { code: 'PEER_NOT_FOUND', message: `peer ${to} is not reachable` };
-      }
       const credit = this.#credit.get(to)?.get(from) ?? this.settings.window;
       const n = frame.readUInt32BE(RELAY_HEADER_BYTES);
       this.#toSender(to, from, { type: 'relay-sync', from: to, credit, n });
@@ -187,7 +200,9 @@ export class Relay {
    */
   forget(id: PeerId): void {
     for (const sender of this.#credit.get(id)?.keys() ?? []) {
-      this.#receiversOf.get(sender)?.delete(id);
+      const receivers = this.#receiversOf.get(sender);
+      receivers?.delete(id);
+      if (receivers?.size === 0) this.#receiversOf.delete(sender);
     }
     this.#credit.delete(id);
     this.#unwritten.delete(id);
