@@ -423,7 +423,9 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
       this.#fail(error);
       return;
     }
-    this.emit('error', error);
+    // A momentary refusal is the SDK's to hide, as a failed connection attempt is; a room
+    // that filled up while this peer was away is the app's to know (it is tried again).
+    if (!(MOMENTARY_JOIN_ERRORS.has(code) || freshToken)) this.emit('error', error);
     const socket = this.#socket;
     if (socket) this.#abandon(socket);
     this.#scheduleReconnect();

@@ -215,6 +215,28 @@ describe('joinRoom', () => {
     expect(once.connections).toBe(1);
   });
 
+  it('reconnects through momentary refusals without an error; a room that filled up meanwhile is told', async () => {
+    let joins = 0;
+    const answers = ['drop', 'RATE_LIMITED', 'SHUTTING_DOWN', 'ROOM_FULL', 'welcome'];
+    const server = await fake.start((ws) => {
+      ws.once('message', () => {
+        const answer = answers[Math.min(joins, answers.length - 1)] as string;
+        joins += 1;
+        if (answer === 'welcome' || answer === 'drop') ws.send(fakeWelcome());
+        else ws.send(JSON.stringify({ type: 'error', code: answer, message: 'no', ref: 'join' }));
+        if (answer === 'drop') setTimeout(() => ws.terminate(), 100);
+      });
+    });
+    const room = await join(server.url, quick);
+    const states: string[] = [];
+    const errors: string[] = [];
+    room.on('signaling-state', (state) => states.push(state));
+    room.on('error', (error) => errors.push(error.code));
+    await waitUntil(() => joins === 5 && room.signalingState === 'connected', 'back in');
+    expect(states).toEqual(['reconnecting', 'connected']);
+    expect(errors).toEqual(['ROOM_FULL']);
+  });
+
   it('refuses relay terms no relay piece fits in (PROTOCOL_ERROR), instead of crashing on them', async () => {
     const server = await fake.start((ws) => {
       ws.once('message', () => {
