@@ -39,6 +39,13 @@ export type PageTarget =
  */
 export const CONTEXT_OPTIONS = { permissions: ['camera', 'microphone'] };
 
+/**
+ * How long a page action (a click, a fill, a locator's wait) waits for what it needs when
+ * the test gives no timeout. Shorter than a test's: an element that never comes fails the
+ * action, naming its locator, rather than the test timing out without saying where.
+ */
+export const ACTION_TIMEOUT_MS = 15_000;
+
 /** What the harness does with a page, in any browser. */
 export interface PageDriver {
   readonly browser: BrowserName;
@@ -164,11 +171,13 @@ export async function openBrowserPage(
     const where = target.in;
     const own = 'newContext' in where ? await where.newContext(CONTEXT_OPTIONS) : undefined;
     const page = await (own ?? (where as PwContext)).newPage();
+    page.setDefaultTimeout(ACTION_TIMEOUT_MS);
     return { page, driver: playwrightDriver(page, own) };
   }
   const where = target.in;
   const own = 'createBrowserContext' in where ? await where.createBrowserContext() : undefined;
   // A window, not a tab: Firefox throttles background tabs (timers, video frames).
   const page = await (own ?? (where as PpContext)).newPage({ type: 'window' });
+  page.setDefaultTimeout(ACTION_TIMEOUT_MS);
   return { page, driver: puppeteerDriver(page, own) };
 }
