@@ -331,7 +331,14 @@ export async function runRelayBenchmark(argv: readonly string[]): Promise<number
           const sample =
             contender.kind === 'floor' ? await floorRun(run) : await sdkRun(run, contender);
           (results.get(label) ?? [])[round - 1] = sample;
-          log(`round ${round}/${options.rounds}: ${label} ${sample.mibps.toFixed(1)} MiB/s`);
+          const byProcess = [...(sample.cpu ?? [])]
+            .filter(([, seconds]) => seconds >= 0.01)
+            .sort((a, b) => b[1] - a[1])
+            .map(([process, seconds]) => `${process} ${seconds.toFixed(2)}`)
+            .join(', ');
+          log(
+            `round ${round}/${options.rounds}: ${label} ${sample.mibps.toFixed(1)} MiB/s; CPU s: ${byProcess}`,
+          );
         } catch (error) {
           const reason = error instanceof Error ? error.message : String(error);
           failures.set(label, [...(failures.get(label) ?? []), reason]);
