@@ -146,7 +146,7 @@ export class Connection extends ClientSocket implements Session {
       this.#held.push(parsed.frame);
       return;
     }
-    const busy = this.handle(parsed.frame);
+    const busy = this.handle(parsed.frame, parsed.dataJson);
     if (busy) void this.pump(busy);
   }
 
@@ -201,9 +201,12 @@ export class Connection extends ClientSocket implements Session {
     }
   }
 
-  /** Dispatches a frame and answers a refusal; a promise when it finishes later. */
-  private handle(frame: ClientFrame): Promise<void> | undefined {
-    const outcome = this.dispatch(frame);
+  /**
+   * Dispatches a frame and answers a refusal; a promise when it finishes later. `dataJson`:
+   * a signal's data as it came, to forward as it is (see `ParsedFrame`).
+   */
+  private handle(frame: ClientFrame, dataJson?: string): Promise<void> | undefined {
+    const outcome = this.dispatch(frame, dataJson);
     if (!(outcome instanceof Promise)) {
       this.refuse(outcome, frame);
       return undefined;
@@ -219,7 +222,7 @@ export class Connection extends ClientSocket implements Session {
       this.reply(errorFrame(rejection.code, rejection.message, rejection.ref ?? frame.ref));
   }
 
-  private dispatch(frame: ClientFrame): Outcome {
+  private dispatch(frame: ClientFrame, dataJson: string | undefined): Outcome {
     if (frame.type === 'ping') {
       this.reply(frame.ref === undefined ? { type: 'pong' } : { type: 'pong', ref: frame.ref });
       return undefined;
@@ -230,7 +233,7 @@ export class Connection extends ClientSocket implements Session {
       return { code: 'NOT_JOINED', message: `${frame.type} needs a room; send join first` };
     switch (frame.type) {
       case 'signal':
-        return this.delivery.signal(member, frame);
+        return this.delivery.signal(member, frame, dataJson);
       case 'meta':
         return this.membership.updateMeta(member, frame.meta).then(() => undefined);
       case 'relay-credit':

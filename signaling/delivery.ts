@@ -97,8 +97,11 @@ export class Delivery implements StoreListener {
     return this.#relay && peer.record.perms?.relay !== false ? this.#relay.settings : undefined;
   }
 
-  /** Forwards a signal to a peer of the same room, stamping `from`. */
-  signal(peer: LocalPeer, frame: SignalFrame): FrameRejection | undefined {
+  /**
+   * Forwards a signal to a peer of the same room, stamping `from`. `dataJson`: the signal's
+   * data as the client wrote it, when its frame had the SDK's own shape (`signalDataJson`).
+   */
+  signal(peer: LocalPeer, frame: SignalFrame, dataJson?: string): FrameRejection | undefined {
     const publishing = peer.record.perms?.publish === false && publishingReason(frame.data);
     if (publishing) {
       return {
@@ -113,10 +116,14 @@ export class Delivery implements StoreListener {
         message: `peer ${frame.to} is not in room "${peer.record.room}"`,
       };
     }
-    // One JSON.stringify of a fresh object: `from` is ours, never the client's, and the text
-    // comes out flat (a template around JSON.stringify(data) made a rope that ws and the
-    // socket copied flat again: a second copy of every SDP).
-    const text = JSON.stringify({ type: 'signal', from: peer.record.id, data: frame.data });
+    // `from` is ours, never the client's. Data the client wrote in the SDK's shape goes on
+    // as it came: it parses to the value checked above, and serializing it again (escaping
+    // and encoding an SDP) was most of a signal's own work. Anything else is serialized
+    // from the checked value, in one JSON.stringify of a fresh object.
+    const text =
+      dataJson === undefined
+        ? JSON.stringify({ type: 'signal', from: peer.record.id, data: frame.data })
+        : `{"type":"signal","from":"${peer.record.id}","data":${dataJson}}`;
     if (target.node !== this.store.nodeId) {
       this.#sendRemote(peer, frame, target, text);
       return undefined;

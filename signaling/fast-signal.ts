@@ -34,6 +34,64 @@ export function fastSignalFrame(raw: Record<string, unknown>): SignalFrame | und
   return undefined;
 }
 
+/**
+ * The JSON text of a signal frame's `data`, exactly as the client sent it, when the frame's
+ * text is `{"type":"signal","to":"<to>","data":<data>}` and nothing else (the SDK's own
+ * shape: no `ref`, no whitespace, no member after `data`); otherwise undefined. `text` must
+ * be valid JSON (it parsed) and its frame one {@link fastSignalFrame} accepted: then that
+ * text parses to the very value the frame was checked with, so it can be forwarded as it
+ * came, without serializing the data again (an SDP is ~3 KB to escape and encode).
+ */
+export function signalDataJson(text: string, to: string): string | undefined {
+  const prefix = `{"type":"signal","to":"${to}","data":`;
+  if (!text.startsWith(prefix) || text.charCodeAt(text.length - 1) !== CLOSE_BRACE) {
+    return undefined;
+  }
+  const end = valueEnd(text, prefix.length);
+  return end === text.length - 1 ? text.slice(prefix.length, end) : undefined;
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+
+/**
+ * Where the JSON object or array starting at `at` in `text` (valid JSON) ends: the index
+ * just past its closing bracket; -1 when no object or array starts there. Strings are
+ * skipped whole (`indexOf` finds their closing quote), so only the few characters outside
+ * strings are looked at one by one.
+ */
+function valueEnd(text: string, at: number): number {
+  const first = text.charCodeAt(at);
+  if (first !== OPEN_BRACE && first !== OPEN_BRACKET) return -1;
+  let depth = 0;
+  for (let i = at; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) i = stringEnd(text, i);
+    else if (c === OPEN_BRACE || c === OPEN_BRACKET) depth++;
+    else if ((c === CLOSE_BRACE || c === CLOSE_BRACKET) && --depth === 0) return i + 1;
+  }
+  return -1;
+}
+
+/**
+ * The index of the quote that closes the string whose opening quote is at `open`; the
+ * text's length if none does (not valid JSON: the scan then ends, finding no value).
+ */
+function stringEnd(text: string, open: number): number {
+  let close = text.indexOf('"', open + 1);
+  for (;;) {
+    if (close < 0) return text.length;
+    let backslashes = 0;
+    while (text.charCodeAt(close - 1 - backslashes) === BACKSLASH) backslashes++;
+    if (backslashes % 2 === 0) return close; // not escaped
+    close = text.indexOf('"', close + 1);
+  }
+}
+
 function isCandidate(value: unknown): value is {
   candidate: string;
   sdpMid?: string | null;

@@ -1,5 +1,5 @@
 import { fastJoinFrame } from './fast-join.js';
-import { fastSignalFrame } from './fast-signal.js';
+import { fastSignalFrame, signalDataJson } from './fast-signal.js';
 import {
   CLIENT_FRAME_TYPES,
   ClientFrame,
@@ -15,7 +15,13 @@ export interface FrameRejection {
   ref?: string;
 }
 
-export type ParsedFrame = { ok: true; frame: ClientFrame } | ({ ok: false } & FrameRejection);
+/**
+ * A parsed frame. `dataJson`, for a signal in the SDK's own shape: its `data` as the client
+ * wrote it, to forward as it came (see `signalDataJson`).
+ */
+export type ParsedFrame =
+  | { ok: true; frame: ClientFrame; dataJson?: string }
+  | ({ ok: false } & FrameRejection);
 
 const clientTypes: ReadonlySet<string> = new Set(CLIENT_FRAME_TYPES);
 
@@ -28,8 +34,9 @@ export function parseClientFrame(data: Buffer, maxPayload: number): ParsedFrame 
     return reject('FRAME_TOO_LARGE', `frame is ${data.length} bytes; the limit is ${maxPayload}`);
   }
   let raw: unknown;
+  const text = data.toString('utf8');
   try {
-    raw = JSON.parse(data.toString('utf8'));
+    raw = JSON.parse(text);
   } catch (error) {
     return reject('BAD_JSON', `frame is not valid JSON: ${(error as Error).message}`);
   }
@@ -49,9 +56,14 @@ export function parseClientFrame(data: Buffer, maxPayload: number): ParsedFrame 
       ref,
     );
   }
-  if (type === 'signal' || type === 'join') {
-    const fast = raw as Record<string, unknown>;
-    const frame = type === 'signal' ? fastSignalFrame(fast) : fastJoinFrame(fast);
+  if (type === 'signal') {
+    const frame = fastSignalFrame(raw as Record<string, unknown>);
+    if (frame) {
+      const dataJson = frame.ref === undefined ? signalDataJson(text, frame.to) : undefined;
+      return dataJson === undefined ? { ok: true, frame } : { ok: true, frame, dataJson };
+    }
+  } else if (type === 'join') {
+    const frame = fastJoinFrame(raw as Record<string, unknown>);
     if (frame) return { ok: true, frame };
   }
   const result = ClientFrame.safeParse(raw);
