@@ -411,21 +411,21 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
 
   #onJoinRefused(code: ErrorCode, message: string): void {
     const error = new PeerlaneError(code, message);
-    // An expired token is worth another try only when a fresh one can be fetched.
-    const freshToken = code === 'TOKEN_EXPIRED' && typeof this.options.token === 'function';
+    // An expired token is as momentary as the others when a fresh one can be fetched.
+    const momentary =
+      MOMENTARY_JOIN_ERRORS.has(code) ||
+      (code === 'TOKEN_EXPIRED' && typeof this.options.token === 'function');
     if (this.#first) {
-      if (!(MOMENTARY_JOIN_ERRORS.has(code) || freshToken) || !this.#retryFirstJoin()) {
-        this.#fail(error);
-      }
+      if (!momentary || !this.#retryFirstJoin()) this.#fail(error);
       return;
     }
-    if (!(RETRYABLE_JOIN_ERRORS.has(code) || freshToken)) {
+    if (!momentary && !RETRYABLE_JOIN_ERRORS.has(code)) {
       this.#fail(error);
       return;
     }
     // A momentary refusal is the SDK's to hide, as a failed connection attempt is; a room
     // that filled up while this peer was away is the app's to know (it is tried again).
-    if (!(MOMENTARY_JOIN_ERRORS.has(code) || freshToken)) this.emit('error', error);
+    if (!momentary) this.emit('error', error);
     const socket = this.#socket;
     if (socket) this.#abandon(socket);
     this.#scheduleReconnect();
