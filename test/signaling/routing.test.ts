@@ -58,6 +58,29 @@ describe('createSignalingServer', () => {
       }
     });
 
+    it('forwards data in the SDK’s shape as written, and anything after it re-serialized', async () => {
+      const server = await start();
+      const [a, b] = await Promise.all([connect(server), connect(server)]);
+      const wa = await a.join('r');
+      const wb = await b.join('r');
+      const texts: string[] = [];
+      b.ws.on('message', (data, isBinary) => {
+        if (!isBinary && String(data).startsWith('{"type":"signal"')) texts.push(String(data));
+      });
+      // The client escaped CR LF as \u000d\u000a: a serialized copy would say \r\n.
+      const data = '{"type":"offer","sdp":"v=0\\u000d\\u000a"}';
+      a.send(`{"type":"signal","to":"${wb.peerId}","data":${data}}`);
+      // The same data with a member repeated after it: checked, then serialized again.
+      a.send(`{"type":"signal","to":"${wb.peerId}","data":${data},"to":"${wb.peerId}"}`);
+      for (let i = 0; i < 2; i++) {
+        expect((await b.next('signal')).data).toEqual({ type: 'offer', sdp: 'v=0\r\n' });
+      }
+      expect(texts).toEqual([
+        `{"type":"signal","from":"${wa.peerId}","data":${data}}`,
+        `{"type":"signal","from":"${wa.peerId}","data":{"type":"offer","sdp":"v=0\\r\\n"}}`,
+      ]);
+    });
+
     it('never lets a client set from', async () => {
       const server = await start();
       const [a, b, c] = await Promise.all([connect(server), connect(server), connect(server)]);
