@@ -18,7 +18,15 @@
  * drops a number it has. No reordering: one route at a time is read, in order, and a
  * message cut by the move is received again from its first byte.
  *
- * Control frames are `[kind][u32]` (`FRAME_KIND.ACK`) and `[kind][u32][u8]` (`.SWITCH`). The
+ * A link made anew (a room that gave the peer up and met it again with the same id makes a
+ * new one, while the peer may keep its own) starts at message 1 and epoch 1, which the
+ * peer's link would take for old ones. So each SWITCH also carries the sending link's own
+ * random id: a side that sees the peer's id change starts both directions again — it
+ * expects message 1 next, numbers what the peer has not acknowledged again from 1, and
+ * announces its route again (sending those messages).
+ *
+ * Control frames are `[kind][u32]` (`FRAME_KIND.ACK`) and `[kind][u32][u8][u32]` (`.SWITCH`,
+ * with the link id; peers before it send `[kind][u32][u8]`, and then nothing restarts). The
  * {@link Handover} owns the link's message stream (an `Outbox` and an `Inbox`) and runs
  * this protocol on whatever lane the link says is in use; the link decides when to move.
  */
@@ -71,6 +79,10 @@ export class Handover {
   readonly #inbox: Inbox;
   #epoch = 0;
   #receivedEpoch = 0;
+  /** This link's id, sent with each SWITCH (never 0). */
+  readonly #linkId = randomLinkId();
+  /** The peer's link id from its SWITCH frames; undefined until one carried it. */
+  #peerLinkId: number | undefined;
   #receiving: RouteName | undefined;
   #ackTimer: ReturnType<typeof setTimeout> | undefined;
   /** When the peer last acknowledged a message, or sending last (re)started. */
@@ -128,7 +140,7 @@ export class Handover {
     this.#progressAt = Date.now();
     this.#outbox.rewind();
     this.#epoch = (this.#epoch + 1) >>> 0;
-    this.#control(FRAME_KIND.SWITCH, this.#epoch, down ? 1 : 0);
+    this.#control(FRAME_KIND.SWITCH, this.#epoch, down ? 1 : 0, this.#linkId);
     this.flush();
     if (route === 'relay') this.#scheduleAck();
   }
@@ -152,13 +164,30 @@ export class Handover {
         if (this.#outbox.pending === 0 || Date.now() - this.#resentAt < RESEND_GAP_MS) return;
         this.#resentAt = Date.now();
         this.options.onResend();
-      } else if (value > this.#receivedEpoch) {
-        this.#receivedEpoch = value;
-        this.#receiving = route;
-        this.#inbox.dropPartial();
-        this.options.onSwitch(route, frame[5] === 1);
-        // Tell it how far we got, so it forgets what we have.
-        this.#scheduleAck();
+      } else {
+        const linkId =
+          frame.byteLength >= 10
+            ? new DataView(frame.buffer, frame.byteOffset, 10).getUint32(6)
+            : undefined;
+        const renewed =
+          linkId !== undefined && this.#peerLinkId !== undefined && linkId !== this.#peerLinkId;
+        this.#peerLinkId = linkId ?? this.#peerLinkId;
+        if (renewed) {
+          // The peer's link was made anew: it has nothing of ours, and counts from 1.
+          this.#receivedEpoch = 0;
+          this.#inbox.restart();
+          this.#outbox.restart();
+        }
+        if (value > this.#receivedEpoch) {
+          this.#receivedEpoch = value;
+          this.#receiving = route;
+          this.#inbox.dropPartial();
+          this.options.onSwitch(route, frame[5] === 1);
+          // Tell it how far we got, so it forgets what we have.
+          this.#scheduleAck();
+        }
+        // Send it what it has not acknowledged, numbered afresh, behind a SWITCH of ours.
+        if (renewed) this.options.onResend();
       }
       return;
     }
@@ -182,20 +211,31 @@ export class Handover {
   }
 
   /** A control frame on the lane in use. */
-  #control(kind: number, value: number, flag?: number): void {
+  #control(kind: number, value: number, flag?: number, linkId?: number): void {
     try {
-      this.options.lane()?.send(controlFrame(kind, value, flag));
+      this.options.lane()?.send(controlFrame(kind, value, flag, linkId));
     } catch {
       // The lane is closing; the next route's SWITCH and acks cover it.
     }
   }
 }
 
-/** A control frame: `[kind][u32 value]`, and `[u8 flag]` when there is one. */
-function controlFrame(kind: number, value: number, flag?: number): Uint8Array {
-  const frame = new Uint8Array(flag === undefined ? 5 : 6);
+/**
+ * A control frame: `[kind][u32 value]`, then `[u8 flag]` when there is one, then
+ * `[u32 link id]` when there is one (a SWITCH).
+ */
+function controlFrame(kind: number, value: number, flag?: number, linkId?: number): Uint8Array {
+  const frame = new Uint8Array(flag === undefined ? 5 : linkId === undefined ? 6 : 10);
+  const view = new DataView(frame.buffer);
   frame[0] = kind;
-  new DataView(frame.buffer).setUint32(1, value);
+  view.setUint32(1, value);
   if (flag !== undefined) frame[5] = flag;
+  if (linkId !== undefined) view.setUint32(6, linkId);
   return frame;
+}
+
+/** A random link id, never 0. */
+function randomLinkId(): number {
+  const [id = 0] = globalThis.crypto.getRandomValues(new Uint32Array(1));
+  return id === 0 ? 1 : id;
 }

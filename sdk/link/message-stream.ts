@@ -154,6 +154,20 @@ export class Outbox {
     }
   }
 
+  /**
+   * The receiver starts its count again (the peer's link was made anew): every message not
+   * yet acknowledged is put back, as {@link rewind} does, and numbered again from 1.
+   */
+  restart(): void {
+    this.rewind();
+    let seq = 1;
+    for (const message of this.#queue) {
+      message.seq = seq;
+      seq = nextSeq(seq);
+    }
+    this.#nextSeq = seq;
+  }
+
   /** Drops every queued message; returns how many were dropped. */
   clear(): number {
     const dropped = this.#queue.length + this.#unacked.length;
@@ -208,6 +222,14 @@ export class Inbox {
   /** Forgets a message received in part (its sender will send it again from its start). */
   dropPartial(): void {
     this.#reset();
+  }
+
+  /** The sender starts its count again (its link was made anew): expect message 1 next. */
+  restart(): void {
+    this.#reset();
+    this.#expected = 1;
+    this.#gap = 0;
+    this.#lastComplete = 0;
   }
 
   /** Takes one frame from the transport. */

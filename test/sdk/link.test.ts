@@ -90,9 +90,23 @@ class Net {
   readonly relayMessage = memoryLanePair();
   readonly relayBulk = memoryLanePair();
 
+  readonly #options: Partial<Omit<LinkOptions, 'relay'>> & { relay?: boolean };
+
   constructor(options: Partial<Omit<LinkOptions, 'relay'>> & { relay?: boolean } = {}) {
+    this.#options = options;
     this.alice = this.#side(true, 0, options);
     this.bob = this.#side(false, 1, options);
+  }
+
+  /**
+   * Alice's link is closed and made anew, as a room does when it gave the peer up (presence
+   * lost it for longer than presenceGraceMs) and meets it again with the same id.
+   */
+  renewAlice(): void {
+    this.alice.link.close();
+    const fresh = this.#side(true, 0, this.#options);
+    this.alice.link = fresh.link;
+    this.alice.received = fresh.received;
   }
 
   /** Opens the newest direct route of each side to the other (both at the same moment). */
@@ -529,6 +543,25 @@ describe('Link (fake clock, in-memory lanes)', () => {
         'peer bob: could not connect within 15000 ms; 2 queued message(s) were not sent',
       ],
     ]);
+  });
+
+  it('exchanges messages both ways with a peer whose link was made anew (it gave us up and met us again)', async () => {
+    const net = new Net();
+    sendNumbers(net.alice, 0, 3);
+    sendNumbers(net.bob, 0, 3);
+    await settle();
+    await vi.advanceTimersByTimeAsync(FALLBACK_MS); // on the relay, acknowledged both ways
+    expect(numbers(net.bob)).toEqual([1, 2, 3]);
+    expect(numbers(net.alice)).toEqual([1, 2, 3]);
+    net.renewAlice();
+    sendNumbers(net.bob, 3, 2); // bob's link, which went on, numbers these 4 and 5
+    sendNumbers(net.alice, 100, 2); // the new link numbers these 1 and 2 again
+    await settle();
+    await vi.advanceTimersByTimeAsync(STALL_MS * 2);
+    // Before: bob took the new link's SWITCH for an old one and 1, 2 for messages it had.
+    expect(numbers(net.bob)).toEqual([1, 2, 3, 101, 102]);
+    expect(numbers(net.alice)).toEqual([4, 5]);
+    expect([...net.alice.errors, ...net.bob.errors]).toEqual([]);
   });
 
   it('with transport "relay" makes no direct route at all', async () => {
