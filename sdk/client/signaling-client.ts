@@ -116,6 +116,8 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
   #first: { resolve: (welcome: WelcomeFrame) => void; reject: (error: unknown) => void } | null =
     null;
   #onLeft: (() => void) | null = null;
+  /** {@link leave} was called: a socket lost meanwhile ends the wait, never reconnects. */
+  #leaving = false;
   /** This peer's presence metadata: sent with every join, changed by {@link setMeta}. */
   #meta: PeerMeta | undefined;
   /**
@@ -213,6 +215,7 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
    * Resolves in every case, at once when the socket is already gone.
    */
   async leave(timeoutMs: number): Promise<void> {
+    this.#leaving = true;
     const socket = this.#socket;
     if (this.#state === 'connected' && socket?.readyState === OPEN) {
       await new Promise<void>((resolve) => {
@@ -435,6 +438,7 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
     this.#socket = null;
     this.#stopTimers();
     this.#onLeft?.();
+    if (this.#leaving) return; // leave() closes next
     const why = `${code}${reason ? ` ${reason}` : ''}`;
     if (this.#first) {
       this.#fail(
@@ -477,6 +481,11 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
 
   #scheduleReconnect(): void {
     this.#stopTimers();
+    if (this.#leaving) {
+      // The socket died while leave() waited for `left`: stop waiting, leave() closes.
+      this.#onLeft?.();
+      return;
+    }
     const settings = this.options.reconnect;
     if (!settings || this.#attempt >= settings.maxAttempts) {
       this.#fail(

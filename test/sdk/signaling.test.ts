@@ -366,6 +366,24 @@ describe('joinRoom', () => {
     expect(states).toEqual(['reconnecting', 'closed']);
   });
 
+  it('leave() never reconnects nor reports reconnecting while it waits for the server', async () => {
+    // A server that welcomes and then answers nothing: no pong, no `left`.
+    const server = await fake.start((ws) => {
+      ws.once('message', () => ws.send(fakeWelcome()));
+    });
+    const room = await join(server.url, {
+      pingIntervalMs: 100,
+      pingTimeoutMs: 100,
+      reconnect: { initialDelayMs: 10, maxDelayMs: 20 },
+    });
+    const states: string[] = [];
+    room.on('signaling-state', (state) => states.push(state));
+    await new Promise((resolve) => setTimeout(resolve, 50)); // the first ping is 50 ms away
+    await room.leave(); // waits up to 1 s for `left`; the ping goes unanswered meanwhile
+    expect(states).toEqual(['closed']);
+    expect(server.connections).toBe(1);
+  });
+
   it('leave() tells the others at once, and resolves even with the socket gone', async () => {
     const server = await start();
     const observer = await connect(server);
