@@ -67,6 +67,12 @@ export function encodeMessage(
       `send() takes a string, a Uint8Array or an ArrayBuffer (got ${typeof data})`,
     );
   }
+  if (typeof data !== 'string' && isDetached(data instanceof ArrayBuffer ? data : data.buffer)) {
+    throw new PeerlaneError(
+      'INVALID_ARGUMENT',
+      'send(): the ArrayBuffer was transferred (detached); its bytes are gone',
+    );
+  }
   const message = toBytes(data);
   if (message.bytes.byteLength > maxMessageBytes) {
     throw new PeerlaneError(
@@ -75,6 +81,21 @@ export function encodeMessage(
     );
   }
   return message;
+}
+
+/**
+ * Whether `buffer` was transferred away (`postMessage`, `structuredClone`): a view of it then
+ * reads as empty, and a new view of it throws a TypeError.
+ */
+function isDetached(buffer: ArrayBufferLike | undefined): boolean {
+  if (typeof buffer !== 'object' || buffer === null) return false;
+  if ('detached' in buffer && typeof buffer.detached === 'boolean') return buffer.detached;
+  try {
+    new Uint8Array(buffer, 0, 0);
+    return false;
+  } catch {
+    return true;
+  }
 }
 
 /** Why a peer handle no longer sends: the peer left, or this room was left. */

@@ -162,6 +162,16 @@ describe('mesh of Node peers', () => {
     expect(() => b.broadcast(42 as unknown as string)).toThrow(
       expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
     );
+    // Bytes handed to a worker (transferred) are gone: not a TypeError, not an empty message.
+    const gone = new ArrayBuffer(8);
+    const view = new Uint8Array(gone);
+    structuredClone(gone, { transfer: [gone] });
+    for (const data of [gone, view]) {
+      expect(() => toA?.send(data)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+      expect(() => b.broadcast(data)).toThrow(
+        expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+      );
+    }
   });
 
   it('refuses arguments of the wrong kind to room and media methods at the call, with a code', async () => {
