@@ -148,34 +148,41 @@ describe('a peer that comes back with its id after the others gave it up', () =>
   const { start } = useSignaling();
   const { join } = useRooms();
 
-  it('exchanges messages both ways with the room that dropped it (its new link and the old one agree)', async () => {
-    const server = await start({ resumeGraceMs: 100 });
-    const socketB = controlledWebSocket();
-    const a = await join(server.url, { transport: 'relay', presenceGraceMs: 200 });
-    const b = await join(server.url, {
-      ...fastReconnect,
-      transport: 'relay',
-      WebSocket: socketB.WebSocket,
-    });
-    await waitUntil(() => a.peer(b.selfId)?.state === 'connected', 'a reaches b');
-    await waitUntil(() => b.peer(a.selfId)?.state === 'connected', 'b reaches a');
-    const [atA, atB] = [recordMessages(a), recordMessages(b)];
-    a.peer(b.selfId)?.send('a1');
-    b.peer(a.selfId)?.send('b1');
-    await waitUntil(() => atA.length === 1 && atB.length === 1, 'the first messages arrived');
-    await new Promise((resolve) => setTimeout(resolve, 100)); // and were acknowledged
+  it.each([
+    ['', {}],
+    [', sealed (e2ee)', { e2ee: { secret: 'a room secret of the test' } }],
+  ])(
+    'exchanges messages both ways with the room that dropped it (its new link and the old one agree)%s',
+    async (_, sealed) => {
+      const server = await start({ resumeGraceMs: 100 });
+      const socketB = controlledWebSocket();
+      const a = await join(server.url, { ...sealed, transport: 'relay', presenceGraceMs: 200 });
+      const b = await join(server.url, {
+        ...sealed,
+        ...fastReconnect,
+        transport: 'relay',
+        WebSocket: socketB.WebSocket,
+      });
+      await waitUntil(() => a.peer(b.selfId)?.state === 'connected', 'a reaches b');
+      await waitUntil(() => b.peer(a.selfId)?.state === 'connected', 'b reaches a');
+      const [atA, atB] = [recordMessages(a), recordMessages(b)];
+      a.peer(b.selfId)?.send('a1');
+      b.peer(a.selfId)?.send('b1');
+      await waitUntil(() => atA.length === 1 && atB.length === 1, 'the first messages arrived');
+      await new Promise((resolve) => setTimeout(resolve, 100)); // and were acknowledged
 
-    socketB.control.refuse = true; // b's network is down for longer than both grace periods
-    socketB.sockets[0]?.terminate();
-    await nextEvent(a, 'peer-left', (peer) => peer.id === b.selfId);
-    socketB.control.refuse = false;
-    const [back] = await nextEvent(a, 'peer-joined', (peer) => peer.id === b.selfId);
-    await waitUntil(() => b.signalingState === 'connected', 'b is back');
+      socketB.control.refuse = true; // b's network is down for longer than both grace periods
+      socketB.sockets[0]?.terminate();
+      await nextEvent(a, 'peer-left', (peer) => peer.id === b.selfId);
+      socketB.control.refuse = false;
+      const [back] = await nextEvent(a, 'peer-joined', (peer) => peer.id === b.selfId);
+      await waitUntil(() => b.signalingState === 'connected', 'b is back');
 
-    back.send('a2');
-    b.peer(a.selfId)?.send('b2');
-    await waitUntil(() => atA.length === 2 && atB.length === 2, 'the later messages arrived');
-    expect(atA.map((m) => m.data)).toEqual(['b1', 'b2']);
-    expect(atB.map((m) => m.data)).toEqual(['a1', 'a2']);
-  });
+      back.send('a2');
+      b.peer(a.selfId)?.send('b2');
+      await waitUntil(() => atA.length === 2 && atB.length === 2, 'the later messages arrived');
+      expect(atA.map((m) => m.data)).toEqual(['b1', 'b2']);
+      expect(atB.map((m) => m.data)).toEqual(['a1', 'a2']);
+    },
+  );
 });
