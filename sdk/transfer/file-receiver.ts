@@ -45,6 +45,8 @@ export class IncomingTransfer implements IncomingFile {
   #queue: Uint8Array[] = [];
   #writing = false;
   #gapReported = false;
+  /** A `resume()` waits for the queued bytes to be written. */
+  #resumeWaits = false;
   #end: { size: number; digest: string } | undefined;
 
   constructor(
@@ -123,10 +125,21 @@ export class IncomingTransfer implements IncomingFile {
     this.context.finished(last);
   }
 
-  /** Tells the sender where to (re)start: after accept, and on every new lane. */
+  /**
+   * Tells the sender where to (re)start: after accept, and on every new lane. The sender
+   * takes the offset as confirming every byte before it and grants itself a window from
+   * there, so the answer waits until the bytes still queued for the sink are written:
+   * credit is only for written bytes, and this side never holds more than a window.
+   */
   resume(): void {
     if (this.#phase !== 'receiving' || !this.#hash) return;
     this.#gapReported = false;
+    if (this.#written < this.#expected) {
+      this.#resumeWaits = true; // #drain answers once the queue is written
+      return;
+    }
+    this.#resumeWaits = false;
+    this.#lastAck = this.#written;
     this.context.sendControl({
       t: 'accept',
       id: this.id,
@@ -220,7 +233,7 @@ export class IncomingTransfer implements IncomingFile {
       if (this.#end && this.#written === this.#end.size) await this.#verify(this.#end.digest);
       else if (this.#end && this.#expected > this.#end.size) {
         this.#violation(`got ${this.#expected} bytes, the end says ${this.#end.size}`);
-      }
+      } else if (this.#resumeWaits) this.resume();
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       this.abort('SINK_UNWRITABLE', `cannot write the file: ${reason}`, true);

@@ -316,3 +316,38 @@ describe('transfer protocol', () => {
     await expect(waiting?.done).rejects.toMatchObject({ code: 'TRANSFER_CANCELLED' });
   });
 });
+
+describe('transfer protocol: resuming with bytes still queued for a slow sink', () => {
+  it('answers a new lane once the queue is written: no TRANSFER_FAILED, never more than a window held', async () => {
+    // The sender takes a resuming accept's offset as confirmed and sends a window past it;
+    // the receiver counted its credit from its last ack, below what it had received, and
+    // failed the transfer for bytes beyond the credit.
+    const { sender, offers, connect, errors } = hubPair();
+    const [lane] = connect();
+    if (!lane) throw new Error('no lane');
+    const sink = hashingSink(30); // 30 ms per write: chunks pile up before the sink
+    const windowBytes = 256 * 1024;
+    const size = 2 * MiB + 99;
+    const sending = sender.send(patternChunks(size, 21), { name: 'queued', size });
+    await waitUntil(() => offers.length === 1, 'the offer arrived');
+    const receiving = offers[0]?.accept({ writable: sink.writable, windowBytes });
+    if (!receiving) throw new Error('no transfer');
+    // Received but not yet written: the receiver's offset is well past its last ack.
+    await waitUntil(
+      () => receiving.progress.bytesTransferred - receiving.progress.bytesConfirmed >= 3 * 65_000,
+      'three chunks wait for the sink',
+    );
+    let worst = 0;
+    const watch = setInterval(() => {
+      const { bytesTransferred, bytesConfirmed } = receiving.progress;
+      worst = Math.max(worst, bytesTransferred - bytesConfirmed);
+    }, 1);
+    onTestFinished(() => clearInterval(watch));
+    lane.cut();
+    connect();
+    await Promise.all([sending.done, receiving.done]);
+    expect(sink.result.sha256).toBe(await patternSha256(size, 21));
+    expect(errors).toEqual([]);
+    expect(worst).toBeLessThanOrEqual(windowBytes);
+  }, 30_000);
+});
