@@ -72,6 +72,12 @@ export class OutgoingTransfer {
   /** The file's digest, once every piece is hashed: the `end` frame can go. */
   #digest: string | undefined;
   #endSent = false;
+  /**
+   * The `end` went out at least once. A resume asks for it again (`#endSent` false), but the
+   * receiver may have had it and answer `verified` before it goes again (its answer to
+   * the new lane, then its check, while other files fill the lane).
+   */
+  #endEverSent = false;
   /** A new lane opened: nothing is sent until the receiver says where it is. */
   #awaitingResume = false;
   /** The offset of the last `accept` acted on. */
@@ -135,6 +141,7 @@ export class OutgoingTransfer {
     }
     if (this.#digest === undefined || this.#endSent) return undefined;
     this.#endSent = true;
+    this.#endEverSent = true;
     this.handle.setState('verifying');
     return encodeControl({ t: 'end', id: this.id, size: this.#readEnd, digest: this.#digest });
   }
@@ -249,7 +256,7 @@ export class OutgoingTransfer {
   }
 
   #onVerified(): void {
-    if (this.#phase !== 'sending' || !this.#endSent) {
+    if (this.#phase !== 'sending' || !this.#endEverSent) {
       this.#violation('the receiver verified a file it cannot have had whole');
       return;
     }

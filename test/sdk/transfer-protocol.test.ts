@@ -351,3 +351,43 @@ describe('transfer protocol: resuming with bytes still queued for a slow sink', 
     expect(worst).toBeLessThanOrEqual(windowBytes);
   }, 30_000);
 });
+
+describe('transfer protocol: a lane change while the receiver verifies', () => {
+  it('completes when `verified` comes before the `end` asked for again could go (the lane is full of another file)', async () => {
+    const sender = new PeerTransfers({
+      peer: { id: 'receiver' } as RemotePeer,
+      onIncoming: () => {},
+      onError: () => {},
+    });
+    // This side plays the receiver by hand, frame by frame.
+    const control = (lane: MemoryLane) =>
+      lane.sent.flatMap((frame) => {
+        const decoded = decodeTransferFrame(frame);
+        return decoded.kind === 'control' ? [decoded.frame] : [];
+      });
+    const [first] = memoryLanePair();
+    sender.attach(first);
+    const big = sender.send(patternChunks(16 * MiB, 4), { name: 'big', size: 16 * MiB });
+    const small = sender.send(new Blob(['hello']), { name: 'small' });
+    await waitUntil(() => control(first).filter((f) => f.t === 'offer').length === 2, 'offers');
+    first.inject(encodeControl({ t: 'accept', id: 2, offset: 0, window: 4 * MiB }));
+    await waitUntil(() => control(first).some((f) => f.t === 'end'), 'the small file ended');
+    // The receiver has every byte and checks them; the lane goes before it answers.
+    first.cut();
+    const [second] = memoryLanePair();
+    if (!second) throw new Error('no lane');
+    second.paused = true; // a slow lane: nothing drains for now
+    sender.attach(second);
+    // The receiver on the new lane: where each transfer is, in the order it has them.
+    second.inject(encodeControl({ t: 'accept', id: 1, offset: 0, window: 4 * MiB }));
+    await waitUntil(
+      () => second.bufferedAmount >= 2 * MiB,
+      'the big file filled the lane to its high-water mark',
+    );
+    second.inject(encodeControl({ t: 'accept', id: 2, offset: 5, window: 4 * MiB }));
+    second.inject(encodeControl({ t: 'verified', id: 2 })); // its check is done
+    await expect(small.done).resolves.toBeUndefined();
+    expect(small.state).toBe('complete');
+    big.cancel('test over');
+  });
+});
