@@ -156,6 +156,8 @@ export class IncomingTransfer implements IncomingFile {
 
   chunk(offset: number, payload: Uint8Array): void {
     if (this.#phase !== 'receiving' || !this.#hash) return;
+    // Nothing to write (a sender sends no empty chunk; the digest may be read already).
+    if (payload.byteLength === 0) return;
     if (offset < this.#expected) return; // sent again after a resume: we have it
     if (offset > this.#expected) {
       // Bytes went missing (a lane was lost): ask once for a restart from what we have.
@@ -164,8 +166,10 @@ export class IncomingTransfer implements IncomingFile {
       return;
     }
     const end = offset + payload.byteLength;
-    if (this.size !== undefined && end > this.size) {
-      this.#violation(`bytes up to ${end} of a ${this.size}-byte file`);
+    // A file of unknown size has one once its `end` came (its digest may be read already).
+    const size = this.size ?? this.#end?.size;
+    if (size !== undefined && end > size) {
+      this.#violation(`bytes up to ${end} of a ${size}-byte file`);
       return;
     }
     if (end > this.#lastAck + this.#window) {

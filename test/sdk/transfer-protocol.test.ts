@@ -1,5 +1,6 @@
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import type { RemotePeer } from '../../sdk/api.js';
+import { createFileDigest } from '../../sdk/transfer/file-digest.js';
 import type { IncomingTransfer } from '../../sdk/transfer/file-receiver.js';
 import {
   PACE_BURST_MS,
@@ -14,7 +15,7 @@ import {
   MAX_CHUNK_BYTES,
   MIN_WINDOW_BYTES,
 } from '../../sdk/transfer/transfer-protocol.js';
-import { hashingSink, patternChunks, patternSha256 } from '../helpers/files.js';
+import { hashingSink, patternChunks, patternSha256, sha256Hex } from '../helpers/files.js';
 import { type MemoryLane, memoryLanePair } from '../helpers/memory-lanes.js';
 import { waitUntil } from '../helpers/node-peers.js';
 
@@ -389,5 +390,79 @@ describe('transfer protocol: a lane change while the receiver verifies', () => {
     await expect(small.done).resolves.toBeUndefined();
     expect(small.state).toBe('complete');
     big.cancel('test over');
+  });
+});
+
+describe('transfer protocol: a sender that breaks the protocol', () => {
+  /** A receiving hub on a lane whose other end this test drives by hand. */
+  function receivingHub() {
+    const offers: IncomingTransfer[] = [];
+    const errors: string[] = [];
+    const receiver = new PeerTransfers({
+      peer: { id: 'sender' } as RemotePeer,
+      onIncoming: (incoming) => offers.push(incoming),
+      onError: (error) => errors.push(error.code),
+    });
+    const [atReceiver] = memoryLanePair();
+    receiver.attach(atReceiver);
+    /** The control frames the receiver sent. */
+    const control = () =>
+      atReceiver.sent.flatMap((frame) => {
+        const decoded = decodeTransferFrame(frame);
+        return decoded.kind === 'control' ? [decoded.frame] : [];
+      });
+    const chunk = (id: number, offset: number, bytes: Uint8Array) => {
+      const frame = allocateChunk(id, offset, bytes.byteLength);
+      frame.set(bytes, CHUNK_HEADER_BYTES);
+      atReceiver.inject(frame);
+    };
+    const send = (frame: Parameters<typeof encodeControl>[0]) =>
+      atReceiver.inject(encodeControl(frame));
+    return { receiver, offers, errors, control, chunk, send };
+  }
+
+  it('fails with TRANSFER_FAILED (no uncaught error) on a chunk past the end of a file of unknown size', async () => {
+    const { offers, control, chunk, send } = receivingHub();
+    send({ t: 'offer', id: 1, name: 'stream', size: null, type: '' });
+    await waitUntil(() => offers.length === 1, 'the offer arrived');
+    let closed = () => {};
+    const closing = new Promise<void>((resolve) => {
+      closed = resolve;
+    });
+    const writable = new WritableStream<Uint8Array>({ close: () => closing }); // a slow close
+    const receiving = offers[0]?.accept({ writable });
+    if (!receiving) throw new Error('no transfer');
+    await waitUntil(() => control().some((f) => f.t === 'accept'), 'the accept went out');
+    const bytes = new Uint8Array([1, 2, 3, 4, 5]);
+    const digest = await createFileDigest();
+    digest.update(bytes);
+    chunk(1, 0, bytes);
+    send({ t: 'end', id: 1, size: 5, digest: await digest.hex() });
+    await waitUntil(() => receiving.state === 'verifying', 'the receiver checks the file');
+    await new Promise((resolve) => setTimeout(resolve, 10)); // its digest is read
+    chunk(1, 5, new Uint8Array([6])); // after the end it announced
+    closed();
+    await expect(receiving.done).rejects.toMatchObject({ code: 'TRANSFER_FAILED' });
+    expect(control().at(-1)).toMatchObject({ t: 'cancel', code: 'TRANSFER_FAILED' });
+  });
+
+  it('ignores an empty chunk at the end of the file while the digest is checked (no uncaught error)', async () => {
+    const { offers, control, chunk, send } = receivingHub();
+    send({ t: 'offer', id: 1, name: 'five', size: 5, type: '' });
+    await waitUntil(() => offers.length === 1, 'the offer arrived');
+    const sink = hashingSink();
+    const receiving = offers[0]?.accept({ writable: sink.writable });
+    if (!receiving) throw new Error('no transfer');
+    await waitUntil(() => control().some((f) => f.t === 'accept'), 'the accept went out');
+    const bytes = new Uint8Array([1, 2, 3, 4, 5]);
+    const digest = await createFileDigest();
+    digest.update(bytes);
+    chunk(1, 0, bytes);
+    send({ t: 'end', id: 1, size: 5, digest: await digest.hex() });
+    await waitUntil(() => receiving.state === 'verifying', 'the receiver checks the file');
+    chunk(1, 5, new Uint8Array(0)); // nothing, at the end
+    await receiving.done;
+    expect(sink.result.sha256).toBe(sha256Hex(bytes));
+    expect(control().at(-1)).toEqual({ t: 'verified', id: 1 });
   });
 });
