@@ -84,6 +84,10 @@ export class IncomingTransfer implements IncomingFile {
     if (writable !== undefined && typeof writable?.getWriter !== 'function') {
       throw new PeerlaneError('INVALID_ARGUMENT', 'accept(): writable must be a WritableStream');
     }
+    if (writable?.locked) {
+      // Its getWriter() would throw a TypeError once the transfer was half set up.
+      throw new PeerlaneError('INVALID_ARGUMENT', 'accept(): writable is locked (it has a writer)');
+    }
     const handle = new TransferHandle<Blob | undefined>({
       direction: 'receive',
       peer: this.from,

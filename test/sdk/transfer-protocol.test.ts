@@ -465,4 +465,27 @@ describe('transfer protocol: a sender that breaks the protocol', () => {
     expect(sink.result.sha256).toBe(sha256Hex(bytes));
     expect(control().at(-1)).toEqual({ t: 'verified', id: 1 });
   });
+
+  it('refuses a locked writable with INVALID_ARGUMENT, and the offer can still be accepted', async () => {
+    const { offers, control, chunk, send } = receivingHub();
+    send({ t: 'offer', id: 1, name: 'x', size: 3, type: '' });
+    await waitUntil(() => offers.length === 1, 'the offer arrived');
+    const offer = offers[0];
+    if (!offer) throw new Error('no offer');
+    const locked = new WritableStream<Uint8Array>();
+    locked.getWriter(); // someone else writes to it
+    expect(() => offer.accept({ writable: locked })).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+    );
+    const sink = hashingSink();
+    const receiving = offer.accept({ writable: sink.writable });
+    await waitUntil(() => control().some((f) => f.t === 'accept'), 'the accept went out');
+    const bytes = new Uint8Array([7, 8, 9]);
+    const digest = await createFileDigest();
+    digest.update(bytes);
+    chunk(1, 0, bytes);
+    send({ t: 'end', id: 1, size: 3, digest: await digest.hex() });
+    await receiving.done;
+    expect(sink.result.sha256).toBe(sha256Hex(bytes));
+  });
 });
