@@ -48,6 +48,8 @@ export class IncomingTransfer implements IncomingFile {
   /** A `resume()` waits for the queued bytes to be written. */
   #resumeWaits = false;
   #end: { size: number; digest: string } | undefined;
+  /** Why the transfer ended, once it has: what an accept() after that fails with. */
+  #outcome: PeerlaneError | undefined;
 
   constructor(
     readonly id: number,
@@ -61,10 +63,6 @@ export class IncomingTransfer implements IncomingFile {
     // Made now, so that accepting starts the transfer without waiting for it.
     this.#hashReady = createFileDigest();
     this.#hashReady.catch(() => {});
-  }
-
-  get decided(): boolean {
-    return this.#phase !== 'undecided';
   }
 
   accept(): FileTransfer<Blob>;
@@ -98,11 +96,12 @@ export class IncomingTransfer implements IncomingFile {
     });
     this.#handle = handle;
     if (this.#phase === 'over') {
-      // The sender cancelled before the application decided.
+      // It ended before the application decided (the sender cancelled, the peer left…).
       handle.fail(
-        new PeerlaneError('TRANSFER_CANCELLED', `peer ${this.from.id} cancelled ${this.name}`, {
-          peerId: this.from.id,
-        }),
+        this.#outcome ??
+          new PeerlaneError('TRANSFER_CANCELLED', `peer ${this.from.id} cancelled ${this.name}`, {
+            peerId: this.from.id,
+          }),
       );
       return handle;
     }
@@ -127,6 +126,21 @@ export class IncomingTransfer implements IncomingFile {
     const last: ControlFrame = { t: 'reject', id: this.id, reason };
     this.context.sendControl(last);
     this.context.finished(last);
+  }
+
+  /**
+   * The peer left or the room was left: an offer not yet decided is declined (a later
+   * accept() fails with `code`), a transfer under way ends with `code`.
+   */
+  leave(code: 'PEER_LEFT' | 'LEFT_ROOM', reason: string): void {
+    if (this.#phase !== 'undecided') {
+      this.abort(code, reason, false);
+      return;
+    }
+    this.reject(reason);
+    this.#outcome = new PeerlaneError(code, `peer ${this.from.id}: ${reason}`, {
+      peerId: this.from.id,
+    });
   }
 
   /**
@@ -293,6 +307,7 @@ export class IncomingTransfer implements IncomingFile {
   #finish(error: PeerlaneError, last: ControlFrame): void {
     if (this.#phase === 'over') return;
     this.#phase = 'over';
+    this.#outcome = error;
     this.#queue = [];
     this.context.finished(last);
     this.#handle?.fail(error);

@@ -136,10 +136,7 @@ export class PeerTransfers {
     this.#ended = true;
     const reason = code === 'PEER_LEFT' ? 'the peer left the room' : 'the room was left';
     for (const transfer of [...this.#outgoing.values()]) transfer.abort(code, reason, false);
-    for (const transfer of [...this.#incoming.values()]) {
-      if (transfer.decided) transfer.abort(code, reason, false);
-      else transfer.reject(reason);
-    }
+    for (const transfer of [...this.#incoming.values()]) transfer.leave(code, reason);
     this.#unsubscribe?.();
     this.#lane = undefined;
     clearTimeout(this.#paceTimer);

@@ -488,4 +488,21 @@ describe('transfer protocol: a sender that breaks the protocol', () => {
     await receiving.done;
     expect(sink.result.sha256).toBe(sha256Hex(bytes));
   });
+
+  it('fails a late accept() with why the offer ended: PEER_LEFT, or the sender’s code', async () => {
+    const left = receivingHub();
+    left.send({ t: 'offer', id: 1, name: 'x', size: 3, type: '' });
+    await waitUntil(() => left.offers.length === 1, 'the offer arrived');
+    left.receiver.end('PEER_LEFT'); // before the app decided
+    await expect(left.offers[0]?.accept().done).rejects.toMatchObject({ code: 'PEER_LEFT' });
+
+    const broken = receivingHub();
+    broken.send({ t: 'offer', id: 1, name: 'y', size: 3, type: '' });
+    await waitUntil(() => broken.offers.length === 1, 'the offer arrived');
+    const reason = 'cannot read the file: disk on fire';
+    broken.send({ t: 'cancel', id: 1, by: 'sender', code: 'SOURCE_UNREADABLE', reason });
+    const late = broken.offers[0]?.accept();
+    await expect(late?.done).rejects.toMatchObject({ code: 'SOURCE_UNREADABLE' });
+    await expect(late?.done).rejects.toThrow('disk on fire');
+  });
 });
