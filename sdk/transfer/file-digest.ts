@@ -51,7 +51,11 @@ export async function createFileDigest(hashPiece?: HashPiece): Promise<FileDiges
 
 class PieceDigest implements FileDigest {
   readonly #hash: HashPiece;
-  readonly #piece = new Uint8Array(PIECE_BYTES);
+  /**
+   * The piece being filled, made on the first bytes: a receiver makes its digest with the
+   * offer, and offers waiting for the app's decision must not hold 256 KiB each.
+   */
+  #piece: Uint8Array | undefined;
   #filled = 0;
   #pieces = 0;
   /** Piece digests, in order; grows by doubling. */
@@ -67,20 +71,21 @@ class PieceDigest implements FileDigest {
 
   update(bytes: Uint8Array): void {
     if (this.#ended) throw new Error('the file digest was already read');
+    this.#piece ??= new Uint8Array(PIECE_BYTES);
     let at = 0;
     while (at < bytes.byteLength) {
       const take = Math.min(PIECE_BYTES - this.#filled, bytes.byteLength - at);
       this.#piece.set(bytes.subarray(at, at + take), this.#filled);
       this.#filled += take;
       at += take;
-      if (this.#filled === PIECE_BYTES) this.#hashPiece();
+      if (this.#filled === PIECE_BYTES) this.#hashPiece(this.#piece);
     }
   }
 
   async hex(): Promise<string> {
     if (!this.#ended) {
       this.#ended = true;
-      if (this.#filled > 0) this.#hashPiece();
+      if (this.#piece && this.#filled > 0) this.#hashPiece(this.#piece);
     }
     await this.#stored;
     if (this.#failure !== undefined) throw this.#failure;
@@ -88,10 +93,11 @@ class PieceDigest implements FileDigest {
     return toHex(new Uint8Array(await this.#hash(list)));
   }
 
-  #hashPiece(): void {
+  /** Hashes the first `#filled` bytes of `buffer` (the piece) as the next piece. */
+  #hashPiece(buffer: Uint8Array): void {
     const index = this.#pieces;
     this.#pieces += 1;
-    const piece = this.#piece.subarray(0, this.#filled);
+    const piece = buffer.subarray(0, this.#filled);
     this.#filled = 0;
     if (this.#digests.byteLength < this.#pieces * DIGEST_BYTES) {
       const grown = new Uint8Array(this.#digests.byteLength * 2);

@@ -505,4 +505,19 @@ describe('transfer protocol: a sender that breaks the protocol', () => {
     await expect(late?.done).rejects.toMatchObject({ code: 'SOURCE_UNREADABLE' });
     await expect(late?.done).rejects.toThrow('disk on fire');
   });
+
+  it('holds no file-sized buffers for offers waiting for the app: a flood of offers stays small', async () => {
+    const { offers, send } = receivingHub();
+    const before = process.memoryUsage().arrayBuffers;
+    const count = 200;
+    for (let id = 1; id <= count; id += 1) {
+      send({ t: 'offer', id, name: `offer-${id}`, size: 1024 * MiB, type: '' });
+    }
+    await waitUntil(() => offers.length === count, 'the offers arrived');
+    await new Promise((resolve) => setTimeout(resolve, 20)); // each one's digest is made
+    // Each offer the app has not decided on yet is a few hundred bytes of state, not the
+    // 256 KiB piece buffer of a digest nothing has been fed to.
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(8 * MiB);
+    for (const offer of offers) offer.reject('test over');
+  });
 });
