@@ -72,6 +72,9 @@ export class IncomingTransfer implements IncomingFile {
   accept(options: AcceptOptions): FileTransfer<Blob | undefined>;
   accept(options: AcceptOptions = {}): FileTransfer<Blob | undefined> {
     if (this.#handle) return this.#handle;
+    if (typeof options !== 'object' || options === null) {
+      throw new PeerlaneError('INVALID_ARGUMENT', 'accept(): options must be an object');
+    }
     const { writable, windowBytes = DEFAULT_WINDOW_BYTES } = options;
     if (!Number.isInteger(windowBytes) || windowBytes < MIN_WINDOW_BYTES || windowBytes > 1 << 30) {
       throw new PeerlaneError(

@@ -520,4 +520,19 @@ describe('transfer protocol: a sender that breaks the protocol', () => {
     expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(8 * MiB);
     for (const offer of offers) offer.reject('test over');
   });
+
+  it('refuses accept() options that are no object with INVALID_ARGUMENT, and the offer stays open', async () => {
+    const { offers, control, send } = receivingHub();
+    send({ t: 'offer', id: 1, name: 'x', size: 3, type: '' });
+    await waitUntil(() => offers.length === 1, 'the offer arrived');
+    const offer = offers[0];
+    if (!offer) throw new Error('no offer');
+    for (const options of [null, 42, 'fast']) {
+      expect(() => offer.accept(options as never)).toThrow(
+        expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+      );
+    }
+    offer.reject('test over');
+    expect(control().at(-1)).toMatchObject({ t: 'reject', reason: 'test over' });
+  });
 });
