@@ -214,6 +214,8 @@ export class Room extends Emitter<RoomEvents> {
   }
 
   #onFrame(frame: RoomFrame): void {
+    // Left (or leaving: waiting for the server's `left`): no more presence, signals or links.
+    if (this.#closed) return;
     if (frame.type === 'signal') {
       const peer = this.#peers.get(frame.from);
       if (peer) this.#links.signal(peer, frame.data);

@@ -384,6 +384,26 @@ describe('joinRoom', () => {
     expect(server.connections).toBe(1);
   });
 
+  it('leave() reports no presence and makes no links once called, while it waits for `left`', async () => {
+    // A server that, hearing `leave`, first tells of a peer joining and of one updating.
+    const server = await fake.start((ws) => {
+      ws.on('message', (data) => {
+        const frame = JSON.parse(String(data)) as { type: string; ref?: string };
+        if (frame.type === 'join') ws.send(fakeWelcome());
+        if (frame.type !== 'leave') return;
+        ws.send(JSON.stringify({ type: 'peer-joined', peer: { id: 'C'.repeat(22), meta: {} } }));
+        ws.send(JSON.stringify({ type: 'left', room: 'test-room', ref: frame.ref }));
+      });
+    });
+    const room = await join(server.url);
+    const events: string[] = [];
+    room.on('peer-joined', (peer) => events.push(`joined ${peer.id}`));
+    room.on('connection-state', (peer, state) => events.push(`${peer.id} ${state}`));
+    await room.leave();
+    expect(events).toEqual([]);
+    expect(room.peers).toEqual([]);
+  });
+
   it('leave() tells the others at once, and resolves even with the socket gone', async () => {
     const server = await start();
     const observer = await connect(server);
