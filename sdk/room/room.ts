@@ -218,8 +218,14 @@ export class Room extends Emitter<RoomEvents> {
     if (this.#closed) return;
     if (frame.type === 'signal') {
       const peer = this.#peers.get(frame.from);
-      if (peer) this.#links.signal(peer, frame.data);
-      else this.#early.hold(frame.from, frame.data);
+      if (!peer) {
+        this.#early.hold(frame.from, frame.data);
+        return;
+      }
+      // The peer tries again (it saw us in presence after its connection failed too): an
+      // offer can only be for a new connection, so answer it from a new link as well.
+      if (frame.data.type === 'offer' && peer.link.state === 'failed') this.#retry(peer);
+      this.#links.signal(peer, frame.data);
       return;
     }
     if (frame.type === 'peer-left') {
@@ -290,10 +296,13 @@ export class Room extends Emitter<RoomEvents> {
       peer.meta = meta;
       this.emit('peer-updated', peer);
     }
-    if (peer.link.state === 'failed') {
-      peer.replaceLink();
-      this.emit('connection-state', peer, 'connecting');
-    }
+    if (peer.link.state === 'failed') this.#retry(peer);
+  }
+
+  /** Tries a failed peer again, on a new link. */
+  #retry(peer: PeerHandle): void {
+    peer.replaceLink();
+    this.emit('connection-state', peer, 'connecting');
   }
 
   /**

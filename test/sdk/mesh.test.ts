@@ -1,5 +1,6 @@
+import wrtc from '@roamhq/wrtc';
 import { describe, expect, it } from 'vitest';
-import { PeerlaneError } from '../../sdk/index.js';
+import { PeerlaneError, type WebRtcImplementation } from '../../sdk/index.js';
 import {
   meshDirect,
   nextEvent,
@@ -228,6 +229,39 @@ describe('mesh of Node peers', () => {
     expect(error.message).toContain('1 queued message(s) were not sent');
     expect(toA?.state).toBe('failed');
   });
+
+  it('connects both sides again when the side that offers retries a failed peer', async () => {
+    // Each side's first RTCPeerConnection gathers no candidate (relay only, no TURN), so
+    // both give up; the offering side tries again when the other shows up in presence.
+    const firstFails = (): WebRtcImplementation => {
+      let made = 0;
+      class FirstFails extends wrtc.RTCPeerConnection {
+        constructor(config?: RTCConfiguration) {
+          made += 1;
+          super(made === 1 ? { ...config, iceServers: [], iceTransportPolicy: 'relay' } : config);
+        }
+      }
+      return { ...wrtc, RTCPeerConnection: FirstFails as typeof RTCPeerConnection };
+    };
+    const server = await start({ relay: false });
+    const options = { peerConnectTimeoutMs: 800 };
+    const a = await join(server.url, { ...options, wrtc: firstFails() });
+    const b = await join(server.url, { ...options, wrtc: firstFails() });
+    const failed = () =>
+      a.peer(b.selfId)?.state === 'failed' && b.peer(a.selfId)?.state === 'failed';
+    await waitUntil(failed, 'both gave up', 5000);
+    const [offerer, answerer] = a.selfId < b.selfId ? [a, b] : [b, a];
+    const states: string[] = [];
+    answerer.on('connection-state', (_peer, state) => states.push(state));
+    answerer.setMeta({ back: true }); // the offerer retries on this presence event
+
+    await waitUntil(() => meshDirect([a, b]), 'both sides are connected again', 10_000);
+    expect(states).toEqual(['connecting', 'connected']);
+    const [atOfferer, atAnswerer] = [recordMessages(offerer), recordMessages(answerer)];
+    offerer.peer(answerer.selfId)?.send('to the answerer');
+    answerer.peer(offerer.selfId)?.send('to the offerer');
+    await waitUntil(() => atOfferer.length === 1 && atAnswerer.length === 1, 'messages both ways');
+  }, 30_000);
 
   it('patches no globals', async () => {
     const before = Object.getOwnPropertyNames(globalThis).sort();
