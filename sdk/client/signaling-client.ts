@@ -251,6 +251,10 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
     socket.binaryType = 'arraybuffer';
     let opened = false;
     const current = () => socket === this.#socket;
+    // The first join's retries share its connectTimeoutMs: the last gets what is left.
+    const deadline = this.#first ? this.#firstDeadline : undefined;
+    const timeoutMs =
+      deadline === undefined ? connectTimeoutMs : Math.max(0, deadline - Date.now());
     this.#attemptTimer = setTimeout(() => {
       this.#abandon(socket);
       this.#attemptFailed(
@@ -264,7 +268,7 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
               `${url} did not open within ${connectTimeoutMs} ms`,
             ),
       );
-    }, connectTimeoutMs);
+    }, timeoutMs);
     socket.addEventListener('open', () => {
       if (!current()) return;
       opened = true;

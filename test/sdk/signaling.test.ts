@@ -215,6 +215,28 @@ describe('joinRoom', () => {
     expect(once.connections).toBe(1);
   });
 
+  it('gives the first join up at connectTimeoutMs even when a retry is under way then', async () => {
+    // The first join is refused late (400 ms in); the retry's server never answers.
+    let connections = 0;
+    const server = await fake.start((ws) => {
+      connections += 1;
+      if (connections > 1) return;
+      ws.once('message', () => {
+        setTimeout(() => {
+          ws.send(
+            JSON.stringify({ type: 'error', code: 'RATE_LIMITED', message: 'no', ref: 'join' }),
+          );
+        }, 400);
+      });
+    });
+    const started = Date.now();
+    const error = await rejection(joinRoom({ ...base, url: server.url, ...quick }));
+    expect(error.code).toBe('JOIN_TIMEOUT');
+    expect(error.message).toContain('within 600 ms');
+    expect(Date.now() - started).toBeLessThan(850); // not 400 ms + a whole new 600
+    expect(connections).toBe(2);
+  });
+
   it('reconnects through momentary refusals without an error; a room that filled up meanwhile is told', async () => {
     let joins = 0;
     const answers = ['drop', 'RATE_LIMITED', 'SHUTTING_DOWN', 'ROOM_FULL', 'welcome'];
