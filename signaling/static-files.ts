@@ -6,7 +6,7 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { extname, join, sep } from 'node:path';
+import { extname, join, resolve, sep } from 'node:path';
 import { promisify } from 'node:util';
 import { brotliCompress, constants, gzip } from 'node:zlib';
 
@@ -70,7 +70,11 @@ export interface StaticFilesOptions {
  * file under `root`, or resolves false (nothing sent) when there is no such file.
  */
 export function createStaticFiles(options: StaticFilesOptions) {
-  const { root, csp } = options;
+  const { csp } = options;
+  // Resolved, so that a folder given as `dist/demo/` (a trailing slash) is the same folder
+  // as `dist/demo`: the containment check below compares it with joined paths, which have none.
+  const root = resolve(options.root);
+  const inside = root.endsWith(sep) ? root : root + sep;
   /** Compressed bodies by `file encoding etag`; a new version of a file gets a new key. */
   const compressed = new Map<string, Promise<Buffer>>();
 
@@ -80,7 +84,7 @@ export function createStaticFiles(options: StaticFilesOptions) {
     response: ServerResponse,
   ): Promise<boolean> {
     const file = join(root, pathname.endsWith('/') ? `${pathname}index.html` : pathname);
-    if (file !== root && !file.startsWith(root + sep)) return false;
+    if (file !== root && !file.startsWith(inside)) return false;
     const found = await stat(file).catch(() => undefined);
     if (!found?.isFile()) return false;
     const extension = extname(file);

@@ -118,4 +118,28 @@ describe('static files', () => {
     expect((await get('/%2e%2e/%2e%2e/etc/passwd')).status).toBe(404);
     expect((await get('/assets/nope.js.map')).status).toBe(404);
   });
+
+  it('serves a folder given with a trailing slash (--demo-dir dist/demo/) like one without', async () => {
+    const slashed = createServer(
+      createHttpHandler({
+        demoDir: `${dir}/`,
+        health: () => ({}),
+        ready: () => true,
+        metrics: async () => ({ text: '', contentType: 'text/plain' }),
+      }),
+    );
+    await new Promise<void>((resolve) => slashed.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(slashed.address() as AddressInfo).port}`;
+    try {
+      const page = await fetch(`${url}/`);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toBe('<!doctype html><title>demo</title>');
+      const script = await fetch(`${url}/assets/app.js`);
+      expect(script.status).toBe(200);
+      expect(await script.text()).toBe(SCRIPT);
+      expect((await fetch(`${url}/%2e%2e/%2e%2e/etc/passwd`)).status).toBe(404);
+    } finally {
+      await new Promise((resolve) => slashed.close(resolve));
+    }
+  });
 });
