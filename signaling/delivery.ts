@@ -1,6 +1,6 @@
 import { errorFrame, type FrameRejection } from './frames.js';
 import type { LocalPeer, LocalPeers } from './local-peers.js';
-import type { ResolvedOptions } from './options.js';
+import { MAX_TIMER_MS, type ResolvedOptions } from './options.js';
 import {
   isMediaTag,
   type LeaveReason,
@@ -284,10 +284,12 @@ export class Delivery implements StoreListener {
    */
   #settle(): void {
     clearTimeout(this.#settling);
+    // Each of nodeTtlMs and resumeGraceMs fits a timer, but their sum may not.
+    const settleMs = Math.min(this.store.settleMs, MAX_TIMER_MS);
     this.#settling = setTimeout(() => {
       this.#settling = undefined;
       this.recovered('events');
-    }, this.store.settleMs);
+    }, settleMs);
     this.#settling.unref();
   }
 

@@ -225,6 +225,22 @@ const positiveIntegers = [
   'relayNodeRateLimit',
 ] as const;
 
+/**
+ * The longest a Node timer waits: a longer `setTimeout` runs after 1 ms instead (with only a
+ * `TimeoutOverflowWarning`), so a grace period of 2^31 ms would drop a peer at once.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** The options that are waited for with timers. */
+const timerOptions = [
+  'heartbeatIntervalMs',
+  'heartbeatTimeoutMs',
+  'resumeGraceMs',
+  'shutdownTimeoutMs',
+  'handshakeTimeoutMs',
+  'nodeTtlMs',
+] as const;
+
 /** Fills in defaults and rejects nonsense with a `TypeError` naming the option. */
 export function resolveOptions(options: SignalingServerOptions): ResolvedOptions {
   const defined = Object.fromEntries(
@@ -241,6 +257,13 @@ export function resolveOptions(options: SignalingServerOptions): ResolvedOptions
     const value = resolved[key];
     if (!Number.isInteger(value) || value < 0) {
       throw new TypeError(`options.${key} must be a non-negative integer (got ${String(value)})`);
+    }
+  }
+  for (const key of timerOptions) {
+    if (resolved[key] > MAX_TIMER_MS) {
+      throw new TypeError(
+        `options.${key} must be at most ${MAX_TIMER_MS} ms, about 24.8 days (got ${resolved[key]})`,
+      );
     }
   }
   if (resolved.relayWindow < MIN_RELAY_WINDOW) {

@@ -153,5 +153,33 @@ describe('createSignalingServer', () => {
       );
       await (await start({ relayWindow: 4096, maxPayload: 1023 })).close();
     });
+
+    it('refuses a time no Node timer can wait (over 2^31 − 1 ms) instead of waiting 1 ms', async () => {
+      // Node runs such a timer after 1 ms: a grace period of 2^31 ms dropped a peer at once.
+      await expect(start({ resumeGraceMs: 2 ** 31 })).rejects.toThrow(
+        'options.resumeGraceMs must be at most 2147483647 ms, about 24.8 days (got 2147483648)',
+      );
+      for (const key of [
+        'heartbeatIntervalMs',
+        'heartbeatTimeoutMs',
+        'shutdownTimeoutMs',
+        'handshakeTimeoutMs',
+        'nodeTtlMs',
+      ] as const) {
+        await expect(start({ [key]: 2 ** 31 })).rejects.toThrow(
+          `options.${key} must be at most 2147483647 ms`,
+        );
+      }
+      const server = await start({ resumeGraceMs: 2 ** 31 - 1 });
+      const [a, b] = await Promise.all([connect(server), connect(server)]);
+      await a.join('r');
+      await b.join('r');
+      a.kill();
+      await expect.poll(() => server.stats().connections).toBe(1);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      b.send({ type: 'ping' });
+      await b.next('pong');
+      expect(b.unread('peer-left')).toEqual([]);
+    });
   });
 });

@@ -67,6 +67,12 @@ describe('peerlane start-up', () => {
       {},
       'peerlane: cannot start: --max-peers-per-room / PEERLANE_MAX_PEERS_PER_ROOM: must be a positive integer (got 0)\n',
     ],
+    [
+      'a grace period no timer can wait',
+      [],
+      { PEERLANE_RESUME_GRACE_MS: '99999999999' },
+      'peerlane: cannot start: --resume-grace / PEERLANE_RESUME_GRACE_MS: must be at most 2147483647 ms, about 24.8 days (got 99999999999)\n',
+    ],
   ])('exits 1 with one line on %s', async (_name, args, env, expected) => {
     const r = run(args, env);
     children.push(r.child);
