@@ -292,7 +292,9 @@ export class Connection extends ClientSocket implements Session {
       'joined',
     );
     if (!this.open) {
-      // The client left while its join was under way: it is gone, not reconnecting.
+      // The client left while its join was under way: it is gone, not reconnecting. Unless
+      // another connection has resumed the peer since: the peer is that connection's now.
+      if (peer.session !== this) return undefined;
       return this.membership.leave(peer, 'left').then(() => undefined);
     }
     this.#member = peer;

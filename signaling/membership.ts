@@ -45,6 +45,8 @@ const NO_META: PeerMeta = Object.freeze({});
  */
 export class Membership {
   #closed = false;
+  /** Peers whose join or resume waits for the store (with Redis), until it has settled. */
+  readonly #joining = new Set<LocalPeer>();
 
   constructor(
     private readonly options: MembershipOptions,
@@ -83,6 +85,16 @@ export class Membership {
       return { code: 'RESUME_REJECTED', message: 'the resume secret does not match that peer id' };
     }
     const held = this.local.peers.get(frame.resume.peerId);
+    if (held && this.#joining.has(held)) {
+      // Its join or resume on another connection still waits for the store (that connection
+      // may have died meanwhile). Taking the peer over now would welcome it twice, and that
+      // join, finishing on a closed connection, would take the peer out of the room under
+      // this one: the client tries again once it has finished.
+      return {
+        code: 'UNAVAILABLE',
+        message: `peer ${held.record.id} is still joining on another connection; try again shortly`,
+      };
+    }
     if (held?.record.room === frame.room && held.record.identity === grant?.identity) {
       return this.#reattach(session, held, frame, grant);
     }
@@ -161,6 +173,7 @@ export class Membership {
       let snapshot: RoomSnapshot | undefined;
       let changed = false;
       view.joinStarted();
+      this.#joining.add(peer);
       try {
         snapshot = await this.store.claim(frame.room, identity.peerId);
         if (snapshot) {
@@ -174,6 +187,7 @@ export class Membership {
         throw error;
       } finally {
         view.joinEnded();
+        this.#joining.delete(peer);
       }
       if (snapshot) {
         if (changed) await this.store.update(peer.record);
@@ -198,8 +212,10 @@ export class Membership {
     identity: { peerId: PeerId; secret: string },
   ): Awaitable<JoinResult> {
     const peer = this.local.register(session, this.#record(frame, grant, identity.peerId));
+    this.#joining.add(peer);
     let view: RoomView | undefined;
     const ended = (): void => {
+      this.#joining.delete(peer);
       view?.joinEnded();
       view = undefined;
     };

@@ -38,4 +38,57 @@ describe('hardening: Redis (issue #16)', () => {
     expect((await late.join('thawed')).peers).toEqual([]);
     await others.check();
   }, 40_000);
+
+  it('a resume that lands while the same peer resumes on a connection that died leaves no ghost', async () => {
+    redis = await startRedis();
+    const cluster = { redisUrl: redis.url, redisPrefix: 'overlap:', resumeGraceMs: 10_000 };
+    const [first, second] = await Promise.all([start(cluster), start(cluster)]);
+    const a0 = await connect(first);
+    const wa = await a0.join('r');
+    const b = await connect(second);
+    const wb = await b.join('r');
+    a0.kill();
+    await expect.poll(() => first.stats().connections).toBe(0);
+    const resume = { resume: { peerId: wa.peerId, secret: wa.secret } };
+    // The peer resumes on the second node, and that connection dies while its claim waits
+    // for Redis (frozen for a moment, well below the 1 s command timeout).
+    const a1 = await connect(second);
+    redis.signal('SIGSTOP');
+    a1.send({ type: 'join', room: 'r', ...resume });
+    await expect.poll(() => second.stats().peers, { interval: 5 }).toBe(2);
+    a1.kill();
+    await expect.poll(() => second.stats().connections, { interval: 5 }).toBe(1);
+    // The client's next connection resumes before that claim is answered.
+    const a2 = await connect(second);
+    a2.send({ type: 'join', room: 'r', ref: 'a2', ...resume });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    redis.signal('SIGCONT');
+    // Told to try again (the other resume was still under way), or welcomed: either way,
+    // once a2 holds a welcome, it and the room agree that it is in.
+    await expect.poll(() => a2.frames.length, { timeout: 5000 }).toBeGreaterThan(0);
+    const answer = a2.frames[0];
+    if (answer?.type === 'error') {
+      expect(answer).toMatchObject({ code: 'UNAVAILABLE', ref: 'a2' });
+      await a2.next('error');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await a2.join('r', resume);
+    } else await a2.next('welcome');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(a2.unread('welcome')).toEqual([]); // one welcome per join, not two
+    const offer = { type: 'offer', sdp: 'v=0' };
+    b.send({ type: 'signal', to: wa.peerId, data: offer, ref: 'b' });
+    a2.send({ type: 'signal', to: wb.peerId, data: offer, ref: 'a2' });
+    expect(await a2.next('signal')).toMatchObject({ from: wb.peerId });
+    expect(await b.next('signal')).toMatchObject({ from: wa.peerId });
+    b.send({ type: 'ping' });
+    await b.next('pong');
+    expect(b.unread('error')).toEqual([]);
+    // The room's last word about the peer is that it is there.
+    const about = b.frames.filter(
+      (f) =>
+        (f.type === 'peer-left' && f.peerId === wa.peerId) ||
+        (f.type === 'peer-joined' && f.peer.id === wa.peerId),
+    );
+    expect(about.at(-1)?.type ?? 'peer-joined').toBe('peer-joined');
+  }, 30_000);
 });
