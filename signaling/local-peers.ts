@@ -58,12 +58,19 @@ export class LocalPeers {
 
   /**
    * The view of `room`, made (and the room watched) if this node had none: at once when
-   * the store watches at once (in memory), else once it does.
+   * the store watches at once (in memory), else once it does. `joining`, the peer whose
+   * join asks, counts among the view's local peers from now on, so that the view outlives
+   * the wait even if every other local peer of the room goes meanwhile; it is let go with
+   * {@link forget}, or {@link release} if the join ends without registering it.
    */
-  watch(room: RoomName): Awaitable<RoomView> {
+  watch(room: RoomName, joining: PeerId): Awaitable<RoomView> {
     const known = this.views.get(room);
-    if (known) return known;
+    if (known) {
+      known.local.add(joining);
+      return known;
+    }
     const view = new RoomView();
+    view.local.add(joining);
     this.views.set(room, view);
     const watching = this.store.watch(room);
     return watching instanceof Promise ? watching.then(() => view) : view;
@@ -115,11 +122,16 @@ export class LocalPeers {
       if (rooms?.size === 0) this.#roomsByAddress.delete(peer.address);
     }
     peer.session = null;
-    const view = this.views.get(peer.record.room);
-    view?.local.delete(peer.record.id);
+    this.release(peer.record.room, peer.record.id);
+  }
+
+  /** Stops counting `id` among the local peers of `room`; the room's last one lets its view go. */
+  release(room: RoomName, id: PeerId): void {
+    const view = this.views.get(room);
+    view?.local.delete(id);
     if (view && view.local.size === 0) {
-      this.views.delete(peer.record.room);
-      this.store.unwatch(peer.record.room);
+      this.views.delete(room);
+      this.store.unwatch(room);
     }
   }
 }

@@ -166,7 +166,13 @@ export class Membership {
   ): Promise<JoinResult> {
     const identity = frame.resume as NonNullable<JoinFrame['resume']>;
     if (held) await this.leave(held, 'left');
-    const view = await this.local.watch(frame.room);
+    let view: RoomView;
+    try {
+      view = await this.local.watch(frame.room, identity.peerId);
+    } catch (error) {
+      this.local.release(frame.room, identity.peerId);
+      throw error;
+    }
     const existing = view.members.get(identity.peerId);
     if (!existing || existing.identity === grant?.identity) {
       const peer = this.local.register(session, this.#record(frame, grant, identity.peerId));
@@ -195,7 +201,12 @@ export class Membership {
       }
       this.local.forget(peer);
     } else {
-      await this.store.remove(frame.room, identity.peerId, 'left');
+      try {
+        await this.store.remove(frame.room, identity.peerId, 'left');
+      } catch (error) {
+        this.local.release(frame.room, identity.peerId);
+        throw error;
+      }
     }
     return this.#add(session, frame, grant, identity);
   }
@@ -234,7 +245,7 @@ export class Membership {
         view.joinStarted();
         return this.store.add(peer.record, { maxRooms: this.options.maxRooms, roomLimit });
       };
-      const watching = this.local.watch(frame.room);
+      const watching = this.local.watch(frame.room, peer.record.id);
       const added = watching instanceof Promise ? watching.then(add) : add(watching);
       const settle = (result: AddResult): JoinResult => {
         const joined = this.#added(peer, frame, identity.secret, roomLimit, result);

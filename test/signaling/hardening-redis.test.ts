@@ -91,4 +91,26 @@ describe('hardening: Redis (issue #16)', () => {
     );
     expect(about.at(-1)?.type ?? 'peer-joined').toBe('peer-joined');
   }, 30_000);
+
+  it('a join to a new room is welcomed though the only other local joiner went while it waited', async () => {
+    redis = await startRedis();
+    const server = await start({ redisUrl: redis.url, redisPrefix: 'fresh-room:' });
+    const [x, y] = await Promise.all([connect(server), connect(server)]);
+    // Both join a room this node has no view of yet, while Redis freezes for a moment: x
+    // first (the node starts watching the room for it), then y, which goes away mid-join.
+    redis.signal('SIGSTOP');
+    x.send({ type: 'join', room: 'fresh' });
+    await expect.poll(() => server.stats().peers, { interval: 5 }).toBe(1);
+    y.send({ type: 'join', room: 'fresh' });
+    await expect.poll(() => server.stats().peers, { interval: 5 }).toBe(2);
+    y.kill();
+    await expect.poll(() => server.stats().connections, { interval: 5 }).toBe(1);
+    redis.signal('SIGCONT');
+    const welcome = await x.next('welcome', 5000);
+    expect(welcome.room).toBe('fresh');
+    // The node still hears the room: a newcomer is announced to x.
+    const z = await connect(server);
+    const wz = await z.join('fresh');
+    expect((await x.next('peer-joined')).peer.id).toBe(wz.peerId);
+  }, 30_000);
 });
