@@ -136,6 +136,11 @@ export class Connection extends ClientSocket implements Session {
       return;
     }
     const { type } = parsed.frame;
+    if (!this.#limits.takeParsed(data, type)) {
+      const message = `more than ${this.options.rateLimit} frames per second; frame dropped`;
+      this.violation(errorFrame('RATE_LIMITED', message, parsed.frame.ref));
+      return;
+    }
     if ((type === 'meta' || type === 'join' || type === 'leave') && !this.#limits.takePresence()) {
       const message = `more than ${this.options.metaRateLimit} presence changes (join, leave, meta) per second; frame dropped`;
       this.violation(errorFrame('RATE_LIMITED', message, parsed.frame.ref));

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { RELAY_HEADER_BYTES, RELAY_LANE, RELAY_MORE_PIECES } from '../../signaling/protocol.js';
 import { createRoomToken } from '../../signaling/tokens.js';
 import { RawClient } from '../helpers/raw-client.js';
@@ -159,6 +159,27 @@ describe('createSignalingServer', () => {
       for (let i = 0; i < 10; i++) b.send({ type: 'ping' });
       expect((await b.next('error')).code).toBe('RATE_LIMITED');
       expect(wb.peerId).toBeDefined();
+    });
+
+    it("keeps the credit grants' budget for grants: a signal dressed as one is charged to the frame rate", async () => {
+      const { a, b, wa } = await pair({ rateLimit: 5, rateBurst: 5, maxViolations: 100 });
+      vi.useFakeTimers({ toFake: ['Date'] }); // the buckets read Date.now: frozen, exact
+      onTestFinished(() => {
+        vi.useRealTimers();
+      });
+      // JSON takes the last of two "type"s: this text starts like a grant and is a signal.
+      const data = {
+        type: 'candidate',
+        candidate: { candidate: 'candidate:1 1 udp 1 1.2.3.4 5 typ host' },
+      };
+      const dressed = (i: number) =>
+        `{"type":"relay-credit","type":"signal","to":"${wa.peerId}","data":${JSON.stringify(data)},"ref":"${i}"}`;
+      for (let i = 0; i < 20; i++) b.send(dressed(i));
+      await expect.poll(() => a.unread('signal').length + b.unread('error').length).toBe(20);
+      // The frame rate's burst (less b's join) got through, no more: the rest were refused,
+      // none vanished.
+      expect(a.unread('signal')).toHaveLength(4);
+      expect(b.unread('error').map((e) => e.code)).toEqual(Array(16).fill('RATE_LIMITED'));
     });
 
     it('is off with relay: false, and for tokens without perms.relay', async () => {
