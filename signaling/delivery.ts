@@ -235,6 +235,10 @@ export class Delivery implements StoreListener {
     const room = event.kind === 'left' ? event.room : event.record.room;
     const view = this.local.views.get(room);
     if (!view?.apply(event)) return;
+    // The relay pairs of a peer that left go with it, here too: a sender on another node
+    // leaves credit behind on its receivers' nodes, which its next session (starting at
+    // the window) would be held to. (A peer of this node was forgotten as it left.)
+    if (event.kind === 'left') this.#relay?.forget(event.id);
     if (event.kind === 'moved' && event.record.node !== this.store.nodeId) {
       this.#movedAway(event.record);
       return;

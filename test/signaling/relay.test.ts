@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { RELAY_HEADER_BYTES, RELAY_LANE, RELAY_MORE_PIECES } from '../../signaling/protocol.js';
 import { createRoomToken } from '../../signaling/tokens.js';
 import { RawClient } from '../helpers/raw-client.js';
+import { type RedisProcess, startRedis } from '../helpers/redis.js';
 import { type ServerProcess, startServerProcess } from '../helpers/server-process.js';
 import { useSignaling } from '../helpers/signaling.js';
 
@@ -315,5 +316,41 @@ describe('createSignalingServer relay with a receiver that stops reading', () =>
     console.log(
       `relay: the server holds ${((await held()) / 1024 / 1024).toFixed(1)} MiB more after a sender pushed 32 MiB at a stalled receiver (window 1 MiB)`,
     );
+  });
+});
+
+describe('createSignalingServer relay across nodes', () => {
+  const { start, connect } = useSignaling();
+  let redis: RedisProcess | undefined;
+  afterEach(async () => {
+    await redis?.stop();
+    redis = undefined;
+  });
+
+  it("forgets a remote sender's credit when it leaves: its next session starts at the window", async () => {
+    redis = await startRedis();
+    const cluster = { redisUrl: redis.url, redisPrefix: 'relay-left:', relayWindow: 4 * KiB };
+    const [near, far] = await Promise.all([start(cluster), start(cluster)]);
+    const r = await connect(far);
+    const wr = await r.join('r');
+    const s = await connect(near);
+    const ws = await s.join('r');
+    await r.next('peer-joined');
+    const chunk = new Uint8Array(1000);
+    for (let i = 0; i < 4; i++) s.relay(wr.peerId, chunk);
+    await r.relayed(4);
+    // s leaves for good (its node forgets its pairs), then comes back: a new session.
+    s.send({ type: 'leave' });
+    await s.next('left');
+    expect(await r.next('peer-left')).toMatchObject({ peerId: ws.peerId, reason: 'left' });
+    const again = await s.join('r', { resume: { peerId: ws.peerId, secret: ws.secret } });
+    expect(again.resumed).toBe(false);
+    await r.next('peer-joined');
+    // Its SDK starts the pair at the window again; so must the receiver's node.
+    s.relay(wr.peerId, chunk);
+    expect(await r.relayed(5)).toHaveLength(5);
+    s.send({ type: 'ping' });
+    await s.next('pong');
+    expect(s.unread('error')).toEqual([]);
   });
 });
