@@ -43,8 +43,8 @@ type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 type Outcome = FrameRejection | undefined | Promise<FrameRejection | undefined>;
 
-/** Frames held while an asynchronous one finishes, and refusals of frames after them. */
-type Held = Array<ClientFrame | { refusal: ServerFrame }>;
+/** Frames held while an asynchronous one finishes (relay frames too), and refusals of frames after them. */
+type Held = Array<ClientFrame | { relay: Buffer } | { refusal: ServerFrame }>;
 
 /**
  * One WebSocket client's inbound pipeline: rate limits and validates its frames, keeps
@@ -167,11 +167,21 @@ export class Connection extends ClientSocket implements Session {
       this.violation(errorFrame('FRAME_TOO_LARGE', message));
       return;
     }
+    if (this.#held) {
+      // Behind a frame under way (a meta change, a join): relayed in order once it is done,
+      // not refused as if the client were not joined.
+      this.#held.push({ relay: frame });
+      return;
+    }
+    this.relayNow(frame);
+  }
+
+  /** Hands a relay frame to delivery, paces the sender, or answers the refusal. */
+  private relayNow(frame: Buffer): void {
     const member = this.#member;
-    const outcome =
-      member && !this.#held
-        ? this.delivery.relay(member, frame)
-        : { code: 'NOT_JOINED' as const, message: 'relay frames need a room; send join first' };
+    const outcome = member
+      ? this.delivery.relay(member, frame)
+      : { code: 'NOT_JOINED' as const, message: 'relay frames need a room; send join first' };
     if (typeof outcome === 'number') {
       this.#pacing ??= new RelayPacing(this.options.relayRateLimit, this);
       this.#pacing.accepted(frame.length, outcome);
@@ -198,6 +208,7 @@ export class Connection extends ClientSocket implements Session {
       for (let next = held.shift(); next; next = held.shift()) {
         if (!this.open) break;
         if ('refusal' in next) this.violationNow(next.refusal);
+        else if ('relay' in next) this.relayNow(next.relay);
         else await this.handle(next);
       }
     } finally {

@@ -62,6 +62,21 @@ describe('createSignalingServer', () => {
       expect(await a.next('pong')).toEqual({ type: 'pong', ref: 'still' });
     });
 
+    it('relays frames sent right after a meta change, in order, while the change is under way', async () => {
+      const { a, b, wb } = await pair();
+      // One write: the meta change is asynchronous, and the frames behind it arrive while
+      // it is under way. They are relayed after it, not refused as if a were not joined.
+      a.send({ type: 'meta', meta: { name: 'A' } });
+      a.relay(wb.peerId, Buffer.from([1]));
+      a.relay(wb.peerId, Buffer.from([2]));
+      const frames = await b.relayed(2);
+      expect(frames.map((f) => f[RELAY_HEADER_BYTES])).toEqual([1, 2]);
+      expect(await b.next('peer-updated')).toMatchObject({ peer: { meta: { name: 'A' } } });
+      a.send({ type: 'ping' });
+      await a.next('pong');
+      expect(a.unread('error')).toEqual([]);
+    });
+
     it('does not relay across rooms', async () => {
       const server = await start();
       const [a, b] = await Promise.all([connect(server), connect(server)]);
