@@ -1,7 +1,7 @@
 import type { Grant } from './auth.js';
 import type { Ending } from './client-socket.js';
 import type { Delivery } from './delivery.js';
-import type { FrameRejection } from './frames.js';
+import { errorFrame, type FrameRejection } from './frames.js';
 import { createPeerIdentity, verifyPeerIdentity } from './ids.js';
 import type { LocalPeer, LocalPeers, Session } from './local-peers.js';
 import type { ResolvedOptions } from './options.js';
@@ -195,10 +195,7 @@ export class Membership {
         view.joinEnded();
         this.#joining.delete(peer);
       }
-      if (snapshot) {
-        if (changed) await this.store.update(peer.record);
-        return peer;
-      }
+      if (snapshot) return changed ? this.#announceResumed(peer) : peer;
       this.local.forget(peer);
     } else {
       try {
@@ -344,7 +341,23 @@ export class Membership {
     this.#activate(peer, snapshot, (frame.resume as { secret: string }).secret, true, frame.ref);
     // What is held for it from now on counts against the address it is back from.
     peer.pendingAddress = session.address;
-    if (changed) return Promise.resolve(this.store.update(peer.record)).then(() => peer);
+    return changed ? this.#announceResumed(peer) : peer;
+  }
+
+  /**
+   * Tells the room of a resumed peer's new metadata or permissions. The peer is back
+   * whatever the store answers (its welcome is out, and its connection must hold it, or
+   * it would stay in the room with no one to close it): if the store fails, the client
+   * is told so, not that its join failed.
+   */
+  async #announceResumed(peer: LocalPeer): Promise<LocalPeer> {
+    try {
+      await this.store.update(peer.record);
+    } catch {
+      const message =
+        'resumed, but the shared state (Redis) did not confirm your new metadata to the room; send meta again shortly';
+      peer.session?.send(JSON.stringify(errorFrame('UNAVAILABLE', message)));
+    }
     return peer;
   }
 

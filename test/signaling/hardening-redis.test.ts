@@ -113,4 +113,36 @@ describe('hardening: Redis (issue #16)', () => {
     const wz = await z.join('fresh');
     expect((await x.next('peer-joined')).peer.id).toBe(wz.peerId);
   }, 30_000);
+
+  it('a resume whose new metadata Redis fails to take still holds the connection to the peer it welcomed', async () => {
+    redis = await startRedis();
+    const server = await start({ redisUrl: redis.url, redisPrefix: 'resume-update:' });
+    const [a, b] = await Promise.all([connect(server), connect(server)]);
+    const wa = await a.join('r', { meta: { name: 'A' } });
+    const wb = await b.join('r');
+    a.kill();
+    await expect.poll(() => server.stats().connections).toBe(1);
+    // Redis freezes as the peer resumes with new metadata: the resume itself needs nothing
+    // of Redis on this node (welcome at once), announcing the metadata does, and times out.
+    redis.signal('SIGSTOP');
+    const a2 = await connect(server);
+    const welcome = await a2.join('r', {
+      meta: { name: 'A2' },
+      resume: { peerId: wa.peerId, secret: wa.secret },
+      ref: 'resume',
+    });
+    expect(welcome).toMatchObject({ peerId: wa.peerId, resumed: true });
+    // Told that its new metadata was not shared, but not that the join failed.
+    const error = await a2.next('error', 5000);
+    expect(error).toMatchObject({ code: 'UNAVAILABLE' });
+    expect(error.ref).toBeUndefined();
+    redis.signal('SIGCONT');
+    await expect.poll(() => server.ready(), { timeout: 10_000, interval: 100 }).toBe(true);
+    // The connection is the peer's: it signals, and leaving is announced.
+    a2.send({ type: 'signal', to: wb.peerId, data: { type: 'offer', sdp: 'v=0' }, ref: 's' });
+    expect(await b.next('signal')).toMatchObject({ from: wa.peerId });
+    await a2.close(1000);
+    expect(await b.next('peer-left', 5000)).toMatchObject({ peerId: wa.peerId, reason: 'left' });
+    await expect.poll(() => server.stats().peers).toBe(1);
+  }, 30_000);
 });
