@@ -184,6 +184,29 @@ export function createRedisStore(options: RedisStoreOptions): RoomStore {
     reaping.delete(node);
   }
 
+  /**
+   * After a script that adds or moves a member to this node failed here: a command timeout
+   * leaves the script in Redis's queue, and it may still run, putting a member in the room
+   * that no connection holds (the join was refused). Removes it again if so — queued behind
+   * the script on the same connection, and only while it is this node's.
+   */
+  const takeBack = (room: RoomName, id: PeerId, reason: LeaveReason): void => {
+    void redis
+      .plRemove(
+        key.members(room),
+        key.seq(room),
+        key.rooms,
+        room,
+        id,
+        reason,
+        key.channel(room),
+        ref(room, id),
+        key.nodePrefix,
+        nodeId,
+      )
+      .catch(() => {});
+  };
+
   const snapshotOf = (seq: number, values: string[]): RoomSnapshot => ({
     seq,
     members: values.map(decode),
@@ -270,7 +293,7 @@ export function createRedisStore(options: RedisStoreOptions): RoomStore {
     },
     async add(record, { maxRooms, roomLimit }): Promise<AddResult> {
       const { room, id } = record;
-      const result = await redis.plAdd(
+      const adding = redis.plAdd(
         key.members(room),
         key.seq(room),
         key.rooms,
@@ -285,6 +308,10 @@ export function createRedisStore(options: RedisStoreOptions): RoomStore {
         nodeId,
         body(record),
       );
+      const result = await adding.catch((error: unknown) => {
+        takeBack(room, id, 'left');
+        throw error;
+      });
       if (result[0] !== 'OK')
         return { ok: false, refusal: result[0] as 'ROOM_FULL' | 'TOO_MANY_ROOMS' };
       const [, seq, values] = result as ['OK', number, string[]];
@@ -316,7 +343,7 @@ export function createRedisStore(options: RedisStoreOptions): RoomStore {
       );
     },
     async claim(room, id) {
-      const result = await redis.plClaim(
+      const claiming = redis.plClaim(
         key.members(room),
         key.seq(room),
         key.nodeMembers(nodeId),
@@ -326,6 +353,12 @@ export function createRedisStore(options: RedisStoreOptions): RoomStore {
         ref(room, id),
         key.nodePrefix,
       );
+      // Its old node lets go of the peer once it is moved: if it is moved here with no one
+      // to hold it, it dropped and did not resume.
+      const result = await claiming.catch((error: unknown) => {
+        takeBack(room, id, 'disconnected');
+        throw error;
+      });
       return result ? snapshotOf(result[0], result[1]) : undefined;
     },
     send(node, peerId, text) {

@@ -145,4 +145,56 @@ describe('hardening: Redis (issue #16)', () => {
     expect(await b.next('peer-left', 5000)).toMatchObject({ peerId: wa.peerId, reason: 'left' });
     await expect.poll(() => server.stats().peers).toBe(1);
   }, 30_000);
+
+  it('a join Redis takes after the node gave up on it (command timeout) leaves no member behind', async () => {
+    redis = await startRedis();
+    const server = await start({ redisUrl: redis.url, redisPrefix: 'late-add:' });
+    const b = await connect(server);
+    const wb = await b.join('r');
+    // Redis freezes as x joins: the node gives up after its command timeout and refuses
+    // the join, but the script is still in Redis's queue and runs when it thaws.
+    redis.signal('SIGSTOP');
+    const x = await connect(server);
+    x.send({ type: 'join', room: 'r', ref: 'x' });
+    expect(await x.next('error', 5000)).toMatchObject({ code: 'UNAVAILABLE', ref: 'x' });
+    redis.signal('SIGCONT');
+    await expect.poll(() => server.ready(), { timeout: 10_000, interval: 100 }).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Nobody holds that member: the room must not keep it.
+    const c = await connect(server);
+    expect((await c.join('r')).peers.map((p) => p.id)).toEqual([wb.peerId]);
+  }, 30_000);
+
+  it('a resume Redis takes after the node gave up on it (command timeout) leaves no member on that node', async () => {
+    redis = await startRedis();
+    const cluster = { redisUrl: redis.url, redisPrefix: 'late-claim:', resumeGraceMs: 10_000 };
+    const [first, second] = await Promise.all([start(cluster), start(cluster)]);
+    const a = await connect(first);
+    const wa = await a.join('r');
+    const b = await connect(second);
+    const wb = await b.join('r');
+    a.kill();
+    await expect.poll(() => first.stats().connections).toBe(0);
+    // a's client resumes on the second node as Redis freezes: the node gives up on the
+    // claim and refuses the resume; the claim still runs when Redis thaws.
+    redis.signal('SIGSTOP');
+    const a2 = await connect(second);
+    a2.send({
+      type: 'join',
+      room: 'r',
+      ref: 'a2',
+      resume: { peerId: wa.peerId, secret: wa.secret },
+    });
+    expect(await a2.next('error', 5000)).toMatchObject({ code: 'UNAVAILABLE', ref: 'a2' });
+    a2.kill();
+    redis.signal('SIGCONT');
+    await expect.poll(() => second.ready(), { timeout: 10_000, interval: 100 }).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Neither node holds a now, so the room must not keep it on either: it is announced
+    // gone rather than kept with no connection and no grace period to end it.
+    expect(first.stats().peers).toBe(0);
+    expect(await b.next('peer-left', 3000)).toMatchObject({ peerId: wa.peerId });
+    const c = await connect(second);
+    expect((await c.join('r')).peers.map((p) => p.id)).toEqual([wb.peerId]);
+  }, 30_000);
 });
