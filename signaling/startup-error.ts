@@ -15,6 +15,9 @@ const LISTEN_ERRORS: Record<string, string> = {
   EADDRINUSE: 'the address is already in use',
   EACCES: 'permission denied (ports below 1024 need privileges)',
   EADDRNOTAVAIL: 'this machine has no such address',
+  // A --host that is a name the resolver does not know (or cannot look up right now).
+  ENOTFOUND: 'the host name does not resolve',
+  EAI_AGAIN: 'the host name does not resolve',
 };
 
 /**

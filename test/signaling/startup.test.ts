@@ -68,6 +68,12 @@ describe('peerlane start-up', () => {
       'peerlane: cannot start: --max-peers-per-room / PEERLANE_MAX_PEERS_PER_ROOM: must be a positive integer (got 0)\n',
     ],
     [
+      'a host name that does not resolve',
+      ['--host', 'nonexistent.invalid'],
+      {},
+      'peerlane: cannot start: cannot listen on nonexistent.invalid:0: the host name does not resolve (--host / HOST, --port / PORT)\n',
+    ],
+    [
       'a grace period no timer can wait',
       [],
       { PEERLANE_RESUME_GRACE_MS: '99999999999' },
