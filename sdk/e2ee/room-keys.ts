@@ -95,7 +95,8 @@ export function toBase64Url(bytes: Uint8Array): string {
 
 /** The bytes of a base64url string, or undefined when it is not one. */
 export function fromBase64Url(text: string): Uint8Array | undefined {
-  if (!/^[A-Za-z0-9_-]*$/.test(text)) return undefined;
+  // A length of 4n + 1 is no base64 at all (`atob` throws on it).
+  if (!/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) return undefined;
   const binary = atob(text.replace(/-/g, '+').replace(/_/g, '/'));
   return Uint8Array.from(binary, (c) => c.charCodeAt(0));
 }

@@ -79,6 +79,27 @@ describe('end-to-end encryption with a room secret (Node peers)', () => {
     await expectRefusedHandshake(a, b);
   });
 
+  it('refuses a handshake whose signature is not base64url with E2EE_MISMATCH (it throws nowhere)', async () => {
+    const server = await start({ relay: false });
+    const proxy = await hostile(server.url);
+    // "A" and "B" match the schema's charset but are no base64 at all (atob throws on them).
+    proxy.tampering.toClient = (frame) =>
+      frame.includes('"signal"') ? frame.replace(/"auth":"[^"]*"/, '"auth":"A.B"') : frame;
+    const a = await join(proxy.url, { e2ee });
+    const b = await join(proxy.url, { e2ee });
+    const [refuser, [error]] = await Promise.race(
+      [a, b].map((room) =>
+        nextEvent(room, 'error', (e) => e.code === 'E2EE_MISMATCH', 10_000).then(
+          (args) => [room, args] as const,
+        ),
+      ),
+    );
+    const other = refuser === a ? b : a;
+    expect(error.peerId).toBe(other.selfId);
+    expect(error.message).toContain('malformed e2ee signature');
+    expect(refuser.peer(other.selfId)?.state).toBe('failed');
+  });
+
   it('holds on a TURN-only path: signed handshake, same safety number, a file; a rewritten fingerprint is refused there too', async () => {
     const coturn = await turn.start();
     // No WebSocket relay: the peers connect through coturn or not at all.
