@@ -55,6 +55,22 @@ export interface LaneKeys {
   open(keyId: string): Promise<CryptoKey>;
 }
 
+/**
+ * What a receiver has taken from the peer on one lane: the last sequence number under each
+ * of the peer's key ids (retired ids: -1) and its current one. It outlives a sealed route —
+ * a route made anew for the same peer (the room gave the peer up and met it again, while
+ * the peer kept its own) takes on the record, so frames already taken are not taken again.
+ */
+export interface LaneRecord {
+  readonly last: Map<string, number>;
+  current: string | undefined;
+}
+
+/** A record of a lane nothing has been taken on yet. */
+export function newLaneRecord(): LaneRecord {
+  return { last: new Map(), current: undefined };
+}
+
 /** What a sealed lane reports about frames that did not open. */
 export interface SealProblems {
   /** Shared by the lanes of a route: whether anything from the peer has opened yet. */
@@ -81,9 +97,6 @@ export class SealedLane extends Emitter<LaneEvents> implements Lane {
   #flushQueued = false;
   #receiving: Promise<void> = Promise.resolve();
   #drainWanted = false;
-  /** The last sequence number opened under each key id seen; retired ids map to -1. */
-  readonly #last = new Map<string, number>();
-  #current: string | undefined;
   /** The key this side seals with, once derived: a batch is then sealed at once. */
   #sealKey: CryptoKey | undefined;
   /**
@@ -103,6 +116,8 @@ export class SealedLane extends Emitter<LaneEvents> implements Lane {
     private readonly inner: Lane,
     private readonly keys: LaneKeys,
     private readonly problems: SealProblems,
+    /** What was taken from the peer on this lane, by this route or one before it. */
+    private readonly record: LaneRecord = newLaneRecord(),
   ) {
     super();
     keys.seal.then(
@@ -266,7 +281,8 @@ export class SealedLane extends Emitter<LaneEvents> implements Lane {
       return;
     }
     const { keyId, seq, plain } = opened;
-    const last = this.#last.get(keyId);
+    const { record } = this;
+    const last = record.last.get(keyId);
     if (last === -1) {
       this.#refuse('a relayed frame under a key the peer no longer uses (a replay)');
       return;
@@ -275,12 +291,12 @@ export class SealedLane extends Emitter<LaneEvents> implements Lane {
       this.#refuse(`a relayed frame repeats sequence number ${seq} (a replay)`);
       return;
     }
-    if (this.#current !== keyId) {
+    if (record.current !== keyId) {
       // A new key id of the peer (a reload, a new link): the old one is never taken again.
-      if (this.#current !== undefined) this.#last.set(this.#current, -1);
-      this.#current = keyId;
+      if (record.current !== undefined) record.last.set(record.current, -1);
+      record.current = keyId;
     }
-    this.#last.set(keyId, seq);
+    record.last.set(keyId, seq);
     this.problems.trust.opened = true;
     const frames = unbatch(plain);
     if (!frames) {

@@ -41,6 +41,21 @@ export interface SealedMediaCounts {
   refused: number;
 }
 
+/**
+ * What a receiver has taken from the peer's media: its key id now with its replay window,
+ * and the ids it used before. Like a lane's `LaneRecord`, it outlives a sealed route.
+ */
+export interface MediaRecord {
+  current: { keyId: string; window: ReplayWindow } | undefined;
+  /** Key ids the peer used before (8 bytes each, one per route it made to us). */
+  readonly retired: Set<string>;
+}
+
+/** A record of media nothing has been taken of yet. */
+export function newMediaRecord(): MediaRecord {
+  return { current: undefined, retired: new Set() };
+}
+
 /** A {@link MediaRoute} sealed end to end (see the file's comment). */
 export class SealedMedia implements MediaRoute {
   /** Where opened media from the peer goes; undefined: nothing is opened. */
@@ -51,16 +66,14 @@ export class SealedMedia implements MediaRoute {
   #pending = 0;
   #sending: Promise<void> = Promise.resolve();
   #receiving: Promise<void> = Promise.resolve();
-  /** The peer's key id now, and its replay window. */
-  #current: { keyId: string; window: ReplayWindow } | undefined;
-  /** Key ids the peer used before (8 bytes each, one per reload it resumed from). */
-  readonly #retired = new Set<string>();
 
   constructor(
     private readonly inner: MediaRoute,
     private readonly keys: LaneKeys,
     /** Shared with the route's lanes; a frame that does not open once trusted is `media.invalid`. */
     private readonly problems: Pick<SealProblems, 'trust' | 'onMismatch'>,
+    /** What was taken from the peer's media, by this route or one before it. */
+    private readonly record: MediaRecord = newMediaRecord(),
   ) {
     inner.media = {
       frame: (bytes) => this.#receive(bytes),
@@ -143,11 +156,12 @@ export class SealedMedia implements MediaRoute {
       return;
     }
     const { keyId, seq } = opened.header;
-    if (this.#retired.has(keyId)) {
+    const { record } = this;
+    if (record.retired.has(keyId)) {
       this.#refuse('a relayed media frame under a key the peer no longer uses (a replay)');
       return;
     }
-    const refusal = this.#current?.keyId === keyId ? this.#current.window.check(seq) : undefined;
+    const refusal = record.current?.keyId === keyId ? record.current.window.check(seq) : undefined;
     if (refusal) {
       this.#refuse(
         refusal === 'replay'
@@ -156,12 +170,12 @@ export class SealedMedia implements MediaRoute {
       );
       return;
     }
-    if (this.#current?.keyId !== keyId) {
-      // A new key id of the peer (it reloaded): the one before is never taken again.
-      if (this.#current) this.#retired.add(this.#current.keyId);
-      this.#current = { keyId, window: new ReplayWindow() };
+    if (record.current?.keyId !== keyId) {
+      // A new key id of the peer (a new route of its own): the one before is never taken again.
+      if (record.current) record.retired.add(record.current.keyId);
+      record.current = { keyId, window: new ReplayWindow() };
     }
-    this.#current.window.take(seq);
+    record.current.window.take(seq);
     this.problems.trust.opened = true;
     this.counts.opened += 1;
     this.media?.frame(opened.plain);

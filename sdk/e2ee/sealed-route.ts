@@ -10,12 +10,40 @@ import type { MediaRoute } from '../link/relay/relay-route.js';
 import type { RoomKeys } from './room-keys.js';
 import { toBase64Url } from './room-keys.js';
 import { newKeyId } from './sealed-frame.js';
-import { type LaneKeys, SealedLane, type SealProblems } from './sealed-lane.js';
-import { SealedMedia } from './sealed-media.js';
+import {
+  type LaneKeys,
+  type LaneRecord,
+  newLaneRecord,
+  SealedLane,
+  type SealProblems,
+} from './sealed-lane.js';
+import { type MediaRecord, newMediaRecord, SealedMedia } from './sealed-media.js';
 
 /** A sealed relay route: its lanes, and its media when the route carries media. */
 export interface SealedRoute extends Route {
   readonly mediaRoute: SealedMedia | undefined;
+}
+
+/**
+ * What this side has taken from one peer, lane by lane: kept for the peer beyond any one
+ * route (see `LaneRecord`), so a route made anew never takes the peer's old frames again.
+ */
+export interface PeerRecord {
+  /** Whether anything from the peer has opened (then a frame that does not is tampering). */
+  readonly trust: { opened: boolean };
+  readonly message: LaneRecord;
+  readonly bulk: LaneRecord;
+  readonly media: MediaRecord;
+}
+
+/** A record of a peer nothing has been taken from yet. */
+export function newPeerRecord(): PeerRecord {
+  return {
+    trust: { opened: false },
+    message: newLaneRecord(),
+    bulk: newLaneRecord(),
+    media: newMediaRecord(),
+  };
 }
 
 /** Key ids of the peer kept derived (it changes its id only when it reloads). */
@@ -23,7 +51,8 @@ const MAX_KEY_IDS = 4;
 
 /**
  * Seals `route` (the relay route to `remoteId`) under the room's keys: its lanes, and its
- * media when it is a {@link MediaRoute} too.
+ * media when it is a {@link MediaRoute} too. `record`: what was taken from the peer before,
+ * by earlier routes to it (a new one when there were none).
  */
 export function sealRoute(
   route: Route & Partial<MediaRoute>,
@@ -35,6 +64,7 @@ export function sealRoute(
     /** A frame of `lane` was dropped. */
     onInvalid(lane: 'message' | 'bulk', reason: string): void;
   },
+  record: PeerRecord = newPeerRecord(),
 ): SealedRoute {
   const keyId = newKeyId();
   const laneKeys = (lane: string): LaneKeys => {
@@ -54,17 +84,22 @@ export function sealRoute(
       },
     };
   };
-  const trust = { opened: false };
+  const { trust } = record;
   const on = (lane: 'message' | 'bulk'): SealProblems => ({
     trust,
     onMismatch: problems.onMismatch,
     onInvalid: (reason) => problems.onInvalid(lane, reason),
   });
   return {
-    message: new SealedLane(route.message, laneKeys('message'), on('message')),
-    bulk: new SealedLane(route.bulk, laneKeys('bulk'), on('bulk')),
+    message: new SealedLane(route.message, laneKeys('message'), on('message'), record.message),
+    bulk: new SealedLane(route.bulk, laneKeys('bulk'), on('bulk'), record.bulk),
     mediaRoute: isMediaRoute(route)
-      ? new SealedMedia(route, laneKeys('media'), { trust, onMismatch: problems.onMismatch })
+      ? new SealedMedia(
+          route,
+          laneKeys('media'),
+          { trust, onMismatch: problems.onMismatch },
+          record.media,
+        )
       : undefined,
   };
 }

@@ -7,7 +7,12 @@ import type { ClientFrame, PeerId, SignalData } from '../../signaling/protocol.j
 import type { ConnectionState, MediaState, MessageData, TransportKind } from '../api.js';
 import { HandshakeAuth } from '../e2ee/handshake-auth.js';
 import type { RoomKeys } from '../e2ee/room-keys.js';
-import { type SealedRoute, sealRoute } from '../e2ee/sealed-route.js';
+import {
+  newPeerRecord,
+  type PeerRecord,
+  type SealedRoute,
+  sealRoute,
+} from '../e2ee/sealed-route.js';
 import { PeerlaneError } from '../errors.js';
 import { DirectRoute } from '../link/direct/direct-route.js';
 import { RtcConnection, resolveWebRtc } from '../link/direct/rtc-connection.js';
@@ -53,10 +58,19 @@ interface Guard {
   in: Promise<void>;
 }
 
+/**
+ * Peers whose {@link PeerRecord} is kept (the most recently sealed): a record outlives its
+ * peer's routes, so a route made anew for a peer that comes back takes none of its old
+ * frames; this bounds what a room with many peers coming and going keeps (~1 KiB each).
+ */
+const MAX_PEER_RECORDS = 1024;
+
 /** Makes links for a room. */
 export class LinkFactory {
   readonly #guards = new Map<PeerId, Guard>();
   readonly #sealedRoutes = new WeakMap<object, SealedRoute>();
+  /** With `e2ee`: what was taken from each peer, kept when its route goes (see `PeerRecord`). */
+  readonly #records = new Map<PeerId, PeerRecord>();
 
   constructor(private readonly options: LinkFactoryOptions) {}
 
@@ -171,22 +185,44 @@ export class LinkFactory {
     if (!route || !keys) return undefined;
     let sealed = this.#sealedRoutes.get(route);
     if (!sealed) {
-      sealed = sealRoute(route, keys, this.options.selfId(), peer.id, {
-        onMismatch: (reason) => peer.link.refuse(`relayed data: ${reason}`),
-        onInvalid: (lane, reason) => {
-          this.options.events.error(
-            new PeerlaneError('INVALID_DATA', `peer ${peer.id}: ${reason}; it was dropped`, {
-              peerId: peer.id,
-            }),
-          );
-          // A file chunk or its answer is lost: transfers resume from the confirmed offset.
-          // (A lost message is sent again by the hand-over when its acknowledgement stalls.)
-          if (lane === 'bulk') peer.files.resync();
+      sealed = sealRoute(
+        route,
+        keys,
+        this.options.selfId(),
+        peer.id,
+        {
+          onMismatch: (reason) => peer.link.refuse(`relayed data: ${reason}`),
+          onInvalid: (lane, reason) => {
+            this.options.events.error(
+              new PeerlaneError('INVALID_DATA', `peer ${peer.id}: ${reason}; it was dropped`, {
+                peerId: peer.id,
+              }),
+            );
+            // A file chunk or its answer is lost: transfers resume from the confirmed offset.
+            // (A lost message is sent again by the hand-over when its acknowledgement stalls.)
+            if (lane === 'bulk') peer.files.resync();
+          },
         },
-      });
+        this.#record(peer.id),
+      );
       this.#sealedRoutes.set(route, sealed);
     }
     return sealed;
+  }
+
+  /**
+   * What was taken from `id` so far, kept beyond its routes: the room may give a peer up
+   * and make a new route when it comes back, while the peer keeps its own (and its
+   * numbering), and the server could then hand the new route the peer's old frames again.
+   */
+  #record(id: PeerId): PeerRecord {
+    const record = this.#records.get(id) ?? newPeerRecord();
+    this.#records.delete(id); // the most recently used go last
+    this.#records.set(id, record);
+    if (this.#records.size > MAX_PEER_RECORDS) {
+      this.#records.delete(this.#records.keys().next().value as PeerId);
+    }
+    return record;
   }
 
   /** Sends a signal to `to` (with `e2ee`, signed, in order). */

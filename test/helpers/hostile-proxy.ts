@@ -3,10 +3,13 @@ import { WebSocket, WebSocketServer } from 'ws';
 
 /** What a {@link HostileProxy} may do to the frames it passes on. */
 export interface Tampering {
-  /** A text frame from the server to a client: return the frame to pass on. */
-  toClient?(frame: string): string;
+  /**
+   * A text frame from the server to a client (`client`: its index in
+   * {@link HostileProxy.clients}): return the frame to pass on.
+   */
+  toClient?(frame: string, client: number): string;
   /** A binary (relay) frame from the server to a client: return the bytes to pass on. */
-  binaryToClient?(frame: Buffer): Buffer;
+  binaryToClient?(frame: Buffer, client: number): Buffer;
 }
 
 /**
@@ -17,6 +20,8 @@ export interface Tampering {
 export class HostileProxy {
   /** Every binary frame that passed, both ways. */
   readonly binary: Buffer[] = [];
+  /** The clients' sockets, in the order they connected: what the server could send them. */
+  readonly clients: WebSocket[] = [];
   tampering: Tampering = {};
 
   private constructor(
@@ -35,6 +40,7 @@ export class HostileProxy {
 
   #pipe(client: WebSocket, target: string): void {
     const upstream = new WebSocket(target);
+    const index = this.clients.push(client) - 1;
     const early: Array<[Buffer, boolean]> = [];
     client.on('message', (data: Buffer, isBinary) => {
       if (isBinary) this.binary.push(Buffer.from(data));
@@ -47,11 +53,11 @@ export class HostileProxy {
     upstream.on('message', (data: Buffer, isBinary) => {
       if (isBinary) {
         this.binary.push(Buffer.from(data));
-        const out = this.tampering.binaryToClient?.(data) ?? data;
+        const out = this.tampering.binaryToClient?.(data, index) ?? data;
         client.send(out, { binary: true });
       } else {
         const text = String(data);
-        client.send(this.tampering.toClient?.(text) ?? text);
+        client.send(this.tampering.toClient?.(text, index) ?? text);
       }
     });
     const end = () => {

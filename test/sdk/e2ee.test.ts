@@ -180,6 +180,51 @@ describe('end-to-end encryption with a room secret (Node peers)', () => {
     }
   }, 30_000);
 
+  it('refuses relayed frames the server replays to a link made anew while the peer kept its own', async () => {
+    const server = await start();
+    const proxy = await hostile(server.url);
+    const a = await join(proxy.url, { e2ee, transport: 'relay' });
+    // What the server sends a (client 0) once b is there: b's arrival, and b's relay frames.
+    let joined: string | undefined;
+    const fromB: Buffer[] = [];
+    proxy.tampering.toClient = (frame, client) => {
+      if (client === 0 && frame.includes('"peer-joined"')) joined = frame;
+      return frame;
+    };
+    proxy.tampering.binaryToClient = (frame, client) => {
+      if (client === 0) fromB.push(Buffer.from(frame));
+      return frame;
+    };
+    const b = await join(proxy.url, { e2ee, transport: 'relay' });
+    await waitUntil(
+      () => a.peer(b.selfId)?.state === 'connected' && b.peer(a.selfId)?.state === 'connected',
+      'on the relay',
+    );
+    const atA = recordMessages(a);
+    b.peer(a.selfId)?.send('once only');
+    await waitUntil(() => atA.length === 1, 'a got it');
+    await new Promise((resolve) => setTimeout(resolve, 100)); // acknowledged
+    const errors: PeerlaneError[] = [];
+    a.on('error', (error) => errors.push(error));
+    // The server tells a that b left and joined again (a gives b up and makes a new link,
+    // while b keeps its own), then sends a every relay frame of b's again.
+    const toA = proxy.clients[0];
+    if (!toA || !joined) throw new Error('a is client 0 and heard b join');
+    toA.send(JSON.stringify({ type: 'peer-left', peerId: b.selfId, reason: 'left' }));
+    toA.send(joined);
+    for (const frame of fromB) toA.send(frame, { binary: true });
+    await waitUntil(() => errors.length > 0, 'a refused the replay', 5_000).catch(() => {});
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(atA.map((m) => m.data)).toEqual(['once only']);
+    expect(errors.length).toBeGreaterThan(0);
+    expect(errors.every((e) => e.code === 'INVALID_DATA' && e.peerId === b.selfId)).toBe(true);
+    expect(errors[0]?.message).toContain('replay');
+    // b's own frames still open at a's new link.
+    b.peer(a.selfId)?.send('and then this');
+    await waitUntil(() => atA.length === 2, 'a got the next one', 10_000);
+    expect(atA.map((m) => m.data)).toEqual(['once only', 'and then this']);
+  });
+
   it('never connects peers with another secret, or none: E2EE_MISMATCH, not a hang', async () => {
     const server = await start();
     const a = await join(server.url, { e2ee });

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { REPLAY_WINDOW, ReplayWindow } from '../../sdk/e2ee/replay-window.js';
 import { RoomKeys } from '../../sdk/e2ee/room-keys.js';
 import { SEAL_OVERHEAD } from '../../sdk/e2ee/sealed-frame.js';
-import { sealRoute } from '../../sdk/e2ee/sealed-route.js';
+import { newPeerRecord, type PeerRecord, sealRoute } from '../../sdk/e2ee/sealed-route.js';
 import type { MediaEnd, MediaRoute, RelayMediaKind } from '../../sdk/link/relay/relay-route.js';
 import { memoryLanePair } from '../helpers/memory-lanes.js';
 
@@ -36,14 +36,21 @@ class FakeMediaRoute implements MediaRoute {
 }
 
 /** A sealed sender from alice to bob (a fresh key id each call: a reload) and bob's end. */
-async function side(secret: string, self: string, remote: string) {
+async function side(secret: string, self: string, remote: string, record?: PeerRecord) {
   const route = Object.assign(new FakeMediaRoute(), memoryLaneRoute());
   const problems: string[] = [];
   const keys = await RoomKeys.derive(secret, 'room');
-  const sealed = sealRoute(route, keys, self, remote, {
-    onMismatch: (reason) => problems.push(`mismatch: ${reason}`),
-    onInvalid: (lane, reason) => problems.push(`invalid ${lane}: ${reason}`),
-  });
+  const sealed = sealRoute(
+    route,
+    keys,
+    self,
+    remote,
+    {
+      onMismatch: (reason) => problems.push(`mismatch: ${reason}`),
+      onInvalid: (lane, reason) => problems.push(`invalid ${lane}: ${reason}`),
+    },
+    record,
+  );
   const media = sealed.mediaRoute;
   if (!media) throw new Error('a media route is sealed with its media');
   const got: number[][] = [];
@@ -168,6 +175,26 @@ describe('SealedMedia (WebCrypto, fake relay routes)', () => {
     expect(b.got.map((f) => f[0])).toEqual([1, 2]);
     expect(b.problems).toEqual([
       'media invalid: a relayed media frame under a key the peer no longer uses (a replay)',
+    ]);
+  });
+
+  it("a route made anew for the peer takes on the record: the peer's old frames stay refused", async () => {
+    const record = newPeerRecord();
+    const a = await side(SECRET, 'alice', 'bob');
+    const b = await side(SECRET, 'bob', 'alice', record);
+    for (let i = 0; i < 3; i += 1) a.media.sendMedia(frame(i), 'video');
+    await until(() => a.route.sent.length === 3);
+    b.deliver(a.route.sent[0]);
+    b.deliver(a.route.sent[1]);
+    await until(() => b.got.length === 2);
+    // Bob gave alice up and met her again (a new route); alice kept hers.
+    const again = await side(SECRET, 'bob', 'alice', record);
+    again.deliver(a.route.sent[1]); // the server replays it
+    again.deliver(a.route.sent[2]);
+    await until(() => again.got.length === 1 && again.problems.length === 1);
+    expect(again.got.map((f) => f[0])).toEqual([2]);
+    expect(again.problems).toEqual([
+      'media invalid: a relayed media frame repeats number 1 (a replay)',
     ]);
   });
 
