@@ -160,7 +160,7 @@ export class RelayReceiver {
     this.counts.videoFrames += 1;
     this.counts.videoBytes += frame.data.byteLength;
     if (this.#nextVideoSeq !== undefined && frame.seq !== this.#nextVideoSeq) {
-      this.counts.lost += (frame.seq - this.#nextVideoSeq) >>> 0;
+      this.counts.lost += framesLost(frame.seq, this.#nextVideoSeq);
       this.#awaitKey = true;
     }
     this.#nextVideoSeq = (frame.seq + 1) >>> 0;
@@ -252,7 +252,7 @@ export class RelayReceiver {
     this.counts.audioFrames += 1;
     this.counts.audioBytes += frame.data.byteLength;
     if (this.#nextAudioSeq !== undefined && frame.seq !== this.#nextAudioSeq) {
-      this.counts.lost += (frame.seq - this.#nextAudioSeq) >>> 0;
+      this.counts.lost += framesLost(frame.seq, this.#nextAudioSeq);
     }
     this.#nextAudioSeq = (frame.seq + 1) >>> 0;
     if (!this.#audio) return;
@@ -287,4 +287,15 @@ export class RelayReceiver {
       this.#audioDecoder = undefined;
     }
   }
+}
+
+/**
+ * Frames skipped when `seq` came where `expected` was due (numbers wrap at 2^32): the
+ * distance forward, or 0 for a number behind it — the same frame again, or the peer's
+ * sender starting over from 0 (its relayed media stopped and started again), which lost
+ * nothing. Counted, either read as some 4 billion frames lost.
+ */
+function framesLost(seq: number, expected: number): number {
+  const ahead = (seq - expected) >>> 0;
+  return ahead < 2 ** 31 ? ahead : 0;
 }
