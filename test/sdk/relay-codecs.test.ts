@@ -217,3 +217,31 @@ describe('the relay receiver', () => {
     rx.close();
   });
 });
+
+describe('a capture time no codec takes', () => {
+  // 9.1e12 ms is the year 2258: × 1000 it is no safe integer, the µs a chunk's timestamp takes.
+  const far = 9.1e12;
+
+  it('is refused on the wire (INVALID_DATA), as any bad field', () => {
+    for (const frame of [writeAudio(1, far, 1, data), writeVideo(1, far, true, data)]) {
+      const read = readMediaFrame(frame);
+      expect(read.ok).toBe(false);
+      expect(read.ok ? '' : read.reason).toMatch(/capture time/);
+    }
+    // Up to year 2255 is fine.
+    expect(readMediaFrame(writeAudio(1, 9e12, 1, data)).ok).toBe(true);
+  });
+
+  it('leaves no audio decoder open behind a chunk the browser refused', () => {
+    const { rx } = receiver();
+    rx.state(publishes(true, false));
+    for (let seq = 0; seq < 5; seq += 1) {
+      rx.frame({ kind: 'audio', seq, captureMs: far, channels: 1, data });
+    }
+    rx.frame({ kind: 'audio', seq: 5, captureMs: now(), channels: 1, data });
+    const decoders = codecs.filter((c) => c.kind === 'audio-decoder');
+    expect(decoders.filter((c) => c.state !== 'closed')).toHaveLength(1);
+    rx.close();
+    expect(decoders.filter((c) => c.state !== 'closed')).toHaveLength(0);
+  });
+});

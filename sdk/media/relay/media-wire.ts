@@ -33,6 +33,11 @@ export const MAX_AUDIO_BYTES = 4 * 1024;
 export const MAX_VIDEO_BYTES = 256 * 1024;
 /** The largest media frame of any kind: what a receiver puts back together at most. */
 export const MAX_MEDIA_FRAME_BYTES = MEDIA_HEADER_BYTES + MAX_VIDEO_BYTES;
+/**
+ * The latest capture time accepted (ms since the epoch, the year 2255): in µs it is still
+ * a safe integer, as a WebCodecs chunk's timestamp must be (a later one throws a TypeError).
+ */
+export const MAX_CAPTURE_MS = Math.floor(Number.MAX_SAFE_INTEGER / 1000);
 
 /** What a peer sends, in a STATE frame. */
 export interface MediaStateBits {
@@ -131,7 +136,7 @@ export function readMediaFrame(bytes: Uint8Array): ReadResult {
   const captureMs = view.getFloat64(6);
   const extra = view.getUint8(14);
   const data = bytes.subarray(MEDIA_HEADER_BYTES);
-  if (!Number.isFinite(captureMs) || captureMs < 0) {
+  if (!Number.isFinite(captureMs) || captureMs < 0 || captureMs > MAX_CAPTURE_MS) {
     return { ok: false, reason: 'media frame has no valid capture time' };
   }
   if (kind === MEDIA_KIND.AUDIO) {

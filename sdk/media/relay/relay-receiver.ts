@@ -284,6 +284,8 @@ export class RelayReceiver {
         }),
       );
     } catch {
+      // Refused (a chunk it cannot take): a new decoder for the next frame, this one closed.
+      if (this.#audioDecoder.state !== 'closed') this.#audioDecoder.close();
       this.#audioDecoder = undefined;
     }
   }
