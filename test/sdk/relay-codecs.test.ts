@@ -12,6 +12,7 @@ import {
   writeVideo,
 } from '../../sdk/media/relay/media-wire.js';
 import { RelayReceiver } from '../../sdk/media/relay/relay-receiver.js';
+import { RelaySender } from '../../sdk/media/relay/relay-sender.js';
 
 type CodecState = 'unconfigured' | 'configured' | 'closed';
 
@@ -102,6 +103,34 @@ class FakeMediaStream {
   }
 }
 
+/** Frames pushed into a track's processor (the capture), by track. */
+const processors = new Map<MediaStreamTrack, ReadableStreamDefaultController<unknown>>();
+
+class FakeProcessor {
+  readonly readable: ReadableStream<unknown>;
+  constructor(init: { track: MediaStreamTrack }) {
+    this.readable = new ReadableStream({
+      start: (controller) => {
+        processors.set(init.track, controller);
+      },
+    });
+  }
+}
+
+/** Captures `frame` from `track`, and lets the capture's loop hand it on. */
+async function captured(track: MediaStreamTrack, frame: unknown): Promise<void> {
+  processors.get(track)?.enqueue(frame);
+  await new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+function videoFrame(timestamp: number) {
+  return { timestamp, displayWidth: 640, displayHeight: 480, close() {} };
+}
+
+function audioData() {
+  return { sampleRate: 48_000, numberOfChannels: 1, numberOfFrames: 480, close() {} };
+}
+
 class FakeGenerator {
   readonly kind = 'video';
   readonly id = `g${++trackIds}`;
@@ -128,6 +157,7 @@ class FakeAudioContext {
 
 beforeEach(() => {
   codecs = [];
+  processors.clear();
   vi.stubGlobal('VideoEncoder', codecClass('video-encoder'));
   vi.stubGlobal('AudioEncoder', codecClass('audio-encoder'));
   vi.stubGlobal('VideoDecoder', codecClass('video-decoder'));
@@ -135,6 +165,7 @@ beforeEach(() => {
   vi.stubGlobal('EncodedVideoChunk', chunkClass());
   vi.stubGlobal('EncodedAudioChunk', chunkClass());
   vi.stubGlobal('MediaStream', FakeMediaStream);
+  vi.stubGlobal('MediaStreamTrackProcessor', FakeProcessor);
   vi.stubGlobal('MediaStreamTrackGenerator', FakeGenerator);
   vi.stubGlobal('AudioContext', FakeAudioContext);
 });
@@ -142,6 +173,8 @@ beforeEach(() => {
 afterEach(() => {
   vi.unstubAllGlobals();
 });
+
+const open = (kind: string) => codecs.filter((c) => c.kind === kind && c.state !== 'closed');
 
 /** A receiver whose callbacks are recorded. */
 function receiver() {
@@ -243,5 +276,57 @@ describe('a capture time no codec takes', () => {
     expect(decoders.filter((c) => c.state !== 'closed')).toHaveLength(1);
     rx.close();
     expect(decoders.filter((c) => c.state !== 'closed')).toHaveLength(0);
+  });
+});
+
+describe('codecs of a kind no longer published', () => {
+  it('the sender closes its encoder when a kind is unpublished, and makes one again when it comes back', async () => {
+    const mic = fakeTrack('audio');
+    const camera = fakeTrack('video');
+    const sending = (audio: boolean, video: boolean) => ({
+      audio: { published: audio, track: audio ? mic : null, active: true },
+      video: { published: video, track: video ? camera : null, active: true },
+    });
+    const sender = new RelaySender(() => true, sending(true, true));
+    await captured(camera, videoFrame(0));
+    await captured(mic, audioData());
+    expect(open('video-encoder')).toHaveLength(1);
+    expect(open('audio-encoder')).toHaveLength(1);
+    sender.update(sending(true, false)); // the camera unpublished
+    expect(open('video-encoder')).toHaveLength(0);
+    expect(open('audio-encoder')).toHaveLength(1);
+    sender.update(sending(false, false));
+    expect(open('audio-encoder')).toHaveLength(0);
+    sender.update(sending(true, true)); // published again: encoders again, from a key frame
+    await captured(camera, videoFrame(1));
+    await captured(mic, audioData());
+    expect(open('video-encoder')).toHaveLength(1);
+    expect(open('audio-encoder')).toHaveLength(1);
+    expect(open('video-encoder')[0]?.fed).toHaveLength(1);
+    sender.close();
+    expect(open('video-encoder')).toHaveLength(0);
+    expect(open('audio-encoder')).toHaveLength(0);
+  });
+
+  it('the receiver closes its decoder of a kind the peer stops publishing', () => {
+    const { rx } = receiver();
+    rx.state(publishes(true, true));
+    rx.frame(read(writeVideo(0, now(), true, data)));
+    rx.frame(read(writeAudio(0, now(), 1, data)));
+    expect(open('video-decoder')).toHaveLength(1);
+    expect(open('audio-decoder')).toHaveLength(1);
+    rx.state(publishes(true, false)); // the peer's camera unpublished
+    expect(open('video-decoder')).toHaveLength(0);
+    expect(open('audio-decoder')).toHaveLength(1);
+    rx.state(publishes(false, false));
+    expect(open('audio-decoder')).toHaveLength(0);
+    rx.state(publishes(true, true)); // and again
+    rx.frame(read(writeVideo(1, now(), true, data)));
+    rx.frame(read(writeAudio(1, now(), 1, data)));
+    expect(open('video-decoder')).toHaveLength(1);
+    expect(open('audio-decoder')).toHaveLength(1);
+    rx.close();
+    expect(open('video-decoder')).toHaveLength(0);
+    expect(open('audio-decoder')).toHaveLength(0);
   });
 });

@@ -96,6 +96,9 @@ export class RelayReceiver {
     } else if (!bits.video && this.#video) {
       this.#video.close();
       this.#video = undefined;
+      // Its decoder goes too: a new one starts from the next key frame.
+      if (this.#videoDecoder && this.#videoDecoder.state !== 'closed') this.#videoDecoder.close();
+      this.#videoDecoder = undefined;
       changed = true;
     }
     if (bits.audio && !this.#audio) {
@@ -104,6 +107,8 @@ export class RelayReceiver {
     } else if (!bits.audio && this.#audio) {
       this.#audio.close();
       this.#audio = undefined;
+      if (this.#audioDecoder && this.#audioDecoder.state !== 'closed') this.#audioDecoder.close();
+      this.#audioDecoder = undefined;
       changed = true;
     }
     if (!bits.audioOn) this.#audio?.jitter.reset();

@@ -101,6 +101,11 @@ export class RelaySender {
     const video = local.video.published ? local.video.track : null;
     if (video !== this.#videoTrack) {
       this.#video?.stop();
+      // Unpublished: its encoder goes too (a new one is made when video comes back).
+      if (!video) {
+        this.#videoEncoder = closeCodec(this.#videoEncoder);
+        this.#videoConfig = undefined;
+      }
       this.#videoTrack = video;
       this.#video = video ? captureVideo(video, (frame) => this.#onVideo(frame)) : undefined;
       this.#needKey = true;
@@ -111,6 +116,10 @@ export class RelaySender {
     const audio = local.audio.published ? local.audio.track : null;
     if (audio !== this.#audioTrack) {
       this.#audio?.stop();
+      if (!audio) {
+        this.#audioEncoder = closeCodec(this.#audioEncoder);
+        this.#audioConfig = undefined;
+      }
       this.#audioTrack = audio;
       this.#audio = audio ? captureAudio(audio, (data) => this.#onAudio(data)) : undefined;
     }
@@ -138,9 +147,8 @@ export class RelaySender {
     this.#closed = true;
     this.#video?.stop();
     this.#audio?.stop();
-    for (const codec of [this.#videoEncoder, this.#audioEncoder]) {
-      if (codec && codec.state !== 'closed') codec.close();
-    }
+    this.#videoEncoder = closeCodec(this.#videoEncoder);
+    this.#audioEncoder = closeCodec(this.#audioEncoder);
   }
 
   #onVideo(frame: VideoFrame): void {
@@ -290,4 +298,10 @@ export class RelaySender {
     this.counts.audioFrames += 1;
     this.counts.audioBytes += frame.byteLength;
   }
+}
+
+/** Closes `codec` if it is open; returns undefined, for the field that held it. */
+function closeCodec(codec: VideoEncoder | AudioEncoder | undefined): undefined {
+  if (codec && codec.state !== 'closed') codec.close();
+  return undefined;
 }
