@@ -42,8 +42,16 @@ export class LocalMedia extends Emitter<LocalMediaEvents> {
   #videoEnabled = true;
   #stream: MediaStream | undefined;
   #closed = false;
+  /**
+   * Calls that set the camera, and the screen share, so far: a capture that finishes after
+   * a later call (another switch or share, `publish`, `unpublish`, `stopScreenShare`) is
+   * dropped — the last call wins, not the slowest capture.
+   */
+  #cameraCalls = 0;
+  #screenCalls = 0;
   readonly #peers = new Set<PeerMedia>();
-  readonly #onScreenEnded = () => this.stopScreenShare();
+  /** The browser ended the share ("Stop sharing"): a share being picked meanwhile goes on. */
+  readonly #onScreenEnded = () => this.#endScreen();
 
   /**
    * What this peer publishes now, for a local preview: the microphone and the camera (or
@@ -92,6 +100,7 @@ export class LocalMedia extends Emitter<LocalMediaEvents> {
     }
     const audio = stream.getAudioTracks()[0] ?? null;
     const video = stream.getVideoTracks()[0] ?? null;
+    this.#cameraCalls += 1;
     if (this.#audio !== audio) stopTrack(this.#audio);
     if (this.#camera !== video) stopTrack(this.#camera);
     this.#audio = audio;
@@ -101,6 +110,8 @@ export class LocalMedia extends Emitter<LocalMediaEvents> {
 
   /** Stops sending anything (screen share included) and stops the tracks. */
   unpublish(): void {
+    this.#cameraCalls += 1;
+    this.#screenCalls += 1;
     if (!this.publishing) return;
     this.#dropScreen();
     stopTrack(this.#audio);
@@ -132,17 +143,20 @@ export class LocalMedia extends Emitter<LocalMediaEvents> {
   /**
    * Sends the camera `deviceId` (from `navigator.mediaDevices.enumerateDevices()`) instead
    * of the current one, which is stopped. No renegotiation when a camera was published.
+   * Resolves without a change when a later call set the camera while this one opened.
    * @throws PeerlaneError `MEDIA_UNAVAILABLE` (the browser's error as `cause`), `LEFT_ROOM`.
    */
   async switchCamera(deviceId: string): Promise<void> {
     this.#check();
+    const call = ++this.#cameraCalls;
     const stream = await capture((devices) =>
       devices.getUserMedia({ video: { deviceId: { exact: deviceId } } }),
     );
     const track = stream.getVideoTracks()[0];
-    if (!track || this.#closed) {
+    if (!track || this.#closed || call !== this.#cameraCalls) {
       for (const t of stream.getTracks()) t.stop();
       this.#check();
+      if (track) return; // overtaken by a later call
       throw new PeerlaneError('MEDIA_UNAVAILABLE', `camera ${deviceId} gave no video track`);
     }
     stopTrack(this.#camera);
@@ -153,18 +167,22 @@ export class LocalMedia extends Emitter<LocalMediaEvents> {
   /**
    * Shares the screen in place of the camera: `stream`'s video track, or one captured with
    * `getDisplayMedia()` (which needs a user gesture). The camera comes back when the
-   * share ends — by {@link stopScreenShare}, or when the browser ends it.
+   * share ends — by {@link stopScreenShare}, or when the browser ends it. Resolves without
+   * a share when `unpublish`, `stopScreenShare` or another `shareScreen` came while the
+   * picker was open.
    * @throws PeerlaneError `MEDIA_UNAVAILABLE` (also when the user cancels the picker), `LEFT_ROOM`.
    */
   async shareScreen(stream?: MediaStream): Promise<void> {
     this.#check();
+    const call = ++this.#screenCalls;
     const source =
       stream ??
       (await capture((devices) => devices.getDisplayMedia({ video: true, audio: false })));
     const track = source.getVideoTracks()[0];
-    if (!track || this.#closed) {
+    if (!track || this.#closed || call !== this.#screenCalls) {
       if (!stream) for (const t of source.getTracks()) t.stop();
       this.#check();
+      if (track) return; // overtaken by a later call
       throw new PeerlaneError('MEDIA_UNAVAILABLE', 'the screen capture has no video track');
     }
     // Sharpness over smoothness: text on a shared screen should stay readable.
@@ -177,9 +195,8 @@ export class LocalMedia extends Emitter<LocalMediaEvents> {
 
   /** Ends the screen share (the track is stopped) and sends the camera again. */
   stopScreenShare(): void {
-    if (!this.#screen) return;
-    this.#dropScreen();
-    this.#changed();
+    this.#screenCalls += 1;
+    this.#endScreen();
   }
 
   /**
@@ -236,6 +253,12 @@ export class LocalMedia extends Emitter<LocalMediaEvents> {
     if (!same) this.#stream = tracks.length > 0 ? new MediaStream(tracks) : undefined;
     for (const media of this.#peers) media.update();
     this.emit('change');
+  }
+
+  #endScreen(): void {
+    if (!this.#screen) return;
+    this.#dropScreen();
+    this.#changed();
   }
 
   #dropScreen(): void {
