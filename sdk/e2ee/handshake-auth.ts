@@ -21,6 +21,31 @@ function isSdpSignal(data: SignalData): data is SdpSignal {
   return data.type === 'offer' || data.type === 'answer' || data.type === 'pranswer';
 }
 
+/**
+ * A refusal: what a peer sends back for an offer or answer it will not apply (it is not
+ * signed with its room's secret, or it is signed and that peer has no secret), so the
+ * other side fails at once with `E2EE_MISMATCH` instead of waiting out
+ * `peerConnectTimeoutMs`. A provisional answer with no SDP, which no WebRTC stack sends;
+ * signed with the refusing side's key when it has one, like any SDP. A refusal is never
+ * answered with one.
+ */
+export const HANDSHAKE_REFUSAL: SignalData = Object.freeze({ type: 'pranswer', sdp: '' });
+
+/** Whether `data` is a {@link HANDSHAKE_REFUSAL}. */
+export function isRefusal(data: SignalData): boolean {
+  return data.type === 'pranswer' && data.sdp === '';
+}
+
+/** Whether `data` is an offer or an answer (what a refusal may answer). */
+export function isOfferOrAnswer(data: SignalData): boolean {
+  return data.type === 'offer' || data.type === 'answer';
+}
+
+/** Whether `data` is an SDP signed for a room secret (`auth`). */
+export function isSigned(data: SignalData): boolean {
+  return isSdpSignal(data) && data.auth !== undefined;
+}
+
 /** The DTLS fingerprints an SDP names (`a=fingerprint:`), normalised and sorted. */
 export function fingerprints(sdp: string): string[] {
   const found = new Set<string>();
@@ -47,7 +72,7 @@ export class HandshakeAuth {
     if (!isSdpSignal(data)) return data;
     const nonce = toBase64Url(randomBytes(NONCE_BYTES));
     const mac = await this.keys.sign(this.#parts(data, this.selfId(), this.remoteId, nonce));
-    this.#local = fingerprints(data.sdp);
+    if (!isRefusal(data)) this.#local = fingerprints(data.sdp);
     return { ...data, auth: `${nonce}.${toBase64Url(mac)}` };
   }
 
@@ -75,6 +100,10 @@ export class HandshakeAuth {
     if (this.#seen.size > REMEMBERED_NONCES) {
       const [oldest] = this.#seen;
       if (oldest !== undefined) this.#seen.delete(oldest);
+    }
+    // Signed with our secret, so the peer has it too: ours did not verify there.
+    if (isRefusal(data)) {
+      return 'it refused our handshake: it did not verify there (changed on the way, or a replay)';
     }
     this.#remote = fingerprints(data.sdp);
     return undefined;

@@ -120,6 +120,8 @@ export class Link {
   /** No RTCPeerConnection could be made here (`#refuseDirect`): none is tried again. */
   #directRefused = false;
   #closed = false;
+  /** The peer could not be trusted (`refuse`): failed with `E2EE_MISMATCH`. */
+  #refused = false;
   readonly #onRelayFrame = (frame: Uint8Array) => this.#receive(frame, 'relay');
   readonly #onRelayDrain = () => this.#stream.flush();
 
@@ -164,6 +166,11 @@ export class Link {
       if (this.#sending === undefined) this.#use('relay');
     }, 0);
     this.#fallbackTimer = setTimeout(() => this.#giveUpEarly(), options.relayFallbackMs);
+  }
+
+  /** The link failed because the peer could not be trusted ({@link refuse}). */
+  get refused(): boolean {
+    return this.#refused;
   }
 
   get state(): ConnectionState {
@@ -231,6 +238,7 @@ export class Link {
    */
   refuse(reason: string): void {
     if (this.#closed || this.#state === 'failed') return;
+    this.#refused = true;
     clearTimeout(this.#fallbackTimer);
     clearTimeout(this.#retryTimer);
     this.#direct?.close();

@@ -5,7 +5,13 @@
  */
 import type { ClientFrame, PeerId, SignalData } from '../../signaling/protocol.js';
 import type { ConnectionState, MediaState, MessageData, TransportKind } from '../api.js';
-import { HandshakeAuth } from '../e2ee/handshake-auth.js';
+import {
+  HANDSHAKE_REFUSAL,
+  HandshakeAuth,
+  isOfferOrAnswer,
+  isRefusal,
+  isSigned,
+} from '../e2ee/handshake-auth.js';
 import type { RoomKeys } from '../e2ee/room-keys.js';
 import {
   newPeerRecord,
@@ -71,6 +77,8 @@ export class LinkFactory {
   readonly #sealedRoutes = new WeakMap<object, SealedRoute>();
   /** With `e2ee`: what was taken from each peer, kept when its route goes (see `PeerRecord`). */
   readonly #records = new Map<PeerId, PeerRecord>();
+  /** Links whose peer was told it is refused (see {@link #refuse}). */
+  readonly #told = new WeakSet<Link>();
 
   constructor(private readonly options: LinkFactoryOptions) {}
 
@@ -78,14 +86,37 @@ export class LinkFactory {
   signal(peer: PeerHandle, data: SignalData): void {
     const guard = this.#guard(peer.id);
     if (!guard) {
-      peer.link.signal(data);
+      if (isSigned(data)) {
+        this.#refuse(
+          peer,
+          data,
+          'it uses end-to-end encryption (a room secret); this room has none',
+        );
+      } else if (isRefusal(data)) {
+        this.#refuse(peer, data, 'it refused our handshake');
+      } else peer.link.signal(data);
       return;
     }
     guard.in = guard.in.then(async () => {
       const refused = await guard.auth.check(data);
-      if (refused) peer.link.refuse(refused);
+      if (refused) this.#refuse(peer, data, refused);
       else peer.link.signal(data);
     });
+  }
+
+  /**
+   * Refuses `peer` (`E2EE_MISMATCH`) and tells it with a {@link HANDSHAKE_REFUSAL}, so that
+   * it fails at once too instead of waiting for an answer or for frames that open: for each
+   * offer or answer refused (`data`), and once per link for relayed data. A refusal is
+   * never answered.
+   */
+  #refuse(peer: PeerHandle, data: SignalData | undefined, reason: string): void {
+    const { link } = peer;
+    link.refuse(reason);
+    const tell = data ? isOfferOrAnswer(data) : !this.#told.has(link);
+    if (!tell) return;
+    this.#told.add(link);
+    this.#sendSignal(peer.id, HANDSHAKE_REFUSAL);
   }
 
   /** With `e2ee`: the safety number of the pair this peer and `peer` make. */
@@ -191,7 +222,7 @@ export class LinkFactory {
         this.options.selfId(),
         peer.id,
         {
-          onMismatch: (reason) => peer.link.refuse(`relayed data: ${reason}`),
+          onMismatch: (reason) => this.#refuse(peer, undefined, `relayed data: ${reason}`),
           onInvalid: (lane, reason) => {
             this.options.events.error(
               new PeerlaneError('INVALID_DATA', `peer ${peer.id}: ${reason}; it was dropped`, {

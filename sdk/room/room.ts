@@ -223,8 +223,10 @@ export class Room extends Emitter<RoomEvents> {
         return;
       }
       // The peer tries again (it saw us in presence after its connection failed too): an
-      // offer can only be for a new connection, so answer it from a new link as well.
-      if (frame.data.type === 'offer' && peer.link.state === 'failed') this.#retry(peer);
+      // offer can only be for a new connection, so answer it from a new link as well —
+      // unless the peer was refused (e2ee): its offers would be refused again.
+      const failed = peer.link.state === 'failed' && !peer.link.refused;
+      if (frame.data.type === 'offer' && failed) this.#retry(peer);
       this.#links.signal(peer, frame.data);
       return;
     }

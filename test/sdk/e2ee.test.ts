@@ -244,6 +244,36 @@ describe('end-to-end encryption with a room secret (Node peers)', () => {
     expect(noSecret.peerId).toBe(c.selfId);
   });
 
+  it.each([
+    ['with the relay', true],
+    ['without a relay (a direct handshake only)', false],
+  ])(
+    'tells every side at once, %s: each of two secrets and none refuses the others',
+    async (_, relay) => {
+      const server = await start({ relay });
+      // Long enough that only a refusal, never a timeout, fails a peer within the test.
+      const patient = { peerConnectTimeoutMs: 60_000 };
+      const secrets = [e2ee, { secret: 'another secret, 16+ chars' }, undefined];
+      const rooms: Room[] = [];
+      const errors = new Map<Room, string[]>();
+      for (const secret of secrets) {
+        const room = await join(server.url, secret ? { ...patient, e2ee: secret } : patient);
+        const seen: string[] = [];
+        room.on('error', (error) => seen.push(`${error.code} ${error.peerId}`));
+        errors.set(room, seen);
+        rooms.push(room);
+      }
+      const refusedAll = () => [...errors.values()].every((seen) => seen.length >= 2);
+      await waitUntil(refusedAll, 'every side refused both others', 5000);
+      await new Promise((resolve) => setTimeout(resolve, 300)); // and nothing more comes
+      for (const room of rooms) {
+        const others = rooms.filter((other) => other !== room).map((other) => other.selfId);
+        expect(errors.get(room)?.sort()).toEqual(others.map((id) => `E2EE_MISMATCH ${id}`).sort());
+        for (const id of others) expect(room.peer(id)?.state).toBe('failed');
+      }
+    },
+  );
+
   it('refuses a short secret with INVALID_ARGUMENT', async () => {
     const server = await start();
     await expect(join(server.url, { e2ee: { secret: 'short' } })).rejects.toMatchObject({
