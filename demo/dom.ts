@@ -5,6 +5,21 @@
 
 type Attributes = Record<string, string | boolean | undefined>;
 
+/**
+ * What can disguise a peer's text or the text around it: controls (C0 and C1), line and
+ * paragraph separators, and invisible format characters — direction overrides and isolates
+ * (U+202E shows `photo\u202Egpj.exe` as "photoexe.jpg" and turns the rest of a sentence
+ * around), zero-width spaces, byte order marks. A zero-width joiner stays between two
+ * pictographs, where it makes one emoji of them (👩‍💻).
+ */
+const HIDDEN =
+  /[\p{Cc}\p{Zl}\p{Zp}]|(?!\u200D)\p{Cf}|(?<!\p{Extended_Pictographic}\uFE0F?)\u200D|\u200D(?!\p{Extended_Pictographic})/gu;
+
+/** `text` without the characters of {@link HIDDEN}: what is left is what a person sees. */
+export function withoutHidden(text: string): string {
+  return text.replace(HIDDEN, '');
+}
+
 /** Creates `<tag>` with a class, text and attributes (`true` → present, `false`/undefined → absent). */
 export function el<K extends keyof HTMLElementTagNameMap>(
   tag: K,

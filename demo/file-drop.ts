@@ -5,6 +5,7 @@
  * after a break. The rows that show them, with consent for received ones, are in
  * transfer-row.ts.
  */
+import { withoutHidden } from './dom.js';
 
 /** A file as the chat shows it: a download link, and a thumbnail for pictures. */
 export interface ChatFile {
@@ -16,16 +17,16 @@ export interface ChatFile {
   imageUrl: string | undefined;
 }
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/g;
-
 /** Types shown as a thumbnail; anything else is only a download. */
 const PREVIEWABLE = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp']);
 
-/** A file name safe to show and to save: no path, no control characters, not too long. */
+/**
+ * A file name safe to show and to save: no path, no control characters, nothing that shows
+ * it as another name (direction overrides, invisible characters), not too long.
+ */
 export function cleanName(name: string): string {
   const base = name.split(/[\\/]/).pop() ?? '';
-  const clean = base.replace(CONTROL_CHARACTERS, '').trim().slice(0, 120);
+  const clean = withoutHidden(base).trim().slice(0, 120);
   return clean || 'file';
 }
 

@@ -30,4 +30,17 @@ describe('the demo’s messages between peers', () => {
     expect(cleanName(' /\u0001 ')).toBe('file');
     expect(cleanName('x'.repeat(300))).toHaveLength(120);
   });
+
+  it('shows a file name the way it is saved: no direction overrides or invisible characters', () => {
+    // "photo\u202Egpj.exe" reads "photoexe.jpg" on screen: the receiver would accept a program.
+    expect(cleanName('photo\u202Egpj.exe')).toBe('photogpj.exe');
+    expect(cleanName('a\u2066b\u2069\u200F\u061C.txt')).toBe('ab.txt');
+    expect(cleanName('report\u200B\uFEFF.pdf')).toBe('report.pdf');
+    // C1 controls and line separators, like C0 ones.
+    expect(cleanName('x\u0085y\u009B\u2028z.txt')).toBe('xyz.txt');
+    expect(cleanName('\u202E\u202C')).toBe('file');
+    // What is legitimately there stays: accents, scripts, emoji sequences.
+    expect(cleanName('café فاتورة 👩\u200D💻.txt')).toBe('café فاتورة 👩\u200D💻.txt');
+    expect(chatFile('photo\u202Egpj.exe', 'image/png', new Blob([])).name).toBe('photogpj.exe');
+  });
 });
