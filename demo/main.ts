@@ -12,6 +12,7 @@ import { byId } from './dom.js';
 import { fillEmptyState } from './empty-state.js';
 import { wireDropZone } from './file-drop.js';
 import { captureCameraAndMic, type LocalCapture, problemText } from './local-media.js';
+import { nameOf } from './names.js';
 import { Notices } from './notices.js';
 import { currentRoom, inviteLink, relayOnlyAsked, signalingUrl } from './room-link.js';
 
@@ -166,7 +167,8 @@ async function join(rejoining = false): Promise<void> {
   joinButton.textContent = 'Joining…';
   lobbyError.hidden = true;
   await capturing;
-  const name = nameInput.value.trim().replace(/\s+/g, ' ').slice(0, 40) || 'Guest';
+  // As the others' pages read it (names.ts), so that all tell two "Ada"s apart alike.
+  const name = nameOf({ name: nameInput.value });
   localStorage.setItem(NAME_KEY, name);
   const hasAudio = (capture.stream?.getAudioTracks().length ?? 0) > 0;
   const hasVideo = (capture.stream?.getVideoTracks().length ?? 0) > 0;

@@ -3,10 +3,15 @@
  * computes the same labels, since the order is the peer ids' (not who joined first as one
  * page saw it).
  */
+import { withoutHidden } from './dom.js';
 
-/** The name a peer's metadata gives (other apps in the room may send anything). */
+/**
+ * The name a peer's metadata gives (other apps in the room may send anything), without
+ * what would disguise it or the sentences it is in (see {@link withoutHidden}).
+ */
 export function nameOf(meta: Record<string, unknown>): string {
-  const name = typeof meta.name === 'string' ? meta.name.trim().replace(/\s+/g, ' ') : '';
+  const given = typeof meta.name === 'string' ? meta.name.replace(/\s+/g, ' ') : '';
+  const name = withoutHidden(given).replace(/\s+/g, ' ').trim();
   return (name || 'Guest').slice(0, 40);
 }
 

@@ -49,6 +49,28 @@ describe('names', () => {
     expect(nameOf({})).toBe('Guest');
     expect(nameOf({ name: 'x'.repeat(60) })).toHaveLength(40);
   });
+
+  it('tells a name with invisible characters apart from the one it copies', () => {
+    // The server refuses controls and bidi overrides in metadata, not zero-width characters:
+    // "Ada\u200B" looks like "Ada" and must become "Ada (2)", as two "Ada"s do.
+    const labels = uniqueNames([
+      { id: 'a', name: nameOf({ name: 'Ada' }) },
+      { id: 'b', name: nameOf({ name: 'Ada\u200B' }) },
+      { id: 'c', name: nameOf({ name: 'A\u200Dd\u2060a\u00AD' }) },
+      { id: 'd', name: nameOf({ name: 'Ada\u200F\u061C' }) },
+    ]);
+    expect(Object.fromEntries(labels)).toEqual({
+      a: 'Ada',
+      b: 'Ada (2)',
+      c: 'Ada (3)',
+      d: 'Ada (4)',
+    });
+    // Other apps (or another server) may send anything: no overrides, controls, or only them.
+    expect(nameOf({ name: '\u202EMallory\u0085\u2028' })).toBe('Mallory');
+    expect(nameOf({ name: '\u200B\u2066' })).toBe('Guest');
+    // Emoji sequences and other scripts stay as they are.
+    expect(nameOf({ name: 'Zoë 👩\u200D💻 مريم' })).toBe('Zoë 👩\u200D💻 مريم');
+  });
 });
 
 describe('file transfer outcomes in words', () => {
