@@ -150,6 +150,7 @@ export function runCall(
   async function leave(): Promise<void> {
     if (leaving) return;
     leaving = true;
+    controls.stop();
     people.stop();
     await room.leave();
     grid.clear();

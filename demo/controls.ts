@@ -40,13 +40,22 @@ export class Controls {
   readonly #leave = byId('leave', HTMLButtonElement);
   readonly #unread = byId('unread', HTMLElement);
 
+  /** Removes the buttons' listeners: the page keeps its buttons for the next call. */
+  readonly #wired = new AbortController();
+
   constructor(actions: ControlsActions) {
-    this.#mic.addEventListener('click', () => actions.toggleMic());
-    this.#camera.addEventListener('click', () => actions.toggleCamera());
-    this.#switch.addEventListener('click', () => actions.switchCamera());
-    this.#screen.addEventListener('click', () => actions.toggleScreen());
-    this.#chat.addEventListener('click', () => actions.toggleChat());
-    this.#leave.addEventListener('click', () => actions.leave());
+    const options = { signal: this.#wired.signal };
+    this.#mic.addEventListener('click', () => actions.toggleMic(), options);
+    this.#camera.addEventListener('click', () => actions.toggleCamera(), options);
+    this.#switch.addEventListener('click', () => actions.switchCamera(), options);
+    this.#screen.addEventListener('click', () => actions.toggleScreen(), options);
+    this.#chat.addEventListener('click', () => actions.toggleChat(), options);
+    this.#leave.addEventListener('click', () => actions.leave(), options);
+  }
+
+  /** The call is over: its actions no longer answer the buttons (a rejoined call's do). */
+  stop(): void {
+    this.#wired.abort();
   }
 
   render(state: ControlsState): void {

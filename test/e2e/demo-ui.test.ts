@@ -161,4 +161,18 @@ describe('the demo page: keyboard, dialogs, rejoining, names, the empty room', {
       .poll(() => chatLines(alice), { timeout: 5000 })
       .toEqual(['Bob: before you left', 'Bob: welcome back']);
   });
+
+  it('after Rejoin, each control acts once: the chat button opens and closes the chat', async () => {
+    const { alice } = await twoInACall(e2e);
+    await alice.page.getByRole('button', { name: 'Leave', exact: true }).click();
+    await alice.page.getByRole('button', { name: 'Rejoin' }).click();
+    await alice.page.locator('#call').waitFor({ state: 'visible' });
+    await expectTiles(alice, 2);
+    const chat = alice.page.locator('#chat-toggle');
+    const open = await chat.getAttribute('aria-expanded');
+    await chat.click();
+    expect(await chat.getAttribute('aria-expanded')).toBe(open === 'true' ? 'false' : 'true');
+    await chat.click();
+    expect(await chat.getAttribute('aria-expanded')).toBe(open);
+  });
 });
