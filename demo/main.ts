@@ -92,10 +92,29 @@ relayOnly.addEventListener('change', () =>
 if (relayOnly.checked) relayOnly.closest('details')?.setAttribute('open', '');
 const lobbyError = byId('lobby-error', HTMLElement);
 
+// A link that cannot be used as it is: say so, never go on as if it were fine.
+if (place.problem === 'room') {
+  notices.show(
+    'link',
+    'The link names no room that can be used (a room name is letters, digits and - _ . ~), so this is a new call of your own. To join the others, ask them for the link again.',
+    { tone: 'warning' },
+  );
+}
+if (place.problem === 'secret') {
+  // Without its secret the call would not be end-to-end encrypted, the others would refuse
+  // it, and the link copied from here would have no secret either.
+  lobbyError.textContent =
+    "This link's encryption key is damaged (cut short or changed on its way), so it cannot join the call. Ask for the link again, and open it whole.";
+  lobbyError.hidden = false;
+  joinButton.disabled = true;
+  copyButton.disabled = true;
+  emptyCopy.disabled = true;
+}
+
 const joinForm = byId('join-form', HTMLFormElement);
 joinForm.addEventListener('submit', (event) => {
   event.preventDefault();
-  void join();
+  if (place.problem !== 'secret') void join();
 });
 if (nameInput.value) joinButton.focus();
 else nameInput.focus();

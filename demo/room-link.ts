@@ -82,6 +82,22 @@ export function secretFromHash(hash: string): string | undefined {
   return secret && /^[A-Za-z0-9_-]{16,128}$/.test(secret) ? secret : undefined;
 }
 
+/**
+ * What makes the link in `hash` unusable as it is: `room`, a room name with nothing a room
+ * can use (`#会议`: each page would start a random room of its own); `secret`, a secret
+ * that is not 16–128 base64url characters (cut short or mangled on its way: a call without
+ * it would not be end-to-end encrypted, and the others would refuse it). Undefined when the
+ * link is fine, or there is none.
+ */
+export type LinkProblem = 'room' | 'secret';
+
+export function linkProblem(hash: string): LinkProblem | undefined {
+  const [room = '', secret = ''] = hash.replace(/^#/, '').split('/');
+  if (room !== '' && roomFromHash(hash) === undefined) return 'room';
+  if (secret !== '' && secretFromHash(hash) === undefined) return 'secret';
+  return undefined;
+}
+
 /** A new room secret: 16 random bytes, base64url (22 characters). */
 export function randomSecret(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
@@ -96,21 +112,27 @@ export interface CallPlace {
   room: string;
   /** Undefined for a link without one (`#name`): the call is then not end-to-end encrypted. */
   secret: string | undefined;
+  /** What was wrong with the link (see {@link linkProblem}); the page must say so. */
+  problem: LinkProblem | undefined;
 }
 
 /**
- * The room (and secret) of this page. A page without a room starts a new call: a random
- * name and a random secret, written into the URL (`#sunny-otter-4821/<secret>`).
+ * The room (and secret) of this page. A page without a room (or with a room name that
+ * cannot be used) starts a new call: a random name and a random secret, written into the
+ * URL (`#sunny-otter-4821/<secret>`). A damaged secret is left in the URL, to be seen and
+ * corrected: the page has no secret then, and `problem` says why.
  */
 export function currentRoom(): CallPlace {
+  const problem = linkProblem(location.hash);
   const named = roomFromHash(location.hash);
   if (named) {
+    if (problem === 'secret') return { room: named, secret: undefined, problem };
     const secret = secretFromHash(location.hash);
     const hash = secret ? `#${named}/${secret}` : `#${named}`;
     if (hash !== location.hash) history.replaceState(null, '', hash);
-    return { room: named, secret };
+    return { room: named, secret, problem };
   }
-  const fresh = { room: randomRoomName(), secret: randomSecret() };
+  const fresh = { room: randomRoomName(), secret: randomSecret(), problem };
   history.replaceState(null, '', `#${fresh.room}/${fresh.secret}`);
   return fresh;
 }

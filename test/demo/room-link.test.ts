@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  linkProblem,
   randomRoomName,
   randomSecret,
   roomFromHash,
@@ -41,5 +42,19 @@ describe('the room in the URL', () => {
     const secrets = new Set(Array.from({ length: 20 }, randomSecret));
     expect(secrets.size).toBe(20);
     for (const secret of secrets) expect(secretFromHash(`#r/${secret}`)).toBe(secret);
+  });
+
+  it('says when the link names a room or a secret that cannot be used, instead of going on silently', () => {
+    // A secret cut short or mangled (a chat app wrapping the link): not a call without one.
+    expect(linkProblem('#team-standup/Abc_def-0123')).toBe('secret');
+    expect(linkProblem('#team-standup/Abc_def+0123456789xyz')).toBe('secret');
+    // A room name with nothing a room can use: not a random room of one's own, alone.
+    expect(linkProblem('#会议')).toBe('room');
+    expect(linkProblem('#%E4%BC%9A%E8%AE%AE/Abc_def-0123456789xyz')).toBe('room');
+    expect(linkProblem('#%20!!')).toBe('room');
+    // Links that are fine, or no link at all.
+    for (const fine of ['', '#', '#team-standup', '#team-standup/', '#r/Abc_def-0123456789xyz']) {
+      expect(linkProblem(fine)).toBeUndefined();
+    }
   });
 });
