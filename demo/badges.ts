@@ -28,11 +28,23 @@ export interface StatusInput {
   presence: Presence;
   /** Whether audio and video can reach them, and by which route (`peer.media`). */
   media: MediaState;
+  /**
+   * With a room secret: they were refused for their key (`E2EE_MISMATCH`: another secret
+   * or none, or a connection tampered with on the way).
+   */
+  refused?: boolean;
 }
 
 /** The status of one person, from the SDK's state, the statistics and their silence. */
 export function statusFor(input: StatusInput): PersonStatus {
   const { name, state, stats, presence } = input;
+  if ((state === 'failed' || state === 'closed') && input.refused) {
+    return {
+      kind: 'unreachable',
+      text: 'Unreachable',
+      detail: `Can't connect to ${name} safely: your links to this call have different encryption keys. Open the same link as the others`,
+    };
+  }
   if (state === 'failed' || state === 'closed') {
     return {
       kind: 'unreachable',

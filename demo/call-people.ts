@@ -54,6 +54,8 @@ export class People {
   #beat: ReturnType<typeof setInterval> | undefined;
   /** Safety numbers (calls with a room secret) as seen: this connection's, and the one before. */
   readonly #safety = new Map<string, SafetySeen>();
+  /** Peers refused for their room secret (`E2EE_MISMATCH`): their status says so. */
+  readonly #refused = new Set<string>();
 
   constructor(
     private readonly room: Room,
@@ -105,6 +107,12 @@ export class People {
     this.room.on('peer-updated', (peer) => this.#relabel(peer));
     this.room.on('transport-change', (peer) => void this.#refresh(peer));
     this.room.on('media-change', (peer) => void this.#refresh(peer));
+    this.room.on('error', (error) => {
+      if (error.code !== 'E2EE_MISMATCH' || error.peerId === undefined) return;
+      this.#refused.add(error.peerId);
+      const peer = this.room.peer(error.peerId);
+      if (peer) void this.#refresh(peer);
+    });
     this.room.on('connection-state', (peer, state) => {
       // Connected: from now on, silence counts (a demo page beats every 2 s).
       if (state === 'connected' && !this.liveness.known(peer.id)) this.liveness.heard(peer.id);
@@ -163,6 +171,7 @@ export class People {
     const shown = this.#hide(peer.id);
     this.liveness.forget(peer.id);
     this.badges.forget(peer.id);
+    this.#refused.delete(peer.id);
     if (shown) this.parts.event(`${this.label(peer)} left`);
     this.#relabelAll();
   }
@@ -183,6 +192,7 @@ export class People {
       name: this.label(peer),
       presence: this.liveness.presence(peer.id),
       media: peer.media,
+      refused: this.#refused.has(peer.id),
     };
   }
 

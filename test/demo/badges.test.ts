@@ -103,4 +103,14 @@ describe('a person’s connection status', () => {
       detail: "Can't reach Bob: no path between your networks",
     });
   });
+
+  it('says that the links differ, not that the networks do, when Bob was refused for his key', () => {
+    // E2EE_MISMATCH: one opened the call's link without its secret, or with another.
+    expect(status({ state: 'failed', refused: true })).toEqual({
+      kind: 'unreachable',
+      text: 'Unreachable',
+      detail:
+        "Can't connect to Bob safely: your links to this call have different encryption keys. Open the same link as the others",
+    });
+  });
 });

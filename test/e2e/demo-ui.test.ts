@@ -195,4 +195,20 @@ describe('the demo page: keyboard, dialogs, rejoining, names, the empty room', {
       .toMatch(/names no room that can be used/);
     expect(await demo.page.locator('#join').isDisabled()).toBe(false);
   });
+
+  it('one who opened the link without its secret: both read that the links differ, not the networks', async () => {
+    const room = e2e.room();
+    const alice = await e2e.openDemo(`${room}/Abc_def-0123456789xyz`, { name: 'alice' });
+    const bob = await e2e.openDemo(room, { name: 'bob' });
+    const a = await joinCall(alice, 'Alice');
+    const b = await joinCall(bob, 'Bob');
+    for (const [page, other] of [
+      [alice, b],
+      [bob, a],
+    ] as const) {
+      await expect
+        .poll(() => tile(page, other).locator('.tile-status').textContent(), { timeout: 15_000 })
+        .toMatch(/your links to this call have different encryption keys/);
+    }
+  });
 });
