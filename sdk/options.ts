@@ -196,6 +196,17 @@ const TIMING_KEYS = [
   'callFilePace',
 ] as const;
 
+/**
+ * The longest a timer waits: a longer `setTimeout` runs after 1 ms instead (Node and
+ * browsers alike), so a ping interval of 2^31 ms would ping every millisecond.
+ */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** The numeric options that are waited for with timers (the others are bytes). */
+const TIMER_KEYS: ReadonlySet<string> = new Set(
+  TIMING_KEYS.filter((key) => key !== 'maxMessageBytes' && key !== 'callFilePace'),
+);
+
 /** Checks options and fills in defaults; throws a PeerlaneError naming the bad option. */
 export function resolveSettings(options: JoinRoomOptions): RoomSettings {
   if (typeof options !== 'object' || options === null) invalid('options must be an object');
@@ -237,6 +248,9 @@ export function resolveSettings(options: JoinRoomOptions): RoomSettings {
     if (!Number.isInteger(value) || value <= 0) {
       invalid(`options.${key} must be a positive integer (got ${String(value)})`);
     }
+    if (TIMER_KEYS.has(key) && value > MAX_TIMER_MS) {
+      invalid(`options.${key} must be at most ${MAX_TIMER_MS} ms, about 24.8 days (got ${value})`);
+    }
     timing[key] = value;
   }
   const { e2ee } = options;
@@ -277,7 +291,10 @@ function resolveReconnect(options: ReconnectOptions): ReconnectSettings {
     const ok =
       key === 'maxAttempts'
         ? value === Number.POSITIVE_INFINITY || (Number.isInteger(value) && value >= 0)
-        : Number.isFinite(value) && value > 0 && (key !== 'factor' || value >= 1);
+        : Number.isFinite(value) &&
+          value > 0 &&
+          (key !== 'factor' || value >= 1) &&
+          (key === 'factor' || value <= MAX_TIMER_MS);
     if (!ok) invalid(`options.reconnect.${key} is out of range (got ${String(value)})`);
     settings[key] = value;
   }

@@ -73,3 +73,44 @@ describe('SDK defaults are written once', () => {
     },
   );
 });
+
+describe('times no timer can wait', () => {
+  const base = {
+    url: 'ws://127.0.0.1:1/ws',
+    room: 'r',
+    transport: 'relay' as const,
+    WebSocket: WebSocket as never,
+  };
+  // Node and browsers run a longer setTimeout after 1 ms: a ping interval of 2^31 ms pinged
+  // the server every millisecond (RATE_LIMITED), a grace period of 2^31 ms gave a peer up at once.
+  it.each([
+    'connectTimeoutMs',
+    'pingIntervalMs',
+    'pingTimeoutMs',
+    'peerConnectTimeoutMs',
+    'iceRestartDelayMs',
+    'iceRestartTimeoutMs',
+    'presenceGraceMs',
+    'relayFallbackMs',
+    'directRetryMs',
+    'stallMs',
+  ])('refuses %s over 2147483647 with INVALID_ARGUMENT naming it', (key) => {
+    expect(resolveSettings({ ...base, [key]: 2 ** 31 - 1 })).toMatchObject({ [key]: 2 ** 31 - 1 });
+    expect(() => resolveSettings({ ...base, [key]: 2 ** 31 })).toThrow(
+      expect.objectContaining({
+        code: 'INVALID_ARGUMENT',
+        message: `options.${key} must be at most 2147483647 ms, about 24.8 days (got 2147483648)`,
+      }),
+    );
+  });
+
+  it.each(['initialDelayMs', 'maxDelayMs'])('refuses reconnect.%s over 2147483647', (key) => {
+    const reconnect = { initialDelayMs: 1, maxDelayMs: 2 ** 31 - 1, [key]: 2 ** 31 };
+    expect(() => resolveSettings({ ...base, reconnect })).toThrow(
+      expect.objectContaining({
+        code: 'INVALID_ARGUMENT',
+        message: `options.reconnect.${key} is out of range (got 2147483648)`,
+      }),
+    );
+  });
+});
