@@ -446,7 +446,9 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliRe
     const setting = SETTINGS.find((s) => s.flag === match?.[1]);
     if (!match || !setting) throw new Error(`unknown argument "${arg}"; see --help`);
     const value = match[2] ?? argv[++i];
-    if (value === undefined) throw new Error(`--${setting.flag} needs a value`);
+    // An empty value is none, as an empty variable is: taken as one, `--host=` would listen
+    // on every interface and `--demo-dir=` serve the working directory.
+    if (value === undefined || value === '') throw new Error(`--${setting.flag} needs a value`);
     values.set(setting, value);
   }
   const options: Record<string, unknown> = {};

@@ -262,4 +262,15 @@ describe('parseCli', () => {
   it('asks for a value a flag lacks', () => {
     expect(() => parseCli(['--port'], {})).toThrow('--port needs a value');
   });
+
+  // An empty variable counts as unset; an empty flag was taken as a value: `--host=` listened
+  // on every interface (Node's listen() takes '' as "any"), `--demo-dir=` served the
+  // working directory, `--tls-cert= --tls-key=` served plain http.
+  it.each(['host', 'demo-dir', 'path', 'redis-url', 'auth-secret', 'tls-cert', 'allowed-origins'])(
+    'refuses an empty --%s rather than take it',
+    (flag) => {
+      expect(() => parseCli([`--${flag}=`], {})).toThrow(`--${flag} needs a value`);
+      expect(() => parseCli([`--${flag}`, ''], {})).toThrow(`--${flag} needs a value`);
+    },
+  );
 });
