@@ -33,5 +33,17 @@ export function startupErrorLine(error: unknown, address: ListenAddress): string
   const match = /^options\.([\w.]+) (.*)$/s.exec(message);
   const setting = SETTINGS.find((s) => s.key === match?.[1]);
   if (match && setting) return `--${setting.flag} / ${setting.env}: ${match[2]}`;
+  // About a group of settings (`options.auth needs exactly one of secret or jwksUrl`): each
+  // of its fields the message names becomes its flag and variable.
+  const group = match?.[1] ?? '';
+  const fields = SETTINGS.filter((s) => s.key.startsWith(`${group}.`));
+  if (match && fields.length > 0) {
+    let text = match[2] ?? '';
+    for (const field of fields) {
+      const name = field.key.slice(group.length + 1);
+      text = text.replace(new RegExp(`\\b${name}\\b`, 'g'), `--${field.flag} / ${field.env}`);
+    }
+    return `${group} ${text}`;
+  }
   return message;
 }

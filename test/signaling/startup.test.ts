@@ -68,6 +68,18 @@ describe('peerlane start-up', () => {
       'peerlane: cannot start: --max-peers-per-room / PEERLANE_MAX_PEERS_PER_ROOM: must be a positive integer (got 0)\n',
     ],
     [
+      'token checks with neither a secret nor a JWKS URL',
+      ['--auth-issuer', 'https://issuer.example'],
+      {},
+      'peerlane: cannot start: auth needs exactly one of --auth-secret / PEERLANE_AUTH_SECRET or --auth-jwks-url / PEERLANE_AUTH_JWKS_URL\n',
+    ],
+    [
+      'both a secret and a JWKS URL',
+      ['--auth-jwks-url', 'https://issuer.example/jwks'],
+      { PEERLANE_AUTH_SECRET: 'a-test-secret-of-at-least-32-chars' },
+      'peerlane: cannot start: auth needs exactly one of --auth-secret / PEERLANE_AUTH_SECRET or --auth-jwks-url / PEERLANE_AUTH_JWKS_URL\n',
+    ],
+    [
       'a host name that does not resolve',
       ['--host', 'nonexistent.invalid'],
       {},
