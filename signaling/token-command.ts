@@ -50,10 +50,16 @@ export async function runTokenCommand(
   if (maxPeers !== undefined && !(Number.isInteger(maxPeers) && maxPeers > 0)) {
     throw new Error(`token: --max-peers must be a positive integer, got "${values['max-peers']}"`);
   }
+  let ttlSeconds: number;
+  try {
+    ttlSeconds = parseDuration(values.ttl);
+  } catch (error) {
+    throw new Error(`token: --ttl: ${(error as Error).message}`);
+  }
   const token = await createRoomToken({
     secret,
     room: values.room,
-    ttlSeconds: parseDuration(values.ttl),
+    ttlSeconds,
     perms: {
       publish: !values['no-publish'],
       relay: !values['no-relay'],
@@ -63,6 +69,12 @@ export async function runTokenCommand(
     ...(maxPeers === undefined ? {} : { maxPeers }),
     ...(values.issuer === undefined ? {} : { issuer: values.issuer }),
     ...(values.audience === undefined ? {} : { audience: values.audience }),
+  }).catch((error: unknown) => {
+    // `options.room: …` from createRoomToken, said with the flag that set it.
+    const message = error instanceof Error ? error.message : String(error);
+    const match = /^options\.(\w+)(.*)$/s.exec(message);
+    const flag = match?.[1] === 'maxPeers' ? 'max-peers' : match?.[1];
+    throw new Error(match ? `token: --${flag}${match[2]}` : `token: ${message}`);
   });
   out(`${token}\n`);
   return 0;

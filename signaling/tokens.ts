@@ -1,5 +1,6 @@
 import { SignJWT } from 'jose';
 import { RoomClaims } from './auth.js';
+import { describeIssue } from './protocol.js';
 
 /** Options of {@link createRoomToken}. */
 export interface RoomTokenOptions {
@@ -30,12 +31,15 @@ export interface RoomTokenOptions {
  * application's backend (and for tests); never ship the secret to browsers.
  */
 export async function createRoomToken(options: RoomTokenOptions): Promise<string> {
-  const claims = RoomClaims.parse({
+  const parsed = RoomClaims.safeParse({
     room: options.room,
     ...(options.sub === undefined ? {} : { sub: options.sub }),
     ...(options.perms === undefined ? {} : { perms: options.perms }),
     ...(options.maxPeers === undefined ? {} : { maxPeers: options.maxPeers }),
   });
+  // One line naming the option (`options.room: …`), not zod's JSON list of issues.
+  if (!parsed.success) throw new TypeError(describeIssue('options', parsed.error.issues));
+  const claims = parsed.data;
   const now = Math.floor((options.now ?? Date.now)() / 1000);
   const jwt = new SignJWT(claims as Record<string, unknown>)
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })

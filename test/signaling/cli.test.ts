@@ -54,6 +54,23 @@ describe('peerlane CLI', () => {
     if (demoDir) await rm(demoDir, { recursive: true, force: true });
   });
 
+  it('mints no token for a bad room or identity: one line naming the flag, exit 2', async () => {
+    const secret = 'a-test-secret-of-at-least-32-chars';
+    const badRoom = run(['token', '--room', 'bad room!', '--secret', secret]);
+    expect(await badRoom.exited).toBe(2);
+    expect(badRoom.output()).toBe(
+      'peerlane: token: --room: room must be a room name or a prefix ending in *\n',
+    );
+    const badSub = run(['token', '--room', 'r', '--sub', 'x'.repeat(200), '--secret', secret]);
+    expect(await badSub.exited).toBe(2);
+    expect(badSub.output()).toMatch(/^peerlane: token: --sub: [^\n]+\n$/);
+    const badTtl = run(['token', '--room', 'r', '--ttl', 'soon', '--secret', secret]);
+    expect(await badTtl.exited).toBe(2);
+    expect(badTtl.output()).toBe(
+      'peerlane: token: --ttl: expected a duration like 90s, 15m, 1h or 7d, got "soon"\n',
+    );
+  });
+
   it('prints help listing every flag and its variable', async () => {
     const r = run(['--help']);
     expect(await r.exited).toBe(0);
