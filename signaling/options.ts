@@ -241,6 +241,9 @@ const timerOptions = [
   'nodeTtlMs',
 ] as const;
 
+/** What a node id may be: it names the node's keys and channels in Redis. */
+export const NODE_ID = /^[A-Za-z0-9_.-]{1,64}$/;
+
 /** Fills in defaults and rejects nonsense with a `TypeError` naming the option. */
 export function resolveOptions(options: SignalingServerOptions): ResolvedOptions {
   const defined = Object.fromEntries(
@@ -291,6 +294,11 @@ export function resolveOptions(options: SignalingServerOptions): ResolvedOptions
   const iceServers = IceServers.safeParse(resolved.iceServers);
   if (!iceServers.success) {
     throw new TypeError(describeIssue('options.iceServers', iceServers.error.issues));
+  }
+  // Checked with or without Redis: a node id that only a later move to Redis refuses is a
+  // deployment that stops starting when it scales out.
+  if (resolved.nodeId !== undefined && !NODE_ID.test(resolved.nodeId)) {
+    throw new TypeError(`options.nodeId must match ${NODE_ID} (got ${resolved.nodeId})`);
   }
   if (resolved.auth) validateAuthOptions(resolved.auth);
   if (resolved.turn) validateTurnOptions(resolved.turn);

@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { NODE_ID } from './options.js';
 import type { LeaveReason, PeerId, RoomName } from './protocol.js';
 import { ADD, CLAIM, READ, REMOVE, RESTORE, UPDATE } from './redis-scripts.js';
 import type {
@@ -39,8 +40,6 @@ type Scripts = Redis & {
   plRestore(...args: (string | number)[]): Promise<number>;
   plRead(...args: (string | number)[]): Promise<[number, string[]]>;
 };
-
-const NODE_ID = /^[A-Za-z0-9_.-]{1,64}$/;
 
 /** How long a Redis command may take before it fails (and a join answers `UNAVAILABLE`). */
 export const COMMAND_TIMEOUT_MS = 1000;

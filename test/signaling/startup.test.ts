@@ -80,6 +80,12 @@ describe('peerlane start-up', () => {
       'peerlane: cannot start: auth needs exactly one of --auth-secret / PEERLANE_AUTH_SECRET or --auth-jwks-url / PEERLANE_AUTH_JWKS_URL\n',
     ],
     [
+      'a node id outside A–Z a–z 0–9 _ . - (without Redis too)',
+      ['--node-id', 'node 1'],
+      {},
+      'peerlane: cannot start: --node-id / PEERLANE_NODE_ID: must match /^[A-Za-z0-9_.-]{1,64}$/ (got node 1)\n',
+    ],
+    [
       'a host name that does not resolve',
       ['--host', 'nonexistent.invalid'],
       {},
