@@ -160,23 +160,27 @@ export function createRedisStore(options: RedisStoreOptions): RoomStore {
     }
   }
 
+  /** Removes `id` from `room`; `onlyOf`: only while it is that node's member ('' whatever node). */
+  const removeMember = (room: RoomName, id: PeerId, reason: LeaveReason, onlyOf: string) =>
+    redis.plRemove(
+      key.members(room),
+      key.seq(room),
+      key.rooms,
+      room,
+      id,
+      reason,
+      key.channel(room),
+      ref(room, id),
+      key.nodePrefix,
+      onlyOf,
+    );
+
   /** Removes a dead node's peers, unless it came back or they resumed elsewhere meanwhile. */
   async function reap(node: string): Promise<void> {
     if (!(await redis.exists(key.alive(node)))) {
       for (const member of await redis.smembers(key.nodeMembers(node))) {
         const [room = '', id = ''] = member.split(' ');
-        await redis.plRemove(
-          key.members(room),
-          key.seq(room),
-          key.rooms,
-          room,
-          id,
-          'disconnected',
-          key.channel(room),
-          member,
-          key.nodePrefix,
-          node,
-        );
+        await removeMember(room, id, 'disconnected', node);
       }
       await redis.srem(key.nodes, node);
     }
@@ -190,20 +194,7 @@ export function createRedisStore(options: RedisStoreOptions): RoomStore {
    * the script on the same connection, and only while it is this node's.
    */
   const takeBack = (room: RoomName, id: PeerId, reason: LeaveReason): void => {
-    void redis
-      .plRemove(
-        key.members(room),
-        key.seq(room),
-        key.rooms,
-        room,
-        id,
-        reason,
-        key.channel(room),
-        ref(room, id),
-        key.nodePrefix,
-        nodeId,
-      )
-      .catch(() => {});
+    void removeMember(room, id, reason, nodeId).catch(() => {});
   };
 
   const snapshotOf = (seq: number, values: string[]): RoomSnapshot => ({
@@ -317,19 +308,7 @@ export function createRedisStore(options: RedisStoreOptions): RoomStore {
       return { ok: true, ...snapshotOf(seq, values) };
     },
     async remove(room, id, reason: LeaveReason) {
-      const removed = await redis.plRemove(
-        key.members(room),
-        key.seq(room),
-        key.rooms,
-        room,
-        id,
-        reason,
-        key.channel(room),
-        ref(room, id),
-        key.nodePrefix,
-        '',
-      );
-      return removed === 1;
+      return (await removeMember(room, id, reason, '')) === 1;
     },
     async update(record) {
       await redis.plUpdate(

@@ -421,24 +421,33 @@ describe('transfer protocol: a sender that breaks the protocol', () => {
     return { receiver, offers, errors, control, chunk, send };
   }
 
+  /**
+   * A hub whose transfer 1 (`size`: what its offer says) was accepted into `writable` and
+   * got five bytes and its `end`: the receiver is checking the digest.
+   */
+  async function verifyingFiveBytes(size: number | null, writable: WritableStream<Uint8Array>) {
+    const hub = receivingHub();
+    hub.send({ t: 'offer', id: 1, name: 'five', size, type: '' });
+    await waitUntil(() => hub.offers.length === 1, 'the offer arrived');
+    const receiving = hub.offers[0]?.accept({ writable });
+    if (!receiving) throw new Error('no transfer');
+    await waitUntil(() => hub.control().some((f) => f.t === 'accept'), 'the accept went out');
+    const bytes = new Uint8Array([1, 2, 3, 4, 5]);
+    const digest = await createFileDigest();
+    digest.update(bytes);
+    hub.chunk(1, 0, bytes);
+    hub.send({ t: 'end', id: 1, size: 5, digest: await digest.hex() });
+    await waitUntil(() => receiving.state === 'verifying', 'the receiver checks the file');
+    return { ...hub, receiving, bytes };
+  }
+
   it('fails with TRANSFER_FAILED (no uncaught error) on a chunk past the end of a file of unknown size', async () => {
-    const { offers, control, chunk, send } = receivingHub();
-    send({ t: 'offer', id: 1, name: 'stream', size: null, type: '' });
-    await waitUntil(() => offers.length === 1, 'the offer arrived');
     let closed = () => {};
     const closing = new Promise<void>((resolve) => {
       closed = resolve;
     });
     const writable = new WritableStream<Uint8Array>({ close: () => closing }); // a slow close
-    const receiving = offers[0]?.accept({ writable });
-    if (!receiving) throw new Error('no transfer');
-    await waitUntil(() => control().some((f) => f.t === 'accept'), 'the accept went out');
-    const bytes = new Uint8Array([1, 2, 3, 4, 5]);
-    const digest = await createFileDigest();
-    digest.update(bytes);
-    chunk(1, 0, bytes);
-    send({ t: 'end', id: 1, size: 5, digest: await digest.hex() });
-    await waitUntil(() => receiving.state === 'verifying', 'the receiver checks the file');
+    const { control, chunk, receiving } = await verifyingFiveBytes(null, writable); // a stream
     await new Promise((resolve) => setTimeout(resolve, 10)); // its digest is read
     chunk(1, 5, new Uint8Array([6])); // after the end it announced
     closed();
@@ -447,19 +456,8 @@ describe('transfer protocol: a sender that breaks the protocol', () => {
   });
 
   it('ignores an empty chunk at the end of the file while the digest is checked (no uncaught error)', async () => {
-    const { offers, control, chunk, send } = receivingHub();
-    send({ t: 'offer', id: 1, name: 'five', size: 5, type: '' });
-    await waitUntil(() => offers.length === 1, 'the offer arrived');
     const sink = hashingSink();
-    const receiving = offers[0]?.accept({ writable: sink.writable });
-    if (!receiving) throw new Error('no transfer');
-    await waitUntil(() => control().some((f) => f.t === 'accept'), 'the accept went out');
-    const bytes = new Uint8Array([1, 2, 3, 4, 5]);
-    const digest = await createFileDigest();
-    digest.update(bytes);
-    chunk(1, 0, bytes);
-    send({ t: 'end', id: 1, size: 5, digest: await digest.hex() });
-    await waitUntil(() => receiving.state === 'verifying', 'the receiver checks the file');
+    const { control, chunk, receiving, bytes } = await verifyingFiveBytes(5, sink.writable);
     chunk(1, 5, new Uint8Array(0)); // nothing, at the end
     await receiving.done;
     expect(sink.result.sha256).toBe(sha256Hex(bytes));
