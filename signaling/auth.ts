@@ -59,13 +59,16 @@ const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 const ASYMMETRIC = ['RS256', 'RS384', 'RS512', 'PS256', 'ES256', 'ES384', 'EdDSA', 'Ed25519'];
 
+/** The shortest HS256 secret the server takes: 32 characters (256 bits of ASCII). */
+export const MIN_AUTH_SECRET_CHARS = 32;
+
 /** Checks an {@link AuthOptions} value, throwing a `TypeError` that names the problem. */
 export function validateAuthOptions(auth: AuthOptions): void {
   if ((auth.secret === undefined) === (auth.jwksUrl === undefined)) {
     throw new TypeError('options.auth needs exactly one of secret or jwksUrl');
   }
-  if (auth.secret !== undefined && auth.secret.length < 32) {
-    throw new TypeError('options.auth.secret must be at least 32 characters');
+  if (auth.secret !== undefined && auth.secret.length < MIN_AUTH_SECRET_CHARS) {
+    throw new TypeError(`options.auth.secret must be at least ${MIN_AUTH_SECRET_CHARS} characters`);
   }
   if (auth.jwksUrl !== undefined && !URL.canParse(auth.jwksUrl)) {
     throw new TypeError(`options.auth.jwksUrl is not a URL (got ${auth.jwksUrl})`);

@@ -73,7 +73,12 @@ export async function runTokenCommand(
     // `options.room: …` from createRoomToken, said with the flag that set it.
     const message = error instanceof Error ? error.message : String(error);
     const match = /^options\.(\w+)(.*)$/s.exec(message);
-    const flag = match?.[1] === 'maxPeers' ? 'max-peers' : match?.[1];
+    const flag =
+      match?.[1] === 'maxPeers'
+        ? 'max-peers'
+        : match?.[1] === 'secret'
+          ? 'secret / PEERLANE_AUTH_SECRET'
+          : match?.[1];
     throw new Error(match ? `token: --${flag}${match[2]}` : `token: ${message}`);
   });
   out(`${token}\n`);

@@ -1,5 +1,5 @@
 import { SignJWT } from 'jose';
-import { RoomClaims } from './auth.js';
+import { MIN_AUTH_SECRET_CHARS, RoomClaims } from './auth.js';
 import { describeIssue } from './protocol.js';
 
 /** Options of {@link createRoomToken}. */
@@ -31,6 +31,12 @@ export interface RoomTokenOptions {
  * application's backend (and for tests); never ship the secret to browsers.
  */
 export async function createRoomToken(options: RoomTokenOptions): Promise<string> {
+  // A shorter secret signs tokens no server checks: it refuses to start with one.
+  if (typeof options.secret !== 'string' || options.secret.length < MIN_AUTH_SECRET_CHARS) {
+    throw new TypeError(
+      `options.secret must be at least ${MIN_AUTH_SECRET_CHARS} characters, as the server's is`,
+    );
+  }
   const parsed = RoomClaims.safeParse({
     room: options.room,
     ...(options.sub === undefined ? {} : { sub: options.sub }),

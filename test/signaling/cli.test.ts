@@ -64,6 +64,11 @@ describe('peerlane CLI', () => {
     const badSub = run(['token', '--room', 'r', '--sub', 'x'.repeat(200), '--secret', secret]);
     expect(await badSub.exited).toBe(2);
     expect(badSub.output()).toMatch(/^peerlane: token: --sub: [^\n]+\n$/);
+    const shortSecret = run(['token', '--room', 'r', '--secret', 'x'.repeat(31)]);
+    expect(await shortSecret.exited).toBe(2);
+    expect(shortSecret.output()).toBe(
+      "peerlane: token: --secret / PEERLANE_AUTH_SECRET must be at least 32 characters, as the server's is\n",
+    );
     const badTtl = run(['token', '--room', 'r', '--ttl', 'soon', '--secret', secret]);
     expect(await badTtl.exited).toBe(2);
     expect(badTtl.output()).toBe(
