@@ -8,6 +8,7 @@ import type { RelaySocket } from '../../sdk/link/relay/relay-socket.js';
 import {
   RELAY_DATA,
   RELAY_HEADER_BYTES,
+  RELAY_LANE,
   RELAY_MORE_PIECES,
   RELAY_SYNC,
 } from '../../signaling/protocol.js';
@@ -329,5 +330,29 @@ describe('RelayLane, receiving', () => {
     const seen = receiveTwo(lane);
     expect(seen.map((s) => s.bytes)).toEqual([Array(6).fill(1), Array(6).fill(2)]);
     expect(seen[0]?.buffer).toBe(seen[1]?.buffer);
+  });
+});
+
+describe('RelayLane, receiving from a hostile peer or server', () => {
+  it('drops a frame whose pieces go on past any frame a lane carries, and keeps none of it', () => {
+    const route = new RelayRoute(
+      'b'.repeat(22),
+      { window: 512 * KiB, maxChunk: 64 * KiB - RELAY_HEADER_BYTES, media: true },
+      fakeClient().client as unknown as SignalingClient,
+      () => {},
+    );
+    const seen: number[] = [];
+    route.message.on('frame', (frame) => seen.push(frame.byteLength));
+    const piece = (more: boolean, bytes: number) => {
+      const payload = new Uint8Array(1 + bytes);
+      payload[0] = RELAY_LANE.MESSAGE | (more ? RELAY_MORE_PIECES : 0);
+      route.receive(payload);
+    };
+    // 4 MiB of pieces, every one saying more follow: no lane frame is near that large.
+    for (let i = 0; i < 64; i += 1) piece(true, 64 * KiB);
+    piece(false, 10);
+    expect(seen).toEqual([]);
+    piece(false, 100); // the next frame arrives as it was sent
+    expect(seen).toEqual([100]);
   });
 });

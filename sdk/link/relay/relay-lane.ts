@@ -4,8 +4,16 @@ import { RELAY_HEADER_BYTES } from '../../../signaling/protocol.js';
 import { Emitter } from '../../emitter.js';
 import { PeerlaneError } from '../../errors.js';
 import { WATER_MARKS } from '../flow.js';
+import { MAX_FRAME_BYTES } from '../framing.js';
 import type { Lane, LaneEvents } from '../lane.js';
 import { MORE_PIECES, type RelayLaneTag } from './relay-wire.js';
+
+/**
+ * The largest frame put back together from pieces: a lane's frames are at most
+ * `MAX_FRAME_BYTES`, a sealed one (`e2ee`) a few bytes more; this leaves room. A frame
+ * that goes on past it (a peer or server that misbehaves) is dropped, not kept growing.
+ */
+const MAX_LANE_REASSEMBLY = 2 * MAX_FRAME_BYTES;
 
 /** What a {@link RelayLane} needs of its route (`relay-route.ts`). */
 export interface LaneOwner {
@@ -29,6 +37,9 @@ export class RelayLane extends Emitter<LaneEvents> implements Lane {
   #head = 0;
   #queued = 0;
   #parts: Uint8Array[] = [];
+  #partBytes = 0;
+  /** The frame being put together passed {@link MAX_LANE_REASSEMBLY}: its pieces are dropped. */
+  #overflow = false;
   /** Set by {@link lendFrames}: frames put together from pieces are written into `#assembly`. */
   #lending = false;
   #assembly: Uint8Array | undefined;
@@ -129,6 +140,8 @@ export class RelayLane extends Emitter<LaneEvents> implements Lane {
    */
   restart(): void {
     this.#parts = [];
+    this.#partBytes = 0;
+    this.#overflow = false;
     while (this.#midFrame) {
       const piece = this.peek();
       if (!piece) {
@@ -148,12 +161,25 @@ export class RelayLane extends Emitter<LaneEvents> implements Lane {
 
   /** @internal One received piece; the frame is emitted with its last piece. */
   piece(bytes: Uint8Array, more: boolean): void {
-    if (more || this.#parts.length > 0) {
-      // A view, not a copy: each relay payload has a buffer of its own (one WebSocket
-      // message), which nothing changes; the frame is copied once, whole, below.
-      this.#parts.push(bytes);
+    if (more || this.#parts.length > 0 || this.#overflow) {
+      if (!this.#overflow) {
+        this.#partBytes += bytes.byteLength;
+        if (this.#partBytes > MAX_LANE_REASSEMBLY) {
+          this.#overflow = true;
+          this.#parts = [];
+        } else {
+          // A view, not a copy: each relay payload has a buffer of its own (one WebSocket
+          // message), which nothing changes; the frame is copied once, whole, below.
+          this.#parts.push(bytes);
+        }
+      }
       if (more) return;
-      const size = this.#parts.reduce((sum, part) => sum + part.byteLength, 0);
+      const size = this.#partBytes;
+      this.#partBytes = 0;
+      if (this.#overflow) {
+        this.#overflow = false; // no lane carries such a frame: dropped
+        return;
+      }
       const frame = this.#lending ? this.#assemble(size) : new Uint8Array(size);
       let at = 0;
       for (const part of this.#parts) {
@@ -180,6 +206,8 @@ export class RelayLane extends Emitter<LaneEvents> implements Lane {
     this.#head = 0;
     this.#queued = 0;
     this.#parts = [];
+    this.#partBytes = 0;
+    this.#overflow = false;
     this.#assembly = undefined;
     this.#awaitingDrain = false;
     this.emit('close');
