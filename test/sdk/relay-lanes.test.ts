@@ -356,3 +356,21 @@ describe('RelayLane, receiving from a hostile peer or server', () => {
     expect(seen).toEqual([100]);
   });
 });
+
+describe('RelayRoute, held', () => {
+  it('sends no media while its peer is away (held), and says the route is not open for it', () => {
+    const { client, sent } = fakeClient();
+    const route = smallRoute(client);
+    route.hold();
+    // The media state every relay link sends each second, call or not.
+    expect(route.sendMedia(new Uint8Array(40), 'control')).toBe(false);
+    expect(route.sendMedia(new Uint8Array(400), 'audio')).toBe(false);
+    expect(sent).toEqual([]);
+    expect(route.mediaRoom.open).toBe(false);
+    route.release();
+    expect(route.mediaRoom.open).toBe(true);
+    expect(route.sendMedia(new Uint8Array(40), 'control')).toBe(true);
+    expect(sent).toHaveLength(1);
+    expect(route.mediaRoom.credit).toBe(SMALL_TERMS.window - 41); // spent once, after release
+  });
+});

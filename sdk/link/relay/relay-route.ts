@@ -160,7 +160,8 @@ export class RelayRoute implements Route, MediaRoute {
       credit: this.#closed || this.#syncing !== undefined ? 0 : this.#credit,
       window: this.terms.window,
       socketBuffered: this.socket.bufferedAmount,
-      open: !this.#closed && this.socket.canRelay,
+      // Held: its peer is not on the server, and nothing goes to it (see `hold`).
+      open: !this.#closed && !this.#held && this.socket.canRelay,
     };
   }
 
@@ -169,7 +170,7 @@ export class RelayRoute implements Route, MediaRoute {
    * and the socket allow it (`mayMediaGo`); media is never queued. False: it was not sent.
    */
   sendMedia(frame: Uint8Array, kind: RelayMediaKind): boolean {
-    if (this.#closed || this.#syncing !== undefined) return false;
+    if (this.#closed || this.#held || this.#syncing !== undefined) return false;
     const pieces = this.pieces(RELAY_LANE.MEDIA, frame);
     const cost = pieces.reduce((sum, piece) => sum + piece.byteLength - RELAY_HEADER_BYTES, 0);
     if (cost > this.#credit) {
@@ -406,7 +407,7 @@ export class RelayRoute implements Route, MediaRoute {
    * The peer is not on the server for now (presence lost it): queue, send nothing. What
    * went to it would be refused, its credit spent here and not at the server, and when it
    * comes back afresh the pair starts again ({@link restart}) from what both have sent —
-   * nothing, then.
+   * nothing, then. Media is not sent either (`sendMedia` says false, `mediaRoom` not open).
    */
   hold(): void {
     this.#held = true;
