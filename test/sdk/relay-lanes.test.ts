@@ -374,3 +374,24 @@ describe('RelayRoute, held', () => {
     expect(route.mediaRoom.credit).toBe(SMALL_TERMS.window - 41); // spent once, after release
   });
 });
+
+describe('RelayRoute, receiving pieces of a lane it does not know', () => {
+  it("drops them (their credit goes back) and puts the message lane's frame together untouched", () => {
+    vi.useFakeTimers();
+    const { client } = fakeClient();
+    const grants: number[] = [];
+    client.send = ((frame: { bytes: number }) => grants.push(frame.bytes)) as unknown as () => void;
+    const route = smallRoute(client);
+    const seen: number[][] = [];
+    route.message.on('frame', (frame) => seen.push([...frame]));
+    const payload = (tag: number, ...bytes: number[]) => new Uint8Array([tag, ...bytes]);
+    route.receive(payload(RELAY_LANE.MESSAGE | RELAY_MORE_PIECES, 1, 1));
+    route.receive(payload(4, 9, 9)); // a lane of a later version, or no lane at all
+    route.receive(payload(0));
+    route.receive(payload(RELAY_LANE.MESSAGE, 2));
+    expect(seen).toEqual([[1, 1, 2]]);
+    vi.advanceTimersByTime(100);
+    vi.useRealTimers();
+    expect(grants).toEqual([3 + 3 + 1 + 2]); // every byte read is granted back
+  });
+});

@@ -329,12 +329,20 @@ export class RelayRoute implements Route, MediaRoute {
     this.#consumed += payload.byteLength;
     this.#maybeGrant();
     const tag = payload[0] ?? 0;
-    if ((tag & ~MORE_PIECES) === RELAY_LANE.MEDIA) {
-      this.#mediaPiece(payload.subarray(1), (tag & MORE_PIECES) !== 0);
-      return;
+    const more = (tag & MORE_PIECES) !== 0;
+    // A piece of no lane of ours (a later version's, or none) is dropped, its credit granted
+    // back above: put into the message lane, it would join a frame in the middle of its pieces.
+    switch (tag & ~MORE_PIECES) {
+      case RELAY_LANE.MEDIA:
+        this.#mediaPiece(payload.subarray(1), more);
+        return;
+      case RELAY_LANE.MESSAGE:
+        this.message.piece(payload.subarray(1), more);
+        return;
+      case RELAY_LANE.BULK:
+        this.bulk.piece(payload.subarray(1), more);
+        return;
     }
-    const lane = (tag & ~MORE_PIECES) === RELAY_LANE.BULK ? this.bulk : this.message;
-    lane.piece(payload.subarray(1), (tag & MORE_PIECES) !== 0);
   }
 
   /** A piece of a media frame: whole frames go to {@link media}, at most a bounded size. */
