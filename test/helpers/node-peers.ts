@@ -183,18 +183,20 @@ export function recordingWrtc(): WebRtcImplementation & {
 
 /**
  * `ws`'s WebSocket, recording each socket the SDK opens (so a test can cut one) and able
- * to swallow the SDK's outgoing pings (a connection that looks open but is dead) or to
+ * to swallow the SDK's outgoing pings (a connection that looks open but is dead), everything
+ * it sends (`dropAll`: what was written to a connection that died is lost with it) or to
  * refuse new connections (a network that stays down).
  */
 export function controlledWebSocket() {
   const sockets: WebSocket[] = [];
-  const control = { dropPings: false, refuse: false };
+  const control = { dropPings: false, refuse: false, dropAll: false };
   class ControlledWebSocket extends WebSocket {
     constructor(url: string) {
       super(control.refuse ? 'ws://127.0.0.1:1/refused' : url);
       sockets.push(this);
     }
     override send(data: string): void {
+      if (control.dropAll) return;
       if (control.dropPings && data.includes('"type":"ping"')) return;
       super.send(data);
     }

@@ -386,6 +386,20 @@ export class RelayRoute implements Route, MediaRoute {
   }
 
   /**
+   * The session resumed on a new socket: frames the server wrote to the old one and grants
+   * sent on it may be lost, and the credit they stood for with them. Grants the peer a
+   * whole window: the server holds credit to the window less what it has not yet written
+   * to this side, so the pair gets back what was lost and the server still never holds
+   * more than a window of it. (Frames the server held for us while we were away were
+   * counted as written then: those, at most its pending cap, may arrive on top.)
+   */
+  grantWindow(): void {
+    if (this.#closed) return;
+    this.#consumed = this.terms.window;
+    this.#grant();
+  }
+
+  /**
    * The server's relay holds nothing of this pair any more (it restarted, or forgot one of
    * the two): what was in flight either way is lost, grants included, and credit starts
    * again at the window on both sides and at the server. Partly sent or received frames

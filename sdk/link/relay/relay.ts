@@ -49,6 +49,11 @@ export class Relay {
           route.hold();
           route.restart();
         }
+      } else {
+        // A resumed session: the server kept the pairs' credit, but what the last socket
+        // had written when it died is lost with it — the peers' frames to us (which we
+        // will never grant) and our grants — and that credit with it, for good.
+        for (const route of this.#routes.values()) route.grantWindow();
       }
       this.pump();
     });
