@@ -197,6 +197,11 @@ export class Link {
     return this.#direct;
   }
 
+  /** Whether file transfers use the relay now. */
+  get bulkOnRelay(): boolean {
+    return this.#relay !== undefined && this.bulk === this.#relay.bulk;
+  }
+
   /** The lane file transfers use now. */
   get bulk(): Lane {
     return this.#bulk ?? this.#relay?.bulk ?? this.#direct?.bulk ?? NO_LANE;

@@ -199,6 +199,13 @@ export class Room extends Emitter<RoomEvents> {
       // A new session (the server restarted, or forgot us): what was relayed in flight
       // either way is lost (the relay's routes started again with the session: `relay.ts`).
       for (const peer of this.#peers.values()) peer.files.resync();
+    } else {
+      // A resumed session: what the last socket had on the way when it died is lost with
+      // it, relayed file chunks and their acks too. A transfer waiting for them would wait
+      // for good (nothing after them tells the receiver of the gap, or the sender of acks).
+      for (const peer of this.#peers.values()) {
+        if (peer.link.bulkOnRelay) peer.files.resync();
+      }
     }
     // After a reconnect the welcome's list is the truth; presence events of the gap are lost.
     const listed = new Set<PeerId>();

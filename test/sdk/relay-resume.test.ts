@@ -78,4 +78,23 @@ describe('a relayed session resumed after its socket died with frames on it (Nod
     await waitUntil(() => atB.length === sent, `all ${sent} messages arrived`);
     expect(atB.map((m) => Number(m.data))).toEqual(Array.from({ length: sent }, (_, i) => i + 1));
   }, 20_000);
+
+  it.each([
+    ['the sender', 'its last chunks'],
+    ['the receiver', 'its acks'],
+  ] as const)(
+    'resumes a relayed file when %s lost %s with the socket (the window is full: nothing else would tell)',
+    async (who, _lost) => {
+      const { a, b, sockets } = await pair();
+      const size = 4 * MiB;
+      // A small receive window, smaller than the relay's: the transfer's own credit binds.
+      const { sending, receiving, sink } = await patternFile(a, b, size, 256 * 1024);
+      await waitUntil(() => sending.progress.bytesConfirmed > MiB / 2, 'the file is under way');
+      if (who === 'the sender') await dieWithFrames(a, sockets.a);
+      else await dieWithFrames(b, sockets.b);
+      await Promise.all([sending.done, receiving.done]);
+      expect(sink.result.sha256).toBe(await patternSha256(size, 7));
+    },
+    15_000,
+  );
 });
