@@ -113,6 +113,8 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
   readonly #heartbeat: Heartbeat;
   /** When the first join gives up retrying momentary refusals (ms since the epoch). */
   #firstDeadline: number | undefined;
+  /** The momentary refusal the first join is being retried after, if it is. */
+  #firstRefusal: PeerlaneError | undefined;
   #first: { resolve: (welcome: WelcomeFrame) => void; reject: (error: unknown) => void } | null =
     null;
   #onLeft: (() => void) | null = null;
@@ -257,6 +259,12 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
       deadline === undefined ? connectTimeoutMs : Math.max(0, deadline - Date.now());
     this.#attemptTimer = setTimeout(() => {
       this.#abandon(socket);
+      // A retry of the first join that ran out its time: the refusal it retried is why.
+      const refusal = deadline === undefined ? undefined : this.#firstRefusal;
+      if (refusal) {
+        this.#attemptFailed(refusal);
+        return;
+      }
       this.#attemptFailed(
         opened
           ? new PeerlaneError(
@@ -423,6 +431,7 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
       MOMENTARY_JOIN_ERRORS.has(code) ||
       (code === 'TOKEN_EXPIRED' && typeof this.options.token === 'function');
     if (this.#first) {
+      this.#firstRefusal = momentary ? error : undefined;
       if (!momentary || !this.#retryFirstJoin()) this.#fail(error);
       return;
     }
