@@ -181,6 +181,9 @@ export function recordingWrtc(): WebRtcImplementation & {
   };
 }
 
+/** Room options that reconnect signaling within ~100 ms, for tests that cut sockets. */
+export const fastReconnect = { reconnect: { initialDelayMs: 20, maxDelayMs: 100 } };
+
 /**
  * `ws`'s WebSocket, recording each socket the SDK opens (so a test can cut one) and able
  * to swallow the SDK's outgoing pings (a connection that looks open but is dead), everything

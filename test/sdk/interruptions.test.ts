@@ -4,6 +4,7 @@ import type { FileTransfer, PeerlaneError, Room } from '../../sdk/index.js';
 import { sha256Hex } from '../helpers/files.js';
 import {
   controlledWebSocket,
+  fastReconnect,
   meshConnected,
   meshDirect,
   nextEvent,
@@ -15,7 +16,6 @@ import {
 import { useSignaling } from '../helpers/signaling.js';
 
 const MiB = 1024 * 1024;
-const fastReconnect = { reconnect: { initialDelayMs: 20, maxDelayMs: 100 } };
 const e2ee = { secret: 'correct horse battery staple 42' };
 
 /** How a transfer ended on one side: the SHA-256 of the Blob it made, or the error's code. */

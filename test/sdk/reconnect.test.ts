@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Room } from '../../sdk/index.js';
 import {
   controlledWebSocket,
+  fastReconnect,
   meshDirect,
   nextEvent,
   recordingWrtc,
@@ -21,8 +22,6 @@ function recordEvents(room: Room): string[] {
   room.on('error', (error) => events.push(`error ${error.code}`));
   return events;
 }
-
-const fastReconnect = { reconnect: { initialDelayMs: 20, maxDelayMs: 100 } };
 
 describe('signaling reconnect with live peer connections', () => {
   const { start, connect } = useSignaling();

@@ -3,6 +3,7 @@ import type { IncomingFile, Room } from '../../sdk/index.js';
 import { hashingSink, patternSha256, patternStream } from '../helpers/files.js';
 import {
   controlledWebSocket,
+  fastReconnect,
   meshConnected,
   nextEvent,
   recordMessages,
@@ -12,7 +13,6 @@ import {
 import { useSignaling } from '../helpers/signaling.js';
 
 const MiB = 1024 * 1024;
-const fastReconnect = { reconnect: { initialDelayMs: 20, maxDelayMs: 100 } };
 
 /**
  * A relayed session that resumes after its socket died in a way that loses what was
