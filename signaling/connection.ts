@@ -123,7 +123,8 @@ export class Connection extends ClientSocket implements Session {
       this.onRelayFrame(data);
       return;
     }
-    if (!this.#limits.takeText(data)) {
+    const charged = this.#limits.takeText(data);
+    if (!charged) {
       const message = `more than ${this.options.rateLimit} frames per second; frame dropped`;
       this.violation(errorFrame('RATE_LIMITED', message));
       return;
@@ -136,7 +137,7 @@ export class Connection extends ClientSocket implements Session {
       return;
     }
     const { type } = parsed.frame;
-    if (!this.#limits.takeParsed(data, type)) {
+    if (!this.#limits.takeParsed(charged, type)) {
       const message = `more than ${this.options.rateLimit} frames per second; frame dropped`;
       this.violation(errorFrame('RATE_LIMITED', message, parsed.frame.ref));
       return;

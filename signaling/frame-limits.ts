@@ -33,19 +33,25 @@ export class FrameLimits extends TokenBucket {
     super(options.rateBurst, options.rateLimit);
   }
 
-  /** Spends one frame from the budget a text frame belongs to; false when it is empty. */
-  takeText(data: Buffer): boolean {
-    return this.bucketFor(data).take();
+  /**
+   * Spends one frame from the budget a text frame belongs to: answers which (`'credit'`
+   * for one that begins like a relay credit grant, else `'frame'`), or false when it is
+   * empty.
+   */
+  takeText(data: Buffer): TextBudget | false {
+    const bucket = this.bucketFor(data);
+    if (!bucket.take()) return false;
+    return bucket === this ? 'frame' : 'credit';
   }
 
   /**
-   * After parsing: a frame that began like a credit grant, and so was charged to their
-   * budget, but is of another `type` (JSON takes the last of repeated keys:
+   * After parsing: a frame that {@link takeText} charged to the credit grants' budget but
+   * that is of another `type` (JSON takes the last of repeated keys:
    * `{"type":"relay-credit","type":"signal",…}`) spends one frame of the frame budget too;
    * false when that is empty. Without it such frames had ten times the frame rate.
    */
-  takeParsed(data: Buffer, type: string): boolean {
-    return type === 'relay-credit' || !startsAsCredit(data) || this.take();
+  takeParsed(charged: TextBudget, type: string): boolean {
+    return charged === 'frame' || type === 'relay-credit' || this.take();
   }
 
   /** Spends one frame from the connection's frame budget (a refused binary frame); false when empty. */
@@ -96,6 +102,9 @@ export class FrameLimits extends TokenBucket {
     return this.#creditRate;
   }
 }
+
+/** Which budget {@link FrameLimits.takeText} charged a text frame to. */
+export type TextBudget = 'frame' | 'credit';
 
 /** True when a text frame begins like a relay credit grant. */
 function startsAsCredit(data: Buffer): boolean {

@@ -5,7 +5,7 @@ const options = { rateLimit: 100, rateBurst: 300, maxViolations: 20, metaRateLim
 const burst = options.metaRateLimit * META_BURST_SECONDS;
 
 /** Takes from a budget with `take` until the first refusal (bounded); how many it got. */
-function count(take: () => boolean): number {
+function count(take: () => unknown): number {
   let taken = 0;
   while (taken < 10_000 && take()) taken++;
   return taken;
